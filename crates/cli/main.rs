@@ -1,0 +1,46 @@
+//! The `mtoctl` command: argument parsing, commands, output and exit codes.
+//!
+//! This is the only crate that prints. Library crates return values and errors; commands here
+//! render them (text for people, JSON and annotations for machines) and choose the exit code.
+//! See docs/ARCHITECTURE.md.
+
+mod args;
+mod commands;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use args::{Cli, Command};
+use output::Printer;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // Help and version go to stdout and succeed; usage errors exit 1, not clap's 2,
+            // because 2 means "changes present" for `plan --detailed-exitcode` (Terraform's
+            // convention, which CI scripts rely on).
+            let _ = err.print();
+            return if err.use_stderr() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let printer = Printer::new(cli.color);
+    let result = match cli.command {
+        Command::Validate(args) => commands::validate::run(&printer, &args),
+        Command::Schema(args) => commands::schema::run(&printer, &args),
+        Command::Completions(args) => commands::completions::run(&printer, &args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            printer.error(&err);
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! Where output goes and how it looks: stdout for results, stderr for diagnostics and errors,
+//! colors per `--color` and NO_COLOR.
+
+use std::io::{self, Write};
+
+use crate::args::ColorWhen;
+
+/// Writes command output. Commands print only through this.
+pub struct Printer {
+    color: bool,
+}
+
+impl Printer {
+    /// A printer honouring `--color`; `auto` follows anstream (TTY, NO_COLOR, CLICOLOR_FORCE).
+    pub fn new(when: ColorWhen) -> Self {
+        let choice = match when {
+            ColorWhen::Always => anstream::ColorChoice::Always,
+            ColorWhen::Never => anstream::ColorChoice::Never,
+            ColorWhen::Auto => anstream::ColorChoice::Auto,
+        };
+        choice.write_global();
+        let color = match when {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => {
+                anstream::AutoStream::choice(&io::stderr()) != anstream::ColorChoice::Never
+            }
+        };
+        Self { color }
+    }
+
+    /// Whether diagnostics on stderr are colored.
+    pub fn color(&self) -> bool {
+        self.color
+    }
+
+    /// Writes text to stdout. A closed pipe (`mtoctl schema | head`) is not an error.
+    pub fn out(&self, text: &str) -> anyhow::Result<()> {
+        write_ignoring_broken_pipe(&mut anstream::stdout().lock(), text)
+    }
+
+    /// Writes text to stderr.
+    pub fn err(&self, text: &str) {
+        let _ = write_ignoring_broken_pipe(&mut anstream::stderr().lock(), text);
+    }
+
+    /// Reports a failed command: the error and its causes, once, on stderr.
+    pub fn error(&self, err: &anyhow::Error) {
+        let prefix = if self.color {
+            "\x1b[1;31merror\x1b[0m"
+        } else {
+            "error"
+        };
+        self.err(&format!("{prefix}: {err:#}\n"));
+    }
+}
+
+fn write_ignoring_broken_pipe(w: &mut dyn Write, text: &str) -> anyhow::Result<()> {
+    match w.write_all(text.as_bytes()).and_then(|()| w.flush()) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}

@@ -1,0 +1,1 @@
+//! The mtoctl emulator (work in progress).

@@ -1,0 +1,15 @@
+//! mtoctl-model: the spec language and mtoctl's pure vocabulary.
+//!
+//! What it does: reads a spec (YAML) into a validated [`DesiredState`] with every problem
+//! reported at once and located ([`spec::load`]); generates the spec language's JSON Schema
+//! ([`spec::schema`]); defines typed ids ([`ids`]).
+//!
+//! What it does not do: any I/O (callers pass bytes in and print findings themselves), any
+//! network access, anything async. The planner, the Graph client and the executor build on these
+//! types; see docs/ARCHITECTURE.md.
+
+pub mod desired;
+pub mod ids;
+pub mod spec;
+
+pub use desired::DesiredState;

@@ -1,0 +1,337 @@
+//! Semantic validation: from a structurally valid document to a [`DesiredState`].
+//!
+//! Runs after the schema check, on whatever parts of the document could be read, so that one
+//! run reports every problem: a tenant with a wrong type does not stop the sync section from
+//! being checked. Each rule family has its own module.
+
+mod collaboration;
+mod sync;
+mod tenants;
+mod values;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::de::DeserializeOwned;
+use serde_json::Value as Json;
+
+use super::diagnostic::Diagnostic;
+use super::document::{Collaboration, Organization, PruneKind, SyncDirection, Tenant};
+use super::node::{Node, Path, PathSegment, Span};
+use crate::desired::{DesiredState, OrganizationSpec, TenantSpec};
+use crate::ids::Alias;
+
+/// The most active tenants an organization may have (Graph's limit, owners included).
+pub const MAX_TENANTS: usize = 100;
+
+/// What validation produced: the desired state when there were no errors, and all findings.
+pub struct Outcome {
+    /// `Some` when no finding is an error.
+    pub desired: Option<DesiredState>,
+    /// Errors and warnings.
+    pub findings: Vec<Diagnostic>,
+}
+
+/// Validates the document's meaning. `removed` lists paths already reported (unknown fields,
+/// literal secrets); they are dropped before the typed read so the rest can still be checked.
+pub fn validate(root: &Node, removed: &[Path]) -> Outcome {
+    let mut json = root.to_json();
+    for path in removed {
+        remove_path(&mut json, path);
+    }
+    let mut cx = Cx {
+        root,
+        findings: Vec::new(),
+        tainted: removed.to_vec(),
+    };
+    let doc = PartialDocument::read(&json);
+
+    let organization = doc.organization.as_ref().map(|o| cx.organization(o));
+    let tenants = tenants::check(&mut cx, &doc);
+    let collaboration = collaboration::check(&mut cx, &doc, &tenants);
+    let syncs = sync::check(&mut cx, &doc, &tenants, collaboration.as_ref());
+
+    let has_errors = cx
+        .findings
+        .iter()
+        .any(|d| d.severity == super::diagnostic::Severity::Error);
+    let desired = match (organization.flatten(), collaboration, syncs) {
+        (Some(organization), Some(collaboration), Some(syncs))
+            if !has_errors && tenants.complete =>
+        {
+            Some(DesiredState {
+                organization,
+                tenants: tenants.specs.into_iter().map(|(_, t)| t).collect(),
+                collaboration,
+                syncs,
+                prune: doc.prune.iter().copied().collect::<BTreeSet<PruneKind>>(),
+            })
+        }
+        _ => None,
+    };
+    Outcome {
+        desired,
+        findings: cx.findings,
+    }
+}
+
+/// Validation context: the tree for locations, and the findings so far.
+pub(crate) struct Cx<'a> {
+    root: &'a Node,
+    findings: Vec<Diagnostic>,
+    /// Paths already reported and removed; rules that would only echo them stay quiet.
+    tainted: Vec<Path>,
+}
+
+impl Cx<'_> {
+    /// The span of the value at `path`.
+    fn span(&self, path: &Path) -> Span {
+        self.root.span_of(path)
+    }
+
+    /// The span of the key introducing `path`, or of its value.
+    fn key_span(&self, path: &Path) -> Span {
+        self.root
+            .key_span_of(path)
+            .unwrap_or_else(|| self.span(path))
+    }
+
+    /// Whether something at or below `path` was already reported and removed.
+    fn tainted_below(&self, path: &Path) -> bool {
+        self.tainted.iter().any(|t| t.starts_with(path))
+    }
+
+    /// An error located at the value of `path`.
+    fn error(
+        &mut self,
+        code: &'static str,
+        path: &Path,
+        message: String,
+        label: &str,
+    ) -> &mut Diagnostic {
+        let d = Diagnostic::error(code, message)
+            .at_path(path.clone())
+            .label(self.span(path), label);
+        self.findings.push(d);
+        let last = self.findings.len() - 1;
+        &mut self.findings[last]
+    }
+
+    /// A warning located at the value of `path`.
+    fn warning(
+        &mut self,
+        code: &'static str,
+        path: &Path,
+        message: String,
+        label: &str,
+    ) -> &mut Diagnostic {
+        let d = Diagnostic::warning(code, message)
+            .at_path(path.clone())
+            .label(self.span(path), label);
+        self.findings.push(d);
+        let last = self.findings.len() - 1;
+        &mut self.findings[last]
+    }
+
+    fn organization(&mut self, org: &Organization) -> Option<OrganizationSpec> {
+        let path = Path::root().key("organization").key("displayName");
+        if org.display_name.trim().is_empty() {
+            self.error(
+                "spec::empty",
+                &path,
+                "the organization's display name is empty".into(),
+                "empty",
+            )
+            .help = Some("give the organization the name its tenants will see".into());
+            return None;
+        }
+        Some(OrganizationSpec {
+            display_name: org.display_name.clone(),
+            description: org.description.clone(),
+        })
+    }
+}
+
+impl Diagnostic {
+    fn with_help(&mut self, help: impl Into<String>) -> &mut Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    fn with_label(&mut self, span: Span, message: impl Into<String>) -> &mut Self {
+        self.labels.push(super::diagnostic::Label {
+            span,
+            message: message.into(),
+        });
+        self
+    }
+}
+
+/// The parts of a document that could be read as typed values. A list element that cannot be
+/// read is `None` but keeps its place, so indices (and paths) stay right.
+pub(crate) struct PartialDocument {
+    organization: Option<Organization>,
+    tenants: Vec<Option<Tenant>>,
+    /// Aliases of tenant entries that could not be read, so references to them are not
+    /// reported as unknown.
+    unreadable_aliases: BTreeSet<String>,
+    collaboration: Option<Collaboration>,
+    sync: Vec<Option<SyncDirection>>,
+    /// `from` and `to` of each sync entry as raw strings, to check references of entries that
+    /// could not be read as a whole.
+    sync_ends: Vec<(Option<String>, Option<String>)>,
+    prune: Vec<PruneKind>,
+    /// Whether the top-level lists were readable at all.
+    tenants_readable: bool,
+}
+
+impl PartialDocument {
+    fn read(json: &Json) -> Self {
+        let field = |name: &str| json.get(name);
+        let list = |name: &str| field(name).and_then(Json::as_array);
+        let tenants_json = list("tenants");
+        let tenants: Vec<Option<Tenant>> = tenants_json
+            .map(|items| items.iter().map(read).collect())
+            .unwrap_or_default();
+        let unreadable_aliases = tenants_json
+            .map(|items| {
+                items
+                    .iter()
+                    .zip(&tenants)
+                    .filter(|(_, parsed)| parsed.is_none())
+                    .filter_map(|(raw, _)| raw.get("alias")?.as_str().map(str::to_ascii_lowercase))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Self {
+            organization: field("organization").and_then(read),
+            tenants,
+            unreadable_aliases,
+            collaboration: field("collaboration").and_then(read),
+            sync: list("sync")
+                .map(|items| items.iter().map(read).collect())
+                .unwrap_or_default(),
+            sync_ends: list("sync")
+                .map(|items| {
+                    let end = |item: &Json, k: &str| {
+                        item.get(k).and_then(Json::as_str).map(str::to_owned)
+                    };
+                    items
+                        .iter()
+                        .map(|item| (end(item, "from"), end(item, "to")))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            prune: list("prune")
+                .map(|items| items.iter().filter_map(read).collect())
+                .unwrap_or_default(),
+            tenants_readable: tenants_json.is_some(),
+        }
+    }
+}
+
+fn read<T: DeserializeOwned>(value: &Json) -> Option<T> {
+    serde_json::from_value(value.clone()).ok()
+}
+
+/// Removes the value at `path` from a JSON tree (a mapping entry, or a list element's content).
+fn remove_path(json: &mut Json, path: &Path) {
+    let Some((last, parents)) = path.0.split_last() else {
+        return;
+    };
+    let mut node = json;
+    for segment in parents {
+        node = match (segment, node) {
+            (PathSegment::Key(k), Json::Object(map)) => match map.get_mut(k) {
+                Some(n) => n,
+                None => return,
+            },
+            (PathSegment::Index(i), Json::Array(items)) => match items.get_mut(*i) {
+                Some(n) => n,
+                None => return,
+            },
+            _ => return,
+        };
+    }
+    match (last, node) {
+        (PathSegment::Key(k), Json::Object(map)) => {
+            map.remove(k);
+        }
+        (PathSegment::Index(i), Json::Array(items)) => {
+            if let Some(item) = items.get_mut(*i) {
+                *item = Json::Null;
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The tenants that validated, by alias, and whether every tenant entry did.
+pub(crate) struct TenantTable {
+    /// Tenant index in the spec, and its resolved form.
+    specs: Vec<(usize, TenantSpec)>,
+    /// Lowercased aliases that exist but could not be validated (no follow-up findings).
+    unresolvable: BTreeSet<String>,
+    /// Whether every tenant validated.
+    complete: bool,
+}
+
+impl TenantTable {
+    /// Resolves an alias reference: `Ok(Some)` for a valid tenant, `Ok(None)` for a tenant that
+    /// exists but is itself invalid, `Err` for an unknown alias.
+    fn resolve(&self, alias: &str) -> Result<Option<&TenantSpec>, ()> {
+        if let Some((_, t)) = self.specs.iter().find(|(_, t)| t.alias.as_str() == alias) {
+            return Ok(Some(t));
+        }
+        if self.unresolvable.contains(&alias.to_ascii_lowercase()) {
+            return Ok(None);
+        }
+        Err(())
+    }
+
+    fn aliases(&self) -> Vec<&Alias> {
+        self.specs.iter().map(|(_, t)| &t.alias).collect()
+    }
+
+    /// Every valid tenant's alias, in spec order.
+    fn all(&self) -> impl Iterator<Item = &TenantSpec> {
+        self.specs.iter().map(|(_, t)| t)
+    }
+}
+
+/// Reports an alias reference that resolves to no tenant. Returns the tenant when it resolves.
+fn resolve_alias<'t>(
+    cx: &mut Cx<'_>,
+    table: &'t TenantTable,
+    path: &Path,
+    alias: &str,
+) -> Option<&'t TenantSpec> {
+    match table.resolve(alias) {
+        Ok(t) => t,
+        Err(()) => {
+            let known: Vec<&str> = table.aliases().iter().map(|a| a.as_str()).collect();
+            let suggestion = super::suggest::did_you_mean(alias, known.iter().copied());
+            let help = match suggestion {
+                Some(s) => format!("did you mean `{s}`?"),
+                None if known.is_empty() => "declare the tenant under `tenants:`".to_owned(),
+                None => format!("tenants in this spec: {}", known.join(", ")),
+            };
+            cx.error(
+                "spec::unknown_alias",
+                path,
+                format!("unknown tenant alias `{alias}`"),
+                "not declared under `tenants:`",
+            )
+            .with_help(help);
+            None
+        }
+    }
+}
+
+/// Groups values by key and returns the keys seen more than once, with every index.
+fn duplicates<K: Ord + Clone>(keys: impl IntoIterator<Item = (usize, K)>) -> Vec<(K, Vec<usize>)> {
+    let mut seen: BTreeMap<K, Vec<usize>> = BTreeMap::new();
+    for (i, k) in keys {
+        seen.entry(k).or_default().push(i);
+    }
+    seen.into_iter().filter(|(_, v)| v.len() > 1).collect()
+}

@@ -1,0 +1,390 @@
+//! Sync directions: references, scopes, filters, and whether the tenants allow them.
+
+use std::collections::BTreeSet;
+
+use super::values::{guid, is_upn};
+use super::{Cx, PartialDocument, TenantTable, duplicates, resolve_alias};
+use crate::desired::{
+    CollaborationSpec, FilterClauseSpec, FilterGroupSpec, GroupRef, PairKey, ScopeSpec, SyncSpec,
+    UserRef, default_sync_name,
+};
+use crate::ids::Guid;
+use crate::spec::document::{LeavingScope, SyncDirection, SyncScope, UserType, UserTypeApplies};
+use crate::spec::node::Path;
+
+pub(super) fn check(
+    cx: &mut Cx<'_>,
+    doc: &PartialDocument,
+    tenants: &TenantTable,
+    collaboration: Option<&CollaborationSpec>,
+) -> Option<Vec<SyncSpec>> {
+    let base = Path::root().key("sync");
+    let mut specs = Vec::new();
+    let mut complete = doc.sync.iter().all(Option::is_some);
+    for (i, direction) in doc.sync.iter().enumerate() {
+        let Some(direction) = direction else {
+            // Unreadable as a whole (reported already); its references can still be checked.
+            if let Some((from, to)) = doc.sync_ends.get(i) {
+                check_ends(cx, &base.index(i), from.as_deref(), to.as_deref(), tenants);
+            }
+            continue;
+        };
+        match sync_spec(cx, &base.index(i), direction, tenants, collaboration) {
+            Some(spec) => specs.push((i, spec)),
+            None => complete = false,
+        }
+    }
+    for ((from, to, name), indices) in duplicates(
+        specs
+            .iter()
+            .map(|(i, s)| (*i, (s.from.clone(), s.to.clone(), s.name.to_lowercase()))),
+    ) {
+        complete = false;
+        let first_span = cx.span(&base.index(indices[0]));
+        for i in &indices[1..] {
+            cx.error(
+                "spec::duplicate_sync",
+                &base.index(*i),
+                format!("the sync from {from} to {to} named `{name}` is declared more than once"),
+                "declared again here",
+            )
+            .with_label(first_span, "first declared here")
+            .with_help(
+                "merge the scopes into one entry, or give a second configuration its own `name`",
+            );
+        }
+    }
+    complete.then(|| specs.into_iter().map(|(_, s)| s).collect())
+}
+
+fn check_ends(
+    cx: &mut Cx<'_>,
+    path: &Path,
+    from: Option<&str>,
+    to: Option<&str>,
+    tenants: &TenantTable,
+) {
+    if let Some(from) = from {
+        resolve_alias(cx, tenants, &path.key("from"), from);
+    }
+    if let Some(to) = to {
+        resolve_alias(cx, tenants, &path.key("to"), to);
+    }
+    if let (Some(from), Some(to)) = (from, to)
+        && from == to {
+            self_sync(cx, path, from, to);
+        }
+}
+
+fn self_sync(cx: &mut Cx<'_>, path: &Path, from: &str, to: &str) {
+    cx.error(
+        "spec::self_sync",
+        &path.key("to"),
+        format!("a tenant cannot sync into itself (`{from}` → `{to}`)"),
+        "same tenant as `from`",
+    )
+    .with_help("cross-tenant synchronization provisions users of one tenant into another");
+}
+
+fn sync_spec(
+    cx: &mut Cx<'_>,
+    path: &Path,
+    d: &SyncDirection,
+    tenants: &TenantTable,
+    collaboration: Option<&CollaborationSpec>,
+) -> Option<SyncSpec> {
+    let from = resolve_alias(cx, tenants, &path.key("from"), &d.from);
+    let to = resolve_alias(cx, tenants, &path.key("to"), &d.to);
+    if d.from == d.to {
+        self_sync(cx, path, &d.from, &d.to);
+        return None;
+    }
+    let scope = scope(cx, &path.key("scope"), &d.scope);
+    let (from, to) = (from?, to?);
+    let name = match &d.name {
+        Some(n) if n.trim().is_empty() => {
+            cx.error(
+                "spec::empty",
+                &path.key("name"),
+                "the configuration name is empty".into(),
+                "empty",
+            );
+            return None;
+        }
+        Some(n) => {
+            let default = default_sync_name(&to.tenant_id);
+            if let Some(id) = n.strip_prefix("MTO_Sync_")
+                && !id.eq_ignore_ascii_case(to.tenant_id.0.as_str()) {
+                    cx.warning(
+                        "spec::sync_name",
+                        &path.key("name"),
+                        format!("`{n}` looks like an admin-center name, but the target's tenant id is {}", to.tenant_id),
+                        "not the target's id",
+                    )
+                    .with_help(format!("the Microsoft 365 admin center only recognises `{default}`"));
+                }
+            n.clone()
+        }
+        None => default_sync_name(&to.tenant_id),
+    };
+    if let Some(collaboration) = collaboration {
+        check_allowed(cx, path, collaboration, &from.alias, &to.alias);
+    }
+    Some(SyncSpec {
+        from: from.alias.clone(),
+        to: to.alias.clone(),
+        name,
+        user_type: d.user_type.unwrap_or(UserType::Member),
+        user_type_applies: d.user_type_applies.unwrap_or(UserTypeApplies::Always),
+        scope: scope?,
+        enabled: d.enabled.unwrap_or(true),
+        on_leaving_scope: d.on_leaving_scope.unwrap_or(LeavingScope::SoftDelete),
+    })
+}
+
+/// The target must let the source sync in, and both must auto-redeem invitations
+/// (graph reference §4.6); otherwise Graph refuses the configuration at validation time.
+fn check_allowed(
+    cx: &mut Cx<'_>,
+    path: &Path,
+    c: &CollaborationSpec,
+    from: &crate::ids::Alias,
+    to: &crate::ids::Alias,
+) {
+    let target = c.pairs.get(&PairKey {
+        tenant: to.clone(),
+        partner: from.clone(),
+    });
+    let source = c.pairs.get(&PairKey {
+        tenant: from.clone(),
+        partner: to.clone(),
+    });
+    let (Some(target), Some(source)) = (target, source) else {
+        return;
+    };
+    let inbound_consent = target
+        .automatic_user_consent
+        .as_ref()
+        .and_then(|a| a.inbound);
+    let outbound_consent = source
+        .automatic_user_consent
+        .as_ref()
+        .and_then(|a| a.outbound);
+    let requirements = [
+        (
+            target.allow_users_sync_inbound,
+            format!("{to} does not allow users to sync in from {from}"),
+            format!("`allowUsersSyncInbound` must be true in {to} for {from}"),
+        ),
+        (
+            inbound_consent,
+            format!("{to} does not automatically redeem invitations from {from}"),
+            format!("`automaticUserConsent.inbound` must be true in {to} for {from}"),
+        ),
+        (
+            outbound_consent,
+            format!("{from} does not automatically redeem invitations to {to}"),
+            format!("`automaticUserConsent.outbound` must be true in {from} for {to}"),
+        ),
+    ];
+    for (value, problem, fix) in requirements {
+        match value {
+            Some(true) => {}
+            Some(false) => {
+                cx.error(
+                    "spec::sync_not_allowed",
+                    &path.key("to"),
+                    format!("this sync cannot work: {problem}"),
+                    "sync target",
+                )
+                .with_help(format!(
+                    "{fix} (in `collaboration.allPairs` or an override)"
+                ));
+            }
+            None => {
+                cx.warning(
+                    "spec::sync_not_managed",
+                    &path.key("to"),
+                    format!("this sync needs a setting the spec does not manage: {fix}"),
+                    "sync target",
+                )
+                .with_help("set it in `collaboration.allPairs` (or an override); otherwise the sync works only if the tenant already has it");
+            }
+        }
+    }
+}
+
+fn scope(cx: &mut Cx<'_>, path: &Path, s: &SyncScope) -> Option<ScopeSpec> {
+    let mut ok = true;
+    let all_users = s.all_users.unwrap_or(false);
+    if all_users && (!s.users.is_empty() || !s.groups.is_empty()) {
+        cx.error(
+            "spec::scope",
+            &path.key("allUsers"),
+            "`allUsers: true` syncs every user; `users` and `groups` would be ignored".into(),
+            "contradicts the lists",
+        )
+        .with_help("remove either `allUsers` or the `users` and `groups` lists");
+        ok = false;
+    }
+    if !all_users && s.users.is_empty() && s.groups.is_empty() {
+        cx.warning(
+            "spec::empty_scope",
+            path,
+            "this sync has nobody in scope".into(),
+            "empty scope",
+        )
+        .with_help("list users or groups, or set `allUsers: true`");
+    }
+    let mut users = Vec::new();
+    let mut seen_users = BTreeSet::new();
+    for (i, u) in s.users.iter().enumerate() {
+        let p = path.key("users").index(i);
+        let user = if u.contains('@') {
+            if is_upn(u.trim()) {
+                Some(UserRef::UserPrincipalName(u.trim().to_lowercase()))
+            } else {
+                cx.error("spec::upn", &p, format!("`{u}` is not a valid user principal name"), "malformed UPN")
+                    .with_help("write users as name@domain (for example alice@contoso.onmicrosoft.com) or by object id");
+                None
+            }
+        } else if looks_like_guid(u) {
+            guid(cx, &p, u, "user object id").map(UserRef::ObjectId)
+        } else {
+            cx.error(
+                "spec::upn",
+                &p,
+                format!("`{u}` is neither a user principal name nor an object id"),
+                "not a user reference",
+            )
+            .with_help("write users as name@domain or by object id (a GUID)");
+            None
+        };
+        match user {
+            Some(user) if !seen_users.insert(user.clone()) => {
+                cx.warning(
+                    "spec::duplicate_principal",
+                    &p,
+                    format!("`{u}` is listed twice"),
+                    "listed again",
+                );
+            }
+            Some(user) => users.push(user),
+            None => ok = false,
+        }
+    }
+    let mut groups = Vec::new();
+    let mut seen_groups = BTreeSet::new();
+    for (i, g) in s.groups.iter().enumerate() {
+        let p = path.key("groups").index(i);
+        let group = if g.trim().is_empty() {
+            cx.error("spec::empty", &p, "the group name is empty".into(), "empty");
+            None
+        } else if looks_like_guid(g) {
+            guid(cx, &p, g, "group object id").map(GroupRef::ObjectId)
+        } else {
+            Some(GroupRef::DisplayName(g.clone()))
+        };
+        match group {
+            Some(group) if !seen_groups.insert(group.clone()) => {
+                cx.warning(
+                    "spec::duplicate_principal",
+                    &p,
+                    format!("`{g}` is listed twice"),
+                    "listed again",
+                );
+            }
+            Some(group) => groups.push(group),
+            None => ok = false,
+        }
+    }
+    let mut filter = Vec::new();
+    if let Some(f) = &s.filter {
+        let fpath = path.key("filter").key("anyOf");
+        if f.any_of.is_empty() {
+            cx.error(
+                "spec::filter",
+                &fpath,
+                "the scoping filter has no clause groups".into(),
+                "empty",
+            )
+            .with_help("remove `filter`, or add a group with `allOf` clauses");
+            ok = false;
+        }
+        for (gi, group) in f.any_of.iter().enumerate() {
+            let gpath = fpath.index(gi);
+            if group.all_of.is_empty() {
+                cx.error(
+                    "spec::filter",
+                    &gpath.key("allOf"),
+                    "the clause group has no clauses".into(),
+                    "empty",
+                );
+                ok = false;
+            }
+            let mut clauses = Vec::new();
+            for (ci, clause) in group.all_of.iter().enumerate() {
+                let cpath = gpath.key("allOf").index(ci);
+                if clause.attribute.trim().is_empty() {
+                    cx.error(
+                        "spec::filter",
+                        &cpath.key("attribute"),
+                        "the attribute name is empty".into(),
+                        "empty",
+                    );
+                    ok = false;
+                }
+                let op = serde_json::to_value(clause.operator).ok();
+                let op = op.as_ref().and_then(|v| v.as_str()).unwrap_or("?");
+                if clause.operator.takes_values() && clause.values.is_empty() {
+                    cx.error(
+                        "spec::filter",
+                        &cpath.key("operator"),
+                        format!("`{op}` needs at least one value"),
+                        "no values",
+                    )
+                    .with_help("add `values: [...]`");
+                    ok = false;
+                } else if !clause.operator.takes_values() && !clause.values.is_empty() {
+                    cx.error(
+                        "spec::filter",
+                        &cpath.key("values"),
+                        format!("`{op}` takes no values"),
+                        "not used by this operator",
+                    )
+                    .with_help("remove `values`");
+                    ok = false;
+                }
+                clauses.push(FilterClauseSpec {
+                    attribute: clause.attribute.clone(),
+                    operator: clause.operator,
+                    values: clause.values.clone(),
+                });
+            }
+            filter.push(FilterGroupSpec {
+                name: group
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| format!("mtoctl group {}", gi + 1)),
+                clauses,
+            });
+        }
+    }
+    ok.then_some(ScopeSpec {
+        all_users,
+        users,
+        groups,
+        filter,
+    })
+}
+
+/// Strings of GUID length and alphabet are meant as ids, so a typo in one is reported as a
+/// malformed id rather than taken as a group name.
+fn looks_like_guid(text: &str) -> bool {
+    let t = text.trim();
+    (32..=38).contains(&t.len())
+        && t.chars().filter(|c| *c == '-').count() >= 3
+        && t.chars()
+            .all(|c| c.is_ascii_hexdigit() || "-{}".contains(c))
+        || Guid::parse(t).is_some()
+}

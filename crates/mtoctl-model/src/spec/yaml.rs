@@ -1,0 +1,314 @@
+//! Reads YAML text into a [`Node`] tree. The only module that knows the YAML parser.
+//!
+//! serde-saphyr does the parsing (serde_yaml is archived). It is asked for a tree of spanned
+//! nodes rather than typed structs, so that later stages can report every problem at once.
+//! Hostile input is bounded here: a size cap before parsing, and the parser's own budgets for
+//! nesting depth, node counts and alias expansion (alias bombs).
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::Spanned;
+use std::fmt;
+
+use super::node::{Key, Node, Span, Value};
+
+/// The largest spec mtoctl reads. A spec this size already lists tens of thousands of
+/// principals; larger scopes belong in groups, which also sync faster.
+pub const MAX_SPEC_BYTES: usize = 4 * 1024 * 1024;
+
+/// Nesting deeper than this is not a spec (the language needs about ten levels).
+const MAX_DEPTH: usize = 32;
+
+/// Node budget: generous for a maximal spec, small enough to stop expansion attacks quickly.
+const MAX_NODES: usize = 500_000;
+
+/// Why the text could not be read as YAML.
+#[derive(Debug, Clone, PartialEq)]
+pub struct YamlError {
+    /// What went wrong, without location (the span carries it).
+    pub message: String,
+    /// Where, if the parser knew.
+    pub span: Option<Span>,
+    /// What the user can do about it.
+    pub help: Option<String>,
+}
+
+/// Parses one YAML document into a node tree.
+pub fn parse(text: &str) -> Result<Node, YamlError> {
+    if text.len() > MAX_SPEC_BYTES {
+        return Err(YamlError {
+            message: format!(
+                "the spec is {} bytes; mtoctl reads specs of at most {} bytes",
+                text.len(),
+                MAX_SPEC_BYTES
+            ),
+            span: None,
+            help: Some(
+                "put large populations into groups and list the groups in `scope.groups`".into(),
+            ),
+        });
+    }
+    if text.trim().is_empty() {
+        return Err(YamlError {
+            message: "the spec is empty".into(),
+            span: None,
+            help: Some(
+                "start from examples/quickstart/mto.yaml, or run `mtoctl schema` to see the language"
+                    .into(),
+            ),
+        });
+    }
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_depth = MAX_DEPTH;
+    budget.max_nodes = MAX_NODES;
+    budget.max_documents = 1;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    // `yes`, `no`, `on` and `off` stay strings: the Norway problem has no place in a tenant spec.
+    options.strict_booleans = true;
+    options.with_snippet = false;
+    let raw: RawNode = serde_saphyr::from_str_with_options(text, options).map_err(|err| {
+        let span = err.location().and_then(|loc| {
+            let s = loc.span();
+            match s.byte_offset() {
+                Some(off) => Some(Span::new(off as usize, s.byte_len().unwrap_or(0) as usize)),
+                None => offset_of_line_col(text, loc.line(), loc.column()).map(|o| Span::new(o, 0)),
+            }
+        });
+        YamlError {
+            message: clean_message(&err.to_string()),
+            span,
+            help: None,
+        }
+    })?;
+    Ok(raw.into_node())
+}
+
+/// The byte offset of a 1-based line and column (in characters), if the text has that place.
+fn offset_of_line_col(text: &str, line: u64, column: u64) -> Option<usize> {
+    if line == 0 {
+        return None;
+    }
+    let line_start = if line == 1 {
+        0
+    } else {
+        text.match_indices('\n')
+            .nth(usize::try_from(line - 2).ok()?)?
+            .0
+            + 1
+    };
+    let rest = &text[line_start..];
+    let col = usize::try_from(column.saturating_sub(1)).ok()?;
+    let within = rest.char_indices().nth(col).map_or(rest.len(), |(i, _)| i);
+    Some(line_start + within)
+}
+
+/// serde-saphyr appends the location to its messages; the diagnostic shows it already.
+fn clean_message(message: &str) -> String {
+    let first = message.lines().next().unwrap_or(message).trim();
+    let without_at = match first.rfind(" at line ") {
+        Some(idx) => &first[..idx],
+        None => first,
+    };
+    without_at.trim_end_matches(['.', ':']).to_owned()
+}
+
+fn span_of(location: &serde_saphyr::Location) -> Span {
+    let s = location.span();
+    Span::new(
+        s.byte_offset().unwrap_or(0) as usize,
+        s.byte_len().unwrap_or(0) as usize,
+    )
+}
+
+/// The parser-facing twin of [`Node`]: each value wrapped in serde-saphyr's `Spanned`.
+struct RawNode(Spanned<RawValue>);
+
+enum RawValue {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<RawNode>),
+    Map(Vec<(Spanned<String>, RawNode)>),
+}
+
+impl RawNode {
+    fn into_node(self) -> Node {
+        let span = span_of(&self.0.referenced);
+        let value = match self.0.value {
+            RawValue::Null => Value::Null,
+            RawValue::Bool(b) => Value::Bool(b),
+            RawValue::Int(i) => Value::Int(i),
+            RawValue::Float(f) => Value::Float(f),
+            RawValue::Str(s) => Value::Str(s),
+            RawValue::Seq(items) => Value::Seq(items.into_iter().map(RawNode::into_node).collect()),
+            RawValue::Map(entries) => Value::Map(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| {
+                        let key = Key {
+                            span: span_of(&k.referenced),
+                            name: k.value,
+                        };
+                        (key, v.into_node())
+                    })
+                    .collect(),
+            ),
+        };
+        Node { value, span }
+    }
+}
+
+impl<'de> Deserialize<'de> for RawNode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Spanned::<RawValue>::deserialize(deserializer).map(RawNode)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(RawValueVisitor)
+    }
+}
+
+struct RawValueVisitor;
+
+impl<'de> Visitor<'de> for RawValueVisitor {
+    type Value = RawValue;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+    fn visit_unit<E>(self) -> Result<RawValue, E> {
+        Ok(RawValue::Null)
+    }
+    fn visit_none<E>(self) -> Result<RawValue, E> {
+        Ok(RawValue::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<RawValue, D::Error> {
+        RawValue::deserialize(d)
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<RawValue, E> {
+        Ok(RawValue::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<RawValue, E> {
+        Ok(RawValue::Int(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawValue, E> {
+        i64::try_from(v)
+            .map(RawValue::Int)
+            .map_err(|_| E::custom("integer too large"))
+    }
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<RawValue, E> {
+        i64::try_from(v)
+            .map(RawValue::Int)
+            .map_err(|_| E::custom("integer too large"))
+    }
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<RawValue, E> {
+        i64::try_from(v)
+            .map(RawValue::Int)
+            .map_err(|_| E::custom("integer too large"))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<RawValue, E> {
+        Ok(RawValue::Float(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<RawValue, E> {
+        Ok(RawValue::Str(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<RawValue, E> {
+        Ok(RawValue::Str(v))
+    }
+    fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<RawValue, E> {
+        Err(E::custom("binary values are not allowed in a spec"))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawValue, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(RawValue::Seq(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawValue, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(entry) = map.next_entry()? {
+            entries.push(entry);
+        }
+        Ok(RawValue::Map(entries))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_spans_of_keys_and_values() {
+        let text = "a: 1\nb:\n  - x\n  - \"y\"\n";
+        let node = parse(text).expect("valid yaml");
+        let (key, value) = node.get("b").expect("b");
+        assert_eq!(&text[key.span.offset..key.span.offset + 1], "b");
+        let Value::Seq(items) = &value.value else {
+            panic!("b is a sequence")
+        };
+        assert_eq!(&text[items[0].span.offset..][..1], "x");
+        assert_eq!(items[1].value, Value::Str("y".into()));
+    }
+
+    #[test]
+    fn yes_and_no_stay_strings() {
+        let node = parse("a: yes\nb: no\nc: true\n").expect("valid yaml");
+        assert_eq!(
+            node.get("a").map(|e| &e.1.value),
+            Some(&Value::Str("yes".into()))
+        );
+        assert_eq!(
+            node.get("b").map(|e| &e.1.value),
+            Some(&Value::Str("no".into()))
+        );
+        assert_eq!(node.get("c").map(|e| &e.1.value), Some(&Value::Bool(true)));
+    }
+
+    #[test]
+    fn syntax_error_has_a_location() {
+        let err = parse("a: [1, 2\nb: 3\n").expect_err("unclosed flow sequence");
+        assert!(err.span.is_some(), "{err:?}");
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused() {
+        let err = parse("a: 1\na: 2\n").expect_err("duplicate key");
+        assert!(
+            err.message.to_lowercase().contains("duplicate"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn alias_bomb_is_refused_quickly() {
+        let bomb = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n\
+                    c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n\
+                    e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n\
+                    g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]\nh: [*g, *g, *g, *g, *g, *g, *g, *g, *g]\n";
+        assert!(parse(bomb).is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        assert!(parse(&deep).is_err());
+    }
+
+    #[test]
+    fn oversized_and_empty_input_are_refused() {
+        let big = "# padding\n".repeat(MAX_SPEC_BYTES / 10 + 1);
+        assert!(
+            parse(&big)
+                .expect_err("too big")
+                .message
+                .contains("at most")
+        );
+        assert!(parse("  \n").expect_err("empty").message.contains("empty"));
+    }
+}
