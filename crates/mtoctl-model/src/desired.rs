@@ -139,7 +139,26 @@ pub struct CollaborationSpec {
     pub all_pairs: PartnerSettings,
     /// The effective settings tenant `.0` holds for partner `.1`, for every ordered pair of
     /// distinct tenants. Fields left `None` are not managed.
+    #[serde(serialize_with = "pairs_as_list")]
     pub pairs: BTreeMap<PairKey, PartnerSettings>,
+}
+
+/// JSON object keys must be strings, so the pair map serialises as a list of entries.
+fn pairs_as_list<S: serde::Serializer>(
+    pairs: &BTreeMap<PairKey, PartnerSettings>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Entry<'a> {
+        tenant: &'a Alias,
+        partner: &'a Alias,
+        settings: &'a PartnerSettings,
+    }
+    serializer.collect_seq(pairs.iter().map(|(k, settings)| Entry {
+        tenant: &k.tenant,
+        partner: &k.partner,
+        settings,
+    }))
 }
 
 /// An ordered pair: the settings `tenant` holds for `partner`.

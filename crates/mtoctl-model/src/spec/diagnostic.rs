@@ -297,10 +297,11 @@ impl fmt::Display for Renderable<'_> {
         f.write_str(&self.diagnostic.message)?;
         // Without a snippet, the location goes into the message itself.
         if self.diagnostic.sensitive
-            && let Some(span) = self.diagnostic.primary_span() {
-                let (line, column) = self.source.line_col(span.offset);
-                write!(f, " ({}:{line}:{column})", self.source.name())?;
-            }
+            && let Some(span) = self.diagnostic.primary_span()
+        {
+            let (line, column) = self.source.line_col(span.offset);
+            write!(f, " ({}:{line}:{column})", self.source.name())?;
+        }
         Ok(())
     }
 }

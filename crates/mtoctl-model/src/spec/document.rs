@@ -76,7 +76,8 @@ pub struct Tenant {
     /// `owner` tenants manage membership; at least one tenant must be an owner.
     #[serde(default)]
     pub role: Role,
-    /// The tenant's default domain (`contoso.onmicrosoft.com`), used to check user names.
+    /// The tenant's default domain (`contoso.onmicrosoft.com`). A user with this domain named in
+    /// the scope of a sync from another tenant is an error: only a source's own users sync.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
     /// How mtoctl authenticates to this tenant.

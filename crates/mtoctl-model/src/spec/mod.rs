@@ -13,6 +13,7 @@
 pub mod diagnostic;
 pub mod document;
 pub mod node;
+pub mod reference;
 pub mod schema;
 pub mod secrets;
 pub mod suggest;

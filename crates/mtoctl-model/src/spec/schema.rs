@@ -105,17 +105,19 @@ impl<'a> Walker<'a> {
             }
         }
         if let Some(expected) = obj.get("const")
-            && !matches_json(node, expected) {
-                out.push(invalid_value(node, path, &[expected]));
-            }
+            && !matches_json(node, expected)
+        {
+            out.push(invalid_value(node, path, &[expected]));
+        }
         if let Some(choices) = obj.get("enum").and_then(Json::as_array)
-            && !choices.iter().any(|c| matches_json(node, c)) {
-                out.push(invalid_value(
-                    node,
-                    path,
-                    &choices.iter().collect::<Vec<_>>(),
-                ));
-            }
+            && !choices.iter().any(|c| matches_json(node, c))
+        {
+            out.push(invalid_value(
+                node,
+                path,
+                &choices.iter().collect::<Vec<_>>(),
+            ));
+        }
         if let Some(types) = obj.get("type") {
             let types: Vec<&str> = match types {
                 Json::String(t) => vec![t.as_str()],
@@ -347,6 +349,8 @@ fn type_error(node: &Node, path: &Path, types: &[&str]) -> Diagnostic {
         d = d.help("write `{}` for an empty mapping");
     } else if wanted == ["array"] && !matches!(node.value, Value::Seq(_) | Value::Null) {
         d = d.help("write a list, for example `[a, b]` or one `- item` per line");
+    } else if wanted == ["boolean"] {
+        d = d.help("write `true` or `false` (`yes`, `no`, `on` and `off` are strings)");
     } else if wanted == ["string"] && !matches!(node.value, Value::Map(_) | Value::Seq(_)) {
         d = d.help("quote the value to make it a string");
     }

@@ -74,13 +74,22 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
                 None => offset_of_line_col(text, loc.line(), loc.column()).map(|o| Span::new(o, 0)),
             }
         });
+        let (message, help) = explain(&err.to_string());
         YamlError {
-            message: clean_message(&err.to_string()),
+            message,
             span,
-            help: None,
+            help,
         }
     })?;
-    Ok(raw.into_node())
+    let node = raw.into_node();
+    if node.value == Value::Null {
+        return Err(YamlError {
+            message: "the spec has no content, only comments".into(),
+            span: None,
+            help: Some("start from examples/quickstart/mto.yaml, or run `mtoctl schema` to see the language".into()),
+        });
+    }
+    Ok(node)
 }
 
 /// The byte offset of a 1-based line and column (in characters), if the text has that place.
@@ -100,6 +109,36 @@ fn offset_of_line_col(text: &str, line: u64, column: u64) -> Option<usize> {
     let col = usize::try_from(column.saturating_sub(1)).ok()?;
     let within = rest.char_indices().nth(col).map_or(rest.len(), |(i, _)| i);
     Some(line_start + within)
+}
+
+/// Turns the parser's budget messages into sentences a spec author can act on.
+fn explain(raw: &str) -> (String, Option<String>) {
+    let message = clean_message(raw);
+    if message.contains("budget breached: Documents") {
+        return (
+            "the file holds more than one YAML document (`---`)".into(),
+            Some("keep one spec per file".into()),
+        );
+    }
+    if message.contains("budget breached: Nodes") || message.contains("budget breached: Alias") {
+        return (
+            format!("the document expands to more than {MAX_NODES} nodes (too many aliases?)"),
+            Some("write the values out instead of expanding anchors many times over".into()),
+        );
+    }
+    if message.contains("budget breached: Depth") || message.contains("recursion limit") {
+        return (
+            format!("the document nests deeper than {MAX_DEPTH} levels"),
+            Some("a spec needs about ten levels; check the brackets and indentation".into()),
+        );
+    }
+    if let Some(rest) = message.strip_prefix("budget breached: ") {
+        return (
+            format!("the document exceeds a parser limit ({rest})"),
+            Some("simplify the document".into()),
+        );
+    }
+    (message, None)
 }
 
 /// serde-saphyr appends the location to its messages; the diagnostic shows it already.

@@ -110,6 +110,11 @@ pub(super) fn check(
     tenants: &TenantTable,
 ) -> Option<CollaborationSpec> {
     let base = Path::root().key("collaboration");
+    if doc.collaboration_unreadable {
+        // Its errors are reported; judging syncs against settings that could not be read would
+        // only add misleading findings.
+        return None;
+    }
     let collaboration = doc.collaboration.clone().unwrap_or_default();
     let all_pairs = collaboration.all_pairs.clone().unwrap_or_default();
     check_targets(cx, &base.key("allPairs"), &all_pairs);

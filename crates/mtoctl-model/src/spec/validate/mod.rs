@@ -18,7 +18,6 @@ use super::diagnostic::Diagnostic;
 use super::document::{Collaboration, Organization, PruneKind, SyncDirection, Tenant};
 use super::node::{Node, Path, PathSegment, Span};
 use crate::desired::{DesiredState, OrganizationSpec, TenantSpec};
-use crate::ids::Alias;
 
 /// The most active tenants an organization may have (Graph's limit, owners included).
 pub const MAX_TENANTS: usize = 100;
@@ -182,6 +181,10 @@ pub(crate) struct PartialDocument {
     prune: Vec<PruneKind>,
     /// Whether the top-level lists were readable at all.
     tenants_readable: bool,
+    /// The `role` of every tenant entry as written, readable or not.
+    raw_roles: Vec<Option<String>>,
+    /// A `collaboration` section is present but could not be read (reported already).
+    collaboration_unreadable: bool,
 }
 
 impl PartialDocument {
@@ -198,7 +201,7 @@ impl PartialDocument {
                     .iter()
                     .zip(&tenants)
                     .filter(|(_, parsed)| parsed.is_none())
-                    .filter_map(|(raw, _)| raw.get("alias")?.as_str().map(str::to_ascii_lowercase))
+                    .filter_map(|(raw, _)| raw.get("alias")?.as_str().map(str::to_owned))
                     .collect()
             })
             .unwrap_or_default();
@@ -225,6 +228,16 @@ impl PartialDocument {
                 .map(|items| items.iter().filter_map(read).collect())
                 .unwrap_or_default(),
             tenants_readable: tenants_json.is_some(),
+            raw_roles: tenants_json
+                .map(|items| {
+                    items
+                        .iter()
+                        .map(|t| t.get("role").and_then(Json::as_str).map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            collaboration_unreadable: field("collaboration")
+                .is_some_and(|c| !c.is_null() && read::<Collaboration>(c).is_none()),
         }
     }
 }
@@ -269,7 +282,8 @@ fn remove_path(json: &mut Json, path: &Path) {
 pub(crate) struct TenantTable {
     /// Tenant index in the spec, and its resolved form.
     specs: Vec<(usize, TenantSpec)>,
-    /// Lowercased aliases that exist but could not be validated (no follow-up findings).
+    /// Aliases of tenants that exist but could not be validated: references to them get no
+    /// follow-up findings (matched ignoring case, to stay quiet rather than guess).
     unresolvable: BTreeSet<String>,
     /// Whether every tenant validated.
     complete: bool,
@@ -282,14 +296,23 @@ impl TenantTable {
         if let Some((_, t)) = self.specs.iter().find(|(_, t)| t.alias.as_str() == alias) {
             return Ok(Some(t));
         }
-        if self.unresolvable.contains(&alias.to_ascii_lowercase()) {
+        if self
+            .unresolvable
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(alias))
+        {
             return Ok(None);
         }
         Err(())
     }
 
-    fn aliases(&self) -> Vec<&Alias> {
-        self.specs.iter().map(|(_, t)| &t.alias).collect()
+    /// Every alias declared, valid or not, for suggestions.
+    fn declared(&self) -> Vec<&str> {
+        let mut all: Vec<&str> = self.specs.iter().map(|(_, t)| t.alias.as_str()).collect();
+        all.extend(self.unresolvable.iter().map(String::as_str));
+        all.sort_unstable();
+        all.dedup();
+        all
     }
 
     /// Every valid tenant's alias, in spec order.
@@ -308,7 +331,7 @@ fn resolve_alias<'t>(
     match table.resolve(alias) {
         Ok(t) => t,
         Err(()) => {
-            let known: Vec<&str> = table.aliases().iter().map(|a| a.as_str()).collect();
+            let known = table.declared();
             let suggestion = super::suggest::did_you_mean(alias, known.iter().copied());
             let help = match suggestion {
                 Some(s) => format!("did you mean `{s}`?"),

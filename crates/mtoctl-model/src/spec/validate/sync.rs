@@ -71,9 +71,10 @@ fn check_ends(
         resolve_alias(cx, tenants, &path.key("to"), to);
     }
     if let (Some(from), Some(to)) = (from, to)
-        && from == to {
-            self_sync(cx, path, from, to);
-        }
+        && from == to
+    {
+        self_sync(cx, path, from, to);
+    }
 }
 
 fn self_sync(cx: &mut Cx<'_>, path: &Path, from: &str, to: &str) {
@@ -95,11 +96,13 @@ fn sync_spec(
 ) -> Option<SyncSpec> {
     let from = resolve_alias(cx, tenants, &path.key("from"), &d.from);
     let to = resolve_alias(cx, tenants, &path.key("to"), &d.to);
+    // The scope is checked before anything can end this entry's checks early.
+    let scope = scope(cx, &path.key("scope"), &d.scope);
+    check_user_domains(cx, path, d, tenants);
     if d.from == d.to {
         self_sync(cx, path, &d.from, &d.to);
         return None;
     }
-    let scope = scope(cx, &path.key("scope"), &d.scope);
     let (from, to) = (from?, to?);
     let name = match &d.name {
         Some(n) if n.trim().is_empty() => {
@@ -114,15 +117,21 @@ fn sync_spec(
         Some(n) => {
             let default = default_sync_name(&to.tenant_id);
             if let Some(id) = n.strip_prefix("MTO_Sync_")
-                && !id.eq_ignore_ascii_case(to.tenant_id.0.as_str()) {
-                    cx.warning(
-                        "spec::sync_name",
-                        &path.key("name"),
-                        format!("`{n}` looks like an admin-center name, but the target's tenant id is {}", to.tenant_id),
-                        "not the target's id",
-                    )
-                    .with_help(format!("the Microsoft 365 admin center only recognises `{default}`"));
-                }
+                && !id.eq_ignore_ascii_case(to.tenant_id.0.as_str())
+            {
+                cx.warning(
+                    "spec::sync_name",
+                    &path.key("name"),
+                    format!(
+                        "`{n}` looks like an admin-center name, but the target's tenant id is {}",
+                        to.tenant_id
+                    ),
+                    "not the target's id",
+                )
+                .with_help(format!(
+                    "the Microsoft 365 admin center only recognises `{default}`"
+                ));
+            }
             n.clone()
         }
         None => default_sync_name(&to.tenant_id),
@@ -187,6 +196,7 @@ fn check_allowed(
             format!("`automaticUserConsent.outbound` must be true in {from} for {to}"),
         ),
     ];
+    let mut unmanaged = Vec::new();
     for (value, problem, fix) in requirements {
         match value {
             Some(true) => {}
@@ -201,15 +211,47 @@ fn check_allowed(
                     "{fix} (in `collaboration.allPairs` or an override)"
                 ));
             }
-            None => {
-                cx.warning(
-                    "spec::sync_not_managed",
-                    &path.key("to"),
-                    format!("this sync needs a setting the spec does not manage: {fix}"),
-                    "sync target",
-                )
-                .with_help("set it in `collaboration.allPairs` (or an override); otherwise the sync works only if the tenant already has it");
-            }
+            None => unmanaged.push(fix),
+        }
+    }
+    if !unmanaged.is_empty() {
+        cx.warning(
+            "spec::sync_not_managed",
+            &path.key("to"),
+            format!(
+                "this sync relies on settings the spec does not manage: {}",
+                unmanaged.join("; ")
+            ),
+            "sync target",
+        )
+        .with_help("set them in `collaboration.allPairs` (or an override); otherwise the sync works only if the tenants already have them");
+    }
+}
+
+/// A user whose UPN carries another spec tenant's default domain belongs to that tenant and
+/// cannot be synced from this one (`*.onmicrosoft.com` domains are unique to their tenant).
+fn check_user_domains(cx: &mut Cx<'_>, path: &Path, d: &SyncDirection, tenants: &TenantTable) {
+    for (i, user) in d.scope.users.iter().enumerate() {
+        let Some((_, domain)) = user.trim().rsplit_once('@') else {
+            continue;
+        };
+        let owner = tenants.all().find(|t| {
+            t.alias.as_str() != d.from
+                && t.domain
+                    .as_deref()
+                    .is_some_and(|td| td.eq_ignore_ascii_case(domain))
+        });
+        if let Some(owner) = owner {
+            cx.error(
+                "spec::foreign_user",
+                &path.key("scope").key("users").index(i),
+                format!("`{user}` is a user of {}, not of {}", owner.alias, d.from),
+                "another tenant's user",
+            )
+            .with_help(format!(
+                "only internal users of the source tenant are synced; list this user in a sync `from: {}`",
+                owner.alias
+            ));
         }
     }
 }

@@ -6,7 +6,7 @@ use super::values::{guid, is_domain};
 use super::{Cx, MAX_TENANTS, PartialDocument, TenantTable, duplicates};
 use crate::desired::{Credential, TenantSpec};
 use crate::ids::{Alias, Guid, TenantId};
-use crate::spec::document::{Auth, CertificateFormat, Role, Tenant};
+use crate::spec::document::{Auth, CertificateFormat, Tenant};
 use crate::spec::node::Path;
 use crate::spec::secrets::is_env_name;
 
@@ -60,15 +60,19 @@ pub(super) fn check(cx: &mut Cx<'_>, doc: &PartialDocument) -> TenantTable {
             Some(spec) if !duplicate_alias.contains(i) => table.specs.push((*i, spec)),
             _ => {
                 table.complete = false;
-                table.unresolvable.insert(tenant.alias.to_ascii_lowercase());
+                table.unresolvable.insert(tenant.alias.clone());
             }
         }
     }
 
-    if doc.tenants_readable
-        && !readable.is_empty()
-        && !readable.iter().any(|(_, t)| t.role == Role::Owner)
-    {
+    // Judged on the roles as written, so that a tenant unreadable for another reason (reported
+    // already) still counts as the owner it says it is; an invalid role is reported already too.
+    let owner_declared = doc.raw_roles.iter().any(|r| r.as_deref() == Some("owner"));
+    let role_unreadable = doc
+        .raw_roles
+        .iter()
+        .any(|r| r.as_deref().is_some_and(|r| r != "owner" && r != "member"));
+    if doc.tenants_readable && !doc.tenants.is_empty() && !owner_declared && !role_unreadable {
         cx.error(
             "spec::no_owner",
             &tenants_path,

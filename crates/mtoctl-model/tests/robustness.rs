@@ -1,0 +1,167 @@
+//! Hostile input never panics or hangs the spec loader, and findings always point inside the
+//! text. Arbitrary bytes, and the examples mutated by flipping, deleting, duplicating and
+//! inserting pieces, go through the whole pipeline.
+
+use proptest::prelude::*;
+
+fn examples() -> Vec<Vec<u8>> {
+    ["quickstart", "hub-and-spoke"]
+        .iter()
+        .map(|name| {
+            let path = format!(
+                "{}/../../examples/{name}/mto.yaml",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            std::fs::read(path).expect("example exists")
+        })
+        .collect()
+}
+
+/// Loads and checks the invariants every outcome must satisfy.
+fn load_checked(bytes: &[u8]) {
+    let outcome = mtoctl_model::spec::load("fuzz.yaml", bytes);
+    let diagnostics = match &outcome {
+        Ok(spec) => &spec.warnings,
+        Err(d) => {
+            assert!(d.has_errors(), "a refused spec names at least one error");
+            d
+        }
+    };
+    let len = diagnostics.source().text().len();
+    for d in diagnostics.items() {
+        for label in &d.labels {
+            assert!(label.span.offset <= len, "label beyond the text: {d:?}");
+        }
+    }
+    // Rendering must not panic either.
+    for r in diagnostics.renderable() {
+        let _ = r.to_string();
+    }
+    let _ = diagnostics.records();
+}
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    Flip { at: usize, byte: u8 },
+    DeleteLine(usize),
+    DuplicateLine(usize),
+    Insert { at: usize, piece: &'static str },
+    Truncate(usize),
+}
+
+const PIECES: &[&str] = &[
+    ":",
+    "- ",
+    "{",
+    "}",
+    "[",
+    "]",
+    "&a ",
+    "*a",
+    "!!binary ",
+    "~",
+    "'",
+    "\"",
+    "\n  ",
+    "\t",
+    "#",
+    "<<: *a\n",
+    "null",
+    "true",
+    "1e999",
+    "0x10",
+    "\u{feff}",
+    "é",
+    "\u{0}",
+    "---\n",
+    "...\n",
+];
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        (any::<usize>(), any::<u8>()).prop_map(|(at, byte)| Mutation::Flip { at, byte }),
+        any::<usize>().prop_map(Mutation::DeleteLine),
+        any::<usize>().prop_map(Mutation::DuplicateLine),
+        (any::<usize>(), proptest::sample::select(PIECES))
+            .prop_map(|(at, piece)| Mutation::Insert { at, piece }),
+        any::<usize>().prop_map(Mutation::Truncate),
+    ]
+}
+
+fn apply(mut bytes: Vec<u8>, mutations: &[Mutation]) -> Vec<u8> {
+    for m in mutations {
+        if bytes.is_empty() {
+            break;
+        }
+        match m {
+            Mutation::Flip { at, byte } => {
+                let i = at % bytes.len();
+                bytes[i] = *byte;
+            }
+            Mutation::DeleteLine(n) | Mutation::DuplicateLine(n) => {
+                let mut lines: Vec<Vec<u8>> =
+                    bytes.split(|b| *b == b'\n').map(<[u8]>::to_vec).collect();
+                let i = n % lines.len();
+                if matches!(m, Mutation::DeleteLine(_)) {
+                    lines.remove(i);
+                } else {
+                    let line = lines[i].clone();
+                    lines.insert(i, line);
+                }
+                bytes = lines.join(&b'\n');
+            }
+            Mutation::Insert { at, piece } => {
+                let i = at % (bytes.len() + 1);
+                bytes.splice(i..i, piece.bytes());
+            }
+            Mutation::Truncate(n) => bytes.truncate(n % bytes.len()),
+        }
+    }
+    bytes
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1024, .. ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+        load_checked(&bytes);
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics(text in "\\PC{0,400}") {
+        load_checked(text.as_bytes());
+    }
+
+    #[test]
+    fn mutated_examples_never_panic(
+        which in 0usize..2,
+        mutations in proptest::collection::vec(mutation(), 1..6),
+    ) {
+        let base = examples().swap_remove(which);
+        load_checked(&apply(base, &mutations));
+    }
+}
+
+#[test]
+fn the_examples_themselves_are_valid() {
+    for bytes in examples() {
+        assert!(mtoctl_model::spec::load("example.yaml", &bytes).is_ok());
+    }
+}
+
+#[test]
+fn loading_is_deterministic() {
+    for bytes in examples() {
+        let a = mtoctl_model::spec::load("e.yaml", &bytes)
+            .expect("valid")
+            .desired;
+        let b = mtoctl_model::spec::load("e.yaml", &bytes)
+            .expect("valid")
+            .desired;
+        assert_eq!(
+            serde_json::to_string(&a).expect("json"),
+            serde_json::to_string(&b).expect("json")
+        );
+    }
+}

@@ -1,0 +1,111 @@
+//! The hostile and mistaken spec corpus: every file under tests/bad-specs/ must produce exactly
+//! the diagnostics its `# expect: CODE LINE:COLUMN` lines name (or its `.expect` sidecar, for
+//! files that cannot hold a comment), no more and no fewer, without panicking.
+
+use std::path::{Path, PathBuf};
+
+use mtoctl_model::spec::diagnostic::Diagnostics;
+
+fn corpus() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad-specs");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/bad-specs exists")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn expectations(path: &Path, bytes: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut expected: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# expect: "))
+        .map(|l| l.trim().to_owned())
+        .collect();
+    if expected.is_empty() {
+        let sidecar = path.with_extension("expect");
+        let sidecar = std::fs::read_to_string(&sidecar).unwrap_or_else(|_| {
+            panic!(
+                "{} has no `# expect:` lines and no .expect file",
+                path.display()
+            )
+        });
+        expected = sidecar
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect();
+    }
+    expected.sort();
+    expected
+}
+
+fn actual(diagnostics: &Diagnostics) -> Vec<String> {
+    let mut found: Vec<String> = diagnostics
+        .records()
+        .into_iter()
+        .map(|r| match (r.line, r.column) {
+            (Some(l), Some(c)) => format!("{} {l}:{c}", r.code),
+            _ => r.code.to_owned(),
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn every_bad_spec_yields_exactly_its_expected_diagnostics() {
+    let files = corpus();
+    assert!(
+        files.len() >= 25,
+        "the corpus shrank to {} files",
+        files.len()
+    );
+    let mut failures = Vec::new();
+    for path in &files {
+        let bytes = std::fs::read(path).expect("readable");
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("?");
+        let found = match mtoctl_model::spec::load(name, &bytes) {
+            Ok(spec) => actual(&spec.warnings),
+            Err(diagnostics) => actual(&diagnostics),
+        };
+        let expected = expectations(path, &bytes);
+        if found != expected {
+            failures.push(format!(
+                "{name}:\n  expected {expected:?}\n  found    {found:?}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn no_diagnostic_repeats_a_literal_secret() {
+    for path in corpus() {
+        let bytes = std::fs::read(&path).expect("readable");
+        let Err(diagnostics) = mtoctl_model::spec::load("spec.yaml", &bytes) else {
+            continue;
+        };
+        for secret in [
+            "abc8Q~0123456789abcdefghijklmnopqrstuvwx",
+            "Zx9.Qq8~aLb7Kp2mN0rStUvW",
+        ] {
+            let records = serde_json::to_string(&diagnostics.records()).expect("serialisable");
+            assert!(
+                !records.contains(secret),
+                "{} leaks a secret",
+                path.display()
+            );
+            for r in diagnostics.renderable() {
+                assert!(
+                    !r.to_string().contains(secret),
+                    "{} leaks a secret",
+                    path.display()
+                );
+            }
+        }
+    }
+}
