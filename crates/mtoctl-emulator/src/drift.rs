@@ -1,0 +1,287 @@
+//! Out-of-band directory edits through the admin API ("drift"): add tenants,
+//! add, change and delete users, add groups and change their members, as an
+//! administrator would in the portal. Graph itself stays read-only for users
+//! and groups, as in mtoctl's use of it.
+
+use axum::Router;
+use axum::extract::{Path, State as AxState};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, patch, post};
+use serde_json::{Value, json};
+
+use crate::Emulator;
+use crate::world::{GroupSpec, TenantSpec, UserSpec, add_group, add_user, build_tenant};
+
+/// Drift routes under `/_emulator/tenants`.
+pub fn routes() -> Router<Emulator> {
+    Router::new()
+        .route("/_emulator/tenants", post(add_tenant))
+        .route("/_emulator/tenants/{tenant}/users", post(create_user))
+        .route(
+            "/_emulator/tenants/{tenant}/users/{user}",
+            patch(update_user).delete(delete_user),
+        )
+        .route("/_emulator/tenants/{tenant}/groups", post(create_group))
+        .route(
+            "/_emulator/tenants/{tenant}/groups/{group}/members",
+            post(add_member),
+        )
+        .route(
+            "/_emulator/tenants/{tenant}/groups/{group}/members/{user}",
+            delete(remove_member),
+        )
+}
+
+fn err(status: StatusCode, msg: impl Into<String>) -> Response {
+    (status, axum::Json(json!({"error": msg.into()}))).into_response()
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    serde_json::from_slice(body).map_err(|e| format!("invalid body: {e}"))
+}
+
+async fn add_tenant(AxState(emu): AxState<Emulator>, body: axum::body::Bytes) -> Response {
+    let spec: TenantSpec = match parse(&body) {
+        Ok(s) => s,
+        Err(e) => return err(StatusCode::BAD_REQUEST, e),
+    };
+    let mut core = emu.lock();
+    let now = core.now();
+    let id = spec.id.to_ascii_lowercase();
+    if core.state.tenants.contains_key(&id) {
+        return err(StatusCode::CONFLICT, format!("tenant {id} already exists"));
+    }
+    let built = build_tenant(&mut core.state.rng, spec, now);
+    match built {
+        Ok(t) => {
+            core.state.tenants.insert(id.clone(), t);
+            core.dirty = true;
+            emu.persist_locked(&mut core);
+            (StatusCode::CREATED, axum::Json(json!({"id": id}))).into_response()
+        }
+        Err(e) => err(StatusCode::BAD_REQUEST, e.to_string()),
+    }
+}
+
+async fn create_user(
+    AxState(emu): AxState<Emulator>,
+    Path(tenant): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let spec: UserSpec = match parse(&body) {
+        Ok(s) => s,
+        Err(e) => return err(StatusCode::BAD_REQUEST, e),
+    };
+    let mut core = emu.lock();
+    let now = core.now();
+    let crate::core::Core { state, .. } = &mut *core;
+    let Some(t) = state.tenants.get_mut(&tenant.to_ascii_lowercase()) else {
+        return err(StatusCode::NOT_FOUND, "unknown tenant");
+    };
+    match add_user(t, &mut state.rng, spec, now) {
+        Ok(id) => {
+            core.dirty = true;
+            emu.persist_locked(&mut core);
+            (StatusCode::CREATED, axum::Json(json!({"id": id}))).into_response()
+        }
+        Err(e) => err(StatusCode::BAD_REQUEST, e.to_string()),
+    }
+}
+
+/// Body: any of `displayName`, `givenName`, `surname`, `mail`, `department`,
+/// `jobTitle` (strings or null), `accountEnabled` (bool), `userType` (`Member`/`Guest`).
+async fn update_user(
+    AxState(emu): AxState<Emulator>,
+    Path((tenant, user)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Response {
+    let v: Value = match parse(&body) {
+        Ok(v) => v,
+        Err(e) => return err(StatusCode::BAD_REQUEST, e),
+    };
+    let Some(obj) = v.as_object() else {
+        return err(StatusCode::BAD_REQUEST, "body must be an object");
+    };
+    let mut core = emu.lock();
+    let Some(t) = core.state.tenants.get_mut(&tenant.to_ascii_lowercase()) else {
+        return err(StatusCode::NOT_FOUND, "unknown tenant");
+    };
+    let Some(u) = t.users.iter_mut().find(|u| {
+        u.deleted_ms.is_none()
+            && (u.id.eq_ignore_ascii_case(&user)
+                || u.user_principal_name.eq_ignore_ascii_case(&user))
+    }) else {
+        return err(StatusCode::NOT_FOUND, "unknown user");
+    };
+    let mut next = u.clone();
+    for (k, val) in obj {
+        let text = || val.as_str().map(str::to_owned);
+        match (k.as_str(), val) {
+            ("displayName", Value::String(s)) => next.display_name = s.clone(),
+            ("givenName", _) if val.is_string() || val.is_null() => next.given_name = text(),
+            ("surname", _) if val.is_string() || val.is_null() => next.surname = text(),
+            ("mail", _) if val.is_string() || val.is_null() => next.mail = text(),
+            ("department", _) if val.is_string() || val.is_null() => next.department = text(),
+            ("jobTitle", _) if val.is_string() || val.is_null() => next.job_title = text(),
+            ("accountEnabled", Value::Bool(b)) => next.account_enabled = *b,
+            ("userType", Value::String(s)) if s == "Member" || s == "Guest" => {
+                next.user_type = s.clone()
+            }
+            _ => return err(StatusCode::BAD_REQUEST, format!("cannot set {k} to {val}")),
+        }
+    }
+    let user_id = u.id.clone();
+    *u = next;
+    let seq = t.next_seq();
+    if let Some(u) = t.users.iter_mut().find(|u| u.id == user_id) {
+        u.changed_seq = seq;
+    }
+    core.dirty = true;
+    emu.persist_locked(&mut core);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn delete_user(
+    AxState(emu): AxState<Emulator>,
+    Path((tenant, user)): Path<(String, String)>,
+) -> Response {
+    let mut core = emu.lock();
+    let now = core.now();
+    let Some(t) = core.state.tenants.get_mut(&tenant.to_ascii_lowercase()) else {
+        return err(StatusCode::NOT_FOUND, "unknown tenant");
+    };
+    let Some(u) = t.users.iter_mut().find(|u| {
+        u.deleted_ms.is_none()
+            && (u.id.eq_ignore_ascii_case(&user)
+                || u.user_principal_name.eq_ignore_ascii_case(&user))
+    }) else {
+        return err(StatusCode::NOT_FOUND, "unknown user");
+    };
+    // Soft delete, like the directory recycle bin.
+    u.deleted_ms = Some(now);
+    let user_id = u.id.clone();
+    let seq = t.next_seq();
+    if let Some(u) = t.users.iter_mut().find(|u| u.id == user_id) {
+        u.changed_seq = seq;
+    }
+    core.dirty = true;
+    emu.persist_locked(&mut core);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn create_group(
+    AxState(emu): AxState<Emulator>,
+    Path(tenant): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let spec: GroupSpec = match parse(&body) {
+        Ok(s) => s,
+        Err(e) => return err(StatusCode::BAD_REQUEST, e),
+    };
+    let mut core = emu.lock();
+    let now = core.now();
+    let crate::core::Core { state, .. } = &mut *core;
+    let Some(t) = state.tenants.get_mut(&tenant.to_ascii_lowercase()) else {
+        return err(StatusCode::NOT_FOUND, "unknown tenant");
+    };
+    match add_group(t, &mut state.rng, spec, now) {
+        Ok(id) => {
+            core.dirty = true;
+            emu.persist_locked(&mut core);
+            (StatusCode::CREATED, axum::Json(json!({"id": id}))).into_response()
+        }
+        Err(e) => err(StatusCode::BAD_REQUEST, e.to_string()),
+    }
+}
+
+/// Body: `{"member": "<user id or UPN>"}`.
+async fn add_member(
+    AxState(emu): AxState<Emulator>,
+    Path((tenant, group)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Response {
+    let v: Value = match parse(&body) {
+        Ok(v) => v,
+        Err(e) => return err(StatusCode::BAD_REQUEST, e),
+    };
+    let Some(member) = v.get("member").and_then(Value::as_str).map(str::to_owned) else {
+        return err(
+            StatusCode::BAD_REQUEST,
+            "body must be {\"member\": \"<id or UPN>\"}",
+        );
+    };
+    let mut core = emu.lock();
+    let Some(t) = core.state.tenants.get_mut(&tenant.to_ascii_lowercase()) else {
+        return err(StatusCode::NOT_FOUND, "unknown tenant");
+    };
+    let Some(uid) = t
+        .users
+        .iter()
+        .find(|u| {
+            u.deleted_ms.is_none()
+                && (u.id.eq_ignore_ascii_case(&member)
+                    || u.user_principal_name.eq_ignore_ascii_case(&member))
+        })
+        .map(|u| u.id.clone())
+    else {
+        return err(StatusCode::NOT_FOUND, "unknown user");
+    };
+    let Some(g) = t
+        .groups
+        .iter_mut()
+        .find(|g| g.id.eq_ignore_ascii_case(&group))
+    else {
+        return err(StatusCode::NOT_FOUND, "unknown group");
+    };
+    if !g.members.contains(&uid) {
+        g.members.push(uid);
+        let gid = g.id.clone();
+        let seq = t.next_seq();
+        if let Some(g) = t.groups.iter_mut().find(|g| g.id == gid) {
+            g.changed_seq = seq;
+        }
+    }
+    core.dirty = true;
+    emu.persist_locked(&mut core);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn remove_member(
+    AxState(emu): AxState<Emulator>,
+    Path((tenant, group, user)): Path<(String, String, String)>,
+) -> Response {
+    let mut core = emu.lock();
+    let Some(t) = core.state.tenants.get_mut(&tenant.to_ascii_lowercase()) else {
+        return err(StatusCode::NOT_FOUND, "unknown tenant");
+    };
+    let uid = t
+        .users
+        .iter()
+        .find(|u| {
+            u.id.eq_ignore_ascii_case(&user) || u.user_principal_name.eq_ignore_ascii_case(&user)
+        })
+        .map(|u| u.id.clone())
+        .unwrap_or(user);
+    let Some(g) = t
+        .groups
+        .iter_mut()
+        .find(|g| g.id.eq_ignore_ascii_case(&group))
+    else {
+        return err(StatusCode::NOT_FOUND, "unknown group");
+    };
+    let before = g.members.len();
+    g.members.retain(|m| *m != uid);
+    let removed = g.members.len() != before;
+    let gid = g.id.clone();
+    if !removed {
+        return err(StatusCode::NOT_FOUND, "not a member");
+    }
+    let seq = t.next_seq();
+    if let Some(g) = t.groups.iter_mut().find(|g| g.id == gid) {
+        g.changed_seq = seq;
+    }
+    core.dirty = true;
+    emu.persist_locked(&mut core);
+    StatusCode::NO_CONTENT.into_response()
+}

@@ -1,0 +1,333 @@
+//! `/users` and `/groups` (graph-reference §7): list and get, `$filter`,
+//! `$select`, `$top`, paging, `$count` with `ConsistencyLevel: eventual`,
+//! and direct group members. Soft-deleted users are not listed.
+
+use serde_json::{Map, Value, json};
+
+use super::{Body, Ctx, GraphRequest, GraphResponse, perms};
+use crate::core::Core;
+use crate::errors::{GraphError, GraphResult};
+use crate::odata::{PageSpec, page};
+use crate::state::{Group, Tenant, USER_DEFAULT_PROPS, User};
+
+const USER_PROPS: &[&str] = &[
+    "id",
+    "businessPhones",
+    "displayName",
+    "givenName",
+    "jobTitle",
+    "mail",
+    "mobilePhone",
+    "officeLocation",
+    "preferredLanguage",
+    "surname",
+    "userPrincipalName",
+    "userType",
+    "accountEnabled",
+    "department",
+    "showInAddressList",
+    "createdDateTime",
+    "deletedDateTime",
+    "creationType",
+    "externalUserState",
+    "identities",
+];
+
+const GROUP_PROPS: &[&str] = &[
+    "id",
+    "displayName",
+    "description",
+    "mailEnabled",
+    "securityEnabled",
+    "groupTypes",
+    "mailNickname",
+    "mail",
+    "createdDateTime",
+    "deletedDateTime",
+];
+
+/// Route `/users...` and `/groups...`.
+pub fn route(
+    core: &mut Core,
+    ctx: &Ctx,
+    req: &GraphRequest,
+    segs: &[&str],
+) -> GraphResult<GraphResponse> {
+    if req.method == "POST" && segs == ["directoryObjects", "getByIds"] {
+        return get_by_ids(core, ctx, req);
+    }
+    if req.method != "GET" {
+        return Err(GraphError::method_not_allowed());
+    }
+    let now = core.now();
+    // Advanced queries read an eventually consistent index that lags behind.
+    let lag = if req.eventual() {
+        core.scaled_ms(core.state.timings.advanced_query_lag)
+    } else {
+        0
+    };
+    let t = core
+        .state
+        .tenants
+        .get(&ctx.tenant)
+        .ok_or_else(|| GraphError::unauthorized("Unknown tenant."))?;
+    match segs {
+        ["users"] => {
+            ctx.require(perms::USER_READ)?;
+            let items = listed_users(t, now, lag).map(User::to_json).collect();
+            list(
+                ctx,
+                req,
+                items,
+                "users",
+                USER_PROPS,
+                Some(USER_DEFAULT_PROPS),
+                "user",
+            )
+        }
+        ["users", "delta"] => {
+            ctx.require(perms::USER_READ)?;
+            super::delta::route(ctx, req, t, super::delta::Kind::Users)
+        }
+        ["groups", "delta"] => {
+            ctx.require(perms::GROUP_READ)?;
+            super::delta::route(ctx, req, t, super::delta::Kind::Groups)
+        }
+        ["users", "$count"] => {
+            ctx.require(perms::USER_READ)?;
+            count(req, listed_users(t, now, lag).count())
+        }
+        ["users", id] => {
+            ctx.require(perms::USER_READ)?;
+            let u = find_user(t, id).ok_or_else(|| GraphError::not_found(id))?;
+            entity(
+                ctx,
+                req,
+                u.to_json(),
+                "users/$entity",
+                USER_PROPS,
+                Some(USER_DEFAULT_PROPS),
+                "user",
+            )
+        }
+        ["groups"] => {
+            ctx.require(perms::GROUP_READ)?;
+            let items = t.groups.iter().map(Group::to_json).collect();
+            list(ctx, req, items, "groups", GROUP_PROPS, None, "group")
+        }
+        ["groups", "$count"] => {
+            ctx.require(perms::GROUP_READ)?;
+            count(req, t.groups.len())
+        }
+        ["groups", id] => {
+            ctx.require(perms::GROUP_READ)?;
+            let g = find_group(t, id).ok_or_else(|| GraphError::not_found(id))?;
+            entity(
+                ctx,
+                req,
+                g.to_json(),
+                "groups/$entity",
+                GROUP_PROPS,
+                None,
+                "group",
+            )
+        }
+        ["groups", id, "members"] => {
+            ctx.require(perms::GROUP_READ)?;
+            let g = find_group(t, id).ok_or_else(|| GraphError::not_found(id))?;
+            let items = g
+                .members
+                .iter()
+                .filter_map(|m| live_users(t).find(|u| &u.id == m))
+                .map(|u| {
+                    let mut m = Map::new();
+                    m.insert("@odata.type".into(), json!("#microsoft.graph.user"));
+                    m.extend(u.to_json());
+                    m
+                })
+                .collect();
+            let mut defaults: Vec<&str> = vec!["@odata.type"];
+            defaults.extend(USER_DEFAULT_PROPS);
+            let mut known: Vec<&str> = vec!["@odata.type"];
+            known.extend(USER_PROPS);
+            list(
+                ctx,
+                req,
+                items,
+                "directoryObjects",
+                &known,
+                Some(&defaults),
+                "directoryObject",
+            )
+        }
+        _ => Err(GraphError::unknown_segment(
+            segs.last().copied().unwrap_or(""),
+        )),
+    }
+}
+
+/// Users as a list sees them: with an index lag, recent creations are not
+/// there yet and recent deletions still are.
+fn listed_users(t: &Tenant, now: i64, lag: i64) -> impl Iterator<Item = &User> {
+    t.users.iter().filter(move |u| {
+        let created = u.created_ms + lag <= now;
+        let alive = u.deleted_ms.is_none_or(|d| d + lag > now);
+        created && alive
+    })
+}
+
+fn live_users(t: &Tenant) -> impl Iterator<Item = &User> {
+    t.users.iter().filter(|u| u.deleted_ms.is_none())
+}
+
+/// A user by object id or UPN (not soft-deleted).
+pub fn find_user<'a>(t: &'a Tenant, id: &str) -> Option<&'a User> {
+    live_users(t)
+        .find(|u| u.id.eq_ignore_ascii_case(id) || u.user_principal_name.eq_ignore_ascii_case(id))
+}
+
+/// A group by object id.
+pub fn find_group<'a>(t: &'a Tenant, id: &str) -> Option<&'a Group> {
+    t.groups.iter().find(|g| g.id.eq_ignore_ascii_case(id))
+}
+
+fn list(
+    ctx: &Ctx,
+    req: &GraphRequest,
+    items: Vec<Map<String, Value>>,
+    set: &str,
+    known: &[&str],
+    defaults: Option<&[&str]>,
+    type_name: &str,
+) -> GraphResult<GraphResponse> {
+    let opts = req.options()?;
+    opts.check_select(known, type_name)?;
+    let path: Vec<&str> = req.segments.iter().map(String::as_str).collect();
+    let spec = PageSpec {
+        context: set,
+        self_url: format!("{}/{}", ctx.base_url, path.join("/")),
+        query: &req.query,
+        default_top: 100,
+        defaults,
+        version: &ctx.version,
+    };
+    Ok(GraphResponse::json(200, page(items, &opts, &spec)?))
+}
+
+fn entity(
+    ctx: &Ctx,
+    req: &GraphRequest,
+    full: Map<String, Value>,
+    context: &str,
+    known: &[&str],
+    defaults: Option<&[&str]>,
+    type_name: &str,
+) -> GraphResult<GraphResponse> {
+    let opts = req.options()?;
+    opts.check_select(known, type_name)?;
+    let mut out = Map::new();
+    out.insert("@odata.context".into(), json!(ctx.context(context)));
+    out.extend(crate::odata::project(
+        &full,
+        opts.select.as_deref(),
+        defaults,
+    ));
+    Ok(GraphResponse::json(200, Value::Object(out)))
+}
+
+fn count(req: &GraphRequest, n: usize) -> GraphResult<GraphResponse> {
+    if !req.eventual() {
+        return Err(GraphError::new(
+            400,
+            "Request_BadRequest",
+            "Count is not currently supported without the ConsistencyLevel: eventual header.",
+        ));
+    }
+    Ok(GraphResponse {
+        status: 200,
+        headers: Vec::new(),
+        body: Body::Text(n.to_string()),
+    })
+}
+
+/// `POST /directoryObjects/getByIds` `{ids, types?}`: up to 1,000 ids of users,
+/// groups and service principals; unknown ids are left out.
+fn get_by_ids(core: &mut Core, ctx: &Ctx, req: &GraphRequest) -> GraphResult<GraphResponse> {
+    ctx.require(&[
+        "Directory.Read.All",
+        "Directory.ReadWrite.All",
+        "User.Read.All",
+        "Application.Read.All",
+        "Application.ReadWrite.All",
+    ])?;
+    let body = req.object_body()?;
+    super::check_keys(body, &["ids", "types"], "directoryObject")?;
+    let ids: Vec<&str> = body
+        .get("ids")
+        .and_then(Value::as_array)
+        .ok_or_else(|| GraphError::bad_request("Property 'ids' (array of strings) is required."))?
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    if ids.is_empty() || ids.len() > 1000 {
+        return Err(GraphError::bad_request(
+            "Between 1 and 1000 ids must be given.",
+        ));
+    }
+    let types: Vec<String> = body
+        .get("types")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_ascii_lowercase)
+                .collect()
+        })
+        .unwrap_or_default();
+    let wanted = |t: &str| types.is_empty() || types.iter().any(|x| x == t);
+    let opts = req.options()?;
+    let now = core.now();
+    let t = core
+        .state
+        .tenants
+        .get(&ctx.tenant)
+        .ok_or_else(|| GraphError::unauthorized("Unknown tenant."))?;
+    let mut out = Vec::new();
+    for id in ids {
+        let (odata_type, mut full, defaults): (&str, Map<String, Value>, Option<&[&str]>) =
+            if let Some(u) = live_users(t)
+                .find(|u| u.id.eq_ignore_ascii_case(id))
+                .filter(|_| wanted("user"))
+            {
+                (
+                    "#microsoft.graph.user",
+                    u.to_json(),
+                    Some(USER_DEFAULT_PROPS),
+                )
+            } else if let Some(g) = find_group(t, id).filter(|_| wanted("group")) {
+                ("#microsoft.graph.group", g.to_json(), None)
+            } else if let Some(sp) = t
+                .service_principals
+                .iter()
+                .find(|s| s.id.eq_ignore_ascii_case(id) && s.visible_ms <= now)
+                .filter(|_| wanted("serviceprincipal"))
+            {
+                let mut m = Map::new();
+                m.insert("id".into(), json!(sp.id));
+                m.insert("appId".into(), json!(sp.app_id));
+                m.insert("displayName".into(), json!(sp.display_name));
+                ("#microsoft.graph.servicePrincipal", m, None)
+            } else {
+                continue;
+            };
+        let mut o = Map::new();
+        o.insert("@odata.type".into(), json!(odata_type));
+        full = crate::odata::project(&full, opts.select.as_deref(), defaults);
+        o.extend(full);
+        out.push(Value::Object(o));
+    }
+    Ok(GraphResponse::json(
+        200,
+        json!({"@odata.context": ctx.context("directoryObjects"), "value": out}),
+    ))
+}

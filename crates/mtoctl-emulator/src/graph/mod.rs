@@ -1,0 +1,267 @@
+//! The Graph surface: request/response values independent of HTTP (so `$batch`
+//! items run through exactly the same code as top-level requests) and the
+//! router from path segments to resource modules.
+
+pub mod deleted;
+pub mod delta;
+pub mod directory;
+pub mod jobs;
+pub mod mto;
+pub mod mto_transitions;
+pub mod policies;
+pub mod reports;
+pub mod sync;
+pub mod templates;
+
+use serde_json::{Map, Value, json};
+
+use crate::core::Core;
+use crate::errors::{GraphError, GraphResult};
+use crate::odata::QueryOptions;
+
+/// One Graph request (top-level or a `$batch` item).
+#[derive(Debug, Clone)]
+pub struct GraphRequest {
+    /// Upper-case method.
+    pub method: String,
+    /// Decoded path segments after the version (`["users", "x"]`).
+    pub segments: Vec<String>,
+    /// Decoded query pairs.
+    pub query: Vec<(String, String)>,
+    /// Request headers, lower-case names.
+    pub headers: Vec<(String, String)>,
+    /// Parsed JSON body, if any.
+    pub body: Option<Value>,
+}
+
+impl GraphRequest {
+    /// A header value by lower-case name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether `ConsistencyLevel: eventual` was sent.
+    pub fn eventual(&self) -> bool {
+        self.header("consistencylevel")
+            .is_some_and(|v| v.eq_ignore_ascii_case("eventual"))
+    }
+
+    /// Parsed OData options.
+    pub fn options(&self) -> GraphResult<QueryOptions> {
+        QueryOptions::parse(&self.query, self.eventual())
+    }
+
+    /// Whether this is a write (charged to write buckets, persisted).
+    pub fn is_write(&self) -> bool {
+        self.method != "GET"
+    }
+
+    /// The JSON object body, or 400.
+    pub fn object_body(&self) -> GraphResult<&Map<String, Value>> {
+        self.body
+            .as_ref()
+            .and_then(Value::as_object)
+            .ok_or_else(|| GraphError::bad_request("A JSON object request body is required."))
+    }
+}
+
+/// A response body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    /// No content.
+    Empty,
+    /// JSON.
+    Json(Value),
+    /// Plain text (`$count`).
+    Text(String),
+}
+
+/// One Graph response.
+#[derive(Debug, Clone)]
+pub struct GraphResponse {
+    /// Status.
+    pub status: u16,
+    /// Extra headers.
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: Body,
+}
+
+impl GraphResponse {
+    /// A JSON response.
+    pub fn json(status: u16, v: Value) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            body: Body::Json(v),
+        }
+    }
+
+    /// 204.
+    pub fn no_content() -> Self {
+        Self {
+            status: 204,
+            headers: Vec::new(),
+            body: Body::Empty,
+        }
+    }
+}
+
+/// Who is calling and where.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// Tenant from the token.
+    pub tenant: String,
+    /// Client id from the token.
+    pub app_id: String,
+    /// Granted roles.
+    pub roles: Vec<String>,
+    /// `v1.0` or `beta`.
+    pub version: String,
+    /// Absolute base URL of this version (`http://127.0.0.1:PORT/v1.0`), for nextLinks.
+    pub base_url: String,
+}
+
+impl Ctx {
+    /// 403 unless the token carries one of `any_of`.
+    pub fn require(&self, any_of: &[&str]) -> GraphResult<()> {
+        if any_of.iter().any(|r| self.roles.iter().any(|g| g == r)) {
+            Ok(())
+        } else {
+            Err(GraphError::forbidden())
+        }
+    }
+
+    /// `@odata.context` URL for `suffix`.
+    pub fn context(&self, suffix: &str) -> String {
+        format!(
+            "https://graph.microsoft.com/{}/$metadata#{suffix}",
+            self.version
+        )
+    }
+
+    /// An entity body: `@odata.context` first, then `m` projected by `$select`.
+    pub fn entity(
+        &self,
+        suffix: &str,
+        m: Map<String, Value>,
+        req: &GraphRequest,
+    ) -> GraphResult<GraphResponse> {
+        let opts = req.options()?;
+        let projected = crate::odata::project(&m, opts.select.as_deref(), None);
+        let mut out = Map::new();
+        out.insert("@odata.context".into(), json!(self.context(suffix)));
+        out.extend(projected);
+        Ok(GraphResponse::json(200, Value::Object(out)))
+    }
+}
+
+/// Permission groups (any-of) used by the resource modules.
+pub mod perms {
+    /// Read MTO objects.
+    pub const MTO_READ: &[&str] = &[
+        "MultiTenantOrganization.ReadBasic.All",
+        "MultiTenantOrganization.Read.All",
+        "MultiTenantOrganization.ReadWrite.All",
+    ];
+    /// Write MTO objects.
+    pub const MTO_WRITE: &[&str] = &["MultiTenantOrganization.ReadWrite.All"];
+    /// Read policies.
+    pub const POLICY_READ: &[&str] = &["Policy.Read.All", "Policy.ReadWrite.CrossTenantAccess"];
+    /// Write cross-tenant policies.
+    pub const POLICY_WRITE: &[&str] = &["Policy.ReadWrite.CrossTenantAccess"];
+    /// Read users.
+    pub const USER_READ: &[&str] = &[
+        "User.Read.All",
+        "User.ReadWrite.All",
+        "Directory.Read.All",
+        "Directory.ReadWrite.All",
+    ];
+    /// Read groups.
+    pub const GROUP_READ: &[&str] = &[
+        "GroupMember.Read.All",
+        "Group.Read.All",
+        "Group.ReadWrite.All",
+        "Directory.Read.All",
+        "Directory.ReadWrite.All",
+    ];
+    /// Read applications and service principals.
+    pub const APP_READ: &[&str] = &[
+        "Application.Read.All",
+        "Application.ReadWrite.All",
+        "Application.ReadWrite.OwnedBy",
+        "Directory.Read.All",
+        "Directory.ReadWrite.All",
+    ];
+    /// Create or delete applications.
+    pub const APP_WRITE: &[&str] = &[
+        "Application.ReadWrite.OwnedBy",
+        "Application.ReadWrite.All",
+        "Directory.ReadWrite.All",
+    ];
+    /// Read synchronization.
+    pub const SYNC_READ: &[&str] = &[
+        "Synchronization.Read.All",
+        "Synchronization.ReadWrite.All",
+        "Application.ReadWrite.OwnedBy",
+    ];
+    /// Write synchronization.
+    pub const SYNC_WRITE: &[&str] = &[
+        "Synchronization.ReadWrite.All",
+        "Application.ReadWrite.OwnedBy",
+    ];
+    /// Manage app role assignments.
+    pub const ASSIGN_WRITE: &[&str] = &["AppRoleAssignment.ReadWrite.All"];
+}
+
+/// Route one Graph request.
+pub fn dispatch(core: &mut Core, ctx: &Ctx, req: &GraphRequest) -> GraphResult<GraphResponse> {
+    let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
+    match segs.as_slice() {
+        ["tenantRelationships", "multiTenantOrganization", rest @ ..] => {
+            mto::route(core, ctx, req, rest)
+        }
+        ["policies", "crossTenantAccessPolicy", rest @ ..] => policies::route(core, ctx, req, rest),
+        ["policies", "deletedItems", rest @ ..] if ctx.version == "beta" => {
+            deleted::route(core, ctx, req, rest)
+        }
+        ["auditLogs", rest @ ..] => reports::route(core, ctx, req, rest),
+        ["users", ..] | ["groups", ..] | ["directoryObjects", ..] => {
+            directory::route(core, ctx, req, &segs)
+        }
+        ["servicePrincipals", ..] | ["applicationTemplates", ..] | ["applications", ..] => {
+            sync::route(core, ctx, req, &segs)
+        }
+        _ => Err(GraphError::unknown_segment(
+            segs.first().copied().unwrap_or(""),
+        )),
+    }
+}
+
+/// Validate that a PATCH/POST body has only `allowed` keys.
+pub fn check_keys(body: &Map<String, Value>, allowed: &[&str], type_name: &str) -> GraphResult<()> {
+    for k in body.keys() {
+        if k.starts_with("@odata") {
+            continue;
+        }
+        if !allowed.contains(&k.as_str()) {
+            return Err(GraphError::bad_request(format!(
+                "Invalid property '{k}' for type 'microsoft.graph.{type_name}', or it is read-only."
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A required string property of a body.
+pub fn required_str<'a>(body: &'a Map<String, Value>, key: &str) -> GraphResult<&'a str> {
+    match body.get(key) {
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(s),
+        _ => Err(GraphError::bad_request(format!(
+            "Property '{key}' is required and must be a non-empty string."
+        ))),
+    }
+}
