@@ -10,6 +10,8 @@
 
 pub mod desired;
 pub mod ids;
+pub mod observed;
 pub mod spec;
 
 pub use desired::DesiredState;
+pub use observed::ObservedState;

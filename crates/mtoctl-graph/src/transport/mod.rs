@@ -1,0 +1,652 @@
+//! One HTTP client for every tenant: tokens, lanes, retries, `$batch`, paging, request ids.
+//!
+//! Each tenant has its own credential and two lanes (reads and writes) that bound how many
+//! calls are in flight to it, so one busy tenant cannot starve the others and writes cannot
+//! starve reads. Every call carries a fresh `client-request-id` and is traced (method, path,
+//! status, latency, request-id; never the token).
+
+mod batch;
+pub mod retry;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use azure_core::credentials::TokenCredential;
+use reqwest::Method;
+use serde_json::Value;
+use tokio::sync::Semaphore;
+
+use crate::auth::GRAPH_SCOPE;
+use crate::endpoints::Endpoints;
+use crate::error::GraphError;
+use retry::{Jitter, RetryPolicy, Verdict, classify, parse_retry_after};
+
+/// One Graph request, relative to the version root.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GraphRequest {
+    /// HTTP method.
+    pub method: Method,
+    /// Path and query relative to the version root (`/users?$select=id`).
+    pub path: String,
+    /// JSON body.
+    pub body: Option<Value>,
+    /// Sends `ConsistencyLevel: eventual` (advanced queries, `$count`).
+    pub eventual: bool,
+}
+
+impl GraphRequest {
+    /// A GET.
+    pub fn get(path: impl Into<String>) -> Self {
+        Self {
+            method: Method::GET,
+            path: path.into(),
+            body: None,
+            eventual: false,
+        }
+    }
+
+    /// A request with a JSON body.
+    pub fn with_body(method: Method, path: impl Into<String>, body: Value) -> Self {
+        Self {
+            method,
+            path: path.into(),
+            body: Some(body),
+            eventual: false,
+        }
+    }
+
+    /// A request without a body.
+    pub fn new(method: Method, path: impl Into<String>) -> Self {
+        Self {
+            method,
+            path: path.into(),
+            body: None,
+            eventual: false,
+        }
+    }
+
+    /// Whether the request goes into the write lane. A `$batch` of GETs is a read.
+    fn is_write(&self) -> bool {
+        if self.method == Method::GET {
+            return false;
+        }
+        let batch_of_reads = self.path == "/$batch"
+            && self
+                .body
+                .as_ref()
+                .and_then(|b| b.get("requests"))
+                .and_then(Value::as_array)
+                .is_some_and(|items| {
+                    items
+                        .iter()
+                        .all(|i| i.get("method").and_then(Value::as_str) == Some("GET"))
+                });
+        !batch_of_reads
+    }
+}
+
+/// A successful Graph response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GraphResponse {
+    /// HTTP status (2xx).
+    pub status: u16,
+    /// Parsed JSON body; `Null` when empty (204).
+    pub body: Value,
+    /// `request-id` from Graph.
+    pub request_id: Option<String>,
+}
+
+/// Client settings.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Read calls in flight per tenant (a `$batch` counts once).
+    pub read_concurrency: usize,
+    /// Write calls in flight per tenant.
+    pub write_concurrency: usize,
+    /// Time limit of one HTTP exchange.
+    pub request_timeout: Duration,
+    /// Retries.
+    pub retry: RetryPolicy,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            // Little's law at ~150 ms per call keeps six batches per tenant well inside Graph's
+            // read buckets (performance-model.md §9).
+            read_concurrency: 6,
+            write_concurrency: 2,
+            request_timeout: Duration::from_secs(60),
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// Counters of what the client sent.
+#[derive(Debug, Default)]
+struct Counters {
+    http_calls: AtomicU64,
+    inner_requests: AtomicU64,
+    retries: AtomicU64,
+    throttled: AtomicU64,
+}
+
+/// A snapshot of the client's counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ClientStats {
+    /// HTTP exchanges with Graph (a `$batch` is one).
+    pub http_calls: u64,
+    /// Logical requests: each item of a `$batch` counts, the envelope does not; retries count.
+    pub inner_requests: u64,
+    /// Requests sent again after a retryable failure.
+    pub retries: u64,
+    /// 429 answers seen (outer or inner).
+    pub throttled: u64,
+}
+
+struct TenantSession {
+    credential: Arc<dyn TokenCredential>,
+    reads: Semaphore,
+    writes: Semaphore,
+    /// Set by a 429: Graph's buckets are per app and tenant, so after a throttled answer no
+    /// request goes to this tenant until its `Retry-After` has passed, not just the one that
+    /// was throttled. Coming back early is throttled again and charged again.
+    quiet_until: Mutex<Option<Instant>>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    endpoints: Endpoints,
+    config: ClientConfig,
+    tenants: BTreeMap<String, TenantSession>,
+    counters: Counters,
+    jitter: Jitter,
+    /// Paths and ids of objects this client created, with when: a 404 on them soon after is
+    /// replication lag, not absence.
+    created: Mutex<HashMap<(String, String), Instant>>,
+}
+
+/// The Graph client. Cheap to clone.
+#[derive(Clone)]
+pub struct GraphClient {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for GraphClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GraphClient")
+            .field("endpoints", &self.inner.endpoints)
+            .field("tenants", &self.inner.tenants.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`GraphClient`].
+pub struct GraphClientBuilder {
+    http: reqwest::Client,
+    endpoints: Endpoints,
+    config: ClientConfig,
+    tenants: BTreeMap<String, TenantSession>,
+}
+
+impl GraphClientBuilder {
+    /// Adds a tenant under its alias with its credential.
+    pub fn tenant(mut self, alias: &str, credential: Arc<dyn TokenCredential>) -> Self {
+        self.tenants.insert(
+            alias.to_owned(),
+            TenantSession {
+                credential,
+                reads: Semaphore::new(self.config.read_concurrency.max(1)),
+                writes: Semaphore::new(self.config.write_concurrency.max(1)),
+                quiet_until: Mutex::new(None),
+            },
+        );
+        self
+    }
+
+    /// The client.
+    pub fn build(self) -> GraphClient {
+        GraphClient {
+            inner: Arc::new(Inner {
+                http: self.http,
+                endpoints: self.endpoints,
+                config: self.config,
+                tenants: self.tenants,
+                counters: Counters::default(),
+                jitter: Jitter::new(),
+                created: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+}
+
+/// The one reqwest client mtoctl uses: rustls, HTTP/2 where offered, pooled connections.
+pub fn http_client(request_timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(request_timeout)
+        .connect_timeout(Duration::from_secs(10))
+        .user_agent(concat!("mtoctl/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_default()
+}
+
+/// The outcome of one HTTP exchange before classification.
+enum Exchange {
+    Answered {
+        status: u16,
+        body: Value,
+        retry_after: Option<Duration>,
+        request_id: Option<String>,
+    },
+    NoAnswer(String),
+}
+
+impl GraphClient {
+    /// A builder with the shared HTTP client, endpoints and settings.
+    pub fn builder(
+        http: reqwest::Client,
+        endpoints: Endpoints,
+        config: ClientConfig,
+    ) -> GraphClientBuilder {
+        GraphClientBuilder {
+            http,
+            endpoints,
+            config,
+            tenants: BTreeMap::new(),
+        }
+    }
+
+    /// The endpoints in use.
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.inner.endpoints
+    }
+
+    /// What the client has sent so far.
+    pub fn stats(&self) -> ClientStats {
+        let c = &self.inner.counters;
+        ClientStats {
+            http_calls: c.http_calls.load(Ordering::Relaxed),
+            inner_requests: c.inner_requests.load(Ordering::Relaxed),
+            retries: c.retries.load(Ordering::Relaxed),
+            throttled: c.throttled.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Sends one request with retries; an error status is an error.
+    pub async fn send(
+        &self,
+        tenant: &str,
+        request: &GraphRequest,
+    ) -> Result<GraphResponse, GraphError> {
+        self.send_counted(tenant, request, true).await
+    }
+
+    /// [`Self::send`]; `inner` says whether the request counts as an inner request (a `$batch`
+    /// envelope does not: its items are counted instead).
+    async fn send_counted(
+        &self,
+        tenant: &str,
+        request: &GraphRequest,
+        inner: bool,
+    ) -> Result<GraphResponse, GraphError> {
+        let started = Instant::now();
+        let policy = &self.inner.config.retry;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            if inner {
+                self.inner
+                    .counters
+                    .inner_requests
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+            let exchange = self.exchange(tenant, request).await?;
+            let (verdict, error) = match exchange {
+                Exchange::Answered {
+                    status,
+                    body,
+                    request_id,
+                    ..
+                } if (200..300).contains(&status) => {
+                    self.note_created(tenant, request, &body);
+                    return Ok(GraphResponse {
+                        status,
+                        body,
+                        request_id,
+                    });
+                }
+                Exchange::Answered {
+                    status,
+                    body,
+                    retry_after,
+                    request_id,
+                } => {
+                    if status == 429 {
+                        self.inner
+                            .counters
+                            .throttled
+                            .fetch_add(1, Ordering::Relaxed);
+                        self.quiet(tenant, retry_after);
+                    }
+                    let lag = status == 404 && self.recently_created(tenant, &request.path);
+                    let error =
+                        status_error(tenant, request, status, &body, request_id, retry_after);
+                    (classify(status, retry_after, lag), error)
+                }
+                Exchange::NoAnswer(reason) => (
+                    Verdict::Retry { after: None },
+                    GraphError::Transport {
+                        tenant: tenant.to_owned(),
+                        method: request.method.to_string(),
+                        path: request.path.clone(),
+                        reason,
+                    },
+                ),
+            };
+            let Verdict::Retry { after } = verdict else {
+                return Err(error);
+            };
+            let delay = policy.delay(attempt, after, self.inner.jitter.unit());
+            if attempt >= policy.max_attempts || started.elapsed() + delay > policy.deadline {
+                return Err(GraphError::GaveUp {
+                    tenant: tenant.to_owned(),
+                    method: request.method.to_string(),
+                    path: request.path.clone(),
+                    attempts: attempt,
+                    elapsed: started.elapsed(),
+                    last: Box::new(error),
+                });
+            }
+            tracing::debug!(tenant, path = %request.path, ?delay, attempt, "retrying");
+            self.inner.counters.retries.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// Sends many requests to one tenant, packed into `$batch` calls of up to 20, items that
+    /// are throttled or fail transiently retried on their own after their `Retry-After`.
+    /// Results come back in the order of `requests`.
+    pub async fn send_all(
+        &self,
+        tenant: &str,
+        requests: &[GraphRequest],
+    ) -> Vec<Result<GraphResponse, GraphError>> {
+        batch::send_all(self, tenant, requests).await
+    }
+
+    /// GETs a collection and every further page (`@odata.nextLink`), returning all items.
+    pub async fn get_all(
+        &self,
+        tenant: &str,
+        request: &GraphRequest,
+    ) -> Result<Vec<Value>, GraphError> {
+        let first = self.send(tenant, request).await?;
+        self.follow_pages(tenant, request, first.body).await
+    }
+
+    /// Collects `value` from a page and from every page after it.
+    pub async fn follow_pages(
+        &self,
+        tenant: &str,
+        request: &GraphRequest,
+        mut page: Value,
+    ) -> Result<Vec<Value>, GraphError> {
+        let mut items = Vec::new();
+        loop {
+            let next = page
+                .get("@odata.nextLink")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            match page.get_mut("value").map(Value::take) {
+                Some(Value::Array(values)) => items.extend(values),
+                _ => {
+                    return Err(GraphError::Decode {
+                        tenant: tenant.to_owned(),
+                        method: request.method.to_string(),
+                        path: request.path.clone(),
+                        reason: "a collection response has no `value` array".into(),
+                    });
+                }
+            }
+            let Some(next) = next else {
+                return Ok(items);
+            };
+            let Some(relative) = self.inner.endpoints.relative_of(&next) else {
+                return Err(GraphError::Decode {
+                    tenant: tenant.to_owned(),
+                    method: request.method.to_string(),
+                    path: request.path.clone(),
+                    reason: format!("`@odata.nextLink` points outside Graph: {next}"),
+                });
+            };
+            let mut follow = GraphRequest::get(relative);
+            follow.eventual = request.eventual;
+            page = self.send(tenant, &follow).await?.body;
+        }
+    }
+
+    /// One HTTP exchange: token, lane, send, read the body.
+    async fn exchange(&self, tenant: &str, request: &GraphRequest) -> Result<Exchange, GraphError> {
+        let session = self
+            .inner
+            .tenants
+            .get(tenant)
+            .ok_or_else(|| GraphError::UnknownTenant(tenant.to_owned()))?;
+        let token = session
+            .credential
+            .get_token(&[GRAPH_SCOPE], None)
+            .await
+            .map_err(|e| GraphError::Token {
+                tenant: tenant.to_owned(),
+                reason: e.to_string(),
+            })?;
+        let lane = if request.is_write() {
+            &session.writes
+        } else {
+            &session.reads
+        };
+        let _permit = lane
+            .acquire()
+            .await
+            .map_err(|_| GraphError::UnknownTenant(tenant.to_owned()))?;
+        loop {
+            let until = *session
+                .quiet_until
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            match until {
+                Some(until) if until > Instant::now() => {
+                    tokio::time::sleep_until(until.into()).await
+                }
+                _ => break,
+            }
+        }
+
+        let url =
+            self.inner
+                .endpoints
+                .graph_url(&request.path)
+                .map_err(|e| GraphError::Decode {
+                    tenant: tenant.to_owned(),
+                    method: request.method.to_string(),
+                    path: request.path.clone(),
+                    reason: format!("not a valid path: {e}"),
+                })?;
+        let client_request_id = uuid::Uuid::new_v4().to_string();
+        let span = tracing::debug_span!(
+            "graph",
+            tenant,
+            method = %request.method,
+            path = %request.path,
+            client_request_id = %client_request_id,
+            status = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+            request_id = tracing::field::Empty,
+        );
+        let _entered = span.enter();
+        let mut builder = self
+            .inner
+            .http
+            .request(request.method.clone(), url)
+            .bearer_auth(token.token.secret())
+            .timeout(self.inner.config.request_timeout)
+            .header("client-request-id", &client_request_id)
+            .header("return-client-request-id", "true");
+        if request.eventual {
+            builder = builder.header("ConsistencyLevel", "eventual");
+        }
+        if let Some(body) = &request.body {
+            builder = builder.json(body);
+        }
+        self.inner
+            .counters
+            .http_calls
+            .fetch_add(1, Ordering::Relaxed);
+        let started = Instant::now();
+        let response = match builder.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                span.record("latency_ms", started.elapsed().as_millis() as u64);
+                let reason = e.without_url().to_string();
+                tracing::debug!(error = %reason, "no answer");
+                return Ok(Exchange::NoAnswer(reason));
+            }
+        };
+        let status = response.status().as_u16();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let request_id = header("request-id");
+        let retry_after = parse_retry_after(header("retry-after").as_deref());
+        let bytes = match response.bytes().await {
+            Ok(b) => b,
+            Err(e) => {
+                return Ok(Exchange::NoAnswer(format!(
+                    "the body was cut off: {}",
+                    e.without_url()
+                )));
+            }
+        };
+        span.record("status", status);
+        span.record("latency_ms", started.elapsed().as_millis() as u64);
+        if let Some(id) = &request_id {
+            span.record("request_id", id.as_str());
+        }
+        tracing::debug!("graph call");
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            match serde_json::from_slice(&bytes) {
+                Ok(v) => v,
+                Err(_) if !(200..300).contains(&status) => Value::Null,
+                Err(e) => {
+                    return Err(GraphError::Decode {
+                        tenant: tenant.to_owned(),
+                        method: request.method.to_string(),
+                        path: request.path.clone(),
+                        reason: format!("not JSON: {e}"),
+                    });
+                }
+            }
+        };
+        Ok(Exchange::Answered {
+            status,
+            body,
+            retry_after,
+            request_id,
+        })
+    }
+
+    /// Keeps `tenant` quiet for `retry_after` (at least one second when Graph gave none).
+    fn quiet(&self, tenant: &str, retry_after: Option<Duration>) {
+        let Some(session) = self.inner.tenants.get(tenant) else {
+            return;
+        };
+        let until = Instant::now() + retry_after.unwrap_or(Duration::from_secs(1));
+        let mut quiet = session
+            .quiet_until
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        *quiet = Some(quiet.map_or(until, |q| q.max(until)));
+    }
+
+    /// Remembers what a successful create made (the path written, and every object id in the
+    /// answer, such as the service principal an `instantiate` returns), so that a 404 on it soon
+    /// after is read as replication lag.
+    fn note_created(&self, tenant: &str, request: &GraphRequest, body: &Value) {
+        if request.method != Method::POST && request.method != Method::PUT {
+            return;
+        }
+        let mut keys = vec![
+            request
+                .path
+                .split('?')
+                .next()
+                .unwrap_or(&request.path)
+                .to_owned(),
+        ];
+        let mut stack = vec![body];
+        while let Some(v) = stack.pop() {
+            if let Value::Object(map) = v {
+                if let Some(id) = map.get("id").and_then(Value::as_str) {
+                    keys.push(id.to_owned());
+                }
+                stack.extend(map.values().filter(|v| v.is_object()));
+            }
+        }
+        let mut created = self.inner.created.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        for key in keys {
+            created.insert((tenant.to_owned(), key), now);
+        }
+    }
+
+    /// Whether `path` is, or names an object id of, something created here moments ago.
+    fn recently_created(&self, tenant: &str, path: &str) -> bool {
+        let window = self.inner.config.retry.replication_window;
+        let path = path.split('?').next().unwrap_or(path);
+        let created = self.inner.created.lock().unwrap_or_else(|e| e.into_inner());
+        created.iter().any(|((t, key), at)| {
+            t == tenant
+                && at.elapsed() < window
+                && (path == key
+                    || path.starts_with(&format!("{key}/"))
+                    || path.split('/').any(|segment| segment == key))
+        })
+    }
+}
+
+/// A Graph error body (`{"error": {"code", "message", "innerError": {…}}}`) as an error.
+fn status_error(
+    tenant: &str,
+    request: &GraphRequest,
+    status: u16,
+    body: &Value,
+    request_id: Option<String>,
+    retry_after: Option<Duration>,
+) -> GraphError {
+    let error = body.get("error");
+    let field = |name: &str| {
+        error
+            .and_then(|e| e.get(name))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    GraphError::Status(Box::new(crate::error::StatusError {
+        tenant: tenant.to_owned(),
+        method: request.method.to_string(),
+        path: request.path.clone(),
+        status,
+        code: field("code").unwrap_or_else(|| "unknown".into()),
+        message: field("message").unwrap_or_else(|| "no error message".into()),
+        request_id,
+        retry_after,
+    }))
+}

@@ -1,0 +1,178 @@
+//! When to retry and how long to wait.
+//!
+//! Graph says how long to wait on throttling (`Retry-After`); mtoctl never comes back earlier,
+//! because an early retry is throttled again and charged again. Without `Retry-After`, waits grow
+//! exponentially with full jitter. Every retry happens within an overall deadline.
+
+use std::time::Duration;
+
+/// Retry settings.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Attempts per request, the first included.
+    pub max_attempts: u32,
+    /// First backoff step when Graph gives no `Retry-After`.
+    pub base_delay: Duration,
+    /// Largest backoff step.
+    pub max_delay: Duration,
+    /// Time after which a request is given up, retries included.
+    pub deadline: Duration,
+    /// How long after this client created an object a 404 on it counts as replication lag.
+    pub replication_window: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 10,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(60),
+            // Graph's Retry-After has been seen above five minutes.
+            deadline: Duration::from_secs(15 * 60),
+            replication_window: Duration::from_secs(120),
+        }
+    }
+}
+
+/// What to do with one attempt's outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Done (success, or an error retrying cannot fix).
+    Final,
+    /// Try again, not before `after` if Graph said so.
+    Retry {
+        /// Graph's `Retry-After`.
+        after: Option<Duration>,
+    },
+}
+
+/// Classifies an HTTP status. `recently_created` marks a 404 on an object this run created.
+pub fn classify(status: u16, retry_after: Option<Duration>, recently_created: bool) -> Verdict {
+    match status {
+        429 | 503 | 504 => Verdict::Retry { after: retry_after },
+        500 | 502 => Verdict::Retry { after: retry_after },
+        404 if recently_created => Verdict::Retry { after: None },
+        _ => Verdict::Final,
+    }
+}
+
+impl RetryPolicy {
+    /// The wait before attempt `attempt + 1` (`attempt` counts from 1). With `Retry-After` it is
+    /// at least that long (plus up to 10% so that many waiting requests do not return at once);
+    /// otherwise exponential with full jitter. `unit` is a uniform random number in [0, 1).
+    pub fn delay(&self, attempt: u32, retry_after: Option<Duration>, unit: f64) -> Duration {
+        match retry_after {
+            Some(after) => after + after.mul_f64(0.1 * unit).min(Duration::from_secs(2)),
+            None => {
+                let exp = self
+                    .base_delay
+                    .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
+                    .min(self.max_delay);
+                // Full jitter, but never below a tenth of the step.
+                exp.mul_f64(0.1 + 0.9 * unit)
+            }
+        }
+    }
+}
+
+/// Parses `Retry-After` in seconds (Graph sends delta-seconds, not HTTP dates).
+pub fn parse_retry_after(value: Option<&str>) -> Option<Duration> {
+    let text = value?.trim();
+    if let Ok(secs) = text.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    text.parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(Duration::from_secs_f64)
+}
+
+/// A small random source for jitter (SplitMix64), seeded per client.
+#[derive(Debug)]
+pub struct Jitter(std::sync::Mutex<u64>);
+
+impl Jitter {
+    /// Seeded from a random UUID.
+    pub fn new() -> Self {
+        Self(std::sync::Mutex::new(uuid::Uuid::new_v4().as_u64_pair().0))
+    }
+
+    /// A number in [0, 1).
+    pub fn unit(&self) -> f64 {
+        let mut state = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = *state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        (z >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+impl Default for Jitter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_is_never_shortened() {
+        let p = RetryPolicy::default();
+        for unit in [0.0, 0.5, 0.999] {
+            let d = p.delay(3, Some(Duration::from_secs(7)), unit);
+            assert!(d >= Duration::from_secs(7), "{d:?}");
+            assert!(d <= Duration::from_secs(9), "{d:?}");
+        }
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let p = RetryPolicy::default();
+        assert!(p.delay(1, None, 0.999) <= Duration::from_millis(500));
+        assert!(p.delay(4, None, 0.999) > p.delay(2, None, 0.999));
+        assert!(p.delay(30, None, 0.999) <= Duration::from_secs(60));
+        assert!(p.delay(2, None, 0.0) >= Duration::from_millis(100));
+    }
+
+    #[test]
+    fn classification() {
+        assert_eq!(
+            classify(429, Some(Duration::from_secs(3)), false),
+            Verdict::Retry {
+                after: Some(Duration::from_secs(3))
+            }
+        );
+        assert_eq!(classify(503, None, false), Verdict::Retry { after: None });
+        assert_eq!(classify(404, None, false), Verdict::Final);
+        assert_eq!(classify(404, None, true), Verdict::Retry { after: None });
+        assert_eq!(classify(400, None, true), Verdict::Final);
+        assert_eq!(classify(200, None, false), Verdict::Final);
+    }
+
+    #[test]
+    fn retry_after_parsing() {
+        assert_eq!(parse_retry_after(Some("12")), Some(Duration::from_secs(12)));
+        assert_eq!(
+            parse_retry_after(Some(" 1.5 ")),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(
+            parse_retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT")),
+            None
+        );
+        assert_eq!(parse_retry_after(None), None);
+    }
+
+    #[test]
+    fn jitter_is_in_range() {
+        let j = Jitter::new();
+        for _ in 0..1000 {
+            let u = j.unit();
+            assert!((0.0..1.0).contains(&u));
+        }
+    }
+}

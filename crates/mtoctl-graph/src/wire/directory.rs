@@ -1,0 +1,120 @@
+//! Users and groups: name resolution with `in` filters of at most 15 values.
+
+use mtoctl_model::ids::Guid;
+use mtoctl_model::observed::{GroupObservation, UserObservation};
+use serde::Deserialize;
+
+use super::{encode_query_value, odata_quote};
+
+/// Graph's limit of values in one `in` filter (without advanced queries).
+pub const MAX_IN_VALUES: usize = 15;
+
+const USER_SELECT: &str = "id,userPrincipalName,userType,displayName";
+const GROUP_SELECT: &str = "id,displayName";
+
+/// Queries resolving users by UPN, 15 per query.
+pub fn users_by_upn_paths(upns: &[String]) -> Vec<String> {
+    in_filter_paths("/users", "userPrincipalName", upns, USER_SELECT)
+}
+
+/// Queries resolving users by object id.
+pub fn users_by_id_paths(ids: &[String]) -> Vec<String> {
+    in_filter_paths("/users", "id", ids, USER_SELECT)
+}
+
+/// Queries resolving groups by display name.
+pub fn groups_by_name_paths(names: &[String]) -> Vec<String> {
+    in_filter_paths("/groups", "displayName", names, GROUP_SELECT)
+}
+
+/// Queries resolving groups by object id.
+pub fn groups_by_id_paths(ids: &[String]) -> Vec<String> {
+    in_filter_paths("/groups", "id", ids, GROUP_SELECT)
+}
+
+fn in_filter_paths(
+    collection: &str,
+    property: &str,
+    values: &[String],
+    select: &str,
+) -> Vec<String> {
+    values
+        .chunks(MAX_IN_VALUES)
+        .map(|chunk| {
+            let list: Vec<String> = chunk.iter().map(|v| odata_quote(v)).collect();
+            let filter = format!("{property} in ({})", list.join(","));
+            format!(
+                "{collection}?$filter={}&$select={select}&$top=999",
+                encode_query_value(&filter)
+            )
+        })
+        .collect()
+}
+
+/// A user as selected.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    /// Object id.
+    pub id: String,
+    /// UPN.
+    pub user_principal_name: Option<String>,
+    /// `Member` / `Guest`.
+    pub user_type: Option<String>,
+    /// Display name.
+    pub display_name: Option<String>,
+}
+
+/// A group as selected.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Group {
+    /// Object id.
+    pub id: String,
+    /// Display name.
+    pub display_name: Option<String>,
+}
+
+impl User {
+    /// The domain form.
+    pub fn observe(self) -> Option<UserObservation> {
+        Some(UserObservation {
+            id: Guid::parse(&self.id)?,
+            user_principal_name: self.user_principal_name.unwrap_or_default(),
+            user_type: self.user_type,
+            display_name: self.display_name,
+        })
+    }
+}
+
+impl Group {
+    /// The domain form.
+    pub fn observe(self) -> Option<GroupObservation> {
+        Some(GroupObservation {
+            id: Guid::parse(&self.id)?,
+            display_name: self.display_name.unwrap_or_default(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn in_filters_hold_at_most_fifteen_values() {
+        let upns: Vec<String> = (0..31).map(|i| format!("u{i}@contoso.com")).collect();
+        let paths = users_by_upn_paths(&upns);
+        assert_eq!(paths.len(), 3);
+        assert!(paths[0].starts_with(
+            "/users?$filter=userPrincipalName%20in%20('u0@contoso.com','u1@contoso.com'"
+        ));
+        assert_eq!(paths[0].matches("@contoso.com").count(), 15);
+        assert_eq!(paths[2].matches("@contoso.com").count(), 1);
+        let groups = groups_by_name_paths(&["O'Brien & Co".to_owned()]);
+        assert_eq!(
+            groups[0],
+            "/groups?$filter=displayName%20in%20('O''Brien%20%26%20Co')&$select=id,displayName&$top=999"
+        );
+    }
+}

@@ -1,0 +1,367 @@
+//! Cross-tenant synchronization: service principals of the template, jobs, schemas, assignments.
+
+use mtoctl_model::ids::Guid;
+use mtoctl_model::observed::{
+    AssignmentObservation, FilterClauseObservation, FilterGroupObservation, SyncJobObservation,
+    UserTypeMappingObservation,
+};
+use serde::Deserialize;
+
+/// The application template of cross-tenant synchronization configurations.
+pub const CROSS_TENANT_SYNC_TEMPLATE_ID: &str = "518e5f48-1fc8-4c48-9387-9fdf28b0dfe7";
+
+/// Lists every configuration in a tenant in one call.
+pub fn service_principals_path() -> String {
+    format!(
+        "/servicePrincipals?$filter={}&$select=id,appId,displayName,appRoles,applicationTemplateId&$top=999",
+        super::encode_query_value(&format!(
+            "applicationTemplateId eq '{CROSS_TENANT_SYNC_TEMPLATE_ID}'"
+        ))
+    )
+}
+
+/// The jobs of a configuration.
+pub fn jobs_path(sp: &str) -> String {
+    format!("/servicePrincipals/{sp}/synchronization/jobs")
+}
+
+/// A job's schema.
+pub fn schema_path(sp: &str, job: &str) -> String {
+    format!("/servicePrincipals/{sp}/synchronization/jobs/{job}/schema")
+}
+
+/// The assignments of a configuration, largest page.
+pub fn assignments_path(sp: &str) -> String {
+    format!(
+        "/servicePrincipals/{sp}/appRoleAssignedTo?$select=id,principalId,principalType,principalDisplayName,appRoleId&$top=999"
+    )
+}
+
+/// A service principal as listed.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServicePrincipal {
+    /// Object id.
+    pub id: String,
+    /// Application id.
+    pub app_id: Option<String>,
+    /// Display name.
+    pub display_name: Option<String>,
+    /// App roles.
+    #[serde(default)]
+    pub app_roles: Vec<AppRole>,
+}
+
+/// `appRole`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppRole {
+    /// Role id.
+    pub id: String,
+    /// `User`, `Application`.
+    #[serde(default)]
+    pub allowed_member_types: Vec<String>,
+    /// Enabled?
+    pub is_enabled: Option<bool>,
+}
+
+impl ServicePrincipal {
+    /// The role assignments of users and groups use.
+    pub fn user_role_id(&self) -> Option<String> {
+        self.app_roles
+            .iter()
+            .find(|r| {
+                r.allowed_member_types.iter().any(|t| t == "User") && r.is_enabled != Some(false)
+            })
+            .map(|r| r.id.clone())
+    }
+}
+
+/// `synchronizationJob`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Job {
+    /// Job id.
+    pub id: String,
+    /// Template (`Azure2Azure`).
+    pub template_id: Option<String>,
+    /// Schedule.
+    pub schedule: Option<Schedule>,
+    /// Status.
+    pub status: Option<JobStatus>,
+}
+
+/// `synchronizationSchedule`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Schedule {
+    /// `Active`, `Disabled`, `Paused`.
+    pub state: Option<String>,
+}
+
+/// `synchronizationStatus`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobStatus {
+    /// Status code.
+    pub code: Option<String>,
+    /// Quarantine.
+    pub quarantine: Option<Quarantine>,
+}
+
+/// `synchronizationQuarantine`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Quarantine {
+    /// Why.
+    pub reason: Option<String>,
+}
+
+/// The parts of `synchronizationSchema` mtoctl reads.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Schema {
+    /// Rules.
+    #[serde(default)]
+    pub synchronization_rules: Vec<Rule>,
+}
+
+/// `synchronizationRule`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rule {
+    /// Object mappings.
+    #[serde(default)]
+    pub object_mappings: Vec<ObjectMapping>,
+}
+
+/// `objectMapping`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectMapping {
+    /// Enabled?
+    pub enabled: Option<bool>,
+    /// `Add, Update, Delete`.
+    pub flow_types: Option<String>,
+    /// `User`, `Group`.
+    pub source_object_name: Option<String>,
+    /// Scoping filter.
+    pub scope: Option<Filter>,
+    /// Attribute mappings.
+    #[serde(default)]
+    pub attribute_mappings: Vec<AttributeMapping>,
+}
+
+/// `filter`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Filter {
+    /// OR-ed groups.
+    #[serde(default)]
+    pub groups: Vec<FilterGroup>,
+}
+
+/// `filterGroup`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FilterGroup {
+    /// Name.
+    pub name: Option<String>,
+    /// AND-ed clauses.
+    #[serde(default)]
+    pub clauses: Vec<FilterClause>,
+}
+
+/// `filterClause`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FilterClause {
+    /// Attribute.
+    pub source_operand_name: Option<String>,
+    /// Operator.
+    pub operator_name: Option<String>,
+    /// Values.
+    pub target_operand: Option<FilterOperand>,
+}
+
+/// `filterOperand`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FilterOperand {
+    /// Values.
+    #[serde(default)]
+    pub values: Vec<String>,
+}
+
+/// `attributeMapping`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttributeMapping {
+    /// Target attribute.
+    pub target_attribute_name: Option<String>,
+    /// Source.
+    pub source: Option<AttributeSource>,
+    /// `Always`, `ObjectAddOnly`, …
+    pub flow_type: Option<String>,
+}
+
+/// `attributeMappingSource`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttributeSource {
+    /// `Attribute`, `Constant`, `Function`.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// Name (the constant's value for constants).
+    pub name: Option<String>,
+}
+
+/// `appRoleAssignment`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Assignment {
+    /// Opaque id.
+    pub id: String,
+    /// Principal.
+    pub principal_id: Option<String>,
+    /// Principal type.
+    pub principal_type: Option<String>,
+    /// Principal name.
+    pub principal_display_name: Option<String>,
+    /// Role.
+    pub app_role_id: Option<String>,
+}
+
+impl Job {
+    /// The domain form, with what the schema says (when it was read).
+    pub fn observe(self, schema: Option<Schema>) -> SyncJobObservation {
+        let user_mapping = schema.as_ref().and_then(Schema::user_mapping);
+        SyncJobObservation {
+            id: self.id,
+            template_id: self.template_id,
+            schedule_state: self.schedule.and_then(|s| s.state),
+            status_code: self.status.as_ref().and_then(|s| s.code.clone()),
+            quarantine_reason: self
+                .status
+                .and_then(|s| s.quarantine)
+                .and_then(|q| q.reason),
+            user_type: user_mapping.and_then(|m| {
+                let mapping = m
+                    .attribute_mappings
+                    .iter()
+                    .find(|a| a.target_attribute_name.as_deref() == Some("userType"))?;
+                let constant = mapping
+                    .source
+                    .as_ref()
+                    .filter(|s| s.kind.as_deref() == Some("Constant"))
+                    .and_then(|s| s.name.clone());
+                Some(UserTypeMappingObservation {
+                    value: constant,
+                    flow_type: mapping.flow_type.clone(),
+                })
+            }),
+            deletes_on_leaving_scope: user_mapping.map(|m| {
+                m.flow_types
+                    .as_deref()
+                    .unwrap_or("Add, Update, Delete")
+                    .split(',')
+                    .any(|f| f.trim().eq_ignore_ascii_case("Delete"))
+            }),
+            scoping_filter: user_mapping
+                .and_then(|m| m.scope.as_ref())
+                .map(|f| {
+                    f.groups
+                        .iter()
+                        .map(|g| FilterGroupObservation {
+                            name: g.name.clone().unwrap_or_default(),
+                            clauses: g
+                                .clauses
+                                .iter()
+                                .map(|c| FilterClauseObservation {
+                                    attribute: c.source_operand_name.clone().unwrap_or_default(),
+                                    operator: c.operator_name.clone().unwrap_or_default(),
+                                    values: c
+                                        .target_operand
+                                        .as_ref()
+                                        .map(|o| o.values.clone())
+                                        .unwrap_or_default(),
+                                })
+                                .collect(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+}
+
+impl Schema {
+    /// The object mapping of users (the one mtoctl manages).
+    fn user_mapping(&self) -> Option<&ObjectMapping> {
+        self.synchronization_rules
+            .iter()
+            .flat_map(|r| r.object_mappings.iter())
+            .find(|m| {
+                m.source_object_name
+                    .as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case("User"))
+            })
+    }
+}
+
+impl Assignment {
+    /// The domain form; `None` without a principal GUID.
+    pub fn observe(self) -> Option<AssignmentObservation> {
+        Some(AssignmentObservation {
+            id: self.id,
+            principal_id: Guid::parse(self.principal_id.as_deref()?)?,
+            principal_type: self.principal_type,
+            principal_display_name: self.principal_display_name,
+            app_role_id: self.app_role_id,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_user_mapping_is_read() {
+        let schema: Schema = serde_json::from_value(serde_json::json!({
+            "id": "job", "version": "v1.2",
+            "synchronizationRules": [{
+                "name": "USER_INBOUND_USER",
+                "objectMappings": [
+                    {"sourceObjectName": "Group", "enabled": false, "attributeMappings": []},
+                    {"sourceObjectName": "User", "enabled": true, "flowTypes": "Add, Update",
+                     "scope": {"groups": [{"name": "Sales", "clauses": [
+                        {"sourceOperandName": "department", "operatorName": "EQUALS", "targetOperand": {"values": ["Sales"]}}]}]},
+                     "attributeMappings": [
+                        {"targetAttributeName": "userType", "flowType": "Always",
+                         "source": {"type": "Constant", "name": "Member", "expression": "\"Member\"", "parameters": []}}]}
+                ]
+            }]
+        }))
+        .expect("decodes");
+        let job: Job = serde_json::from_value(serde_json::json!({
+            "id": "Azure2Azure.abc", "templateId": "Azure2Azure",
+            "schedule": {"state": "Active", "interval": "PT40M"},
+            "status": {"code": "Quarantine", "quarantine": {"reason": "EncounteredQuarantineException"}}
+        }))
+        .expect("decodes");
+        let o = job.observe(Some(schema));
+        assert_eq!(o.schedule_state.as_deref(), Some("Active"));
+        assert_eq!(
+            o.quarantine_reason.as_deref(),
+            Some("EncounteredQuarantineException")
+        );
+        let user_type = o.user_type.expect("mapping");
+        assert_eq!(
+            (user_type.value.as_deref(), user_type.flow_type.as_deref()),
+            (Some("Member"), Some("Always"))
+        );
+        assert_eq!(o.deletes_on_leaving_scope, Some(false));
+        assert_eq!(o.scoping_filter[0].clauses[0].operator, "EQUALS");
+    }
+}

@@ -1,0 +1,263 @@
+//! `collect` against the emulator over loopback, with real credentials.
+
+mod common;
+
+use common::*;
+use mtoctl_graph::collect::collect;
+use mtoctl_graph::transport::ClientConfig;
+use mtoctl_model::ids::Alias;
+use mtoctl_model::observed::{Known, MtoState};
+
+#[tokio::test]
+async fn quickstart_collect_reads_both_tenants_within_the_call_budget() {
+    let world = quickstart_world(Default::default()).await;
+    let desired = quickstart_spec();
+    let client = client_for(&world, &desired, ClientConfig::default());
+
+    let observed = collect(&client, &desired).await.expect("collect succeeds");
+
+    assert_eq!(observed.tenants.len(), 2);
+    let contoso = &observed.tenants[&Alias("contoso".into())];
+    assert_eq!(contoso.organization.state, Known::Known(MtoState::Inactive));
+    assert!(contoso.organization.members.is_empty());
+    assert_eq!(contoso.join_request.added_by, None);
+    let p = &contoso.principals;
+    assert!(p.users_by_upn.contains_key("alice@contoso.onmicrosoft.com"));
+    assert!(p.users_by_upn.contains_key("bob@contoso.onmicrosoft.com"));
+    assert_eq!(p.groups_by_name.get("Contoso Sales").map(Vec::len), Some(1));
+    let fabrikam = &observed.tenants[&Alias("fabrikam".into())];
+    assert!(
+        fabrikam
+            .principals
+            .users_by_upn
+            .contains_key("carol@fabrikam.onmicrosoft.com")
+    );
+    assert!(fabrikam.sync_configurations.is_empty());
+
+    // Counted by the emulator: Graph calls after the tokens.
+    let stats = world.stats().await;
+    let graph_calls: u64 = stats["per_tenant"]
+        .as_object()
+        .expect("per tenant")
+        .values()
+        .map(|c| c["http_requests"].as_u64().unwrap_or(0))
+        .sum();
+    assert!(
+        graph_calls <= 15,
+        "collect made {graph_calls} Graph calls: {stats}"
+    );
+    assert_eq!(
+        client.stats().http_calls,
+        graph_calls,
+        "client and emulator agree"
+    );
+    assert_eq!(stats["early_retries"], 0);
+}
+
+/// Drives the walkthrough's writes through the client, then checks that collect reads every
+/// kind of object back: members, join request, partners with identity sync, templates, a sync
+/// configuration with its job, schema and assignment.
+#[tokio::test]
+async fn collect_reads_back_a_formed_organization_and_a_sync_configuration() {
+    use mtoctl_graph::transport::GraphRequest;
+    use mtoctl_model::observed::{MemberRole, MemberState};
+    use reqwest::Method;
+    use serde_json::json;
+
+    let world = quickstart_world(Default::default()).await;
+    let desired = quickstart_spec();
+    let client = client_for(&world, &desired, ClientConfig::default());
+    let contoso_id = desired.tenants[0].tenant_id.to_string();
+    let fabrikam_id = desired.tenants[1].tenant_id.to_string();
+    let write = |tenant: &'static str, method: Method, path: String, body: serde_json::Value| {
+        let client = client.clone();
+        async move {
+            client
+                .send(tenant, &GraphRequest::with_body(method, path.clone(), body))
+                .await
+                .unwrap_or_else(|e| panic!("{path}: {e}"))
+                .body
+        }
+    };
+
+    write("contoso", Method::PATCH, "/policies/crossTenantAccessPolicy/templates/multiTenantOrganizationIdentitySynchronization".into(),
+        json!({"userSyncInbound": {"isSyncAllowed": true}, "templateApplicationLevel": "newPartners,existingPartners"})).await;
+    write(
+        "fabrikam",
+        Method::PATCH,
+        "/policies/crossTenantAccessPolicy/templates/multiTenantOrganizationPartnerConfiguration"
+            .into(),
+        json!({"automaticUserConsentSettings": {"inboundAllowed": true, "outboundAllowed": true}}),
+    )
+    .await;
+    write(
+        "contoso",
+        Method::PUT,
+        "/tenantRelationships/multiTenantOrganization".into(),
+        json!({"displayName": "Contoso Group"}),
+    )
+    .await;
+    write(
+        "contoso",
+        Method::POST,
+        "/tenantRelationships/multiTenantOrganization/tenants".into(),
+        json!({"tenantId": fabrikam_id, "displayName": "Fabrikam"}),
+    )
+    .await;
+    write(
+        "fabrikam",
+        Method::PATCH,
+        "/tenantRelationships/multiTenantOrganization/joinRequest".into(),
+        json!({"addedByTenantId": contoso_id}),
+    )
+    .await;
+    world
+        .admin_post("/_emulator/advance", json!({"seconds": 5 * 3600}))
+        .await;
+
+    let instantiated = write(
+        "contoso",
+        Method::POST,
+        "/applicationTemplates/518e5f48-1fc8-4c48-9387-9fdf28b0dfe7/instantiate".into(),
+        json!({"displayName": format!("MTO_Sync_{fabrikam_id}")}),
+    )
+    .await;
+    let sp = instantiated["servicePrincipal"]["id"]
+        .as_str()
+        .expect("sp id")
+        .to_owned();
+    let job = write(
+        "contoso",
+        Method::POST,
+        format!("/servicePrincipals/{sp}/synchronization/jobs"),
+        json!({"templateId": "Azure2Azure"}),
+    )
+    .await;
+    let job_id = job["id"].as_str().expect("job id").to_owned();
+    let role = client
+        .send(
+            "contoso",
+            &GraphRequest::get(format!("/servicePrincipals/{sp}?$select=appRoles")),
+        )
+        .await
+        .expect("sp")
+        .body["appRoles"]
+        .as_array()
+        .and_then(|roles| {
+            roles.iter().find(|r| {
+                r["allowedMemberTypes"]
+                    .as_array()
+                    .is_some_and(|t| t.iter().any(|t| t == "User"))
+            })
+        })
+        .and_then(|r| r["id"].as_str())
+        .expect("user role")
+        .to_owned();
+    let alice = client
+        .send(
+            "contoso",
+            &GraphRequest::get("/users/alice@contoso.onmicrosoft.com?$select=id"),
+        )
+        .await
+        .expect("alice")
+        .body["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    write(
+        "contoso",
+        Method::POST,
+        format!("/servicePrincipals/{sp}/appRoleAssignedTo"),
+        json!({"principalId": alice, "resourceId": sp, "appRoleId": role}),
+    )
+    .await;
+
+    let observed = collect(&client, &desired).await.expect("collect");
+    let contoso = &observed.tenants[&Alias("contoso".into())];
+    let fabrikam = &observed.tenants[&Alias("fabrikam".into())];
+
+    assert_eq!(contoso.organization.state, Known::Known(MtoState::Active));
+    assert_eq!(
+        contoso.organization.display_name.as_deref(),
+        Some("Contoso Group")
+    );
+    let mut members: Vec<(String, Known<MemberRole>, Known<MemberState>)> = contoso
+        .organization
+        .members
+        .iter()
+        .map(|m| (m.tenant_id.to_string(), m.role.clone(), m.state.clone()))
+        .collect();
+    members.sort();
+    let mut expected = vec![
+        (
+            contoso_id.clone(),
+            Known::Known(MemberRole::Owner),
+            Known::Known(MemberState::Active),
+        ),
+        (
+            fabrikam_id.clone(),
+            Known::Known(MemberRole::Member),
+            Known::Known(MemberState::Active),
+        ),
+    ];
+    expected.sort();
+    assert_eq!(members, expected);
+    assert_eq!(
+        fabrikam
+            .join_request
+            .added_by
+            .as_ref()
+            .map(ToString::to_string),
+        Some(contoso_id.clone())
+    );
+    assert_eq!(
+        fabrikam.join_request.member_state,
+        Some(Known::Known(MemberState::Active))
+    );
+
+    // Join created partner configurations and identity sync policies both ways, with templates applied.
+    let fabrikam_for_contoso = fabrikam
+        .partners
+        .values()
+        .find(|p| p.tenant_id.to_string() == contoso_id)
+        .expect("partner");
+    assert_eq!(
+        fabrikam_for_contoso.settings.automatic_user_consent_inbound,
+        Some(true)
+    );
+    assert!(fabrikam_for_contoso.identity_sync.is_some());
+    let contoso_for_fabrikam = contoso
+        .partners
+        .values()
+        .find(|p| p.tenant_id.to_string() == fabrikam_id)
+        .expect("partner");
+    assert_eq!(
+        contoso_for_fabrikam
+            .identity_sync
+            .as_ref()
+            .and_then(|i| i.is_sync_allowed),
+        Some(true)
+    );
+    assert_eq!(contoso.templates.identity_sync.is_sync_allowed, Some(true));
+
+    let config = contoso
+        .sync_configurations
+        .iter()
+        .find(|c| c.service_principal_id == sp)
+        .expect("configuration");
+    assert_eq!(config.display_name, format!("MTO_Sync_{fabrikam_id}"));
+    assert_eq!(config.user_app_role_id.as_deref(), Some(role.as_str()));
+    let details = config
+        .details
+        .as_ref()
+        .expect("declared configurations are read in full");
+    assert_eq!(details.jobs.len(), 1);
+    assert_eq!(details.jobs[0].id, job_id);
+    assert_eq!(details.jobs[0].template_id.as_deref(), Some("Azure2Azure"));
+    assert!(
+        details.jobs[0].user_type.is_some(),
+        "the schema's userType mapping was read"
+    );
+    assert_eq!(details.assignments.len(), 1);
+    assert_eq!(details.assignments[0].principal_id.to_string(), alice);
+}

@@ -1,0 +1,287 @@
+//! The transport against the emulator: paging, batching, name resolution, throttling, faults,
+//! replication lag and deadlines. Counts come from both the client and the emulator.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use mtoctl_graph::transport::retry::RetryPolicy;
+use mtoctl_graph::transport::{ClientConfig, GraphRequest};
+use mtoctl_graph::wire::directory;
+use reqwest::Method;
+use serde_json::json;
+
+/// The virtual clock follows real time, so Retry-After and lag elapse while the test waits.
+fn wall_clock() -> mtoctl_emulator::Options {
+    mtoctl_emulator::Options {
+        follow_wall_clock: true,
+        ..Default::default()
+    }
+}
+
+fn quick_retries() -> ClientConfig {
+    ClientConfig {
+        retry: RetryPolicy {
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(2),
+            ..RetryPolicy::default()
+        },
+        ..ClientConfig::default()
+    }
+}
+
+#[tokio::test]
+async fn paging_follows_next_links_past_999_items() {
+    let world = big_world(1_200, Default::default()).await;
+    let client = big_client(&world, ClientConfig::default());
+    let users = client
+        .get_all(
+            "big",
+            &GraphRequest::get("/users?$select=id,userPrincipalName&$top=999"),
+        )
+        .await
+        .expect("paged read");
+    assert_eq!(users.len(), 1_200);
+    assert_eq!(
+        client.stats().http_calls,
+        2,
+        "999 + 201 items take two pages"
+    );
+    let mut ids: Vec<&str> = users.iter().filter_map(|u| u["id"].as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 1_200, "no item twice, none lost");
+}
+
+#[tokio::test]
+async fn a_thousand_upns_resolve_in_four_batched_calls() {
+    let world = big_world(1_000, Default::default()).await;
+    let client = big_client(&world, ClientConfig::default());
+    let upns: Vec<String> = (0..1_000)
+        .map(|i| format!("u{i}@big.onmicrosoft.com"))
+        .collect();
+    let paths = directory::users_by_upn_paths(&upns);
+    assert_eq!(paths.len(), 67, "15 names per `in` filter");
+    let requests: Vec<GraphRequest> = paths.into_iter().map(GraphRequest::get).collect();
+    let answers = client.send_all("big", &requests).await;
+    let mut found = 0;
+    for answer in answers {
+        let body = answer.expect("each lookup succeeds").body;
+        found += body["value"].as_array().map_or(0, Vec::len);
+    }
+    assert_eq!(found, 1_000);
+    let stats = client.stats();
+    assert_eq!(stats.http_calls, 4, "67 lookups in ⌈67/20⌉ $batch calls");
+    assert_eq!(
+        stats.inner_requests, 67,
+        "each lookup once; envelopes are not requests"
+    );
+    let emulator = world.stats().await;
+    assert_eq!(emulator["per_tenant"][BIG_TENANT]["http_requests"], 4);
+    assert_eq!(emulator["per_tenant"][BIG_TENANT]["inner_requests"], 67);
+    // Four concurrent batches, one sign-in: the rest of the total is the token request.
+    assert_eq!(emulator["http_requests"], 4 + 1, "{emulator}");
+}
+
+#[tokio::test]
+async fn a_429_storm_is_waited_out_never_retrying_early() {
+    let world = big_world(3, wall_clock()).await;
+    let client = big_client(&world, quick_retries());
+    let storm = vec![json!({"tooManyRequests": {"retryAfter": 1}}); 3];
+    world
+        .admin_post("/_emulator/faults", json!({"rate": 0.0, "queue": storm}))
+        .await;
+    let started = Instant::now();
+    let response = client
+        .send(
+            "big",
+            &GraphRequest::get("/tenantRelationships/multiTenantOrganization"),
+        )
+        .await
+        .expect("succeeds after the storm");
+    assert_eq!(response.status, 200);
+    assert!(
+        started.elapsed() >= Duration::from_secs(3),
+        "three Retry-After: 1 waits"
+    );
+    let stats = client.stats();
+    assert_eq!(
+        (stats.throttled, stats.retries, stats.http_calls),
+        (3, 3, 4)
+    );
+    let emulator = world.stats().await;
+    assert_eq!(emulator["early_retries"], 0, "{emulator}");
+}
+
+#[tokio::test]
+async fn throttled_batch_items_are_retried_on_their_own() {
+    // A bucket of a few resource units: most of a 20-item batch is throttled inside the batch.
+    let options = mtoctl_emulator::Options {
+        throttle: true,
+        throttle_burst: 0.001,
+        ..wall_clock()
+    };
+    let world = big_world(40, options).await;
+    let client = big_client(&world, quick_retries());
+    let requests: Vec<GraphRequest> = (0..20)
+        .map(|i| GraphRequest::get(format!("/users/u{i}@big.onmicrosoft.com?$select=id")))
+        .collect();
+    let answers = client.send_all("big", &requests).await;
+    assert!(
+        answers.iter().all(Result::is_ok),
+        "every item succeeds in the end: {answers:?}"
+    );
+    let stats = client.stats();
+    assert!(
+        stats.throttled > 0,
+        "the model throttled some items: {stats:?}"
+    );
+    let emulator = world.stats().await;
+    assert_eq!(emulator["early_retries"], 0, "{emulator}");
+    // Only the throttled items were sent again, not the whole batch.
+    let inner = emulator["per_tenant"][BIG_TENANT]["inner_requests"]
+        .as_u64()
+        .unwrap_or(0);
+    assert_eq!(inner, 20 + stats.retries, "{emulator}");
+}
+
+#[tokio::test]
+async fn service_unavailable_and_connection_resets_are_retried() {
+    let world = big_world(3, wall_clock()).await;
+    let client = big_client(&world, quick_retries());
+    let faults = json!([
+        "serviceUnavailable",
+        "connectionReset",
+        "serviceUnavailable",
+        "connectionReset"
+    ]);
+    world
+        .admin_post("/_emulator/faults", json!({"rate": 0.0, "queue": faults}))
+        .await;
+    let response = client
+        .send(
+            "big",
+            &GraphRequest::get("/policies/crossTenantAccessPolicy/partners"),
+        )
+        .await
+        .expect("succeeds after the faults");
+    assert_eq!(response.status, 200);
+    assert_eq!(client.stats().retries, 4);
+}
+
+#[tokio::test]
+async fn a_404_right_after_a_create_is_replication_lag_but_other_404s_are_final() {
+    let options = mtoctl_emulator::Options {
+        replication_lag: Some(1.5),
+        follow_wall_clock: true,
+        ..Default::default()
+    };
+    let world = big_world(3, options).await;
+    let client = big_client(&world, quick_retries());
+    let created = client
+        .send(
+            "big",
+            &GraphRequest::with_body(
+                Method::POST,
+                "/applicationTemplates/518e5f48-1fc8-4c48-9387-9fdf28b0dfe7/instantiate",
+                json!({"displayName": "MTO_Sync_3c9c5e9e-1d4b-4f8e-9a51-6f0b2d7c8a11"}),
+            ),
+        )
+        .await
+        .expect("instantiated");
+    assert_eq!(created.status, 201);
+    let sp = created.body["servicePrincipal"]["id"]
+        .as_str()
+        .expect("service principal id")
+        .to_owned();
+    let read = client
+        .send(
+            "big",
+            &GraphRequest::get(format!("/servicePrincipals/{sp}/synchronization/jobs")),
+        )
+        .await
+        .expect("visible once replicated");
+    assert!(read.body["value"].is_array());
+    assert!(client.stats().retries >= 1, "the first reads saw the lag");
+
+    let before = client.stats().retries;
+    let missing = client
+        .send(
+            "big",
+            &GraphRequest::get("/servicePrincipals/99999999-1d4b-4f8e-9a51-6f0b2d7c8a11"),
+        )
+        .await
+        .expect_err("never created");
+    assert!(missing.is_not_found());
+    assert_eq!(client.stats().retries, before, "a plain 404 is not retried");
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_deadline_gives_up_at_once_with_a_clear_error() {
+    let world = big_world(3, wall_clock()).await;
+    let config = ClientConfig {
+        retry: RetryPolicy {
+            deadline: Duration::from_secs(2),
+            ..RetryPolicy::default()
+        },
+        ..ClientConfig::default()
+    };
+    let client = big_client(&world, config);
+    world
+        .admin_post(
+            "/_emulator/faults",
+            json!({"queue": [{"tooManyRequests": {"retryAfter": 30}}]}),
+        )
+        .await;
+    let started = Instant::now();
+    let err = client
+        .send(
+            "big",
+            &GraphRequest::get("/tenantRelationships/multiTenantOrganization"),
+        )
+        .await
+        .expect_err("gives up");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "did not sleep past the deadline"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("tenant big")
+            && text.contains("/tenantRelationships/multiTenantOrganization"),
+        "{text}"
+    );
+    assert_eq!(err.status(), Some(429));
+}
+
+#[tokio::test]
+async fn a_response_slower_than_the_timeout_is_retried_then_reported() {
+    let options = mtoctl_emulator::Options {
+        latency: mtoctl_emulator::Latency::Fixed(800),
+        ..Default::default()
+    };
+    let world = big_world(3, options).await;
+    let config = ClientConfig {
+        request_timeout: Duration::from_millis(200),
+        retry: RetryPolicy {
+            max_attempts: 2,
+            base_delay: Duration::from_millis(50),
+            ..RetryPolicy::default()
+        },
+        ..ClientConfig::default()
+    };
+    // The token request goes through azure_identity's own client, which has no such timeout.
+    let client = big_client(&world, config);
+    let err = client
+        .send(
+            "big",
+            &GraphRequest::get("/tenantRelationships/multiTenantOrganization"),
+        )
+        .await
+        .expect_err("times out");
+    let text = err.to_string();
+    assert!(text.contains("still failing after 2 attempts"), "{text}");
+    assert!(text.contains("got no answer"), "{text}");
+    assert_eq!(client.stats().retries, 1);
+}
