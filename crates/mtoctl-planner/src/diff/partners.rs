@@ -1,0 +1,279 @@
+//! Partner configurations and identity synchronization policies, per ordered pair.
+//!
+//! For the pair (tenant, partner) the spec gives the settings `tenant` holds for `partner`.
+//! Pairs involving a tenant that has not joined yet are deferred: at join time Graph creates
+//! both objects itself and applies the templates (graph-reference §3.6), so creating them now
+//! would race the service. Objects for tenants the spec does not list are deleted only when
+//! `prune` names their kind, and an identity sync policy always goes before its partner.
+
+use mtoctl_model::ids::Alias;
+use mtoctl_model::observed::PartnerObservation;
+use mtoctl_model::spec::document::PruneKind;
+
+use super::settings::{self, NullMeans};
+use super::{Ctx, Draft, Readiness, change};
+use crate::addr::ResourceAddr;
+use crate::plan::{ActionKind, ActionReason, Impact, Operation};
+use crate::report::Severity;
+
+pub(crate) fn diff(ctx: &mut Ctx<'_>) {
+    let desired = ctx.desired;
+    for (pair, want) in &desired.collaboration.pairs {
+        let (Some(tenant), Some(partner)) =
+            (desired.tenant(&pair.tenant), desired.tenant(&pair.partner))
+        else {
+            continue;
+        };
+        let manages_partner = settings::manages_partner_fields(want);
+        if !manages_partner && want.allow_users_sync_inbound.is_none() {
+            continue;
+        }
+        let t = &tenant.alias;
+        let p = &partner.alias;
+        let addr = ResourceAddr::partner(t.as_str(), p.as_str());
+        let sync_addr = ResourceAddr::identity_sync(t.as_str(), p.as_str());
+        match ctx.pair_readiness(t, p) {
+            Readiness::Ready => {}
+            Readiness::Waiting { waits, why } => {
+                ctx.defer(
+                    addr,
+                    t,
+                    ActionKind::Update,
+                    format!(
+                        "reconcile {t}'s partner configuration and identity sync policy for {p}"
+                    ),
+                    format!("{why}; Graph creates both at join time and applies the templates"),
+                    waits,
+                );
+                continue;
+            }
+            Readiness::Blocked { why } => {
+                ctx.note(Severity::Warning, Some(addr), format!("not planned: {why}"));
+                continue;
+            }
+        }
+        let obs = ctx.obs(t);
+        let observed = obs.partners.get(&partner.tenant_id);
+        let mut keys = Vec::new();
+
+        // The partner configuration.
+        let mut partner_key = None;
+        match observed {
+            // A partner is created only when there is something to write into it or under it:
+            // an absent identity sync policy already means "sync not allowed".
+            None if !manages_partner && want.allow_users_sync_inbound != Some(true) => {}
+            None => {
+                let d = settings::diff(want, &Default::default(), NullMeans::DefaultFalse);
+                let key = ctx.push(
+                    Draft::new(
+                        addr.clone(),
+                        t,
+                        ActionKind::Create,
+                        Operation::CreatePartner {
+                            partner_tenant_id: partner.tenant_id.clone(),
+                            settings: d.patch,
+                        },
+                        ActionReason::Missing,
+                        format!("create {t}'s partner configuration for {p}"),
+                    )
+                    .changes(d.changes),
+                );
+                partner_key = Some(key.clone());
+                keys.push(key);
+            }
+            Some(have) => {
+                let expected = ctx.seen(&addr, have);
+                ctx.check(&addr);
+                let d = settings::diff(want, &have.settings, NullMeans::DefaultFalse);
+                if !d.refusals.is_empty() {
+                    ctx.note(
+                        Severity::Warning,
+                        Some(addr.clone()),
+                        format!(
+                            "not changing {t}'s partner configuration for {p}: {}",
+                            d.refusals.join("; ")
+                        ),
+                    );
+                } else if !d.patch.is_empty() {
+                    keys.push(
+                        ctx.push(
+                            Draft::new(
+                                addr.clone(),
+                                t,
+                                ActionKind::Update,
+                                Operation::PatchPartner {
+                                    partner_tenant_id: partner.tenant_id.clone(),
+                                    changes: d.patch,
+                                },
+                                ActionReason::Drift,
+                                format!("update {t}'s partner configuration for {p}"),
+                            )
+                            .expect(expected)
+                            .changes(d.changes),
+                        ),
+                    );
+                }
+            }
+        }
+
+        // The identity sync policy: an absent policy and `isSyncAllowed: null` both mean
+        // that sync is not allowed, so they equal a desired `false`.
+        if let Some(allowed) = want.allow_users_sync_inbound {
+            let have = observed.and_then(|o| o.identity_sync.as_ref());
+            match have {
+                None if allowed => {
+                    let key = ctx.push(
+                        Draft::new(
+                            sync_addr.clone(),
+                            t,
+                            ActionKind::Create,
+                            Operation::CreateIdentitySync {
+                                partner_tenant_id: partner.tenant_id.clone(),
+                                display_name: partner.display_name.clone(),
+                                is_sync_allowed: true,
+                            },
+                            ActionReason::Missing,
+                            format!("allow {p} to sync users into {t}"),
+                        )
+                        .after(partner_key.clone())
+                        .changes(vec![change(
+                            "is_sync_allowed",
+                            None::<&()>,
+                            Some(&true),
+                        )]),
+                    );
+                    keys.push(key);
+                }
+                None => {}
+                Some(policy) => {
+                    let expected = ctx.seen(&sync_addr, policy);
+                    ctx.check(&sync_addr);
+                    if policy.is_sync_allowed.unwrap_or(false) != allowed {
+                        keys.push(
+                            ctx.push(
+                                Draft::new(
+                                    sync_addr.clone(),
+                                    t,
+                                    ActionKind::Update,
+                                    Operation::PatchIdentitySync {
+                                        partner_tenant_id: partner.tenant_id.clone(),
+                                        is_sync_allowed: allowed,
+                                    },
+                                    ActionReason::Drift,
+                                    format!(
+                                        "{} {p} to sync users into {t}",
+                                        if allowed { "allow" } else { "stop allowing" }
+                                    ),
+                                )
+                                .expect(expected)
+                                .changes(vec![change(
+                                    "is_sync_allowed",
+                                    Some(&policy.is_sync_allowed),
+                                    Some(&allowed),
+                                )]),
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        ctx.pair_keys.insert((t.clone(), p.clone()), keys);
+    }
+    for tenant in &desired.tenants {
+        undeclared(ctx, &tenant.alias);
+    }
+}
+
+/// Partners of `alias` for tenants the spec does not list.
+fn undeclared(ctx: &mut Ctx<'_>, alias: &Alias) {
+    let desired = ctx.desired;
+    let prune_partners = desired.prune.contains(&PruneKind::PartnerConfigurations);
+    let prune_syncs = desired.prune.contains(&PruneKind::IdentitySyncPolicies);
+    let obs = ctx.obs(alias);
+    let undeclared: Vec<&PartnerObservation> = obs
+        .partners
+        .values()
+        .filter(|p| ctx.alias_of(&p.tenant_id).is_none())
+        .collect();
+    for p in undeclared {
+        let id = p.tenant_id.0.as_str();
+        let addr = ResourceAddr::partner(alias.as_str(), id);
+        let expected = ctx.seen(&addr, p);
+        let mut sync_key = None;
+        if let Some(policy) = &p.identity_sync {
+            let sync_addr = ResourceAddr::identity_sync(alias.as_str(), id);
+            let sync_expected = ctx.seen(&sync_addr, policy);
+            if prune_syncs {
+                let mut d = Draft::new(
+                    sync_addr,
+                    alias,
+                    ActionKind::Delete,
+                    Operation::DeleteIdentitySync {
+                        partner_tenant_id: p.tenant_id.clone(),
+                    },
+                    ActionReason::Prune,
+                    format!("delete {alias}'s identity sync policy for {id}"),
+                )
+                .expect(sync_expected);
+                d.destructive = true;
+                d.impact = Some(Impact {
+                    message: format!(
+                        "tenant {id} can no longer sync users into {alias}; users it already synced stay"
+                    ),
+                    users_leaving_scope: 0,
+                    groups_leaving_scope: Vec::new(),
+                    soft_deletes: false,
+                });
+                sync_key = Some(ctx.push(d));
+            } else {
+                ctx.note(
+                    Severity::Info,
+                    Some(sync_addr),
+                    format!(
+                        "{alias} has an identity sync policy for {id}, which is not in the spec; left alone (add `identitySyncPolicies` to prune to delete it)"
+                    ),
+                );
+            }
+        }
+        if !prune_partners {
+            ctx.note(
+                Severity::Info,
+                Some(addr),
+                format!(
+                    "{alias} has a partner configuration for {id}, which is not in the spec; left alone (add `partnerConfigurations` to prune to delete it)"
+                ),
+            );
+            continue;
+        }
+        if p.identity_sync.is_some() && sync_key.is_none() {
+            ctx.note(
+                Severity::Warning,
+                Some(addr),
+                format!(
+                    "not deleting {alias}'s partner configuration for {id}: its identity sync policy must go first, and `prune` does not name `identitySyncPolicies`"
+                ),
+            );
+            continue;
+        }
+        let mut d = Draft::new(
+            addr,
+            alias,
+            ActionKind::Delete,
+            Operation::DeletePartner {
+                partner_tenant_id: p.tenant_id.clone(),
+            },
+            ActionReason::Prune,
+            format!("delete {alias}'s partner configuration for {id}"),
+        )
+        .expect(expected)
+        .after(sync_key);
+        d.destructive = true;
+        d.impact = Some(Impact {
+            message: format!("{alias}'s settings for {id} fall back to its default configuration"),
+            users_leaving_scope: 0,
+            groups_leaving_scope: Vec::new(),
+            soft_deletes: false,
+        });
+        ctx.push(d);
+    }
+}

@@ -1,0 +1,325 @@
+//! Terraform-style text: `+ ~ - -/+` symbols, per-tenant groups, numbered steps.
+//!
+//! Actions are grouped by the tenant whose credential performs them; each carries its step
+//! number in the plan's execution order, and a closing list gives the cross-tenant order when
+//! more than one tenant acts. Output makes sense without colour; colour is chosen by the caller
+//! (the CLI honours `NO_COLOR` and `--color`), never detected here.
+
+use std::collections::BTreeMap;
+use std::fmt::{self, Write as _};
+
+use crate::plan::{Action, ActionId, ActionKind, Plan};
+use crate::report::Severity;
+
+/// How to render.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TextOptions {
+    /// Emit ANSI colour codes.
+    pub color: bool,
+}
+
+/// A plan rendered as text; implements [`fmt::Display`].
+pub struct PlanDisplay<'a> {
+    plan: &'a Plan,
+    options: TextOptions,
+}
+
+/// Wraps a plan for display.
+pub fn display(plan: &Plan, options: TextOptions) -> PlanDisplay<'_> {
+    PlanDisplay { plan, options }
+}
+
+impl fmt::Display for PlanDisplay<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&render(self.plan, self.options))
+    }
+}
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn code(&self, code: &str, text: &str) -> String {
+        if self.on {
+            format!("\u{1b}[{code}m{text}\u{1b}[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+    fn bold(&self, text: &str) -> String {
+        self.code("1", text)
+    }
+    fn symbol(&self, kind: ActionKind) -> String {
+        let (sym, code) = symbol(kind);
+        self.code(code, sym)
+    }
+    fn sym(&self, sym: &str) -> String {
+        let code = match sym {
+            "+" => "32",
+            "-" => "31",
+            _ => "33",
+        };
+        self.code(code, sym)
+    }
+}
+
+/// The Terraform symbol of a kind and its colour.
+pub(crate) fn symbol(kind: ActionKind) -> (&'static str, &'static str) {
+    match kind {
+        ActionKind::Create => ("+", "32"),
+        ActionKind::Update | ActionKind::Start | ActionKind::Stop | ActionKind::Join => ("~", "33"),
+        ActionKind::Delete => ("-", "31"),
+        ActionKind::Replace => ("-/+", "31"),
+        ActionKind::Wait | ActionKind::Check => ("<=", "36"),
+    }
+}
+
+fn phrase(kind: ActionKind) -> &'static str {
+    match kind {
+        ActionKind::Create => "will be created",
+        ActionKind::Update => "will be updated in-place",
+        ActionKind::Delete => "will be destroyed",
+        ActionKind::Replace => "will be replaced",
+        ActionKind::Wait => "will be waited for",
+        ActionKind::Start => "will be started",
+        ActionKind::Stop => "will be paused",
+        ActionKind::Join => "will be submitted",
+        ActionKind::Check => "will be checked",
+    }
+}
+
+/// The address without its `tenant.<alias>.` prefix (the group header names the tenant).
+fn local_name(action: &Action) -> &str {
+    let prefix = format!("tenant.{}.", action.tenant);
+    action
+        .addr
+        .as_str()
+        .strip_prefix(prefix.as_str())
+        .unwrap_or(action.addr.as_str())
+}
+
+fn hours(seconds: u64) -> String {
+    if seconds.is_multiple_of(3600) {
+        format!("{}h", seconds / 3600)
+    } else {
+        format!("{}m", seconds.div_ceil(60))
+    }
+}
+
+/// Renders the whole plan.
+pub fn render(plan: &Plan, options: TextOptions) -> String {
+    let paint = Paint { on: options.color };
+    let steps: BTreeMap<&ActionId, usize> = plan
+        .actions
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (&a.id, i + 1))
+        .collect();
+    let by_id: BTreeMap<&ActionId, &Action> = plan.actions.iter().map(|a| (&a.id, a)).collect();
+    let mut out = String::new();
+
+    if plan.actions.is_empty() {
+        notes(&mut out, plan, &paint);
+        deferred(&mut out, plan, &steps);
+        let _ = writeln!(
+            out,
+            "{}",
+            paint.bold("No changes. Live configuration matches the spec.")
+        );
+        return out;
+    }
+
+    let _ = writeln!(
+        out,
+        "mtoctl will perform the following actions, grouped by tenant; steps are numbered in execution order.\n\
+         Symbols: + create, ~ update in-place, - destroy, -/+ replace, <= check or wait.\n"
+    );
+
+    for tenant in &plan.tenants {
+        let actions: Vec<&Action> = plan
+            .actions
+            .iter()
+            .filter(|a| a.tenant == tenant.alias)
+            .collect();
+        if actions.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "{}",
+            paint.bold(&format!("tenant {} ({})", tenant.alias, tenant.tenant_id))
+        );
+        out.push('\n');
+        for a in actions {
+            action(&mut out, a, &steps, &by_id, &paint);
+        }
+    }
+
+    let acting: std::collections::BTreeSet<&str> =
+        plan.actions.iter().map(|a| a.tenant.as_str()).collect();
+    if acting.len() > 1 {
+        let width = acting.iter().map(|t| t.len()).max().unwrap_or(0);
+        let _ = writeln!(
+            out,
+            "{}",
+            paint.bold("Cross-tenant steps, in execution order:")
+        );
+        for (i, a) in plan.actions.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "  {:>3}. {:<width$}  {} {}",
+                i + 1,
+                a.tenant.as_str(),
+                paint.symbol(a.kind),
+                a.addr
+            );
+        }
+        out.push('\n');
+    }
+
+    deferred(&mut out, plan, &steps);
+    notes(&mut out, plan, &paint);
+
+    let s = &plan.summary;
+    let _ = writeln!(
+        out,
+        "{}",
+        paint.bold(&format!(
+            "Plan: {} to add, {} to change, {} to destroy, {} to wait.",
+            s.create + s.replace,
+            s.update,
+            s.delete + s.replace,
+            s.wait
+        ))
+    );
+    if !plan.complete {
+        let _ = writeln!(
+            out,
+            "This plan is incomplete: {} deferred item(s) follow asynchronous work; run plan and apply again once the waits have completed.",
+            plan.deferred.len()
+        );
+    }
+    if !plan.applyable {
+        let _ = writeln!(
+            out,
+            "This plan cannot be applied: see the errors in the notes."
+        );
+    }
+    out
+}
+
+fn action(
+    out: &mut String,
+    a: &Action,
+    steps: &BTreeMap<&ActionId, usize>,
+    by_id: &BTreeMap<&ActionId, &Action>,
+    paint: &Paint,
+) {
+    let step = steps.get(&a.id).copied().unwrap_or(0);
+    let _ = writeln!(out, "  # {step}. {} {}", a.addr, phrase(a.kind));
+    let _ = writeln!(out, "  #    {}", a.summary);
+    let name = local_name(a);
+    if a.changes.is_empty() {
+        let _ = writeln!(out, "  {} {name}", paint.symbol(a.kind));
+    } else {
+        let _ = writeln!(out, "  {} {name} {{", paint.symbol(a.kind));
+        let width = a.changes.iter().map(|c| c.path.len()).max().unwrap_or(0);
+        for c in &a.changes {
+            let (sym, value) = match (&c.before, &c.after) {
+                (None, Some(after)) => ("+", after.clone()),
+                (Some(before), None) => ("-", before.clone()),
+                (Some(before), Some(after)) => ("~", format!("{before} -> {after}")),
+                (None, None) => ("~", "null".into()),
+            };
+            let _ = writeln!(out, "      {} {:<width$} = {value}", paint.sym(sym), c.path);
+        }
+        let _ = writeln!(out, "    }}");
+    }
+    if let Some(w) = &a.async_wait {
+        let _ = writeln!(
+            out,
+            "    (async: waits for the {}, up to {})",
+            w.until.describe(),
+            hours(w.timeout_seconds)
+        );
+    }
+    let mut same = Vec::new();
+    let mut cross = Vec::new();
+    for dep in &a.depends_on {
+        let n = steps.get(dep).copied().unwrap_or(0);
+        match by_id.get(dep) {
+            Some(d) if d.tenant != a.tenant => cross.push(format!("step {n} in {}", d.tenant)),
+            _ => same.push(n.to_string()),
+        }
+    }
+    if !cross.is_empty() {
+        let _ = writeln!(out, "    (cross-tenant: after {})", cross.join(", "));
+    }
+    if !same.is_empty() {
+        let _ = writeln!(
+            out,
+            "    (after step{} {})",
+            if same.len() > 1 { "s" } else { "" },
+            same.join(", ")
+        );
+    }
+    if let Some(impact) = &a.impact {
+        let _ = writeln!(
+            out,
+            "    {}",
+            paint.code("31", &format!("(impact: {})", impact.message))
+        );
+    }
+    out.push('\n');
+}
+
+fn deferred(out: &mut String, plan: &Plan, steps: &BTreeMap<&ActionId, usize>) {
+    if plan.deferred.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "Deferred until asynchronous work completes (planned in a later round):"
+    );
+    for d in &plan.deferred {
+        let waits: Vec<String> = d
+            .waits_for
+            .iter()
+            .map(|id| {
+                steps
+                    .get(id)
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| id.0.clone())
+            })
+            .collect();
+        let after = if waits.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (after step{} {})",
+                if waits.len() > 1 { "s" } else { "" },
+                waits.join(", ")
+            )
+        };
+        let _ = writeln!(out, "  - {} [{}]: {}{after}", d.addr, d.tenant, d.summary);
+        let _ = writeln!(out, "      because {}", d.reason);
+    }
+    out.push('\n');
+}
+
+fn notes(out: &mut String, plan: &Plan, paint: &Paint) {
+    if plan.notes.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "Notes:");
+    for n in &plan.notes {
+        let label = match n.severity {
+            Severity::Info => "info".to_owned(),
+            Severity::Warning => paint.code("33", "warning"),
+            Severity::Error => paint.code("31", "error"),
+        };
+        let _ = writeln!(out, "  - {label}: {}", n.message);
+    }
+    out.push('\n');
+}

@@ -1,0 +1,83 @@
+//! What the planner tells people besides the actions: notes, deferred work and errors.
+
+use mtoctl_model::ids::Alias;
+use serde::{Deserialize, Serialize};
+
+use crate::addr::ResourceAddr;
+use crate::plan::{ActionId, ActionKind};
+
+/// How much a note matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// For information (an unmanaged object, left alone).
+    Info,
+    /// Something the planner would not act on, or could not find; the rest of the plan is fine.
+    Warning,
+    /// Applying would be unsafe; the plan is marked not applyable.
+    Error,
+}
+
+/// A remark attached to a plan.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Note {
+    /// How much it matters.
+    pub severity: Severity,
+    /// The object concerned, if any.
+    pub addr: Option<ResourceAddr>,
+    /// What to know, in one or two sentences.
+    pub message: String,
+}
+
+/// Work that cannot be planned yet because it needs asynchronous Graph work to complete first
+/// (for example settings between two tenants before the second has joined).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeferredAction {
+    /// The object concerned.
+    pub addr: ResourceAddr,
+    /// The tenant that will act on it.
+    pub tenant: Alias,
+    /// The kind of change expected.
+    pub kind: ActionKind,
+    /// What will be done.
+    pub summary: String,
+    /// Why it has to wait.
+    pub reason: String,
+    /// The wait actions of this plan it follows (empty when nothing in this plan ends the wait).
+    pub waits_for: Vec<ActionId>,
+}
+
+/// Why the planner could not produce a plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlanError {
+    /// The observed state has no entry for a tenant of the spec: its collection is incomplete,
+    /// and planning against it would read a failed read as "absent".
+    MissingObservation {
+        /// The tenant.
+        tenant: Alias,
+    },
+    /// An invariant of the planner itself does not hold. This is a bug in mtoctl.
+    Bug {
+        /// What went wrong.
+        message: String,
+    },
+}
+
+impl std::fmt::Display for PlanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PlanError::MissingObservation { tenant } => write!(
+                f,
+                "the observed state has nothing for tenant {tenant}; cannot plan against a partial read"
+            ),
+            PlanError::Bug { message } => {
+                write!(
+                    f,
+                    "programming error in the planner (please report it): {message}"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for PlanError {}
