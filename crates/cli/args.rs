@@ -12,6 +12,11 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, env = "MTOCTL_COLOR")]
     pub color: ColorWhen,
 
+    /// How much to log on stderr: error, warn, info, debug or trace. Secrets and tokens are
+    /// never logged at any level.
+    #[arg(long, global = true, value_enum, default_value_t = LogLevel::Warn, env = "MTOCTL_LOG")]
+    pub log_level: LogLevel,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -21,6 +26,10 @@ pub struct Cli {
 pub enum Command {
     /// Check a spec offline and report every problem in it.
     Validate(ValidateArgs),
+    /// Read every tenant's live state and print the ordered plan that makes it match the spec.
+    Plan(PlanArgs),
+    /// Render a plan saved with `plan --out`, without network access.
+    Show(ShowArgs),
     /// Print the spec language's JSON Schema (draft-07), for editors and yaml-language-server.
     Schema(SchemaArgs),
     /// Print a shell completion script.
@@ -36,6 +45,76 @@ pub struct ValidateArgs {
     /// Output format: text for people, json for tools, github for GitHub Actions annotations.
     #[arg(long, value_enum, default_value_t = DiagnosticFormat::Text)]
     pub format: DiagnosticFormat,
+}
+
+/// `mtoctl plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The spec file (`-` reads standard input).
+    #[arg(short = 'f', long = "file", value_name = "SPEC")]
+    pub file: std::path::PathBuf,
+    /// Output format: text for people, json (the plan file format), markdown for pull requests.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+    /// Also save the plan (JSON) to this file, for `mtoctl show` and `mtoctl apply`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
+    /// Exit 0 when there are no changes, 2 when there are, 1 on errors (Terraform's convention).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Where Graph and login are.
+    #[command(flatten)]
+    pub graph: GraphArgs,
+}
+
+/// Endpoint overrides, for sovereign setups and for the local emulator.
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// Microsoft Graph's base URL (default `https://graph.microsoft.com`). Plain http only for
+    /// loopback, such as the emulator's `http://127.0.0.1:PORT`.
+    #[arg(long, value_name = "URL", env = "MTOCTL_GRAPH_URL")]
+    pub graph_url: Option<String>,
+    /// The login authority (default `https://login.microsoftonline.com`). Plain http only for
+    /// loopback.
+    #[arg(long, value_name = "URL", env = "MTOCTL_LOGIN_URL")]
+    pub login_url: Option<String>,
+}
+
+/// `mtoctl show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A plan file written by `plan --out`.
+    #[arg(value_name = "PLAN")]
+    pub plan: std::path::PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+}
+
+/// How a plan is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// Terraform-style text.
+    Text,
+    /// The versioned plan JSON (docs/plan-format.md).
+    Json,
+    /// A Markdown pull-request comment.
+    Markdown,
+}
+
+/// Log verbosity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogLevel {
+    /// Errors only.
+    Error,
+    /// Warnings and errors.
+    Warn,
+    /// Progress.
+    Info,
+    /// Every Graph call.
+    Debug,
+    /// Everything.
+    Trace,
 }
 
 /// How `validate` reports findings.

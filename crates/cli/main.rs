@@ -7,6 +7,7 @@
 mod args;
 mod commands;
 mod output;
+mod session;
 
 use std::process::ExitCode;
 
@@ -31,8 +32,11 @@ fn main() -> ExitCode {
         }
     };
     let printer = Printer::new(cli.color);
+    session::init_logging(cli.log_level, printer.color());
     let result = match cli.command {
         Command::Validate(args) => commands::validate::run(&printer, &args),
+        Command::Plan(args) => commands::plan::run(&printer, &args),
+        Command::Show(args) => commands::show::run(&printer, &args),
         Command::Schema(args) => commands::schema::run(&printer, &args),
         Command::Completions(args) => commands::completions::run(&printer, &args),
     };

@@ -8,6 +8,7 @@ use crate::args::ColorWhen;
 /// Writes command output. Commands print only through this.
 pub struct Printer {
     color: bool,
+    color_stdout: bool,
 }
 
 impl Printer {
@@ -19,14 +20,20 @@ impl Printer {
             ColorWhen::Auto => anstream::ColorChoice::Auto,
         };
         choice.write_global();
-        let color = match when {
+        let decide = |auto: anstream::ColorChoice| match when {
             ColorWhen::Always => true,
             ColorWhen::Never => false,
-            ColorWhen::Auto => {
-                anstream::AutoStream::choice(&io::stderr()) != anstream::ColorChoice::Never
-            }
+            ColorWhen::Auto => auto != anstream::ColorChoice::Never,
         };
-        Self { color }
+        Self {
+            color: decide(anstream::AutoStream::choice(&io::stderr())),
+            color_stdout: decide(anstream::AutoStream::choice(&io::stdout())),
+        }
+    }
+
+    /// Whether results on stdout (the plan) are colored.
+    pub fn color_stdout(&self) -> bool {
+        self.color_stdout
     }
 
     /// Whether diagnostics on stderr are colored.

@@ -1,5 +1,7 @@
 //! One module per subcommand.
 
 pub mod completions;
+pub mod plan;
 pub mod schema;
+pub mod show;
 pub mod validate;

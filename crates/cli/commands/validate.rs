@@ -79,7 +79,8 @@ struct JsonReport<'a> {
     diagnostics: Vec<DiagnosticRecord>,
 }
 
-fn render_text(diagnostics: &Diagnostics, color: bool) -> String {
+/// Findings with source snippets, as miette renders them.
+pub fn render_text(diagnostics: &Diagnostics, color: bool) -> String {
     let theme = if color {
         miette::GraphicalTheme::unicode()
     } else {

@@ -5,7 +5,7 @@
 //! This module maps the spec's credential kinds onto it, reads environment variables and files,
 //! and wires the login authority override: azure_identity refuses plain-HTTP authorities, so for
 //! a loopback emulator it is given an HTTPS placeholder and a transport that rewrites requests to
-//! the loopback address ([`loopback`]).
+//! the loopback address (module `loopback`).
 
 mod cache;
 mod certificate;

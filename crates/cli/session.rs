@@ -1,0 +1,98 @@
+//! What commands that talk to Graph share: loading the spec (with its findings printed), the
+//! async runtime, logging, and one Graph client with a credential per tenant.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use mtoctl_graph::auth::{AuthContext, ProcessEnvironment, credential_for};
+use mtoctl_graph::endpoints::Endpoints;
+use mtoctl_graph::transport::{ClientConfig, GraphClient, http_client};
+use mtoctl_model::spec::ValidSpec;
+
+use crate::args::{GraphArgs, LogLevel};
+use crate::commands::validate::{read_spec, render_text};
+use crate::output::Printer;
+
+/// A validated spec and where it was read from.
+pub struct LoadedSpec {
+    /// The spec's contents.
+    pub desired: mtoctl_model::DesiredState,
+    /// Its directory, for relative certificate and token paths.
+    pub dir: std::path::PathBuf,
+}
+
+/// Reads and validates the spec; prints its findings on stderr. `None` when it is invalid.
+pub fn load_spec(printer: &Printer, path: &Path) -> anyhow::Result<Option<LoadedSpec>> {
+    let (name, bytes) = read_spec(path)?;
+    match mtoctl_model::spec::load(&name, &bytes) {
+        Ok(ValidSpec { desired, warnings }) => {
+            printer.err(&render_text(&warnings, printer.color()));
+            let dir = match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() && path.as_os_str() != "-" => p.to_path_buf(),
+                _ => std::path::PathBuf::from("."),
+            };
+            Ok(Some(LoadedSpec { desired, dir }))
+        }
+        Err(diagnostics) => {
+            printer.err(&render_text(&diagnostics, printer.color()));
+            printer.err(&format!(
+                "{name} is invalid: {} errors, {} warnings\n",
+                diagnostics.error_count(),
+                diagnostics.warning_count()
+            ));
+            Ok(None)
+        }
+    }
+}
+
+/// The async runtime for Graph work. Two workers: the work is network-bound.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Logs go to stderr through tracing, at the chosen level, colored like the rest of stderr.
+pub fn init_logging(level: LogLevel, color: bool) {
+    let level = match level {
+        LogLevel::Error => tracing::Level::ERROR,
+        LogLevel::Warn => tracing::Level::WARN,
+        LogLevel::Info => tracing::Level::INFO,
+        LogLevel::Debug => tracing::Level::DEBUG,
+        LogLevel::Trace => tracing::Level::TRACE,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_ansi(color)
+        .with_target(false)
+        .try_init();
+}
+
+/// A Graph client with one credential per tenant of the spec. Every tenant's credential
+/// problem is reported at once.
+pub fn graph_client(spec: &LoadedSpec, graph: &GraphArgs) -> anyhow::Result<GraphClient> {
+    let endpoints = Endpoints::new(graph.graph_url.as_deref(), graph.login_url.as_deref())?;
+    let config = ClientConfig::default();
+    let http = http_client(config.request_timeout);
+    let ctx = AuthContext {
+        endpoints: endpoints.clone(),
+        env: Arc::new(ProcessEnvironment),
+        spec_dir: spec.dir.clone(),
+        http: http_client(Duration::from_secs(60)),
+    };
+    let mut builder = GraphClient::builder(http, endpoints, config);
+    let mut problems = Vec::new();
+    for tenant in &spec.desired.tenants {
+        match credential_for(tenant, &ctx) {
+            Ok(credential) => builder = builder.tenant(tenant.alias.as_str(), credential),
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    anyhow::ensure!(problems.is_empty(), "{}", problems.join("\n"));
+    Ok(builder.build())
+}

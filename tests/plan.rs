@@ -1,0 +1,225 @@
+//! `mtoctl plan` and `mtoctl show` end to end: the binary against an in-process emulator on
+//! loopback, with the quickstart's credentials from examples/quickstart/emulator.env.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+struct Emulated {
+    _server: mtoctl_emulator::Server,
+    base: String,
+}
+
+async fn quickstart_emulator() -> Emulated {
+    let text = std::fs::read_to_string(repo("examples/quickstart/world.yaml")).expect("world.yaml");
+    let world = mtoctl_emulator::world::WorldFile::parse(&text).expect("parses");
+    let emulator = mtoctl_emulator::Emulator::from_world(world, Default::default()).expect("loads");
+    let server = emulator.spawn_on_loopback().await.expect("serves");
+    let base = server.base_url.clone();
+    Emulated {
+        _server: server,
+        base,
+    }
+}
+
+fn quickstart_env() -> Vec<(String, String)> {
+    std::fs::read_to_string(repo("examples/quickstart/emulator.env"))
+        .expect("emulator.env")
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect()
+}
+
+fn mtoctl(emu: &Emulated, with_secrets: bool) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mtoctl"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("NO_COLOR")
+        .env_remove("MTOCTL_COLOR")
+        .env_remove("CONTOSO_CLIENT_SECRET")
+        .env_remove("FABRIKAM_CLIENT_SECRET")
+        .env("MTOCTL_GRAPH_URL", &emu.base)
+        .env("MTOCTL_LOGIN_URL", &emu.base);
+    if with_secrets {
+        cmd.envs(quickstart_env());
+    }
+    cmd
+}
+
+/// Runs the command off the async runtime, so the in-process emulator keeps serving.
+async fn run(mut cmd: Command) -> (i32, String, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .expect("joined")
+        .expect("mtoctl runs");
+    (
+        status.code().expect("exit code"),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_world_plans_the_walkthrough_and_exits_2() {
+    let emu = quickstart_emulator().await;
+    let mut cmd = mtoctl(&emu, true);
+    cmd.args([
+        "plan",
+        "-f",
+        "examples/quickstart/mto.yaml",
+        "--detailed-exitcode",
+        "--color",
+        "never",
+    ]);
+    let (code, stdout, stderr) = run(cmd).await;
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    let steps = [
+        "# 1. tenant.contoso.template.identity_sync will be updated in-place",
+        "# 5. organization will be created",
+        "# 6. organization.member[\"fabrikam\"] will be created",
+        "# 7. tenant.fabrikam.join_request will be submitted",
+        "# 8. tenant.fabrikam.join_request will be waited for",
+        "tenant.contoso.sync[\"MTO_Sync_3c9c5e9e-1d4b-4f8e-9a51-6f0b2d7c8a11\"]",
+        "Plan: 2 to add, 5 to change, 0 to destroy, 1 to wait.",
+    ];
+    for step in steps {
+        assert!(stdout.contains(step), "missing `{step}` in:\n{stdout}");
+    }
+    assert!(!stdout.contains('\x1b'));
+    // Without --detailed-exitcode a plan with changes succeeds with 0.
+    let mut cmd = mtoctl(&emu, true);
+    cmd.args(["plan", "-f", "examples/quickstart/mto.yaml"]);
+    assert_eq!(run(cmd).await.0, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_renders_identically_with_show() {
+    let emu = quickstart_emulator().await;
+    let out = std::env::temp_dir().join(format!("mtoctl-plan-{}.json", std::process::id()));
+    for format in ["text", "json", "markdown"] {
+        let mut cmd = mtoctl(&emu, true);
+        cmd.args([
+            "plan",
+            "-f",
+            "examples/quickstart/mto.yaml",
+            "--color",
+            "never",
+            "--format",
+            format,
+            "--out",
+        ])
+        .arg(&out);
+        let (code, planned, stderr) = run(cmd).await;
+        assert_eq!(code, 0, "{stderr}");
+        let mut cmd = mtoctl(&emu, false);
+        cmd.args(["show", "--color", "never", "--format", format])
+            .arg(&out);
+        let (code, shown, stderr) = run(cmd).await;
+        assert_eq!(code, 0, "{stderr}");
+        assert_eq!(planned, shown, "{format} differs");
+    }
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&out).expect("saved")).expect("json");
+    assert_eq!(saved["format_version"], "1.0");
+    assert_eq!(saved["complete"], false);
+    assert_eq!(saved["errored"], false);
+    let _ = std::fs::remove_file(out);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn show_refuses_unknown_plan_formats() {
+    let emu = quickstart_emulator().await;
+    let path = std::env::temp_dir().join(format!("mtoctl-future-{}.json", std::process::id()));
+    std::fs::write(&path, r#"{"format_version": "9.0", "actions": []}"#).expect("write");
+    let mut cmd = mtoctl(&emu, false);
+    cmd.args(["show", "--color", "never"]).arg(&path);
+    let (code, stdout, stderr) = run(cmd).await;
+    assert_eq!(code, 1);
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.contains("has plan format 9.0; this mtoctl reads format 1.0"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_file(path);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_secrets_are_all_named_and_nothing_is_planned() {
+    let emu = quickstart_emulator().await;
+    let mut cmd = mtoctl(&emu, false);
+    cmd.args([
+        "plan",
+        "-f",
+        "examples/quickstart/mto.yaml",
+        "--detailed-exitcode",
+        "--color",
+        "never",
+    ]);
+    let (code, stdout, stderr) = run(cmd).await;
+    assert_eq!(code, 1);
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.contains("tenant contoso: the environment variable CONTOSO_CLIENT_SECRET"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("tenant fabrikam: the environment variable FABRIKAM_CLIENT_SECRET"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_sign_in_is_an_error_never_an_empty_tenant() {
+    let emu = quickstart_emulator().await;
+    let mut cmd = mtoctl(&emu, true);
+    cmd.env("FABRIKAM_CLIENT_SECRET", "a-wrong-secret-value")
+        .args([
+            "plan",
+            "-f",
+            "examples/quickstart/mto.yaml",
+            "--detailed-exitcode",
+            "--color",
+            "never",
+        ]);
+    let (code, stdout, stderr) = run(cmd).await;
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.is_empty(), "no plan is printed: {stdout}");
+    assert!(
+        stderr.contains("cannot read the live state; nothing was planned"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("tenant fabrikam: cannot get a Microsoft Graph token"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("a-wrong-secret-value"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_http_to_a_remote_host_is_refused() {
+    let emu = quickstart_emulator().await;
+    let mut cmd = mtoctl(&emu, true);
+    cmd.args([
+        "plan",
+        "-f",
+        "examples/quickstart/mto.yaml",
+        "--color",
+        "never",
+        "--graph-url",
+        "http://graph.example.com",
+    ]);
+    let (code, _, stderr) = run(cmd).await;
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("uses plain HTTP to a host that is not loopback"),
+        "{stderr}"
+    );
+}
