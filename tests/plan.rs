@@ -15,7 +15,11 @@ struct Emulated {
 
 async fn quickstart_emulator() -> Emulated {
     let text = std::fs::read_to_string(repo("examples/quickstart/world.yaml")).expect("world.yaml");
-    let world = mtoctl_emulator::world::WorldFile::parse(&text).expect("parses");
+    emulator_for(&text).await
+}
+
+async fn emulator_for(text: &str) -> Emulated {
+    let world = mtoctl_emulator::world::WorldFile::parse(text).expect("parses");
     let emulator = mtoctl_emulator::Emulator::from_world(world, Default::default()).expect("loads");
     let server = emulator.spawn_on_loopback().await.expect("serves");
     let base = server.base_url.clone();
@@ -222,4 +226,78 @@ async fn plain_http_to_a_remote_host_is_refused() {
         stderr.contains("uses plain HTTP to a host that is not loopback"),
         "{stderr}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_warns_when_a_token_lacks_a_permission() {
+    let text = std::fs::read_to_string(repo("examples/quickstart/world.yaml")).expect("world.yaml");
+    let limited = text.replace(
+        "        secret: fabrikam-emulator-secret\n",
+        "        secret: fabrikam-emulator-secret\n        roles: [MultiTenantOrganization.ReadWrite.All, Policy.ReadWrite.CrossTenantAccess, Application.Read.All, User.Read.All, GroupMember.Read.All]\n",
+    );
+    assert_ne!(
+        limited, text,
+        "the world file still has fabrikam's secret line"
+    );
+    let emu = emulator_for(&limited).await;
+    let mut cmd = mtoctl(&emu, true);
+    cmd.args([
+        "plan",
+        "-f",
+        "examples/quickstart/mto.yaml",
+        "--color",
+        "never",
+    ]);
+    let (code, stdout, stderr) = run(cmd).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("Plan: "), "the plan is still printed");
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("warning: "))
+        .collect();
+    assert_eq!(warnings.len(), 3, "{stderr}");
+    for missing in [
+        "Application.ReadWrite.OwnedBy",
+        "Synchronization.ReadWrite.All",
+        "AppRoleAssignment.ReadWrite.All",
+    ] {
+        assert!(
+            warnings.iter().any(|w| w
+                .starts_with("warning: tenant fabrikam's token lacks the Graph permission ")
+                && w.contains(missing)),
+            "{missing}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn permissions_lists_what_each_tenant_needs() {
+    let out = Command::new(env!("CARGO_BIN_EXE_mtoctl"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "permissions",
+            "-f",
+            "examples/hub-and-spoke/mto.yaml",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let all: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let tenants = all.as_array().expect("list");
+    assert_eq!(tenants.len(), 5);
+    assert_eq!(tenants[0]["alias"], "hq");
+    for t in tenants {
+        let perms = t["application"].as_object().expect("map");
+        assert!(perms.contains_key("MultiTenantOrganization.ReadWrite.All"));
+        assert!(
+            perms.contains_key("Synchronization.ReadWrite.All"),
+            "every tenant is a sync source here"
+        );
+        assert!(
+            !perms.contains_key("Application.ReadWrite.All"),
+            "least privilege without prune"
+        );
+    }
 }

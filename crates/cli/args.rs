@@ -30,6 +30,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// Render a plan saved with `plan --out`, without network access.
     Show(ShowArgs),
+    /// List the Graph permissions and Entra roles each tenant needs for a spec (offline).
+    Permissions(PermissionsArgs),
     /// Print the spec language's JSON Schema (draft-07), for editors and yaml-language-server.
     Schema(SchemaArgs),
     /// Print a shell completion script.
@@ -78,6 +80,26 @@ pub struct GraphArgs {
     /// loopback.
     #[arg(long, value_name = "URL", env = "MTOCTL_LOGIN_URL")]
     pub login_url: Option<String>,
+}
+
+/// `mtoctl permissions`.
+#[derive(Debug, Args)]
+pub struct PermissionsArgs {
+    /// The spec file (`-` reads standard input).
+    #[arg(short = 'f', long = "file", value_name = "SPEC")]
+    pub file: std::path::PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+}
+
+/// Text or JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// For people.
+    Text,
+    /// For tools.
+    Json,
 }
 
 /// `mtoctl show`.

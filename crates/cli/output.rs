@@ -51,6 +51,16 @@ impl Printer {
         let _ = write_ignoring_broken_pipe(&mut anstream::stderr().lock(), text);
     }
 
+    /// A warning on stderr.
+    pub fn warn(&self, message: &str) {
+        let prefix = if self.color {
+            "\x1b[1;33mwarning\x1b[0m"
+        } else {
+            "warning"
+        };
+        self.err(&format!("{prefix}: {message}\n"));
+    }
+
     /// Reports a failed command: the error and its causes, once, on stderr.
     pub fn error(&self, err: &anyhow::Error) {
         let prefix = if self.color {

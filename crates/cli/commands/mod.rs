@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod completions;
+pub mod permissions;
 pub mod plan;
 pub mod schema;
 pub mod show;

@@ -16,6 +16,7 @@ pub fn run(printer: &Printer, args: &PlanArgs) -> anyhow::Result<ExitCode> {
     let runtime = session::runtime()?;
     let observed = runtime.block_on(async {
         let client = session::graph_client(&spec, &args.graph)?;
+        preflight(printer, &client, &spec.desired).await;
         mtoctl_graph::collect::collect(&client, &spec.desired)
             .await
             .context("cannot read the live state; nothing was planned")
@@ -40,6 +41,33 @@ pub fn run(printer: &Printer, args: &PlanArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Warns about permissions a tenant's token lacks, before anything fails halfway. Only a
+/// warning: the token's `roles` may not tell everything (a permission granted through a
+/// broader one this check does not know), and reads may still succeed.
+async fn preflight(
+    printer: &Printer,
+    client: &mtoctl_graph::transport::GraphClient,
+    desired: &mtoctl_model::DesiredState,
+) {
+    for needs in mtoctl_planner::permissions::for_spec(desired) {
+        // Sign-in errors are reported by the reads that follow, with their context.
+        let Ok(Some(granted)) = client.token_roles(needs.alias.as_str()).await else {
+            continue;
+        };
+        for permission in mtoctl_planner::permissions::missing(&needs.application, &granted) {
+            let why = needs
+                .application
+                .get(permission)
+                .map(String::as_str)
+                .unwrap_or("");
+            printer.warn(&format!(
+                "tenant {}'s token lacks the Graph permission {permission} (needed to {why}); grant it to the app and consent in that tenant (see `mtoctl permissions`)",
+                needs.alias
+            ));
+        }
+    }
 }
 
 /// Prints a plan in the chosen format (shared with `show`, so both print the same bytes).

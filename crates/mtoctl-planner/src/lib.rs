@@ -17,7 +17,7 @@ mod assemble;
 mod diff;
 pub mod lint;
 pub mod order;
-mod permissions;
+pub mod permissions;
 pub mod plan;
 pub mod render;
 pub mod report;

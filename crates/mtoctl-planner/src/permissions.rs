@@ -2,6 +2,13 @@
 //! (graph-reference §1.6, §4, §5.3, §6.12). `mtoctl permissions` and the token preflight read
 //! these from the plan's actions.
 
+use std::collections::BTreeMap;
+
+use mtoctl_model::DesiredState;
+use mtoctl_model::ids::{Alias, TenantId};
+use mtoctl_model::spec::document::PruneKind;
+use serde::Serialize;
+
 use crate::plan::Operation;
 
 const MTO_WRITE: &str = "MultiTenantOrganization.ReadWrite.All";
@@ -12,6 +19,113 @@ const APP_ALL: &str = "Application.ReadWrite.All";
 const APP_READ: &str = "Application.Read.All";
 const SYNC_WRITE: &str = "Synchronization.ReadWrite.All";
 const ASSIGN_WRITE: &str = "AppRoleAssignment.ReadWrite.All";
+const POLICY_READ: &str = "Policy.Read.All";
+const SYNC_READ: &str = "Synchronization.Read.All";
+const USER_READ: &str = "User.Read.All";
+const GROUP_MEMBER_READ: &str = "GroupMember.Read.All";
+
+/// What mtoctl needs in one tenant to plan and apply a spec.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TenantPermissions {
+    /// The tenant's alias.
+    pub alias: Alias,
+    /// Its id.
+    pub tenant_id: TenantId,
+    /// Least-privileged Graph application permissions, each with why it is needed.
+    pub application: BTreeMap<String, String>,
+    /// The least-privileged Entra role for a person signing in (Azure CLI credentials).
+    pub entra_roles: Vec<String>,
+}
+
+/// The permissions every tenant of `desired` needs, in spec order.
+///
+/// Reads are covered by the write permission of the same API where one is needed
+/// (`…ReadWrite…` includes `…Read…`), so only the least set is listed.
+pub fn for_spec(desired: &DesiredState) -> Vec<TenantPermissions> {
+    desired
+        .tenants
+        .iter()
+        .map(|t| {
+            let mut need = BTreeMap::new();
+            let mut add = |perm: &str, why: &str| {
+                need.entry(perm.to_owned()).or_insert_with(|| why.to_owned());
+            };
+            add(MTO_WRITE, "read the organization; create it and add members (owners) or join it (members)");
+            let manages_settings = desired.collaboration.manage_templates
+                || desired
+                    .collaboration
+                    .pairs
+                    .iter()
+                    .any(|(k, s)| k.tenant == t.alias && *s != Default::default());
+            if manages_settings {
+                add(CTAS_WRITE, "set the MTO templates, partner configurations and identity sync policies");
+            } else {
+                add(POLICY_READ, "read partner configurations and identity sync policies");
+            }
+            let is_source = desired.syncs.iter().any(|s| s.from == t.alias);
+            if is_source {
+                add(APP_OWNED, "create cross-tenant sync configurations (apps mtoctl creates are owned by it)");
+                add(SYNC_WRITE, "validate, create, configure and start synchronization jobs");
+                add(ASSIGN_WRITE, "assign the users and groups in scope to the sync configurations");
+                add(APP_READ, "find sync configurations, also ones the admin center created, and read their assignments");
+                add(USER_READ, "resolve the users named in sync scopes");
+                add(GROUP_MEMBER_READ, "resolve the groups named in sync scopes");
+                if desired.prune.contains(&PruneKind::SyncConfigurations) {
+                    add(APP_ALL, "delete sync configurations the spec no longer declares (prune: syncConfigurations)");
+                }
+            } else {
+                add(APP_READ, "find sync configurations (service principals of the sync template)");
+                add(SYNC_READ, "read the jobs of sync configurations");
+            }
+            TenantPermissions {
+                alias: t.alias.clone(),
+                tenant_id: t.tenant_id.clone(),
+                application: need,
+                entra_roles: if is_source {
+                    vec!["Security Administrator".into(), "Application Administrator".into()]
+                } else {
+                    vec!["Security Administrator".into()]
+                },
+            }
+        })
+        .collect()
+}
+
+/// The permissions a token's `roles` claim lacks, given what implies what: a
+/// `ReadWrite` permission covers the `Read` one of the same API, `Directory.ReadWrite.All`
+/// covers directory reads, and `Application.ReadWrite.All` covers `OwnedBy`.
+pub fn missing<'a>(needed: &'a BTreeMap<String, String>, granted: &[String]) -> Vec<&'a str> {
+    let has = |p: &str| granted.iter().any(|g| g == p);
+    needed
+        .keys()
+        .map(String::as_str)
+        .filter(|p| {
+            if has(p) {
+                return false;
+            }
+            let covered_by: &[&str] = match *p {
+                MTO_READ => &[MTO_WRITE],
+                POLICY_READ => &[CTAS_WRITE, "Policy.ReadWrite.All"],
+                APP_READ => &[APP_ALL, "Directory.Read.All", "Directory.ReadWrite.All"],
+                APP_OWNED => &[APP_ALL],
+                SYNC_READ => &[SYNC_WRITE],
+                USER_READ => &[
+                    "User.ReadWrite.All",
+                    "Directory.Read.All",
+                    "Directory.ReadWrite.All",
+                ],
+                GROUP_MEMBER_READ => &[
+                    "Group.Read.All",
+                    "Group.ReadWrite.All",
+                    "Directory.Read.All",
+                    "Directory.ReadWrite.All",
+                ],
+                _ => &[],
+            };
+            !covered_by.iter().any(|c| has(c))
+        })
+        .collect()
+}
 
 /// The permissions `op` needs, sorted.
 pub(crate) fn required(op: &Operation) -> Vec<String> {
@@ -50,4 +164,64 @@ pub(crate) fn required(op: &Operation) -> Vec<String> {
     let mut out: Vec<String> = names.iter().map(|s| (*s).to_owned()).collect();
     out.sort();
     out
+}
+
+#[cfg(test)]
+mod spec_tests {
+    use super::*;
+
+    fn quickstart() -> DesiredState {
+        let path = format!(
+            "{}/../../examples/quickstart/mto.yaml",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let bytes = std::fs::read(&path).expect("quickstart");
+        mtoctl_model::spec::load(&path, &bytes)
+            .expect("valid")
+            .desired
+    }
+
+    #[test]
+    fn sync_sources_need_the_sync_permissions_and_others_only_reads() {
+        let mut desired = quickstart();
+        let all = for_spec(&desired);
+        assert_eq!(all.len(), 2);
+        for t in &all {
+            assert!(t.application.contains_key(MTO_WRITE));
+            assert!(t.application.contains_key(CTAS_WRITE));
+            assert!(
+                t.application.contains_key(SYNC_WRITE),
+                "both tenants are sources"
+            );
+            assert!(!t.application.contains_key(APP_ALL), "no prune, no All");
+        }
+        desired.syncs.retain(|s| s.from.as_str() == "contoso");
+        let fabrikam = &for_spec(&desired)[1];
+        assert!(!fabrikam.application.contains_key(SYNC_WRITE));
+        assert!(fabrikam.application.contains_key(SYNC_READ));
+        assert_eq!(
+            fabrikam.entra_roles,
+            vec!["Security Administrator".to_owned()]
+        );
+    }
+
+    #[test]
+    fn missing_permissions_account_for_implications() {
+        let t = &for_spec(&quickstart())[0];
+        let granted: Vec<String> = t.application.keys().cloned().collect();
+        assert!(missing(&t.application, &granted).is_empty());
+        let mut fewer = granted.clone();
+        fewer.retain(|p| p != SYNC_WRITE);
+        assert_eq!(missing(&t.application, &fewer), vec![SYNC_WRITE]);
+        let mut broader = fewer.clone();
+        broader.retain(|p| p != USER_READ && p != GROUP_MEMBER_READ && p != APP_OWNED);
+        broader.push("Directory.Read.All".into());
+        broader.push(APP_ALL.into());
+        broader.push(SYNC_WRITE.into());
+        assert!(
+            missing(&t.application, &broader).is_empty(),
+            "{:?}",
+            missing(&t.application, &broader)
+        );
+    }
 }

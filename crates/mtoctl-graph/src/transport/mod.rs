@@ -264,6 +264,44 @@ impl GraphClient {
         &self.inner.endpoints
     }
 
+    /// The application permissions (`roles` claim) of the tenant's token, for the preflight
+    /// check; `None` when the token is not a readable JWT (nothing can be said then). The token
+    /// comes from the cache when it has one; it is decoded, never logged.
+    pub async fn token_roles(&self, tenant: &str) -> Result<Option<Vec<String>>, GraphError> {
+        use base64::Engine as _;
+        let session = self
+            .inner
+            .tenants
+            .get(tenant)
+            .ok_or_else(|| GraphError::UnknownTenant(tenant.to_owned()))?;
+        let token = session
+            .credential
+            .get_token(&[GRAPH_SCOPE], None)
+            .await
+            .map_err(|e| GraphError::Token {
+                tenant: tenant.to_owned(),
+                reason: e.to_string(),
+            })?;
+        let payload = token
+            .token
+            .secret()
+            .split('.')
+            .nth(1)
+            .and_then(|p| {
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(p.trim_end_matches('='))
+                    .ok()
+            })
+            .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok());
+        // A JWT without `roles` has no application permissions at all.
+        Ok(payload.map(|p| {
+            p.get("roles")
+                .cloned()
+                .and_then(|r| serde_json::from_value::<Vec<String>>(r).ok())
+                .unwrap_or_default()
+        }))
+    }
+
     /// What the client has sent so far.
     pub fn stats(&self) -> ClientStats {
         let c = &self.inner.counters;

@@ -1,0 +1,37 @@
+//! `mtoctl permissions -f SPEC`: what to grant in each tenant, offline.
+
+use std::process::ExitCode;
+
+use crate::args::{ListFormat, PermissionsArgs};
+use crate::output::Printer;
+use crate::session;
+
+pub fn run(printer: &Printer, args: &PermissionsArgs) -> anyhow::Result<ExitCode> {
+    let Some(spec) = session::load_spec(printer, &args.file)? else {
+        return Ok(ExitCode::from(1));
+    };
+    let all = mtoctl_planner::permissions::for_spec(&spec.desired);
+    let text = match args.format {
+        ListFormat::Json => format!("{}\n", serde_json::to_string_pretty(&all)?),
+        ListFormat::Text => {
+            let mut out = String::new();
+            for t in &all {
+                out.push_str(&format!("tenant {} ({})\n", t.alias, t.tenant_id));
+                out.push_str(
+                    "  Microsoft Graph application permissions (admin consent required):\n",
+                );
+                let width = t.application.keys().map(String::len).max().unwrap_or(0);
+                for (permission, why) in &t.application {
+                    out.push_str(&format!("    {permission:width$}  {why}\n"));
+                }
+                out.push_str(&format!(
+                    "  Entra roles, for a person signing in with the Azure CLI: {}\n\n",
+                    t.entra_roles.join(", ")
+                ));
+            }
+            out
+        }
+    };
+    printer.out(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
