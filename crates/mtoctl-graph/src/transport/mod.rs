@@ -269,19 +269,7 @@ impl GraphClient {
     /// comes from the cache when it has one; it is decoded, never logged.
     pub async fn token_roles(&self, tenant: &str) -> Result<Option<Vec<String>>, GraphError> {
         use base64::Engine as _;
-        let session = self
-            .inner
-            .tenants
-            .get(tenant)
-            .ok_or_else(|| GraphError::UnknownTenant(tenant.to_owned()))?;
-        let token = session
-            .credential
-            .get_token(&[GRAPH_SCOPE], None)
-            .await
-            .map_err(|e| GraphError::Token {
-                tenant: tenant.to_owned(),
-                reason: e.to_string(),
-            })?;
+        let (_, token) = self.session_and_token(tenant).await?;
         let payload = token
             .token
             .secret()
@@ -466,8 +454,11 @@ impl GraphClient {
         }
     }
 
-    /// One HTTP exchange: token, lane, send, read the body.
-    async fn exchange(&self, tenant: &str, request: &GraphRequest) -> Result<Exchange, GraphError> {
+    /// The tenant's session and a current token for it (from the cache when fresh).
+    async fn session_and_token(
+        &self,
+        tenant: &str,
+    ) -> Result<(&TenantSession, azure_core::credentials::AccessToken), GraphError> {
         let session = self
             .inner
             .tenants
@@ -481,6 +472,12 @@ impl GraphClient {
                 tenant: tenant.to_owned(),
                 reason: e.to_string(),
             })?;
+        Ok((session, token))
+    }
+
+    /// One HTTP exchange: token, lane, send, read the body.
+    async fn exchange(&self, tenant: &str, request: &GraphRequest) -> Result<Exchange, GraphError> {
+        let (session, token) = self.session_and_token(tenant).await?;
         let lane = if request.is_write() {
             &session.writes
         } else {
