@@ -285,3 +285,30 @@ async fn a_response_slower_than_the_timeout_is_retried_then_reported() {
     assert!(text.contains("got no answer"), "{text}");
     assert_eq!(client.stats().retries, 1);
 }
+
+#[tokio::test]
+async fn a_404_under_a_new_singleton_is_not_mistaken_for_lag() {
+    // Creating the organization must not make a missing member under it look like lag: that
+    // would stall apply for the whole replication window.
+    let world = big_world(3, wall_clock()).await;
+    let client = big_client(&world, quick_retries());
+    client
+        .send(
+            "big",
+            &GraphRequest::with_body(
+                Method::PUT,
+                "/tenantRelationships/multiTenantOrganization",
+                json!({"displayName": "Big"}),
+            ),
+        )
+        .await
+        .expect("created");
+    let started = Instant::now();
+    let err = client
+        .send("big", &GraphRequest::get("/tenantRelationships/multiTenantOrganization/tenants/99999999-1d4b-4f8e-9a51-6f0b2d7c8a11"))
+        .await
+        .expect_err("no such member");
+    assert!(err.is_not_found());
+    assert_eq!(client.stats().retries, 0, "answered at once");
+    assert!(started.elapsed() < Duration::from_secs(2));
+}

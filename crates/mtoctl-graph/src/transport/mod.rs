@@ -643,17 +643,20 @@ impl GraphClient {
         }
     }
 
-    /// Whether `path` is, or names an object id of, something created here moments ago.
+    /// Whether `path` is something created here moments ago: the very path a create wrote
+    /// (a PUT singleton such as an identity sync policy), or a path under a top-level object
+    /// whose id a create returned (`/servicePrincipals/{new id}/…`). Children of a created
+    /// object are not covered: a member missing under a new organization is really missing,
+    /// and retrying it as lag would stall for the whole replication window.
     fn recently_created(&self, tenant: &str, path: &str) -> bool {
         let window = self.inner.config.retry.replication_window;
         let path = path.split('?').next().unwrap_or(path);
+        let top_level_id = path.split('/').nth(2);
         let created = self.inner.created.lock().unwrap_or_else(|e| e.into_inner());
         created.iter().any(|((t, key), at)| {
             t == tenant
                 && at.elapsed() < window
-                && (path == key
-                    || path.starts_with(&format!("{key}/"))
-                    || path.split('/').any(|segment| segment == key))
+                && (path == key || top_level_id == Some(key.as_str()))
         })
     }
 }
