@@ -30,6 +30,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// Render a plan saved with `plan --out`, without network access.
     Show(ShowArgs),
+    /// Carry out a plan: plan the spec and apply after confirmation, or apply a saved plan.
+    Apply(ApplyArgs),
     /// List the Graph permissions and Entra roles each tenant needs for a spec (offline).
     Permissions(PermissionsArgs),
     /// Print the spec language's JSON Schema (draft-07), for editors and yaml-language-server.
@@ -80,6 +82,37 @@ pub struct GraphArgs {
     /// loopback.
     #[arg(long, value_name = "URL", env = "MTOCTL_LOGIN_URL")]
     pub login_url: Option<String>,
+}
+
+/// `mtoctl apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A plan saved with `plan --out`: applied without asking, after checking that nothing it
+    /// touches changed since. The spec (`-f`, default `mto.yaml`) supplies the credentials and
+    /// must be the one the plan was made from.
+    #[arg(value_name = "PLANFILE")]
+    pub plan: Option<std::path::PathBuf>,
+    /// The spec file (`-` reads standard input).
+    #[arg(short = 'f', long = "file", value_name = "SPEC")]
+    pub file: Option<std::path::PathBuf>,
+    /// Apply without asking (for CI). Without it, apply asks on a terminal and refuses
+    /// without one.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Allow destructive actions (deletions, users leaving a sync scope). Without it a plan
+    /// with destructive actions changes nothing and names them.
+    #[arg(long)]
+    pub allow_destroy: bool,
+    /// Wait up to this long (`90s`, `15m`, `4h`) for joins, role changes and removals, then
+    /// carry on with the work they unlock. Without it, apply exits 3 while Graph works.
+    #[arg(long, value_name = "DURATION")]
+    pub wait: Option<String>,
+    /// Output format of the report (and of progress events on stderr).
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+    /// Where Graph and login are.
+    #[command(flatten)]
+    pub graph: GraphArgs,
 }
 
 /// `mtoctl permissions`.

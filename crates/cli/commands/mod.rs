@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod apply;
 pub mod completions;
 pub mod permissions;
 pub mod plan;

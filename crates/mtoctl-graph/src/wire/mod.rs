@@ -6,6 +6,7 @@ pub mod directory;
 pub mod mto;
 pub mod policy;
 pub mod sync;
+pub mod writes;
 
 use mtoctl_model::ids::{Guid, TenantId};
 use mtoctl_model::observed::Known;

@@ -1,0 +1,284 @@
+//! `mtoctl apply`: carry a plan out. `-f SPEC` plans, shows the plan and asks (on a terminal,
+//! or `--auto-approve`); `apply PLANFILE` applies a saved plan after checking that nothing it
+//! touches changed since. Progress is plain lines on stderr (JSON lines with `--format json`).
+
+use std::io::{BufRead, IsTerminal};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use mtoctl_exec::{ApplyEvent, ApplyOptions, ApplyOutcome, ApplyReport, Observer};
+use mtoctl_graph::transport::GraphClient;
+use mtoctl_planner::Plan;
+
+use crate::args::{ApplyArgs, ListFormat, PlanFormat};
+use crate::output::Printer;
+use crate::session::{self, LoadedSpec};
+
+/// "Applied; waiting on Graph; run again later."
+const EXIT_WAITING: u8 = 3;
+/// Rounds of plan-and-apply one `--wait` run makes at most (joins, then what they unlock).
+const MAX_ROUNDS: usize = 8;
+
+struct Channel(tokio::sync::mpsc::UnboundedSender<ApplyEvent>);
+
+impl Observer for Channel {
+    fn event(&self, event: &ApplyEvent) {
+        let _ = self.0.send(event.clone());
+    }
+}
+
+pub fn run(printer: &Printer, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
+    let wait = args.wait.as_deref().map(parse_duration).transpose()?;
+    let spec_path: PathBuf = match (&args.file, &args.plan) {
+        (Some(f), _) => f.clone(),
+        (None, Some(_)) => PathBuf::from("mto.yaml"),
+        (None, None) => anyhow::bail!("give a spec (`-f SPEC`) or a saved plan (`apply PLANFILE`)"),
+    };
+    let saved = args.plan.as_deref().map(read_plan).transpose()?;
+    let Some(spec) = session::load_spec(printer, &spec_path)? else {
+        return Ok(ExitCode::from(1));
+    };
+    let options = ApplyOptions {
+        allow_destroy: args.allow_destroy,
+        wait,
+        ..ApplyOptions::default()
+    };
+    let runtime = session::runtime()?;
+    runtime.block_on(async {
+        let client = session::graph_client(&spec, &args.graph)?;
+        let started = Instant::now();
+        let mut round = 0;
+        let mut plan = match saved {
+            Some(plan) => {
+                mtoctl_exec::check_plan(&plan, &spec.desired, &options)?;
+                check_fresh(&plan, &client, &spec).await?;
+                plan
+            }
+            None => {
+                let plan = make_plan(&client, &spec).await?;
+                show(printer, &plan, args.format)?;
+                if !plan.has_changes() {
+                    return finish(printer, args.format, &plan, None);
+                }
+                mtoctl_exec::check_plan(&plan, &spec.desired, &options)?;
+                if !args.auto_approve {
+                    confirm(printer)?;
+                    // Time passed while the reviewer read: refuse what changed meanwhile.
+                    check_fresh(&plan, &client, &spec).await?;
+                }
+                plan
+            }
+        };
+        loop {
+            round += 1;
+            let report = run_one(printer, args.format, &plan, &client, &options).await;
+            let carry_on = args.plan.is_none()
+                && report.outcome == ApplyOutcome::Applied
+                && !plan.complete
+                && round < MAX_ROUNDS
+                && wait.is_some_and(|w| started.elapsed() < w);
+            if !carry_on {
+                return finish(printer, args.format, &plan, Some(&report));
+            }
+            if args.format == ListFormat::Text {
+                printer.out(&report.render_text())?;
+            }
+            // The waits are over: plan the work they unlocked (shown as deferred before).
+            printer.err("Planning the work the completed waits unlocked...\n");
+            let next = make_plan(&client, &spec).await?;
+            show(printer, &next, args.format)?;
+            if !next.has_changes() {
+                return finish(printer, args.format, &next, Some(&report));
+            }
+            let remaining = wait.map(|w| w.saturating_sub(started.elapsed()));
+            let options = ApplyOptions {
+                wait: remaining,
+                ..options.clone()
+            };
+            mtoctl_exec::check_plan(&next, &spec.desired, &options)?;
+            plan = next;
+        }
+    })
+}
+
+async fn run_one(
+    printer: &Printer,
+    format: ListFormat,
+    plan: &Plan,
+    client: &GraphClient,
+    options: &ApplyOptions,
+) -> ApplyReport {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let observer: Arc<dyn Observer> = Arc::new(Channel(tx));
+    let apply = mtoctl_exec::apply(plan, client, options, observer);
+    let progress = async {
+        while let Some(event) = rx.recv().await {
+            let line = match format {
+                ListFormat::Text => event.render_line(),
+                ListFormat::Json => serde_json::to_string(&event).unwrap_or_default(),
+            };
+            printer.err(&format!("{line}\n"));
+        }
+    };
+    let (report, ()) = tokio::join!(apply, progress);
+    report
+}
+
+fn finish(
+    printer: &Printer,
+    format: ListFormat,
+    plan: &Plan,
+    report: Option<&ApplyReport>,
+) -> anyhow::Result<ExitCode> {
+    let Some(report) = report else {
+        if format == ListFormat::Json {
+            printer.out(&format!(
+                "{}\n",
+                serde_json::json!({"outcome": "applied", "actions": []})
+            ))?;
+        }
+        return Ok(if plan.complete {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(EXIT_WAITING)
+        });
+    };
+    match format {
+        ListFormat::Text => printer.out(&report.render_text())?,
+        ListFormat::Json => printer.out(&format!("{}\n", serde_json::to_string_pretty(report)?))?,
+    }
+    Ok(match report.outcome {
+        ApplyOutcome::Failed => ExitCode::from(1),
+        ApplyOutcome::Waiting => ExitCode::from(EXIT_WAITING),
+        ApplyOutcome::Applied if !plan.complete => {
+            if format == ListFormat::Text {
+                printer
+                    .out("Some work is deferred until Graph finishes; run apply again later.\n")?;
+            }
+            ExitCode::from(EXIT_WAITING)
+        }
+        ApplyOutcome::Applied => ExitCode::SUCCESS,
+    })
+}
+
+async fn make_plan(client: &GraphClient, spec: &LoadedSpec) -> anyhow::Result<Plan> {
+    let observed = mtoctl_graph::collect::collect(client, &spec.desired)
+        .await
+        .context("cannot read the live state; nothing was applied")?;
+    let plan = mtoctl_planner::plan(&spec.desired, &observed)
+        .map_err(|e| anyhow::anyhow!("cannot plan: {e}"))?;
+    let problems = mtoctl_planner::lint(&plan);
+    anyhow::ensure!(
+        problems.is_empty(),
+        "the planner produced an inconsistent plan (a bug in mtoctl; please report it):\n  {}",
+        problems.join("\n  ")
+    );
+    Ok(plan)
+}
+
+async fn check_fresh(plan: &Plan, client: &GraphClient, spec: &LoadedSpec) -> anyhow::Result<()> {
+    let stale = mtoctl_exec::stale_objects(plan, client, &spec.desired).await?;
+    if !stale.is_empty() {
+        return Err(mtoctl_exec::ApplyError::Stale(
+            stale.iter().map(ToString::to_string).collect(),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// The plan goes to stdout for text; with `--format json` only the report does.
+fn show(printer: &Printer, plan: &Plan, format: ListFormat) -> anyhow::Result<()> {
+    match format {
+        ListFormat::Text => super::plan::print_plan(printer, plan, PlanFormat::Text),
+        ListFormat::Json => Ok(()),
+    }
+}
+
+fn confirm(printer: &Printer) -> anyhow::Result<()> {
+    let stdin = std::io::stdin();
+    anyhow::ensure!(
+        stdin.is_terminal(),
+        "not applying: there is no terminal to confirm on; review the plan and pass --auto-approve, or save it with `plan --out` and run `apply PLANFILE`"
+    );
+    printer.err("\nDo you want to perform these actions? Only 'yes' will be accepted: ");
+    let mut answer = String::new();
+    stdin
+        .lock()
+        .read_line(&mut answer)
+        .context("cannot read the answer")?;
+    anyhow::ensure!(
+        answer.trim() == "yes",
+        "apply cancelled; nothing was changed"
+    );
+    Ok(())
+}
+
+fn read_plan(path: &Path) -> anyhow::Result<Plan> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the plan `{}`", path.display()))?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("`{}` is not a plan file (JSON)", path.display()))?;
+    let version = value
+        .get("format_version")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("(none)");
+    anyhow::ensure!(
+        version == mtoctl_planner::plan::FORMAT_VERSION,
+        "`{}` has plan format version {version}; this mtoctl applies only version {} plans; plan again",
+        path.display(),
+        mtoctl_planner::plan::FORMAT_VERSION
+    );
+    serde_json::from_value(value)
+        .with_context(|| format!("`{}` is not a valid plan", path.display()))
+}
+
+/// `90`, `90s`, `15m`, `4h`, `1h30m`.
+fn parse_duration(text: &str) -> anyhow::Result<Duration> {
+    let bad = || anyhow::anyhow!("`{text}` is not a duration (examples: 90s, 15m, 4h, 1h30m)");
+    let text = text.trim();
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Ok(Duration::from_secs(seconds));
+    }
+    let mut total = 0u64;
+    let mut number = String::new();
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let n: u64 = number.parse().map_err(|_| bad())?;
+        number.clear();
+        total += n * match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            _ => return Err(bad()),
+        };
+    }
+    if !number.is_empty() {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90").ok(), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("15m").ok(), Some(Duration::from_secs(900)));
+        assert_eq!(
+            parse_duration("1h30m").ok(),
+            Some(Duration::from_secs(5400))
+        );
+        assert!(parse_duration("10x").is_err());
+        assert!(parse_duration("5m3").is_err());
+    }
+}

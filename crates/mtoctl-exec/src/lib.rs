@@ -1,0 +1,449 @@
+//! mtoctl-exec: carries a reviewed plan out against Microsoft Graph, making no decisions of
+//! its own.
+//!
+//! - [`check_plan`] refuses what must not be applied: an unknown format version, a plan for
+//!   another spec, a plan marked unsafe, destructive actions without `allow_destroy`.
+//! - [`stale_objects`] re-reads the tenants and names every object the plan touches whose
+//!   fingerprint changed since it was planned (the pre-flight staleness guard).
+//! - [`apply`] runs the actions in dependency order, independent ones concurrently (the Graph
+//!   client's per-tenant lanes bound each tenant's requests), skips the dependents of a
+//!   failed action, waits (or not) for asynchronous Graph work, and reports everything.
+//!
+//! Every operation finds before it creates on stable keys (partner tenant id, configuration
+//! name, principal id) and treats Graph's "already exists" answers as success once verified,
+//! so an apply interrupted at any point converges when run again, without duplicates.
+
+mod ops;
+pub mod report;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mtoctl_graph::transport::GraphClient;
+use mtoctl_model::DesiredState;
+use mtoctl_model::ids::TenantId;
+use mtoctl_model::observed::Fingerprint;
+use mtoctl_planner::plan::{ExpectedBefore, FORMAT_VERSION, ObjectRef};
+use mtoctl_planner::{ActionId, Plan, ResourceAddr};
+use tokio::task::JoinSet;
+
+pub use report::{
+    ActionResult, ActionStatus, ApplyEvent, ApplyOutcome, ApplyReport, Created, Observer, Silent,
+    SkipReason,
+};
+
+/// How to apply.
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    /// Whether destructive actions may run.
+    pub allow_destroy: bool,
+    /// How long to wait for asynchronous Graph work; `None` checks once and moves on.
+    pub wait: Option<Duration>,
+    /// Most actions in flight at once (each tenant's requests are further bounded by the
+    /// Graph client's lanes).
+    pub concurrency: usize,
+    /// The first delay between two polls of a wait (doubled each time, up to 30 s).
+    pub first_poll: Duration,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        Self {
+            allow_destroy: false,
+            wait: None,
+            concurrency: 8,
+            first_poll: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Why a plan is not applied at all.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ApplyError {
+    /// The plan file's format is not one this mtoctl reads.
+    #[error(
+        "the plan's format version is {found}, but this mtoctl applies only version {FORMAT_VERSION} plans; plan again with this mtoctl"
+    )]
+    FormatVersion {
+        /// The plan's version.
+        found: String,
+    },
+    /// The plan was computed from another spec.
+    #[error("the plan was computed from a different spec (digest {plan}, spec {spec}); plan again")]
+    SpecChanged {
+        /// The plan's digest.
+        plan: String,
+        /// The spec's digest.
+        spec: String,
+    },
+    /// The planner marked the plan unsafe.
+    #[error("the plan is not applyable (see its notes of severity error)")]
+    NotApplyable,
+    /// Destructive actions without permission.
+    #[error(
+        "the plan has destructive actions and --allow-destroy was not given; nothing was changed:\n  {}",
+        .0.join("\n  ")
+    )]
+    DestroyNotAllowed(Vec<String>),
+    /// Objects changed since the plan was made.
+    #[error(
+        "plan is stale: these objects changed since it was planned; nothing was changed, plan again:\n  {}",
+        .0.join("\n  ")
+    )]
+    Stale(Vec<String>),
+    /// The live state could not be read for the staleness check.
+    #[error("cannot re-read the tenants to check the plan is still current: {0}")]
+    Read(String),
+}
+
+/// Refuses a plan that must not be applied, before any network access.
+pub fn check_plan(
+    plan: &Plan,
+    desired: &DesiredState,
+    options: &ApplyOptions,
+) -> Result<(), ApplyError> {
+    if plan.format_version != FORMAT_VERSION {
+        return Err(ApplyError::FormatVersion {
+            found: plan.format_version.clone(),
+        });
+    }
+    let digest = Fingerprint::of(desired);
+    if digest != plan.spec_digest {
+        return Err(ApplyError::SpecChanged {
+            plan: plan.spec_digest.0.clone(),
+            spec: digest.0,
+        });
+    }
+    if !plan.applyable {
+        return Err(ApplyError::NotApplyable);
+    }
+    if !options.allow_destroy && plan.has_destruction() {
+        return Err(ApplyError::DestroyNotAllowed(
+            plan.actions
+                .iter()
+                .filter(|a| a.destructive)
+                .map(|a| format!("{} {}: {}", a.id, a.addr, a.summary))
+                .collect(),
+        ));
+    }
+    Ok(())
+}
+
+/// The addresses the plan touches whose object changed since it was planned (re-read now):
+/// a different fingerprint, gone, or present where the plan expects nothing.
+pub async fn stale_objects(
+    plan: &Plan,
+    client: &GraphClient,
+    desired: &DesiredState,
+) -> Result<Vec<ResourceAddr>, ApplyError> {
+    let observed = mtoctl_graph::collect::collect(client, desired)
+        .await
+        .map_err(|e| ApplyError::Read(e.to_string()))?;
+    // The planner is the one place that knows how each object is fingerprinted; planning the
+    // same spec again yields the current fingerprints under the same addresses.
+    let now =
+        mtoctl_planner::plan(desired, &observed).map_err(|e| ApplyError::Read(e.to_string()))?;
+    Ok(compare(plan, &now.observed))
+}
+
+fn compare(plan: &Plan, now: &BTreeMap<ResourceAddr, Fingerprint>) -> Vec<ResourceAddr> {
+    let mut stale = BTreeSet::new();
+    for action in &plan.actions {
+        let then = plan.observed.get(&action.addr);
+        let current = now.get(&action.addr);
+        let changed = match (&action.expected_before, then) {
+            (ExpectedBefore::Absent, _) => current.is_some(),
+            (_, Some(then)) => current != Some(then),
+            (_, None) => false,
+        };
+        if changed {
+            stale.insert(action.addr.clone());
+        }
+    }
+    stale.into_iter().collect()
+}
+
+#[derive(Debug, Clone)]
+enum State {
+    Pending,
+    Running,
+    Done(Created),
+    Failed,
+    Waiting,
+    Skipped,
+}
+
+struct Resolved(BTreeMap<ActionId, Created>);
+
+impl ops::Resolve for Resolved {
+    fn object(&self, r: &ObjectRef) -> Result<String, String> {
+        match r {
+            ObjectRef::Existing { id } => Ok(id.clone()),
+            ObjectRef::CreatedBy { action } => self
+                .0
+                .get(action)
+                .and_then(|c| c.id.clone())
+                .ok_or_else(|| format!("{action} reported no id for the object it created")),
+        }
+    }
+
+    fn role(&self, r: &ObjectRef) -> Result<String, String> {
+        match r {
+            ObjectRef::Existing { id } => Ok(id.clone()),
+            ObjectRef::CreatedBy { action } => self
+                .0
+                .get(action)
+                .and_then(|c| c.user_role_id.clone())
+                .ok_or_else(|| {
+                    format!("the configuration created by {action} has no app role for users")
+                }),
+        }
+    }
+}
+
+/// Applies the plan. Call [`check_plan`] and [`stale_objects`] first (the CLI does); this
+/// function only carries the actions out.
+pub async fn apply(
+    plan: &Plan,
+    client: &GraphClient,
+    options: &ApplyOptions,
+    observer: Arc<dyn Observer>,
+) -> ApplyReport {
+    let ids: BTreeMap<String, TenantId> = plan
+        .tenants
+        .iter()
+        .map(|t| (t.alias.as_str().to_owned(), t.tenant_id.clone()))
+        .collect();
+    let deadline = options.wait.map(|w| Instant::now() + w);
+    let mut states: BTreeMap<ActionId, State> = plan
+        .actions
+        .iter()
+        .map(|a| (a.id.clone(), State::Pending))
+        .collect();
+    let mut results: BTreeMap<ActionId, ActionResult> = BTreeMap::new();
+    let mut running: JoinSet<(ActionId, Result<ops::Step, String>)> = JoinSet::new();
+    let mut tasks: std::collections::HashMap<tokio::task::Id, ActionId> =
+        std::collections::HashMap::new();
+    let concurrency = options.concurrency.max(1);
+
+    loop {
+        // Skip what cannot run; start what can, in plan order.
+        let mut progressed = true;
+        while progressed {
+            progressed = false;
+            for action in &plan.actions {
+                if !matches!(states[&action.id], State::Pending) {
+                    continue;
+                }
+                let blocker = action.depends_on.iter().find_map(|d| match states.get(d) {
+                    Some(State::Failed) | Some(State::Skipped) => Some((d.clone(), false)),
+                    Some(State::Waiting) => Some((d.clone(), true)),
+                    _ => None,
+                });
+                let blocker = blocker.map(|(d, waiting)| {
+                    // Name the root cause: a skipped dependency's own reason.
+                    match results.get(&d).map(|r| &r.status) {
+                        Some(ActionStatus::Skipped { reason }) => reason.clone(),
+                        _ if waiting => SkipReason::DependencyWaiting { action: d },
+                        _ => SkipReason::DependencyFailed { action: d },
+                    }
+                });
+                if let Some(reason) = blocker {
+                    states.insert(action.id.clone(), State::Skipped);
+                    let result = result_of(action, ActionStatus::Skipped { reason });
+                    observer.event(&ApplyEvent::Finished {
+                        result: result.clone(),
+                    });
+                    results.insert(action.id.clone(), result);
+                    progressed = true;
+                    continue;
+                }
+                let ready = action
+                    .depends_on
+                    .iter()
+                    .all(|d| matches!(states.get(d), Some(State::Done(_)) | None));
+                if !ready || running.len() >= concurrency {
+                    continue;
+                }
+                states.insert(action.id.clone(), State::Running);
+                observer.event(&ApplyEvent::Started {
+                    action: action.id.clone(),
+                    addr: action.addr.clone(),
+                    tenant: action.tenant.as_str().to_owned(),
+                    summary: action.summary.clone(),
+                });
+                let resolved = Resolved(
+                    states
+                        .iter()
+                        .filter_map(|(id, s)| match s {
+                            State::Done(c) => Some((id.clone(), c.clone())),
+                            _ => None,
+                        })
+                        .collect(),
+                );
+                let client = client.clone();
+                let tenant = action.tenant.as_str().to_owned();
+                let acting_id = ids.get(&tenant).cloned();
+                let op = action.operation.clone();
+                let id = action.id.clone();
+                let precondition = checkable_precondition(plan, action);
+                let observer = observer.clone();
+                let first_poll = options.first_poll;
+                let task_id = id.clone();
+                let handle = running.spawn(async move {
+                    let Some(acting_id) = acting_id else {
+                        return (id, Err(format!("tenant {tenant} is not in the plan")));
+                    };
+                    if let Some(expected) = precondition {
+                        match ops::current_fingerprint(&client, &tenant, &op).await {
+                            Ok(Some(current)) if current.as_ref() != Some(&expected) => {
+                                return (
+                                    id,
+                                    Err("precondition failed: the object changed since the plan was made (or is gone); nothing was written, plan again".to_owned()),
+                                );
+                            }
+                            Ok(_) => {}
+                            Err(e) => return (id, Err(e)),
+                        }
+                    }
+                    let mut delay = first_poll;
+                    loop {
+                        let step = ops::run(&client, &tenant, &acting_id, &op, &resolved).await;
+                        match step {
+                            Ok(ops::Step::Pending(message)) => {
+                                let now = Instant::now();
+                                match deadline {
+                                    Some(d) if now < d => {
+                                        observer.event(&ApplyEvent::Polling {
+                                            action: id.clone(),
+                                            message,
+                                        });
+                                        tokio::time::sleep(delay.min(d - now)).await;
+                                        delay = (delay * 2).min(Duration::from_secs(30));
+                                    }
+                                    _ => return (id, Ok(ops::Step::Pending(message))),
+                                }
+                            }
+                            other => return (id, other),
+                        }
+                    }
+                });
+                tasks.insert(handle.id(), task_id);
+                progressed = true;
+            }
+        }
+        let Some(joined) = running.join_next_with_id().await else {
+            break;
+        };
+        let (id, outcome) = match joined {
+            Ok((_, x)) => x,
+            // A panicking task is a bug in mtoctl: its action fails, the others go on.
+            Err(e) => match tasks.get(&e.id()) {
+                Some(id) => (id.clone(), Err(format!("internal error: {e}"))),
+                None => continue,
+            },
+        };
+        let Some(action) = plan.action(&id) else {
+            continue;
+        };
+        let (state, status) = match outcome {
+            Ok(ops::Step::Done(created)) => {
+                (State::Done(created.clone()), ActionStatus::Ok { created })
+            }
+            Ok(ops::Step::Pending(message)) => (State::Waiting, ActionStatus::Waiting { message }),
+            Err(error) => (State::Failed, ActionStatus::Failed { error }),
+        };
+        states.insert(id.clone(), state);
+        let result = result_of(action, status);
+        observer.event(&ApplyEvent::Finished {
+            result: result.clone(),
+        });
+        results.insert(id, result);
+    }
+
+    let actions: Vec<ActionResult> = plan
+        .actions
+        .iter()
+        .filter_map(|a| results.remove(&a.id))
+        .collect();
+    let outcome = if actions
+        .iter()
+        .any(|a| matches!(a.status, ActionStatus::Failed { .. }))
+    {
+        ApplyOutcome::Failed
+    } else if actions
+        .iter()
+        .any(|a| !matches!(a.status, ActionStatus::Ok { .. }))
+    {
+        ApplyOutcome::Waiting
+    } else {
+        ApplyOutcome::Applied
+    };
+    ApplyReport { outcome, actions }
+}
+
+/// The fingerprint an action expects right before it writes, when it can be re-checked: the
+/// action's own object is not changed by any other action of the plan (no other action on the
+/// same address or one below it, such as a partner's identity sync policy).
+fn checkable_precondition(plan: &Plan, action: &mtoctl_planner::Action) -> Option<Fingerprint> {
+    let ExpectedBefore::Fingerprint { fingerprint } = &action.expected_before else {
+        return None;
+    };
+    let own = action.addr.as_str();
+    let shared = plan.actions.iter().any(|other| {
+        other.id != action.id
+            && (other.addr.as_str() == own || other.addr.as_str().starts_with(&format!("{own}.")))
+    });
+    (!shared).then(|| fingerprint.clone())
+}
+
+fn result_of(action: &mtoctl_planner::Action, status: ActionStatus) -> ActionResult {
+    ActionResult {
+        id: action.id.clone(),
+        addr: action.addr.clone(),
+        tenant: action.tenant.as_str().to_owned(),
+        summary: action.summary.clone(),
+        status,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staleness_compares_touched_addresses_only() {
+        let plan_json = serde_json::json!({
+            "format_version": "1.0", "mtoctl_version": "0", "spec_digest": "sha256:x",
+            "tenants": [], "deferred": [], "notes": [], "complete": true, "applyable": true,
+            "errored": false,
+            "summary": {"create": 0, "update": 1, "delete": 0, "replace": 0, "wait": 0, "check": 0, "no_op": 0},
+            "observed": {"a": "sha256:1", "b": "sha256:2"},
+            "actions": [{
+                "id": "a001", "addr": "a", "tenant": "t", "kind": "update",
+                "operation": {"op": "reset_join"}, "depends_on": [],
+                "expected_before": {"state": "fingerprint", "fingerprint": "sha256:1"},
+                "destructive": false, "impact": null, "reason": "drift", "summary": "s",
+                "changes": [], "async_wait": null, "required_permissions": []
+            }, {
+                "id": "a002", "addr": "c", "tenant": "t", "kind": "create",
+                "operation": {"op": "reset_join"}, "depends_on": [],
+                "expected_before": {"state": "absent"},
+                "destructive": false, "impact": null, "reason": "missing", "summary": "s",
+                "changes": [], "async_wait": null, "required_permissions": []
+            }]
+        });
+        let plan: Plan = serde_json::from_value(plan_json).expect("plan");
+        let fp = |s: &str| Fingerprint(s.to_owned());
+        let addr = |s: &str| ResourceAddr(s.to_owned());
+        let same: BTreeMap<_, _> =
+            [(addr("a"), fp("sha256:1")), (addr("b"), fp("sha256:9"))].into();
+        assert!(compare(&plan, &same).is_empty(), "b is not touched");
+        let changed: BTreeMap<_, _> = [(addr("a"), fp("sha256:3"))].into();
+        assert_eq!(compare(&plan, &changed), vec![addr("a")]);
+        let appeared: BTreeMap<_, _> =
+            [(addr("a"), fp("sha256:1")), (addr("c"), fp("sha256:4"))].into();
+        assert_eq!(compare(&plan, &appeared), vec![addr("c")]);
+    }
+}

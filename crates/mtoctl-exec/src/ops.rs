@@ -1,0 +1,642 @@
+//! One plan operation, carried out: translated into `mtoctl_graph::wire::writes` requests,
+//! finding before creating on stable keys, and treating "already exists" as success once the
+//! object is verified.
+
+use mtoctl_graph::error::GraphError;
+use mtoctl_graph::transport::{GraphClient, GraphRequest, GraphResponse};
+use mtoctl_graph::wire::writes::{
+    self, B2bWrite, ConsentWrite, FilterGroupWrite, PartnerSettingsWrite, RuleWrite, SchemaWrite,
+    TrustWrite,
+};
+use mtoctl_model::ids::TenantId;
+use mtoctl_model::observed::{Fingerprint, MemberRole};
+use mtoctl_planner::plan::{B2bValue, ObjectRef, Operation, PartnerSettingsPatch, RuleValue};
+
+use crate::report::Created;
+
+/// What running an operation once gave.
+#[derive(Debug)]
+pub(crate) enum Step {
+    /// Done; the ids created or adopted.
+    Done(Created),
+    /// A wait whose condition does not hold yet.
+    Pending(String),
+}
+
+/// Ids resolved for an operation's symbolic references.
+pub(crate) trait Resolve {
+    /// The object id of an [`ObjectRef`].
+    fn object(&self, r: &ObjectRef) -> Result<String, String>;
+    /// The user app role id of an [`ObjectRef`] naming a role.
+    fn role(&self, r: &ObjectRef) -> Result<String, String>;
+}
+
+fn err(e: GraphError) -> String {
+    e.to_string()
+}
+
+async fn send(
+    client: &GraphClient,
+    tenant: &str,
+    r: &GraphRequest,
+) -> Result<GraphResponse, String> {
+    client.send(tenant, r).await.map_err(err)
+}
+
+/// A GET that is `None` on 404.
+async fn find(
+    client: &GraphClient,
+    tenant: &str,
+    r: &GraphRequest,
+) -> Result<Option<serde_json::Value>, String> {
+    match client.send(tenant, r).await {
+        Ok(resp) => Ok(Some(resp.body)),
+        Err(e) if e.is_not_found() || e.status() == Some(404) => Ok(None),
+        Err(e) => Err(err(e)),
+    }
+}
+
+/// A DELETE that counts 404 (already gone) as success.
+async fn delete(client: &GraphClient, tenant: &str, r: &GraphRequest) -> Result<Step, String> {
+    match client.send(tenant, r).await {
+        Ok(_) => Ok(Step::Done(Created::default())),
+        Err(e) if e.is_not_found() || e.status() == Some(404) => Ok(Step::Done(Created::default())),
+        Err(e) => Err(err(e)),
+    }
+}
+
+fn done() -> Step {
+    Step::Done(Created::default())
+}
+
+fn adopted(id: Option<String>, user_role_id: Option<String>) -> Step {
+    Step::Done(Created {
+        id,
+        user_role_id,
+        adopted: true,
+    })
+}
+
+fn rule(r: &RuleValue) -> RuleWrite {
+    RuleWrite {
+        access: r.access,
+        targets: r.targets.clone(),
+    }
+}
+
+fn b2b(b: &Option<B2bValue>) -> Option<B2bWrite> {
+    b.as_ref().map(|b| B2bWrite {
+        users_and_groups: rule(&b.users_and_groups),
+        applications: rule(&b.applications),
+    })
+}
+
+/// The planner's partner settings as the wire builders take them.
+pub(crate) fn settings(p: &PartnerSettingsPatch) -> PartnerSettingsWrite {
+    PartnerSettingsWrite {
+        automatic_user_consent: p.automatic_user_consent.as_ref().map(|c| ConsentWrite {
+            inbound: c.inbound,
+            outbound: c.outbound,
+        }),
+        inbound_trust: p.inbound_trust.as_ref().map(|t| TrustWrite {
+            mfa: t.mfa,
+            compliant_device: t.compliant_device,
+            hybrid_joined_device: t.hybrid_joined_device,
+        }),
+        b2b_collaboration_inbound: b2b(&p.b2b_collaboration_inbound),
+        b2b_collaboration_outbound: b2b(&p.b2b_collaboration_outbound),
+        b2b_direct_connect_inbound: b2b(&p.b2b_direct_connect_inbound),
+        b2b_direct_connect_outbound: b2b(&p.b2b_direct_connect_outbound),
+    }
+}
+
+fn role_text(role: MemberRole) -> &'static str {
+    match role {
+        MemberRole::Owner => "owner",
+        MemberRole::Member => "member",
+    }
+}
+
+/// Runs one operation once. `acting` is the acting tenant's alias and `acting_id` its id.
+pub(crate) async fn run(
+    client: &GraphClient,
+    acting: &str,
+    acting_id: &TenantId,
+    op: &Operation,
+    refs: &(dyn Resolve + Sync),
+) -> Result<Step, String> {
+    let c = client;
+    let t = acting;
+    match op {
+        Operation::PatchPartnerTemplate {
+            application_level,
+            settings: s,
+        } => {
+            send(
+                c,
+                t,
+                &writes::patch_partner_template(application_level.as_deref(), &settings(s)),
+            )
+            .await?;
+            Ok(done())
+        }
+        Operation::PatchIdentitySyncTemplate {
+            application_level,
+            is_sync_allowed,
+        } => {
+            send(
+                c,
+                t,
+                &writes::patch_identity_sync_template(
+                    application_level.as_deref(),
+                    *is_sync_allowed,
+                ),
+            )
+            .await?;
+            Ok(done())
+        }
+        Operation::CreateOrganization {
+            display_name,
+            description,
+        } => {
+            // Find before create: an organization this tenant already has is not created twice
+            // (a PUT on an existing one would be refused anyway).
+            if let Some(existing) = find(c, t, &writes::get_organization()).await?
+                && existing.get("id").is_some_and(|id| !id.is_null())
+                && existing.get("state").and_then(|s| s.as_str()) != Some("inactive")
+            {
+                return Ok(adopted(None, None));
+            }
+            send(
+                c,
+                t,
+                &writes::create_organization(display_name, description.as_deref()),
+            )
+            .await?;
+            Ok(done())
+        }
+        Operation::UpdateOrganization {
+            display_name,
+            description,
+        } => {
+            send(
+                c,
+                t,
+                &writes::update_organization(display_name.as_deref(), description.as_deref()),
+            )
+            .await?;
+            Ok(done())
+        }
+        Operation::AddMember {
+            tenant_id,
+            display_name,
+            role,
+        } => {
+            if find_member(c, t, tenant_id).await?.is_some() {
+                return Ok(adopted(None, None));
+            }
+            match c
+                .send(t, &writes::add_member(tenant_id, display_name, *role))
+                .await
+            {
+                Ok(_) => Ok(done()),
+                // "Tenant is already being added": success once the member is seen.
+                Err(e) => match find_member(c, t, tenant_id).await? {
+                    Some(_) => Ok(adopted(None, None)),
+                    None => Err(err(e)),
+                },
+            }
+        }
+        Operation::ChangeMemberRole { tenant_id, role } => {
+            send(c, t, &writes::change_member_role(tenant_id, *role)).await?;
+            Ok(done())
+        }
+        Operation::RemoveMember { tenant_id } => {
+            delete(c, t, &writes::remove_member(tenant_id)).await
+        }
+        Operation::ResetJoin => {
+            send(c, t, &writes::reset_join()).await?;
+            Ok(done())
+        }
+        Operation::SubmitJoin { owner_tenant_id } => {
+            send(c, t, &writes::submit_join(owner_tenant_id)).await?;
+            Ok(done())
+        }
+        Operation::WaitForJoin { tenant_id } => {
+            let (state, status) = if tenant_id == acting_id {
+                let body = send(c, t, &writes::get_join_request()).await?.body;
+                writes::decode_join_request(&body)
+            } else {
+                match find_member(c, t, tenant_id).await? {
+                    Some(body) => {
+                        let (state, _, status) = writes::decode_member_state(&body);
+                        (state, status)
+                    }
+                    None => (None, None),
+                }
+            };
+            match (state.as_deref(), status.as_deref()) {
+                (_, Some("failed")) => Err(format!(
+                    "the join of {tenant_id} failed; the next plan resets and resubmits it"
+                )),
+                (Some("active"), None | Some("succeeded")) => Ok(done()),
+                _ => Ok(Step::Pending(format!(
+                    "waiting for the join of {tenant_id} to complete (state {})",
+                    state.as_deref().unwrap_or("unknown")
+                ))),
+            }
+        }
+        Operation::WaitForRole { tenant_id, role } => {
+            let Some(body) = find_member(c, t, tenant_id).await? else {
+                return Err(format!("{tenant_id} is no longer a member"));
+            };
+            let (_, current, status) = writes::decode_member_state(&body);
+            match status.as_deref() {
+                Some("failed") => Err(format!("the role change of {tenant_id} failed")),
+                Some("notStarted") | Some("running") => Ok(Step::Pending(format!(
+                    "waiting for the role change of {tenant_id}"
+                ))),
+                _ if current.as_deref() == Some(role_text(*role)) => Ok(done()),
+                _ => Ok(Step::Pending(format!(
+                    "waiting for {tenant_id} to become {}",
+                    role_text(*role)
+                ))),
+            }
+        }
+        Operation::WaitForRemoval { tenant_id } => match find_member(c, t, tenant_id).await? {
+            None => Ok(done()),
+            Some(body) => {
+                let (state, _, status) = writes::decode_member_state(&body);
+                match (state.as_deref(), status.as_deref()) {
+                    (_, Some("failed")) => Err(format!("the removal of {tenant_id} failed")),
+                    (Some("removed"), None | Some("succeeded")) => Ok(done()),
+                    _ => Ok(Step::Pending(format!(
+                        "waiting for the removal of {tenant_id}"
+                    ))),
+                }
+            }
+        },
+        Operation::CreatePartner {
+            partner_tenant_id,
+            settings: s,
+        } => {
+            let s = settings(s);
+            // Joining an organization auto-creates partner configurations: find, then PATCH.
+            if find_partner(c, t, partner_tenant_id).await?.is_some() {
+                send(c, t, &writes::patch_partner(partner_tenant_id, &s)).await?;
+                return Ok(adopted(None, None));
+            }
+            match c
+                .send(t, &writes::create_partner(partner_tenant_id, &s))
+                .await
+            {
+                Ok(_) => Ok(done()),
+                Err(e) => {
+                    if find_partner(c, t, partner_tenant_id).await?.is_none() {
+                        return Err(err(e));
+                    }
+                    send(c, t, &writes::patch_partner(partner_tenant_id, &s)).await?;
+                    Ok(adopted(None, None))
+                }
+            }
+        }
+        Operation::PatchPartner {
+            partner_tenant_id,
+            changes,
+        } => {
+            send(
+                c,
+                t,
+                &writes::patch_partner(partner_tenant_id, &settings(changes)),
+            )
+            .await?;
+            Ok(done())
+        }
+        Operation::DeletePartner { partner_tenant_id } => {
+            delete(c, t, &writes::delete_partner(partner_tenant_id)).await
+        }
+        Operation::CreateIdentitySync {
+            partner_tenant_id,
+            display_name,
+            is_sync_allowed,
+        } => {
+            let patch = writes::patch_identity_sync(partner_tenant_id, *is_sync_allowed);
+            if has_identity_sync(c, t, partner_tenant_id).await? {
+                send(c, t, &patch).await?;
+                return Ok(adopted(None, None));
+            }
+            let put =
+                writes::create_identity_sync(partner_tenant_id, display_name, *is_sync_allowed);
+            match c.send(t, &put).await {
+                Ok(_) => Ok(done()),
+                // 409: a policy exists (an earlier, interrupted attempt); verify and PATCH.
+                Err(e) => {
+                    if !has_identity_sync(c, t, partner_tenant_id).await? {
+                        return Err(err(e));
+                    }
+                    send(c, t, &patch).await?;
+                    Ok(adopted(None, None))
+                }
+            }
+        }
+        Operation::PatchIdentitySync {
+            partner_tenant_id,
+            is_sync_allowed,
+        } => {
+            send(
+                c,
+                t,
+                &writes::patch_identity_sync(partner_tenant_id, *is_sync_allowed),
+            )
+            .await?;
+            Ok(done())
+        }
+        Operation::DeleteIdentitySync { partner_tenant_id } => {
+            delete(c, t, &writes::delete_identity_sync(partner_tenant_id)).await
+        }
+        Operation::InstantiateSyncConfiguration { display_name } => {
+            if let Some(found) = find_configuration(c, t, display_name).await? {
+                return Ok(adopted(
+                    Some(found.service_principal_id),
+                    found.user_role_id,
+                ));
+            }
+            let made = match c.send(t, &writes::instantiate(display_name)).await {
+                Ok(resp) => writes::decode_instantiated(&resp.body).ok_or_else(|| {
+                    "the instantiate answer has no servicePrincipal id".to_owned()
+                })?,
+                Err(e) => match find_configuration(c, t, display_name).await? {
+                    Some(found) => found,
+                    None => return Err(err(e)),
+                },
+            };
+            let role = match made.user_role_id {
+                Some(role) => Some(role),
+                None => find_configuration(c, t, display_name)
+                    .await?
+                    .and_then(|f| f.user_role_id),
+            };
+            Ok(Step::Done(Created {
+                id: Some(made.service_principal_id),
+                user_role_id: role,
+                adopted: false,
+            }))
+        }
+        Operation::ValidateCredentials {
+            configuration,
+            target_tenant_id,
+        } => {
+            let sp = refs.object(configuration)?;
+            send(c, t, &writes::validate_credentials(&sp, target_tenant_id)).await?;
+            Ok(done())
+        }
+        Operation::CreateSyncJob { configuration } => {
+            let sp = refs.object(configuration)?;
+            if let Some(job) = first_job(c, t, &sp).await? {
+                return Ok(adopted(Some(job), None));
+            }
+            match c.send(t, &writes::create_job(&sp)).await {
+                Ok(resp) => Ok(Step::Done(Created {
+                    id: Some(writes::decode_id(&resp.body).ok_or("the job answer has no id")?),
+                    ..Created::default()
+                })),
+                Err(e) => match first_job(c, t, &sp).await? {
+                    Some(job) => Ok(adopted(Some(job), None)),
+                    None => Err(err(e)),
+                },
+            }
+        }
+        Operation::PutSyncSecrets {
+            configuration,
+            target_tenant_id,
+            sync_all,
+        } => {
+            let sp = refs.object(configuration)?;
+            send(
+                c,
+                t,
+                &writes::put_sync_secrets(&sp, target_tenant_id, *sync_all),
+            )
+            .await?;
+            Ok(done())
+        }
+        Operation::UpdateSchema {
+            configuration,
+            job,
+            user_type,
+            flow,
+            filter,
+            deletes,
+        } => {
+            let sp = refs.object(configuration)?;
+            let job = refs.object(job)?;
+            let mut schema = send(c, t, &writes::get_schema(&sp, &job)).await?.body;
+            let want = SchemaWrite {
+                user_type: *user_type,
+                flow: *flow,
+                filter: filter
+                    .iter()
+                    .map(|g| FilterGroupWrite {
+                        name: g.name.clone(),
+                        clauses: g
+                            .clauses
+                            .iter()
+                            .map(|c| (c.attribute.clone(), c.operator, c.values.clone()))
+                            .collect(),
+                    })
+                    .collect(),
+                deletes: *deletes,
+            };
+            writes::edit_schema(&mut schema, &want)?;
+            send(c, t, &writes::put_schema(&sp, &job, schema)).await?;
+            Ok(done())
+        }
+        Operation::AssignPrincipal {
+            configuration,
+            app_role,
+            principal_id,
+            ..
+        } => {
+            let sp = refs.object(configuration)?;
+            let role = refs.role(app_role)?;
+            let principal = principal_id.to_string();
+            if let Some(id) = find_assignment(c, t, &sp, &principal).await? {
+                return Ok(adopted(Some(id), None));
+            }
+            match c.send(t, &writes::assign(&sp, &principal, &role)).await {
+                Ok(resp) => Ok(Step::Done(Created {
+                    id: writes::decode_id(&resp.body),
+                    ..Created::default()
+                })),
+                // A duplicate assignment is refused by Graph: success once it is seen.
+                Err(e) => match find_assignment(c, t, &sp, &principal).await? {
+                    Some(id) => Ok(adopted(Some(id), None)),
+                    None => Err(err(e)),
+                },
+            }
+        }
+        Operation::RemoveAssignment {
+            configuration,
+            assignment_id,
+            ..
+        } => {
+            let sp = refs.object(configuration)?;
+            delete(c, t, &writes::remove_assignment(&sp, assignment_id)).await
+        }
+        Operation::StartJob { configuration, job } => {
+            let sp = refs.object(configuration)?;
+            let job = refs.object(job)?;
+            // Microsoft warns against starting a running job; a re-run finds it active.
+            if let Some(body) = find(c, t, &writes::get_job(&sp, &job)).await?
+                && writes::decode_job_schedule_state(&body).as_deref() == Some("Active")
+            {
+                return Ok(adopted(None, None));
+            }
+            send(c, t, &writes::start_job(&sp, &job)).await?;
+            Ok(done())
+        }
+        Operation::PauseJob { configuration, job } => {
+            let sp = refs.object(configuration)?;
+            let job = refs.object(job)?;
+            send(c, t, &writes::pause_job(&sp, &job)).await?;
+            Ok(done())
+        }
+        Operation::DeleteSyncConfiguration {
+            service_principal_id,
+            ..
+        } => delete(c, t, &writes::delete_configuration(service_principal_id)).await,
+    }
+}
+
+async fn find_configuration(
+    c: &GraphClient,
+    t: &str,
+    display_name: &str,
+) -> Result<Option<writes::ConfigurationIds>, String> {
+    let items = c
+        .get_all(t, &writes::list_configurations())
+        .await
+        .map_err(err)?;
+    let mut matching: Vec<_> = items
+        .iter()
+        .filter_map(writes::decode_configuration)
+        .filter(|s| {
+            s.display_name
+                .as_deref()
+                .is_some_and(|n| n.eq_ignore_ascii_case(display_name))
+        })
+        .collect();
+    match matching.len() {
+        0 => Ok(None),
+        1 => Ok(matching.pop()),
+        n => Err(format!(
+            "{n} sync configurations are named {display_name}; refusing to guess which one to use"
+        )),
+    }
+}
+
+async fn first_job(c: &GraphClient, t: &str, sp: &str) -> Result<Option<String>, String> {
+    let jobs = c.get_all(t, &writes::list_jobs(sp)).await.map_err(err)?;
+    Ok(jobs.iter().find_map(writes::decode_id))
+}
+
+async fn find_assignment(
+    c: &GraphClient,
+    t: &str,
+    sp: &str,
+    principal: &str,
+) -> Result<Option<String>, String> {
+    let items = c
+        .get_all(t, &writes::list_assignments(sp))
+        .await
+        .map_err(err)?;
+    let principal = principal.to_ascii_lowercase();
+    Ok(items
+        .iter()
+        .filter_map(writes::decode_assignment)
+        .find(|(_, p)| *p == principal)
+        .map(|(id, _)| id))
+}
+
+async fn find_member(
+    c: &GraphClient,
+    t: &str,
+    tenant_id: &TenantId,
+) -> Result<Option<serde_json::Value>, String> {
+    let items = c.get_all(t, &writes::list_members()).await.map_err(err)?;
+    Ok(writes::find_by_tenant_id(&items, tenant_id).cloned())
+}
+
+async fn find_partner(
+    c: &GraphClient,
+    t: &str,
+    partner: &TenantId,
+) -> Result<Option<serde_json::Value>, String> {
+    let items = c.get_all(t, &writes::list_partners()).await.map_err(err)?;
+    Ok(writes::find_by_tenant_id(&items, partner).cloned())
+}
+
+async fn has_identity_sync(c: &GraphClient, t: &str, partner: &TenantId) -> Result<bool, String> {
+    Ok(find_partner(c, t, partner)
+        .await?
+        .is_some_and(|p| writes::has_identity_sync(&p)))
+}
+
+/// The current fingerprint of the object an operation changes, computed exactly as the
+/// planner fingerprints it (over the same domain observation), for the operations where one
+/// read is enough: partner configurations, identity sync policies and the two templates.
+/// `None` when the operation's object is not checked this way; `Some(None)` when it is gone.
+pub(crate) async fn current_fingerprint(
+    c: &GraphClient,
+    t: &str,
+    op: &Operation,
+) -> Result<Option<Option<Fingerprint>>, String> {
+    use mtoctl_graph::wire::policy;
+    let decode = |v: &serde_json::Value| -> Option<mtoctl_model::observed::PartnerObservation> {
+        serde_json::from_value::<policy::Partner>(v.clone())
+            .ok()?
+            .observe()
+    };
+    Ok(Some(match op {
+        Operation::PatchPartner {
+            partner_tenant_id, ..
+        }
+        | Operation::DeletePartner { partner_tenant_id } => find_partner(c, t, partner_tenant_id)
+            .await?
+            .as_ref()
+            .and_then(decode)
+            .map(|p| Fingerprint::of(&p)),
+        Operation::PatchIdentitySync {
+            partner_tenant_id, ..
+        }
+        | Operation::DeleteIdentitySync { partner_tenant_id } => {
+            find_partner(c, t, partner_tenant_id)
+                .await?
+                .as_ref()
+                .and_then(decode)
+                .and_then(|p| p.identity_sync)
+                .map(|s| Fingerprint::of(&s))
+        }
+        Operation::PatchPartnerTemplate { .. } => {
+            let body = send(c, t, &GraphRequest::get(policy::PARTNER_TEMPLATE_PATH))
+                .await?
+                .body;
+            let template: policy::PartnerTemplate =
+                serde_json::from_value(body).map_err(|e| e.to_string())?;
+            Some(Fingerprint::of(&template.observe()))
+        }
+        Operation::PatchIdentitySyncTemplate { .. } => {
+            let body = send(
+                c,
+                t,
+                &GraphRequest::get(policy::IDENTITY_SYNC_TEMPLATE_PATH),
+            )
+            .await?
+            .body;
+            let template: policy::IdentitySyncTemplate =
+                serde_json::from_value(body).map_err(|e| e.to_string())?;
+            Some(Fingerprint::of(&template.observe()))
+        }
+        _ => return Ok(None),
+    }))
+}

@@ -1,0 +1,304 @@
+//! The executor against the emulator with hand-made plans: a failed action skips its
+//! dependents while independent actions still run, waits report "waiting", and the report
+//! says what happened to each action.
+
+use std::sync::{Arc, Mutex};
+
+use mtoctl_exec::{
+    ActionStatus, ApplyEvent, ApplyOptions, ApplyOutcome, Observer, SkipReason, apply,
+};
+use mtoctl_graph::auth::{AuthContext, MapEnvironment, credential_for};
+use mtoctl_graph::endpoints::Endpoints;
+use mtoctl_graph::transport::{ClientConfig, GraphClient, http_client};
+use mtoctl_planner::Plan;
+use serde_json::json;
+
+const WORLD: &str = r#"
+seed: 1
+tenants:
+  - id: 6babcaad-604b-40ac-a9d7-9fd97c0b779f
+    displayName: Contoso
+    domain: contoso.onmicrosoft.com
+    apps:
+      - clientId: 0d3f3c4e-5b7a-4c1e-9a8b-1c2d3e4f5a6b
+        displayName: mtoctl
+        secret: s3cret
+"#;
+
+const SPEC: &str = r#"
+apiVersion: mtoctl/v1alpha1
+kind: MultiTenantOrganization
+organization:
+  displayName: Contoso Group
+tenants:
+  - alias: contoso
+    tenantId: 6babcaad-604b-40ac-a9d7-9fd97c0b779f
+    displayName: Contoso
+    role: owner
+    domain: contoso.onmicrosoft.com
+    auth:
+      clientId: 0d3f3c4e-5b7a-4c1e-9a8b-1c2d3e4f5a6b
+      clientSecret:
+        fromEnv: CONTOSO_SECRET
+"#;
+
+async fn client() -> (mtoctl_emulator::Server, GraphClient) {
+    let world = mtoctl_emulator::world::WorldFile::parse(WORLD).expect("world");
+    let server = mtoctl_emulator::Emulator::from_world(world, Default::default())
+        .expect("loads")
+        .spawn_on_loopback()
+        .await
+        .expect("serves");
+    let desired = mtoctl_model::spec::load("mto.yaml", SPEC.as_bytes())
+        .expect("valid spec")
+        .desired;
+    let ctx = AuthContext {
+        endpoints: Endpoints::new(Some(&server.base_url), Some(&server.base_url))
+            .expect("endpoints"),
+        env: Arc::new(MapEnvironment(
+            [("CONTOSO_SECRET".to_owned(), "s3cret".to_owned())].into(),
+        )),
+        spec_dir: ".".into(),
+        http: http_client(std::time::Duration::from_secs(30)),
+    };
+    let mut builder = GraphClient::builder(
+        ctx.http.clone(),
+        ctx.endpoints.clone(),
+        ClientConfig::default(),
+    );
+    for t in &desired.tenants {
+        builder = builder.tenant(t.alias.as_str(), credential_for(t, &ctx).expect("cred"));
+    }
+    (server, builder.build())
+}
+
+fn action(id: &str, addr: &str, op: serde_json::Value, deps: &[&str]) -> serde_json::Value {
+    json!({
+        "id": id, "addr": addr, "tenant": "contoso", "kind": "update", "operation": op,
+        "depends_on": deps, "expected_before": {"state": "absent"}, "destructive": false,
+        "impact": null, "reason": "drift", "summary": format!("step {id}"), "changes": [],
+        "async_wait": null, "required_permissions": []
+    })
+}
+
+fn plan(actions: Vec<serde_json::Value>) -> Plan {
+    serde_json::from_value(json!({
+        "format_version": "1.0", "mtoctl_version": "0", "spec_digest": "sha256:x",
+        "tenants": [{"alias": "contoso", "tenant_id": "6babcaad-604b-40ac-a9d7-9fd97c0b779f"}],
+        "observed": {}, "deferred": [], "notes": [], "complete": true, "applyable": true,
+        "errored": false,
+        "summary": {"create": 0, "update": 0, "delete": 0, "replace": 0, "wait": 0, "check": 0, "no_op": 0},
+        "actions": actions
+    }))
+    .expect("plan")
+}
+
+#[derive(Default)]
+struct Record(Mutex<Vec<ApplyEvent>>);
+
+impl Observer for Record {
+    fn event(&self, event: &ApplyEvent) {
+        self.0.lock().expect("lock").push(event.clone());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_skips_transitive_dependents_only() {
+    let (_server, client) = client().await;
+    // a001 patches a partner that does not exist (Graph answers 404): it fails. a002 depends
+    // on it, a003 on a002: both skipped, naming a001. a004 is independent and runs.
+    let plan = plan(vec![
+        action(
+            "a001",
+            "p",
+            json!({"op": "patch_partner", "partner_tenant_id": "3c9c5e9e-1d4b-4f8e-9a51-6f0b2d7c8a11",
+                   "changes": {"inbound_trust": {"mfa": true, "compliant_device": null, "hybrid_joined_device": null}}}),
+            &[],
+        ),
+        action(
+            "a002",
+            "t1",
+            json!({"op": "patch_identity_sync_template", "application_level": null, "is_sync_allowed": true}),
+            &["a001"],
+        ),
+        action(
+            "a003",
+            "t2",
+            json!({"op": "patch_partner_template", "application_level": null,
+                   "settings": {"automatic_user_consent": {"inbound": true, "outbound": true}}}),
+            &["a002"],
+        ),
+        action(
+            "a004",
+            "t3",
+            json!({"op": "patch_identity_sync_template", "application_level": ["newPartners"], "is_sync_allowed": false}),
+            &[],
+        ),
+    ]);
+    let record = Arc::new(Record::default());
+    let report = apply(&plan, &client, &ApplyOptions::default(), record.clone()).await;
+    assert_eq!(report.outcome, ApplyOutcome::Failed);
+    let status = |id: &str| {
+        report
+            .result(&mtoctl_planner::ActionId(id.into()))
+            .expect("result")
+            .status
+            .clone()
+    };
+    assert!(
+        matches!(status("a001"), ActionStatus::Failed { .. }),
+        "{report:?}"
+    );
+    let failed = SkipReason::DependencyFailed {
+        action: mtoctl_planner::ActionId("a001".into()),
+    };
+    assert_eq!(
+        status("a002"),
+        ActionStatus::Skipped {
+            reason: failed.clone()
+        }
+    );
+    assert_eq!(status("a003"), ActionStatus::Skipped { reason: failed });
+    assert!(
+        matches!(status("a004"), ActionStatus::Ok { .. }),
+        "{report:?}"
+    );
+    let text = report.render_text();
+    assert!(text.contains("FAILED   a001"), "{text}");
+    assert!(text.contains("1 done, 1 failed, 2 skipped"), "{text}");
+    let events = record.0.lock().expect("lock");
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, ApplyEvent::Started { action, .. } if action.0 == "a004"))
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, ApplyEvent::Started { action, .. } if action.0 == "a002"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unfinished_wait_reports_waiting_and_defers_its_dependents() {
+    let (_server, client) = client().await;
+    // An organization with a pending member: the wait for its join cannot be done.
+    let plan = plan(vec![
+        action(
+            "a001",
+            "o",
+            json!({"op": "create_organization", "display_name": "Contoso Group", "description": null}),
+            &[],
+        ),
+        action(
+            "a002",
+            "m",
+            json!({"op": "add_member", "tenant_id": "3c9c5e9e-1d4b-4f8e-9a51-6f0b2d7c8a11", "display_name": "Fabrikam", "role": "member"}),
+            &["a001"],
+        ),
+        action(
+            "a003",
+            "w",
+            json!({"op": "wait_for_join", "tenant_id": "3c9c5e9e-1d4b-4f8e-9a51-6f0b2d7c8a11"}),
+            &["a002"],
+        ),
+        action(
+            "a004",
+            "after",
+            json!({"op": "patch_identity_sync_template", "application_level": null, "is_sync_allowed": true}),
+            &["a003"],
+        ),
+    ]);
+    let report = apply(
+        &plan,
+        &client,
+        &ApplyOptions::default(),
+        Arc::new(mtoctl_exec::Silent),
+    )
+    .await;
+    assert_eq!(report.outcome, ApplyOutcome::Waiting, "{report:?}");
+    let status = |id: &str| {
+        report
+            .result(&mtoctl_planner::ActionId(id.into()))
+            .expect("result")
+            .status
+            .clone()
+    };
+    assert!(matches!(status("a003"), ActionStatus::Waiting { .. }));
+    assert_eq!(
+        status("a004"),
+        ActionStatus::Skipped {
+            reason: SkipReason::DependencyWaiting {
+                action: mtoctl_planner::ActionId("a003".into())
+            }
+        }
+    );
+    // Running the same plan again adopts the organization and the member: no duplicates.
+    let again = apply(
+        &plan,
+        &client,
+        &ApplyOptions::default(),
+        Arc::new(mtoctl_exec::Silent),
+    )
+    .await;
+    let created = |id: &str| match &again
+        .result(&mtoctl_planner::ActionId(id.into()))
+        .expect("result")
+        .status
+    {
+        ActionStatus::Ok { created } => created.adopted,
+        other => panic!("{other:?}"),
+    };
+    assert!(created("a001") && created("a002"), "{again:?}");
+    let members = member_list(&client).await;
+    assert_eq!(members.as_array().map(Vec::len), Some(2), "{members}");
+}
+
+async fn member_list(client: &GraphClient) -> serde_json::Value {
+    let items = client
+        .get_all("contoso", &mtoctl_graph::wire::writes::list_members())
+        .await
+        .expect("members");
+    serde_json::Value::Array(items)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_object_fails_its_precondition_without_a_write() {
+    let (_server, client) = client().await;
+    let mut changed = action(
+        "a001",
+        "tenant.contoso.template.partner_configuration",
+        json!({"op": "patch_partner_template", "application_level": null,
+               "settings": {"automatic_user_consent": {"inbound": true, "outbound": true}}}),
+        &[],
+    );
+    changed["expected_before"] =
+        json!({"state": "fingerprint", "fingerprint": "sha256:not-what-is-there"});
+    let report = apply(
+        &plan(vec![changed]),
+        &client,
+        &ApplyOptions::default(),
+        Arc::new(mtoctl_exec::Silent),
+    )
+    .await;
+    match &report.actions[0].status {
+        ActionStatus::Failed { error } => assert!(error.contains("precondition failed"), "{error}"),
+        other => panic!("{other:?}"),
+    }
+    // Nothing was written: the template still has no consent settings.
+    let template = client
+        .send(
+            "contoso",
+            &mtoctl_graph::transport::GraphRequest::get(
+                mtoctl_graph::wire::policy::PARTNER_TEMPLATE_PATH,
+            ),
+        )
+        .await
+        .expect("template")
+        .body;
+    assert_ne!(
+        template["automaticUserConsentSettings"]["inboundAllowed"],
+        json!(true),
+        "{template}"
+    );
+}

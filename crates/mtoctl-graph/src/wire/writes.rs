@@ -1,0 +1,802 @@
+//! Writes: domain-level request builders with the exact paths and bodies of the wire
+//! reference (docs graph-reference §1–§6), and decoders for the ids their answers carry.
+//!
+//! Inputs are model types and the small value types below, never the planner's: the executor
+//! translates plan operations into these calls. PATCH bodies carry only what changes, and the
+//! complex values they carry are whole (`automaticUserConsentSettings` always has both
+//! members, `inboundTrust` all three).
+
+use mtoctl_model::ids::TenantId;
+use mtoctl_model::observed::MemberRole;
+use mtoctl_model::spec::document::{Access, FilterOperator, UserType, UserTypeApplies};
+use reqwest::Method;
+use serde_json::{Map, Value, json};
+
+use super::mto::{JOIN_REQUEST_PATH, MTO_PATH, TENANTS_PATH};
+use super::policy::{IDENTITY_SYNC_TEMPLATE_PATH, PARTNER_TEMPLATE_PATH};
+use super::sync::{CROSS_TENANT_SYNC_TEMPLATE_ID, ServicePrincipal};
+use crate::transport::GraphRequest;
+
+/// The cross-tenant synchronization template id of jobs (`Azure2Azure`).
+pub const SYNC_JOB_TEMPLATE_ID: &str = "Azure2Azure";
+
+const PARTNERS_PATH: &str = "/policies/crossTenantAccessPolicy/partners";
+const NIL_GUID: &str = "00000000-0000-0000-0000-000000000000";
+
+/// `automaticUserConsentSettings`: both members, `None` written as null (inherit).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConsentWrite {
+    /// `inboundAllowed`.
+    pub inbound: Option<bool>,
+    /// `outboundAllowed`.
+    pub outbound: Option<bool>,
+}
+
+/// `inboundTrust`: all three members, `None` written as null.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustWrite {
+    /// `isMfaAccepted`.
+    pub mfa: Option<bool>,
+    /// `isCompliantDeviceAccepted`.
+    pub compliant_device: Option<bool>,
+    /// `isHybridAzureADJoinedDeviceAccepted`.
+    pub hybrid_joined_device: Option<bool>,
+}
+
+/// One access rule: allow or block targets given in the spec's notation (`AllUsers`,
+/// `user:<id>`, `group:<id>`, `AllApplications`, `Office365`, an application id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleWrite {
+    /// Allowed or blocked.
+    pub access: Access,
+    /// Targets.
+    pub targets: Vec<String>,
+}
+
+/// A B2B setting for one direction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct B2bWrite {
+    /// `usersAndGroups`.
+    pub users_and_groups: RuleWrite,
+    /// `applications`.
+    pub applications: RuleWrite,
+}
+
+/// Partner settings to write; absent fields are left out of the body.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PartnerSettingsWrite {
+    /// `automaticUserConsentSettings`.
+    pub automatic_user_consent: Option<ConsentWrite>,
+    /// `inboundTrust`.
+    pub inbound_trust: Option<TrustWrite>,
+    /// `b2bCollaborationInbound`.
+    pub b2b_collaboration_inbound: Option<B2bWrite>,
+    /// `b2bCollaborationOutbound`.
+    pub b2b_collaboration_outbound: Option<B2bWrite>,
+    /// `b2bDirectConnectInbound`.
+    pub b2b_direct_connect_inbound: Option<B2bWrite>,
+    /// `b2bDirectConnectOutbound`.
+    pub b2b_direct_connect_outbound: Option<B2bWrite>,
+}
+
+/// One scoping filter group (clauses AND-ed; groups OR-ed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilterGroupWrite {
+    /// Label.
+    pub name: String,
+    /// Clauses: attribute, operator, values.
+    pub clauses: Vec<(String, FilterOperator, Vec<String>)>,
+}
+
+/// The managed parts of a job schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaWrite {
+    /// The constant of the `userType` mapping.
+    pub user_type: UserType,
+    /// When the `userType` mapping applies.
+    pub flow: UserTypeApplies,
+    /// Scoping filter groups; empty for none.
+    pub filter: Vec<FilterGroupWrite>,
+    /// Whether leaving the scope deletes (the `Delete` flow type of the user mapping).
+    pub deletes: bool,
+}
+
+fn settings_body(s: &PartnerSettingsWrite) -> Map<String, Value> {
+    let mut body = Map::new();
+    if let Some(c) = &s.automatic_user_consent {
+        body.insert(
+            "automaticUserConsentSettings".into(),
+            json!({"inboundAllowed": c.inbound, "outboundAllowed": c.outbound}),
+        );
+    }
+    if let Some(t) = &s.inbound_trust {
+        body.insert(
+            "inboundTrust".into(),
+            json!({
+                "isMfaAccepted": t.mfa,
+                "isCompliantDeviceAccepted": t.compliant_device,
+                "isHybridAzureADJoinedDeviceAccepted": t.hybrid_joined_device,
+            }),
+        );
+    }
+    for (name, value) in [
+        ("b2bCollaborationInbound", &s.b2b_collaboration_inbound),
+        ("b2bCollaborationOutbound", &s.b2b_collaboration_outbound),
+        ("b2bDirectConnectInbound", &s.b2b_direct_connect_inbound),
+        ("b2bDirectConnectOutbound", &s.b2b_direct_connect_outbound),
+    ] {
+        if let Some(b) = value {
+            body.insert(
+                name.into(),
+                json!({
+                    "usersAndGroups": rule_body(&b.users_and_groups, false),
+                    "applications": rule_body(&b.applications, true),
+                }),
+            );
+        }
+    }
+    body
+}
+
+fn rule_body(rule: &RuleWrite, applications: bool) -> Value {
+    let targets: Vec<Value> = rule
+        .targets
+        .iter()
+        .map(|t| {
+            let (target, kind) = if let Some(id) = t.strip_prefix("user:") {
+                (id, "user")
+            } else if let Some(id) = t.strip_prefix("group:") {
+                (id, "group")
+            } else if applications {
+                (t.as_str(), "application")
+            } else {
+                (t.as_str(), "user")
+            };
+            json!({"target": target, "targetType": kind})
+        })
+        .collect();
+    let access = match rule.access {
+        Access::Allowed => "allowed",
+        Access::Blocked => "blocked",
+    };
+    json!({"accessType": access, "targets": targets})
+}
+
+fn application_level(flags: &[String]) -> String {
+    if flags.is_empty() {
+        "none".to_owned()
+    } else {
+        flags.join(",")
+    }
+}
+
+/// `PATCH` the partner configuration template (§5.3).
+pub fn patch_partner_template(
+    level: Option<&[String]>,
+    settings: &PartnerSettingsWrite,
+) -> GraphRequest {
+    let mut body = settings_body(settings);
+    if let Some(flags) = level {
+        body.insert(
+            "templateApplicationLevel".into(),
+            Value::String(application_level(flags)),
+        );
+    }
+    GraphRequest::with_body(Method::PATCH, PARTNER_TEMPLATE_PATH, Value::Object(body))
+}
+
+/// `PATCH` the identity synchronization template (§5.3).
+pub fn patch_identity_sync_template(
+    level: Option<&[String]>,
+    is_sync_allowed: Option<bool>,
+) -> GraphRequest {
+    let mut body = Map::new();
+    if let Some(flags) = level {
+        body.insert(
+            "templateApplicationLevel".into(),
+            Value::String(application_level(flags)),
+        );
+    }
+    if let Some(allowed) = is_sync_allowed {
+        body.insert("userSyncInbound".into(), json!({"isSyncAllowed": allowed}));
+    }
+    GraphRequest::with_body(
+        Method::PATCH,
+        IDENTITY_SYNC_TEMPLATE_PATH,
+        Value::Object(body),
+    )
+}
+
+/// `GET` the multitenant organization (§1.2).
+pub fn get_organization() -> GraphRequest {
+    GraphRequest::get(MTO_PATH)
+}
+
+/// Creates the multitenant organization: a `PUT` (§1.3).
+pub fn create_organization(display_name: &str, description: Option<&str>) -> GraphRequest {
+    let mut body = Map::new();
+    body.insert("displayName".into(), json!(display_name));
+    if let Some(d) = description {
+        body.insert("description".into(), json!(d));
+    }
+    GraphRequest::with_body(Method::PUT, MTO_PATH, Value::Object(body))
+}
+
+/// `PATCH` the organization's display name and description (§1.4).
+pub fn update_organization(display_name: Option<&str>, description: Option<&str>) -> GraphRequest {
+    let mut body = Map::new();
+    if let Some(n) = display_name {
+        body.insert("displayName".into(), json!(n));
+    }
+    if let Some(d) = description {
+        body.insert("description".into(), json!(d));
+    }
+    GraphRequest::with_body(Method::PATCH, MTO_PATH, Value::Object(body))
+}
+
+fn role_name(role: MemberRole) -> &'static str {
+    match role {
+        MemberRole::Owner => "owner",
+        MemberRole::Member => "member",
+    }
+}
+
+fn member_path(tenant_id: &TenantId) -> String {
+    format!("{TENANTS_PATH}/{tenant_id}")
+}
+
+/// Lists the organization's members (§2.2). Existence checks use lists, never item GETs: a
+/// 404 under a path created moments ago reads as replication lag and is retried.
+pub fn list_members() -> GraphRequest {
+    GraphRequest::get(TENANTS_PATH)
+}
+
+/// Lists the partner configurations with their identity sync policies (§4.4).
+pub fn list_partners() -> GraphRequest {
+    GraphRequest::get(super::policy::PARTNERS_WITH_SYNC_PATH)
+}
+
+/// The item of a [`list_members`] or [`list_partners`] answer whose `tenantId` is this one.
+pub fn find_by_tenant_id<'a>(items: &'a [Value], tenant_id: &TenantId) -> Option<&'a Value> {
+    items.iter().find(|i| {
+        super::tenant_id(i.get("tenantId").and_then(Value::as_str)).as_ref() == Some(tenant_id)
+    })
+}
+
+/// Whether a partner item of [`list_partners`] has an identity sync policy.
+pub fn has_identity_sync(partner: &Value) -> bool {
+    partner
+        .get("identitySynchronization")
+        .is_some_and(|v| v.is_object())
+}
+
+/// `GET` one member of the organization (§2.3); 404 once removed.
+pub fn get_member(tenant_id: &TenantId) -> GraphRequest {
+    GraphRequest::get(member_path(tenant_id))
+}
+
+/// `POST` a tenant into the organization (§2.4).
+pub fn add_member(tenant_id: &TenantId, display_name: &str, role: MemberRole) -> GraphRequest {
+    GraphRequest::with_body(
+        Method::POST,
+        TENANTS_PATH,
+        json!({"tenantId": tenant_id.to_string(), "displayName": display_name, "role": role_name(role)}),
+    )
+}
+
+/// `PATCH` a member's role (§2.5).
+pub fn change_member_role(tenant_id: &TenantId, role: MemberRole) -> GraphRequest {
+    GraphRequest::with_body(
+        Method::PATCH,
+        member_path(tenant_id),
+        json!({"role": role_name(role)}),
+    )
+}
+
+/// `DELETE` a member (§2.6).
+pub fn remove_member(tenant_id: &TenantId) -> GraphRequest {
+    GraphRequest::new(Method::DELETE, member_path(tenant_id))
+}
+
+/// `GET` the acting tenant's join request (§3.2).
+pub fn get_join_request() -> GraphRequest {
+    GraphRequest::get(JOIN_REQUEST_PATH)
+}
+
+/// Submits the join request (§3.3).
+pub fn submit_join(owner_tenant_id: &TenantId) -> GraphRequest {
+    GraphRequest::with_body(
+        Method::PATCH,
+        JOIN_REQUEST_PATH,
+        json!({"addedByTenantId": owner_tenant_id.to_string()}),
+    )
+}
+
+/// Resets a failed join request: the all-zero owner (§3.3).
+pub fn reset_join() -> GraphRequest {
+    GraphRequest::with_body(
+        Method::PATCH,
+        JOIN_REQUEST_PATH,
+        json!({"addedByTenantId": NIL_GUID}),
+    )
+}
+
+fn partner_path(partner: &TenantId) -> String {
+    format!("{PARTNERS_PATH}/{partner}")
+}
+
+/// `GET` a partner configuration (§4.4); 404 when there is none.
+pub fn get_partner(partner: &TenantId) -> GraphRequest {
+    GraphRequest::get(partner_path(partner))
+}
+
+/// `POST` a partner configuration with the settings given (§4.4).
+pub fn create_partner(partner: &TenantId, settings: &PartnerSettingsWrite) -> GraphRequest {
+    let mut body = settings_body(settings);
+    body.insert("tenantId".into(), json!(partner.to_string()));
+    GraphRequest::with_body(Method::POST, PARTNERS_PATH, Value::Object(body))
+}
+
+/// `PATCH` a partner configuration (§4.4).
+pub fn patch_partner(partner: &TenantId, settings: &PartnerSettingsWrite) -> GraphRequest {
+    GraphRequest::with_body(
+        Method::PATCH,
+        partner_path(partner),
+        Value::Object(settings_body(settings)),
+    )
+}
+
+/// `DELETE` a partner configuration (§4.4).
+pub fn delete_partner(partner: &TenantId) -> GraphRequest {
+    GraphRequest::new(Method::DELETE, partner_path(partner))
+}
+
+fn identity_sync_path(partner: &TenantId) -> String {
+    format!("{}/identitySynchronization", partner_path(partner))
+}
+
+/// `GET` the identity sync policy for a partner (§4.5).
+pub fn get_identity_sync(partner: &TenantId) -> GraphRequest {
+    GraphRequest::get(identity_sync_path(partner))
+}
+
+/// Creates the identity sync policy: a `PUT`, 409 when one exists (§4.5).
+pub fn create_identity_sync(
+    partner: &TenantId,
+    display_name: &str,
+    is_sync_allowed: bool,
+) -> GraphRequest {
+    GraphRequest::with_body(
+        Method::PUT,
+        identity_sync_path(partner),
+        json!({"displayName": display_name, "userSyncInbound": {"isSyncAllowed": is_sync_allowed}}),
+    )
+}
+
+/// `PATCH` the identity sync policy (§4.5).
+pub fn patch_identity_sync(partner: &TenantId, is_sync_allowed: bool) -> GraphRequest {
+    GraphRequest::with_body(
+        Method::PATCH,
+        identity_sync_path(partner),
+        json!({"userSyncInbound": {"isSyncAllowed": is_sync_allowed}}),
+    )
+}
+
+/// `DELETE` the identity sync policy (§4.5).
+pub fn delete_identity_sync(partner: &TenantId) -> GraphRequest {
+    GraphRequest::new(Method::DELETE, identity_sync_path(partner))
+}
+
+/// Instantiates the cross-tenant synchronization application template (§6.2).
+pub fn instantiate(display_name: &str) -> GraphRequest {
+    GraphRequest::with_body(
+        Method::POST,
+        format!("/applicationTemplates/{CROSS_TENANT_SYNC_TEMPLATE_ID}/instantiate"),
+        json!({"displayName": display_name}),
+    )
+}
+
+/// Lists the tenant's sync configurations (service principals of the template).
+pub fn list_configurations() -> GraphRequest {
+    GraphRequest::get(super::sync::service_principals_path())
+}
+
+/// A sync configuration as created or listed: its service principal id and user role id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigurationIds {
+    /// Service principal id.
+    pub service_principal_id: String,
+    /// Display name.
+    pub display_name: Option<String>,
+    /// The id of the app role whose `allowedMemberTypes` contains `User`.
+    pub user_role_id: Option<String>,
+}
+
+impl ConfigurationIds {
+    fn from_service_principal(sp: &ServicePrincipal) -> Self {
+        Self {
+            service_principal_id: sp.id.clone(),
+            display_name: sp.display_name.clone(),
+            user_role_id: sp.user_role_id(),
+        }
+    }
+}
+
+/// Reads `servicePrincipal` from the answer of [`instantiate`].
+pub fn decode_instantiated(body: &Value) -> Option<ConfigurationIds> {
+    let sp: ServicePrincipal =
+        serde_json::from_value(body.get("servicePrincipal")?.clone()).ok()?;
+    Some(ConfigurationIds::from_service_principal(&sp))
+}
+
+/// Reads one item of [`list_configurations`].
+pub fn decode_configuration(item: &Value) -> Option<ConfigurationIds> {
+    let sp: ServicePrincipal = serde_json::from_value(item.clone()).ok()?;
+    Some(ConfigurationIds::from_service_principal(&sp))
+}
+
+/// `DELETE` a configuration's service principal, with its jobs (§6.2).
+pub fn delete_configuration(service_principal_id: &str) -> GraphRequest {
+    GraphRequest::new(
+        Method::DELETE,
+        format!("/servicePrincipals/{service_principal_id}"),
+    )
+}
+
+/// Tests the cross-tenant credentials before a job exists (§6.4).
+pub fn validate_credentials(sp: &str, target: &TenantId) -> GraphRequest {
+    GraphRequest::with_body(
+        Method::POST,
+        format!("{}/validateCredentials", super::sync::jobs_path(sp)),
+        json!({
+            "useSavedCredentials": false,
+            "templateId": SYNC_JOB_TEMPLATE_ID,
+            "credentials": [
+                {"key": "CompanyId", "value": target.to_string()},
+                {"key": "AuthenticationType", "value": "SyncPolicy"},
+            ],
+        }),
+    )
+}
+
+/// Creates the configuration's job (created paused, §6.5).
+pub fn create_job(sp: &str) -> GraphRequest {
+    GraphRequest::with_body(
+        Method::POST,
+        super::sync::jobs_path(sp),
+        json!({"templateId": SYNC_JOB_TEMPLATE_ID}),
+    )
+}
+
+/// Lists the configuration's jobs (§6.5).
+pub fn list_jobs(sp: &str) -> GraphRequest {
+    GraphRequest::get(super::sync::jobs_path(sp))
+}
+
+/// The id in a created object's answer (`id`).
+pub fn decode_id(body: &Value) -> Option<String> {
+    body.get("id").and_then(Value::as_str).map(str::to_owned)
+}
+
+/// Writes the configuration's settings: the complete set, no secret values (§6.9).
+pub fn put_sync_secrets(sp: &str, target: &TenantId, sync_all: bool) -> GraphRequest {
+    GraphRequest::with_body(
+        Method::PUT,
+        format!("/servicePrincipals/{sp}/synchronization/secrets"),
+        json!({"value": [
+            {"key": "AuthenticationType", "value": "SyncPolicy"},
+            {"key": "CompanyId", "value": target.to_string()},
+            {"key": "SyncAll", "value": if sync_all { "true" } else { "false" }},
+        ]}),
+    )
+}
+
+/// `GET` a job's schema (§6.8).
+pub fn get_schema(sp: &str, job: &str) -> GraphRequest {
+    GraphRequest::get(super::sync::schema_path(sp, job))
+}
+
+/// `PUT` a job's complete schema back (§6.8).
+pub fn put_schema(sp: &str, job: &str, schema: Value) -> GraphRequest {
+    GraphRequest::with_body(Method::PUT, super::sync::schema_path(sp, job), schema)
+}
+
+fn operator_name(op: FilterOperator) -> String {
+    // Graph's spellings are upper snake case (`EQUALS`, `NOT_EQUALS`, `IS_TRUE`; §6.8).
+    let camel = serde_json::to_value(op)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let mut out = String::new();
+    for c in camel.chars() {
+        if c.is_ascii_uppercase() && !out.is_empty() {
+            out.push('_');
+        }
+        out.push(c.to_ascii_uppercase());
+    }
+    out
+}
+
+/// Sets the managed parts of a schema read with [`get_schema`], leaving everything else as
+/// read: the user mapping's `userType` constant and flow type, its scoping filter and whether
+/// its flow types include `Delete`. Fails when the schema has no user mapping.
+pub fn edit_schema(schema: &mut Value, want: &SchemaWrite) -> Result<(), String> {
+    let user_type = match want.user_type {
+        UserType::Member => "Member",
+        UserType::Guest => "Guest",
+    };
+    let flow = match want.flow {
+        UserTypeApplies::Always => "Always",
+        UserTypeApplies::OnCreate => "ObjectAddOnly",
+    };
+    let mappings = schema
+        .get_mut("synchronizationRules")
+        .and_then(Value::as_array_mut)
+        .ok_or("the schema has no synchronizationRules")?
+        .iter_mut()
+        .filter_map(|r| r.get_mut("objectMappings").and_then(Value::as_array_mut))
+        .flatten();
+    let mut found = false;
+    for mapping in mappings {
+        let is_user = mapping
+            .get("sourceObjectName")
+            .and_then(Value::as_str)
+            .is_some_and(|n| n.eq_ignore_ascii_case("User"));
+        if !is_user {
+            continue;
+        }
+        found = true;
+        let Some(obj) = mapping.as_object_mut() else {
+            continue;
+        };
+        let mut flows = vec!["Add", "Update"];
+        if want.deletes {
+            flows.push("Delete");
+        }
+        obj.insert("flowTypes".into(), json!(flows.join(", ")));
+        let groups: Vec<Value> = want
+            .filter
+            .iter()
+            .map(|g| {
+                json!({
+                    "name": g.name,
+                    "clauses": g.clauses.iter().map(|(attr, op, values)| json!({
+                        "sourceOperandName": attr,
+                        "operatorName": operator_name(*op),
+                        "targetOperand": {"values": values},
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let scope = obj.entry("scope").or_insert_with(|| json!({}));
+        if !scope.is_object() {
+            *scope = json!({});
+        }
+        if let Some(scope) = scope.as_object_mut() {
+            scope.insert("groups".into(), Value::Array(groups));
+            scope
+                .entry("inputFilterGroups")
+                .or_insert_with(|| json!([]));
+            scope
+                .entry("categoryFilterGroups")
+                .or_insert_with(|| json!([]));
+        }
+        let attributes = obj.entry("attributeMappings").or_insert_with(|| json!([]));
+        let Some(attributes) = attributes.as_array_mut() else {
+            return Err("the user mapping's attributeMappings is not a list".into());
+        };
+        let wanted = json!({
+            "targetAttributeName": "userType",
+            "source": {"type": "Constant", "name": user_type, "expression": format!("\"{user_type}\""), "parameters": []},
+            "defaultValue": null,
+            "flowType": flow,
+            "flowBehavior": "FlowWhenChanged",
+            "matchingPriority": 0,
+            "exportMissingReferences": false,
+        });
+        match attributes
+            .iter_mut()
+            .find(|a| a.get("targetAttributeName").and_then(Value::as_str) == Some("userType"))
+        {
+            Some(existing) => {
+                if let Some(e) = existing.as_object_mut() {
+                    e.insert("source".into(), wanted["source"].clone());
+                    e.insert("flowType".into(), json!(flow));
+                }
+            }
+            None => attributes.push(wanted),
+        }
+    }
+    if found {
+        Ok(())
+    } else {
+        Err("the schema has no user mapping".into())
+    }
+}
+
+/// Assigns a user or group to a configuration (§6.10).
+pub fn assign(sp: &str, principal_id: &str, app_role_id: &str) -> GraphRequest {
+    GraphRequest::with_body(
+        Method::POST,
+        format!("/servicePrincipals/{sp}/appRoleAssignedTo"),
+        json!({"principalId": principal_id, "resourceId": sp, "appRoleId": app_role_id}),
+    )
+}
+
+/// Lists a configuration's assignments (§6.10).
+pub fn list_assignments(sp: &str) -> GraphRequest {
+    GraphRequest::get(super::sync::assignments_path(sp))
+}
+
+/// Reads one item of [`list_assignments`]: its id and principal id.
+pub fn decode_assignment(item: &Value) -> Option<(String, String)> {
+    Some((
+        item.get("id")?.as_str()?.to_owned(),
+        item.get("principalId")?.as_str()?.to_ascii_lowercase(),
+    ))
+}
+
+/// Removes one assignment (§6.10).
+pub fn remove_assignment(sp: &str, assignment_id: &str) -> GraphRequest {
+    GraphRequest::new(
+        Method::DELETE,
+        format!("/servicePrincipals/{sp}/appRoleAssignedTo/{assignment_id}"),
+    )
+}
+
+/// Starts (or resumes) a job (§6.6).
+pub fn start_job(sp: &str, job: &str) -> GraphRequest {
+    GraphRequest::new(
+        Method::POST,
+        format!("{}/{job}/start", super::sync::jobs_path(sp)),
+    )
+}
+
+/// Pauses a job (§6.6).
+pub fn pause_job(sp: &str, job: &str) -> GraphRequest {
+    GraphRequest::new(
+        Method::POST,
+        format!("{}/{job}/pause", super::sync::jobs_path(sp)),
+    )
+}
+
+/// `GET` one job (§6.5).
+pub fn get_job(sp: &str, job: &str) -> GraphRequest {
+    GraphRequest::get(format!("{}/{job}", super::sync::jobs_path(sp)))
+}
+
+/// A job's `schedule.state` (`Active`, `Disabled`, `Paused`) from a job body.
+pub fn decode_job_schedule_state(body: &Value) -> Option<String> {
+    body.pointer("/schedule/state")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+/// A member's `state` and pending `transitionDetails.status` (`None` when none).
+pub fn decode_member_state(body: &Value) -> (Option<String>, Option<String>, Option<String>) {
+    let text = |p: &str| body.pointer(p).and_then(Value::as_str).map(str::to_owned);
+    (
+        text("/state"),
+        text("/role"),
+        text("/transitionDetails/status"),
+    )
+}
+
+/// A join request's `memberState` and `transitionDetails.status`.
+pub fn decode_join_request(body: &Value) -> (Option<String>, Option<String>) {
+    let text = |p: &str| body.pointer(p).and_then(Value::as_str).map(str::to_owned);
+    (text("/memberState"), text("/transitionDetails/status"))
+}
+
+/// A partner configuration's `identitySynchronization` (read with [`get_identity_sync`]):
+/// `userSyncInbound.isSyncAllowed`.
+pub fn decode_identity_sync_allowed(body: &Value) -> Option<bool> {
+    body.pointer("/userSyncInbound/isSyncAllowed")
+        .and_then(Value::as_bool)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tid(text: &str) -> TenantId {
+        TenantId(mtoctl_model::ids::Guid::parse(text).expect("guid"))
+    }
+
+    #[test]
+    fn partner_patch_carries_only_what_changes_and_whole_consent() {
+        let r = patch_partner(
+            &tid("3c9c5e9e-1d4b-4f8e-9a51-6f0b2d7c8a11"),
+            &PartnerSettingsWrite {
+                automatic_user_consent: Some(ConsentWrite {
+                    inbound: Some(true),
+                    outbound: None,
+                }),
+                ..Default::default()
+            },
+        );
+        assert_eq!(r.method, Method::PATCH);
+        assert_eq!(
+            r.path,
+            "/policies/crossTenantAccessPolicy/partners/3c9c5e9e-1d4b-4f8e-9a51-6f0b2d7c8a11"
+        );
+        assert_eq!(
+            r.body,
+            Some(
+                json!({"automaticUserConsentSettings": {"inboundAllowed": true, "outboundAllowed": null}})
+            )
+        );
+    }
+
+    #[test]
+    fn b2b_targets_are_typed() {
+        let s = PartnerSettingsWrite {
+            b2b_collaboration_inbound: Some(B2bWrite {
+                users_and_groups: RuleWrite {
+                    access: Access::Allowed,
+                    targets: vec!["group:abc".into(), "AllUsers".into()],
+                },
+                applications: RuleWrite {
+                    access: Access::Blocked,
+                    targets: vec!["Office365".into()],
+                },
+            }),
+            ..Default::default()
+        };
+        let body = settings_body(&s);
+        assert_eq!(
+            body["b2bCollaborationInbound"],
+            json!({
+                "usersAndGroups": {"accessType": "allowed", "targets": [
+                    {"target": "abc", "targetType": "group"}, {"target": "AllUsers", "targetType": "user"}]},
+                "applications": {"accessType": "blocked", "targets": [
+                    {"target": "Office365", "targetType": "application"}]}
+            })
+        );
+    }
+
+    #[test]
+    fn operators_are_upper_snake_case() {
+        assert_eq!(operator_name(FilterOperator::Equals), "EQUALS");
+        assert_eq!(operator_name(FilterOperator::NotEquals), "NOT_EQUALS");
+        assert_eq!(operator_name(FilterOperator::IsNotNull), "IS_NOT_NULL");
+    }
+
+    #[test]
+    fn schema_edit_keeps_the_rest() {
+        let mut schema = json!({"id": "j", "version": "v1.2", "directories": [{"name": "x"}],
+            "synchronizationRules": [{"id": "r", "objectMappings": [
+                {"sourceObjectName": "Group", "enabled": false},
+                {"sourceObjectName": "User", "flowTypes": "Add, Update, Delete", "attributeMappings": [
+                    {"targetAttributeName": "userType", "flowType": "ObjectAddOnly", "matchingPriority": 0,
+                     "source": {"type": "Constant", "name": "Member", "expression": "\"Member\"", "parameters": []}},
+                    {"targetAttributeName": "mail", "flowType": "Always"}]}]}]});
+        edit_schema(
+            &mut schema,
+            &SchemaWrite {
+                user_type: UserType::Guest,
+                flow: UserTypeApplies::Always,
+                filter: vec![FilterGroupWrite {
+                    name: "Sales".into(),
+                    clauses: vec![(
+                        "department".into(),
+                        FilterOperator::Equals,
+                        vec!["Sales".into()],
+                    )],
+                }],
+                deletes: false,
+            },
+        )
+        .expect("edits");
+        let user = &schema["synchronizationRules"][0]["objectMappings"][1];
+        assert_eq!(user["flowTypes"], "Add, Update");
+        assert_eq!(user["attributeMappings"][0]["flowType"], "Always");
+        assert_eq!(user["attributeMappings"][0]["source"]["name"], "Guest");
+        assert_eq!(user["attributeMappings"][1]["targetAttributeName"], "mail");
+        assert_eq!(
+            user["scope"]["groups"][0]["clauses"][0]["operatorName"],
+            "EQUALS"
+        );
+        assert_eq!(schema["directories"][0]["name"], "x");
+    }
+}

@@ -1,0 +1,665 @@
+//! `mtoctl apply` against the emulator (real HTTP on 127.0.0.1): convergence from a fresh
+//! world, drift repair, stale plans refused, and re-runs that create no duplicates.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+fn env_pairs() -> Vec<(String, String)> {
+    std::fs::read_to_string(repo("examples/quickstart/emulator.env"))
+        .expect("emulator.env")
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect()
+}
+
+const CONTOSO: &str = "6babcaad-604b-40ac-a9d7-9fd97c0b779f";
+const FABRIKAM: &str = "3c9c5e9e-1d4b-4f8e-9a51-6f0b2d7c8a11";
+const SPEC: &str = "examples/quickstart/mto.yaml";
+
+struct World {
+    server: mtoctl_emulator::Server,
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl World {
+    async fn start() -> Self {
+        Self::start_with(Default::default()).await
+    }
+
+    async fn start_with(options: mtoctl_emulator::Options) -> Self {
+        let text = std::fs::read_to_string(repo("examples/quickstart/world.yaml")).expect("world");
+        Self::from_text(&text, options).await
+    }
+
+    async fn from_text(text: &str, options: mtoctl_emulator::Options) -> Self {
+        let world = mtoctl_emulator::world::WorldFile::parse(text).expect("parses");
+        let emulator = mtoctl_emulator::Emulator::from_world(world, options).expect("loads");
+        Self {
+            server: emulator.spawn_on_loopback().await.expect("serves"),
+        }
+    }
+
+    async fn mtoctl(&self, args: &[&str]) -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mtoctl"));
+        cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+            .envs(env_pairs())
+            .env("MTOCTL_GRAPH_URL", &self.server.base_url)
+            .env("MTOCTL_LOGIN_URL", &self.server.base_url)
+            .args(args)
+            .args(["--color", "never"])
+            .stdin(std::process::Stdio::null());
+        let out = tokio::task::spawn_blocking(move || cmd.output())
+            .await
+            .expect("joined")
+            .expect("runs");
+        Run {
+            code: out.status.code().expect("code"),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    async fn admin(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut r =
+            reqwest::Client::new().request(method, format!("{}{path}", self.server.base_url));
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let resp = r.send().await.expect("admin call");
+        assert!(resp.status().is_success(), "{path}: {}", resp.status());
+        resp.json().await.unwrap_or(Value::Null)
+    }
+
+    async fn advance(&self, seconds: u64) {
+        self.admin(
+            reqwest::Method::POST,
+            "/_emulator/advance",
+            Some(json!({"seconds": seconds})),
+        )
+        .await;
+    }
+
+    async fn apply(&self) -> Run {
+        self.mtoctl(&["apply", "-f", SPEC, "--auto-approve"]).await
+    }
+
+    async fn plan_code(&self) -> Run {
+        self.mtoctl(&["plan", "-f", SPEC, "--detailed-exitcode"])
+            .await
+    }
+
+    /// Applies until nothing is left, advancing the clock past joins and sync cycles; panics
+    /// after too many rounds.
+    async fn converge(&self) {
+        for _ in 0..6 {
+            let run = self.apply().await;
+            assert!(
+                run.code == 0 || run.code == 3,
+                "apply failed ({}):\n{}\n{}",
+                run.code,
+                run.stdout,
+                run.stderr
+            );
+            self.advance(5 * 3600).await;
+            if self.plan_code().await.code == 0 {
+                return;
+            }
+        }
+        let last = self.plan_code().await;
+        panic!("did not converge:\n{}\n{}", last.stdout, last.stderr);
+    }
+
+    /// Per tenant (by id): sync configurations (service principals), jobs, assignments and
+    /// partner configurations, from the emulator's own state. Panics on any duplicate: two
+    /// configurations with one name, two jobs in one configuration, or one principal assigned
+    /// twice to one configuration.
+    async fn census(&self) -> Vec<(String, usize, usize, usize, usize)> {
+        let state = self
+            .admin(reqwest::Method::GET, "/_emulator/state", None)
+            .await;
+        let mut out = Vec::new();
+        let mut tenants = Vec::new();
+        collect_tenants(&state, &mut tenants);
+        for tenant in tenants {
+            let sps = tenant["servicePrincipals"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let mut names = std::collections::BTreeSet::new();
+            let (mut jobs, mut assignments) = (0, 0);
+            for sp in &sps {
+                let name = sp["displayName"].as_str().unwrap_or_default().to_owned();
+                assert!(names.insert(name.clone()), "duplicate configuration {name}");
+                let j = sp["jobs"].as_array().map(Vec::len).unwrap_or(0);
+                assert!(j <= 1, "{name} has {j} jobs");
+                jobs += j;
+                let mut principals = std::collections::BTreeSet::new();
+                for a in sp["assignments"].as_array().cloned().unwrap_or_default() {
+                    let p = a["principalId"].to_string();
+                    assert!(principals.insert(p.clone()), "{p} assigned twice to {name}");
+                    assignments += 1;
+                }
+            }
+            let partners = tenant["partners"].as_object().map(|m| m.len()).unwrap_or(0);
+            out.push((
+                tenant["id"].as_str().unwrap_or_default().to_owned(),
+                sps.len(),
+                jobs,
+                assignments,
+                partners,
+            ));
+        }
+        assert!(!out.is_empty(), "the state dump has tenants");
+        out
+    }
+}
+
+impl World {
+    /// Users synced into a tenant (those with an external link), by display name: whether
+    /// each is soft-deleted.
+    async fn synced_users_deleted(
+        &self,
+        tenant_id: &str,
+    ) -> std::collections::BTreeMap<String, bool> {
+        let state = self
+            .admin(reqwest::Method::GET, "/_emulator/state", None)
+            .await;
+        let mut tenants = Vec::new();
+        collect_tenants(&state, &mut tenants);
+        let tenant = tenants
+            .into_iter()
+            .find(|t| t["id"] == tenant_id)
+            .expect("tenant in the state dump");
+        tenant["users"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .filter(|u| !u["external"].is_null())
+            .map(|u| {
+                (
+                    u["displayName"].as_str().unwrap_or_default().to_owned(),
+                    !u["deletedMs"].is_null(),
+                )
+            })
+            .collect()
+    }
+}
+
+/// Every object of the state dump that has `servicePrincipals` (a tenant).
+fn collect_tenants(v: &Value, out: &mut Vec<Value>) {
+    match v {
+        Value::Object(m) => {
+            if m.contains_key("servicePrincipals") {
+                out.push(v.clone());
+                return;
+            }
+            m.values().for_each(|x| collect_tenants(x, out));
+        }
+        Value::Array(a) => a.iter().for_each(|x| collect_tenants(x, out)),
+        _ => {}
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quickstart_converges_from_a_fresh_world_and_stays_converged() {
+    let world = World::start().await;
+    let first = world.apply().await;
+    assert_eq!(
+        first.code, 3,
+        "the first apply waits on the join:\n{}\n{}",
+        first.stdout, first.stderr
+    );
+    assert!(
+        first.stdout.contains("waiting on Graph"),
+        "{}",
+        first.stdout
+    );
+    world.converge().await;
+    let census = world.census().await;
+    assert!(
+        census
+            .iter()
+            .all(|(_, sps, jobs, _, partners)| *sps == 1 && *jobs == 1 && *partners == 1),
+        "{census:?}"
+    );
+
+    // Converged: apply has nothing to do and exits 0.
+    let again = world.apply().await;
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    assert!(again.stdout.contains("No changes."), "{}", again.stdout);
+    assert_eq!(world.census().await, census, "no duplicates");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_is_repaired_and_a_stale_saved_plan_is_refused() {
+    let world = World::start().await;
+    world.converge().await;
+
+    // Out of band: fabrikam stops trusting contoso's MFA (the same call drift.rs makes).
+    patch_partner_mfa(&world, false).await;
+    let plan = world.plan_code().await;
+    assert_eq!(plan.code, 2, "{}", plan.stdout);
+
+    // Save the plan, then drift again on the same object: the saved plan is stale.
+    let dir = std::env::temp_dir().join(format!("mtoctl-apply-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let planfile = dir.join("plan.json");
+    let saved = world
+        .mtoctl(&[
+            "plan",
+            "-f",
+            SPEC,
+            "--out",
+            planfile.to_str().expect("utf8"),
+        ])
+        .await;
+    assert_eq!(saved.code, 0, "{}", saved.stderr);
+    patch_partner_mfa(&world, true).await;
+    patch_partner_consent_off(&world).await;
+    let stale = world
+        .mtoctl(&["apply", planfile.to_str().expect("utf8"), "-f", SPEC])
+        .await;
+    assert_eq!(stale.code, 1, "{}\n{}", stale.stdout, stale.stderr);
+    assert!(stale.stderr.contains("plan is stale"), "{}", stale.stderr);
+    assert!(
+        stale
+            .stderr
+            .contains("tenant.fabrikam.partner[\"contoso\"]"),
+        "{}",
+        stale.stderr
+    );
+
+    // A fresh apply repairs the drift.
+    let repaired = world.apply().await;
+    assert_eq!(repaired.code, 0, "{}\n{}", repaired.stdout, repaired.stderr);
+    let after = world.plan_code().await;
+    assert_eq!(after.code, 0, "{}", after.stdout);
+
+    // A saved plan that is still current is applied without asking (no terminal here).
+    patch_partner_mfa(&world, false).await;
+    let saved = world
+        .mtoctl(&[
+            "plan",
+            "-f",
+            SPEC,
+            "--out",
+            planfile.to_str().expect("utf8"),
+        ])
+        .await;
+    assert_eq!(saved.code, 0, "{}", saved.stderr);
+    let applied = world
+        .mtoctl(&["apply", planfile.to_str().expect("utf8"), "-f", SPEC])
+        .await;
+    assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
+    assert!(
+        applied.stdout.contains("Apply complete."),
+        "{}",
+        applied.stdout
+    );
+    assert_eq!(world.plan_code().await.code, 0);
+
+    // A saved plan of an unknown format version is refused.
+    std::fs::write(&planfile, r#"{"format_version": "9.0"}"#).expect("write");
+    let unknown = world
+        .mtoctl(&["apply", planfile.to_str().expect("utf8"), "-f", SPEC])
+        .await;
+    assert_eq!(unknown.code, 1);
+    assert!(
+        unknown.stderr.contains("format version 9.0"),
+        "{}",
+        unknown.stderr
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_terminal_and_without_auto_approve_apply_refuses() {
+    let world = World::start().await;
+    let run = world.mtoctl(&["apply", "-f", SPEC]).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("no terminal"), "{}", run.stderr);
+    // Nothing was written: the plan is unchanged.
+    let plan = world.plan_code().await;
+    assert_eq!(plan.code, 2, "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("Contoso Group"),
+        "the organization is still to be created:\n{}",
+        plan.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_injected_faults_apply_still_converges_without_duplicates() {
+    let world = World::start().await;
+    world
+        .admin(
+            reqwest::Method::POST,
+            "/_emulator/faults",
+            Some(json!({"rate": 0.05})),
+        )
+        .await;
+    world.converge().await;
+    world
+        .admin(
+            reqwest::Method::POST,
+            "/_emulator/faults",
+            Some(json!({"rate": 0.0})),
+        )
+        .await;
+    let census = world.census().await;
+    assert!(
+        census
+            .iter()
+            .all(|(_, sps, jobs, assignments, partners)| *sps == 1
+                && *jobs == 1
+                && *assignments > 0
+                && *partners == 1),
+        "one configuration, one job, assignments and one partner per tenant: {census:?}"
+    );
+    let again = world.apply().await;
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    assert_eq!(world.census().await, census, "no duplicates after a re-run");
+}
+
+async fn graph(world: &World, tenant: &str, method: reqwest::Method, path: &str, body: Value) {
+    // Out-of-band writes as the tenant's own app, through the Graph client (as drift.rs does).
+    use mtoctl_graph::auth::{AuthContext, MapEnvironment, credential_for};
+    use mtoctl_graph::endpoints::Endpoints;
+    use mtoctl_graph::transport::{ClientConfig, GraphClient, GraphRequest, http_client};
+    let bytes = std::fs::read(repo(SPEC)).expect("spec");
+    let desired = mtoctl_model::spec::load("mto.yaml", &bytes)
+        .expect("valid")
+        .desired;
+    let base = &world.server.base_url;
+    let ctx = AuthContext {
+        endpoints: Endpoints::new(Some(base), Some(base)).expect("endpoints"),
+        env: std::sync::Arc::new(MapEnvironment(env_pairs().into_iter().collect())),
+        spec_dir: repo("examples/quickstart"),
+        http: http_client(std::time::Duration::from_secs(30)),
+    };
+    let mut builder = GraphClient::builder(
+        ctx.http.clone(),
+        ctx.endpoints.clone(),
+        ClientConfig::default(),
+    );
+    for t in &desired.tenants {
+        builder = builder.tenant(
+            t.alias.as_str(),
+            credential_for(t, &ctx).expect("credential"),
+        );
+    }
+    builder
+        .build()
+        .send(tenant, &GraphRequest::with_body(method, path, body))
+        .await
+        .unwrap_or_else(|e| panic!("{path}: {e}"));
+}
+
+async fn patch_partner_mfa(world: &World, mfa: bool) {
+    graph(world, "fabrikam", reqwest::Method::PATCH, &format!("/policies/crossTenantAccessPolicy/partners/{CONTOSO}"),
+        json!({"inboundTrust": {"isMfaAccepted": mfa, "isCompliantDeviceAccepted": null, "isHybridAzureADJoinedDeviceAccepted": null}})).await;
+}
+
+async fn patch_partner_consent_off(world: &World) {
+    graph(
+        world,
+        "fabrikam",
+        reqwest::Method::PATCH,
+        &format!("/policies/crossTenantAccessPolicy/partners/{CONTOSO}"),
+        json!({"automaticUserConsentSettings": {"inboundAllowed": false, "outboundAllowed": true}}),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_wait_and_a_fast_clock_one_apply_converges() {
+    let world = World::start_with(mtoctl_emulator::Options {
+        follow_wall_clock: true,
+        time_scale: 0.001,
+        ..Default::default()
+    })
+    .await;
+    let run = world
+        .mtoctl(&["apply", "-f", SPEC, "--auto-approve", "--wait", "3m"])
+        .await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("still waiting for the join"),
+        "{}",
+        run.stderr
+    );
+    let plan = world.plan_code().await;
+    assert_eq!(plan.code, 0, "{}", plan.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scope_shrink_applies_only_with_allow_destroy() {
+    let world = World::start().await;
+    world.converge().await;
+    let before = world.census().await;
+    let synced = world.synced_users_deleted(FABRIKAM).await;
+    assert_eq!(
+        synced.get("Bob Stone"),
+        Some(&false),
+        "bob was synced: {synced:?}"
+    );
+    let dir = std::env::temp_dir().join(format!("mtoctl-shrink-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let spec = dir.join("mto.yaml");
+    let text = std::fs::read_to_string(repo(SPEC)).expect("spec");
+    let shrunk = text.replace("        - bob@contoso.onmicrosoft.com\n", "");
+    assert_ne!(shrunk, text);
+    std::fs::write(&spec, shrunk).expect("write");
+    let spec = spec.to_str().expect("utf8");
+
+    let refused = world.mtoctl(&["apply", "-f", spec, "--auto-approve"]).await;
+    assert_eq!(refused.code, 1, "{}\n{}", refused.stdout, refused.stderr);
+    assert!(
+        refused.stderr.contains("--allow-destroy"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("assignment[\"user:Bob Stone\"]"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(world.census().await, before, "nothing changed");
+
+    let applied = world
+        .mtoctl(&["apply", "-f", spec, "--auto-approve", "--allow-destroy"])
+        .await;
+    assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
+    let after = world.census().await;
+    let assignments =
+        |c: &[(String, usize, usize, usize, usize)]| -> usize { c.iter().map(|t| t.3).sum() };
+    assert_eq!(
+        assignments(&after) + 1,
+        assignments(&before),
+        "exactly bob left"
+    );
+    // After a sync cycle, exactly bob is soft-deleted in fabrikam; alice stays.
+    world.advance(3600).await;
+    let deleted = world.synced_users_deleted(FABRIKAM).await;
+    assert_eq!(deleted.get("Bob Stone"), Some(&true), "{deleted:?}");
+    assert_eq!(deleted.get("Alice Martin"), Some(&false), "{deleted:?}");
+    assert_eq!(
+        deleted.values().filter(|d| **d).count(),
+        1,
+        "only bob: {deleted:?}"
+    );
+    let plan = world
+        .mtoctl(&["plan", "-f", spec, "--detailed-exitcode"])
+        .await;
+    assert_eq!(plan.code, 0, "{}", plan.stdout);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The hub-and-spoke example with client secrets for every tenant (the example's OIDC,
+/// certificate and token-file credentials need CI machinery), in a five-tenant world.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hub_and_spoke_converges() {
+    let tenants = [
+        (
+            "hq",
+            "northwind",
+            vec!["Group Leadership", "Shared Services"],
+        ),
+        ("retail", "northwindretail", vec!["Retail Managers"]),
+        (
+            "logistics",
+            "northwindlogistics",
+            vec!["Logistics Managers"],
+        ),
+        ("labs", "northwindlabs", vec!["Labs Managers"]),
+        ("finance", "northwindfinance", vec!["Finance Managers"]),
+    ];
+    let mut world_text = String::from("seed: 7\ntenants:\n");
+    let mut env = Vec::new();
+    for (n, (alias, domain, groups)) in tenants.iter().enumerate() {
+        let n = n + 1;
+        world_text.push_str(&format!(
+            "  - id: 11111111-aaaa-4aaa-8aaa-00000000000{n}\n    displayName: {alias}\n    domain: {domain}.onmicrosoft.com\n    apps:\n      - clientId: 21111111-aaaa-4aaa-8aaa-00000000000{n}\n        displayName: mtoctl\n        secret: secret-{alias}\n    users:\n      - userPrincipalName: a@{domain}.onmicrosoft.com\n        department: Sales\n      - userPrincipalName: b@{domain}.onmicrosoft.com\n    groups:\n"
+        ));
+        for g in groups {
+            world_text.push_str(&format!(
+                "      - displayName: {g}\n        members: [a@{domain}.onmicrosoft.com, b@{domain}.onmicrosoft.com]\n"
+            ));
+        }
+        env.push((
+            format!("{}_SECRET", alias.to_uppercase()),
+            format!("secret-{alias}"),
+        ));
+    }
+    let world = World::from_text(&world_text, Default::default()).await;
+
+    // The example spec with every tenant's `auth` replaced by a client secret.
+    let example = std::fs::read_to_string(repo("examples/hub-and-spoke/mto.yaml")).expect("spec");
+    let mut spec = String::new();
+    let mut skipping = false;
+    for line in example.lines() {
+        if skipping && line.starts_with("      ") {
+            continue;
+        }
+        skipping = false;
+        spec.push_str(line);
+        spec.push('\n');
+        if let Some(id) = line
+            .trim()
+            .strip_prefix("clientId: 21111111-aaaa-4aaa-8aaa-00000000000")
+        {
+            let alias = tenants[id.parse::<usize>().expect("n") - 1]
+                .0
+                .to_uppercase();
+            spec.push_str(&format!(
+                "      clientSecret:\n        fromEnv: {alias}_SECRET\n"
+            ));
+            skipping = true;
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("mtoctl-hub-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let path = dir.join("mto.yaml");
+    std::fs::write(&path, spec).expect("write");
+    let path = path.to_str().expect("utf8").to_owned();
+
+    let run = |args: Vec<String>| {
+        let env = env.clone();
+        let base = world.server.base_url.clone();
+        async move {
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_mtoctl"));
+            cmd.envs(env)
+                .env("MTOCTL_GRAPH_URL", &base)
+                .env("MTOCTL_LOGIN_URL", &base)
+                .args(&args)
+                .args(["--color", "never"]);
+            let out = tokio::task::spawn_blocking(move || cmd.output())
+                .await
+                .expect("joined")
+                .expect("runs");
+            (
+                out.status.code().expect("code"),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        }
+    };
+    let apply: Vec<String> = ["apply", "-f", &path, "--auto-approve"]
+        .map(String::from)
+        .into();
+    let plan: Vec<String> = ["plan", "-f", &path, "--detailed-exitcode"]
+        .map(String::from)
+        .into();
+    let mut converged = false;
+    for _ in 0..6 {
+        let (code, out, err) = run(apply.clone()).await;
+        assert!(
+            code == 0 || code == 3,
+            "apply failed ({code}):\n{out}\n{err}"
+        );
+        world.advance(5 * 3600).await;
+        if run(plan.clone()).await.0 == 0 {
+            converged = true;
+            break;
+        }
+    }
+    let (_, out, err) = run(plan.clone()).await;
+    assert!(converged, "did not converge:\n{out}\n{err}");
+    let census = world.census().await;
+    assert_eq!(census.len(), 5);
+    // hq: four configurations; every spoke: one; everyone: a partner for each other tenant.
+    for (id, sps, jobs, _, partners) in &census {
+        let hub = id.ends_with('1');
+        assert_eq!(
+            (*sps, *jobs),
+            if hub { (4, 4) } else { (1, 1) },
+            "{census:?}"
+        );
+        assert_eq!(*partners, 4, "{census:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_killed_at_random_points_converges_on_rerun_without_duplicates() {
+    let world = World::start().await;
+    for delay_ms in [5u64, 15, 25, 35, 50, 70, 90, 120] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mtoctl"));
+        cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+            .envs(env_pairs())
+            .env("MTOCTL_GRAPH_URL", &world.server.base_url)
+            .env("MTOCTL_LOGIN_URL", &world.server.base_url)
+            .args(["apply", "-f", SPEC, "--auto-approve", "--color", "never"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        let mut child = cmd.spawn().expect("spawns");
+        tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
+        let _ = child.kill(); // SIGKILL: no cleanup of any kind
+        let _ = tokio::task::spawn_blocking(move || child.wait()).await;
+        // The joins complete between rounds, so later kills land in the sync set-up.
+        world.advance(3600).await;
+        world.census().await; // panics on any duplicate
+    }
+    world.converge().await;
+    let census = world.census().await;
+    assert!(
+        census
+            .iter()
+            .all(|(_, sps, jobs, _, partners)| *sps == 1 && *jobs == 1 && *partners == 1),
+        "{census:?}"
+    );
+}
