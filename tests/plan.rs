@@ -270,6 +270,33 @@ async fn plan_warns_when_a_token_lacks_a_permission() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_warns_about_missing_permissions_before_it_writes() {
+    let text = std::fs::read_to_string(repo("examples/quickstart/world.yaml")).expect("world.yaml");
+    let limited = text.replace(
+        "        secret: fabrikam-emulator-secret\n",
+        "        secret: fabrikam-emulator-secret\n        roles: [MultiTenantOrganization.ReadWrite.All, Policy.ReadWrite.CrossTenantAccess, Application.Read.All, User.Read.All, GroupMember.Read.All]\n",
+    );
+    let emu = emulator_for(&limited).await;
+    let mut cmd = mtoctl(&emu, true);
+    cmd.args([
+        "apply",
+        "-f",
+        "examples/quickstart/mto.yaml",
+        "--auto-approve",
+        "--color",
+        "never",
+    ]);
+    let (code, _, stderr) = run(cmd).await;
+    // The first round (templates, organization, join) needs none of the missing permissions
+    // and ends waiting for the join.
+    assert_eq!(code, 3, "{stderr}");
+    let first_warning = stderr.find(
+        "warning: tenant fabrikam's token lacks the Graph permission Synchronization.ReadWrite.All",
+    );
+    assert!(first_warning.is_some(), "{stderr}");
+}
+
 #[test]
 fn permissions_lists_what_each_tenant_needs() {
     let out = Command::new(env!("CARGO_BIN_EXE_mtoctl"))

@@ -96,3 +96,51 @@ pub fn graph_client(spec: &LoadedSpec, graph: &GraphArgs) -> anyhow::Result<Grap
     anyhow::ensure!(problems.is_empty(), "{}", problems.join("\n"));
     Ok(builder.build())
 }
+
+/// Warns about permissions a tenant's token lacks, before anything fails halfway. Only a
+/// warning: the token's `roles` may not tell everything (a permission granted through a
+/// broader one this check does not know), and reads may still succeed.
+pub async fn preflight(
+    printer: &Printer,
+    client: &mtoctl_graph::transport::GraphClient,
+    desired: &mtoctl_model::DesiredState,
+) {
+    for needs in mtoctl_planner::permissions::for_spec(desired) {
+        // Sign-in errors are reported by the reads that follow, with their context.
+        let Ok(Some(granted)) = client.token_roles(needs.alias.as_str()).await else {
+            continue;
+        };
+        for permission in mtoctl_planner::permissions::missing(&needs.application, &granted) {
+            let why = needs
+                .application
+                .get(permission)
+                .map(String::as_str)
+                .unwrap_or("");
+            printer.warn(&format!(
+                "tenant {}'s token lacks the Graph permission {permission} (needed to {why}); grant it to the app and consent in that tenant (see `mtoctl permissions`)",
+                needs.alias
+            ));
+        }
+    }
+}
+
+/// Reads every tenant and plans the spec against what it found. `nothing` says what did not
+/// happen when the read fails ("nothing was planned", "nothing was applied").
+pub async fn live_plan(
+    client: &mtoctl_graph::transport::GraphClient,
+    spec: &LoadedSpec,
+    nothing: &str,
+) -> anyhow::Result<mtoctl_planner::Plan> {
+    let observed = mtoctl_graph::collect::collect(client, &spec.desired)
+        .await
+        .with_context(|| format!("cannot read the live state; {nothing}"))?;
+    let plan = mtoctl_planner::plan(&spec.desired, &observed)
+        .map_err(|e| anyhow::anyhow!("cannot plan: {e}"))?;
+    let problems = mtoctl_planner::lint(&plan);
+    anyhow::ensure!(
+        problems.is_empty(),
+        "the planner produced an inconsistent plan (a bug in mtoctl; please report it):\n  {}",
+        problems.join("\n  ")
+    );
+    Ok(plan)
+}

@@ -49,6 +49,8 @@ pub fn run(printer: &Printer, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
     let runtime = session::runtime()?;
     runtime.block_on(async {
         let client = session::graph_client(&spec, &args.graph)?;
+        // A missing permission would otherwise surface halfway through the apply.
+        session::preflight(printer, &client, &spec.desired).await;
         let started = Instant::now();
         let mut round = 0;
         let mut plan = match saved {
@@ -58,7 +60,7 @@ pub fn run(printer: &Printer, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
                 plan
             }
             None => {
-                let plan = make_plan(&client, &spec).await?;
+                let plan = session::live_plan(&client, &spec, "nothing was applied").await?;
                 show(printer, &plan, args.format)?;
                 if !plan.has_changes() {
                     return finish(printer, args.format, &plan, None);
@@ -88,7 +90,7 @@ pub fn run(printer: &Printer, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
             }
             // The waits are over: plan the work they unlocked (shown as deferred before).
             printer.err("Planning the work the completed waits unlocked...\n");
-            let next = make_plan(&client, &spec).await?;
+            let next = session::live_plan(&client, &spec, "nothing was applied").await?;
             show(printer, &next, args.format)?;
             if !next.has_changes() {
                 return finish(printer, args.format, &next, Some(&report));
@@ -162,21 +164,6 @@ fn finish(
         }
         ApplyOutcome::Applied => ExitCode::SUCCESS,
     })
-}
-
-async fn make_plan(client: &GraphClient, spec: &LoadedSpec) -> anyhow::Result<Plan> {
-    let observed = mtoctl_graph::collect::collect(client, &spec.desired)
-        .await
-        .context("cannot read the live state; nothing was applied")?;
-    let plan = mtoctl_planner::plan(&spec.desired, &observed)
-        .map_err(|e| anyhow::anyhow!("cannot plan: {e}"))?;
-    let problems = mtoctl_planner::lint(&plan);
-    anyhow::ensure!(
-        problems.is_empty(),
-        "the planner produced an inconsistent plan (a bug in mtoctl; please report it):\n  {}",
-        problems.join("\n  ")
-    );
-    Ok(plan)
 }
 
 async fn check_fresh(plan: &Plan, client: &GraphClient, spec: &LoadedSpec) -> anyhow::Result<()> {
