@@ -312,6 +312,47 @@ async fn drift_is_repaired_and_a_stale_saved_plan_is_refused() {
     );
     assert_eq!(world.plan_code().await.code, 0);
 
+    // A saved plan from another mtoctl version is refused unless skew is allowed.
+    patch_partner_mfa(&world, false).await;
+    let saved = world
+        .mtoctl(&[
+            "plan",
+            "-f",
+            SPEC,
+            "--out",
+            planfile.to_str().expect("utf8"),
+        ])
+        .await;
+    assert_eq!(saved.code, 0, "{}", saved.stderr);
+    let text = std::fs::read_to_string(&planfile).expect("saved plan");
+    let this = format!("\"mtoctl_version\": \"{}\"", env!("CARGO_PKG_VERSION"));
+    assert!(text.contains(&this), "the plan records the version");
+    std::fs::write(
+        &planfile,
+        text.replace(&this, "\"mtoctl_version\": \"0.0.1\""),
+    )
+    .expect("write");
+    let skewed = world
+        .mtoctl(&["apply", planfile.to_str().expect("utf8"), "-f", SPEC])
+        .await;
+    assert_eq!(skewed.code, 1);
+    assert!(
+        skewed.stderr.contains("computed by mtoctl 0.0.1"),
+        "{}",
+        skewed.stderr
+    );
+    let allowed = world
+        .mtoctl(&[
+            "apply",
+            planfile.to_str().expect("utf8"),
+            "-f",
+            SPEC,
+            "--allow-version-skew",
+        ])
+        .await;
+    assert_eq!(allowed.code, 0, "{}\n{}", allowed.stdout, allowed.stderr);
+    assert_eq!(world.plan_code().await.code, 0);
+
     // A saved plan of an unknown format version is refused.
     std::fs::write(&planfile, r#"{"format_version": "9.0"}"#).expect("write");
     let unknown = world

@@ -103,6 +103,9 @@ pub struct ApplyArgs {
     /// with destructive actions changes nothing and names them.
     #[arg(long)]
     pub allow_destroy: bool,
+    /// Apply a saved plan that another mtoctl version computed (refused by default).
+    #[arg(long)]
+    pub allow_version_skew: bool,
     /// Wait up to this long (`90s`, `15m`, `4h`) for joins, role changes and removals, then
     /// carry on with the work they unlock. Without it, apply exits 3 while Graph works.
     #[arg(long, value_name = "DURATION")]

@@ -43,6 +43,7 @@ pub fn run(printer: &Printer, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
     };
     let options = ApplyOptions {
         allow_destroy: args.allow_destroy,
+        allow_version_skew: args.allow_version_skew,
         wait,
         ..ApplyOptions::default()
     };

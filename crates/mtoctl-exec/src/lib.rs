@@ -45,12 +45,16 @@ pub struct ApplyOptions {
     pub concurrency: usize,
     /// The first delay between two polls of a wait (doubled each time, up to 30 s).
     pub first_poll: Duration,
+    /// Apply a plan another mtoctl version computed (refused by default: what an operation
+    /// means, and how it maps to Graph, may differ between versions).
+    pub allow_version_skew: bool,
 }
 
 impl Default for ApplyOptions {
     fn default() -> Self {
         Self {
             allow_destroy: false,
+            allow_version_skew: false,
             wait: None,
             concurrency: 8,
             first_poll: Duration::from_secs(2),
@@ -68,6 +72,16 @@ pub enum ApplyError {
     FormatVersion {
         /// The plan's version.
         found: String,
+    },
+    /// The plan was computed by another mtoctl version.
+    #[error(
+        "the plan was computed by mtoctl {plan}, this is mtoctl {this}; plan again with this version, or pass --allow-version-skew"
+    )]
+    VersionSkew {
+        /// The plan's mtoctl version.
+        plan: String,
+        /// This version.
+        this: String,
     },
     /// The plan was computed from another spec.
     #[error("the plan was computed from a different spec (digest {plan}, spec {spec}); plan again")]
@@ -106,6 +120,13 @@ pub fn check_plan(
     if plan.format_version != FORMAT_VERSION {
         return Err(ApplyError::FormatVersion {
             found: plan.format_version.clone(),
+        });
+    }
+    let this = env!("CARGO_PKG_VERSION");
+    if plan.mtoctl_version != this && !options.allow_version_skew {
+        return Err(ApplyError::VersionSkew {
+            plan: plan.mtoctl_version.clone(),
+            this: this.to_owned(),
         });
     }
     let digest = Fingerprint::of(desired);
