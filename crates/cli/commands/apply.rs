@@ -117,13 +117,22 @@ async fn run_one(
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let observer: Arc<dyn Observer> = Arc::new(Channel(tx));
     let apply = mtoctl_exec::apply(plan, client, options, observer);
+    // Bars on a terminal; plain lines (or JSON events) in logs.
+    let bars = (format == ListFormat::Text && std::io::stderr().is_terminal())
+        .then(|| crate::progress::Bars::new(plan, indicatif::ProgressDrawTarget::stderr()));
     let progress = async {
         while let Some(event) = rx.recv().await {
-            let line = match format {
-                ListFormat::Text => event.render_line(),
-                ListFormat::Json => serde_json::to_string(&event).unwrap_or_default(),
-            };
-            printer.err(&format!("{line}\n"));
+            match (&bars, format) {
+                (Some(bars), _) => bars.event(&event),
+                (None, ListFormat::Text) => printer.err(&format!("{}\n", event.render_line())),
+                (None, ListFormat::Json) => printer.err(&format!(
+                    "{}\n",
+                    serde_json::to_string(&event).unwrap_or_default()
+                )),
+            }
+        }
+        if let Some(bars) = &bars {
+            bars.finish();
         }
     };
     let (report, ()) = tokio::join!(apply, progress);
