@@ -1,27 +1,13 @@
 //! `mtoctl apply` against the emulator (real HTTP on 127.0.0.1): convergence from a fresh
 //! world, drift repair, stale plans refused, and re-runs that create no duplicates.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{CONTOSO, FABRIKAM, quickstart_env, repo};
 use std::process::Command;
 
 use serde_json::{Value, json};
 
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
-
-fn env_pairs() -> Vec<(String, String)> {
-    std::fs::read_to_string(repo("examples/quickstart/emulator.env"))
-        .expect("emulator.env")
-        .lines()
-        .filter(|l| !l.trim_start().starts_with('#'))
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        .collect()
-}
-
-const CONTOSO: &str = "6babcaad-604b-40ac-a9d7-9fd97c0b779f";
-const FABRIKAM: &str = "3c9c5e9e-1d4b-4f8e-9a51-6f0b2d7c8a11";
 const SPEC: &str = "examples/quickstart/mto.yaml";
 
 struct World {
@@ -55,7 +41,7 @@ impl World {
     async fn mtoctl(&self, args: &[&str]) -> Run {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_mtoctl"));
         cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-            .envs(env_pairs())
+            .envs(quickstart_env())
             .env("MTOCTL_GRAPH_URL", &self.server.base_url)
             .env("MTOCTL_LOGIN_URL", &self.server.base_url)
             .args(args)
@@ -428,7 +414,7 @@ async fn graph(world: &World, tenant: &str, method: reqwest::Method, path: &str,
     let base = &world.server.base_url;
     let ctx = AuthContext {
         endpoints: Endpoints::new(Some(base), Some(base)).expect("endpoints"),
-        env: std::sync::Arc::new(MapEnvironment(env_pairs().into_iter().collect())),
+        env: std::sync::Arc::new(MapEnvironment(quickstart_env().into_iter().collect())),
         spec_dir: repo("examples/quickstart"),
         http: http_client(std::time::Duration::from_secs(30)),
     };
@@ -681,7 +667,7 @@ async fn apply_killed_at_random_points_converges_on_rerun_without_duplicates() {
     for delay_ms in [5u64, 15, 25, 35, 50, 70, 90, 120] {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_mtoctl"));
         cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-            .envs(env_pairs())
+            .envs(quickstart_env())
             .env("MTOCTL_GRAPH_URL", &world.server.base_url)
             .env("MTOCTL_LOGIN_URL", &world.server.base_url)
             .args(["apply", "-f", SPEC, "--auto-approve", "--color", "never"])

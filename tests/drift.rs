@@ -1,8 +1,11 @@
 //! Plan against a converged emulator world: nothing to do; then out-of-band changes show up as
 //! exactly that drift. The world is converged here with direct Graph writes (the walkthrough's
-//! calls), since `apply` does not exist yet; the plan itself comes from the `mtoctl` binary.
+//! calls), independently of `apply`, so the planner, collect and the emulator are checked against
+//! each other; the plan itself comes from the `mtoctl` binary.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{CONTOSO, FABRIKAM, quickstart_env, repo};
 use std::process::Command;
 use std::sync::Arc;
 
@@ -12,27 +15,10 @@ use mtoctl_graph::transport::{ClientConfig, GraphClient, GraphRequest, http_clie
 use reqwest::Method;
 use serde_json::{Value, json};
 
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
-
-fn env_pairs() -> Vec<(String, String)> {
-    std::fs::read_to_string(repo("examples/quickstart/emulator.env"))
-        .expect("emulator.env")
-        .lines()
-        .filter(|l| !l.trim_start().starts_with('#'))
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        .collect()
-}
-
 struct World {
     server: mtoctl_emulator::Server,
     client: GraphClient,
 }
-
-const CONTOSO: &str = "6babcaad-604b-40ac-a9d7-9fd97c0b779f";
-const FABRIKAM: &str = "3c9c5e9e-1d4b-4f8e-9a51-6f0b2d7c8a11";
 
 impl World {
     async fn start() -> Self {
@@ -48,7 +34,7 @@ impl World {
         let ctx = AuthContext {
             endpoints: Endpoints::new(Some(&server.base_url), Some(&server.base_url))
                 .expect("endpoints"),
-            env: Arc::new(MapEnvironment(env_pairs().into_iter().collect())),
+            env: Arc::new(MapEnvironment(quickstart_env().into_iter().collect())),
             spec_dir: repo("examples/quickstart"),
             http: http_client(std::time::Duration::from_secs(30)),
         };
@@ -239,7 +225,7 @@ impl World {
     async fn plan(&self) -> (i32, String, String) {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_mtoctl"));
         cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-            .envs(env_pairs())
+            .envs(quickstart_env())
             .env("MTOCTL_GRAPH_URL", &self.server.base_url)
             .env("MTOCTL_LOGIN_URL", &self.server.base_url)
             .args([

@@ -1,12 +1,10 @@
 //! `mtoctl plan` and `mtoctl show` end to end: the binary against an in-process emulator on
 //! loopback, with the quickstart's credentials from examples/quickstart/emulator.env.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
+use common::{quickstart_env, repo};
+use std::process::{Command, Output};
 
 struct Emulated {
     _server: mtoctl_emulator::Server,
@@ -27,16 +25,6 @@ async fn emulator_for(text: &str) -> Emulated {
         _server: server,
         base,
     }
-}
-
-fn quickstart_env() -> Vec<(String, String)> {
-    std::fs::read_to_string(repo("examples/quickstart/emulator.env"))
-        .expect("emulator.env")
-        .lines()
-        .filter(|l| !l.trim_start().starts_with('#'))
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        .collect()
 }
 
 fn mtoctl(emu: &Emulated, with_secrets: bool) -> Command {
