@@ -82,6 +82,23 @@ pub struct GraphArgs {
     /// loopback.
     #[arg(long, value_name = "URL", env = "MTOCTL_LOGIN_URL")]
     pub login_url: Option<String>,
+    /// Run against an emulated Microsoft Graph started inside mtoctl, seeded from the spec (or
+    /// from a `world.yaml` beside it), with its state kept under `.mtoctl/` in the working
+    /// directory so repeated runs converge. Its clock runs 100 times faster: a join takes
+    /// seconds. Each tenant signs in with the emulator's own app secret, not the spec's
+    /// credential. Nothing leaves this machine.
+    #[arg(long, conflicts_with_all = ["graph_url", "login_url"])]
+    pub emulator: bool,
+    /// Start the emulated world over (implies `--emulator`).
+    #[arg(long, conflicts_with_all = ["graph_url", "login_url"])]
+    pub emulator_reset: bool,
+}
+
+impl GraphArgs {
+    /// Whether the embedded emulator is asked for.
+    pub fn embedded(&self) -> bool {
+        self.emulator || self.emulator_reset
+    }
 }
 
 /// `mtoctl apply`.

@@ -6,6 +6,7 @@
 
 mod args;
 mod commands;
+mod embedded;
 mod output;
 mod progress;
 mod session;

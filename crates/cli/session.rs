@@ -1,12 +1,16 @@
 //! What commands that talk to Graph share: loading the spec (with its findings printed), the
 //! async runtime, logging, and one Graph client with a credential per tenant.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use mtoctl_graph::auth::{AuthContext, ProcessEnvironment, credential_for};
+use mtoctl_graph::auth::{
+    AuthContext, Environment, MapEnvironment, ProcessEnvironment, credential_for,
+};
+use mtoctl_model::desired::{Credential, TenantSpec};
 use mtoctl_graph::endpoints::Endpoints;
 use mtoctl_graph::transport::{ClientConfig, GraphClient, http_client};
 use mtoctl_model::spec::ValidSpec;
@@ -21,6 +25,8 @@ pub struct LoadedSpec {
     pub desired: mtoctl_model::DesiredState,
     /// Its directory, for relative certificate and token paths.
     pub dir: std::path::PathBuf,
+    /// The path it was read from (`-` for standard input).
+    pub path: std::path::PathBuf,
 }
 
 /// Reads and validates the spec; prints its findings on stderr. `None` when it is invalid.
@@ -33,7 +39,11 @@ pub fn load_spec(printer: &Printer, path: &Path) -> anyhow::Result<Option<Loaded
                 Some(p) if !p.as_os_str().is_empty() && path.as_os_str() != "-" => p.to_path_buf(),
                 _ => std::path::PathBuf::from("."),
             };
-            Ok(Some(LoadedSpec { desired, dir }))
+            Ok(Some(LoadedSpec {
+                desired,
+                dir,
+                path: path.to_path_buf(),
+            }))
         }
         Err(diagnostics) => {
             printer.err(&render_text(&diagnostics, printer.color()));
@@ -74,20 +84,89 @@ pub fn init_logging(level: LogLevel, color: bool) {
 }
 
 /// A Graph client with one credential per tenant of the spec. Every tenant's credential
-/// problem is reported at once.
-pub fn graph_client(spec: &LoadedSpec, graph: &GraphArgs) -> anyhow::Result<GraphClient> {
+/// problem is reported at once. With `--emulator`, the client talks to an emulator started in
+/// this process (it serves until the runtime stops) and signs in with its apps' secrets.
+pub async fn graph_client(
+    printer: &Printer,
+    spec: &LoadedSpec,
+    graph: &GraphArgs,
+) -> anyhow::Result<GraphClient> {
+    if graph.embedded() {
+        return embedded_client(printer, spec, graph).await;
+    }
     let endpoints = Endpoints::new(graph.graph_url.as_deref(), graph.login_url.as_deref())?;
+    client_with(
+        endpoints,
+        Arc::new(ProcessEnvironment),
+        spec,
+        &spec.desired.tenants,
+    )
+}
+
+async fn embedded_client(
+    printer: &Printer,
+    spec: &LoadedSpec,
+    graph: &GraphArgs,
+) -> anyhow::Result<GraphClient> {
+    let work_dir = std::env::current_dir().context("cannot read the working directory")?;
+    let emulator =
+        crate::embedded::start(&spec.desired, &spec.path, &work_dir, graph.emulator_reset).await?;
+    printer.err(&format!(
+        "emulator: {} emulated world at {} (state: {}; --emulator-reset starts over)\n",
+        if emulator.fresh { "a new" } else { "the saved" },
+        emulator.base_url,
+        emulator
+            .state_file
+            .strip_prefix(&work_dir)
+            .unwrap_or(&emulator.state_file)
+            .display()
+    ));
+    // Each tenant signs in with the emulated app's secret, through the same credential type as
+    // a real client secret; the secrets reach it through an environment of our own, never the
+    // process environment.
+    let mut env = BTreeMap::new();
+    let mut tenants = Vec::new();
+    for tenant in &spec.desired.tenants {
+        let Some((client_id, secret)) = emulator.apps.get(tenant.alias.as_str()) else {
+            anyhow::bail!("the emulator has no app for tenant {}", tenant.alias);
+        };
+        let var = format!("MTOCTL_EMULATOR_SECRET_{}", tenants.len());
+        env.insert(var.clone(), secret.clone());
+        let client_id = mtoctl_model::ids::Guid::parse(client_id)
+            .ok_or_else(|| anyhow::anyhow!("the emulator's app id {client_id} is not a GUID"))?;
+        let mut signed_in = tenant.clone();
+        signed_in.credential = Credential::ClientSecret {
+            client_id,
+            secret_env: var,
+        };
+        tenants.push(signed_in);
+    }
+    let url = Some(emulator.base_url.as_str());
+    client_with(
+        Endpoints::new(url, url)?,
+        Arc::new(MapEnvironment(env)),
+        spec,
+        &tenants,
+    )
+}
+
+fn client_with(
+    endpoints: Endpoints,
+    env: Arc<dyn Environment>,
+    spec: &LoadedSpec,
+    tenants: &[TenantSpec],
+) -> anyhow::Result<GraphClient> {
     let config = ClientConfig::default();
     let http = http_client(config.request_timeout);
     let ctx = AuthContext {
         endpoints: endpoints.clone(),
-        env: Arc::new(ProcessEnvironment),
+        env,
         spec_dir: spec.dir.clone(),
         http: http_client(Duration::from_secs(60)),
     };
     let mut builder = GraphClient::builder(http, endpoints, config);
     let mut problems = Vec::new();
-    for tenant in &spec.desired.tenants {
+    for tenant in tenants {
         match credential_for(tenant, &ctx) {
             Ok(credential) => builder = builder.tenant(tenant.alias.as_str(), credential),
             Err(e) => problems.push(e.to_string()),

@@ -49,7 +49,7 @@ pub fn run(printer: &Printer, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
     };
     let runtime = session::runtime()?;
     runtime.block_on(async {
-        let client = session::graph_client(&spec, &args.graph)?;
+        let client = session::graph_client(printer, &spec, &args.graph).await?;
         // A missing permission would otherwise surface halfway through the apply.
         session::preflight(printer, &client, &spec.desired).await;
         let started = Instant::now();

@@ -15,7 +15,7 @@ pub fn run(printer: &Printer, args: &PlanArgs) -> anyhow::Result<ExitCode> {
     };
     let runtime = session::runtime()?;
     let plan = runtime.block_on(async {
-        let client = session::graph_client(&spec, &args.graph)?;
+        let client = session::graph_client(printer, &spec, &args.graph).await?;
         session::preflight(printer, &client, &spec.desired).await;
         session::live_plan(&client, &spec, "nothing was planned").await
     })?;
