@@ -12,6 +12,7 @@
 
 pub mod diagnostic;
 pub mod document;
+pub mod export_input;
 pub mod node;
 pub mod reference;
 pub mod schema;

@@ -92,6 +92,14 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
     Ok(node)
 }
 
+/// Writes a value (a [`super::document::SpecDocument`]) as YAML text, for `mtoctl export`.
+///
+/// Block style with two-space indentation; strings YAML 1.1 would read as booleans or numbers
+/// (`yes`, `1e3`) are quoted, so the text reads back as the same value under [`parse`].
+pub fn to_yaml<T: serde::Serialize>(value: &T) -> Result<String, String> {
+    serde_saphyr::to_string(value).map_err(|e| e.to_string())
+}
+
 /// The byte offset of a 1-based line and column (in characters), if the text has that place.
 fn offset_of_line_col(text: &str, line: u64, column: u64) -> Option<usize> {
     if line == 0 {
@@ -337,6 +345,33 @@ mod tests {
     fn deep_nesting_is_refused() {
         let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
         assert!(parse(&deep).is_err());
+    }
+
+    #[test]
+    fn written_documents_read_back_as_the_same_value() {
+        use crate::spec::document::{Organization, SpecDocument};
+        let doc: SpecDocument = serde_json::from_value(serde_json::json!({
+            "apiVersion": "mtoctl/v1alpha1",
+            "kind": "MultiTenantOrganization",
+            "organization": {"displayName": "yes", "description": "line one\nline: two"},
+            "tenants": [{
+                "alias": "a", "tenantId": "6babcaad-604b-40ac-a9d7-9fd97c0b779f",
+                "displayName": "1e3", "role": "owner",
+                "auth": {"clientId": "0d3f3c4e-5b7a-4c1e-9a8b-1c2d3e4f5a6b", "azureCli": {}}
+            }]
+        }))
+        .expect("a document");
+        let text = to_yaml(&doc).expect("serialisable");
+        let back = parse(&text).expect("parses").to_json();
+        let back: SpecDocument = serde_json::from_value(back).expect("same shape");
+        assert_eq!(back, doc, "{text}");
+        assert_eq!(
+            back.organization,
+            Organization {
+                display_name: "yes".into(),
+                description: Some("line one\nline: two".into())
+            }
+        );
     }
 
     #[test]
