@@ -32,6 +32,8 @@ pub enum Command {
     Show(ShowArgs),
     /// Carry out a plan: plan the spec and apply after confirmation, or apply a saved plan.
     Apply(ApplyArgs),
+    /// Check that the organization works: memberships, sync jobs, provisioned users.
+    Status(StatusArgs),
     /// List the Graph permissions and Entra roles each tenant needs for a spec (offline).
     Permissions(PermissionsArgs),
     /// Print the spec language's JSON Schema (draft-07), for editors and yaml-language-server.
@@ -128,6 +130,20 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "DURATION")]
     pub wait: Option<String>,
     /// Output format of the report (and of progress events on stderr).
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+    /// Where Graph and login are.
+    #[command(flatten)]
+    pub graph: GraphArgs,
+}
+
+/// `mtoctl status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The spec file (`-` reads standard input).
+    #[arg(short = 'f', long = "file", value_name = "SPEC")]
+    pub file: std::path::PathBuf,
+    /// Output format.
     #[arg(long, value_enum, default_value_t = ListFormat::Text)]
     pub format: ListFormat,
     /// Where Graph and login are.

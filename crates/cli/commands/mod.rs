@@ -6,4 +6,5 @@ pub mod permissions;
 pub mod plan;
 pub mod schema;
 pub mod show;
+pub mod status;
 pub mod validate;

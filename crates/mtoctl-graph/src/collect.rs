@@ -450,7 +450,7 @@ async fn read_details(
     out
 }
 
-fn decode_one<T: DeserializeOwned>(
+pub(crate) fn decode_one<T: DeserializeOwned>(
     alias: &str,
     request: &GraphRequest,
     raw: Result<GraphResponse, GraphError>,
@@ -481,7 +481,11 @@ fn decode_items<T: DeserializeOwned>(
         .collect()
 }
 
-fn decode_error(alias: &str, request: &GraphRequest, e: serde_json::Error) -> GraphError {
+pub(crate) fn decode_error(
+    alias: &str,
+    request: &GraphRequest,
+    e: serde_json::Error,
+) -> GraphError {
     GraphError::Decode {
         tenant: alias.to_owned(),
         method: request.method.to_string(),

@@ -20,5 +20,6 @@ pub mod auth;
 pub mod collect;
 pub mod endpoints;
 pub mod error;
+pub mod health;
 pub mod transport;
 pub mod wire;

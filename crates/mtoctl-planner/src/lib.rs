@@ -21,6 +21,7 @@ pub mod permissions;
 pub mod plan;
 pub mod render;
 pub mod report;
+pub mod status;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
