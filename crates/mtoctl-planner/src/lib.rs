@@ -15,6 +15,7 @@
 pub mod addr;
 mod assemble;
 mod diff;
+pub mod export;
 pub mod lint;
 pub mod order;
 pub mod permissions;

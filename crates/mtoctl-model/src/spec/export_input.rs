@@ -17,6 +17,7 @@
 //! checked. No I/O: the caller passes the bytes.
 
 use super::diagnostic::{Diagnostic, Diagnostics, SourceFile};
+use super::document::Auth;
 use super::node::{Key, Node, Path, Span, Value};
 use super::{decode, schema, secrets, validate, yaml};
 use crate::desired::TenantSpec;
@@ -26,11 +27,20 @@ use crate::ids::Alias;
 #[derive(Debug, Clone)]
 pub struct ExportInput {
     /// The tenants to read, in input order, with their credentials.
-    pub tenants: Vec<TenantSpec>,
+    pub tenants: Vec<InputTenant>,
     /// Targets of named sync configurations, as the input's `sync` section gives them.
     pub sync_targets: Vec<SyncTarget>,
     /// Warnings about the input (no errors), with its source for rendering.
     pub warnings: Diagnostics,
+}
+
+/// One tenant of the input.
+#[derive(Debug, Clone)]
+pub struct InputTenant {
+    /// The tenant, validated (its display name and role are placeholders: Graph has them).
+    pub spec: TenantSpec,
+    /// Its `auth` section as written, so the exported spec keeps it as given.
+    pub auth: Auth,
 }
 
 /// The target of one named configuration in one source tenant.
@@ -89,11 +99,22 @@ pub fn load(name: &str, bytes: &[u8]) -> Result<ExportInput, Diagnostics> {
     let outcome = validate::validate(&root, &removed);
     findings.extend(outcome.findings);
     let tenants = outcome.desired.map(|d| d.tenants).unwrap_or_default();
+    let written: Vec<serde_json::Value> = root
+        .get("tenants")
+        .map(|(_, n)| n.to_json())
+        .and_then(|j| j.as_array().cloned())
+        .unwrap_or_default();
+    let auth_of = |alias: &str| {
+        written
+            .iter()
+            .find(|t| t.get("alias").and_then(|a| a.as_str()) == Some(alias))
+            .and_then(|t| serde_json::from_value::<Auth>(t.get("auth")?.clone()).ok())
+    };
 
     let mut sync_targets = Vec::new();
     for hint in hints {
         let mut resolve = |key: &str, (alias, span): &(String, Span)| {
-            let found = tenants.iter().find(|t| t.alias.as_str() == alias);
+            let found = tenants.iter().find(|t| t.alias.as_str() == alias.as_str());
             if found.is_none() && !tenants.is_empty() {
                 findings.push(
                     Diagnostic::error(
@@ -120,8 +141,14 @@ pub fn load(name: &str, bytes: &[u8]) -> Result<ExportInput, Diagnostics> {
     if diagnostics.has_errors() || tenants.is_empty() {
         return Err(diagnostics);
     }
+    let mut with_auth = Vec::new();
+    for spec in tenants {
+        // Validation read each `auth` as this type already; a miss here would be a bug.
+        let auth = auth_of(spec.alias.as_str()).unwrap_or_default();
+        with_auth.push(InputTenant { spec, auth });
+    }
     Ok(ExportInput {
-        tenants,
+        tenants: with_auth,
         sync_targets,
         warnings: diagnostics,
     })
@@ -257,13 +284,26 @@ mod tests {
     #[test]
     fn a_tenants_only_file_is_enough() {
         let input = load("tenants.yaml", TENANTS.as_bytes()).expect("valid input");
-        let aliases: Vec<&str> = input.tenants.iter().map(|t| t.alias.as_str()).collect();
+        let aliases: Vec<&str> = input
+            .tenants
+            .iter()
+            .map(|t| t.spec.alias.as_str())
+            .collect();
         assert_eq!(aliases, ["contoso", "fabrikam"]);
         assert_eq!(
-            input.tenants[1].domain.as_deref(),
+            input.tenants[1].spec.domain.as_deref(),
             Some("fabrikam.onmicrosoft.com")
         );
-        assert_eq!(input.tenants[0].credential.kind_name(), "clientSecret");
+        assert_eq!(input.tenants[0].spec.credential.kind_name(), "clientSecret");
+        assert_eq!(
+            input.tenants[0]
+                .auth
+                .client_secret
+                .as_ref()
+                .map(|c| c.from_env.as_str()),
+            Some("CONTOSO_CLIENT_SECRET")
+        );
+        assert!(input.tenants[1].auth.azure_cli.is_some());
         assert!(input.sync_targets.is_empty());
     }
 
