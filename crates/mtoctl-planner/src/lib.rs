@@ -16,6 +16,7 @@ pub mod addr;
 mod assemble;
 mod diff;
 pub mod export;
+pub mod fingerprint;
 pub mod lint;
 pub mod order;
 pub mod permissions;

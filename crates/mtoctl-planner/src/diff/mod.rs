@@ -181,9 +181,9 @@ impl<'a> Ctx<'a> {
         key
     }
 
-    /// Records the fingerprint of an observed object and returns it as a precondition.
-    pub fn seen<T: Serialize>(&mut self, addr: &ResourceAddr, value: &T) -> ExpectedBefore {
-        let fingerprint = Fingerprint::of(value);
+    /// Records the fingerprint of an observed object (computed by `crate::fingerprint`, which
+    /// the executor uses too) and returns it as a precondition.
+    pub fn seen(&mut self, addr: &ResourceAddr, fingerprint: Fingerprint) -> ExpectedBefore {
         self.fingerprints.insert(addr.clone(), fingerprint.clone());
         ExpectedBefore::Fingerprint { fingerprint }
     }

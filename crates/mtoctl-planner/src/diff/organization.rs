@@ -18,10 +18,10 @@ use mtoctl_model::observed::{
     TenantObservation,
 };
 use mtoctl_model::spec::document::{PruneKind, Role};
-use serde::Serialize;
 
 use super::{Ctx, Draft, Readiness, change, key_ref};
 use crate::addr::ResourceAddr;
+use crate::fingerprint;
 use crate::plan::{
     ActionKind, ActionReason, AsyncWait, ExpectedBefore, Impact, Operation, WaitCondition,
 };
@@ -49,14 +49,6 @@ fn is_active_owner(obs: &TenantObservation, id: &TenantId) -> bool {
         })
 }
 
-/// The organization object's own fields, fingerprinted apart from its members.
-#[derive(Serialize)]
-struct OrganizationFields<'a> {
-    state: &'a Known<MtoState>,
-    display_name: &'a Option<String>,
-    description: &'a Option<String>,
-}
-
 fn set_readiness(ctx: &mut Ctx<'_>, alias: &Alias, readiness: Readiness) {
     ctx.readiness.entry(alias.clone()).or_insert(readiness);
 }
@@ -67,7 +59,7 @@ pub(crate) fn diff(ctx: &mut Ctx<'_>) {
         let obs = ctx.obs(&t.alias);
         ctx.seen(
             &ResourceAddr::tenant_organization(t.alias.as_str()),
-            &obs.organization,
+            fingerprint::tenant_organization(&obs.organization),
         );
         if let Known::Unknown(state) = &obs.organization.state {
             let why = format!(
@@ -201,7 +193,10 @@ fn join(
     failed: Option<String>,
 ) {
     let addr = ResourceAddr::join_request(t.alias.as_str());
-    let expected = ctx.seen(&addr, &ctx.obs(&t.alias).join_request);
+    let expected = ctx.seen(
+        &addr,
+        fingerprint::join_request(&ctx.obs(&t.alias).join_request),
+    );
     after.extend(ctx.template_keys.get(&t.alias).cloned().unwrap_or_default());
     let mut reset_key: Option<String> = None;
     if let Some(details) = failed {
@@ -250,7 +245,10 @@ fn join(
 
 fn wait_for_join(ctx: &mut Ctx<'_>, t: &TenantSpec, after: Vec<String>) {
     let addr = ResourceAddr::join_request(t.alias.as_str());
-    let expected = ctx.seen(&addr, &ctx.obs(&t.alias).join_request);
+    let expected = ctx.seen(
+        &addr,
+        fingerprint::join_request(&ctx.obs(&t.alias).join_request),
+    );
     let in_flight = after.is_empty();
     let mut draft = wait_draft(
         ResourceAddr::join_request(t.alias.as_str()),
@@ -315,14 +313,7 @@ fn existing(ctx: &mut Ctx<'_>, owner: &TenantSpec) {
 
     // The organization's own properties.
     let addr = ResourceAddr::organization();
-    let expected = ctx.seen(
-        &addr,
-        &OrganizationFields {
-            state: &org.state,
-            display_name: &org.display_name,
-            description: &org.description,
-        },
-    );
+    let expected = ctx.seen(&addr, fingerprint::organization(org));
     ctx.check(&addr);
     let mut changes = Vec::new();
     let name = (org.display_name.as_deref() != Some(desired.organization.display_name.as_str()))
@@ -380,7 +371,7 @@ fn existing(ctx: &mut Ctx<'_>, owner: &TenantSpec) {
             }
             continue;
         };
-        let expected = ctx.seen(&addr, m);
+        let expected = ctx.seen(&addr, fingerprint::member(m));
         ctx.check(&addr);
         let (Known::Known(role), Known::Known(state)) = (&m.role, &m.state) else {
             let why = format!(
@@ -495,7 +486,7 @@ fn existing(ctx: &mut Ctx<'_>, owner: &TenantSpec) {
 fn pending(ctx: &mut Ctx<'_>, owner: &TenantSpec, t: &TenantSpec) {
     let addr = ResourceAddr::join_request(t.alias.as_str());
     let jr = &ctx.obs(&t.alias).join_request;
-    ctx.seen(&addr, jr);
+    ctx.seen(&addr, fingerprint::join_request(jr));
     let status = jr.transition.as_ref().and_then(|x| x.status.as_ref());
     let unknown = matches!(jr.member_state, Some(Known::Unknown(_)))
         || matches!(status, Some(Known::Unknown(_)));
@@ -631,7 +622,7 @@ fn undeclared(ctx: &mut Ctx<'_>, owner: &TenantSpec) {
             continue;
         }
         let addr = ResourceAddr::member(m.tenant_id.0.as_str());
-        let expected = ctx.seen(&addr, m);
+        let expected = ctx.seen(&addr, fingerprint::member(m));
         let label = format!("{} ({})", m.display_name, m.tenant_id);
         if !prune {
             ctx.note(

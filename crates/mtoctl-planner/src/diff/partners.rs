@@ -13,6 +13,7 @@ use mtoctl_model::spec::document::PruneKind;
 use super::settings::{self, NullMeans};
 use super::{Ctx, Draft, Readiness, change};
 use crate::addr::ResourceAddr;
+use crate::fingerprint;
 use crate::plan::{ActionKind, ActionReason, Impact, Operation};
 use crate::report::Severity;
 
@@ -82,7 +83,7 @@ pub(crate) fn diff(ctx: &mut Ctx<'_>) {
                 keys.push(key);
             }
             Some(have) => {
-                let expected = ctx.seen(&addr, have);
+                let expected = ctx.seen(&addr, fingerprint::partner(have));
                 ctx.check(&addr);
                 let d = settings::diff(want, &have.settings, NullMeans::DefaultFalse);
                 if !d.refusals.is_empty() {
@@ -146,7 +147,7 @@ pub(crate) fn diff(ctx: &mut Ctx<'_>) {
                 }
                 None => {}
                 Some(policy) => {
-                    let expected = ctx.seen(&sync_addr, policy);
+                    let expected = ctx.seen(&sync_addr, fingerprint::identity_sync(policy));
                     ctx.check(&sync_addr);
                     if policy.is_sync_allowed.unwrap_or(false) != allowed {
                         keys.push(
@@ -198,11 +199,11 @@ fn undeclared(ctx: &mut Ctx<'_>, alias: &Alias) {
     for p in undeclared {
         let id = p.tenant_id.0.as_str();
         let addr = ResourceAddr::partner(alias.as_str(), id);
-        let expected = ctx.seen(&addr, p);
+        let expected = ctx.seen(&addr, fingerprint::partner(p));
         let mut sync_key = None;
         if let Some(policy) = &p.identity_sync {
             let sync_addr = ResourceAddr::identity_sync(alias.as_str(), id);
-            let sync_expected = ctx.seen(&sync_addr, policy);
+            let sync_expected = ctx.seen(&sync_addr, fingerprint::identity_sync(policy));
             if prune_syncs {
                 let mut d = Draft::new(
                     sync_addr,

@@ -23,6 +23,7 @@ use mtoctl_model::spec::document::{LeavingScope, PruneKind};
 use super::schema::SchemaParts;
 use super::{Ctx, Draft, Readiness, change, key_ref};
 use crate::addr::ResourceAddr;
+use crate::fingerprint;
 use crate::plan::{
     ActionKind, ActionReason, ExpectedBefore, Impact, ObjectRef, Operation, PrincipalKind,
 };
@@ -114,7 +115,7 @@ fn one(ctx: &mut Ctx<'_>, s: &SyncSpec) {
             setup(ctx, s, &target_id, chain);
         }
         [c] => {
-            let expected = ctx.seen(&addr, c);
+            let expected = ctx.seen(&addr, fingerprint::sync_configuration(c));
             ctx.check(&addr);
             let Some(details) = &c.details else {
                 ctx.note(
@@ -310,14 +311,14 @@ fn reconcile(
 ) {
     let from = s.from.as_str();
     let job_addr = ResourceAddr::sync_part(from, &s.name, "job");
-    let job_expected = ctx.seen(&job_addr, job);
+    let job_expected = ctx.seen(&job_addr, fingerprint::job(job));
     ctx.check(&job_addr);
     let job_ref = ObjectRef::Existing { id: job.id.clone() };
 
     // Schema.
     let schema_addr = ResourceAddr::sync_part(from, &s.name, "schema");
     let have = SchemaParts::observed(job);
-    let schema_expected = ctx.seen(&schema_addr, &have);
+    let schema_expected = ctx.seen(&schema_addr, fingerprint::schema(job));
     ctx.check(&schema_addr);
     let want = SchemaParts::desired(s);
     // Schema and scope changes do not depend on the partner settings; starting the job does.
@@ -595,7 +596,7 @@ fn assignments(
             .unwrap_or_else(|| a.principal_id.to_string());
         let label = format!("{}:{name}", if is_group { "group" } else { "user" });
         let addr = ResourceAddr::assignment(from, &s.name, &label);
-        let expected = ctx.seen(&addr, a);
+        let expected = ctx.seen(&addr, fingerprint::assignment(a));
         let fate = if soft_deletes {
             format!("will be soft-deleted in {}", s.to)
         } else {
@@ -663,7 +664,7 @@ fn undeclared(ctx: &mut Ctx<'_>, alias: &Alias) {
             continue;
         }
         let addr = ResourceAddr::sync(alias.as_str(), &c.display_name);
-        let expected = ctx.seen(&addr, c);
+        let expected = ctx.seen(&addr, fingerprint::sync_configuration(c));
         if !prune {
             ctx.note(
                 Severity::Info,

@@ -10,6 +10,7 @@ use mtoctl_model::observed::TemplateApplicationLevel;
 use super::settings::{self, NullMeans};
 use super::{Ctx, Draft, change};
 use crate::addr::ResourceAddr;
+use crate::fingerprint;
 use crate::plan::{ActionKind, ActionReason, AttributeChange, Operation};
 use crate::report::Severity;
 
@@ -26,7 +27,7 @@ pub(crate) fn diff(ctx: &mut Ctx<'_>) {
 
         // The partner configuration template.
         let addr = ResourceAddr::partner_template(alias.as_str());
-        let expected = ctx.seen(&addr, &obs.templates.partner);
+        let expected = ctx.seen(&addr, fingerprint::partner_template(&obs.templates.partner));
         ctx.check(&addr);
         let d = settings::diff(
             &all_pairs,
@@ -73,7 +74,10 @@ pub(crate) fn diff(ctx: &mut Ctx<'_>) {
 
         // The identity synchronization template.
         let addr = ResourceAddr::identity_sync_template(alias.as_str());
-        let expected = ctx.seen(&addr, &obs.templates.identity_sync);
+        let expected = ctx.seen(
+            &addr,
+            fingerprint::identity_sync_template(&obs.templates.identity_sync),
+        );
         ctx.check(&addr);
         let mut changes = Vec::new();
         let allowed = all_pairs.allow_users_sync_inbound.and_then(|want| {
