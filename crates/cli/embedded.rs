@@ -67,13 +67,20 @@ pub async fn start(
     reset: bool,
 ) -> anyhow::Result<Embedded> {
     let dir = work_dir.join(".mtoctl").join("emulator");
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("cannot create the emulator's state folder {}", dir.display()))?;
+    std::fs::create_dir_all(&dir).with_context(|| {
+        format!(
+            "cannot create the emulator's state folder {}",
+            dir.display()
+        )
+    })?;
     // The state holds the emulated apps' secrets and is of no use to anyone else.
     let ignore = work_dir.join(".mtoctl").join(".gitignore");
     if !ignore.exists() {
-        std::fs::write(&ignore, "# mtoctl's local state (the embedded emulator)\n*\n")
-            .with_context(|| format!("cannot write {}", ignore.display()))?;
+        std::fs::write(
+            &ignore,
+            "# mtoctl's local state (the embedded emulator)\n*\n",
+        )
+        .with_context(|| format!("cannot write {}", ignore.display()))?;
     }
     let state_file = dir.join(state_file_name(spec_path, work_dir));
     let now = unix_ms();
@@ -271,7 +278,9 @@ fn seed_scope(
         };
         let exists = tenant.users.iter().any(|u| {
             u.user_principal_name.eq_ignore_ascii_case(&upn)
-                || id.as_deref().is_some_and(|id| u.id.eq_ignore_ascii_case(id))
+                || id
+                    .as_deref()
+                    .is_some_and(|id| u.id.eq_ignore_ascii_case(id))
         });
         if !exists {
             world::add_user(tenant, rng, user_world(id.as_deref(), &upn)?, now)?;
@@ -310,7 +319,12 @@ fn seed_scope(
             }
             members.push(upn);
         }
-        world::add_group(tenant, rng, group_world(id.as_deref(), &name, &members)?, now)?;
+        world::add_group(
+            tenant,
+            rng,
+            group_world(id.as_deref(), &name, &members)?,
+            now,
+        )?;
     }
     let needs_users = scope.all_users || !scope.filter.is_empty();
     if needs_users && tenant.users.iter().all(|u| u.deleted_ms.is_some()) {

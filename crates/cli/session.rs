@@ -10,9 +10,9 @@ use anyhow::Context;
 use mtoctl_graph::auth::{
     AuthContext, Environment, MapEnvironment, ProcessEnvironment, credential_for,
 };
-use mtoctl_model::desired::{Credential, TenantSpec};
 use mtoctl_graph::endpoints::Endpoints;
 use mtoctl_graph::transport::{ClientConfig, GraphClient, http_client};
+use mtoctl_model::desired::{Credential, TenantSpec};
 use mtoctl_model::spec::ValidSpec;
 
 use crate::args::{GraphArgs, LogLevel};

@@ -5,6 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod world;
+
 /// Contoso, the quickstart's owner tenant.
 pub const CONTOSO: &str = "6babcaad-604b-40ac-a9d7-9fd97c0b779f";
 /// Fabrikam, the quickstart's member tenant.

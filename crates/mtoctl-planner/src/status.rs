@@ -132,7 +132,17 @@ pub fn assess(
     let syncs: Vec<SyncStatus> = desired
         .syncs
         .iter()
-        .map(|s| sync_status(s, desired, observed, health))
+        .map(|s| {
+            // Pair settings and syncs wait for both tenants to be members (the planner defers
+            // them until then): judge such a sync by the membership it waits for.
+            let blocked = tenants
+                .iter()
+                .find(|t| (t.alias == s.from || t.alias == s.to) && t.health != Health::Healthy);
+            match blocked {
+                Some(t) => waiting_for_member(s, t),
+                None => sync_status(s, desired, observed, health),
+            }
+        })
         .collect();
     let worst = tenants
         .iter()
@@ -269,13 +279,8 @@ fn tenant_status(
     status
 }
 
-fn sync_status(
-    sync: &SyncSpec,
-    desired: &DesiredState,
-    observed: &ObservedState,
-    health: &HealthObservation,
-) -> SyncStatus {
-    let mut status = SyncStatus {
+fn empty_sync_status(sync: &SyncSpec) -> SyncStatus {
+    SyncStatus {
         from: sync.from.clone(),
         to: sync.to.clone(),
         name: sync.name.clone(),
@@ -289,7 +294,26 @@ fn sync_status(
         not_found: Vec::new(),
         health: Health::Healthy,
         findings: Vec::new(),
-    };
+    }
+}
+
+fn waiting_for_member(sync: &SyncSpec, tenant: &TenantStatus) -> SyncStatus {
+    let mut status = empty_sync_status(sync);
+    status.health = tenant.health;
+    status.findings.push(format!(
+        "waits for {} to be a member of the organization (see above)",
+        tenant.alias
+    ));
+    status
+}
+
+fn sync_status(
+    sync: &SyncSpec,
+    desired: &DesiredState,
+    observed: &ObservedState,
+    health: &HealthObservation,
+) -> SyncStatus {
+    let mut status = empty_sync_status(sync);
     let mut flag = |status: &mut SyncStatus, health: Health, finding: String| {
         status.health = status.health.max(health);
         status.findings.push(finding);

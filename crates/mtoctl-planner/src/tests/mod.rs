@@ -4,6 +4,7 @@
 mod golden;
 mod props;
 mod scenarios;
+mod status;
 
 use std::path::PathBuf;
 

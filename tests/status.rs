@@ -1,0 +1,180 @@
+//! `mtoctl status` against the emulator: healthy after apply (with provisioned `#EXT#` members),
+//! and each fault of a broken world named: a pending join, a target forbidding inbound sync, a
+//! quarantined job.
+
+mod common;
+
+use common::CONTOSO;
+use common::world::World;
+use serde_json::{Value, json};
+
+const SPEC: &str = "examples/quickstart/mto.yaml";
+
+fn report(run: &common::world::Run) -> Value {
+    serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("status --format json: {e}\n{}\n{}", run.stdout, run.stderr))
+}
+
+fn findings(v: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for part in ["tenants", "syncs"] {
+        for item in v[part].as_array().expect("array") {
+            for f in item["findings"].as_array().expect("findings") {
+                out.push(f.as_str().expect("text").to_owned());
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_apply_status_is_healthy_and_shows_provisioned_members() {
+    let world = World::quickstart("", Default::default()).await;
+    world.converge().await;
+    // One more sync cycle, so both jobs have run since their last change.
+    world.advance(3600).await;
+
+    let run = world
+        .mtoctl(&["status", "-f", SPEC, "--format", "json"])
+        .await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let v = report(&run);
+    assert_eq!(v["health"], "healthy");
+    assert_eq!(v["organization"], "Contoso Group");
+    for t in v["tenants"].as_array().unwrap() {
+        assert_eq!(t["state"], "active", "{t}");
+        assert_eq!(t["health"], "healthy", "{t}");
+    }
+    let tenants: Vec<(&str, &str)> = v["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["alias"].as_str().unwrap(), t["role"].as_str().unwrap()))
+        .collect();
+    assert_eq!(tenants, [("contoso", "owner"), ("fabrikam", "member")]);
+
+    let syncs = v["syncs"].as_array().unwrap();
+    assert_eq!(syncs.len(), 2);
+    let contoso_to_fabrikam = &syncs[0];
+    assert_eq!(contoso_to_fabrikam["jobStatus"], "Active");
+    // alice and bob by name, erin through Contoso Sales (alice is in it too).
+    assert_eq!(contoso_to_fabrikam["inScope"], 3);
+    assert_eq!(contoso_to_fabrikam["provisioned"], 3);
+    let samples: Vec<(String, String)> = contoso_to_fabrikam["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["userPrincipalName"].as_str().unwrap().to_owned(),
+                s["userType"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        samples,
+        [
+            (
+                "alice_contoso.onmicrosoft.com#EXT#@fabrikam.onmicrosoft.com".to_owned(),
+                "Member".to_owned()
+            ),
+            (
+                "bob_contoso.onmicrosoft.com#EXT#@fabrikam.onmicrosoft.com".to_owned(),
+                "Member".to_owned()
+            ),
+            (
+                "erin_contoso.onmicrosoft.com#EXT#@fabrikam.onmicrosoft.com".to_owned(),
+                "Member".to_owned()
+            ),
+        ]
+    );
+    assert!(findings(&v).is_empty(), "{:?}", findings(&v));
+
+    // The text form says the same for people.
+    let text = world.mtoctl(&["status", "-f", SPEC]).await;
+    assert_eq!(text.code, 0);
+    assert!(
+        text.stdout
+            .contains("alice_contoso.onmicrosoft.com#EXT#@fabrikam.onmicrosoft.com  Member"),
+        "{}",
+        text.stdout
+    );
+    assert!(text.stdout.contains("Healthy"), "{}", text.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pending_join_is_waiting_and_exits_3() {
+    // Joins take a day here, so fabrikam stays pending.
+    let world = World::quickstart("timings:\n  joinComplete: 86400\n", Default::default()).await;
+    let apply = world.mtoctl(&["apply", "-f", SPEC, "--auto-approve"]).await;
+    assert_eq!(apply.code, 3, "{}\n{}", apply.stdout, apply.stderr);
+    world.advance(600).await;
+
+    let run = world
+        .mtoctl(&["status", "-f", SPEC, "--format", "json"])
+        .await;
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    let v = report(&run);
+    assert_eq!(v["health"], "waiting");
+    let fabrikam = &v["tenants"][1];
+    assert_eq!(fabrikam["state"], "pending");
+    assert_eq!(fabrikam["health"], "waiting");
+    assert!(
+        findings(&v).iter().any(|f| f.contains("join submitted")),
+        "{:?}",
+        findings(&v)
+    );
+    // Both syncs wait for fabrikam rather than being reported broken.
+    for s in v["syncs"].as_array().unwrap() {
+        assert_eq!(s["health"], "waiting", "{s}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_forbidding_inbound_sync_and_the_quarantine_it_causes_are_named() {
+    let world = World::quickstart("", Default::default()).await;
+    world.converge().await;
+    // Fabrikam's admin stops contoso's users being synced in.
+    world
+        .graph(
+            "fabrikam",
+            reqwest::Method::PATCH,
+            &format!(
+                "/policies/crossTenantAccessPolicy/partners/{CONTOSO}/identitySynchronization"
+            ),
+            json!({"userSyncInbound": {"isSyncAllowed": false}}),
+        )
+        .await;
+    // The next cycle fails the policy check and quarantines the job.
+    world.advance(3600).await;
+
+    let run = world
+        .mtoctl(&["status", "-f", SPEC, "--format", "json"])
+        .await;
+    assert_eq!(run.code, 4, "{}\n{}", run.stdout, run.stderr);
+    let v = report(&run);
+    assert_eq!(v["health"], "broken");
+    let broken = &v["syncs"][0];
+    assert_eq!(broken["from"], "contoso");
+    assert_eq!(broken["health"], "broken");
+    assert_eq!(broken["jobStatus"], "Quarantine");
+    let found = findings(&v);
+    assert!(
+        found
+            .iter()
+            .any(|f| f.contains("fabrikam does not allow users to be synced in from contoso")),
+        "{found:?}"
+    );
+    assert!(
+        found.iter().any(|f| f.contains("in quarantine")),
+        "{found:?}"
+    );
+    // The other direction still works.
+    assert_eq!(v["syncs"][1]["health"], "healthy");
+
+    // apply repairs the policy and restarts the job; a cycle later all is well again.
+    world.converge().await;
+    world.advance(3600).await;
+    let healed = world.mtoctl(&["status", "-f", SPEC]).await;
+    assert_eq!(healed.code, 0, "{}\n{}", healed.stdout, healed.stderr);
+}
