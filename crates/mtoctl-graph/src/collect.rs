@@ -106,7 +106,7 @@ fn wanted(desired: &DesiredState, tenant: &Alias) -> Wanted {
     }
 }
 
-type Failures = Vec<(String, GraphError)>;
+pub(crate) type Failures = Vec<(String, GraphError)>;
 
 async fn collect_tenant(
     client: &GraphClient,
@@ -357,7 +357,7 @@ async fn collect_tenant(
 }
 
 /// Jobs and assignments (wave 2), then schemas (wave 3), for the given configurations.
-async fn read_details(
+pub(crate) async fn read_details(
     client: &GraphClient,
     alias: &str,
     declared: &[&sync::ServicePrincipal],
@@ -460,7 +460,7 @@ pub(crate) fn decode_one<T: DeserializeOwned>(
 }
 
 /// A collection with all its pages, decoded item by item.
-async fn collection<T: DeserializeOwned>(
+pub(crate) async fn collection<T: DeserializeOwned>(
     client: &GraphClient,
     alias: &str,
     request: &GraphRequest,

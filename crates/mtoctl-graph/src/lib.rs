@@ -11,6 +11,8 @@
 //! - [`wire`]: typed Graph objects with their exact property names, decoded into the domain
 //!   types of `mtoctl_model::observed`;
 //! - [`collect`]: the observed state of every tenant of a spec, read in parallel waves.
+//! - [`discover`]: every sync configuration and assigned principal of a set of tenants, for
+//!   `mtoctl export`.
 //!
 //! What it does not do: decide anything (the planner does), print anything (the CLI does), or
 //! treat a failed read as an absent object. Secrets and tokens never reach logs, errors or
@@ -18,6 +20,7 @@
 
 pub mod auth;
 pub mod collect;
+pub mod discover;
 pub mod endpoints;
 pub mod error;
 pub mod health;
