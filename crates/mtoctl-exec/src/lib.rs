@@ -309,19 +309,28 @@ pub async fn apply(
                 let op = action.operation.clone();
                 let id = action.id.clone();
                 let precondition = checkable_precondition(plan, action);
+                let addr = action.addr.clone();
                 let observer = observer.clone();
                 let first_poll = options.first_poll;
+                // A wait gives up at the sooner of `--wait` and its own timeout in the plan.
+                let deadline = match (deadline, &action.async_wait) {
+                    (Some(d), Some(w)) => {
+                        Some(d.min(Instant::now() + Duration::from_secs(w.timeout_seconds)))
+                    }
+                    (d, _) => d,
+                };
                 let task_id = id.clone();
                 let handle = running.spawn(async move {
                     let Some(acting_id) = acting_id else {
                         return (id, Err(format!("tenant {tenant} is not in the plan")));
                     };
                     if let Some(expected) = precondition {
-                        match ops::current_fingerprint(&client, &tenant, &op).await {
+                        match ops::current_fingerprint(&client, &tenant, &op, &resolved).await {
                             Ok(Some(current)) if current.as_ref() != Some(&expected) => {
+                                let what = if current.is_none() { "is gone" } else { "changed" };
                                 return (
                                     id,
-                                    Err("precondition failed: the object changed since the plan was made (or is gone); nothing was written, plan again".to_owned()),
+                                    Err(format!("precondition failed: {addr} {what} since the plan was made; nothing was written for this action, plan again")),
                                 );
                             }
                             Ok(_) => {}
@@ -404,19 +413,38 @@ pub async fn apply(
     ApplyReport { outcome, actions }
 }
 
-/// The fingerprint an action expects right before it writes, when it can be re-checked: the
-/// action's own object is not changed by any other action of the plan (no other action on the
-/// same address or one below it, such as a partner's identity sync policy).
+/// The fingerprint an action expects right before it writes, when it can be re-checked:
+/// waits write nothing, and an object that another action of the plan may change first (one
+/// that does not wait for this action, on an address whose fingerprint it
+/// [covers](mtoctl_planner::fingerprint::covers)) cannot be expected to still look as planned.
 fn checkable_precondition(plan: &Plan, action: &mtoctl_planner::Action) -> Option<Fingerprint> {
     let ExpectedBefore::Fingerprint { fingerprint } = &action.expected_before else {
         return None;
     };
-    let own = action.addr.as_str();
-    let shared = plan.actions.iter().any(|other| {
+    if action.async_wait.is_some() {
+        return None;
+    }
+    let after = descendants(plan, &action.id);
+    let raced = plan.actions.iter().any(|other| {
         other.id != action.id
-            && (other.addr.as_str() == own || other.addr.as_str().starts_with(&format!("{own}.")))
+            && mtoctl_planner::fingerprint::covers(&action.addr, &other.addr)
+            && !after.contains(&other.id)
     });
-    (!shared).then(|| fingerprint.clone())
+    (!raced).then(|| fingerprint.clone())
+}
+
+/// The actions that (transitively) depend on `id`: they run only after it.
+fn descendants(plan: &Plan, id: &ActionId) -> BTreeSet<ActionId> {
+    let mut out: BTreeSet<ActionId> = BTreeSet::new();
+    let mut frontier = vec![id.clone()];
+    while let Some(current) = frontier.pop() {
+        for a in &plan.actions {
+            if a.depends_on.contains(&current) && out.insert(a.id.clone()) {
+                frontier.push(a.id.clone());
+            }
+        }
+    }
+    out
 }
 
 fn result_of(action: &mtoctl_planner::Action, status: ActionStatus) -> ActionResult {

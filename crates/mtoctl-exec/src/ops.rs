@@ -167,13 +167,21 @@ pub(crate) async fn run(
             {
                 return Ok(adopted(None, None));
             }
-            send(
-                c,
-                t,
-                &writes::create_organization(display_name, description.as_deref()),
-            )
-            .await?;
-            Ok(done())
+            let put = writes::create_organization(display_name, description.as_deref());
+            match c.send(t, &put).await {
+                Ok(_) => Ok(done()),
+                // An earlier attempt whose answer was lost made it: Graph refuses a second PUT.
+                Err(e) => match find(c, t, &writes::get_organization()).await? {
+                    Some(existing)
+                        if existing.get("id").is_some_and(|id| !id.is_null())
+                            && existing.get("state").and_then(|s| s.as_str())
+                                != Some("inactive") =>
+                    {
+                        Ok(adopted(None, None))
+                    }
+                    _ => Err(err(e)),
+                },
+            }
         }
         Operation::UpdateOrganization {
             display_name,
@@ -361,14 +369,26 @@ pub(crate) async fn run(
                     found.user_role_id,
                 ));
             }
-            let made = match c.send(t, &writes::instantiate(display_name)).await {
-                Ok(resp) => writes::decode_instantiated(&resp.body).ok_or_else(|| {
-                    "the instantiate answer has no servicePrincipal id".to_owned()
-                })?,
-                Err(e) => match find_configuration(c, t, display_name).await? {
-                    Some(found) => found,
-                    None => return Err(err(e)),
-                },
+            let mut attempt = 0;
+            let made = loop {
+                attempt += 1;
+                match c.send_create(t, &writes::instantiate(display_name)).await {
+                    Ok(resp) => {
+                        break writes::decode_instantiated(&resp.body).ok_or_else(|| {
+                            "the instantiate answer has no servicePrincipal id".to_owned()
+                        })?;
+                    }
+                    Err(e) => {
+                        if let Some(found) =
+                            settle(|| find_configuration(c, t, display_name)).await?
+                        {
+                            break found;
+                        }
+                        if !ambiguous(&e) || attempt >= CREATE_ATTEMPTS {
+                            return Err(err(e));
+                        }
+                    }
+                }
             };
             let role = match made.user_role_id {
                 Some(role) => Some(role),
@@ -395,15 +415,27 @@ pub(crate) async fn run(
             if let Some(job) = first_job(c, t, &sp).await? {
                 return Ok(adopted(Some(job), None));
             }
-            match c.send(t, &writes::create_job(&sp)).await {
-                Ok(resp) => Ok(Step::Done(Created {
-                    id: Some(writes::decode_id(&resp.body).ok_or("the job answer has no id")?),
-                    ..Created::default()
-                })),
-                Err(e) => match first_job(c, t, &sp).await? {
-                    Some(job) => Ok(adopted(Some(job), None)),
-                    None => Err(err(e)),
-                },
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                match c.send_create(t, &writes::create_job(&sp)).await {
+                    Ok(resp) => {
+                        return Ok(Step::Done(Created {
+                            id: Some(
+                                writes::decode_id(&resp.body).ok_or("the job answer has no id")?,
+                            ),
+                            ..Created::default()
+                        }));
+                    }
+                    Err(e) => {
+                        if let Some(job) = settle(|| first_job(c, t, &sp)).await? {
+                            return Ok(adopted(Some(job), None));
+                        }
+                        if !ambiguous(&e) || attempt >= CREATE_ATTEMPTS {
+                            return Err(err(e));
+                        }
+                    }
+                }
             }
         }
         Operation::PutSyncSecrets {
@@ -508,6 +540,32 @@ pub(crate) async fn run(
     }
 }
 
+/// POSTs of a create that makes a new object each time (instantiate, a job), at most.
+const CREATE_ATTEMPTS: u32 = 3;
+
+/// Whether a failed create may have been carried out by Graph all the same: no answer, a
+/// timeout, a cut-off body, or a 5xx other than 503 (Graph answers 429 and 503 before acting).
+fn ambiguous(e: &GraphError) -> bool {
+    !matches!(e.status(), Some(s) if s < 500 || s == 503)
+}
+
+/// Looks for an object after a failed create, a few times over about three seconds: what an
+/// attempt made may take a moment to be listed (replication lag). A second POST is sent only
+/// when it is still not found, so an answer lost after Graph acted does not make a duplicate.
+async fn settle<T, F, Fut>(find: F) -> Result<Option<T>, String>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<T>, String>>,
+{
+    for pause in [0u64, 500, 1000, 1500] {
+        tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+        if let Some(found) = find().await? {
+            return Ok(Some(found));
+        }
+    }
+    Ok(None)
+}
+
 async fn find_configuration(
     c: &GraphClient,
     t: &str,
@@ -582,16 +640,20 @@ async fn has_identity_sync(c: &GraphClient, t: &str, partner: &TenantId) -> Resu
         .is_some_and(|p| writes::has_identity_sync(&p)))
 }
 
-/// The current fingerprint of the object an operation changes, computed exactly as the
-/// planner fingerprints it (over the same domain observation), for the operations where one
-/// read is enough: partner configurations, identity sync policies and the two templates.
-/// `None` when the operation's object is not checked this way; `Some(None)` when it is gone.
+/// The current fingerprint of the object an operation writes, read now and computed by
+/// `mtoctl_planner::fingerprint` from the same domain observation the planner fingerprinted,
+/// so that an unchanged object gives the planned fingerprint. `Ok(None)` for operations that
+/// write nothing guarded (waits, creates, which find before they create instead);
+/// `Ok(Some(None))` when the object is gone.
 pub(crate) async fn current_fingerprint(
     c: &GraphClient,
     t: &str,
     op: &Operation,
+    refs: &(dyn Resolve + Sync),
 ) -> Result<Option<Option<Fingerprint>>, String> {
     use mtoctl_graph::wire::policy;
+    use mtoctl_graph::wire::writes::observe;
+    use mtoctl_planner::fingerprint as fp;
     let decode = |v: &serde_json::Value| -> Option<mtoctl_model::observed::PartnerObservation> {
         serde_json::from_value::<policy::Partner>(v.clone())
             .ok()?
@@ -605,7 +667,7 @@ pub(crate) async fn current_fingerprint(
             .await?
             .as_ref()
             .and_then(decode)
-            .map(|p| Fingerprint::of(&p)),
+            .map(|p| fp::partner(&p)),
         Operation::PatchIdentitySync {
             partner_tenant_id, ..
         }
@@ -615,7 +677,7 @@ pub(crate) async fn current_fingerprint(
                 .as_ref()
                 .and_then(decode)
                 .and_then(|p| p.identity_sync)
-                .map(|s| Fingerprint::of(&s))
+                .map(|s| fp::identity_sync(&s))
         }
         Operation::PatchPartnerTemplate { .. } => {
             let body = send(c, t, &GraphRequest::get(policy::PARTNER_TEMPLATE_PATH))
@@ -623,7 +685,7 @@ pub(crate) async fn current_fingerprint(
                 .body;
             let template: policy::PartnerTemplate =
                 serde_json::from_value(body).map_err(|e| e.to_string())?;
-            Some(Fingerprint::of(&template.observe()))
+            Some(fp::partner_template(&template.observe()))
         }
         Operation::PatchIdentitySyncTemplate { .. } => {
             let body = send(
@@ -635,8 +697,83 @@ pub(crate) async fn current_fingerprint(
             .body;
             let template: policy::IdentitySyncTemplate =
                 serde_json::from_value(body).map_err(|e| e.to_string())?;
-            Some(Fingerprint::of(&template.observe()))
+            Some(fp::identity_sync_template(&template.observe()))
         }
-        _ => return Ok(None),
+        Operation::UpdateOrganization { .. } => find(c, t, &writes::get_organization())
+            .await?
+            .as_ref()
+            .and_then(observe::organization)
+            .map(|o| fp::organization(&o)),
+        Operation::ChangeMemberRole { tenant_id, .. } | Operation::RemoveMember { tenant_id } => {
+            let items = c.get_all(t, &writes::list_members()).await.map_err(err)?;
+            observe::member(&items, tenant_id).map(|m| fp::member(&m))
+        }
+        Operation::ResetJoin | Operation::SubmitJoin { .. } => {
+            find(c, t, &writes::get_join_request())
+                .await?
+                .as_ref()
+                .and_then(observe::join_request)
+                .map(|j| fp::join_request(&j))
+        }
+        Operation::ValidateCredentials { configuration, .. } => {
+            let sp = refs.object(configuration)?;
+            let items = c
+                .get_all(t, &writes::list_configurations())
+                .await
+                .map_err(err)?;
+            observe::configuration(&items, &sp).map(|x| fp::sync_configuration(&x))
+        }
+        Operation::DeleteSyncConfiguration {
+            service_principal_id,
+            ..
+        } => {
+            let items = c
+                .get_all(t, &writes::list_configurations())
+                .await
+                .map_err(err)?;
+            observe::configuration(&items, service_principal_id).map(|x| fp::sync_configuration(&x))
+        }
+        Operation::StartJob { configuration, job } | Operation::PauseJob { configuration, job } => {
+            let (sp, job) = (refs.object(configuration)?, refs.object(job)?);
+            find(c, t, &writes::get_job(&sp, &job))
+                .await?
+                .and_then(|body| observe::job(&body, None))
+                .map(|j| fp::job(&j))
+        }
+        Operation::UpdateSchema {
+            configuration, job, ..
+        } => {
+            let (sp, job) = (refs.object(configuration)?, refs.object(job)?);
+            match find(c, t, &writes::get_job(&sp, &job)).await? {
+                None => None,
+                Some(body) => {
+                    let schema = send(c, t, &writes::get_schema(&sp, &job)).await?.body;
+                    observe::job(&body, Some(&schema)).map(|j| fp::schema(&j))
+                }
+            }
+        }
+        Operation::RemoveAssignment {
+            configuration,
+            assignment_id,
+            ..
+        } => {
+            let sp = refs.object(configuration)?;
+            let items = c
+                .get_all(t, &writes::list_assignments(&sp))
+                .await
+                .map_err(err)?;
+            observe::assignment(&items, assignment_id).map(|a| fp::assignment(&a))
+        }
+        Operation::CreateOrganization { .. }
+        | Operation::AddMember { .. }
+        | Operation::WaitForJoin { .. }
+        | Operation::WaitForRole { .. }
+        | Operation::WaitForRemoval { .. }
+        | Operation::CreatePartner { .. }
+        | Operation::CreateIdentitySync { .. }
+        | Operation::InstantiateSyncConfiguration { .. }
+        | Operation::CreateSyncJob { .. }
+        | Operation::PutSyncSecrets { .. }
+        | Operation::AssignPrincipal { .. } => return Ok(None),
     }))
 }

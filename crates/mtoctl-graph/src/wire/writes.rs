@@ -695,6 +695,77 @@ pub fn decode_identity_sync_allowed(body: &Value) -> Option<bool> {
         .and_then(Value::as_bool)
 }
 
+/// Single objects read back in their domain form, decoded exactly as `collect` decodes them,
+/// so that the executor's fingerprint of a fresh read equals the planner's of the same
+/// object. `None` when the object is absent (or not decodable, which `collect` also drops).
+pub mod observe {
+    use mtoctl_model::ids::TenantId;
+    use mtoctl_model::observed::{
+        AssignmentObservation, JoinRequestObservation, MemberObservation, OrganizationObservation,
+        SyncConfigurationObservation, SyncJobObservation,
+    };
+    use serde_json::Value;
+
+    use crate::wire::{mto, sync};
+
+    /// The organization's own fields from a [`super::get_organization`] answer (members are
+    /// read separately and not included).
+    pub fn organization(body: &Value) -> Option<OrganizationObservation> {
+        let org: mto::MultiTenantOrganization = serde_json::from_value(body.clone()).ok()?;
+        Some(org.observe(Vec::new()))
+    }
+
+    /// The member with this tenant id among the items of [`super::list_members`].
+    pub fn member(items: &[Value], tenant_id: &TenantId) -> Option<MemberObservation> {
+        items
+            .iter()
+            .filter_map(|i| serde_json::from_value::<mto::Member>(i.clone()).ok())
+            .filter_map(mto::Member::observe)
+            .find(|m| &m.tenant_id == tenant_id)
+    }
+
+    /// A [`super::get_join_request`] answer.
+    pub fn join_request(body: &Value) -> Option<JoinRequestObservation> {
+        let jr: mto::JoinRequest = serde_json::from_value(body.clone()).ok()?;
+        Some(jr.observe())
+    }
+
+    /// The configuration with this service principal id among the items of
+    /// [`super::list_configurations`], without its jobs and assignments.
+    pub fn configuration(items: &[Value], sp: &str) -> Option<SyncConfigurationObservation> {
+        items
+            .iter()
+            .filter_map(|i| serde_json::from_value::<sync::ServicePrincipal>(i.clone()).ok())
+            .find(|s| s.id.eq_ignore_ascii_case(sp))
+            .map(|s| SyncConfigurationObservation {
+                user_app_role_id: s.user_role_id(),
+                service_principal_id: s.id,
+                app_id: s.app_id,
+                display_name: s.display_name.unwrap_or_default(),
+                details: None,
+            })
+    }
+
+    /// A [`super::get_job`] answer, with its [`super::get_schema`] answer when read.
+    pub fn job(body: &Value, schema: Option<&Value>) -> Option<SyncJobObservation> {
+        let job: sync::Job = serde_json::from_value(body.clone()).ok()?;
+        let schema = match schema {
+            Some(s) => Some(serde_json::from_value::<sync::Schema>(s.clone()).ok()?),
+            None => None,
+        };
+        Some(job.observe(schema))
+    }
+
+    /// The assignment with this id among the items of [`super::list_assignments`].
+    pub fn assignment(items: &[Value], id: &str) -> Option<AssignmentObservation> {
+        items
+            .iter()
+            .filter_map(|i| serde_json::from_value::<sync::Assignment>(i.clone()).ok())
+            .filter_map(sync::Assignment::observe)
+            .find(|a| a.id == id)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
