@@ -153,7 +153,7 @@ async fn send_batch(
         .counters
         .inner_requests
         .fetch_add(items.len() as u64, std::sync::atomic::Ordering::Relaxed);
-    let response = match client.send_counted(tenant, &batch, false).await {
+    let response = match client.send_counted(tenant, &batch, false, true).await {
         Ok(r) => r,
         Err(e) => {
             // The whole call failed for good: every item fails with that error's message.

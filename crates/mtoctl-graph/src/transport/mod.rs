@@ -307,7 +307,20 @@ impl GraphClient {
         tenant: &str,
         request: &GraphRequest,
     ) -> Result<GraphResponse, GraphError> {
-        self.send_counted(tenant, request, true).await
+        self.send_counted(tenant, request, true, true).await
+    }
+
+    /// Sends a create that must not be repeated blindly (a POST that makes a new object each
+    /// time, such as `instantiate` or a job): retried like [`Self::send`] when Graph refused it
+    /// before acting (429, 503), but an outcome that leaves open whether Graph acted (no
+    /// answer, a body cut off, a timeout, 500/502/504) is returned as an error at once, so that
+    /// the caller can look for the object before it tries again.
+    pub async fn send_create(
+        &self,
+        tenant: &str,
+        request: &GraphRequest,
+    ) -> Result<GraphResponse, GraphError> {
+        self.send_counted(tenant, request, true, false).await
     }
 
     /// [`Self::send`]; `inner` says whether the request counts as an inner request (a `$batch`
@@ -317,6 +330,7 @@ impl GraphClient {
         tenant: &str,
         request: &GraphRequest,
         inner: bool,
+        retry_ambiguous: bool,
     ) -> Result<GraphResponse, GraphError> {
         let started = Instant::now();
         let policy = &self.inner.config.retry;
@@ -375,6 +389,10 @@ impl GraphClient {
             let Verdict::Retry { after } = verdict else {
                 return Err(error);
             };
+            let ambiguous = !matches!(error.status(), Some(429 | 503));
+            if ambiguous && !retry_ambiguous {
+                return Err(error);
+            }
             let delay = policy.delay(attempt, after, self.inner.jitter.unit());
             if attempt >= policy.max_attempts || started.elapsed() + delay > policy.deadline {
                 return Err(GraphError::GaveUp {
