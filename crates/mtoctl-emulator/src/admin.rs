@@ -83,7 +83,8 @@ async fn get_faults(AxState(emu): AxState<Emulator>) -> Response {
 }
 
 /// Body: `{"rate": 0.05, "queue": [{"tooManyRequests": {"retryAfter": 2}}, "serviceUnavailable", "connectionReset"],
-/// "targeted": [{"fault": "gatewayTimeout", "method": "PATCH", "pathContains": "/partners/"}], "throttle": true}`.
+/// "targeted": [{"fault": "gatewayTimeout", "method": "PATCH", "pathContains": "/partners/"}], "throttle": true,
+/// "tokenFailures": 2}`; faults also include `"resetAfterCommit"` and `{"slowResponse": {"delayMs": 3000}}`.
 async fn set_faults(AxState(emu): AxState<Emulator>, body: axum::body::Bytes) -> Response {
     let v: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
@@ -106,6 +107,12 @@ async fn set_faults(AxState(emu): AxState<Emulator>, body: axum::body::Bytes) ->
         match serde_json::from_value::<Vec<crate::faults::TargetedFault>>(q.clone()) {
             Ok(q) => core.faults.targeted.extend(q),
             Err(e) => return bad(&format!("'targeted' is invalid: {e}")),
+        }
+    }
+    if let Some(n) = v.get("tokenFailures") {
+        match n.as_u64().and_then(|n| u32::try_from(n).ok()) {
+            Some(n) => core.faults.token_failures = n,
+            None => return bad("'tokenFailures' must be a whole number"),
         }
     }
     if let Some(t) = v.get("throttle") {

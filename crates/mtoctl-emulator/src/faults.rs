@@ -2,6 +2,11 @@
 //! rate, explicitly queued faults for the next HTTP requests, and targeted
 //! one-shot faults for the next Graph request (batch items included) that
 //! matches a method, path fragment and tenant (`POST /_emulator/faults`).
+//!
+//! Besides faults that stop a request before it is carried out, two happen after it: a
+//! connection reset once the write is committed (the client never learns that it succeeded)
+//! and a slow answer (longer than the client's timeout). Token endpoint failures are counted
+//! separately (`tokenFailures`).
 
 use serde::{Deserialize, Serialize};
 
@@ -18,8 +23,23 @@ pub enum Fault {
     ServiceUnavailable,
     /// 504 gateway timeout (code `UnknownError`).
     GatewayTimeout,
-    /// The connection is dropped mid-response.
+    /// The connection is dropped mid-response, before the request is carried out.
     ConnectionReset,
+    /// The request is carried out (and committed), then the connection is dropped
+    /// mid-response: the client cannot tell that it succeeded.
+    ResetAfterCommit,
+    /// The request is carried out, and the answer comes this many real milliseconds late.
+    SlowResponse {
+        /// Milliseconds of delay (not scaled).
+        delay_ms: u64,
+    },
+}
+
+impl Fault {
+    /// Whether the request is still carried out (the fault only spoils its answer).
+    pub fn after_commit(self) -> bool {
+        matches!(self, Fault::ResetAfterCommit | Fault::SlowResponse { .. })
+    }
 }
 
 /// Fault settings.
@@ -34,6 +54,16 @@ pub struct FaultSettings {
     /// One-shot faults for the next matching Graph request.
     #[serde(default)]
     pub targeted: Vec<TargetedFault>,
+    /// The next this many token requests fail with `503 temporarily_unavailable`.
+    #[serde(default)]
+    pub token_failures: u32,
+    /// Set by a targeted after-commit fault on a batch item or request: the HTTP answer that
+    /// carries it is reset (not persisted; internal).
+    #[serde(skip)]
+    pub reset_pending: bool,
+    /// Set by a targeted slow-response fault: extra delay of the HTTP answer (internal).
+    #[serde(skip)]
+    pub delay_pending_ms: u64,
 }
 
 /// A one-shot fault for the next Graph request that matches every given field.
@@ -66,6 +96,32 @@ impl FaultSettings {
                     .is_none_or(|x| x.eq_ignore_ascii_case(tenant))
         })?;
         Some(self.targeted.remove(i).fault)
+    }
+
+    /// Whether the next token request fails (and counts it).
+    pub fn take_token_failure(&mut self) -> bool {
+        if self.token_failures == 0 {
+            return false;
+        }
+        self.token_failures -= 1;
+        true
+    }
+
+    /// Applies an after-commit fault to the HTTP answer under way.
+    pub fn spoil_answer(&mut self, fault: Fault) {
+        match fault {
+            Fault::ResetAfterCommit => self.reset_pending = true,
+            Fault::SlowResponse { delay_ms } => self.delay_pending_ms += delay_ms,
+            _ => {}
+        }
+    }
+
+    /// The after-commit effects pending for the HTTP answer under way: reset, extra delay.
+    pub fn take_spoiled(&mut self) -> (bool, u64) {
+        let out = (self.reset_pending, self.delay_pending_ms);
+        self.reset_pending = false;
+        self.delay_pending_ms = 0;
+        out
     }
 
     /// Decide whether the next request fails; `roll` and `pick` are uniform in [0,1).
@@ -123,7 +179,7 @@ mod tests {
         let mut f = FaultSettings {
             rate: 0.5,
             queued: vec![Fault::ServiceUnavailable],
-            targeted: Vec::new(),
+            ..Default::default()
         };
         assert_eq!(
             f.next_fault(0.99, 0.0, 0.0),

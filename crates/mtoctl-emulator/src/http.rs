@@ -43,7 +43,15 @@ async fn token_handler(
     let ((status, json), latency) = {
         let mut core = emu.lock();
         core.stats.bump(None, |c| c.http_requests += 1);
-        let answer = crate::auth::token(&mut core, &tenant, &form, basic);
+        let answer = if core.faults.take_token_failure() {
+            core.stats.bump(None, |c| c.faults_injected += 1);
+            (
+                503,
+                serde_json::json!({"error": "temporarily_unavailable", "error_description": "AADSTS90033: A transient error has occurred. Please try again."}),
+            )
+        } else {
+            crate::auth::token(&mut core, &tenant, &form, basic)
+        };
         (answer, latency_ms(&mut core))
     };
     sleep_ms(latency).await;
@@ -89,7 +97,13 @@ pub fn execute(core: &mut Core, ctx: &Ctx, req: &GraphRequest, trace: &Trace) ->
     core.stats
         .bump(Some(&ctx.tenant), |c| c.inner_requests += 1);
     let path = format!("/{}", req.segments.join("/"));
-    if let Some(fault) = core.faults.take_targeted(&req.method, &path, &ctx.tenant) {
+    let targeted = core.faults.take_targeted(&req.method, &path, &ctx.tenant);
+    if let Some(fault) = targeted.filter(|f| f.after_commit()) {
+        // Carried out as usual; the HTTP answer that carries it is spoiled afterwards.
+        core.stats
+            .bump(Some(&ctx.tenant), |c| c.faults_injected += 1);
+        core.faults.spoil_answer(fault);
+    } else if let Some(fault) = targeted {
         core.stats
             .bump(Some(&ctx.tenant), |c| c.faults_injected += 1);
         let now = core.now();
@@ -150,7 +164,9 @@ fn fault_error(
                 .with_header("Retry-After", retry_after_value(core.scaled_ms(1.0)))
         }
         Fault::GatewayTimeout => GraphError::new(504, "UnknownError", "Gateway timeout."),
-        Fault::ConnectionReset => return None,
+        Fault::ConnectionReset | Fault::ResetAfterCommit | Fault::SlowResponse { .. } => {
+            return None;
+        }
     })
 }
 
@@ -393,19 +409,24 @@ fn process(
     );
     if let Some(fault) = core.faults.next_fault(roll, pick, retry_roll) {
         core.stats.bump(Some(&tenant), |c| c.faults_injected += 1);
-        let Some(e) = fault_error(core, fault, &claims.app_id, &tenant, now) else {
-            return Outcome {
-                response: GraphResponse::no_content(),
-                trace,
-                reset: true,
-                latency,
-                tenant: Some(tenant),
+        if fault.after_commit() {
+            // Carried out as usual; only its answer is spoiled.
+            core.faults.spoil_answer(fault);
+        } else {
+            let Some(e) = fault_error(core, fault, &claims.app_id, &tenant, now) else {
+                return Outcome {
+                    response: GraphResponse::no_content(),
+                    trace,
+                    reset: true,
+                    latency,
+                    tenant: Some(tenant),
+                };
             };
-        };
-        return Outcome {
-            tenant: Some(tenant),
-            ..done(error_response(e, &trace), trace)
-        };
+            return Outcome {
+                tenant: Some(tenant),
+                ..done(error_response(e, &trace), trace)
+            };
+        }
     }
     let ctx = Ctx {
         tenant,
@@ -453,8 +474,10 @@ fn process(
         _ if is_batch => crate::batch::service_time_ms(&req),
         _ => service_time_ms(&req.method, &req.segments),
     };
+    let (reset, delay) = core.faults.take_spoiled();
     Outcome {
-        latency: latency + service,
+        latency: latency + service + delay,
+        reset,
         tenant: Some(ctx.tenant.clone()),
         ..done(response, trace)
     }
