@@ -402,12 +402,19 @@ async fn with_injected_faults_apply_still_converges_without_duplicates() {
     assert_eq!(world.census().await, census, "no duplicates after a re-run");
 }
 
-async fn graph(world: &World, tenant: &str, method: reqwest::Method, path: &str, body: Value) {
-    // Out-of-band writes as the tenant's own app, through the Graph client (as drift.rs does).
+/// The spec at `spec` (relative to the repository, or absolute) and a Graph client with a
+/// credential for each of its tenants, signing in to the emulator as the tenants' own apps.
+fn client_for(
+    world: &World,
+    spec: &std::path::Path,
+) -> (
+    mtoctl_model::DesiredState,
+    mtoctl_graph::transport::GraphClient,
+) {
     use mtoctl_graph::auth::{AuthContext, MapEnvironment, credential_for};
     use mtoctl_graph::endpoints::Endpoints;
-    use mtoctl_graph::transport::{ClientConfig, GraphClient, GraphRequest, http_client};
-    let bytes = std::fs::read(repo(SPEC)).expect("spec");
+    use mtoctl_graph::transport::{ClientConfig, GraphClient, http_client};
+    let bytes = std::fs::read(repo(&spec.to_string_lossy())).expect("spec");
     let desired = mtoctl_model::spec::load("mto.yaml", &bytes)
         .expect("valid")
         .desired;
@@ -429,11 +436,32 @@ async fn graph(world: &World, tenant: &str, method: reqwest::Method, path: &str,
             credential_for(t, &ctx).expect("credential"),
         );
     }
-    builder
-        .build()
-        .send(tenant, &GraphRequest::with_body(method, path, body))
+    (desired, builder.build())
+}
+
+/// An out-of-band Graph call as the tenant's own app (as drift.rs makes them); its answer.
+async fn graph_call(
+    world: &World,
+    tenant: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> Value {
+    use mtoctl_graph::transport::GraphRequest;
+    let (_, client) = client_for(world, std::path::Path::new(SPEC));
+    let request = match body {
+        Some(body) => GraphRequest::with_body(method, path, body),
+        None => GraphRequest::new(method, path),
+    };
+    client
+        .send(tenant, &request)
         .await
-        .unwrap_or_else(|e| panic!("{path}: {e}"));
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .body
+}
+
+async fn graph(world: &World, tenant: &str, method: reqwest::Method, path: &str, body: Value) {
+    graph_call(world, tenant, method, path, Some(body)).await;
 }
 
 async fn patch_partner_mfa(world: &World, mfa: bool) {
@@ -689,4 +717,182 @@ async fn apply_killed_at_random_points_converges_on_rerun_without_duplicates() {
             .all(|(_, sps, jobs, _, partners)| *sps == 1 && *jobs == 1 && *partners == 1),
         "{census:?}"
     );
+}
+
+/// Each kind of guarded action re-reads its object just before it writes and refuses, named,
+/// when the object changed after the plan was made (here: after planning, with no pre-flight
+/// staleness check in between), while the actions on unchanged objects go ahead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_guarded_action_refuses_when_its_object_changed_after_planning() {
+    use mtoctl_planner::plan::{ObjectRef, Operation};
+    let world = World::start().await;
+    world.converge().await;
+
+    // A spec that changes one object of each kind.
+    let text = std::fs::read_to_string(repo(SPEC)).expect("spec");
+    let mut changed = text
+        .replace(
+            "displayName: Contoso Group",
+            "displayName: Contoso Group Two",
+        )
+        .replace("    role: member\n", "    role: owner\n")
+        .replace("        - bob@contoso.onmicrosoft.com\n", "")
+        .replace("      mfa: true\n", "      mfa: false\n");
+    // fabrikam's sync: another user type and paused; contoso's: bob leaves its scope.
+    changed = changed.replace(
+        "  - from: fabrikam\n    to: contoso\n    userType: Member\n",
+        "  - from: fabrikam\n    to: contoso\n    enabled: false\n    userType: Guest\n",
+    );
+    let dir = std::env::temp_dir().join(format!("mtoctl-guard-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let spec = dir.join("mto.yaml");
+    std::fs::write(&spec, &changed).expect("write");
+    let (desired, client) = client_for(&world, &spec);
+    let observed = mtoctl_graph::collect::collect(&client, &desired)
+        .await
+        .expect("collect");
+    let plan = mtoctl_planner::plan(&desired, &observed).expect("plans");
+
+    let find = |pred: &dyn Fn(&Operation) -> bool| {
+        plan.actions
+            .iter()
+            .find(|a| pred(&a.operation))
+            .unwrap_or_else(|| panic!("the plan has the action:\n{plan:#?}"))
+            .clone()
+    };
+    let org = find(&|o| matches!(o, Operation::UpdateOrganization { .. }));
+    let member = find(&|o| matches!(o, Operation::ChangeMemberRole { .. }));
+    let schema = find(&|o| matches!(o, Operation::UpdateSchema { .. }));
+    let unassign = find(&|o| matches!(o, Operation::RemoveAssignment { .. }));
+    let pause = find(&|o| matches!(o, Operation::PauseJob { .. }));
+    let partners: Vec<_> = plan
+        .actions
+        .iter()
+        .filter(|a| matches!(a.operation, Operation::PatchPartner { .. }))
+        .cloned()
+        .collect();
+    let changed_partner = partners
+        .iter()
+        .find(|a| a.tenant.as_str() == "fabrikam")
+        .expect("fabrikam's partner patch");
+    let kept_partner = partners
+        .iter()
+        .find(|a| a.tenant.as_str() == "contoso")
+        .expect("contoso's partner patch");
+    let existing = |r: &ObjectRef| match r {
+        ObjectRef::Existing { id } => id.clone(),
+        other => panic!("{other:?}"),
+    };
+
+    // Out of band, after planning: one change to each of those objects but contoso's partner.
+    use reqwest::Method;
+    let mto = "/tenantRelationships/multiTenantOrganization";
+    graph(
+        &world,
+        "contoso",
+        Method::PATCH,
+        mto,
+        json!({"description": "changed by hand"}),
+    )
+    .await;
+    graph(
+        &world,
+        "contoso",
+        Method::PATCH,
+        &format!("{mto}/tenants/{FABRIKAM}"),
+        json!({"role": "owner"}),
+    )
+    .await;
+    patch_partner_consent_off(&world).await;
+    let Operation::RemoveAssignment {
+        configuration,
+        assignment_id,
+        ..
+    } = &unassign.operation
+    else {
+        unreachable!()
+    };
+    let sp = existing(configuration);
+    graph_call(
+        &world,
+        "contoso",
+        Method::DELETE,
+        &format!("/servicePrincipals/{sp}/appRoleAssignedTo/{assignment_id}"),
+        None,
+    )
+    .await;
+    let Operation::UpdateSchema {
+        configuration, job, ..
+    } = &schema.operation
+    else {
+        unreachable!()
+    };
+    let (sp, job) = (existing(configuration), existing(job));
+    let schema_path = format!("/servicePrincipals/{sp}/synchronization/jobs/{job}/schema");
+    let mut body = graph_call(&world, "fabrikam", Method::GET, &schema_path, None).await;
+    mtoctl_graph::wire::writes::edit_schema(
+        &mut body,
+        &mtoctl_graph::wire::writes::SchemaWrite {
+            user_type: mtoctl_model::spec::document::UserType::Member,
+            flow: mtoctl_model::spec::document::UserTypeApplies::Always,
+            filter: Vec::new(),
+            deletes: false,
+        },
+    )
+    .expect("edits");
+    graph(&world, "fabrikam", Method::PUT, &schema_path, body).await;
+    let Operation::PauseJob { configuration, job } = &pause.operation else {
+        unreachable!()
+    };
+    let (sp, job) = (existing(configuration), existing(job));
+    graph_call(
+        &world,
+        "fabrikam",
+        Method::POST,
+        &format!("/servicePrincipals/{sp}/synchronization/jobs/{job}/pause"),
+        None,
+    )
+    .await;
+
+    let options = mtoctl_exec::ApplyOptions {
+        allow_destroy: true,
+        ..Default::default()
+    };
+    let report = mtoctl_exec::apply(
+        &plan,
+        &client,
+        &options,
+        std::sync::Arc::new(mtoctl_exec::Silent),
+    )
+    .await;
+    let status = |id: &mtoctl_planner::ActionId| {
+        report
+            .actions
+            .iter()
+            .find(|r| &r.id == id)
+            .map(|r| r.status.clone())
+            .expect("reported")
+    };
+    for action in [&org, &member, changed_partner, &unassign, &schema, &pause] {
+        match status(&action.id) {
+            mtoctl_exec::ActionStatus::Failed { error } => assert!(
+                error.contains("precondition failed") && error.contains(action.addr.as_str()),
+                "{}: {error}",
+                action.addr
+            ),
+            other => panic!("{} was not refused: {other:?}", action.addr),
+        }
+    }
+    assert!(
+        matches!(
+            status(&kept_partner.id),
+            mtoctl_exec::ActionStatus::Ok { .. }
+        ),
+        "the unchanged partner is patched: {:?}",
+        status(&kept_partner.id)
+    );
+    // Nothing was written over the changes: the refused objects keep their out-of-band state.
+    let now = graph_call(&world, "contoso", Method::GET, mto, None).await;
+    assert_eq!(now["displayName"], "Contoso Group", "{now}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
