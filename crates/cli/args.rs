@@ -34,6 +34,8 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Check that the organization works: memberships, sync jobs, provisioned users.
     Status(StatusArgs),
+    /// Write a spec from the live state of the given tenants, to adopt an existing organization.
+    Export(ExportArgs),
     /// List the Graph permissions and Entra roles each tenant needs for a spec (offline).
     Permissions(PermissionsArgs),
     /// Print the spec language's JSON Schema (draft-07), for editors and yaml-language-server.
@@ -146,6 +148,22 @@ pub struct StatusArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ListFormat::Text)]
     pub format: ListFormat,
+    /// Where Graph and login are.
+    #[command(flatten)]
+    pub graph: GraphArgs,
+}
+
+/// `mtoctl export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The tenants and their credentials: a spec with at least `apiVersion`, `kind` and
+    /// `tenants` (other sections are ignored, except `sync` entries with a `name`, which give
+    /// the target of configurations not named `MTO_Sync_<target id>`). `-` reads standard input.
+    #[arg(short = 'f', long = "file", value_name = "TENANTS")]
+    pub file: std::path::PathBuf,
+    /// Write the spec to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
     /// Where Graph and login are.
     #[command(flatten)]
     pub graph: GraphArgs,

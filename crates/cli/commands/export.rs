@@ -1,0 +1,148 @@
+//! `mtoctl export -f TENANTS`: write a spec from the live state of the given tenants, so an
+//! organization built by hand (or in the admin centers) can be adopted.
+//!
+//! Reads every tenant with `discover`, writes the spec with the planner's `export`, and then
+//! checks its own work the way a user would: the spec is validated, and planned against a fresh
+//! read. What it could not express is printed as warnings on stderr; the spec goes to stdout or
+//! `--out`. Exit 0 when the spec was written (even if it plans changes, which are listed), 1 on
+//! errors.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use mtoctl_model::desired::{CollaborationSpec, DesiredState, OrganizationSpec};
+use mtoctl_model::spec::{ValidSpec, export_input, yaml};
+
+use crate::args::ExportArgs;
+use crate::commands::validate::{read_spec, render_text};
+use crate::output::Printer;
+use crate::session::{self, LoadedSpec};
+
+pub fn run(printer: &Printer, args: &ExportArgs) -> anyhow::Result<ExitCode> {
+    let (name, bytes) = read_spec(&args.file)?;
+    let input = match export_input::load(&name, &bytes) {
+        Ok(input) => {
+            printer.err(&render_text(&input.warnings, printer.color()));
+            input
+        }
+        Err(diagnostics) => {
+            printer.err(&render_text(&diagnostics, printer.color()));
+            printer.err(&format!(
+                "{name} cannot be exported from: {} errors, {} warnings\n",
+                diagnostics.error_count(),
+                diagnostics.warning_count()
+            ));
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let session_spec = LoadedSpec {
+        desired: tenants_only(&input),
+        dir: match args.file.parent() {
+            Some(p) if !p.as_os_str().is_empty() && args.file.as_os_str() != "-" => p.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        },
+        path: args.file.clone(),
+    };
+
+    let runtime = session::runtime()?;
+    let (text, exported, plan) = runtime.block_on(async {
+        let client = session::graph_client(printer, &session_spec, &args.graph).await?;
+        let observed = mtoctl_graph::discover::discover(&client, &session_spec.desired.tenants)
+            .await
+            .context("cannot read the live state; nothing was exported")?;
+        let exported = mtoctl_planner::export::export(&input, &observed)
+            .map_err(|e| anyhow::anyhow!("cannot export: {e}"))?;
+        let text = document_text(&input, &exported)?;
+
+        // Check the result as `mtoctl validate` and `mtoctl plan` would.
+        let out_name = args
+            .out
+            .as_ref()
+            .map_or("the exported spec".to_owned(), |p| p.display().to_string());
+        let desired = match mtoctl_model::spec::load(&out_name, text.as_bytes()) {
+            Ok(ValidSpec { desired, .. }) => desired,
+            Err(diagnostics) => {
+                printer.err(&render_text(&diagnostics, printer.color()));
+                anyhow::bail!(
+                    "the exported spec is invalid (a bug in mtoctl; please report it with the findings above); nothing was written"
+                );
+            }
+        };
+        let check = LoadedSpec {
+            desired,
+            dir: session_spec.dir.clone(),
+            path: session_spec.path.clone(),
+        };
+        let plan = session::live_plan(&client, &check, "the exported spec was not checked")
+            .await?;
+        anyhow::Ok((text, exported, plan))
+    })?;
+
+    for warning in &exported.warnings {
+        printer.warn(warning);
+    }
+    match &args.out {
+        Some(path) => std::fs::write(path, &text)
+            .with_context(|| format!("cannot write the spec to `{}`", path.display()))?,
+        None => printer.out(&text)?,
+    }
+    let doc = &exported.document;
+    let summary = format!(
+        "exported {} tenants and {} sync configurations",
+        doc.tenants.len(),
+        doc.sync.len()
+    );
+    if plan.has_changes() || !plan.deferred.is_empty() {
+        let actions: Vec<String> = plan
+            .actions
+            .iter()
+            .map(|a| format!("  - {}: {}", a.addr, a.summary))
+            .collect();
+        printer.warn(&format!(
+            "{summary}, but the spec plans {} changes (the warnings above say why):\n{}",
+            plan.actions.len(),
+            actions.join("\n")
+        ));
+    } else {
+        printer.err(&format!("{summary}; the spec plans no changes\n"));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The YAML, with a header saying where it came from.
+fn document_text(
+    input: &export_input::ExportInput,
+    exported: &mtoctl_planner::export::Exported,
+) -> anyhow::Result<String> {
+    let body = yaml::to_yaml(&exported.document)
+        .map_err(|e| anyhow::anyhow!("cannot write the spec as YAML: {e}"))?;
+    let aliases: Vec<&str> = input
+        .tenants
+        .iter()
+        .map(|t| t.spec.alias.as_str())
+        .collect();
+    Ok(format!(
+        "# Written by `mtoctl export` from the live state of {}.\n# Review it (and the warnings export printed) before committing it.\n{body}",
+        aliases.join(", ")
+    ))
+}
+
+/// A desired state holding only the input's tenants: what the Graph client (one credential per
+/// tenant) and discovery need. It declares nothing else, so nothing else is read or planned.
+fn tenants_only(input: &export_input::ExportInput) -> DesiredState {
+    DesiredState {
+        organization: OrganizationSpec {
+            display_name: String::new(),
+            description: None,
+        },
+        tenants: input.tenants.iter().map(|t| t.spec.clone()).collect(),
+        collaboration: CollaborationSpec {
+            manage_templates: false,
+            all_pairs: Default::default(),
+            pairs: BTreeMap::new(),
+        },
+        syncs: Vec::new(),
+        prune: BTreeSet::new(),
+    }
+}
