@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod harden;
 pub mod world;
 
 /// Contoso, the quickstart's owner tenant.

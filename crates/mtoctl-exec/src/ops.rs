@@ -390,6 +390,13 @@ pub(crate) async fn run(
                     }
                 }
             };
+            // Another run may have created one at the same moment: one of the two steps back.
+            let made = match keep_one_configuration(c, t, display_name, made).await? {
+                Kept::Ours(made) => made,
+                Kept::Theirs(found) => {
+                    return Ok(adopted(Some(found.service_principal_id), found.user_role_id));
+                }
+            };
             let role = match made.user_role_id {
                 Some(role) => Some(role),
                 None => find_configuration(c, t, display_name)
@@ -420,12 +427,14 @@ pub(crate) async fn run(
                 attempt += 1;
                 match c.send_create(t, &writes::create_job(&sp)).await {
                     Ok(resp) => {
-                        return Ok(Step::Done(Created {
-                            id: Some(
-                                writes::decode_id(&resp.body).ok_or("the job answer has no id")?,
-                            ),
-                            ..Created::default()
-                        }));
+                        let ours = writes::decode_id(&resp.body).ok_or("the job answer has no id")?;
+                        return Ok(match keep_one_job(c, t, &sp, &ours).await? {
+                            None => Step::Done(Created {
+                                id: Some(ours),
+                                ..Created::default()
+                            }),
+                            Some(theirs) => adopted(Some(theirs), None),
+                        });
                     }
                     Err(e) => {
                         if let Some(job) = settle(|| first_job(c, t, &sp)).await? {
@@ -540,6 +549,75 @@ pub(crate) async fn run(
     }
 }
 
+/// Which of two same-named objects made at the same moment survives.
+enum Kept<T> {
+    /// The one this run made.
+    Ours(T),
+    /// Another run's: ours was deleted.
+    Theirs(T),
+}
+
+/// After this run instantiated a configuration, makes sure it is the only one with its name:
+/// two applies racing each other (no CI concurrency group) can both find none and both
+/// create one. Every run keeps the oldest (then the smallest id), so both agree; the loser
+/// deletes its own before anything depends on it. Looked at twice, a moment apart, because
+/// the other run's object may not exist yet at the first look.
+async fn keep_one_configuration(
+    c: &GraphClient,
+    t: &str,
+    display_name: &str,
+    ours: writes::ConfigurationIds,
+) -> Result<Kept<writes::ConfigurationIds>, String> {
+    for pause in [0u64, 250] {
+        tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+        let mut all = all_configurations(c, t, display_name).await?;
+        if all.len() < 2 {
+            continue;
+        }
+        all.sort_by(|a, b| {
+            (a.created.as_deref(), a.service_principal_id.to_ascii_lowercase())
+                .cmp(&(b.created.as_deref(), b.service_principal_id.to_ascii_lowercase()))
+        });
+        let winner = all.swap_remove(0);
+        if winner
+            .service_principal_id
+            .eq_ignore_ascii_case(&ours.service_principal_id)
+        {
+            continue;
+        }
+        let undo = match &ours.application_id {
+            Some(app) => writes::delete_application(app),
+            None => writes::delete_configuration(&ours.service_principal_id),
+        };
+        delete(c, t, &undo).await?;
+        return Ok(Kept::Theirs(winner));
+    }
+    Ok(Kept::Ours(ours))
+}
+
+/// After this run created a job, makes sure the configuration has only one (see
+/// [`keep_one_configuration`]; jobs have no creation time, so the smallest id is kept).
+/// `Some(id)` of the other run's job when ours was deleted.
+async fn keep_one_job(
+    c: &GraphClient,
+    t: &str,
+    sp: &str,
+    ours: &str,
+) -> Result<Option<String>, String> {
+    for pause in [0u64, 250] {
+        tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+        let jobs = c.get_all(t, &writes::list_jobs(sp)).await.map_err(err)?;
+        let Some(winner) = jobs.iter().filter_map(writes::decode_id).min() else {
+            continue;
+        };
+        if winner != ours {
+            delete(c, t, &writes::delete_job(sp, ours)).await?;
+            return Ok(Some(winner));
+        }
+    }
+    Ok(None)
+}
+
 /// POSTs of a create that makes a new object each time (instantiate, a job), at most.
 const CREATE_ATTEMPTS: u32 = 3;
 
@@ -571,19 +649,7 @@ async fn find_configuration(
     t: &str,
     display_name: &str,
 ) -> Result<Option<writes::ConfigurationIds>, String> {
-    let items = c
-        .get_all(t, &writes::list_configurations())
-        .await
-        .map_err(err)?;
-    let mut matching: Vec<_> = items
-        .iter()
-        .filter_map(writes::decode_configuration)
-        .filter(|s| {
-            s.display_name
-                .as_deref()
-                .is_some_and(|n| n.eq_ignore_ascii_case(display_name))
-        })
-        .collect();
+    let mut matching = all_configurations(c, t, display_name).await?;
     match matching.len() {
         0 => Ok(None),
         1 => Ok(matching.pop()),
@@ -591,6 +657,27 @@ async fn find_configuration(
             "{n} sync configurations are named {display_name}; refusing to guess which one to use"
         )),
     }
+}
+
+/// Every configuration named `display_name` (case-insensitively).
+async fn all_configurations(
+    c: &GraphClient,
+    t: &str,
+    display_name: &str,
+) -> Result<Vec<writes::ConfigurationIds>, String> {
+    let items = c
+        .get_all(t, &writes::list_configurations())
+        .await
+        .map_err(err)?;
+    Ok(items
+        .iter()
+        .filter_map(writes::decode_configuration)
+        .filter(|s| {
+            s.display_name
+                .as_deref()
+                .is_some_and(|n| n.eq_ignore_ascii_case(display_name))
+        })
+        .collect())
 }
 
 async fn first_job(c: &GraphClient, t: &str, sp: &str) -> Result<Option<String>, String> {

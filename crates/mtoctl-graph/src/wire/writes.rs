@@ -396,9 +396,20 @@ pub fn instantiate(display_name: &str) -> GraphRequest {
     )
 }
 
-/// Lists the tenant's sync configurations (service principals of the template).
+/// Lists the tenant's sync configurations (service principals of the template), with their
+/// creation times (which of two same-named configurations is older).
 pub fn list_configurations() -> GraphRequest {
-    GraphRequest::get(super::sync::service_principals_path())
+    GraphRequest::get(format!(
+        "/servicePrincipals?$filter={}&$select=id,appId,displayName,appRoles,applicationTemplateId,createdDateTime&$top=999",
+        super::encode_query_value(&format!(
+            "applicationTemplateId eq '{CROSS_TENANT_SYNC_TEMPLATE_ID}'"
+        ))
+    ))
+}
+
+/// `DELETE` an application (its service principal goes with it): undoes an `instantiate`.
+pub fn delete_application(application_id: &str) -> GraphRequest {
+    GraphRequest::new(Method::DELETE, format!("/applications/{application_id}"))
 }
 
 /// A sync configuration as created or listed: its service principal id and user role id.
@@ -410,6 +421,10 @@ pub struct ConfigurationIds {
     pub display_name: Option<String>,
     /// The id of the app role whose `allowedMemberTypes` contains `User`.
     pub user_role_id: Option<String>,
+    /// `createdDateTime` of the service principal, when listed with it.
+    pub created: Option<String>,
+    /// The application's object id, when known (an `instantiate` answer).
+    pub application_id: Option<String>,
 }
 
 impl ConfigurationIds {
@@ -418,6 +433,8 @@ impl ConfigurationIds {
             service_principal_id: sp.id.clone(),
             display_name: sp.display_name.clone(),
             user_role_id: sp.user_role_id(),
+            created: None,
+            application_id: None,
         }
     }
 }
@@ -426,13 +443,25 @@ impl ConfigurationIds {
 pub fn decode_instantiated(body: &Value) -> Option<ConfigurationIds> {
     let sp: ServicePrincipal =
         serde_json::from_value(body.get("servicePrincipal")?.clone()).ok()?;
-    Some(ConfigurationIds::from_service_principal(&sp))
+    Some(ConfigurationIds {
+        application_id: body
+            .pointer("/application/id")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        ..ConfigurationIds::from_service_principal(&sp)
+    })
 }
 
 /// Reads one item of [`list_configurations`].
 pub fn decode_configuration(item: &Value) -> Option<ConfigurationIds> {
     let sp: ServicePrincipal = serde_json::from_value(item.clone()).ok()?;
-    Some(ConfigurationIds::from_service_principal(&sp))
+    Some(ConfigurationIds {
+        created: item
+            .get("createdDateTime")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        ..ConfigurationIds::from_service_principal(&sp)
+    })
 }
 
 /// `DELETE` a configuration's service principal, with its jobs (§6.2).
@@ -465,6 +494,14 @@ pub fn create_job(sp: &str) -> GraphRequest {
         Method::POST,
         super::sync::jobs_path(sp),
         json!({"templateId": SYNC_JOB_TEMPLATE_ID}),
+    )
+}
+
+/// `DELETE` a job: undoes a [`create_job`].
+pub fn delete_job(sp: &str, job: &str) -> GraphRequest {
+    GraphRequest::new(
+        Method::DELETE,
+        format!("{}/{job}", super::sync::jobs_path(sp)),
     )
 }
 
