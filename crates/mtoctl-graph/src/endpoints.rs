@@ -15,13 +15,14 @@ pub const LOGIN_DEFAULT: &str = "https://login.microsoftonline.com";
 /// Graph's API version path segment used for every call.
 pub const API_VERSION: &str = "v1.0";
 
-/// The two base URLs mtoctl talks to.
+/// The two base URLs mtoctl talks to. Only [`Endpoints::new`] and `Default` make one (the fields
+/// are crate-private), so every value outside this crate has passed the HTTPS check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoints {
     /// Graph root, without the version segment (`https://graph.microsoft.com`).
-    pub graph: Url,
+    pub(crate) graph: Url,
     /// Login authority (`https://login.microsoftonline.com`).
-    pub login: Url,
+    pub(crate) login: Url,
 }
 
 impl Default for Endpoints {
@@ -49,9 +50,20 @@ impl Endpoints {
         })
     }
 
+    /// The Graph root.
+    pub fn graph(&self) -> &Url {
+        &self.graph
+    }
+
+    /// The login authority.
+    pub fn login(&self) -> &Url {
+        &self.login
+    }
+
     /// Whether the login authority is plain HTTP on loopback (the emulator).
     pub fn login_is_loopback_http(&self) -> bool {
-        self.login.scheme() == "http"
+        // Checked again here, not only in `new`: this decides where client secrets are sent.
+        self.login.scheme() == "http" && is_loopback(&self.login)
     }
 
     /// The absolute URL of a path relative to the Graph version root (`/users?$top=1`).
