@@ -1,7 +1,7 @@
 //! `mtoctl export`: a spec document from an observed state, written so that it plans nothing.
 //!
 //! The reverse of the planner's comparison, and kept honest by it: every choice here follows
-//! what [`crate::plan`] compares, so a spec written from an observed state plans no changes
+//! what [`crate::plan()`] compares, so a spec written from an observed state plans no changes
 //! against that state (tested on converged worlds, and checked again by the command at run
 //! time). What a spec cannot express is left unmanaged and said in a warning, never guessed:
 //!
