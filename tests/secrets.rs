@@ -1,5 +1,5 @@
 //! Secrets and tokens never leave mtoctl: `plan`, `plan --out`, `show`, `apply` (a saved plan,
-//! then a spec with `--auto-approve`, in text and JSON) run at `--log-level debug` (and one plan
+//! then a spec with `--auto-approve`, in text and JSON), `status` and `export` run at `--log-level debug` (and one plan
 //! at `trace`) against the emulator, with Contoso signing in with a client secret and Fabrikam
 //! with a password-protected PEM certificate. Everything they leave behind is scanned: stdout,
 //! stderr, the plan file, the emulator's saved state and its admin views. The access tokens
@@ -301,9 +301,10 @@ async fn no_secret_or_token_in_any_output_plan_file_or_emulator_state() {
             "--format",
             "json",
         ],
+        vec!["status", "-f", "mto.yaml"],
+        vec!["status", "-f", "mto.yaml", "--format", "json"],
+        vec!["export", "-f", "mto.yaml"],
         vec!["plan", "-f", "mto.yaml", "--detailed-exitcode"],
-        // STATUS: `mtoctl status` does not exist yet. When it does, add
-        // vec!["status", "-f", "mto.yaml"] and its JSON form here.
     ];
     let mut runs = Vec::new();
     for args in &steps {
