@@ -36,9 +36,14 @@ const HUB: [(&str, &str, &[&str]); 5] = [
 impl Scenario {
     /// The quickstart (`examples/quickstart`: its world, spec and emulator secrets).
     pub async fn quickstart(options: mtoctl_emulator::Options) -> Self {
+        Self::quickstart_with("", options).await
+    }
+
+    /// The quickstart with `extra` YAML appended to its world file (a `timings:` block).
+    pub async fn quickstart_with(extra: &str, options: mtoctl_emulator::Options) -> Self {
         let text = std::fs::read_to_string(repo("examples/quickstart/world.yaml")).expect("world");
         Self {
-            server: serve(&text, options).await,
+            server: serve(&format!("{text}\n{extra}"), options).await,
             spec: repo("examples/quickstart/mto.yaml")
                 .to_string_lossy()
                 .into_owned(),
@@ -208,6 +213,48 @@ impl Scenario {
             "did not converge in {rounds} rounds:\n{}\n{}\nlast apply:\n{}\n{}",
             plan.stdout, plan.stderr, last.stdout, last.stderr
         );
+    }
+
+    /// The spec and a Graph client (with `config`) holding a credential for each of its
+    /// tenants, for driving collect, plan and apply in the test process.
+    pub fn client(
+        &self,
+        config: mtoctl_graph::transport::ClientConfig,
+    ) -> (
+        mtoctl_model::DesiredState,
+        mtoctl_graph::transport::GraphClient,
+    ) {
+        use mtoctl_graph::auth::{AuthContext, MapEnvironment, credential_for};
+        use mtoctl_graph::endpoints::Endpoints;
+        use mtoctl_graph::transport::{GraphClient, http_client};
+        let bytes = std::fs::read(&self.spec).expect("spec");
+        let desired = mtoctl_model::spec::load("mto.yaml", &bytes)
+            .expect("valid")
+            .desired;
+        let base = &self.server.base_url;
+        let ctx = AuthContext {
+            endpoints: Endpoints::new(Some(base), Some(base)).expect("endpoints"),
+            env: std::sync::Arc::new(MapEnvironment(self.env.iter().cloned().collect())),
+            spec_dir: std::path::Path::new(&self.spec)
+                .parent()
+                .expect("a directory")
+                .to_path_buf(),
+            http: http_client(config.request_timeout),
+        };
+        let mut builder = GraphClient::builder(ctx.http.clone(), ctx.endpoints.clone(), config);
+        for t in &desired.tenants {
+            builder = builder.tenant(
+                t.alias.as_str(),
+                credential_for(t, &ctx).expect("credential"),
+            );
+        }
+        (desired, builder.build())
+    }
+
+    /// The emulator's counters (`GET /_emulator/stats`).
+    pub async fn stats(&self) -> Value {
+        self.admin(reqwest::Method::GET, "/_emulator/stats", None)
+            .await
     }
 
     /// The census, after checking it has no duplicate (see [`census`]).

@@ -216,8 +216,28 @@ pub(crate) async fn run(
             }
         }
         Operation::ChangeMemberRole { tenant_id, role } => {
-            send(c, t, &writes::change_member_role(tenant_id, *role)).await?;
-            Ok(done())
+            match c
+                .send(t, &writes::change_member_role(tenant_id, *role))
+                .await
+            {
+                Ok(_) => Ok(done()),
+                // An earlier attempt whose answer was lost queued it: the member has the role
+                // or is on its way to it.
+                Err(e) => {
+                    let want = role_text(*role);
+                    match find_member(c, t, tenant_id).await? {
+                        Some(m)
+                            if m.get("role").and_then(|r| r.as_str()) == Some(want)
+                                || m.pointer("/transitionDetails/desiredRole")
+                                    .and_then(|r| r.as_str())
+                                    == Some(want) =>
+                        {
+                            Ok(adopted(None, None))
+                        }
+                        _ => Err(err(e)),
+                    }
+                }
+            }
         }
         Operation::RemoveMember { tenant_id } => {
             delete(c, t, &writes::remove_member(tenant_id)).await
@@ -394,7 +414,10 @@ pub(crate) async fn run(
             let made = match keep_one_configuration(c, t, display_name, made).await? {
                 Kept::Ours(made) => made,
                 Kept::Theirs(found) => {
-                    return Ok(adopted(Some(found.service_principal_id), found.user_role_id));
+                    return Ok(adopted(
+                        Some(found.service_principal_id),
+                        found.user_role_id,
+                    ));
                 }
             };
             let role = match made.user_role_id {
@@ -427,7 +450,8 @@ pub(crate) async fn run(
                 attempt += 1;
                 match c.send_create(t, &writes::create_job(&sp)).await {
                     Ok(resp) => {
-                        let ours = writes::decode_id(&resp.body).ok_or("the job answer has no id")?;
+                        let ours =
+                            writes::decode_id(&resp.body).ok_or("the job answer has no id")?;
                         return Ok(match keep_one_job(c, t, &sp, &ours).await? {
                             None => Step::Done(Created {
                                 id: Some(ours),
@@ -533,14 +557,35 @@ pub(crate) async fn run(
             {
                 return Ok(adopted(None, None));
             }
-            send(c, t, &writes::start_job(&sp, &job)).await?;
-            Ok(done())
+            match c.send(t, &writes::start_job(&sp, &job)).await {
+                Ok(_) => Ok(done()),
+                // An earlier attempt whose answer was lost started it: Graph refuses a second.
+                Err(e) => match find(c, t, &writes::get_job(&sp, &job)).await? {
+                    Some(body)
+                        if writes::decode_job_schedule_state(&body).as_deref()
+                            == Some("Active") =>
+                    {
+                        Ok(adopted(None, None))
+                    }
+                    _ => Err(err(e)),
+                },
+            }
         }
         Operation::PauseJob { configuration, job } => {
             let sp = refs.object(configuration)?;
             let job = refs.object(job)?;
-            send(c, t, &writes::pause_job(&sp, &job)).await?;
-            Ok(done())
+            match c.send(t, &writes::pause_job(&sp, &job)).await {
+                Ok(_) => Ok(done()),
+                Err(e) => match find(c, t, &writes::get_job(&sp, &job)).await? {
+                    Some(body)
+                        if writes::decode_job_schedule_state(&body).as_deref()
+                            == Some("Paused") =>
+                    {
+                        Ok(adopted(None, None))
+                    }
+                    _ => Err(err(e)),
+                },
+            }
         }
         Operation::DeleteSyncConfiguration {
             service_principal_id,
@@ -575,8 +620,14 @@ async fn keep_one_configuration(
             continue;
         }
         all.sort_by(|a, b| {
-            (a.created.as_deref(), a.service_principal_id.to_ascii_lowercase())
-                .cmp(&(b.created.as_deref(), b.service_principal_id.to_ascii_lowercase()))
+            (
+                a.created.as_deref(),
+                a.service_principal_id.to_ascii_lowercase(),
+            )
+                .cmp(&(
+                    b.created.as_deref(),
+                    b.service_principal_id.to_ascii_lowercase(),
+                ))
         });
         let winner = all.swap_remove(0);
         if winner
