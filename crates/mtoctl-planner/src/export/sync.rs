@@ -46,6 +46,20 @@ pub(super) fn syncs(
             }
         }
     }
+    // A target named for a configuration that does not exist is most likely a typo.
+    for h in &input.sync_targets {
+        let exists = obs.get(&h.from).is_some_and(|o| {
+            o.sync_configurations
+                .iter()
+                .any(|c| c.display_name.eq_ignore_ascii_case(&h.name))
+        });
+        if !exists && tenants.iter().any(|t| t.spec.alias == h.from) {
+            warnings.push(format!(
+                "the input names the target of `{}` in {}, but {} has no sync configuration of that name",
+                h.name, h.from, h.from
+            ));
+        }
+    }
     out
 }
 

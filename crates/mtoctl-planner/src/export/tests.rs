@@ -206,6 +206,18 @@ fn named_configurations_need_their_target_and_keep_their_name() {
         Some("Contoso to Fabrikam (portal)"),
         "the name is kept as Graph has it"
     );
+    assert!(exported.warnings.is_empty(), "{:?}", exported.warnings);
+
+    let typo = hinted.replace("(PORTAL)", "(PORTLA)");
+    let (exported, _) = round_trip(&typo, &observed);
+    assert!(
+        exported
+            .warnings
+            .iter()
+            .any(|w| w.contains("has no sync configuration of that name")),
+        "{:?}",
+        exported.warnings
+    );
 }
 
 #[test]
