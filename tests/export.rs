@@ -27,7 +27,11 @@ fn path_str(p: &std::path::Path) -> String {
 /// `validate` accepts, and `plan --detailed-exitcode` exiting 0 (no changes).
 async fn export_round_trip(world: &World, input: &str, out: &str) -> (Run, String) {
     let run = world.mtoctl(&["export", "-f", input, "--out", out]).await;
-    assert_eq!(run.code, 0, "export failed:\n{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.code, 0,
+        "export failed:\n{}\n{}",
+        run.stdout, run.stderr
+    );
     assert!(
         run.stderr.contains("the spec plans no changes"),
         "{}",
@@ -68,7 +72,10 @@ async fn the_quickstart_exports_to_a_spec_that_plans_nothing() {
     ] {
         assert!(text.contains(expected), "{expected} missing:\n{text}");
     }
-    assert!(!text.contains("MTO_Sync_"), "default names are left out:\n{text}");
+    assert!(
+        !text.contains("MTO_Sync_"),
+        "default names are left out:\n{text}"
+    );
 
     // From a file that lists only the tenants and their credentials.
     let quickstart = std::fs::read_to_string(repo("examples/quickstart/mto.yaml")).expect("spec");
@@ -79,7 +86,9 @@ async fn the_quickstart_exports_to_a_spec_that_plans_nothing() {
         .lines()
         .filter(|l| {
             let l = l.trim_start();
-            !l.starts_with("role:") && !l.starts_with("displayName:") && !l.starts_with("description:")
+            !l.starts_with("role:")
+                && !l.starts_with("displayName:")
+                && !l.starts_with("description:")
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -147,7 +156,10 @@ async fn configure_in_the_portal(world: &World, name: &str, user: &str) {
         json!({"displayName": name}),
     ))
     .await;
-    let sp = created["servicePrincipal"]["id"].as_str().expect("sp id").to_owned();
+    let sp = created["servicePrincipal"]["id"]
+        .as_str()
+        .expect("sp id")
+        .to_owned();
     let role = created["servicePrincipal"]["appRoles"][0]["id"]
         .as_str()
         .expect("app role")
@@ -226,7 +238,11 @@ async fn a_configuration_made_in_the_portal_is_exported_by_name_and_adopted() {
         .await;
     assert_eq!(plan.code, 0, "{}", plan.stderr);
     let plan: Value = serde_json::from_str(&plan.stdout).expect("plan JSON");
-    assert_eq!(plan["actions"].as_array().map(Vec::len), Some(0), "{plan:#}");
+    assert_eq!(
+        plan["actions"].as_array().map(Vec::len),
+        Some(0),
+        "{plan:#}"
+    );
     let notes = plan["notes"].to_string();
     assert!(!notes.contains("is not in the spec"), "{notes}");
 
@@ -272,9 +288,17 @@ fn configuration_names(v: &Value) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hub_and_spoke_exports_to_a_spec_that_plans_nothing() {
     let tenants = [
-        ("hq", "northwind", vec!["Group Leadership", "Shared Services"]),
+        (
+            "hq",
+            "northwind",
+            vec!["Group Leadership", "Shared Services"],
+        ),
         ("retail", "northwindretail", vec!["Retail Managers"]),
-        ("logistics", "northwindlogistics", vec!["Logistics Managers"]),
+        (
+            "logistics",
+            "northwindlogistics",
+            vec!["Logistics Managers"],
+        ),
         ("labs", "northwindlabs", vec!["Labs Managers"]),
         ("finance", "northwindfinance", vec!["Finance Managers"]),
     ];
@@ -296,8 +320,7 @@ async fn hub_and_spoke_exports_to_a_spec_that_plans_nothing() {
         ));
     }
     let world = mtoctl_emulator::world::WorldFile::parse(&world_text).expect("parses");
-    let emulator =
-        mtoctl_emulator::Emulator::from_world(world, Default::default()).expect("loads");
+    let emulator = mtoctl_emulator::Emulator::from_world(world, Default::default()).expect("loads");
     let server = emulator.spawn_on_loopback().await.expect("serves");
 
     let example = std::fs::read_to_string(repo("examples/hub-and-spoke/mto.yaml")).expect("spec");
@@ -314,7 +337,9 @@ async fn hub_and_spoke_exports_to_a_spec_that_plans_nothing() {
             .trim()
             .strip_prefix("clientId: 21111111-aaaa-4aaa-8aaa-00000000000")
         {
-            let alias = tenants[id.parse::<usize>().expect("n") - 1].0.to_uppercase();
+            let alias = tenants[id.parse::<usize>().expect("n") - 1]
+                .0
+                .to_uppercase();
             spec.push_str(&format!(
                 "      clientSecret:\n        fromEnv: {alias}_SECRET\n"
             ));
@@ -351,9 +376,16 @@ async fn hub_and_spoke_exports_to_a_spec_that_plans_nothing() {
     let mut converged = false;
     for _ in 0..6 {
         let (code, out, err) = run(args(&["apply", "-f", &path, "--auto-approve"])).await;
-        assert!(code == 0 || code == 3, "apply failed ({code}):\n{out}\n{err}");
+        assert!(
+            code == 0 || code == 3,
+            "apply failed ({code}):\n{out}\n{err}"
+        );
         emulator_advance(&server.base_url, 5 * 3600).await;
-        if run(args(&["plan", "-f", &path, "--detailed-exitcode"])).await.0 == 0 {
+        if run(args(&["plan", "-f", &path, "--detailed-exitcode"]))
+            .await
+            .0
+            == 0
+        {
             converged = true;
             break;
         }
@@ -363,7 +395,10 @@ async fn hub_and_spoke_exports_to_a_spec_that_plans_nothing() {
     let out = path_str(&dir.join("exported.yaml"));
     let (code, _, err) = run(args(&["export", "-f", &path, "--out", &out])).await;
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("exported 5 tenants and 8 sync configurations"), "{err}");
+    assert!(
+        err.contains("exported 5 tenants and 8 sync configurations"),
+        "{err}"
+    );
     assert!(err.contains("the spec plans no changes"), "{err}");
     let text = std::fs::read_to_string(&out).expect("exported");
     let (code, _, err) = run(args(&["validate", "-f", &out])).await;
