@@ -27,10 +27,15 @@ fn load_checked(bytes: &[u8]) {
             d
         }
     };
-    let len = diagnostics.source().text().len();
+    let text = diagnostics.source().text();
     for d in diagnostics.items() {
         for label in &d.labels {
-            assert!(label.span.offset <= len, "label beyond the text: {d:?}");
+            let end = label.span.offset + label.span.len;
+            assert!(end <= text.len(), "label beyond the text: {d:?}");
+            assert!(
+                text.is_char_boundary(label.span.offset) && text.is_char_boundary(end),
+                "label splits a character: {d:?}"
+            );
         }
     }
     // Rendering must not panic either.
@@ -163,5 +168,21 @@ fn loading_is_deterministic() {
             serde_json::to_string(&a).expect("json"),
             serde_json::to_string(&b).expect("json")
         );
+    }
+}
+
+/// Found by the `spec_load` fuzz target: the label of a byte that is not UTF-8 covered one byte
+/// of the U+FFFD it is shown as, and after a byte order mark it pointed three bytes too early.
+#[test]
+fn an_invalid_byte_is_labelled_as_the_character_it_is_shown_as() {
+    for (bytes, at) in [
+        (&b"kind: \xff\xfeMulti\n"[..], 6),
+        (&b"\xef\xbb\xbfkind: \xc3\x28Multi\n"[..], 9),
+    ] {
+        load_checked(bytes);
+        let d = mtoctl_model::spec::load("x.yaml", bytes).expect_err("not UTF-8");
+        let label = &d.items()[0].labels[0];
+        assert_eq!(label.span.offset, at, "{:?}", d.items()[0]);
+        assert_eq!(&d.source().text()[at..at + label.span.len], "\u{FFFD}");
     }
 }

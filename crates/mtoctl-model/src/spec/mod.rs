@@ -91,14 +91,20 @@ fn decode(bytes: &[u8]) -> Result<String, Diagnostic> {
                 .help("save the file as UTF-8 (in PowerShell: `Set-Content -Encoding utf8`)"),
         );
     }
-    let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
-    std::str::from_utf8(bytes).map(str::to_owned).map_err(|e| {
-        let at = e.valid_up_to();
+    let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
+    std::str::from_utf8(body).map(str::to_owned).map_err(|e| {
+        // Located in the text the findings are shown against: the whole file (BOM included)
+        // decoded lossily, where the bytes before `at` are unchanged and the invalid sequence
+        // became one U+FFFD. A one-byte label would split that character (found by fuzzing).
+        let at = bytes.len() - body.len() + e.valid_up_to();
         Diagnostic::error(
             "spec::encoding",
             format!("the spec is not valid UTF-8 (invalid byte at offset {at})"),
         )
-        .label(Span::new(at, 1), "invalid byte")
+        .label(
+            Span::new(at, char::REPLACEMENT_CHARACTER.len_utf8()),
+            "invalid byte",
+        )
         .help("save the file as UTF-8")
     })
 }
