@@ -866,3 +866,92 @@ async fn each_guarded_action_refuses_when_its_object_changed_after_planning() {
     assert_eq!(now["displayName"], "Contoso Group", "{now}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The exact writes apply sends, from the emulator's record of them: the creates of a first
+/// round, and for one drifted setting a single PATCH that carries only that setting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_sends_exactly_the_writes_the_plan_needs() {
+    let world = World::start().await;
+    let record = |on: bool| {
+        world.admin(
+            reqwest::Method::POST,
+            "/_emulator/faults",
+            Some(json!({"record": on})),
+        )
+    };
+    let recorded = || world.admin(reqwest::Method::GET, "/_emulator/requests", None);
+    record(true).await;
+    let first = world.apply().await;
+    assert_eq!(first.code, 3, "{}\n{}", first.stdout, first.stderr);
+    let mut writes = writes_of(recorded().await);
+    writes.sort();
+    let consent = r#"{"automaticUserConsentSettings":{"inboundAllowed":true,"outboundAllowed":true},"inboundTrust":{"isCompliantDeviceAccepted":null,"isHybridAzureADJoinedDeviceAccepted":null,"isMfaAccepted":true}}"#;
+    let templates = "/policies/crossTenantAccessPolicy/templates";
+    let mto = "/tenantRelationships/multiTenantOrganization";
+    let mut expected = vec![
+        format!("contoso PATCH {templates}/multiTenantOrganizationPartnerConfiguration {consent}"),
+        format!("fabrikam PATCH {templates}/multiTenantOrganizationPartnerConfiguration {consent}"),
+        format!(
+            r#"contoso PATCH {templates}/multiTenantOrganizationIdentitySynchronization {{"userSyncInbound":{{"isSyncAllowed":true}}}}"#
+        ),
+        format!(
+            r#"fabrikam PATCH {templates}/multiTenantOrganizationIdentitySynchronization {{"userSyncInbound":{{"isSyncAllowed":true}}}}"#
+        ),
+        format!(
+            r#"contoso PUT {mto} {{"description":"Contoso and Fabrikam collaborate as one organization.","displayName":"Contoso Group"}}"#
+        ),
+        format!(
+            r#"contoso POST {mto}/tenants {{"displayName":"Fabrikam","role":"member","tenantId":"{FABRIKAM}"}}"#
+        ),
+        format!(r#"fabrikam PATCH {mto}/joinRequest {{"addedByTenantId":"{CONTOSO}"}}"#),
+    ];
+    expected.sort();
+    assert_eq!(writes, expected);
+
+    // Converged, then one setting drifts: one PATCH with that setting (the whole
+    // `inboundTrust`, as Graph wants complex values), nothing else.
+    world.converge().await;
+    patch_partner_mfa(&world, false).await;
+    record(true).await;
+    let repaired = world.apply().await;
+    assert_eq!(repaired.code, 0, "{}\n{}", repaired.stdout, repaired.stderr);
+    assert_eq!(
+        writes_of(recorded().await),
+        vec![format!(
+            r#"fabrikam PATCH /policies/crossTenantAccessPolicy/partners/{CONTOSO} {{"inboundTrust":{{"isCompliantDeviceAccepted":null,"isHybridAzureADJoinedDeviceAccepted":null,"isMfaAccepted":true}}}}"#
+        )]
+    );
+    // Converged: no write at all.
+    record(true).await;
+    assert_eq!(world.apply().await.code, 0);
+    assert_eq!(writes_of(recorded().await), Vec::<String>::new());
+}
+
+/// The recorded writes without `$batch` envelopes of reads, as `tenant METHOD path body`.
+fn writes_of(recorded: Value) -> Vec<String> {
+    recorded
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|w| {
+            !(w["path"] == "/$batch"
+                && w["body"]["requests"]
+                    .as_array()
+                    .is_some_and(|r| r.iter().all(|i| i["method"] == "GET")))
+        })
+        .map(|w| {
+            let tenant = match w["tenant"].as_str() {
+                Some(CONTOSO) => "contoso",
+                Some(FABRIKAM) => "fabrikam",
+                _ => "?",
+            };
+            format!(
+                "{tenant} {} {} {}",
+                w["method"].as_str().unwrap_or_default(),
+                w["path"].as_str().unwrap_or_default(),
+                w["body"]
+            )
+        })
+        .collect()
+}

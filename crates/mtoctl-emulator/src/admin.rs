@@ -20,6 +20,7 @@ pub fn routes() -> Router<Emulator> {
         .route("/_emulator/stats", get(stats))
         .route("/_emulator/stats/reset", post(reset_stats))
         .route("/_emulator/faults", get(get_faults).post(set_faults))
+        .route("/_emulator/requests", get(recorded))
         .merge(crate::drift::routes())
         .merge(crate::github::routes())
 }
@@ -71,6 +72,12 @@ async fn reset_stats(AxState(emu): AxState<Emulator>) -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
+/// The Graph writes recorded since `{"record": true}` (see `faults::RecordedWrite`).
+async fn recorded(AxState(emu): AxState<Emulator>) -> Response {
+    let core = emu.lock();
+    axum::Json(serde_json::to_value(&core.faults.recorded).unwrap_or(Value::Null)).into_response()
+}
+
 async fn get_faults(AxState(emu): AxState<Emulator>) -> Response {
     let core = emu.lock();
     axum::Json(json!({
@@ -107,6 +114,15 @@ async fn set_faults(AxState(emu): AxState<Emulator>, body: axum::body::Bytes) ->
         match serde_json::from_value::<Vec<crate::faults::TargetedFault>>(q.clone()) {
             Ok(q) => core.faults.targeted.extend(q),
             Err(e) => return bad(&format!("'targeted' is invalid: {e}")),
+        }
+    }
+    if let Some(r) = v.get("record") {
+        match r.as_bool() {
+            Some(r) => {
+                core.faults.record = r;
+                core.faults.recorded.clear();
+            }
+            None => return bad("'record' must be a boolean"),
         }
     }
     if let Some(n) = v.get("tokenFailures") {

@@ -64,6 +64,30 @@ pub struct FaultSettings {
     /// Set by a targeted slow-response fault: extra delay of the HTTP answer (internal).
     #[serde(skip)]
     pub delay_pending_ms: u64,
+    /// Whether Graph writes are recorded (`{"record": true}`), so that tests can assert the
+    /// exact requests a client sent.
+    #[serde(default)]
+    pub record: bool,
+    /// The recorded writes (`GET /_emulator/requests`), at most [`MAX_RECORDED`].
+    #[serde(skip)]
+    pub recorded: Vec<RecordedWrite>,
+}
+
+/// Most writes kept by the recorder.
+pub const MAX_RECORDED: usize = 10_000;
+
+/// One Graph write as it arrived (top-level requests; `$batch` envelopes as sent).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordedWrite {
+    /// Caller's tenant id.
+    pub tenant: String,
+    /// HTTP method.
+    pub method: String,
+    /// Path after the version, with its query.
+    pub path: String,
+    /// JSON body, if any.
+    pub body: Option<serde_json::Value>,
 }
 
 /// A one-shot fault for the next Graph request that matches every given field.
@@ -96,6 +120,13 @@ impl FaultSettings {
                     .is_none_or(|x| x.eq_ignore_ascii_case(tenant))
         })?;
         Some(self.targeted.remove(i).fault)
+    }
+
+    /// Records a write when recording is on.
+    pub fn record(&mut self, write: RecordedWrite) {
+        if self.record && self.recorded.len() < MAX_RECORDED {
+            self.recorded.push(write);
+        }
     }
 
     /// Whether the next token request fails (and counts it).

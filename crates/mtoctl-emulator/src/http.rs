@@ -450,6 +450,21 @@ fn process(
             }
         }
     };
+    if !method.eq_ignore_ascii_case("GET") {
+        let path = path
+            .split_once(&format!("/{version}"))
+            .map_or(path, |(_, p)| p);
+        core.faults.record(crate::faults::RecordedWrite {
+            tenant: ctx.tenant.clone(),
+            method: method.to_ascii_uppercase(),
+            path: if raw_query.is_empty() {
+                path.to_owned()
+            } else {
+                format!("{path}?{raw_query}")
+            },
+            body: parsed_body.clone(),
+        });
+    }
     let req = GraphRequest {
         method: method.to_ascii_uppercase(),
         segments: segs[1..].to_vec(),
