@@ -955,3 +955,129 @@ fn writes_of(recorded: Value) -> Vec<String> {
         })
         .collect()
 }
+
+/// Collects and plans `spec` in the test process.
+async fn plan_in_process(
+    world: &World,
+    spec: &std::path::Path,
+) -> (mtoctl_planner::Plan, mtoctl_graph::transport::GraphClient) {
+    let (desired, client) = client_for(world, spec);
+    let observed = mtoctl_graph::collect::collect(&client, &desired)
+        .await
+        .expect("collect");
+    (
+        mtoctl_planner::plan(&desired, &observed).expect("plans"),
+        client,
+    )
+}
+
+/// Applies `plan` in the test process, without the pre-flight staleness check; each action's
+/// address and outcome.
+async fn apply_in_process(
+    plan: &mtoctl_planner::Plan,
+    client: &mtoctl_graph::transport::GraphClient,
+) -> Vec<(String, mtoctl_exec::ActionStatus)> {
+    let options = mtoctl_exec::ApplyOptions {
+        allow_destroy: true,
+        ..Default::default()
+    };
+    let report = mtoctl_exec::apply(
+        plan,
+        client,
+        &options,
+        std::sync::Arc::new(mtoctl_exec::Silent),
+    )
+    .await;
+    report
+        .actions
+        .into_iter()
+        .map(|a| (a.addr.to_string(), a.status))
+        .collect()
+}
+
+/// Whether the action at `addr` was refused by its precondition, naming the address.
+fn refused(statuses: &[(String, mtoctl_exec::ActionStatus)], addr: &str) -> bool {
+    statuses.iter().any(|(a, s)| {
+        a == addr
+            && matches!(s, mtoctl_exec::ActionStatus::Failed { error }
+                if error.contains("precondition failed") && error.contains(addr))
+    })
+}
+
+/// The guarded actions of a failed join and of a pruned sync configuration refuse, named, when
+/// their object changed after planning.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn join_and_configuration_actions_refuse_when_changed_after_planning() {
+    use mtoctl_planner::plan::Operation;
+    use reqwest::Method;
+
+    // A join that failed (too soon after the organization was made): the plan resets it; the
+    // member resets it by hand first.
+    let text = std::fs::read_to_string(repo("examples/quickstart/world.yaml")).expect("world");
+    let world = World::from_text(
+        &format!("{text}\ntimings:\n  joinMinMtoAge: 7200\n"),
+        Default::default(),
+    )
+    .await;
+    assert_eq!(world.apply().await.code, 3);
+    world.advance(700).await;
+    let (plan, client) = plan_in_process(&world, std::path::Path::new(SPEC)).await;
+    assert!(
+        plan.actions
+            .iter()
+            .any(|a| matches!(a.operation, Operation::ResetJoin)),
+        "{plan:#?}"
+    );
+    graph(
+        &world,
+        "fabrikam",
+        Method::PATCH,
+        "/tenantRelationships/multiTenantOrganization/joinRequest",
+        json!({"addedByTenantId": "00000000-0000-0000-0000-000000000000"}),
+    )
+    .await;
+    let statuses = apply_in_process(&plan, &client).await;
+    assert!(
+        refused(&statuses, "tenant.fabrikam.join_request"),
+        "{statuses:#?}"
+    );
+
+    // A converged world whose spec drops fabrikam's sync and prunes configurations: the plan
+    // deletes it; someone deletes its application (and with it the configuration) first.
+    let world = World::start().await;
+    world.converge().await;
+    let text = std::fs::read_to_string(repo(SPEC)).expect("spec");
+    let cut = text.find("  - from: fabrikam").expect("fabrikam's sync");
+    let pruned = format!("{}\nprune: [syncConfigurations]\n", &text[..cut]);
+    let dir = std::env::temp_dir().join(format!("mtoctl-prune-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let spec = dir.join("mto.yaml");
+    std::fs::write(&spec, pruned).expect("write");
+    let (plan, client) = plan_in_process(&world, &spec).await;
+    let delete = plan
+        .actions
+        .iter()
+        .find(|a| matches!(a.operation, Operation::DeleteSyncConfiguration { .. }))
+        .unwrap_or_else(|| panic!("{plan:#?}"))
+        .clone();
+    let app = {
+        let core = world.server.emulator.lock();
+        core.state.tenants[FABRIKAM]
+            .applications
+            .iter()
+            .find(|a| a.application_template_id.is_some())
+            .map(|a| a.id.clone())
+            .expect("fabrikam's configuration application")
+    };
+    graph_call(
+        &world,
+        "fabrikam",
+        Method::DELETE,
+        &format!("/applications/{app}"),
+        None,
+    )
+    .await;
+    let statuses = apply_in_process(&plan, &client).await;
+    assert!(refused(&statuses, delete.addr.as_str()), "{statuses:#?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
