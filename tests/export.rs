@@ -427,3 +427,31 @@ async fn emulator_advance(base: &str, seconds: u64) {
         .expect("advance");
     assert!(resp.status().is_success());
 }
+
+/// A mistaken input is reported like a mistaken spec (file, line, column) and nothing is read.
+#[test]
+fn a_mistaken_input_is_located_and_nothing_is_read() {
+    let dir = scratch("mistaken");
+    let input = dir.join("tenants.yaml");
+    std::fs::write(
+        &input,
+        "apiVersion: mtoctl/v1alpha1\nkind: MultiTenantOrganization\ntenants:\n  - alias: contoso\n    tenantId: not-a-guid\n    auth:\n      azureCli: {}\n",
+    )
+    .expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_mtoctl"))
+        .args(["export", "-f", &path_str(&input), "--color", "never"])
+        // Nothing listens here: reaching Graph would be an error of its own.
+        .env("MTOCTL_GRAPH_URL", "http://127.0.0.1:9")
+        .env("MTOCTL_LOGIN_URL", "http://127.0.0.1:9")
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(stderr.contains("tenants.yaml:5:"), "{stderr}");
+    assert!(
+        stderr.contains("cannot be exported from: 1 errors"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

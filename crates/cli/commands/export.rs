@@ -82,6 +82,15 @@ pub fn run(printer: &Printer, args: &ExportArgs) -> anyhow::Result<ExitCode> {
     for warning in &exported.warnings {
         printer.warn(warning);
     }
+    if let Some(out) = &args.out {
+        for path in moved_relative_paths(&input, &session_spec.dir, out) {
+            printer.warn(&format!(
+                "`{path}` is relative to the spec file and was written as given, but `{}` is in another directory than `{}`; fix the path in the exported spec",
+                out.display(),
+                args.file.display()
+            ));
+        }
+    }
     match &args.out {
         Some(path) => std::fs::write(path, &text)
             .with_context(|| format!("cannot write the spec to `{}`", path.display()))?,
@@ -128,6 +137,44 @@ fn document_text(
     ))
 }
 
+/// Certificate and token-file paths of the input that are relative (to the input's directory)
+/// when the spec is written to another directory, where they would point elsewhere.
+fn moved_relative_paths(
+    input: &export_input::ExportInput,
+    input_dir: &std::path::Path,
+    out: &std::path::Path,
+) -> Vec<String> {
+    let out_dir = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let same = |a: &std::path::Path, b: &std::path::Path| match (
+        std::fs::canonicalize(a),
+        std::fs::canonicalize(b),
+    ) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    };
+    if same(input_dir, &out_dir) {
+        return Vec::new();
+    }
+    input
+        .tenants
+        .iter()
+        .flat_map(|t| {
+            [
+                t.auth.certificate.as_ref().map(|c| c.path.clone()),
+                t.auth
+                    .workload_identity
+                    .as_ref()
+                    .and_then(|w| w.token_file.clone()),
+            ]
+        })
+        .flatten()
+        .filter(|p| std::path::Path::new(p).is_relative())
+        .collect()
+}
+
 /// A desired state holding only the input's tenants: what the Graph client (one credential per
 /// tenant) and discovery need. It declares nothing else, so nothing else is read or planned.
 fn tenants_only(input: &export_input::ExportInput) -> DesiredState {
@@ -144,5 +191,24 @@ fn tenants_only(input: &export_input::ExportInput) -> DesiredState {
         },
         syncs: Vec::new(),
         prune: BTreeSet::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_credential_paths_are_named_when_the_spec_moves() {
+        let text = "apiVersion: mtoctl/v1alpha1\nkind: MultiTenantOrganization\ntenants:\n  - alias: a\n    tenantId: 6babcaad-604b-40ac-a9d7-9fd97c0b779f\n    auth:\n      clientId: 0d3f3c4e-5b7a-4c1e-9a8b-1c2d3e4f5a6b\n      certificate:\n        path: certs/a.pfx\n  - alias: b\n    tenantId: 3c9c5e9e-1d4b-4f8e-9a51-6f0b2d7c8a11\n    auth:\n      clientId: 7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d\n      workloadIdentity:\n        tokenFile: /var/run/token\n";
+        let input = export_input::load("tenants.yaml", text.as_bytes()).expect("valid");
+        let here = std::path::Path::new(".");
+        assert!(moved_relative_paths(&input, here, std::path::Path::new("mto.yaml")).is_empty());
+        let elsewhere = std::env::temp_dir().join("mto.yaml");
+        assert_eq!(
+            moved_relative_paths(&input, here, &elsewhere),
+            ["certs/a.pfx"],
+            "absolute paths stay right wherever the spec goes"
+        );
     }
 }
