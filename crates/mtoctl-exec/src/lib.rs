@@ -495,4 +495,53 @@ mod tests {
             [(addr("a"), fp("sha256:1")), (addr("c"), fp("sha256:4"))].into();
         assert_eq!(compare(&plan, &appeared), vec![addr("c")]);
     }
+
+    fn action(id: &str, addr: &str, depends_on: &[&str], wait: bool) -> serde_json::Value {
+        serde_json::json!({
+            "id": id, "addr": addr, "tenant": "t", "kind": if wait { "wait" } else { "update" },
+            "operation": {"op": "reset_join"}, "depends_on": depends_on,
+            "expected_before": {"state": "fingerprint", "fingerprint": format!("sha256:{id}")},
+            "destructive": false, "impact": null, "reason": "drift", "summary": "s",
+            "changes": [], "required_permissions": [],
+            "async_wait": if wait { serde_json::json!({"until": "join_active", "timeout_seconds": 60}) } else { serde_json::Value::Null }
+        })
+    }
+
+    fn plan_of(actions: Vec<serde_json::Value>) -> Plan {
+        serde_json::from_value(serde_json::json!({
+            "format_version": "1.0", "mtoctl_version": "0", "spec_digest": "sha256:x",
+            "tenants": [], "deferred": [], "notes": [], "complete": true, "applyable": true,
+            "errored": false,
+            "summary": {"create": 0, "update": 0, "delete": 0, "replace": 0, "wait": 0, "check": 0, "no_op": 0},
+            "observed": {}, "actions": actions
+        }))
+        .expect("plan")
+    }
+
+    #[test]
+    fn a_precondition_is_rechecked_unless_another_action_may_change_the_object_first() {
+        let partner = "tenant.a.partner[\"b\"]";
+        let sync = "tenant.a.partner[\"b\"].identity_sync";
+        let checkable = |plan: &Plan, id: &str| {
+            checkable_precondition(plan, plan.action(&ActionId(id.into())).expect("action"))
+                .is_some()
+        };
+        // Independent: the identity sync write may land first and changes the partner's
+        // fingerprint (it includes the policy); the partner write does not change the policy's.
+        let plan = plan_of(vec![
+            action("a001", partner, &[], false),
+            action("a002", sync, &[], false),
+        ]);
+        assert!(!checkable(&plan, "a001"));
+        assert!(checkable(&plan, "a002"));
+        // Ordered after the partner write, the policy write cannot race it.
+        let plan = plan_of(vec![
+            action("a001", partner, &[], false),
+            action("a002", sync, &["a001"], false),
+        ]);
+        assert!(checkable(&plan, "a001"));
+        // A wait writes nothing: it is not re-checked.
+        let plan = plan_of(vec![action("a001", "tenant.a.join_request", &[], true)]);
+        assert!(!checkable(&plan, "a001"));
+    }
 }
