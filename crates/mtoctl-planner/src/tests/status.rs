@@ -61,7 +61,7 @@ fn a_role_change_in_progress_waits_and_a_wrong_role_is_broken() {
                     .find(|m| m.tenant_id == fabrikam)
                     .expect("listed");
                 member.role = Known::Known(MemberRole::Owner);
-                member.transition = changing.then(|| MemberTransition {
+                member.transition = changing.then_some(MemberTransition {
                     desired_role: Some(Known::Known(MemberRole::Member)),
                     desired_state: None,
                     status: Some(Known::Known(ProcessingStatus::Running)),
