@@ -25,12 +25,25 @@ pub fn run(printer: &Printer, args: &PlanArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot write the plan to `{}`", out.display()))?;
     }
     print_plan(printer, &plan, args.format)?;
+    print_estimate(printer, &plan, &spec.desired);
     let changes = plan.has_changes() || !plan.complete;
     Ok(if args.detailed_exitcode && changes {
         ExitCode::from(2)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// When Graph's write quotas will bind the apply, says how long it will take and what would
+/// make it faster (on stderr, so the plan on stdout stays machine-readable).
+fn print_estimate(printer: &Printer, plan: &Plan, desired: &mtoctl_model::DesiredState) {
+    use mtoctl_planner::estimate::{WriteQuotas, estimate};
+    if let Some(e) = estimate(plan, desired, &WriteQuotas::default()) {
+        printer.warn(&e.headline());
+        for advice in &e.advice {
+            printer.err(&format!("  hint: {advice}\n"));
+        }
+    }
 }
 
 /// Prints a plan in the chosen format (shared with `show`, so both print the same bytes).

@@ -15,6 +15,7 @@
 pub mod addr;
 mod assemble;
 mod diff;
+pub mod estimate;
 pub mod export;
 pub mod fingerprint;
 pub mod lint;
