@@ -73,6 +73,8 @@ async fn episode(s: &Scenario, rng: &mut Rng, kills: usize, tally: &mut Tally) {
     tally.episodes += 1;
 }
 
+// The seed and the numbers are printed for whoever replays or reports a run.
+#[allow(clippy::print_stdout)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apply_killed_at_random_points_converges_without_duplicates() {
     let seed = Rng::seed_from_env("CRASH_SEED");
