@@ -1081,3 +1081,50 @@ async fn join_and_configuration_actions_refuse_when_changed_after_planning() {
     assert!(refused(&statuses, delete.addr.as_str()), "{statuses:#?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Counts the polls of waits.
+struct Polls(std::sync::atomic::AtomicUsize);
+
+impl mtoctl_exec::Observer for Polls {
+    fn event(&self, event: &mtoctl_exec::ApplyEvent) {
+        if matches!(event, mtoctl_exec::ApplyEvent::Polling { .. }) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+/// A wait gives up at its own timeout in the plan when that comes before `--wait`'s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wait_gives_up_at_its_own_timeout_before_the_overall_one() {
+    use mtoctl_planner::plan::Operation;
+    let world = World::start().await;
+    // The first round submits the join; the clock is frozen, so it never completes.
+    assert_eq!(world.apply().await.code, 3);
+    let (mut plan, client) = plan_in_process(&world, std::path::Path::new(SPEC)).await;
+    assert!(
+        plan.actions
+            .iter()
+            .any(|a| matches!(a.operation, Operation::WaitForJoin { .. })),
+        "a wait for the join"
+    );
+    // Every wait (the join, and the role the new member is given) may take a second.
+    let mut waits = 0;
+    for a in plan.actions.iter_mut() {
+        if let Some(w) = a.async_wait.as_mut() {
+            w.timeout_seconds = 1;
+            waits += 1;
+        }
+    }
+    let polls = std::sync::Arc::new(Polls(Default::default()));
+    let options = mtoctl_exec::ApplyOptions {
+        wait: Some(std::time::Duration::from_secs(60)),
+        first_poll: std::time::Duration::from_millis(100),
+        ..Default::default()
+    };
+    let report = mtoctl_exec::apply(&plan, &client, &options, polls.clone()).await;
+    assert_eq!(report.outcome, mtoctl_exec::ApplyOutcome::Waiting);
+    // Each wait polls 100, 200, 400 ms apart, then for the rest of its second: at most five
+    // times. Held to the minute of `wait`, the doubling delays would poll nine times or more.
+    let n = polls.0.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(n >= waits && n <= 5 * waits, "{n} polls of {waits} waits");
+}
