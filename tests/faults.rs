@@ -166,27 +166,24 @@ async fn answers_slower_than_the_client_timeout_duplicate_nothing() {
     s.assert_converged_counts();
 }
 
+/// The token endpoint answers `503 temporarily_unavailable` for a while: the credentials
+/// (azure_identity) retry it, and the run goes on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn token_endpoint_failures_end_in_a_clear_error_or_a_retry_then_converge() {
+async fn token_endpoint_failures_are_retried_and_apply_goes_on() {
     let s = Scenario::quickstart(Default::default()).await;
-    s.faults(json!({"tokenFailures": 6})).await;
+    s.faults(json!({"tokenFailures": 3})).await;
     let first = s.apply().await;
-    match first.code {
-        0 | 3 => {}
-        1 => assert!(
-            first.stderr.contains("contoso") || first.stderr.contains("fabrikam"),
-            "the error names the tenant that could not sign in:\n{}",
-            first.stderr
-        ),
-        code => panic!(
-            "apply crashed ({code}):\n{}\n{}",
-            first.stdout, first.stderr
-        ),
-    }
     assert!(
-        !first.stderr.contains("panicked"),
-        "no panic:\n{}",
+        first.code == 0 || first.code == 3,
+        "apply failed ({}):\n{}\n{}",
+        first.code,
+        first.stdout,
         first.stderr
+    );
+    assert_eq!(
+        s.stats().await["faults_injected"],
+        3,
+        "every failure was served"
     );
     s.converge(6).await;
     s.assert_converged_counts();
