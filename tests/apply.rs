@@ -568,130 +568,17 @@ async fn a_scope_shrink_applies_only_with_allow_destroy() {
 /// certificate and token-file credentials need CI machinery), in a five-tenant world.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hub_and_spoke_converges() {
-    let tenants = [
-        (
-            "hq",
-            "northwind",
-            vec!["Group Leadership", "Shared Services"],
-        ),
-        ("retail", "northwindretail", vec!["Retail Managers"]),
-        (
-            "logistics",
-            "northwindlogistics",
-            vec!["Logistics Managers"],
-        ),
-        ("labs", "northwindlabs", vec!["Labs Managers"]),
-        ("finance", "northwindfinance", vec!["Finance Managers"]),
-    ];
-    let mut world_text = String::from("seed: 7\ntenants:\n");
-    let mut env = Vec::new();
-    for (n, (alias, domain, groups)) in tenants.iter().enumerate() {
-        let n = n + 1;
-        world_text.push_str(&format!(
-            "  - id: 11111111-aaaa-4aaa-8aaa-00000000000{n}\n    displayName: {alias}\n    domain: {domain}.onmicrosoft.com\n    apps:\n      - clientId: 21111111-aaaa-4aaa-8aaa-00000000000{n}\n        displayName: mtoctl\n        secret: secret-{alias}\n    users:\n      - userPrincipalName: a@{domain}.onmicrosoft.com\n        department: Sales\n      - userPrincipalName: b@{domain}.onmicrosoft.com\n    groups:\n"
-        ));
-        for g in groups {
-            world_text.push_str(&format!(
-                "      - displayName: {g}\n        members: [a@{domain}.onmicrosoft.com, b@{domain}.onmicrosoft.com]\n"
-            ));
-        }
-        env.push((
-            format!("{}_SECRET", alias.to_uppercase()),
-            format!("secret-{alias}"),
-        ));
-    }
-    let world = World::from_text(&world_text, Default::default()).await;
-
-    // The example spec with every tenant's `auth` replaced by a client secret.
-    let example = std::fs::read_to_string(repo("examples/hub-and-spoke/mto.yaml")).expect("spec");
-    let mut spec = String::new();
-    let mut skipping = false;
-    for line in example.lines() {
-        if skipping && line.starts_with("      ") {
-            continue;
-        }
-        skipping = false;
-        spec.push_str(line);
-        spec.push('\n');
-        if let Some(id) = line
-            .trim()
-            .strip_prefix("clientId: 21111111-aaaa-4aaa-8aaa-00000000000")
-        {
-            let alias = tenants[id.parse::<usize>().expect("n") - 1]
-                .0
-                .to_uppercase();
-            spec.push_str(&format!(
-                "      clientSecret:\n        fromEnv: {alias}_SECRET\n"
-            ));
-            skipping = true;
-        }
-    }
-    let dir = std::env::temp_dir().join(format!("mtoctl-hub-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("tmp");
-    let path = dir.join("mto.yaml");
-    std::fs::write(&path, spec).expect("write");
-    let path = path.to_str().expect("utf8").to_owned();
-
-    let run = |args: Vec<String>| {
-        let env = env.clone();
-        let base = world.server.base_url.clone();
-        async move {
-            let mut cmd = Command::new(env!("CARGO_BIN_EXE_mtoctl"));
-            cmd.envs(env)
-                .env("MTOCTL_GRAPH_URL", &base)
-                .env("MTOCTL_LOGIN_URL", &base)
-                .args(&args)
-                .args(["--color", "never"]);
-            let out = tokio::task::spawn_blocking(move || cmd.output())
-                .await
-                .expect("joined")
-                .expect("runs");
-            (
-                out.status.code().expect("code"),
-                String::from_utf8_lossy(&out.stdout).into_owned(),
-                String::from_utf8_lossy(&out.stderr).into_owned(),
-            )
-        }
-    };
-    let apply: Vec<String> = ["apply", "-f", &path, "--auto-approve"]
-        .map(String::from)
-        .into();
-    let plan: Vec<String> = ["plan", "-f", &path, "--detailed-exitcode"]
-        .map(String::from)
-        .into();
-    let mut converged = false;
-    for _ in 0..6 {
-        let (code, out, err) = run(apply.clone()).await;
-        assert!(
-            code == 0 || code == 3,
-            "apply failed ({code}):\n{out}\n{err}"
-        );
-        world.advance(5 * 3600).await;
-        if run(plan.clone()).await.0 == 0 {
-            converged = true;
-            break;
-        }
-    }
-    let (_, out, err) = run(plan.clone()).await;
-    assert!(converged, "did not converge:\n{out}\n{err}");
-    let census = world.census().await;
-    assert_eq!(census.len(), 5);
+    let s = common::harden::Scenario::hub_and_spoke("hub", Default::default()).await;
+    s.converge(6).await;
     // hq: four configurations; every spoke: one; everyone: a partner for each other tenant.
-    for (id, sps, jobs, _, partners) in &census {
-        let hub = id.ends_with('1');
-        assert_eq!(
-            (*sps, *jobs),
-            if hub { (4, 4) } else { (1, 1) },
-            "{census:?}"
-        );
-        assert_eq!(*partners, 4, "{census:?}");
+    s.assert_converged_counts();
+    let census = s.census();
+    assert_eq!(census.tenants.len(), 5);
+    for t in &census.tenants {
+        assert_eq!(t.partners, 4, "{census:?}");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Each kind of guarded action re-reads its object just before it writes and refuses, named,
-/// when the object changed after the plan was made (here: after planning, with no pre-flight
-/// staleness check in between), while the actions on unchanged objects go ahead.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_guarded_action_refuses_when_its_object_changed_after_planning() {
     use mtoctl_planner::plan::{ObjectRef, Operation};
