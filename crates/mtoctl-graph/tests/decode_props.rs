@@ -283,6 +283,28 @@ proptest! {
     }
 }
 
+proptest! {
+    /// `Retry-After` comes from every answer, `$batch` items included: whatever its text, the
+    /// wait it yields can be scheduled (the fuzz target found huge numbers that panicked).
+    #[test]
+    fn any_retry_after_yields_a_schedulable_wait(
+        text in prop_oneof![
+            "[0-9]{1,40}(\\.[0-9]{0,5})?",
+            any::<f64>().prop_map(|f| f.to_string()),
+            any::<u64>().prop_map(|n| n.to_string()),
+            "\\PC{0,12}",
+        ],
+        attempt in 1u32..20,
+        unit in 0.0f64..1.0,
+    ) {
+        use mtoctl_graph::transport::retry::{MAX_RETRY_AFTER, RetryPolicy, parse_retry_after};
+        let after = parse_retry_after(Some(&text));
+        prop_assert!(after.is_none_or(|a| a <= MAX_RETRY_AFTER));
+        let delay = RetryPolicy::default().delay(attempt, after, unit);
+        let _ = std::time::Instant::now() + delay;
+    }
+}
+
 /// Unmutated, the seeds decode into what they are: the fixtures are real responses.
 #[test]
 fn the_seeds_decode_as_what_they_are() {

@@ -75,16 +75,25 @@ impl RetryPolicy {
     }
 }
 
-/// Parses `Retry-After` in seconds (Graph sends delta-seconds, not HTTP dates).
+/// The longest `Retry-After` taken as given. Anything longer is beyond every retry deadline
+/// anyway (the request is given up either way), and an unbounded value would overflow the
+/// arithmetic on `Instant`s and `Duration`s that schedules the retry.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Parses `Retry-After` in seconds (Graph sends delta-seconds, not HTTP dates), at most
+/// [`MAX_RETRY_AFTER`].
 pub fn parse_retry_after(value: Option<&str>) -> Option<Duration> {
     let text = value?.trim();
-    if let Ok(secs) = text.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    text.parse::<f64>()
-        .ok()
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(Duration::from_secs_f64)
+    let after = match text.parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        // Huge values parse as finite floats that no Duration holds (found by fuzzing).
+        Err(_) => text
+            .parse::<f64>()
+            .ok()
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .map(|s| Duration::try_from_secs_f64(s).unwrap_or(Duration::MAX))?,
+    };
+    Some(after.min(MAX_RETRY_AFTER))
 }
 
 /// A small random source for jitter (SplitMix64), seeded per client.
@@ -165,6 +174,32 @@ mod tests {
             None
         );
         assert_eq!(parse_retry_after(None), None);
+    }
+
+    /// Found by the `graph_decode` fuzz target: a `Retry-After` of 130 digits panicked in
+    /// `Duration::from_secs_f64`, and `u64::MAX` seconds overflowed the delay arithmetic.
+    #[test]
+    fn huge_retry_after_values_are_capped_not_panics() {
+        let p = RetryPolicy::default();
+        for text in [
+            "6".repeat(130).as_str(),
+            "18446744073709551615",
+            "1e308",
+            "99999999999999999999.5",
+            "86401",
+        ] {
+            let after = parse_retry_after(Some(text));
+            assert_eq!(after, Some(MAX_RETRY_AFTER), "{text}");
+            let delay = p.delay(1, after, 0.999);
+            assert!(
+                delay > p.deadline,
+                "beyond the deadline: given up, never retried"
+            );
+            let _ = std::time::Instant::now() + delay;
+        }
+        assert_eq!(parse_retry_after(Some("-1")), None);
+        assert_eq!(parse_retry_after(Some("NaN")), None);
+        assert_eq!(parse_retry_after(Some("inf")), None);
     }
 
     #[test]
