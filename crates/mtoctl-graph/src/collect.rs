@@ -411,7 +411,10 @@ pub(crate) async fn read_details(
         let mut observed_jobs = Vec::new();
         for job in jobs {
             let schema = match schemas.next() {
-                Some(Ok(r)) => match serde_json::from_value::<sync::Schema>(r.body) {
+                Some(Ok(mut r)) => match serde_json::from_value::<sync::Schema>({
+                    printable(&mut r.body);
+                    r.body
+                }) {
                     Ok(s) => Some(s),
                     Err(e) => {
                         failures.push((
@@ -455,8 +458,9 @@ pub(crate) fn decode_one<T: DeserializeOwned>(
     request: &GraphRequest,
     raw: Result<GraphResponse, GraphError>,
 ) -> Result<T, GraphError> {
-    let response = raw?;
-    serde_json::from_value(response.body).map_err(|e| decode_error(alias, request, e))
+    let mut body = raw?.body;
+    printable(&mut body);
+    serde_json::from_value(body).map_err(|e| decode_error(alias, request, e))
 }
 
 /// A collection with all its pages, decoded item by item.
@@ -477,8 +481,29 @@ fn decode_items<T: DeserializeOwned>(
 ) -> Result<Vec<T>, GraphError> {
     items
         .into_iter()
-        .map(|item| serde_json::from_value(item).map_err(|e| decode_error(alias, request, e)))
+        .map(|mut item| {
+            printable(&mut item);
+            serde_json::from_value(item).map_err(|e| decode_error(alias, request, e))
+        })
         .collect()
+}
+
+/// Replaces control characters in every string of an answer with U+FFFD. What is observed is
+/// shown to people (plans, status, errors, CI logs), and names come from other tenants' admins:
+/// a carriage return, a newline or an escape sequence in a display name would let them forge or
+/// hide lines of a plan. No name Graph holds needs one.
+pub fn printable(value: &mut Value) {
+    match value {
+        Value::String(text) if text.chars().any(char::is_control) => {
+            *text = text
+                .chars()
+                .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+                .collect();
+        }
+        Value::Array(items) => items.iter_mut().for_each(printable),
+        Value::Object(map) => map.values_mut().for_each(printable),
+        _ => {}
+    }
 }
 
 pub(crate) fn decode_error(

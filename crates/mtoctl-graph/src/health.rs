@@ -225,7 +225,8 @@ async fn read_copies(
         .await
         .map_err(|e| (what.clone(), e))?;
     let mut found = Vec::new();
-    for item in items {
+    for mut item in items {
+        crate::collect::printable(&mut item);
         let user: Member = serde_json::from_value(item).map_err(|e| {
             (
                 what.clone(),

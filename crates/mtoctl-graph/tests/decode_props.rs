@@ -643,3 +643,49 @@ proptest! {
         });
     }
 }
+
+/// Names come from other tenants' admins and end up in plans, status and CI logs: control
+/// characters in them (a carriage return that overwrites a plan line, a newline that adds one,
+/// an escape sequence) are observed as U+FFFD.
+#[test]
+fn control_characters_in_graph_text_are_not_observed() {
+    use mtoctl_graph::transport::GraphRequest;
+    use reqwest::Method;
+
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let world = quickstart_world(Default::default()).await;
+        let desired = quickstart_spec();
+        let client = client_for(&world, &desired, ClientConfig::default());
+        let hostile = "Evil\u{1b}[2K\r+ all good\n";
+        for (method, path, body) in [
+            (
+                Method::PUT,
+                "/tenantRelationships/multiTenantOrganization",
+                json!({"displayName": "Contoso Group", "description": "line\r\nbreak"}),
+            ),
+            (
+                Method::POST,
+                "/tenantRelationships/multiTenantOrganization/tenants",
+                json!({"tenantId": "11111111-2222-4333-8444-555555555555", "displayName": hostile, "role": "member"}),
+            ),
+        ] {
+            client
+                .send("contoso", &GraphRequest::with_body(method, path, body))
+                .await
+                .unwrap_or_else(|e| panic!("{path}: {e}"));
+        }
+        let observed = collect(&client, &desired).await.expect("collect");
+        let organization = &observed.tenants[&mtoctl_model::ids::Alias("contoso".into())].organization;
+        let member = organization
+            .members
+            .iter()
+            .find(|m| m.display_name.starts_with("Evil"))
+            .expect("the member is observed");
+        assert_eq!(member.display_name, "Evil\u{FFFD}[2K\u{FFFD}+ all good\u{FFFD}");
+        assert_eq!(
+            organization.description.as_deref(),
+            Some("line\u{FFFD}\u{FFFD}break")
+        );
+    });
+}
