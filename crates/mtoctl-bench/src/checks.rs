@@ -72,13 +72,11 @@ pub fn check(sc: &Scenario, results: &[PhaseResult]) -> Findings {
                     ));
                 }
             }
-            "apply_scratch" => {
-                if r.http_calls > c.h_apply + c.h_apply.div_ceil(4) + 2 * c.t {
-                    advisories.push(format!(
-                        "{at}: {} HTTP calls, over the model's {} (+25 %, + 2 per tenant)",
-                        r.http_calls, c.h_apply
-                    ));
-                }
+            "apply_scratch" if r.http_calls > c.h_apply + c.h_apply.div_ceil(4) + 2 * c.t => {
+                advisories.push(format!(
+                    "{at}: {} HTTP calls, over the model's {} (+25 %, + 2 per tenant)",
+                    r.http_calls, c.h_apply
+                ));
             }
             "apply_incremental" => {
                 if let Some(w) = r.expected_writes

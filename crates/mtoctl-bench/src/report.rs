@@ -58,7 +58,7 @@ fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     match v.len() {
         0 => 0.0,
-        n if n % 2 == 1 => v[n / 2],
+        n if !n.is_multiple_of(2) => v[n / 2],
         n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
     }
 }
