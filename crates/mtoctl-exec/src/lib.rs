@@ -9,9 +9,16 @@
 //!   client's per-tenant lanes bound each tenant's requests), skips the dependents of a
 //!   failed action, waits (or not) for asynchronous Graph work, and reports everything.
 //!
+//! Just before it writes, every action guarded by a fingerprint re-reads its object and
+//! refuses if `mtoctl_planner::fingerprint` of what it reads differs from the plan's (waits,
+//! which write nothing, and objects another action of the plan may change first, are not
+//! re-checked); independent actions go on.
+//!
 //! Every operation finds before it creates on stable keys (partner tenant id, configuration
 //! name, principal id) and treats Graph's "already exists" answers as success once verified,
-//! so an apply interrupted at any point converges when run again, without duplicates.
+//! so an apply interrupted at any point converges when run again, without duplicates. Creates
+//! Graph would carry out twice are never re-sent after an answer that leaves open whether
+//! they happened (`GraphClient::send_create`): the object is looked for first.
 
 mod ops;
 pub mod report;
