@@ -206,6 +206,47 @@ mod tests {
     }
 
     #[test]
+    fn after_commit_faults_spoil_only_the_answer_and_token_failures_count_down() {
+        let mut f = FaultSettings::default();
+        assert!(Fault::ResetAfterCommit.after_commit());
+        assert!(Fault::SlowResponse { delay_ms: 5 }.after_commit());
+        assert!(!Fault::ConnectionReset.after_commit());
+        f.spoil_answer(Fault::ResetAfterCommit);
+        f.spoil_answer(Fault::SlowResponse { delay_ms: 5 });
+        assert_eq!(f.take_spoiled(), (true, 5));
+        assert_eq!(f.take_spoiled(), (false, 0), "one answer only");
+        f.token_failures = 2;
+        assert!(f.take_token_failure());
+        assert!(f.take_token_failure());
+        assert!(!f.take_token_failure());
+        let parsed: Vec<Fault> =
+            serde_json::from_str(r#"["resetAfterCommit", {"slowResponse": {"delayMs": 7}}]"#)
+                .expect("parses");
+        assert_eq!(
+            parsed,
+            vec![Fault::ResetAfterCommit, Fault::SlowResponse { delay_ms: 7 }]
+        );
+    }
+
+    #[test]
+    fn recording_is_off_by_default_and_bounded() {
+        let mut f = FaultSettings::default();
+        let w = RecordedWrite {
+            tenant: "t".into(),
+            method: "PATCH".into(),
+            path: "/x".into(),
+            body: None,
+        };
+        f.record(w.clone());
+        assert!(f.recorded.is_empty());
+        f.record = true;
+        for _ in 0..MAX_RECORDED + 3 {
+            f.record(w.clone());
+        }
+        assert_eq!(f.recorded.len(), MAX_RECORDED);
+    }
+
+    #[test]
     fn queued_first_then_rate() {
         let mut f = FaultSettings {
             rate: 0.5,
