@@ -81,10 +81,13 @@ vFE8Lx8z+orQpB4Jg0QBekKRTKdT62qC5gpBvtwNB8LZ
 
 /// Bytes seen on every connection through the proxy, per direction.
 #[derive(Clone, Default)]
-struct Recording(Arc<Mutex<Vec<Arc<Mutex<Vec<u8>>>>>>);
+struct Recording(Arc<Mutex<Vec<Stream>>>);
+
+/// The bytes one connection carried in one direction.
+type Stream = Arc<Mutex<Vec<u8>>>;
 
 impl Recording {
-    fn new_stream(&self) -> Arc<Mutex<Vec<u8>>> {
+    fn new_stream(&self) -> Stream {
         let stream = Arc::new(Mutex::new(Vec::new()));
         self.0
             .lock()
@@ -133,7 +136,7 @@ async fn recording_proxy(upstream: SocketAddr) -> (String, Recording, Recording)
 async fn pump(
     from: &mut (impl AsyncReadExt + Unpin),
     to: &mut (impl AsyncWriteExt + Unpin),
-    record: Arc<Mutex<Vec<u8>>>,
+    record: Stream,
 ) {
     let mut buf = vec![0u8; 16 * 1024];
     loop {
