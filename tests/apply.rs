@@ -3,186 +3,41 @@
 
 mod common;
 
-use common::{CONTOSO, FABRIKAM, quickstart_env, repo};
-use std::process::Command;
+use common::harden::Scenario;
+use common::{CONTOSO, FABRIKAM, repo};
 
 use serde_json::{Value, json};
 
 const SPEC: &str = "examples/quickstart/mto.yaml";
 
-struct World {
-    server: mtoctl_emulator::Server,
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl World {
-    async fn start() -> Self {
-        Self::start_with(Default::default()).await
-    }
-
-    async fn start_with(options: mtoctl_emulator::Options) -> Self {
-        let text = std::fs::read_to_string(repo("examples/quickstart/world.yaml")).expect("world");
-        Self::from_text(&text, options).await
-    }
-
-    async fn from_text(text: &str, options: mtoctl_emulator::Options) -> Self {
-        let world = mtoctl_emulator::world::WorldFile::parse(text).expect("parses");
-        let emulator = mtoctl_emulator::Emulator::from_world(world, options).expect("loads");
-        Self {
-            server: emulator.spawn_on_loopback().await.expect("serves"),
-        }
-    }
-
-    async fn mtoctl(&self, args: &[&str]) -> Run {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mtoctl"));
-        cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-            .envs(quickstart_env())
-            .env("MTOCTL_GRAPH_URL", &self.server.base_url)
-            .env("MTOCTL_LOGIN_URL", &self.server.base_url)
-            .args(args)
-            .args(["--color", "never"])
-            .stdin(std::process::Stdio::null());
-        let out = tokio::task::spawn_blocking(move || cmd.output())
-            .await
-            .expect("joined")
-            .expect("runs");
-        Run {
-            code: out.status.code().expect("code"),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-
-    async fn admin(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut r =
-            reqwest::Client::new().request(method, format!("{}{path}", self.server.base_url));
-        if let Some(b) = body {
-            r = r.json(&b);
-        }
-        let resp = r.send().await.expect("admin call");
-        assert!(resp.status().is_success(), "{path}: {}", resp.status());
-        resp.json().await.unwrap_or(Value::Null)
-    }
-
-    async fn advance(&self, seconds: u64) {
-        self.admin(
-            reqwest::Method::POST,
-            "/_emulator/advance",
-            Some(json!({"seconds": seconds})),
-        )
+/// Users synced into a tenant (those with an external link), by display name: whether each is
+/// soft-deleted.
+async fn synced_users_deleted(
+    world: &Scenario,
+    tenant_id: &str,
+) -> std::collections::BTreeMap<String, bool> {
+    let state = world
+        .admin(reqwest::Method::GET, "/_emulator/state", None)
         .await;
-    }
-
-    async fn apply(&self) -> Run {
-        self.mtoctl(&["apply", "-f", SPEC, "--auto-approve"]).await
-    }
-
-    async fn plan_code(&self) -> Run {
-        self.mtoctl(&["plan", "-f", SPEC, "--detailed-exitcode"])
-            .await
-    }
-
-    /// Applies until nothing is left, advancing the clock past joins and sync cycles; panics
-    /// after too many rounds.
-    async fn converge(&self) {
-        for _ in 0..6 {
-            let run = self.apply().await;
-            assert!(
-                run.code == 0 || run.code == 3,
-                "apply failed ({}):\n{}\n{}",
-                run.code,
-                run.stdout,
-                run.stderr
-            );
-            self.advance(5 * 3600).await;
-            if self.plan_code().await.code == 0 {
-                return;
-            }
-        }
-        let last = self.plan_code().await;
-        panic!("did not converge:\n{}\n{}", last.stdout, last.stderr);
-    }
-
-    /// Per tenant (by id): sync configurations (service principals), jobs, assignments and
-    /// partner configurations, from the emulator's own state. Panics on any duplicate: two
-    /// configurations with one name, two jobs in one configuration, or one principal assigned
-    /// twice to one configuration.
-    async fn census(&self) -> Vec<(String, usize, usize, usize, usize)> {
-        let state = self
-            .admin(reqwest::Method::GET, "/_emulator/state", None)
-            .await;
-        let mut out = Vec::new();
-        let mut tenants = Vec::new();
-        collect_tenants(&state, &mut tenants);
-        for tenant in tenants {
-            let sps = tenant["servicePrincipals"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            let mut names = std::collections::BTreeSet::new();
-            let (mut jobs, mut assignments) = (0, 0);
-            for sp in &sps {
-                let name = sp["displayName"].as_str().unwrap_or_default().to_owned();
-                assert!(names.insert(name.clone()), "duplicate configuration {name}");
-                let j = sp["jobs"].as_array().map(Vec::len).unwrap_or(0);
-                assert!(j <= 1, "{name} has {j} jobs");
-                jobs += j;
-                let mut principals = std::collections::BTreeSet::new();
-                for a in sp["assignments"].as_array().cloned().unwrap_or_default() {
-                    let p = a["principalId"].to_string();
-                    assert!(principals.insert(p.clone()), "{p} assigned twice to {name}");
-                    assignments += 1;
-                }
-            }
-            let partners = tenant["partners"].as_object().map(|m| m.len()).unwrap_or(0);
-            out.push((
-                tenant["id"].as_str().unwrap_or_default().to_owned(),
-                sps.len(),
-                jobs,
-                assignments,
-                partners,
-            ));
-        }
-        assert!(!out.is_empty(), "the state dump has tenants");
-        out
-    }
-}
-
-impl World {
-    /// Users synced into a tenant (those with an external link), by display name: whether
-    /// each is soft-deleted.
-    async fn synced_users_deleted(
-        &self,
-        tenant_id: &str,
-    ) -> std::collections::BTreeMap<String, bool> {
-        let state = self
-            .admin(reqwest::Method::GET, "/_emulator/state", None)
-            .await;
-        let mut tenants = Vec::new();
-        collect_tenants(&state, &mut tenants);
-        let tenant = tenants
-            .into_iter()
-            .find(|t| t["id"] == tenant_id)
-            .expect("tenant in the state dump");
-        tenant["users"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .iter()
-            .filter(|u| !u["external"].is_null())
-            .map(|u| {
-                (
-                    u["displayName"].as_str().unwrap_or_default().to_owned(),
-                    !u["deletedMs"].is_null(),
-                )
-            })
-            .collect()
-    }
+    let mut tenants = Vec::new();
+    collect_tenants(&state, &mut tenants);
+    let tenant = tenants
+        .into_iter()
+        .find(|t| t["id"] == tenant_id)
+        .expect("tenant in the state dump");
+    tenant["users"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter(|u| !u["external"].is_null())
+        .map(|u| {
+            (
+                u["displayName"].as_str().unwrap_or_default().to_owned(),
+                !u["deletedMs"].is_null(),
+            )
+        })
+        .collect()
 }
 
 /// Every object of the state dump that has `servicePrincipals` (a tenant).
@@ -202,7 +57,7 @@ fn collect_tenants(v: &Value, out: &mut Vec<Value>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quickstart_converges_from_a_fresh_world_and_stays_converged() {
-    let world = World::start().await;
+    let world = Scenario::quickstart(Default::default()).await;
     let first = world.apply().await;
     assert_eq!(
         first.code, 3,
@@ -214,30 +69,25 @@ async fn quickstart_converges_from_a_fresh_world_and_stays_converged() {
         "{}",
         first.stdout
     );
-    world.converge().await;
-    let census = world.census().await;
-    assert!(
-        census
-            .iter()
-            .all(|(_, sps, jobs, _, partners)| *sps == 1 && *jobs == 1 && *partners == 1),
-        "{census:?}"
-    );
+    world.converge(6).await;
+    world.assert_converged_counts();
+    let census = world.census();
 
     // Converged: apply has nothing to do and exits 0.
     let again = world.apply().await;
     assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
     assert!(again.stdout.contains("No changes."), "{}", again.stdout);
-    assert_eq!(world.census().await, census, "no duplicates");
+    assert_eq!(world.census(), census, "no duplicates");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drift_is_repaired_and_a_stale_saved_plan_is_refused() {
-    let world = World::start().await;
-    world.converge().await;
+    let world = Scenario::quickstart(Default::default()).await;
+    world.converge(6).await;
 
     // Out of band: fabrikam stops trusting contoso's MFA (the same call drift.rs makes).
     patch_partner_mfa(&world, false).await;
-    let plan = world.plan_code().await;
+    let plan = world.plan().await;
     assert_eq!(plan.code, 2, "{}", plan.stdout);
 
     // Save the plan, then drift again on the same object: the saved plan is stale.
@@ -245,7 +95,7 @@ async fn drift_is_repaired_and_a_stale_saved_plan_is_refused() {
     std::fs::create_dir_all(&dir).expect("tmp");
     let planfile = dir.join("plan.json");
     let saved = world
-        .mtoctl(&[
+        .run(&[
             "plan",
             "-f",
             SPEC,
@@ -257,7 +107,7 @@ async fn drift_is_repaired_and_a_stale_saved_plan_is_refused() {
     patch_partner_mfa(&world, true).await;
     patch_partner_consent_off(&world).await;
     let stale = world
-        .mtoctl(&["apply", planfile.to_str().expect("utf8"), "-f", SPEC])
+        .run(&["apply", planfile.to_str().expect("utf8"), "-f", SPEC])
         .await;
     assert_eq!(stale.code, 1, "{}\n{}", stale.stdout, stale.stderr);
     assert!(stale.stderr.contains("plan is stale"), "{}", stale.stderr);
@@ -272,13 +122,13 @@ async fn drift_is_repaired_and_a_stale_saved_plan_is_refused() {
     // A fresh apply repairs the drift.
     let repaired = world.apply().await;
     assert_eq!(repaired.code, 0, "{}\n{}", repaired.stdout, repaired.stderr);
-    let after = world.plan_code().await;
+    let after = world.plan().await;
     assert_eq!(after.code, 0, "{}", after.stdout);
 
     // A saved plan that is still current is applied without asking (no terminal here).
     patch_partner_mfa(&world, false).await;
     let saved = world
-        .mtoctl(&[
+        .run(&[
             "plan",
             "-f",
             SPEC,
@@ -288,7 +138,7 @@ async fn drift_is_repaired_and_a_stale_saved_plan_is_refused() {
         .await;
     assert_eq!(saved.code, 0, "{}", saved.stderr);
     let applied = world
-        .mtoctl(&["apply", planfile.to_str().expect("utf8"), "-f", SPEC])
+        .run(&["apply", planfile.to_str().expect("utf8"), "-f", SPEC])
         .await;
     assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
     assert!(
@@ -296,12 +146,12 @@ async fn drift_is_repaired_and_a_stale_saved_plan_is_refused() {
         "{}",
         applied.stdout
     );
-    assert_eq!(world.plan_code().await.code, 0);
+    assert_eq!(world.plan().await.code, 0);
 
     // A saved plan from another mtoctl version is refused unless skew is allowed.
     patch_partner_mfa(&world, false).await;
     let saved = world
-        .mtoctl(&[
+        .run(&[
             "plan",
             "-f",
             SPEC,
@@ -319,7 +169,7 @@ async fn drift_is_repaired_and_a_stale_saved_plan_is_refused() {
     )
     .expect("write");
     let skewed = world
-        .mtoctl(&["apply", planfile.to_str().expect("utf8"), "-f", SPEC])
+        .run(&["apply", planfile.to_str().expect("utf8"), "-f", SPEC])
         .await;
     assert_eq!(skewed.code, 1);
     assert!(
@@ -328,7 +178,7 @@ async fn drift_is_repaired_and_a_stale_saved_plan_is_refused() {
         skewed.stderr
     );
     let allowed = world
-        .mtoctl(&[
+        .run(&[
             "apply",
             planfile.to_str().expect("utf8"),
             "-f",
@@ -337,12 +187,12 @@ async fn drift_is_repaired_and_a_stale_saved_plan_is_refused() {
         ])
         .await;
     assert_eq!(allowed.code, 0, "{}\n{}", allowed.stdout, allowed.stderr);
-    assert_eq!(world.plan_code().await.code, 0);
+    assert_eq!(world.plan().await.code, 0);
 
     // A saved plan of an unknown format version is refused.
     std::fs::write(&planfile, r#"{"format_version": "9.0"}"#).expect("write");
     let unknown = world
-        .mtoctl(&["apply", planfile.to_str().expect("utf8"), "-f", SPEC])
+        .run(&["apply", planfile.to_str().expect("utf8"), "-f", SPEC])
         .await;
     assert_eq!(unknown.code, 1);
     assert!(
@@ -355,12 +205,12 @@ async fn drift_is_repaired_and_a_stale_saved_plan_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_terminal_and_without_auto_approve_apply_refuses() {
-    let world = World::start().await;
-    let run = world.mtoctl(&["apply", "-f", SPEC]).await;
+    let world = Scenario::quickstart(Default::default()).await;
+    let run = world.run(&["apply", "-f", SPEC]).await;
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("no terminal"), "{}", run.stderr);
     // Nothing was written: the plan is unchanged.
-    let plan = world.plan_code().await;
+    let plan = world.plan().await;
     assert_eq!(plan.code, 2, "{}", plan.stdout);
     assert!(
         plan.stdout.contains("Contoso Group"),
@@ -371,7 +221,7 @@ async fn without_a_terminal_and_without_auto_approve_apply_refuses() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_injected_faults_apply_still_converges_without_duplicates() {
-    let world = World::start().await;
+    let world = Scenario::quickstart(Default::default()).await;
     world
         .admin(
             reqwest::Method::POST,
@@ -379,7 +229,7 @@ async fn with_injected_faults_apply_still_converges_without_duplicates() {
             Some(json!({"rate": 0.05})),
         )
         .await;
-    world.converge().await;
+    world.converge(6).await;
     world
         .admin(
             reqwest::Method::POST,
@@ -387,68 +237,23 @@ async fn with_injected_faults_apply_still_converges_without_duplicates() {
             Some(json!({"rate": 0.0})),
         )
         .await;
-    let census = world.census().await;
-    assert!(
-        census
-            .iter()
-            .all(|(_, sps, jobs, assignments, partners)| *sps == 1
-                && *jobs == 1
-                && *assignments > 0
-                && *partners == 1),
-        "one configuration, one job, assignments and one partner per tenant: {census:?}"
-    );
+    world.assert_converged_counts();
+    let census = world.census();
     let again = world.apply().await;
     assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
-    assert_eq!(world.census().await, census, "no duplicates after a re-run");
-}
-
-/// The spec at `spec` (relative to the repository, or absolute) and a Graph client with a
-/// credential for each of its tenants, signing in to the emulator as the tenants' own apps.
-fn client_for(
-    world: &World,
-    spec: &std::path::Path,
-) -> (
-    mtoctl_model::DesiredState,
-    mtoctl_graph::transport::GraphClient,
-) {
-    use mtoctl_graph::auth::{AuthContext, MapEnvironment, credential_for};
-    use mtoctl_graph::endpoints::Endpoints;
-    use mtoctl_graph::transport::{ClientConfig, GraphClient, http_client};
-    let bytes = std::fs::read(repo(&spec.to_string_lossy())).expect("spec");
-    let desired = mtoctl_model::spec::load("mto.yaml", &bytes)
-        .expect("valid")
-        .desired;
-    let base = &world.server.base_url;
-    let ctx = AuthContext {
-        endpoints: Endpoints::new(Some(base), Some(base)).expect("endpoints"),
-        env: std::sync::Arc::new(MapEnvironment(quickstart_env().into_iter().collect())),
-        spec_dir: repo("examples/quickstart"),
-        http: http_client(std::time::Duration::from_secs(30)),
-    };
-    let mut builder = GraphClient::builder(
-        ctx.http.clone(),
-        ctx.endpoints.clone(),
-        ClientConfig::default(),
-    );
-    for t in &desired.tenants {
-        builder = builder.tenant(
-            t.alias.as_str(),
-            credential_for(t, &ctx).expect("credential"),
-        );
-    }
-    (desired, builder.build())
+    assert_eq!(world.census(), census, "no duplicates after a re-run");
 }
 
 /// An out-of-band Graph call as the tenant's own app (as drift.rs makes them); its answer.
 async fn graph_call(
-    world: &World,
+    world: &Scenario,
     tenant: &str,
     method: reqwest::Method,
     path: &str,
     body: Option<Value>,
 ) -> Value {
     use mtoctl_graph::transport::GraphRequest;
-    let (_, client) = client_for(world, std::path::Path::new(SPEC));
+    let (_, client) = world.client(mtoctl_graph::transport::ClientConfig::default());
     let request = match body {
         Some(body) => GraphRequest::with_body(method, path, body),
         None => GraphRequest::new(method, path),
@@ -460,16 +265,16 @@ async fn graph_call(
         .body
 }
 
-async fn graph(world: &World, tenant: &str, method: reqwest::Method, path: &str, body: Value) {
+async fn graph(world: &Scenario, tenant: &str, method: reqwest::Method, path: &str, body: Value) {
     graph_call(world, tenant, method, path, Some(body)).await;
 }
 
-async fn patch_partner_mfa(world: &World, mfa: bool) {
+async fn patch_partner_mfa(world: &Scenario, mfa: bool) {
     graph(world, "fabrikam", reqwest::Method::PATCH, &format!("/policies/crossTenantAccessPolicy/partners/{CONTOSO}"),
         json!({"inboundTrust": {"isMfaAccepted": mfa, "isCompliantDeviceAccepted": null, "isHybridAzureADJoinedDeviceAccepted": null}})).await;
 }
 
-async fn patch_partner_consent_off(world: &World) {
+async fn patch_partner_consent_off(world: &Scenario) {
     graph(
         world,
         "fabrikam",
@@ -482,14 +287,14 @@ async fn patch_partner_consent_off(world: &World) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_wait_and_a_fast_clock_one_apply_converges() {
-    let world = World::start_with(mtoctl_emulator::Options {
+    let world = Scenario::quickstart(mtoctl_emulator::Options {
         follow_wall_clock: true,
         time_scale: 0.001,
         ..Default::default()
     })
     .await;
     let run = world
-        .mtoctl(&["apply", "-f", SPEC, "--auto-approve", "--wait", "3m"])
+        .run(&["apply", "-f", SPEC, "--auto-approve", "--wait", "3m"])
         .await;
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert!(
@@ -497,16 +302,16 @@ async fn with_wait_and_a_fast_clock_one_apply_converges() {
         "{}",
         run.stderr
     );
-    let plan = world.plan_code().await;
+    let plan = world.plan().await;
     assert_eq!(plan.code, 0, "{}", plan.stdout);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scope_shrink_applies_only_with_allow_destroy() {
-    let world = World::start().await;
-    world.converge().await;
-    let before = world.census().await;
-    let synced = world.synced_users_deleted(FABRIKAM).await;
+    let world = Scenario::quickstart(Default::default()).await;
+    world.converge(6).await;
+    let before = world.census();
+    let synced = synced_users_deleted(&world, FABRIKAM).await;
     assert_eq!(
         synced.get("Bob Stone"),
         Some(&false),
@@ -521,7 +326,7 @@ async fn a_scope_shrink_applies_only_with_allow_destroy() {
     std::fs::write(&spec, shrunk).expect("write");
     let spec = spec.to_str().expect("utf8");
 
-    let refused = world.mtoctl(&["apply", "-f", spec, "--auto-approve"]).await;
+    let refused = world.run(&["apply", "-f", spec, "--auto-approve"]).await;
     assert_eq!(refused.code, 1, "{}\n{}", refused.stdout, refused.stderr);
     assert!(
         refused.stderr.contains("--allow-destroy"),
@@ -533,15 +338,15 @@ async fn a_scope_shrink_applies_only_with_allow_destroy() {
         "{}",
         refused.stderr
     );
-    assert_eq!(world.census().await, before, "nothing changed");
+    assert_eq!(world.census(), before, "nothing changed");
 
     let applied = world
-        .mtoctl(&["apply", "-f", spec, "--auto-approve", "--allow-destroy"])
+        .run(&["apply", "-f", spec, "--auto-approve", "--allow-destroy"])
         .await;
     assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
-    let after = world.census().await;
+    let after = world.census();
     let assignments =
-        |c: &[(String, usize, usize, usize, usize)]| -> usize { c.iter().map(|t| t.3).sum() };
+        |c: &common::harden::Census| -> usize { c.tenants.iter().map(|t| t.assignments).sum() };
     assert_eq!(
         assignments(&after) + 1,
         assignments(&before),
@@ -549,7 +354,7 @@ async fn a_scope_shrink_applies_only_with_allow_destroy() {
     );
     // After a sync cycle, exactly bob is soft-deleted in fabrikam; alice stays.
     world.advance(3600).await;
-    let deleted = world.synced_users_deleted(FABRIKAM).await;
+    let deleted = synced_users_deleted(&world, FABRIKAM).await;
     assert_eq!(deleted.get("Bob Stone"), Some(&true), "{deleted:?}");
     assert_eq!(deleted.get("Alice Martin"), Some(&false), "{deleted:?}");
     assert_eq!(
@@ -558,7 +363,7 @@ async fn a_scope_shrink_applies_only_with_allow_destroy() {
         "only bob: {deleted:?}"
     );
     let plan = world
-        .mtoctl(&["plan", "-f", spec, "--detailed-exitcode"])
+        .run(&["plan", "-f", spec, "--detailed-exitcode"])
         .await;
     assert_eq!(plan.code, 0, "{}", plan.stdout);
     let _ = std::fs::remove_dir_all(&dir);
@@ -568,7 +373,7 @@ async fn a_scope_shrink_applies_only_with_allow_destroy() {
 /// certificate and token-file credentials need CI machinery), in a five-tenant world.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hub_and_spoke_converges() {
-    let s = common::harden::Scenario::hub_and_spoke("hub", Default::default()).await;
+    let s = Scenario::hub_and_spoke("hub", Default::default()).await;
     s.converge(6).await;
     // hq: four configurations; every spoke: one; everyone: a partner for each other tenant.
     s.assert_converged_counts();
@@ -582,8 +387,8 @@ async fn hub_and_spoke_converges() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_guarded_action_refuses_when_its_object_changed_after_planning() {
     use mtoctl_planner::plan::{ObjectRef, Operation};
-    let world = World::start().await;
-    world.converge().await;
+    let world = Scenario::quickstart(Default::default()).await;
+    world.converge(6).await;
 
     // A spec that changes one object of each kind.
     let text = std::fs::read_to_string(repo(SPEC)).expect("spec");
@@ -604,7 +409,8 @@ async fn each_guarded_action_refuses_when_its_object_changed_after_planning() {
     std::fs::create_dir_all(&dir).expect("tmp");
     let spec = dir.join("mto.yaml");
     std::fs::write(&spec, &changed).expect("write");
-    let (desired, client) = client_for(&world, &spec);
+    let (desired, client) =
+        world.client_for_spec(&spec, mtoctl_graph::transport::ClientConfig::default());
     let observed = mtoctl_graph::collect::collect(&client, &desired)
         .await
         .expect("collect");
@@ -758,7 +564,7 @@ async fn each_guarded_action_refuses_when_its_object_changed_after_planning() {
 /// round, and for one drifted setting a single PATCH that carries only that setting.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apply_sends_exactly_the_writes_the_plan_needs() {
-    let world = World::start().await;
+    let world = Scenario::quickstart(Default::default()).await;
     let record = |on: bool| {
         world.admin(
             reqwest::Method::POST,
@@ -797,7 +603,7 @@ async fn apply_sends_exactly_the_writes_the_plan_needs() {
 
     // Converged, then one setting drifts: one PATCH with that setting (the whole
     // `inboundTrust`, as Graph wants complex values), nothing else.
-    world.converge().await;
+    world.converge(6).await;
     patch_partner_mfa(&world, false).await;
     record(true).await;
     let repaired = world.apply().await;
@@ -845,10 +651,11 @@ fn writes_of(recorded: Value) -> Vec<String> {
 
 /// Collects and plans `spec` in the test process.
 async fn plan_in_process(
-    world: &World,
+    world: &Scenario,
     spec: &std::path::Path,
 ) -> (mtoctl_planner::Plan, mtoctl_graph::transport::GraphClient) {
-    let (desired, client) = client_for(world, spec);
+    let (desired, client) =
+        world.client_for_spec(spec, mtoctl_graph::transport::ClientConfig::default());
     let observed = mtoctl_graph::collect::collect(&client, &desired)
         .await
         .expect("collect");
@@ -900,12 +707,8 @@ async fn join_and_configuration_actions_refuse_when_changed_after_planning() {
 
     // A join that failed (too soon after the organization was made): the plan resets it; the
     // member resets it by hand first.
-    let text = std::fs::read_to_string(repo("examples/quickstart/world.yaml")).expect("world");
-    let world = World::from_text(
-        &format!("{text}\ntimings:\n  joinMinMtoAge: 7200\n"),
-        Default::default(),
-    )
-    .await;
+    let world =
+        Scenario::quickstart_with("timings:\n  joinMinMtoAge: 7200\n", Default::default()).await;
     assert_eq!(world.apply().await.code, 3);
     world.advance(700).await;
     let (plan, client) = plan_in_process(&world, std::path::Path::new(SPEC)).await;
@@ -931,8 +734,8 @@ async fn join_and_configuration_actions_refuse_when_changed_after_planning() {
 
     // A converged world whose spec drops fabrikam's sync and prunes configurations: the plan
     // deletes it; someone deletes its application (and with it the configuration) first.
-    let world = World::start().await;
-    world.converge().await;
+    let world = Scenario::quickstart(Default::default()).await;
+    world.converge(6).await;
     let text = std::fs::read_to_string(repo(SPEC)).expect("spec");
     let cut = text.find("  - from: fabrikam").expect("fabrikam's sync");
     let pruned = format!("{}\nprune: [syncConfigurations]\n", &text[..cut]);
@@ -984,7 +787,7 @@ impl mtoctl_exec::Observer for Polls {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wait_gives_up_at_its_own_timeout_before_the_overall_one() {
     use mtoctl_planner::plan::Operation;
-    let world = World::start().await;
+    let world = Scenario::quickstart(Default::default()).await;
     // The first round submits the join; the clock is frozen, so it never completes.
     assert_eq!(world.apply().await.code, 3);
     let (mut plan, client) = plan_in_process(&world, std::path::Path::new(SPEC)).await;

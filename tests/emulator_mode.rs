@@ -6,8 +6,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::repo;
-use common::world::Run;
+use common::{Run, repo, scratch};
 
 /// Runs mtoctl in `dir` with no Graph or credential settings from the environment: the
 /// embedded mode needs none.
@@ -30,21 +29,11 @@ fn mtoctl(dir: &Path, args: &[&str]) -> Run {
     }
 }
 
-fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "mtoctl-emulator-mode-{name}-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
-
 #[test]
 fn a_spec_alone_is_seeded_applied_and_stays_converged_across_runs() {
     // hub-and-spoke has no world.yaml: the world comes from the spec alone, and its tenants
     // use five credential kinds, none of which the embedded mode needs.
-    let dir = scratch("hub");
+    let dir = scratch("emulator-mode-hub");
     std::fs::copy(
         repo("examples/hub-and-spoke/mto.yaml"),
         dir.join("mto.yaml"),
@@ -132,7 +121,7 @@ fn a_spec_alone_is_seeded_applied_and_stays_converged_across_runs() {
 
 #[test]
 fn time_between_runs_passes_in_the_emulated_world() {
-    let dir = scratch("quickstart");
+    let dir = scratch("emulator-mode-quickstart");
     for file in ["mto.yaml", "world.yaml"] {
         std::fs::copy(repo("examples/quickstart").join(file), dir.join(file)).expect("copy");
     }

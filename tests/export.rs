@@ -4,20 +4,11 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::Command;
 
-use common::world::{Run, World};
-use common::{FABRIKAM, quickstart_env, repo};
+use common::harden::Scenario;
+use common::{FABRIKAM, Run, repo, scratch};
 use serde_json::{Value, json};
-
-/// A scratch directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mtoctl-export-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
 
 fn path_str(p: &std::path::Path) -> String {
     p.to_str().expect("utf-8 path").to_owned()
@@ -25,8 +16,8 @@ fn path_str(p: &std::path::Path) -> String {
 
 /// Exports `input` to `out` and checks what every export must give: exit 0, a spec that
 /// `validate` accepts, and `plan --detailed-exitcode` exiting 0 (no changes).
-async fn export_round_trip(world: &World, input: &str, out: &str) -> (Run, String) {
-    let run = world.mtoctl(&["export", "-f", input, "--out", out]).await;
+async fn export_round_trip(world: &Scenario, input: &str, out: &str) -> (Run, String) {
+    let run = world.run(&["export", "-f", input, "--out", out]).await;
     assert_eq!(
         run.code, 0,
         "export failed:\n{}\n{}",
@@ -38,25 +29,23 @@ async fn export_round_trip(world: &World, input: &str, out: &str) -> (Run, Strin
         run.stderr
     );
     let text = std::fs::read_to_string(out).expect("exported spec");
-    let validate = world.mtoctl(&["validate", "-f", out]).await;
+    let validate = world.run(&["validate", "-f", out]).await;
     assert_eq!(validate.code, 0, "{text}\n{}", validate.stderr);
-    let plan = world
-        .mtoctl(&["plan", "-f", out, "--detailed-exitcode"])
-        .await;
+    let plan = world.run(&["plan", "-f", out, "--detailed-exitcode"]).await;
     assert_eq!(plan.code, 0, "{text}\n{}\n{}", plan.stdout, plan.stderr);
     (run, text)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_quickstart_exports_to_a_spec_that_plans_nothing() {
-    let world = World::quickstart("", Default::default()).await;
-    world.converge().await;
-    let dir = scratch("quickstart");
+    let world = Scenario::quickstart(Default::default()).await;
+    world.converge(6).await;
+    let dir = scratch("export-quickstart");
     let out = path_str(&dir.join("exported.yaml"));
 
     // From the full spec, to stdout first: the spec itself goes to stdout, nothing else.
     let run = world
-        .mtoctl(&["export", "-f", "examples/quickstart/mto.yaml"])
+        .run(&["export", "-f", "examples/quickstart/mto.yaml"])
         .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.starts_with("# Written by `mtoctl export`"));
@@ -103,39 +92,16 @@ async fn the_quickstart_exports_to_a_spec_that_plans_nothing() {
 }
 
 /// A Graph client signed in as the quickstart's tenants, for writes made outside mtoctl.
-fn quickstart_client(world: &World) -> mtoctl_graph::transport::GraphClient {
-    use mtoctl_graph::auth::{AuthContext, MapEnvironment, credential_for};
-    use mtoctl_graph::endpoints::Endpoints;
-    use mtoctl_graph::transport::{ClientConfig, GraphClient, http_client};
-    let bytes = std::fs::read(repo("examples/quickstart/mto.yaml")).expect("spec");
-    let desired = mtoctl_model::spec::load("mto.yaml", &bytes)
-        .expect("valid")
-        .desired;
-    let base = &world.server.base_url;
-    let ctx = AuthContext {
-        endpoints: Endpoints::new(Some(base), Some(base)).expect("endpoints"),
-        env: std::sync::Arc::new(MapEnvironment(quickstart_env().into_iter().collect())),
-        spec_dir: repo("examples/quickstart"),
-        http: http_client(std::time::Duration::from_secs(30)),
-    };
-    let mut builder = GraphClient::builder(
-        ctx.http.clone(),
-        ctx.endpoints.clone(),
-        ClientConfig::default(),
-    );
-    for t in &desired.tenants {
-        builder = builder.tenant(
-            t.alias.as_str(),
-            credential_for(t, &ctx).expect("credential"),
-        );
-    }
-    builder.build()
+fn quickstart_client(world: &Scenario) -> mtoctl_graph::transport::GraphClient {
+    world
+        .client(mtoctl_graph::transport::ClientConfig::default())
+        .1
 }
 
 /// What the Entra admin center does for "New configuration" and "Start provisioning" in
 /// contoso: a configuration of the cross-tenant sync template with its own name, a job,
 /// its secrets (the target), one assigned user, started. Returns nothing mtoctl made.
-async fn configure_in_the_portal(world: &World, name: &str, user: &str) {
+async fn configure_in_the_portal(world: &Scenario, name: &str, user: &str) {
     use mtoctl_graph::transport::GraphRequest;
     use reqwest::Method;
     let client = quickstart_client(world);
@@ -201,12 +167,12 @@ async fn configure_in_the_portal(world: &World, name: &str, user: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_configuration_made_in_the_portal_is_exported_by_name_and_adopted() {
-    let world = World::quickstart("", Default::default()).await;
-    world.converge().await;
+    let world = Scenario::quickstart(Default::default()).await;
+    world.converge(6).await;
     let name = "Contoso to Fabrikam (portal)";
     configure_in_the_portal(&world, name, "frank@contoso.onmicrosoft.com").await;
     world.advance(3600).await;
-    let dir = scratch("portal");
+    let dir = scratch("export-portal");
 
     // Graph does not say where it provisions to: without being told, export leaves it out,
     // says how to name its target, and the spec still plans nothing (it is not declared).
@@ -233,9 +199,7 @@ async fn a_configuration_made_in_the_portal_is_exported_by_name_and_adopted() {
     assert!(text.contains(&format!("name: {name}")), "{text}");
     assert!(text.contains("frank@contoso.onmicrosoft.com"), "{text}");
 
-    let plan = world
-        .mtoctl(&["plan", "-f", &out, "--format", "json"])
-        .await;
+    let plan = world.run(&["plan", "-f", &out, "--format", "json"]).await;
     assert_eq!(plan.code, 0, "{}", plan.stderr);
     let plan: Value = serde_json::from_str(&plan.stdout).expect("plan JSON");
     assert_eq!(
@@ -287,110 +251,19 @@ fn configuration_names(v: &Value) -> Vec<String> {
 /// then exported; the override and the scoping filter survive the round trip.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hub_and_spoke_exports_to_a_spec_that_plans_nothing() {
-    let tenants = [
-        (
-            "hq",
-            "northwind",
-            vec!["Group Leadership", "Shared Services"],
-        ),
-        ("retail", "northwindretail", vec!["Retail Managers"]),
-        (
-            "logistics",
-            "northwindlogistics",
-            vec!["Logistics Managers"],
-        ),
-        ("labs", "northwindlabs", vec!["Labs Managers"]),
-        ("finance", "northwindfinance", vec!["Finance Managers"]),
-    ];
-    let mut world_text = String::from("seed: 7\ntenants:\n");
-    let mut env = Vec::new();
-    for (n, (alias, domain, groups)) in tenants.iter().enumerate() {
-        let n = n + 1;
-        world_text.push_str(&format!(
-            "  - id: 11111111-aaaa-4aaa-8aaa-00000000000{n}\n    displayName: {alias}\n    domain: {domain}.onmicrosoft.com\n    apps:\n      - clientId: 21111111-aaaa-4aaa-8aaa-00000000000{n}\n        displayName: mtoctl\n        secret: secret-{alias}\n    users:\n      - userPrincipalName: a@{domain}.onmicrosoft.com\n        department: Sales\n      - userPrincipalName: b@{domain}.onmicrosoft.com\n    groups:\n"
-        ));
-        for g in groups {
-            world_text.push_str(&format!(
-                "      - displayName: {g}\n        members: [a@{domain}.onmicrosoft.com, b@{domain}.onmicrosoft.com]\n"
-            ));
-        }
-        env.push((
-            format!("{}_SECRET", alias.to_uppercase()),
-            format!("secret-{alias}"),
-        ));
-    }
-    let world = mtoctl_emulator::world::WorldFile::parse(&world_text).expect("parses");
-    let emulator = mtoctl_emulator::Emulator::from_world(world, Default::default()).expect("loads");
-    let server = emulator.spawn_on_loopback().await.expect("serves");
-
-    let example = std::fs::read_to_string(repo("examples/hub-and-spoke/mto.yaml")).expect("spec");
-    let mut spec = String::new();
-    let mut skipping = false;
-    for line in example.lines() {
-        if skipping && line.starts_with("      ") {
-            continue;
-        }
-        skipping = false;
-        spec.push_str(line);
-        spec.push('\n');
-        if let Some(id) = line
-            .trim()
-            .strip_prefix("clientId: 21111111-aaaa-4aaa-8aaa-00000000000")
-        {
-            let alias = tenants[id.parse::<usize>().expect("n") - 1]
-                .0
-                .to_uppercase();
-            spec.push_str(&format!(
-                "      clientSecret:\n        fromEnv: {alias}_SECRET\n"
-            ));
-            skipping = true;
-        }
-    }
-    let dir = scratch("hub");
-    let path = path_str(&dir.join("mto.yaml"));
-    std::fs::write(&path, spec).expect("write");
-
+    let hub = Scenario::hub_and_spoke("export-hub", Default::default()).await;
+    hub.converge(6).await;
+    let dir = scratch("export-hub");
     let run = |args: Vec<String>| {
-        let env = env.clone();
-        let base = server.base_url.clone();
+        let hub = &hub;
         async move {
-            let mut cmd = Command::new(env!("CARGO_BIN_EXE_mtoctl"));
-            cmd.envs(env)
-                .env("MTOCTL_GRAPH_URL", &base)
-                .env("MTOCTL_LOGIN_URL", &base)
-                .args(&args)
-                .args(["--color", "never"])
-                .stdin(std::process::Stdio::null());
-            let out = tokio::task::spawn_blocking(move || cmd.output())
-                .await
-                .expect("joined")
-                .expect("runs");
-            (
-                out.status.code().expect("code"),
-                String::from_utf8_lossy(&out.stdout).into_owned(),
-                String::from_utf8_lossy(&out.stderr).into_owned(),
-            )
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let run = hub.run(&args).await;
+            (run.code, run.stdout, run.stderr)
         }
     };
     let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    let mut converged = false;
-    for _ in 0..6 {
-        let (code, out, err) = run(args(&["apply", "-f", &path, "--auto-approve"])).await;
-        assert!(
-            code == 0 || code == 3,
-            "apply failed ({code}):\n{out}\n{err}"
-        );
-        emulator_advance(&server.base_url, 5 * 3600).await;
-        if run(args(&["plan", "-f", &path, "--detailed-exitcode"]))
-            .await
-            .0
-            == 0
-        {
-            converged = true;
-            break;
-        }
-    }
-    assert!(converged, "did not converge");
+    let path = hub.spec.clone();
 
     let out = path_str(&dir.join("exported.yaml"));
     let (code, _, err) = run(args(&["export", "-f", &path, "--out", &out])).await;
@@ -418,20 +291,10 @@ async fn hub_and_spoke_exports_to_a_spec_that_plans_nothing() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-async fn emulator_advance(base: &str, seconds: u64) {
-    let resp = reqwest::Client::new()
-        .post(format!("{base}/_emulator/advance"))
-        .json(&json!({ "seconds": seconds }))
-        .send()
-        .await
-        .expect("advance");
-    assert!(resp.status().is_success());
-}
-
 /// A mistaken input is reported like a mistaken spec (file, line, column) and nothing is read.
 #[test]
 fn a_mistaken_input_is_located_and_nothing_is_read() {
-    let dir = scratch("mistaken");
+    let dir = scratch("export-mistaken");
     let input = dir.join("tenants.yaml");
     std::fs::write(
         &input,

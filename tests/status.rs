@@ -4,13 +4,13 @@
 
 mod common;
 
-use common::CONTOSO;
-use common::world::World;
+use common::harden::Scenario;
+use common::{CONTOSO, Run};
 use serde_json::{Value, json};
 
 const SPEC: &str = "examples/quickstart/mto.yaml";
 
-fn report(run: &common::world::Run) -> Value {
+fn report(run: &Run) -> Value {
     serde_json::from_str(&run.stdout)
         .unwrap_or_else(|e| panic!("status --format json: {e}\n{}\n{}", run.stdout, run.stderr))
 }
@@ -29,14 +29,12 @@ fn findings(v: &Value) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_apply_status_is_healthy_and_shows_provisioned_members() {
-    let world = World::quickstart("", Default::default()).await;
-    world.converge().await;
+    let world = Scenario::quickstart(Default::default()).await;
+    world.converge(6).await;
     // One more sync cycle, so both jobs have run since their last change.
     world.advance(3600).await;
 
-    let run = world
-        .mtoctl(&["status", "-f", SPEC, "--format", "json"])
-        .await;
+    let run = world.run(&["status", "-f", SPEC, "--format", "json"]).await;
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let v = report(&run);
     assert_eq!(v["health"], "healthy");
@@ -91,7 +89,7 @@ async fn after_apply_status_is_healthy_and_shows_provisioned_members() {
     assert!(findings(&v).is_empty(), "{:?}", findings(&v));
 
     // The text form says the same for people.
-    let text = world.mtoctl(&["status", "-f", SPEC]).await;
+    let text = world.run(&["status", "-f", SPEC]).await;
     assert_eq!(text.code, 0);
     assert!(
         text.stdout
@@ -105,14 +103,13 @@ async fn after_apply_status_is_healthy_and_shows_provisioned_members() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pending_join_is_waiting_and_exits_3() {
     // Joins take a day here, so fabrikam stays pending.
-    let world = World::quickstart("timings:\n  joinComplete: 86400\n", Default::default()).await;
-    let apply = world.mtoctl(&["apply", "-f", SPEC, "--auto-approve"]).await;
+    let world =
+        Scenario::quickstart_with("timings:\n  joinComplete: 86400\n", Default::default()).await;
+    let apply = world.run(&["apply", "-f", SPEC, "--auto-approve"]).await;
     assert_eq!(apply.code, 3, "{}\n{}", apply.stdout, apply.stderr);
     world.advance(600).await;
 
-    let run = world
-        .mtoctl(&["status", "-f", SPEC, "--format", "json"])
-        .await;
+    let run = world.run(&["status", "-f", SPEC, "--format", "json"]).await;
     assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
     let v = report(&run);
     assert_eq!(v["health"], "waiting");
@@ -132,8 +129,8 @@ async fn a_pending_join_is_waiting_and_exits_3() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_target_forbidding_inbound_sync_and_the_quarantine_it_causes_are_named() {
-    let world = World::quickstart("", Default::default()).await;
-    world.converge().await;
+    let world = Scenario::quickstart(Default::default()).await;
+    world.converge(6).await;
     // Fabrikam's admin stops contoso's users being synced in.
     world
         .graph(
@@ -148,9 +145,7 @@ async fn a_target_forbidding_inbound_sync_and_the_quarantine_it_causes_are_named
     // The next cycle fails the policy check and quarantines the job.
     world.advance(3600).await;
 
-    let run = world
-        .mtoctl(&["status", "-f", SPEC, "--format", "json"])
-        .await;
+    let run = world.run(&["status", "-f", SPEC, "--format", "json"]).await;
     assert_eq!(run.code, 4, "{}\n{}", run.stdout, run.stderr);
     let v = report(&run);
     assert_eq!(v["health"], "broken");
@@ -173,8 +168,8 @@ async fn a_target_forbidding_inbound_sync_and_the_quarantine_it_causes_are_named
     assert_eq!(v["syncs"][1]["health"], "healthy");
 
     // apply repairs the policy and restarts the job; a cycle later all is well again.
-    world.converge().await;
+    world.converge(6).await;
     world.advance(3600).await;
-    let healed = world.mtoctl(&["status", "-f", SPEC]).await;
+    let healed = world.run(&["status", "-f", SPEC]).await;
     assert_eq!(healed.code, 0, "{}\n{}", healed.stdout, healed.stderr);
 }

@@ -1,4 +1,5 @@
-//! What the reliability tests (`faults.rs`, `crash.rs`, `concurrent.rs`, `apply.rs`) share: the
+//! What the end-to-end tests against an emulator (`apply.rs`, `status.rs`, `export.rs`, `faults.rs`,
+//! `crash.rs`, `concurrent.rs`) share: the
 //! two example worlds as [`Scenario`]s (the quickstart, and the five-tenant hub and spoke with
 //! client secrets), a [`census`] of the emulator's own state that fails on any duplicated
 //! object, and a small seeded random source.
@@ -8,7 +9,7 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-use super::world::Run;
+use super::Run;
 use super::{quickstart_env, repo};
 
 /// An emulator on 127.0.0.1 with a spec written for it and the secrets its credentials read.
@@ -224,10 +225,24 @@ impl Scenario {
         mtoctl_model::DesiredState,
         mtoctl_graph::transport::GraphClient,
     ) {
+        self.client_for_spec(std::path::Path::new(&self.spec), config)
+    }
+
+    /// Like [`Scenario::client`], for another spec (relative to the repository, or absolute)
+    /// whose credentials read the same secrets.
+    pub fn client_for_spec(
+        &self,
+        spec: &std::path::Path,
+        config: mtoctl_graph::transport::ClientConfig,
+    ) -> (
+        mtoctl_model::DesiredState,
+        mtoctl_graph::transport::GraphClient,
+    ) {
         use mtoctl_graph::auth::{AuthContext, MapEnvironment, credential_for};
         use mtoctl_graph::endpoints::Endpoints;
         use mtoctl_graph::transport::{GraphClient, http_client};
-        let bytes = std::fs::read(&self.spec).expect("spec");
+        let spec = repo(&spec.to_string_lossy());
+        let bytes = std::fs::read(&spec).expect("spec");
         let desired = mtoctl_model::spec::load("mto.yaml", &bytes)
             .expect("valid")
             .desired;
@@ -235,10 +250,7 @@ impl Scenario {
         let ctx = AuthContext {
             endpoints: Endpoints::new(Some(base), Some(base)).expect("endpoints"),
             env: std::sync::Arc::new(MapEnvironment(self.env.iter().cloned().collect())),
-            spec_dir: std::path::Path::new(&self.spec)
-                .parent()
-                .expect("a directory")
-                .to_path_buf(),
+            spec_dir: spec.parent().expect("a directory").to_path_buf(),
             http: http_client(config.request_timeout),
         };
         let mut builder = GraphClient::builder(ctx.http.clone(), ctx.endpoints.clone(), config);
@@ -249,6 +261,17 @@ impl Scenario {
             );
         }
         (desired, builder.build())
+    }
+
+    /// An out-of-band Graph write as `tenant`'s own app (an admin clicking in a portal);
+    /// panics unless it succeeds.
+    pub async fn graph(&self, tenant: &str, method: reqwest::Method, path: &str, body: Value) {
+        use mtoctl_graph::transport::{ClientConfig, GraphRequest};
+        let (_, client) = self.client(ClientConfig::default());
+        client
+            .send(tenant, &GraphRequest::with_body(method, path, body))
+            .await
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
     }
 
     /// The emulator's counters (`GET /_emulator/stats`).

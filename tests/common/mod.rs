@@ -6,7 +6,6 @@
 use std::path::{Path, PathBuf};
 
 pub mod harden;
-pub mod world;
 
 /// Contoso, the quickstart's owner tenant.
 pub const CONTOSO: &str = "6babcaad-604b-40ac-a9d7-9fd97c0b779f";
@@ -28,4 +27,22 @@ pub fn quickstart_env() -> Vec<(String, String)> {
         .filter_map(|l| l.split_once('='))
         .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
         .collect()
+}
+
+/// What one `mtoctl` run printed and returned.
+pub struct Run {
+    /// Exit code (-1 when killed by a signal).
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+/// A new, empty scratch directory for one test (`name` keeps tests apart).
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mtoctl-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
 }
