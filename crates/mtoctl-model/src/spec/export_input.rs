@@ -16,10 +16,9 @@
 //! literal secrets), with every finding located in the input file. Ignored sections are not
 //! checked. No I/O: the caller passes the bytes.
 
-use super::diagnostic::{Diagnostic, Diagnostics, SourceFile};
+use super::diagnostic::{Diagnostic, Diagnostics};
 use super::document::Auth;
 use super::node::{Key, Node, Path, Span, Value};
-use super::{decode, schema, secrets, validate, yaml};
 use crate::desired::TenantSpec;
 use crate::ids::Alias;
 
@@ -59,45 +58,11 @@ const IGNORED: [&str; 4] = ["organization", "collaboration", "sync", "prune"];
 
 /// Reads an export input. `name` is how findings refer to the file.
 pub fn load(name: &str, bytes: &[u8]) -> Result<ExportInput, Diagnostics> {
-    let text = match decode(bytes) {
-        Ok(text) => text,
-        Err(diagnostic) => {
-            let lossy = String::from_utf8_lossy(bytes).into_owned();
-            return Err(Diagnostics::new(
-                SourceFile::new(name, lossy),
-                vec![diagnostic],
-            ));
-        }
-    };
-    let source = SourceFile::new(name, text);
-    let root = match yaml::parse(source.text()) {
-        Ok(root) => root,
-        Err(err) => {
-            let mut d = Diagnostic::error("spec::syntax", format!("invalid YAML: {}", err.message));
-            if let Some(span) = err.span {
-                d = d.label(span, "here");
-            }
-            if let Some(help) = err.help {
-                d = d.help(help);
-            }
-            return Err(Diagnostics::new(source, vec![d]));
-        }
-    };
+    let (source, root) = super::read(name, bytes)?;
     let hints = sync_hints(&root);
     let root = tenants_only(root);
 
-    let (mut findings, secret_paths) = secrets::scan(&root);
-    let structural = schema::check(&root, &secret_paths);
-    let mut removed = secret_paths;
-    removed.extend(
-        structural
-            .iter()
-            .filter(|d| d.code == "spec::unknown_field")
-            .filter_map(|d| d.path.clone()),
-    );
-    findings.extend(structural);
-    let outcome = validate::validate(&root, &removed);
-    findings.extend(outcome.findings);
+    let (mut findings, outcome) = super::check(&root);
     let tenants = outcome.desired.map(|d| d.tenants).unwrap_or_default();
     let written: Vec<serde_json::Value> = root
         .get("tenants")

@@ -37,6 +37,21 @@ pub struct ValidSpec {
 
 /// Reads and validates a spec. `name` is how findings refer to the file (usually its path).
 pub fn load(name: &str, bytes: &[u8]) -> Result<ValidSpec, Diagnostics> {
+    let (source, root) = read(name, bytes)?;
+    let (findings, outcome) = check(&root);
+    let diagnostics = Diagnostics::new(source, findings);
+    match outcome.desired {
+        Some(desired) if !diagnostics.has_errors() => Ok(ValidSpec {
+            desired,
+            warnings: diagnostics,
+        }),
+        _ => Err(diagnostics),
+    }
+}
+
+/// Decodes and parses a document: its source and node tree, or the finding that stopped it
+/// (not UTF-8, not YAML). Shared by every reader of the spec language.
+pub(crate) fn read(name: &str, bytes: &[u8]) -> Result<(SourceFile, node::Node), Diagnostics> {
     let text = match decode(bytes) {
         Ok(text) => text,
         Err(diagnostic) => {
@@ -48,8 +63,8 @@ pub fn load(name: &str, bytes: &[u8]) -> Result<ValidSpec, Diagnostics> {
         }
     };
     let source = SourceFile::new(name, text);
-    let root = match yaml::parse(source.text()) {
-        Ok(root) => root,
+    match yaml::parse(source.text()) {
+        Ok(root) => Ok((source, root)),
         Err(err) => {
             let mut d = Diagnostic::error("spec::syntax", format!("invalid YAML: {}", err.message));
             if let Some(span) = err.span {
@@ -58,11 +73,17 @@ pub fn load(name: &str, bytes: &[u8]) -> Result<ValidSpec, Diagnostics> {
             if let Some(help) = err.help {
                 d = d.help(help);
             }
-            return Err(Diagnostics::new(source, vec![d]));
+            Err(Diagnostics::new(source, vec![d]))
         }
-    };
-    let (mut findings, secret_paths) = secrets::scan(&root);
-    let structural = schema::check(&root, &secret_paths);
+    }
+}
+
+/// The later stages over a parsed document: literal secrets, the shape check against the
+/// schema and the semantic rules (which skip whatever an earlier stage removed). Every finding
+/// (moved out of the outcome), and what the rules could build.
+pub(crate) fn check(root: &node::Node) -> (Vec<Diagnostic>, validate::Outcome) {
+    let (mut findings, secret_paths) = secrets::scan(root);
+    let structural = schema::check(root, &secret_paths);
     let mut removed = secret_paths;
     removed.extend(
         structural
@@ -71,16 +92,9 @@ pub fn load(name: &str, bytes: &[u8]) -> Result<ValidSpec, Diagnostics> {
             .filter_map(|d| d.path.clone()),
     );
     findings.extend(structural);
-    let outcome = validate::validate(&root, &removed);
-    findings.extend(outcome.findings);
-    let diagnostics = Diagnostics::new(source, findings);
-    match outcome.desired {
-        Some(desired) if !diagnostics.has_errors() => Ok(ValidSpec {
-            desired,
-            warnings: diagnostics,
-        }),
-        _ => Err(diagnostics),
-    }
+    let mut outcome = validate::validate(root, &removed);
+    findings.append(&mut outcome.findings);
+    (findings, outcome)
 }
 
 /// Bytes to text: UTF-8 only (a UTF-8 byte-order mark is allowed and dropped).
