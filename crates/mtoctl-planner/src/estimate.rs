@@ -185,11 +185,13 @@ pub fn estimate(
         entry.0.push(t.alias.clone());
         entry.1 += per_tenant.get(&t.alias).copied().unwrap_or(0);
     }
-    let mut shared_app = false;
+    // Whether a registration shared by several tenants would bind on its own.
+    let mut shared_app_binds = false;
     for (tenants, writes) in per_app.into_values() {
         if tenants.len() > 1 {
-            shared_app = true;
-            consider(quotas.app.seconds(writes), Binding::App { tenants, writes });
+            let seconds = quotas.app.seconds(writes);
+            shared_app_binds |= seconds > 0.0;
+            consider(seconds, Binding::App { tenants, writes });
         }
     }
     let (seconds, binding) = best?;
@@ -201,7 +203,7 @@ pub fn estimate(
                 .to_owned(),
         );
     }
-    if matches!(binding, Binding::App { .. }) || shared_app {
+    if shared_app_binds {
         advice.push(
             "use one app registration per tenant: Graph's per-app write quota (35,000 per 5 min) is shared by every tenant that uses the same client id"
                 .to_owned(),
@@ -336,12 +338,18 @@ sync:
     }
 
     #[test]
-    fn a_shared_app_registration_gets_the_per_tenant_registration_advice() {
+    fn a_shared_registration_under_its_quota_gets_no_registration_advice() {
+        // 5,000 writes share one registration, far below its 35,000 burst.
         let desired = hub_spec(5000, true);
         let plan = crate::tests::plan(&desired, &ObservedStateBuilder::fresh(&desired).build());
         let e = estimate(&plan, &desired, &WriteQuotas::default()).expect("quota binds");
         assert!(
-            e.advice
+            matches!(e.binding, Binding::Tenant { .. }),
+            "{:?}",
+            e.binding
+        );
+        assert!(
+            !e.advice
                 .iter()
                 .any(|a| a.contains("one app registration per tenant"))
         );
@@ -365,6 +373,11 @@ sync:
         };
         assert_eq!(tenants.len(), 2);
         assert!((e.seconds - (*writes as f64 - 100.0)).abs() < 1e-9);
+        assert!(
+            e.advice
+                .iter()
+                .any(|a| a.contains("one app registration per tenant"))
+        );
     }
 
     #[test]
