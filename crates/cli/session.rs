@@ -184,9 +184,14 @@ pub async fn preflight(
     client: &mtoctl_graph::transport::GraphClient,
     desired: &mtoctl_model::DesiredState,
 ) {
-    for needs in mtoctl_planner::permissions::for_spec(desired) {
+    let needs = mtoctl_planner::permissions::for_spec(desired);
+    // Every tenant's token at once: a tenant whose sign-in is slow must not hold up the others.
+    let tokens =
+        futures_util::future::join_all(needs.iter().map(|n| client.token_roles(n.alias.as_str())))
+            .await;
+    for (needs, token) in needs.iter().zip(tokens) {
         // Sign-in errors are reported by the reads that follow, with their context.
-        let Ok(Some(granted)) = client.token_roles(needs.alias.as_str()).await else {
+        let Ok(Some(granted)) = token else {
             continue;
         };
         for permission in mtoctl_planner::permissions::missing(&needs.application, &granted) {

@@ -33,11 +33,24 @@ pub struct CollectError {
 }
 
 fn list(failures: &[(String, GraphError)]) -> String {
-    failures
-        .iter()
-        .map(|(what, e)| format!("  - {what}: {e}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    // A tenant without a token fails every read the same way: say it once for the tenant.
+    let mut signed_out = std::collections::BTreeSet::new();
+    let mut lines = Vec::new();
+    for (what, e) in failures {
+        match e {
+            GraphError::Token { tenant, .. } => {
+                if signed_out.insert(tenant.clone()) {
+                    let reads = failures
+                        .iter()
+                        .filter(|(_, x)| matches!(x, GraphError::Token { tenant: t, .. } if t == tenant))
+                        .count();
+                    lines.push(format!("  - {e} (so {reads} reads of it failed)"));
+                }
+            }
+            _ => lines.push(format!("  - {what}: {e}")),
+        }
+    }
+    lines.join("\n")
 }
 
 /// Reads the observed state of every tenant in `desired`.

@@ -261,3 +261,42 @@ async fn collect_reads_back_a_formed_organization_and_a_sync_configuration() {
     assert_eq!(details.assignments.len(), 1);
     assert_eq!(details.assignments[0].principal_id.to_string(), alice);
 }
+
+/// A tenant that cannot sign in (a wrong secret) fails every read; the error says so once for
+/// that tenant, with the sign-in's own reason, and the other tenant's reads are not blamed.
+#[tokio::test]
+async fn a_tenant_that_cannot_sign_in_is_named_once() {
+    use mtoctl_graph::auth::{MapEnvironment, credential_for};
+    use mtoctl_graph::transport::GraphClient;
+    let world = quickstart_world(Default::default()).await;
+    let desired = quickstart_spec();
+    let mut env = quickstart_env().0;
+    env.insert("FABRIKAM_CLIENT_SECRET".into(), "not-the-secret".into());
+    let ctx = auth_context(&world, MapEnvironment(env));
+    let mut builder = GraphClient::builder(
+        ctx.http.clone(),
+        ctx.endpoints.clone(),
+        ClientConfig::default(),
+    );
+    for tenant in &desired.tenants {
+        builder = builder.tenant(
+            tenant.alias.as_str(),
+            credential_for(tenant, &ctx).expect("credential"),
+        );
+    }
+    let client = builder.build();
+
+    let err = collect(&client, &desired)
+        .await
+        .expect_err("fabrikam cannot sign in");
+    let text = err.to_string();
+    let token_lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("cannot get a Microsoft Graph token"))
+        .collect();
+    assert_eq!(token_lines.len(), 1, "{text}");
+    assert!(token_lines[0].contains("tenant fabrikam"), "{text}");
+    assert!(token_lines[0].contains("AADSTS7000215"), "{text}");
+    assert!(!text.contains("tenant contoso"), "{text}");
+    assert!(!text.contains("not-the-secret"), "{text}");
+}

@@ -156,6 +156,19 @@ async fn send_batch(
     let response = match client.send_counted(tenant, &batch, false, true).await {
         Ok(r) => r,
         Err(e) => {
+            // No token: no request of the tenant can be sent; every item fails with that error
+            // itself, so callers can tell a sign-in failure from a lost answer.
+            if let GraphError::Token { tenant, reason } = &e {
+                return items
+                    .iter()
+                    .map(|_| {
+                        ItemOutcome::Done(Err(GraphError::Token {
+                            tenant: tenant.clone(),
+                            reason: reason.clone(),
+                        }))
+                    })
+                    .collect();
+            }
             // The whole call failed for good: every item fails with that error's message.
             let message = e.to_string();
             return items
