@@ -47,9 +47,12 @@ pub struct ApplyOptions {
     pub allow_destroy: bool,
     /// How long to wait for asynchronous Graph work; `None` checks once and moves on.
     pub wait: Option<Duration>,
-    /// Most actions in flight at once (each tenant's requests are further bounded by the
-    /// Graph client's lanes).
+    /// Most actions in flight at once across all tenants (a generous cap: each tenant is
+    /// bounded by [`Self::per_tenant`] and the Graph client's lanes).
     pub concurrency: usize,
+    /// Most actions in flight at once in one tenant, so that every tenant's actions progress
+    /// side by side instead of one tenant's at a time in plan order.
+    pub per_tenant: usize,
     /// The first delay between two polls of a wait (doubled each time, up to 30 s).
     pub first_poll: Duration,
     /// Apply a plan another mtoctl version computed (refused by default: what an operation
@@ -63,7 +66,8 @@ impl Default for ApplyOptions {
             allow_destroy: false,
             allow_version_skew: false,
             wait: None,
-            concurrency: 8,
+            concurrency: 256,
+            per_tenant: 8,
             first_poll: Duration::from_secs(2),
         }
     }
@@ -196,7 +200,8 @@ fn compare(plan: &Plan, now: &BTreeMap<ResourceAddr, Fingerprint>) -> Vec<Resour
 enum State {
     Pending,
     Running,
-    Done(Created),
+    /// Done; its ids are in the apply's `done` map.
+    Done,
     Failed,
     Waiting,
     Skipped,
@@ -254,9 +259,17 @@ pub async fn apply(
     let mut tasks: std::collections::HashMap<tokio::task::Id, ActionId> =
         std::collections::HashMap::new();
     let concurrency = options.concurrency.max(1);
+    let per_tenant = options.per_tenant.max(1);
+    // Actions in flight per tenant alias.
+    let mut in_flight: BTreeMap<String, usize> = BTreeMap::new();
+    // The ids made so far, shared by every task started before the next action finishes
+    // (rebuilt only when one does, not once per started action).
+    let mut done: BTreeMap<ActionId, Created> = BTreeMap::new();
+    let mut snapshot: Option<Arc<Resolved>> = None;
 
     loop {
-        // Skip what cannot run; start what can, in plan order.
+        // Skip what cannot run; start what can, in plan order, as long as its tenant (and the
+        // whole apply) has room.
         let mut progressed = true;
         while progressed {
             progressed = false;
@@ -290,10 +303,13 @@ pub async fn apply(
                 let ready = action
                     .depends_on
                     .iter()
-                    .all(|d| matches!(states.get(d), Some(State::Done(_)) | None));
-                if !ready || running.len() >= concurrency {
+                    .all(|d| matches!(states.get(d), Some(State::Done) | None));
+                let tenant = action.tenant.as_str();
+                let busy = in_flight.get(tenant).copied().unwrap_or(0);
+                if !ready || running.len() >= concurrency || busy >= per_tenant {
                     continue;
                 }
+                *in_flight.entry(tenant.to_owned()).or_default() += 1;
                 states.insert(action.id.clone(), State::Running);
                 observer.event(&ApplyEvent::Started {
                     action: action.id.clone(),
@@ -301,15 +317,9 @@ pub async fn apply(
                     tenant: action.tenant.as_str().to_owned(),
                     summary: action.summary.clone(),
                 });
-                let resolved = Resolved(
-                    states
-                        .iter()
-                        .filter_map(|(id, s)| match s {
-                            State::Done(c) => Some((id.clone(), c.clone())),
-                            _ => None,
-                        })
-                        .collect(),
-                );
+                let resolved = snapshot
+                    .get_or_insert_with(|| Arc::new(Resolved(done.clone())))
+                    .clone();
                 let client = client.clone();
                 let tenant = action.tenant.as_str().to_owned();
                 let acting_id = ids.get(&tenant).cloned();
@@ -332,7 +342,7 @@ pub async fn apply(
                         return (id, Err(format!("tenant {tenant} is not in the plan")));
                     };
                     if let Some(expected) = precondition {
-                        match ops::current_fingerprint(&client, &tenant, &op, &resolved).await {
+                        match ops::current_fingerprint(&client, &tenant, &op, &*resolved).await {
                             Ok(Some(current)) if current.as_ref() != Some(&expected) => {
                                 let what = if current.is_none() { "is gone" } else { "changed" };
                                 return (
@@ -346,7 +356,7 @@ pub async fn apply(
                     }
                     let mut delay = first_poll;
                     loop {
-                        let step = ops::run(&client, &tenant, &acting_id, &op, &resolved).await;
+                        let step = ops::run(&client, &tenant, &acting_id, &op, &*resolved).await;
                         match step {
                             Ok(ops::Step::Pending(message)) => {
                                 let now = Instant::now();
@@ -384,9 +394,14 @@ pub async fn apply(
         let Some(action) = plan.action(&id) else {
             continue;
         };
+        if let Some(n) = in_flight.get_mut(action.tenant.as_str()) {
+            *n = n.saturating_sub(1);
+        }
         let (state, status) = match outcome {
             Ok(ops::Step::Done(created)) => {
-                (State::Done(created.clone()), ActionStatus::Ok { created })
+                done.insert(id.clone(), created.clone());
+                snapshot = None;
+                (State::Done, ActionStatus::Ok { created })
             }
             Ok(ops::Step::Pending(message)) => (State::Waiting, ActionStatus::Waiting { message }),
             Err(error) => (State::Failed, ActionStatus::Failed { error }),
