@@ -255,8 +255,9 @@ pub async fn apply(
         .map(|a| (a.id.clone(), State::Pending))
         .collect();
     let mut results: BTreeMap<ActionId, ActionResult> = BTreeMap::new();
-    let mut running: JoinSet<(ActionId, Result<ops::Step, String>)> = JoinSet::new();
-    let mut tasks: std::collections::HashMap<tokio::task::Id, ActionId> =
+    // A task carries one action, or a group of assignments to one configuration.
+    let mut running: JoinSet<Vec<(ActionId, Result<ops::Step, String>)>> = JoinSet::new();
+    let mut tasks: std::collections::HashMap<tokio::task::Id, (String, Vec<ActionId>)> =
         std::collections::HashMap::new();
     let concurrency = options.concurrency.max(1);
     let per_tenant = options.per_tenant.max(1);
@@ -269,7 +270,10 @@ pub async fn apply(
 
     loop {
         // Skip what cannot run; start what can, in plan order, as long as its tenant (and the
-        // whole apply) has room.
+        // whole apply) has room. Ready assignments to the same configuration join one group
+        // (one slot of their tenant), started once the pass is over.
+        let mut groups: BTreeMap<(String, String), Vec<Vec<ops::Assignment<ActionId>>>> =
+            BTreeMap::new();
         let mut progressed = true;
         while progressed {
             progressed = false;
@@ -304,12 +308,29 @@ pub async fn apply(
                     .depends_on
                     .iter()
                     .all(|d| matches!(states.get(d), Some(State::Done) | None));
-                let tenant = action.tenant.as_str();
-                let busy = in_flight.get(tenant).copied().unwrap_or(0);
-                if !ready || running.len() >= concurrency || busy >= per_tenant {
+                if !ready {
                     continue;
                 }
-                *in_flight.entry(tenant.to_owned()).or_default() += 1;
+                let tenant = action.tenant.as_str();
+                let resolved = snapshot
+                    .get_or_insert_with(|| Arc::new(Resolved(done.clone())))
+                    .clone();
+                let group = assignment_of(action, &resolved).filter(|_| ids.contains_key(tenant));
+                let open = group.as_ref().and_then(|(sp, _)| {
+                    groups
+                        .get(&(tenant.to_owned(), sp.clone()))
+                        .and_then(|g| g.last())
+                        .filter(|g| g.len() < GROUP)
+                        .map(|_| ())
+                });
+                let busy = in_flight.get(tenant).copied().unwrap_or(0);
+                let started = running.len() + groups.values().map(Vec::len).sum::<usize>();
+                if open.is_none() && (started >= concurrency || busy >= per_tenant) {
+                    continue;
+                }
+                if open.is_none() {
+                    *in_flight.entry(tenant.to_owned()).or_default() += 1;
+                }
                 states.insert(action.id.clone(), State::Running);
                 observer.event(&ApplyEvent::Started {
                     action: action.id.clone(),
@@ -317,9 +338,17 @@ pub async fn apply(
                     tenant: action.tenant.as_str().to_owned(),
                     summary: action.summary.clone(),
                 });
-                let resolved = snapshot
-                    .get_or_insert_with(|| Arc::new(Resolved(done.clone())))
-                    .clone();
+                progressed = true;
+                if let Some((sp, item)) = group {
+                    let chunks = groups.entry((tenant.to_owned(), sp)).or_default();
+                    if open.is_none() {
+                        chunks.push(Vec::new());
+                    }
+                    if let Some(chunk) = chunks.last_mut() {
+                        chunk.push(item);
+                    }
+                    continue;
+                }
                 let client = client.clone();
                 let tenant = action.tenant.as_str().to_owned();
                 let acting_id = ids.get(&tenant).cloned();
@@ -336,22 +365,23 @@ pub async fn apply(
                     }
                     (d, _) => d,
                 };
-                let task_id = id.clone();
+                let task_ids = (tenant.clone(), vec![id.clone()]);
                 let handle = running.spawn(async move {
+                    let (id, outcome) = 'one: {
                     let Some(acting_id) = acting_id else {
-                        return (id, Err(format!("tenant {tenant} is not in the plan")));
+                        break 'one (id, Err(format!("tenant {tenant} is not in the plan")));
                     };
                     if let Some(expected) = precondition {
                         match ops::current_fingerprint(&client, &tenant, &op, &*resolved).await {
                             Ok(Some(current)) if current.as_ref() != Some(&expected) => {
                                 let what = if current.is_none() { "is gone" } else { "changed" };
-                                return (
+                                break 'one (
                                     id,
                                     Err(format!("precondition failed: {addr} {what} since the plan was made; nothing was written for this action, plan again")),
                                 );
                             }
                             Ok(_) => {}
-                            Err(e) => return (id, Err(e)),
+                            Err(e) => break 'one (id, Err(e)),
                         }
                     }
                     let mut delay = first_poll;
@@ -369,49 +399,74 @@ pub async fn apply(
                                         tokio::time::sleep(delay.min(d - now)).await;
                                         delay = (delay * 2).min(Duration::from_secs(30));
                                     }
-                                    _ => return (id, Ok(ops::Step::Pending(message))),
+                                    _ => break 'one (id, Ok(ops::Step::Pending(message))),
                                 }
                             }
-                            other => return (id, other),
+                            other => break 'one (id, other),
                         }
                     }
+                    };
+                    vec![(id, outcome)]
                 });
-                tasks.insert(handle.id(), task_id);
-                progressed = true;
+                tasks.insert(handle.id(), task_ids);
+            }
+        }
+        for ((tenant, sp), chunks) in groups {
+            for chunk in chunks {
+                let client = client.clone();
+                let task_ids = (
+                    tenant.clone(),
+                    chunk.iter().map(|i| i.action.clone()).collect(),
+                );
+                let (tenant, sp) = (tenant.clone(), sp.clone());
+                let handle = running
+                    .spawn(async move { ops::assign_all(&client, &tenant, &sp, chunk).await });
+                tasks.insert(handle.id(), task_ids);
             }
         }
         let Some(joined) = running.join_next_with_id().await else {
             break;
         };
-        let (id, outcome) = match joined {
-            Ok((_, x)) => x,
-            // A panicking task is a bug in mtoctl: its action fails, the others go on.
+        let (task, outcomes) = match joined {
+            Ok((task, x)) => (task, x),
+            // A panicking task is a bug in mtoctl: its actions fail, the others go on.
             Err(e) => match tasks.get(&e.id()) {
-                Some(id) => (id.clone(), Err(format!("internal error: {e}"))),
+                Some((_, ids)) => (
+                    e.id(),
+                    ids.iter()
+                        .map(|id| (id.clone(), Err(format!("internal error: {e}"))))
+                        .collect(),
+                ),
                 None => continue,
             },
         };
-        let Some(action) = plan.action(&id) else {
-            continue;
-        };
-        if let Some(n) = in_flight.get_mut(action.tenant.as_str()) {
+        if let Some((tenant, _)) = tasks.remove(&task)
+            && let Some(n) = in_flight.get_mut(&tenant)
+        {
             *n = n.saturating_sub(1);
         }
-        let (state, status) = match outcome {
-            Ok(ops::Step::Done(created)) => {
-                done.insert(id.clone(), created.clone());
-                snapshot = None;
-                (State::Done, ActionStatus::Ok { created })
-            }
-            Ok(ops::Step::Pending(message)) => (State::Waiting, ActionStatus::Waiting { message }),
-            Err(error) => (State::Failed, ActionStatus::Failed { error }),
-        };
-        states.insert(id.clone(), state);
-        let result = result_of(action, status);
-        observer.event(&ApplyEvent::Finished {
-            result: result.clone(),
-        });
-        results.insert(id, result);
+        for (id, outcome) in outcomes {
+            let Some(action) = plan.action(&id) else {
+                continue;
+            };
+            let (state, status) = match outcome {
+                Ok(ops::Step::Done(created)) => {
+                    done.insert(id.clone(), created.clone());
+                    snapshot = None;
+                    (State::Done, ActionStatus::Ok { created })
+                }
+                Ok(ops::Step::Pending(message)) => {
+                    (State::Waiting, ActionStatus::Waiting { message })
+                }
+                Err(error) => (State::Failed, ActionStatus::Failed { error }),
+            };
+            states.insert(id.clone(), state);
+            let result = result_of(action, status);
+            observer.event(&ApplyEvent::Finished {
+                result: result.clone(),
+            });
+            results.insert(id, result);
+        }
     }
 
     let actions: Vec<ActionResult> = plan
@@ -433,6 +488,44 @@ pub async fn apply(
         ApplyOutcome::Applied
     };
     ApplyReport { outcome, actions }
+}
+
+/// Most assignments in one group: one read of the configuration's assignments, then up to
+/// five `$batch` calls of 20.
+const GROUP: usize = 100;
+
+/// An assignment that can join a group: its configuration's service principal id and the
+/// item, when both ids resolve (otherwise it runs alone and reports why). Assignments carry
+/// no precondition to re-check (they find before they create).
+fn assignment_of(
+    action: &mtoctl_planner::Action,
+    resolved: &Resolved,
+) -> Option<(String, ops::Assignment<ActionId>)> {
+    use ops::Resolve;
+    let mtoctl_planner::plan::Operation::AssignPrincipal {
+        configuration,
+        app_role,
+        principal_id,
+        ..
+    } = &action.operation
+    else {
+        return None;
+    };
+    if action.async_wait.is_some()
+        || matches!(action.expected_before, ExpectedBefore::Fingerprint { .. })
+    {
+        return None;
+    }
+    let sp = resolved.object(configuration).ok()?;
+    let role = resolved.role(app_role).ok()?;
+    Some((
+        sp,
+        ops::Assignment {
+            action: action.id.clone(),
+            principal: principal_id.to_string(),
+            role,
+        },
+    ))
 }
 
 /// The fingerprint an action expects right before it writes, when it can be re-checked:

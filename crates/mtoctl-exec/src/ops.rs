@@ -594,6 +594,117 @@ pub(crate) async fn run(
     }
 }
 
+/// One assignment of an [`assign_all`] group: the action, the principal and the app role.
+pub(crate) struct Assignment<A> {
+    /// Whose assignment it is (handed back with its outcome).
+    pub action: A,
+    /// The user or group.
+    pub principal: String,
+    /// The app role id.
+    pub role: String,
+}
+
+/// Assigns many principals to one configuration: ONE read of its assignments finds those
+/// already made (adopted), the rest are POSTed through `$batch` (20 per call, each item
+/// retried on its own: Graph refuses a duplicate assignment, so a POST re-sent after a lost
+/// answer cannot make a second one), and the assignments whose POST failed are looked for in
+/// one more read: found, they are adopted (an earlier or lost attempt made them); not found,
+/// they fail with Graph's error. Outcomes come back one per item, in order.
+pub(crate) async fn assign_all<A>(
+    c: &GraphClient,
+    t: &str,
+    sp: &str,
+    items: Vec<Assignment<A>>,
+) -> Vec<(A, Result<Step, String>)> {
+    let existing = match assignments_by_principal(c, t, sp).await {
+        Ok(found) => found,
+        Err(e) => {
+            return items
+                .into_iter()
+                .map(|i| (i.action, Err(e.clone())))
+                .collect();
+        }
+    };
+    let mut outcomes: Vec<Option<Result<Step, String>>> = items
+        .iter()
+        .map(|i| {
+            existing
+                .get(&i.principal.to_ascii_lowercase())
+                .map(|id| Ok(adopted(Some(id.clone()), None)))
+        })
+        .collect();
+    let to_send: Vec<usize> = (0..items.len())
+        .filter(|&k| outcomes[k].is_none())
+        .collect();
+    let requests: Vec<GraphRequest> = to_send
+        .iter()
+        .map(|&k| writes::assign(sp, &items[k].principal, &items[k].role))
+        .collect();
+    let answers = c.send_all(t, &requests).await;
+    let mut failed: Vec<(usize, GraphError)> = Vec::new();
+    for (&k, answer) in to_send.iter().zip(answers) {
+        match answer {
+            Ok(resp) => {
+                outcomes[k] = Some(Ok(Step::Done(Created {
+                    id: writes::decode_id(&resp.body),
+                    ..Created::default()
+                })))
+            }
+            Err(e) => failed.push((k, e)),
+        }
+    }
+    if !failed.is_empty() {
+        // A duplicate is refused by Graph, and a lost answer may hide a success: whatever
+        // is now listed was made.
+        match assignments_by_principal(c, t, sp).await {
+            Ok(now) => {
+                for (k, e) in failed {
+                    outcomes[k] = Some(match now.get(&items[k].principal.to_ascii_lowercase()) {
+                        Some(id) => Ok(adopted(Some(id.clone()), None)),
+                        None => Err(err(e)),
+                    });
+                }
+            }
+            Err(read) => {
+                for (k, e) in failed {
+                    outcomes[k] = Some(Err(format!(
+                        "{}; and the assignments could not be re-read to see whether it was made all the same: {read}",
+                        err(e)
+                    )));
+                }
+            }
+        }
+    }
+    items
+        .into_iter()
+        .zip(outcomes)
+        .map(|(i, o)| {
+            (
+                i.action,
+                o.unwrap_or_else(|| Err("internal error: no outcome for the assignment".into())),
+            )
+        })
+        .collect()
+}
+
+/// A configuration's assignments, read once: principal id (lower case) to assignment id.
+async fn assignments_by_principal(
+    c: &GraphClient,
+    t: &str,
+    sp: &str,
+) -> Result<std::collections::HashMap<String, String>, String> {
+    let items = c
+        .get_all(t, &writes::list_assignments(sp))
+        .await
+        .map_err(err)?;
+    let mut by_principal = std::collections::HashMap::new();
+    for (id, principal) in items.iter().filter_map(writes::decode_assignment) {
+        // The first listed, as `find_assignment` picks it.
+        by_principal.entry(principal).or_insert(id);
+    }
+    Ok(by_principal)
+}
+
 /// Which of two same-named objects made at the same moment survives.
 enum Kept<T> {
     /// The one this run made.

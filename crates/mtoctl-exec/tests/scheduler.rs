@@ -43,7 +43,11 @@ tenants:
 "#;
 
 async fn client() -> (mtoctl_emulator::Server, GraphClient) {
-    let world = mtoctl_emulator::world::WorldFile::parse(WORLD).expect("world");
+    client_in(WORLD).await
+}
+
+async fn client_in(world: &str) -> (mtoctl_emulator::Server, GraphClient) {
+    let world = mtoctl_emulator::world::WorldFile::parse(world).expect("world");
     let server = mtoctl_emulator::Emulator::from_world(world, Default::default())
         .expect("loads")
         .spawn_on_loopback()
@@ -301,4 +305,98 @@ async fn a_changed_object_fails_its_precondition_without_a_write() {
         json!(true),
         "{template}"
     );
+}
+
+/// Assignments to one configuration: ready together, they are found with one read of the
+/// configuration's assignments and sent through `$batch`, those already made adopted, none
+/// made twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assignments_to_one_configuration_share_one_read_and_go_through_batch() {
+    const USERS: usize = 45;
+    let mut world = format!("{WORLD}    users:\n");
+    for n in 0..USERS {
+        world.push_str(&format!(
+            "      - userPrincipalName: u{n}@contoso.onmicrosoft.com\n"
+        ));
+    }
+    let (_server, client) = client_in(&world).await;
+    let users = client
+        .get_all(
+            "contoso",
+            &mtoctl_graph::transport::GraphRequest::get("/users?$select=id"),
+        )
+        .await
+        .expect("users");
+    let user_ids: Vec<String> = users
+        .iter()
+        .filter_map(|u| u["id"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(user_ids.len(), USERS);
+    let made = json!({"ref": "created_by", "action": "a000"});
+    let actions = |count: usize| {
+        let mut actions = vec![action(
+            "a000",
+            "c",
+            json!({"op": "instantiate_sync_configuration", "display_name": "Contoso to Fabrikam"}),
+            &[],
+        )];
+        for (n, id) in user_ids.iter().take(count).enumerate() {
+            actions.push(action(
+                &format!("a{:03}", n + 1),
+                &format!("assign{n}"),
+                json!({"op": "assign_principal", "configuration": made, "app_role": made,
+                       "principal_id": id, "kind": "user"}),
+                &["a000"],
+            ));
+        }
+        plan(actions)
+    };
+    // Five made by an earlier, partial apply.
+    let first = apply(
+        &actions(5),
+        &client,
+        &ApplyOptions::default(),
+        Arc::new(mtoctl_exec::Silent),
+    )
+    .await;
+    assert_eq!(first.outcome, ApplyOutcome::Applied, "{first:?}");
+    let before = client.stats();
+    let report = apply(
+        &actions(USERS),
+        &client,
+        &ApplyOptions::default(),
+        Arc::new(mtoctl_exec::Silent),
+    )
+    .await;
+    let after = client.stats();
+    assert_eq!(report.outcome, ApplyOutcome::Applied, "{report:?}");
+    let adopted = report
+        .actions
+        .iter()
+        .filter(|a| matches!(&a.status, ActionStatus::Ok { created } if created.adopted))
+        .count();
+    // The configuration and the five assignments already made.
+    assert_eq!(adopted, 1 + 5, "{report:?}");
+    // 40 new assignments: one call each would be 40 POSTs and 40 reads. Here: the
+    // configuration's lookup, one read of its assignments, two `$batch` calls.
+    let calls = after.http_calls - before.http_calls;
+    assert!(calls <= 6, "{calls} HTTP calls for 40 assignments");
+    let sp = match &report.actions[0].status {
+        ActionStatus::Ok { created } => created.id.clone().expect("configuration id"),
+        other => panic!("{other:?}"),
+    };
+    let listed = client
+        .get_all(
+            "contoso",
+            &mtoctl_graph::wire::writes::list_assignments(&sp),
+        )
+        .await
+        .expect("assignments");
+    let principals: std::collections::BTreeSet<String> = listed
+        .iter()
+        .filter_map(mtoctl_graph::wire::writes::decode_assignment)
+        .map(|(_, p)| p)
+        .collect();
+    assert_eq!(listed.len(), USERS, "no assignment made twice");
+    assert_eq!(principals.len(), USERS, "every principal assigned");
 }
