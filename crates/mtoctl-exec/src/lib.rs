@@ -270,10 +270,10 @@ pub async fn apply(
 
     loop {
         // Skip what cannot run; start what can, in plan order, as long as its tenant (and the
-        // whole apply) has room. Ready assignments to the same configuration join one group
-        // (one slot of their tenant), started once the pass is over.
-        let mut groups: BTreeMap<(String, String), Vec<Vec<ops::Assignment<ActionId>>>> =
-            BTreeMap::new();
+        // whole apply) has room. Ready assignments to the same configuration, and ready
+        // removals of its assignments, join one group (one slot of their tenant), started once
+        // the pass is over.
+        let mut groups: BTreeMap<GroupKey, Vec<Vec<Member>>> = BTreeMap::new();
         let mut progressed = true;
         while progressed {
             progressed = false;
@@ -315,10 +315,12 @@ pub async fn apply(
                 let resolved = snapshot
                     .get_or_insert_with(|| Arc::new(Resolved(done.clone())))
                     .clone();
-                let group = assignment_of(action, &resolved).filter(|_| ids.contains_key(tenant));
-                let open = group.as_ref().and_then(|(sp, _)| {
+                let group = group_member(plan, action, &resolved)
+                    .filter(|_| ids.contains_key(tenant))
+                    .map(|((sp, removal), member)| ((tenant.to_owned(), sp, removal), member));
+                let open = group.as_ref().and_then(|(key, _)| {
                     groups
-                        .get(&(tenant.to_owned(), sp.clone()))
+                        .get(key)
                         .and_then(|g| g.last())
                         .filter(|g| g.len() < GROUP)
                         .map(|_| ())
@@ -339,8 +341,8 @@ pub async fn apply(
                     summary: action.summary.clone(),
                 });
                 progressed = true;
-                if let Some((sp, item)) = group {
-                    let chunks = groups.entry((tenant.to_owned(), sp)).or_default();
+                if let Some((key, item)) = group {
+                    let chunks = groups.entry(key).or_default();
                     if open.is_none() {
                         chunks.push(Vec::new());
                     }
@@ -411,16 +413,28 @@ pub async fn apply(
                 tasks.insert(handle.id(), task_ids);
             }
         }
-        for ((tenant, sp), chunks) in groups {
+        for ((tenant, sp, _), chunks) in groups {
             for chunk in chunks {
                 let client = client.clone();
-                let task_ids = (
-                    tenant.clone(),
-                    chunk.iter().map(|i| i.action.clone()).collect(),
-                );
+                let task_ids = (tenant.clone(), chunk.iter().map(Member::action).collect());
                 let (tenant, sp) = (tenant.clone(), sp.clone());
-                let handle = running
-                    .spawn(async move { ops::assign_all(&client, &tenant, &sp, chunk).await });
+                let (mut assigns, mut removals) = (Vec::new(), Vec::new());
+                for member in chunk {
+                    match member {
+                        Member::Assign(a) => assigns.push(a),
+                        Member::Remove(r) => removals.push(r),
+                    }
+                }
+                let handle = running.spawn(async move {
+                    let mut outcomes = Vec::new();
+                    if !assigns.is_empty() {
+                        outcomes.extend(ops::assign_all(&client, &tenant, &sp, assigns).await);
+                    }
+                    if !removals.is_empty() {
+                        outcomes.extend(ops::remove_all(&client, &tenant, &sp, removals).await);
+                    }
+                    outcomes
+                });
                 tasks.insert(handle.id(), task_ids);
             }
         }
@@ -494,38 +508,79 @@ pub async fn apply(
 /// five `$batch` calls of 20.
 const GROUP: usize = 100;
 
-/// An assignment that can join a group: its configuration's service principal id and the
-/// item, when both ids resolve (otherwise it runs alone and reports why). Assignments carry
-/// no precondition to re-check (they find before they create).
-fn assignment_of(
+/// A group's tenant alias, configuration service principal id, and whether it removes.
+type GroupKey = (String, String, bool);
+
+/// One action of a group.
+enum Member {
+    /// An assignment to make.
+    Assign(ops::Assignment<ActionId>),
+    /// An assignment to remove.
+    Remove(ops::Removal<ActionId>),
+}
+
+impl Member {
+    fn action(&self) -> ActionId {
+        match self {
+            Member::Assign(a) => a.action.clone(),
+            Member::Remove(r) => r.action.clone(),
+        }
+    }
+}
+
+/// An action that can join a group: an assignment to make (which carries no precondition: it
+/// finds before it creates) or to remove (its precondition, if re-checkable, goes with it),
+/// with its configuration's service principal id and whether it removes. `None` for any
+/// other action, or when an id does not resolve (it then runs alone and reports why).
+fn group_member(
+    plan: &Plan,
     action: &mtoctl_planner::Action,
     resolved: &Resolved,
-) -> Option<(String, ops::Assignment<ActionId>)> {
+) -> Option<((String, bool), Member)> {
+    use mtoctl_planner::plan::Operation;
     use ops::Resolve;
-    let mtoctl_planner::plan::Operation::AssignPrincipal {
-        configuration,
-        app_role,
-        principal_id,
-        ..
-    } = &action.operation
-    else {
-        return None;
-    };
-    if action.async_wait.is_some()
-        || matches!(action.expected_before, ExpectedBefore::Fingerprint { .. })
-    {
+    if action.async_wait.is_some() {
         return None;
     }
-    let sp = resolved.object(configuration).ok()?;
-    let role = resolved.role(app_role).ok()?;
-    Some((
-        sp,
-        ops::Assignment {
-            action: action.id.clone(),
-            principal: principal_id.to_string(),
-            role,
-        },
-    ))
+    match &action.operation {
+        Operation::AssignPrincipal {
+            configuration,
+            app_role,
+            principal_id,
+            ..
+        } => {
+            if matches!(action.expected_before, ExpectedBefore::Fingerprint { .. }) {
+                return None;
+            }
+            let sp = resolved.object(configuration).ok()?;
+            let role = resolved.role(app_role).ok()?;
+            Some((
+                (sp, false),
+                Member::Assign(ops::Assignment {
+                    action: action.id.clone(),
+                    principal: principal_id.to_string(),
+                    role,
+                }),
+            ))
+        }
+        Operation::RemoveAssignment {
+            configuration,
+            assignment_id,
+            ..
+        } => {
+            let sp = resolved.object(configuration).ok()?;
+            Some((
+                (sp, true),
+                Member::Remove(ops::Removal {
+                    action: action.id.clone(),
+                    assignment_id: assignment_id.clone(),
+                    addr: action.addr.to_string(),
+                    expected: checkable_precondition(plan, action),
+                }),
+            ))
+        }
+        _ => None,
+    }
 }
 
 /// The fingerprint an action expects right before it writes, when it can be re-checked:

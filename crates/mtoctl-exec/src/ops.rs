@@ -687,6 +687,87 @@ pub(crate) async fn assign_all<A>(
         .collect()
 }
 
+/// One removal of a [`remove_all`] group.
+pub(crate) struct Removal<A> {
+    /// Whose removal it is (handed back with its outcome).
+    pub action: A,
+    /// The assignment's id.
+    pub assignment_id: String,
+    /// The action's address (for the precondition's message).
+    pub addr: String,
+    /// The fingerprint the assignment must still have, when it is re-checked.
+    pub expected: Option<Fingerprint>,
+}
+
+/// Removes many assignments of one configuration: ONE read of its assignments re-checks every
+/// removal's precondition (exactly as [`current_fingerprint`] would, one read per removal), a
+/// removal whose assignment changed or is gone fails without a write, and the others are
+/// DELETEd through `$batch` (an assignment already gone counts as removed).
+pub(crate) async fn remove_all<A>(
+    c: &GraphClient,
+    t: &str,
+    sp: &str,
+    items: Vec<Removal<A>>,
+) -> Vec<(A, Result<Step, String>)> {
+    use mtoctl_graph::wire::writes::observe;
+    use mtoctl_planner::fingerprint as fp;
+    let checked = items.iter().any(|i| i.expected.is_some());
+    let listed = if checked {
+        match c.get_all(t, &writes::list_assignments(sp)).await {
+            Ok(listed) => listed,
+            Err(e) => {
+                let e = err(e);
+                return items
+                    .into_iter()
+                    .map(|i| (i.action, Err(e.clone())))
+                    .collect();
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    let mut outcomes: Vec<Option<Result<Step, String>>> = items
+        .iter()
+        .map(|i| {
+            let expected = i.expected.as_ref()?;
+            let current =
+                observe::assignment(&listed, &i.assignment_id).map(|a| fp::assignment(&a));
+            (current.as_ref() != Some(expected)).then(|| {
+                let what = if current.is_none() { "is gone" } else { "changed" };
+                Err(format!(
+                    "precondition failed: {} {what} since the plan was made; nothing was written for this action, plan again",
+                    i.addr
+                ))
+            })
+        })
+        .collect();
+    let to_send: Vec<usize> = (0..items.len())
+        .filter(|&k| outcomes[k].is_none())
+        .collect();
+    let requests: Vec<GraphRequest> = to_send
+        .iter()
+        .map(|&k| writes::remove_assignment(sp, &items[k].assignment_id))
+        .collect();
+    let answers = c.send_all(t, &requests).await;
+    for (&k, answer) in to_send.iter().zip(answers) {
+        outcomes[k] = Some(match answer {
+            Ok(_) => Ok(done()),
+            Err(e) if e.is_not_found() || e.status() == Some(404) => Ok(done()),
+            Err(e) => Err(err(e)),
+        });
+    }
+    items
+        .into_iter()
+        .zip(outcomes)
+        .map(|(i, o)| {
+            (
+                i.action,
+                o.unwrap_or_else(|| Err("internal error: no outcome for the removal".into())),
+            )
+        })
+        .collect()
+}
+
 /// A configuration's assignments, read once: principal id (lower case) to assignment id.
 async fn assignments_by_principal(
     c: &GraphClient,

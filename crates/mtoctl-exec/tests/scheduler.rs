@@ -399,4 +399,57 @@ async fn assignments_to_one_configuration_share_one_read_and_go_through_batch() 
         .collect();
     assert_eq!(listed.len(), USERS, "no assignment made twice");
     assert_eq!(principals.len(), USERS, "every principal assigned");
+
+    // Ten removals: their preconditions re-checked with one read, the DELETEs batched; the
+    // one whose assignment no longer looks as planned fails and is not removed.
+    let mut removals = Vec::new();
+    for (n, item) in listed.iter().take(10).enumerate() {
+        let (id, principal) =
+            mtoctl_graph::wire::writes::decode_assignment(item).expect("assignment");
+        let seen = mtoctl_graph::wire::writes::observe::assignment(&listed, &id).expect("observed");
+        let fingerprint = if n == 0 {
+            "sha256:not-what-is-there".to_owned()
+        } else {
+            mtoctl_planner::fingerprint::assignment(&seen).0
+        };
+        let mut removal = action(
+            &format!("r{n:03}"),
+            &format!("remove{n}"),
+            json!({"op": "remove_assignment", "configuration": {"ref": "existing", "id": sp},
+                   "assignment_id": id, "principal_id": principal}),
+            &[],
+        );
+        removal["expected_before"] = json!({"state": "fingerprint", "fingerprint": fingerprint});
+        removals.push(removal);
+    }
+    let before = client.stats();
+    let report = apply(
+        &plan(removals),
+        &client,
+        &ApplyOptions::default(),
+        Arc::new(mtoctl_exec::Silent),
+    )
+    .await;
+    let calls = client.stats().http_calls - before.http_calls;
+    assert_eq!(report.outcome, ApplyOutcome::Failed, "{report:?}");
+    match &report.actions[0].status {
+        ActionStatus::Failed { error } => assert!(error.contains("precondition failed"), "{error}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        report.actions[1..]
+            .iter()
+            .all(|a| matches!(a.status, ActionStatus::Ok { .. })),
+        "{report:?}"
+    );
+    // One read for the ten preconditions and one `$batch` of nine DELETEs.
+    assert!(calls <= 2, "{calls} HTTP calls for 10 removals");
+    let left = client
+        .get_all(
+            "contoso",
+            &mtoctl_graph::wire::writes::list_assignments(&sp),
+        )
+        .await
+        .expect("assignments");
+    assert_eq!(left.len(), USERS - 9);
 }
