@@ -255,7 +255,7 @@ pub async fn apply(
         .map(|a| (a.id.clone(), State::Pending))
         .collect();
     let mut results: BTreeMap<ActionId, ActionResult> = BTreeMap::new();
-    // A task carries one action, or a group of assignments to one configuration.
+    // A task carries one action, or a group of one tenant's assignments (made or removed).
     let mut running: JoinSet<Vec<(ActionId, Result<ops::Step, String>)>> = JoinSet::new();
     let mut tasks: std::collections::HashMap<tokio::task::Id, (String, Vec<ActionId>)> =
         std::collections::HashMap::new();
@@ -270,8 +270,8 @@ pub async fn apply(
 
     loop {
         // Skip what cannot run; start what can, in plan order, as long as its tenant (and the
-        // whole apply) has room. Ready assignments to the same configuration, and ready
-        // removals of its assignments, join one group (one slot of their tenant), started once
+        // whole apply) has room. A tenant's ready assignments to make, and its ready
+        // assignments to remove, join a group of each (one slot of the tenant), started once
         // the pass is over.
         let mut groups: BTreeMap<GroupKey, Vec<Vec<Member>>> = BTreeMap::new();
         let mut progressed = true;
@@ -317,7 +317,7 @@ pub async fn apply(
                     .clone();
                 let group = group_member(plan, action, &resolved)
                     .filter(|_| ids.contains_key(tenant))
-                    .map(|((sp, removal), member)| ((tenant.to_owned(), sp, removal), member));
+                    .map(|(removal, member)| ((tenant.to_owned(), removal), member));
                 let open = group.as_ref().and_then(|(key, _)| {
                     groups
                         .get(key)
@@ -413,11 +413,11 @@ pub async fn apply(
                 tasks.insert(handle.id(), task_ids);
             }
         }
-        for ((tenant, sp, _), chunks) in groups {
+        for ((tenant, _), chunks) in groups {
             for chunk in chunks {
                 let client = client.clone();
                 let task_ids = (tenant.clone(), chunk.iter().map(Member::action).collect());
-                let (tenant, sp) = (tenant.clone(), sp.clone());
+                let tenant = tenant.clone();
                 let (mut assigns, mut removals) = (Vec::new(), Vec::new());
                 for member in chunk {
                     match member {
@@ -428,10 +428,10 @@ pub async fn apply(
                 let handle = running.spawn(async move {
                     let mut outcomes = Vec::new();
                     if !assigns.is_empty() {
-                        outcomes.extend(ops::assign_all(&client, &tenant, &sp, assigns).await);
+                        outcomes.extend(ops::assign_all(&client, &tenant, assigns).await);
                     }
                     if !removals.is_empty() {
-                        outcomes.extend(ops::remove_all(&client, &tenant, &sp, removals).await);
+                        outcomes.extend(ops::remove_all(&client, &tenant, removals).await);
                     }
                     outcomes
                 });
@@ -504,12 +504,12 @@ pub async fn apply(
     ApplyReport { outcome, actions }
 }
 
-/// Most assignments in one group: one read of the configuration's assignments, then up to
-/// five `$batch` calls of 20.
+/// Most assignments in one group: the reads of their configurations' assignments (`$batch`ed),
+/// then up to five `$batch` calls of 20 writes.
 const GROUP: usize = 100;
 
-/// A group's tenant alias, configuration service principal id, and whether it removes.
-type GroupKey = (String, String, bool);
+/// A group's tenant alias and whether it removes.
+type GroupKey = (String, bool);
 
 /// One action of a group.
 enum Member {
@@ -530,13 +530,13 @@ impl Member {
 
 /// An action that can join a group: an assignment to make (which carries no precondition: it
 /// finds before it creates) or to remove (its precondition, if re-checkable, goes with it),
-/// with its configuration's service principal id and whether it removes. `None` for any
+/// and whether it removes. `None` for any
 /// other action, or when an id does not resolve (it then runs alone and reports why).
 fn group_member(
     plan: &Plan,
     action: &mtoctl_planner::Action,
     resolved: &Resolved,
-) -> Option<((String, bool), Member)> {
+) -> Option<(bool, Member)> {
     use mtoctl_planner::plan::Operation;
     use ops::Resolve;
     if action.async_wait.is_some() {
@@ -555,9 +555,10 @@ fn group_member(
             let sp = resolved.object(configuration).ok()?;
             let role = resolved.role(app_role).ok()?;
             Some((
-                (sp, false),
+                false,
                 Member::Assign(ops::Assignment {
                     action: action.id.clone(),
+                    sp,
                     principal: principal_id.to_string(),
                     role,
                 }),
@@ -570,9 +571,10 @@ fn group_member(
         } => {
             let sp = resolved.object(configuration).ok()?;
             Some((
-                (sp, true),
+                true,
                 Member::Remove(ops::Removal {
                     action: action.id.clone(),
+                    sp,
                     assignment_id: assignment_id.clone(),
                     addr: action.addr.to_string(),
                     expected: checkable_precondition(plan, action),

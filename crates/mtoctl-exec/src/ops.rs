@@ -594,43 +594,42 @@ pub(crate) async fn run(
     }
 }
 
-/// One assignment of an [`assign_all`] group: the action, the principal and the app role.
+/// One assignment of an [`assign_all`] group: the action, the configuration, the principal
+/// and the app role.
 pub(crate) struct Assignment<A> {
     /// Whose assignment it is (handed back with its outcome).
     pub action: A,
+    /// The configuration's service principal id.
+    pub sp: String,
     /// The user or group.
     pub principal: String,
     /// The app role id.
     pub role: String,
 }
 
-/// Assigns many principals to one configuration: ONE read of its assignments finds those
-/// already made (adopted), the rest are POSTed through `$batch` (20 per call, each item
-/// retried on its own: Graph refuses a duplicate assignment, so a POST re-sent after a lost
-/// answer cannot make a second one), and the assignments whose POST failed are looked for in
-/// one more read: found, they are adopted (an earlier or lost attempt made them); not found,
-/// they fail with Graph's error. Outcomes come back one per item, in order.
+/// Makes many assignments in one tenant: ONE read of each configuration's assignments (the
+/// reads of several configurations sent together through `$batch`) finds those already made
+/// (adopted), the rest are POSTed through `$batch` (20 per call, each item retried on its
+/// own: Graph refuses a duplicate assignment, so a POST re-sent after a lost answer cannot
+/// make a second one), and the assignments whose POST failed are looked for in one more read:
+/// found, they are adopted (an earlier or lost attempt made them); not found, they fail with
+/// Graph's error. Outcomes come back one per item, in order.
 pub(crate) async fn assign_all<A>(
     c: &GraphClient,
     t: &str,
-    sp: &str,
     items: Vec<Assignment<A>>,
 ) -> Vec<(A, Result<Step, String>)> {
-    let existing = match assignments_by_principal(c, t, sp).await {
-        Ok(found) => found,
-        Err(e) => {
-            return items
-                .into_iter()
-                .map(|i| (i.action, Err(e.clone())))
-                .collect();
-        }
-    };
+    let key = |i: &Assignment<A>| (i.sp.clone(), i.principal.to_ascii_lowercase());
+    let sps: Vec<String> = items.iter().map(|i| i.sp.clone()).collect();
+    let existing = by_principal(read_assignments(c, t, &sps).await);
     let mut outcomes: Vec<Option<Result<Step, String>>> = items
         .iter()
-        .map(|i| {
-            existing
-                .get(&i.principal.to_ascii_lowercase())
-                .map(|id| Ok(adopted(Some(id.clone()), None)))
+        .map(|i| match existing.get(&i.sp) {
+            Some(Ok(listed)) => listed
+                .get(&key(i).1)
+                .map(|id| Ok(adopted(Some(id.clone()), None))),
+            Some(Err(e)) => Some(Err(e.clone())),
+            None => Some(Err("internal error: the assignments were not read".into())),
         })
         .collect();
     let to_send: Vec<usize> = (0..items.len())
@@ -638,7 +637,7 @@ pub(crate) async fn assign_all<A>(
         .collect();
     let requests: Vec<GraphRequest> = to_send
         .iter()
-        .map(|&k| writes::assign(sp, &items[k].principal, &items[k].role))
+        .map(|&k| writes::assign(&items[k].sp, &items[k].principal, &items[k].role))
         .collect();
     let answers = c.send_all(t, &requests).await;
     let mut failed: Vec<(usize, GraphError)> = Vec::new();
@@ -656,23 +655,20 @@ pub(crate) async fn assign_all<A>(
     if !failed.is_empty() {
         // A duplicate is refused by Graph, and a lost answer may hide a success: whatever
         // is now listed was made.
-        match assignments_by_principal(c, t, sp).await {
-            Ok(now) => {
-                for (k, e) in failed {
-                    outcomes[k] = Some(match now.get(&items[k].principal.to_ascii_lowercase()) {
-                        Some(id) => Ok(adopted(Some(id.clone()), None)),
-                        None => Err(err(e)),
-                    });
-                }
-            }
-            Err(read) => {
-                for (k, e) in failed {
-                    outcomes[k] = Some(Err(format!(
-                        "{}; and the assignments could not be re-read to see whether it was made all the same: {read}",
-                        err(e)
-                    )));
-                }
-            }
+        let sps: Vec<String> = failed.iter().map(|(k, _)| items[*k].sp.clone()).collect();
+        let now = by_principal(read_assignments(c, t, &sps).await);
+        for (k, e) in failed {
+            outcomes[k] = Some(match now.get(&items[k].sp) {
+                Some(Ok(listed)) => match listed.get(&key(&items[k]).1) {
+                    Some(id) => Ok(adopted(Some(id.clone()), None)),
+                    None => Err(err(e)),
+                },
+                Some(Err(read)) => Err(format!(
+                    "{}; and the assignments could not be re-read to see whether it was made all the same: {read}",
+                    err(e)
+                )),
+                None => Err(err(e)),
+            });
         }
     }
     items
@@ -691,6 +687,8 @@ pub(crate) async fn assign_all<A>(
 pub(crate) struct Removal<A> {
     /// Whose removal it is (handed back with its outcome).
     pub action: A,
+    /// The configuration's service principal id.
+    pub sp: String,
     /// The assignment's id.
     pub assignment_id: String,
     /// The action's address (for the precondition's message).
@@ -699,39 +697,35 @@ pub(crate) struct Removal<A> {
     pub expected: Option<Fingerprint>,
 }
 
-/// Removes many assignments of one configuration: ONE read of its assignments re-checks every
-/// removal's precondition (exactly as [`current_fingerprint`] would, one read per removal), a
-/// removal whose assignment changed or is gone fails without a write, and the others are
-/// DELETEd through `$batch` (an assignment already gone counts as removed).
+/// Removes many assignments in one tenant: ONE read of each configuration's assignments (sent
+/// together through `$batch`) re-checks every removal's precondition (exactly as
+/// [`current_fingerprint`] would, one read per removal), a removal whose assignment changed
+/// or is gone fails without a write, and the others are DELETEd through `$batch` (an
+/// assignment already gone counts as removed).
 pub(crate) async fn remove_all<A>(
     c: &GraphClient,
     t: &str,
-    sp: &str,
     items: Vec<Removal<A>>,
 ) -> Vec<(A, Result<Step, String>)> {
     use mtoctl_graph::wire::writes::observe;
     use mtoctl_planner::fingerprint as fp;
-    let checked = items.iter().any(|i| i.expected.is_some());
-    let listed = if checked {
-        match c.get_all(t, &writes::list_assignments(sp)).await {
-            Ok(listed) => listed,
-            Err(e) => {
-                let e = err(e);
-                return items
-                    .into_iter()
-                    .map(|i| (i.action, Err(e.clone())))
-                    .collect();
-            }
-        }
-    } else {
-        Vec::new()
-    };
+    let sps: Vec<String> = items
+        .iter()
+        .filter(|i| i.expected.is_some())
+        .map(|i| i.sp.clone())
+        .collect();
+    let listed = read_assignments(c, t, &sps).await;
     let mut outcomes: Vec<Option<Result<Step, String>>> = items
         .iter()
         .map(|i| {
             let expected = i.expected.as_ref()?;
+            let items = match listed.get(&i.sp) {
+                Some(Ok(items)) => items,
+                Some(Err(e)) => return Some(Err(e.clone())),
+                None => return Some(Err("internal error: the assignments were not read".into())),
+            };
             let current =
-                observe::assignment(&listed, &i.assignment_id).map(|a| fp::assignment(&a));
+                observe::assignment(items, &i.assignment_id).map(|a| fp::assignment(&a));
             (current.as_ref() != Some(expected)).then(|| {
                 let what = if current.is_none() { "is gone" } else { "changed" };
                 Err(format!(
@@ -746,7 +740,7 @@ pub(crate) async fn remove_all<A>(
         .collect();
     let requests: Vec<GraphRequest> = to_send
         .iter()
-        .map(|&k| writes::remove_assignment(sp, &items[k].assignment_id))
+        .map(|&k| writes::remove_assignment(&items[k].sp, &items[k].assignment_id))
         .collect();
     let answers = c.send_all(t, &requests).await;
     for (&k, answer) in to_send.iter().zip(answers) {
@@ -768,22 +762,53 @@ pub(crate) async fn remove_all<A>(
         .collect()
 }
 
-/// A configuration's assignments, read once: principal id (lower case) to assignment id.
-async fn assignments_by_principal(
+/// Every assignment of each configuration named (once each, whatever the repeats), the first
+/// pages read together through `$batch`, further pages followed one by one. A failed read is
+/// an error for that configuration, never "no assignments".
+async fn read_assignments(
     c: &GraphClient,
     t: &str,
-    sp: &str,
-) -> Result<std::collections::HashMap<String, String>, String> {
-    let items = c
-        .get_all(t, &writes::list_assignments(sp))
-        .await
-        .map_err(err)?;
-    let mut by_principal = std::collections::HashMap::new();
-    for (id, principal) in items.iter().filter_map(writes::decode_assignment) {
-        // The first listed, as `find_assignment` picks it.
-        by_principal.entry(principal).or_insert(id);
+    sps: &[String],
+) -> std::collections::HashMap<String, Result<Vec<serde_json::Value>, String>> {
+    let distinct: Vec<String> = sps
+        .iter()
+        .cloned()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let requests: Vec<GraphRequest> = distinct
+        .iter()
+        .map(|sp| writes::list_assignments(sp))
+        .collect();
+    let firsts = c.send_all(t, &requests).await;
+    let mut out = std::collections::HashMap::new();
+    for ((sp, request), first) in distinct.into_iter().zip(&requests).zip(firsts) {
+        let listed = match first {
+            Ok(page) => c.follow_pages(t, request, page.body).await.map_err(err),
+            Err(e) => Err(err(e)),
+        };
+        out.insert(sp, listed);
     }
-    Ok(by_principal)
+    out
+}
+
+/// Each configuration's assignments by principal id (lower case), the first listed for each,
+/// as [`find_assignment`] picks it.
+fn by_principal(
+    read: std::collections::HashMap<String, Result<Vec<serde_json::Value>, String>>,
+) -> std::collections::HashMap<String, Result<std::collections::HashMap<String, String>, String>> {
+    read.into_iter()
+        .map(|(sp, listed)| {
+            let listed = listed.map(|items| {
+                let mut by_principal = std::collections::HashMap::new();
+                for (id, principal) in items.iter().filter_map(writes::decode_assignment) {
+                    by_principal.entry(principal).or_insert(id);
+                }
+                by_principal
+            });
+            (sp, listed)
+        })
+        .collect()
 }
 
 /// Which of two same-named objects made at the same moment survives.
