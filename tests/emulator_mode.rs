@@ -168,3 +168,29 @@ fn the_emulator_and_an_endpoint_override_exclude_each_other() {
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("cannot be used with"), "{}", run.stderr);
 }
+
+/// Credentials without a client id (the Azure CLI, a system-assigned managed identity) sign in
+/// as one emulated app per tenant, the same one on every run.
+#[test]
+fn credentials_without_a_client_id_reuse_one_app_across_runs() {
+    let dir = scratch("emulator-mode-no-client-id");
+    std::fs::write(
+        dir.join("mto.yaml"),
+        "apiVersion: mtoctl/v1alpha1\nkind: MultiTenantOrganization\norganization:\n  displayName: Cli Group\ntenants:\n  - alias: first\n    tenantId: 0a1b2c3d-0000-4000-8000-000000000001\n    displayName: First\n    role: owner\n    auth:\n      azureCli: {}\n  - alias: second\n    tenantId: 0a1b2c3d-0000-4000-8000-000000000002\n    displayName: Second\n    role: member\n    auth:\n      managedIdentity: {}\n",
+    )
+    .expect("spec");
+    for _ in 0..2 {
+        let plan = mtoctl(&dir, &["plan", "--emulator", "-f", "mto.yaml"]);
+        assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    }
+    let state: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join(".mtoctl/emulator/mto-yaml.json")).expect("state"),
+    )
+    .expect("json");
+    let tenants = state["tenants"].as_object().expect("tenants");
+    assert_eq!(tenants.len(), 2);
+    for (id, tenant) in tenants {
+        assert_eq!(tenant["apps"].as_array().map(Vec::len), Some(1), "{id}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

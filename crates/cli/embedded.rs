@@ -208,15 +208,20 @@ fn complete(
         let Some(emulated) = state.tenants.get_mut(&id) else {
             continue;
         };
-        let client_id = client_id_of(tenant, &mut rng);
-        let secret = format!("mtoctl-emulator-{}-{}", tenant.alias.as_str(), rng.guid());
-        let app = match emulated
-            .apps
-            .iter_mut()
-            .find(|a| a.client_id.eq_ignore_ascii_case(&client_id))
-        {
-            Some(app) => app,
+        // A credential without a client id (managed identity, Azure CLI) signs in as the
+        // tenant's first app, or a new one; later runs find the same app again.
+        let given = given_client_id(tenant);
+        let existing = match &given {
+            Some(client_id) => emulated
+                .apps
+                .iter()
+                .position(|a| a.client_id.eq_ignore_ascii_case(client_id)),
+            None => (!emulated.apps.is_empty()).then_some(0),
+        };
+        let app = match existing {
+            Some(index) => &mut emulated.apps[index],
             None => {
+                let client_id = given.unwrap_or_else(|| rng.guid());
                 let spec = tenant_with_app(&id, &domain, &client_id)?;
                 let mut built = world::build_tenant(&mut rng, spec, now)?;
                 emulated.apps.append(&mut built.apps);
@@ -227,10 +232,14 @@ fn complete(
             }
         };
         if app.secrets.is_empty() {
+            let secret = format!("mtoctl-emulator-{}-{}", tenant.alias.as_str(), rng.guid());
             app.secrets.push(secret);
         }
         let secret = app.secrets[0].clone();
-        apps.insert(tenant.alias.as_str().to_owned(), (client_id, secret));
+        apps.insert(
+            tenant.alias.as_str().to_owned(),
+            (app.client_id.clone(), secret),
+        );
     }
     for sync in &desired.syncs {
         let Some(tenant) = desired.tenants.iter().find(|t| t.alias == sync.from) else {
@@ -246,18 +255,16 @@ fn complete(
     Ok(apps)
 }
 
-/// The spec's client id for the tenant, or a new one for credentials without one (managed
-/// identity, Azure CLI).
-fn client_id_of(tenant: &TenantSpec, rng: &mut mtoctl_emulator::ids::Rng) -> String {
-    let given = match &tenant.credential {
+/// The client id the spec gives the tenant's credential, if its kind has one.
+fn given_client_id(tenant: &TenantSpec) -> Option<String> {
+    match &tenant.credential {
         Credential::ClientSecret { client_id, .. }
         | Credential::Certificate { client_id, .. }
         | Credential::WorkloadIdentity { client_id, .. }
         | Credential::GithubOidc { client_id, .. } => Some(client_id.to_string()),
         Credential::ManagedIdentity { client_id } => client_id.as_ref().map(|c| c.to_string()),
         Credential::AzureCli => None,
-    };
-    given.unwrap_or_else(|| rng.guid())
+    }
 }
 
 fn seed_scope(

@@ -206,6 +206,9 @@ async fn read_copies(
         .iter()
         .filter_map(|upn| copy_prefix(upn).map(|p| (p, upn)))
         .collect();
+    if prefixes.is_empty() {
+        return Ok(Vec::new());
+    }
     let filter = prefixes
         .iter()
         .map(|(p, _)| format!("startswith(userPrincipalName,'{}')", p.replace('\'', "''")))
