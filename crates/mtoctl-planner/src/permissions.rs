@@ -77,6 +77,9 @@ pub fn for_spec(desired: &DesiredState) -> Vec<TenantPermissions> {
                 add(APP_READ, "find sync configurations (service principals of the sync template)");
                 add(SYNC_READ, "read the jobs of sync configurations");
             }
+            if desired.syncs.iter().any(|s| s.to == t.alias) {
+                add(USER_READ, "find the users synced into it (`mtoctl status`)");
+            }
             TenantPermissions {
                 alias: t.alias.clone(),
                 tenant_id: t.tenant_id.clone(),
@@ -199,6 +202,12 @@ mod spec_tests {
         let fabrikam = &for_spec(&desired)[1];
         assert!(!fabrikam.application.contains_key(SYNC_WRITE));
         assert!(fabrikam.application.contains_key(SYNC_READ));
+        // A target only: it still reads the users synced into it, for `mtoctl status`.
+        assert!(
+            fabrikam.application[USER_READ].contains("mtoctl status"),
+            "{:?}",
+            fabrikam.application
+        );
         assert_eq!(
             fabrikam.entra_roles,
             vec!["Security Administrator".to_owned()]
