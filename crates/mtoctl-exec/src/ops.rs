@@ -56,6 +56,19 @@ async fn find(
     }
 }
 
+/// Whether the job's schedule is in `state` now (a missing job is in no state).
+async fn job_is(
+    client: &GraphClient,
+    tenant: &str,
+    sp: &str,
+    job: &str,
+    state: &str,
+) -> Result<bool, String> {
+    Ok(find(client, tenant, &writes::get_job(sp, job))
+        .await?
+        .is_some_and(|body| writes::decode_job_schedule_state(&body).as_deref() == Some(state)))
+}
+
 /// A DELETE that counts 404 (already gone) as success.
 async fn delete(client: &GraphClient, tenant: &str, r: &GraphRequest) -> Result<Step, String> {
     match client.send(tenant, r).await {
@@ -552,23 +565,14 @@ pub(crate) async fn run(
             let sp = refs.object(configuration)?;
             let job = refs.object(job)?;
             // Microsoft warns against starting a running job; a re-run finds it active.
-            if let Some(body) = find(c, t, &writes::get_job(&sp, &job)).await?
-                && writes::decode_job_schedule_state(&body).as_deref() == Some("Active")
-            {
+            if job_is(c, t, &sp, &job, "Active").await? {
                 return Ok(adopted(None, None));
             }
             match c.send(t, &writes::start_job(&sp, &job)).await {
                 Ok(_) => Ok(done()),
                 // An earlier attempt whose answer was lost started it: Graph refuses a second.
-                Err(e) => match find(c, t, &writes::get_job(&sp, &job)).await? {
-                    Some(body)
-                        if writes::decode_job_schedule_state(&body).as_deref()
-                            == Some("Active") =>
-                    {
-                        Ok(adopted(None, None))
-                    }
-                    _ => Err(err(e)),
-                },
+                Err(_) if job_is(c, t, &sp, &job, "Active").await? => Ok(adopted(None, None)),
+                Err(e) => Err(err(e)),
             }
         }
         Operation::PauseJob { configuration, job } => {
@@ -576,15 +580,8 @@ pub(crate) async fn run(
             let job = refs.object(job)?;
             match c.send(t, &writes::pause_job(&sp, &job)).await {
                 Ok(_) => Ok(done()),
-                Err(e) => match find(c, t, &writes::get_job(&sp, &job)).await? {
-                    Some(body)
-                        if writes::decode_job_schedule_state(&body).as_deref()
-                            == Some("Paused") =>
-                    {
-                        Ok(adopted(None, None))
-                    }
-                    _ => Err(err(e)),
-                },
+                Err(_) if job_is(c, t, &sp, &job, "Paused").await? => Ok(adopted(None, None)),
+                Err(e) => Err(err(e)),
             }
         }
         Operation::DeleteSyncConfiguration {
