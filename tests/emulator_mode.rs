@@ -138,6 +138,22 @@ fn time_between_runs_passes_in_the_emulated_world() {
         &["apply", "--emulator", "--auto-approve", "-f", "mto.yaml"],
     );
     assert_eq!(second.code, 0, "{}\n{}", second.stdout, second.stderr);
+    // A started job's first cycle is due at once in the embedded world, so `status` right
+    // after `apply` finds the users provisioned instead of racing a timer.
+    let state: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join(".mtoctl/emulator/mto-yaml.json")).expect("state"),
+    )
+    .expect("json");
+    assert_eq!(state["timings"]["syncFirstCycle"], serde_json::json!(0.0));
+    let status = mtoctl(&dir, &["status", "--emulator", "-f", "mto.yaml"]);
+    assert_eq!(status.code, 0, "{}\n{}", status.stdout, status.stderr);
+    assert!(
+        status
+            .stdout
+            .contains("alice_contoso.onmicrosoft.com#EXT#@fabrikam.onmicrosoft.com  Member"),
+        "{}",
+        status.stdout
+    );
     let plan = mtoctl(
         &dir,
         &[

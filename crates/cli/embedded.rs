@@ -6,7 +6,8 @@
 //! where it lacks something. Its state lives in `.mtoctl/emulator/` under the working directory
 //! and is saved after every change, so a later run continues where the last one stopped; the
 //! wall-clock time between runs passes in the emulated world too, so a join that was pending
-//! completes by the next run. The clock runs [`TIME_SCALE`] times the real durations.
+//! completes by the next run. The clock runs [`TIME_SCALE`] times the real durations, and a
+//! started job's first sync cycle runs at once.
 //!
 //! It does not use the spec's credentials: every tenant signs in with a client secret of the
 //! emulated app, through the same azure_identity credential as a real client secret, so the
@@ -103,6 +104,10 @@ pub async fn start(
         state.now_ms = now;
         (state, true)
     };
+    // A started job's first cycle runs at once (at the emulator's next request, or when the
+    // next run loads the state), so that `status` right after `apply` sees users provisioned
+    // instead of racing a timer.
+    state.timings.sync_first_cycle = 0.0;
     let apps = complete(&mut state, desired).map_err(|e| anyhow::anyhow!("{e}"))?;
     let options = Options {
         time_scale: TIME_SCALE,
