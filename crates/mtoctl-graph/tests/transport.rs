@@ -312,3 +312,73 @@ async fn a_404_under_a_new_singleton_is_not_mistaken_for_lag() {
     assert_eq!(client.stats().retries, 0, "answered at once");
     assert!(started.elapsed() < Duration::from_secs(2));
 }
+
+/// A Graph stand-in on 127.0.0.1 whose every answer is one item and a `@odata.nextLink` back
+/// to the same page (the emulator pages correctly, so this one is hand-made). Tokens still come
+/// from the emulator's token endpoint. Counts the requests it answered.
+async fn looping_graph() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let (answered, link) = (count.clone(), format!("{base}/v1.0/users?$skiptoken=again"));
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let body = json!({"value": [{"id": "x"}], "@odata.nextLink": link}).to_string();
+            let answered = answered.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                let mut read = 0;
+                while !buf[..read].windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf[read..]).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => read += n,
+                    }
+                }
+                answered.fetch_add(1, Ordering::SeqCst);
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(response.as_bytes()).await;
+            });
+        }
+    });
+    (base, count)
+}
+
+#[tokio::test]
+async fn a_next_link_that_loops_is_an_error_not_an_endless_read() {
+    use mtoctl_graph::auth::credential_for;
+    use mtoctl_graph::endpoints::Endpoints;
+    use mtoctl_graph::transport::GraphClient;
+    let world = quickstart_world(Default::default()).await;
+    let (graph, answered) = looping_graph().await;
+    let mut ctx = auth_context(&world, quickstart_env());
+    ctx.endpoints = Endpoints::new(Some(&graph), Some(world.base())).expect("endpoints");
+    let desired = quickstart_spec();
+    let contoso = &desired.tenants[0];
+    let client = GraphClient::builder(
+        ctx.http.clone(),
+        ctx.endpoints.clone(),
+        ClientConfig::default(),
+    )
+    .tenant(
+        "contoso",
+        credential_for(contoso, &ctx).expect("credential"),
+    )
+    .build();
+
+    let err = client
+        .get_all("contoso", &GraphRequest::get("/users?$top=999"))
+        .await
+        .expect_err("a loop cannot be read to the end");
+    let text = err.to_string();
+    assert!(text.contains("tenant contoso"), "{text}");
+    assert!(text.contains("leads back to a page already read"), "{text}");
+    // The first page, then its link once: the second time the link comes back, mtoctl stops.
+    assert_eq!(answered.load(std::sync::atomic::Ordering::SeqCst), 2);
+}

@@ -169,6 +169,10 @@ struct Inner {
     created: Mutex<HashMap<(String, String), Instant>>,
 }
 
+/// Pages one collection read follows at most: 10,000 pages of up to 999 objects is far beyond
+/// any directory mtoctl manages.
+pub const MAX_PAGES: usize = 10_000;
+
 /// The Graph client. Cheap to clone.
 #[derive(Clone)]
 pub struct GraphClient {
@@ -439,6 +443,9 @@ impl GraphClient {
         mut page: Value,
     ) -> Result<Vec<Value>, GraphError> {
         let mut items = Vec::new();
+        // A page link seen before means Graph (or something posing as it) loops; a bounded
+        // number of pages keeps a broken server from holding a run, and its memory, forever.
+        let mut seen = std::collections::HashSet::new();
         loop {
             let next = page
                 .get("@odata.nextLink")
@@ -458,6 +465,23 @@ impl GraphClient {
             let Some(next) = next else {
                 return Ok(items);
             };
+            let paging_error = |reason: String| GraphError::Decode {
+                tenant: tenant.to_owned(),
+                method: request.method.to_string(),
+                path: request.path.clone(),
+                reason,
+            };
+            if !seen.insert(next.clone()) {
+                return Err(paging_error(format!(
+                    "`@odata.nextLink` leads back to a page already read ({} pages in); the collection cannot be read",
+                    seen.len()
+                )));
+            }
+            if seen.len() >= MAX_PAGES {
+                return Err(paging_error(format!(
+                    "the collection has more than {MAX_PAGES} pages; mtoctl stops there"
+                )));
+            }
             let Some(relative) = self.inner.endpoints.relative_of(&next) else {
                 return Err(GraphError::Decode {
                     tenant: tenant.to_owned(),
