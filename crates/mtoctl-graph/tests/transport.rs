@@ -253,6 +253,22 @@ async fn a_retry_after_beyond_the_deadline_gives_up_at_once_with_a_clear_error()
         "{text}"
     );
     assert_eq!(err.status(), Some(429));
+
+    // The tenant's next request waits out at most the deadline (2 s), not the 30 s Graph asked
+    // for the one that gave up.
+    let next = Instant::now();
+    client
+        .send(
+            "big",
+            &GraphRequest::get("/tenantRelationships/multiTenantOrganization"),
+        )
+        .await
+        .expect("the next request goes through");
+    assert!(
+        next.elapsed() < Duration::from_secs(20),
+        "waited {:?} for a Retry-After the first request had given up on",
+        next.elapsed()
+    );
 }
 
 #[tokio::test]

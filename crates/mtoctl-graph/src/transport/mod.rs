@@ -641,12 +641,18 @@ impl GraphClient {
         })
     }
 
-    /// Keeps `tenant` quiet for `retry_after` (at least one second when Graph gave none).
+    /// Keeps `tenant` quiet for `retry_after` (one second when Graph gave none), at most the
+    /// retry deadline.
     fn quiet(&self, tenant: &str, retry_after: Option<Duration>) {
         let Some(session) = self.inner.tenants.get(tenant) else {
             return;
         };
-        let until = Instant::now() + retry_after.unwrap_or(Duration::from_secs(1));
+        // Never quieter than a request's retry deadline: a request given a longer Retry-After
+        // gives up at once, and the tenant's other requests must not wait (say) a day for it.
+        let wait = retry_after
+            .unwrap_or(Duration::from_secs(1))
+            .min(self.inner.config.retry.deadline);
+        let until = Instant::now() + wait;
         let mut quiet = session
             .quiet_until
             .lock()
