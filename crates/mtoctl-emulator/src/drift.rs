@@ -11,7 +11,11 @@ use axum::routing::{delete, patch, post};
 use serde_json::{Value, json};
 
 use crate::Emulator;
-use crate::world::{GroupSpec, TenantSpec, UserSpec, add_group, add_user, build_tenant};
+use crate::ids::Rng;
+use crate::state::Tenant;
+use crate::world::{
+    GroupSpec, TenantSpec, UserSpec, WorldError, add_group, add_user, build_tenant,
+};
 
 /// Drift routes under `/_emulator/tenants`.
 pub fn routes() -> Router<Emulator> {
@@ -69,7 +73,18 @@ async fn create_user(
     Path(tenant): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
-    let spec: UserSpec = match parse(&body) {
+    create_in_tenant::<UserSpec>(&emu, &tenant, &body, add_user)
+}
+
+/// Parses a world-file object from `body` and adds it to `tenant` with `add` (a user or a
+/// group): 201 with its id, 400 for a bad body, 404 for an unknown tenant.
+fn create_in_tenant<S: serde::de::DeserializeOwned>(
+    emu: &Emulator,
+    tenant: &str,
+    body: &[u8],
+    add: fn(&mut Tenant, &mut Rng, S, i64) -> Result<String, WorldError>,
+) -> Response {
+    let spec: S = match parse(body) {
         Ok(s) => s,
         Err(e) => return err(StatusCode::BAD_REQUEST, e),
     };
@@ -79,7 +94,7 @@ async fn create_user(
     let Some(t) = state.tenants.get_mut(&tenant.to_ascii_lowercase()) else {
         return err(StatusCode::NOT_FOUND, "unknown tenant");
     };
-    match add_user(t, &mut state.rng, spec, now) {
+    match add(t, &mut state.rng, spec, now) {
         Ok(id) => {
             core.dirty = true;
             emu.persist_locked(&mut core);
@@ -175,24 +190,7 @@ async fn create_group(
     Path(tenant): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
-    let spec: GroupSpec = match parse(&body) {
-        Ok(s) => s,
-        Err(e) => return err(StatusCode::BAD_REQUEST, e),
-    };
-    let mut core = emu.lock();
-    let now = core.now();
-    let crate::core::Core { state, .. } = &mut *core;
-    let Some(t) = state.tenants.get_mut(&tenant.to_ascii_lowercase()) else {
-        return err(StatusCode::NOT_FOUND, "unknown tenant");
-    };
-    match add_group(t, &mut state.rng, spec, now) {
-        Ok(id) => {
-            core.dirty = true;
-            emu.persist_locked(&mut core);
-            (StatusCode::CREATED, axum::Json(json!({"id": id}))).into_response()
-        }
-        Err(e) => err(StatusCode::BAD_REQUEST, e.to_string()),
-    }
+    create_in_tenant::<GroupSpec>(&emu, &tenant, &body, add_group)
 }
 
 /// Body: `{"member": "<user id or UPN>"}`.
