@@ -21,10 +21,10 @@ use mtoctl_model::observed::ObservedState;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::collect::{CollectError, decode_one};
+use crate::collect::{CollectError, collection, decode_one};
 use crate::error::GraphError;
 use crate::transport::{GraphClient, GraphRequest};
-use crate::wire::encode_query_value;
+use crate::wire::{encode_query_value, sync};
 
 /// Users looked up per sync direction: enough to show that provisioning works, few enough to
 /// fit one `$filter` (Graph allows a handful of `or`-ed `startswith` clauses).
@@ -164,8 +164,8 @@ async fn read_source(
     let job = answers
         .next()
         .unwrap_or_else(|| Err(GraphError::UnknownTenant(alias.to_owned())));
-    let job = match decode_one::<JobWire>(alias, &requests[0], job) {
-        Ok(job) => job.health(),
+    let job = match decode_one::<sync::Job>(alias, &requests[0], job) {
+        Ok(job) => job_health(job),
         Err(e) => {
             failures.push((what("the synchronization job"), e));
             JobHealth::default()
@@ -219,23 +219,12 @@ async fn read_copies(
         encode_query_value(&filter)
     ));
     let what = format!("tenant {alias}: the users provisioned into it");
-    let response = client
-        .send(alias, &request)
+    let answer = client.send(alias, &request).await;
+    let users: Vec<Member> = collection(client, alias, &request, answer)
         .await
-        .map_err(|e| (what.clone(), e))?;
-    let items = client
-        .follow_pages(alias, &request, response.body)
-        .await
-        .map_err(|e| (what.clone(), e))?;
+        .map_err(|e| (what, e))?;
     let mut found = Vec::new();
-    for mut item in items {
-        crate::collect::printable(&mut item);
-        let user: Member = serde_json::from_value(item).map_err(|e| {
-            (
-                what.clone(),
-                crate::collect::decode_error(alias, &request, e),
-            )
-        })?;
+    for user in users {
         let Some(upn) = user.user_principal_name else {
             continue;
         };
@@ -275,106 +264,54 @@ struct Member {
     user_type: Option<String>,
 }
 
-/// The parts of `synchronizationJob` status reads.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct JobWire {
-    schedule: Option<ScheduleWire>,
-    status: Option<StatusWire>,
-}
-
-#[derive(Deserialize)]
-struct ScheduleWire {
-    state: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct StatusWire {
-    code: Option<String>,
-    count_successive_complete_failures: Option<i64>,
-    last_execution: Option<ExecutionWire>,
-    last_successful_execution: Option<ExecutionWire>,
-    quarantine: Option<QuarantineWire>,
-    #[serde(default)]
-    synchronized_entry_count_by_type: Vec<KeyValueWire>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ExecutionWire {
-    count_entitled: Option<i64>,
-    error: Option<ErrorWire>,
-    state: Option<String>,
-    time_ended: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct ErrorWire {
-    code: Option<String>,
-    message: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct QuarantineWire {
-    reason: Option<String>,
-    error: Option<ErrorWire>,
-}
-
-#[derive(Deserialize)]
-struct KeyValueWire {
-    key: Option<String>,
-    value: Option<Value>,
-}
-
-impl JobWire {
-    fn health(self) -> JobHealth {
-        let schedule_state = self.schedule.and_then(|s| s.state);
-        let Some(status) = self.status else {
-            return JobHealth {
-                schedule_state,
-                ..JobHealth::default()
-            };
-        };
-        let quarantine = status.quarantine.map(|q| {
-            let reason = q.reason.unwrap_or_else(|| "unknown reason".into());
-            match q.error.and_then(|e| e.message.or(e.code)) {
-                Some(message) => format!("{reason}: {message}"),
-                None => reason,
-            }
-        });
-        let synchronized = status
-            .synchronized_entry_count_by_type
-            .iter()
-            .find(|kv| {
-                kv.key
-                    .as_deref()
-                    .is_some_and(|k| k.eq_ignore_ascii_case("User"))
-            })
-            .and_then(|kv| match &kv.value {
-                Some(Value::Number(n)) => n.as_i64(),
-                Some(Value::String(s)) => s.parse().ok(),
-                _ => None,
-            });
-        let in_scope = status
-            .last_execution
-            .as_ref()
-            .and_then(|e| e.count_entitled);
-        JobHealth {
-            status_code: status.code,
+/// What `status` needs of a job's `synchronizationStatus`.
+fn job_health(job: sync::Job) -> JobHealth {
+    let schedule_state = job.schedule.and_then(|s| s.state);
+    let Some(status) = job.status else {
+        return JobHealth {
             schedule_state,
-            quarantine,
-            successive_failures: status.count_successive_complete_failures,
-            last_cycle: status.last_execution.map(|e| CycleSummary {
-                state: e.state,
-                ended: e.time_ended,
-                error_code: e.error.as_ref().and_then(|x| x.code.clone()),
-                error_message: e.error.and_then(|x| x.message),
-            }),
-            last_success: status.last_successful_execution.and_then(|e| e.time_ended),
-            in_scope,
-            synchronized,
+            ..JobHealth::default()
+        };
+    };
+    let quarantine = status.quarantine.map(|q| {
+        let reason = q.reason.unwrap_or_else(|| "unknown reason".into());
+        match q.error.and_then(|e| e.message.or(e.code)) {
+            Some(message) => format!("{reason}: {message}"),
+            None => reason,
         }
+    });
+    let synchronized = status
+        .synchronized_entry_count_by_type
+        .iter()
+        .flatten()
+        .find(|kv| {
+            kv.key
+                .as_deref()
+                .is_some_and(|k| k.eq_ignore_ascii_case("User"))
+        })
+        .and_then(|kv| match &kv.value {
+            Some(Value::Number(n)) => n.as_i64(),
+            Some(Value::String(s)) => s.parse().ok(),
+            _ => None,
+        });
+    let in_scope = status
+        .last_execution
+        .as_ref()
+        .and_then(|e| e.count_entitled);
+    JobHealth {
+        status_code: status.code,
+        schedule_state,
+        quarantine,
+        successive_failures: status.count_successive_complete_failures,
+        last_cycle: status.last_execution.map(|e| CycleSummary {
+            state: e.state,
+            ended: e.time_ended,
+            error_code: e.error.as_ref().and_then(|x| x.code.clone()),
+            error_message: e.error.and_then(|x| x.message),
+        }),
+        last_success: status.last_successful_execution.and_then(|e| e.time_ended),
+        in_scope,
+        synchronized,
     }
 }
 
@@ -394,7 +331,8 @@ mod tests {
 
     #[test]
     fn a_quarantined_job_says_why() {
-        let job: JobWire = serde_json::from_value(serde_json::json!({
+        let job: sync::Job = serde_json::from_value(serde_json::json!({
+            "id": "Azure2Azure.x",
             "schedule": {"state": "Active"},
             "status": {
                 "code": "Quarantine",
@@ -408,7 +346,7 @@ mod tests {
             }
         }))
         .unwrap();
-        let h = job.health();
+        let h = job_health(job);
         assert_eq!(h.status_code.as_deref(), Some("Quarantine"));
         assert_eq!(
             h.quarantine.as_deref(),

@@ -6,6 +6,7 @@ use mtoctl_model::observed::{
     UserTypeMappingObservation,
 };
 use serde::Deserialize;
+use serde_json::Value;
 
 /// The application template of cross-tenant synchronization configurations.
 pub const CROSS_TENANT_SYNC_TEMPLATE_ID: &str = "518e5f48-1fc8-4c48-9387-9fdf28b0dfe7";
@@ -107,6 +108,14 @@ pub struct JobStatus {
     pub code: Option<String>,
     /// Quarantine.
     pub quarantine: Option<Quarantine>,
+    /// Complete failures in a row.
+    pub count_successive_complete_failures: Option<i64>,
+    /// The last cycle.
+    pub last_execution: Option<Execution>,
+    /// The last successful cycle.
+    pub last_successful_execution: Option<Execution>,
+    /// Synchronized objects per type (`{key: "User", value: 7}`).
+    pub synchronized_entry_count_by_type: Option<Vec<KeyValue>>,
 }
 
 /// `synchronizationQuarantine`.
@@ -115,6 +124,40 @@ pub struct JobStatus {
 pub struct Quarantine {
     /// Why.
     pub reason: Option<String>,
+    /// The error behind it.
+    pub error: Option<ExecutionError>,
+}
+
+/// `synchronizationTaskExecution`, the parts mtoctl reads.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Execution {
+    /// Users in scope (`countEntitled`).
+    pub count_entitled: Option<i64>,
+    /// Its error, if it failed.
+    pub error: Option<ExecutionError>,
+    /// `Succeeded`, `Failed` or `EntryLevelErrors`.
+    pub state: Option<String>,
+    /// When it ended.
+    pub time_ended: Option<String>,
+}
+
+/// `synchronizationError`.
+#[derive(Debug, Deserialize)]
+pub struct ExecutionError {
+    /// Code.
+    pub code: Option<String>,
+    /// Message.
+    pub message: Option<String>,
+}
+
+/// `keyValuePair` with a number (or, leniently, a numeric string) as value.
+#[derive(Debug, Deserialize)]
+pub struct KeyValue {
+    /// Key.
+    pub key: Option<String>,
+    /// Value.
+    pub value: Option<Value>,
 }
 
 /// The parts of `synchronizationSchema` mtoctl reads.
