@@ -23,6 +23,8 @@ pub mod collect;
 pub mod discover;
 pub mod endpoints;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod health;
 pub mod transport;
 pub mod wire;
