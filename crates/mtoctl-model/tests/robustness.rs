@@ -17,33 +17,7 @@ fn examples() -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// Loads and checks the invariants every outcome must satisfy.
-fn load_checked(bytes: &[u8]) {
-    let outcome = mtoctl_model::spec::load("fuzz.yaml", bytes);
-    let diagnostics = match &outcome {
-        Ok(spec) => &spec.warnings,
-        Err(d) => {
-            assert!(d.has_errors(), "a refused spec names at least one error");
-            d
-        }
-    };
-    let text = diagnostics.source().text();
-    for d in diagnostics.items() {
-        for label in &d.labels {
-            let end = label.span.offset + label.span.len;
-            assert!(end <= text.len(), "label beyond the text: {d:?}");
-            assert!(
-                text.is_char_boundary(label.span.offset) && text.is_char_boundary(end),
-                "label splits a character: {d:?}"
-            );
-        }
-    }
-    // Rendering must not panic either.
-    for r in diagnostics.renderable() {
-        let _ = r.to_string();
-    }
-    let _ = diagnostics.records();
-}
+use mtoctl_model::spec::fuzzing::load_checked;
 
 #[derive(Debug, Clone)]
 enum Mutation {

@@ -13,6 +13,8 @@
 pub mod diagnostic;
 pub mod document;
 pub mod export_input;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod node;
 pub mod reference;
 pub mod schema;
