@@ -1,14 +1,19 @@
 //! `/users` and `/groups` (graph-reference §7): list and get, `$filter`,
 //! `$select`, `$top`, paging, `$count` with `ConsistencyLevel: eventual`,
 //! and direct group members. Soft-deleted users are not listed.
+//!
+//! Lookups by object id or UPN (`find_user`, `getByIds`, group members and a
+//! `$filter` that is exactly `id`/`userPrincipalName` `eq '…'` or `in (…)`)
+//! go through the tenant's user index instead of scanning every user, so
+//! resolving names costs the number of names, not the size of the tenant.
 
 use serde_json::{Map, Value, json};
 
 use super::{Body, Ctx, GraphRequest, GraphResponse, perms};
 use crate::core::Core;
 use crate::errors::{GraphError, GraphResult};
-use crate::odata::{PageSpec, page};
-use crate::state::{Group, Tenant, USER_DEFAULT_PROPS, User};
+use crate::odata::{Expr, PageSpec, page};
+use crate::state::{Group, Tenant, USER_DEFAULT_PROPS, User, UserKey};
 
 const USER_PROPS: &[&str] = &[
     "id",
@@ -69,12 +74,29 @@ pub fn route(
     let t = core
         .state
         .tenants
-        .get(&ctx.tenant)
+        .get_mut(&ctx.tenant)
         .ok_or_else(|| GraphError::unauthorized("Unknown tenant."))?;
+    // Cheap after the first time: it indexes only users added or changed since.
+    t.index_users();
+    let t: &Tenant = t;
     match segs {
         ["users"] => {
             ctx.require(perms::USER_READ)?;
-            let items = listed_users(t, now, lag).map(User::to_json).collect();
+            // A bad query is left to `list`, which reports it as usual.
+            let looked_up = req
+                .options()
+                .ok()
+                .and_then(|o| looked_up(t, o.filter.as_ref()));
+            let items = match looked_up {
+                // `page` still applies the filter: the lookup only narrows
+                // the candidates, in the same (tenant) order.
+                Some(candidates) => candidates
+                    .into_iter()
+                    .filter(|u| listed(u, now, lag))
+                    .map(User::to_json)
+                    .collect(),
+                None => listed_users(t, now, lag).map(User::to_json).collect(),
+            };
             list(
                 ctx,
                 req,
@@ -138,7 +160,10 @@ pub fn route(
             let items = g
                 .members
                 .iter()
-                .filter_map(|m| live_users(t).find(|u| &u.id == m))
+                .filter_map(|m| {
+                    users_at(t, t.user_positions(UserKey::Id, &[m]))
+                        .find(|u| u.deleted_ms.is_none() && &u.id == m)
+                })
                 .map(|u| {
                     let mut m = Map::new();
                     m.insert("@odata.type".into(), json!("#microsoft.graph.user"));
@@ -169,21 +194,53 @@ pub fn route(
 /// Users as a list sees them: with an index lag, recent creations are not
 /// there yet and recent deletions still are.
 fn listed_users(t: &Tenant, now: i64, lag: i64) -> impl Iterator<Item = &User> {
-    t.users.iter().filter(move |u| {
-        let created = u.created_ms + lag <= now;
-        let alive = u.deleted_ms.is_none_or(|d| d + lag > now);
-        created && alive
-    })
+    t.users.iter().filter(move |u| listed(u, now, lag))
 }
 
-fn live_users(t: &Tenant) -> impl Iterator<Item = &User> {
-    t.users.iter().filter(|u| u.deleted_ms.is_none())
+/// Whether a list sees `u` (see [`listed_users`]).
+fn listed(u: &User, now: i64, lag: i64) -> bool {
+    let created = u.created_ms + lag <= now;
+    let alive = u.deleted_ms.is_none_or(|d| d + lag > now);
+    created && alive
 }
 
-/// A user by object id or UPN (not soft-deleted).
+/// The users at `positions` (from [`Tenant::user_positions`]), in that order.
+fn users_at(t: &Tenant, positions: Vec<usize>) -> impl Iterator<Item = &User> {
+    positions.into_iter().filter_map(|i| t.users.get(i))
+}
+
+/// For a `$filter` that is exactly `id` or `userPrincipalName` `eq` one
+/// value or `in` a list (property names case-insensitive, like the generic
+/// filter), every user it can match, in tenant order; `None` for any other
+/// filter (or none), which then goes through the generic scan.
+fn looked_up<'t>(t: &'t Tenant, filter: Option<&Expr>) -> Option<Vec<&'t User>> {
+    let (prop, values) = match filter? {
+        Expr::Cmp(p, true, v) => (p, std::slice::from_ref(v)),
+        Expr::In(p, vs) => (p, vs.as_slice()),
+        _ => return None,
+    };
+    let key = if prop.eq_ignore_ascii_case("id") {
+        UserKey::Id
+    } else if prop.eq_ignore_ascii_case("userPrincipalName") {
+        UserKey::Upn
+    } else {
+        return None;
+    };
+    // Only a string literal can equal these string properties (numbers,
+    // booleans and null match nobody in the generic filter either).
+    let values: Vec<&str> = values.iter().filter_map(Value::as_str).collect();
+    Some(users_at(t, t.user_positions(key, &values)).collect())
+}
+
+/// A user by object id or UPN (not soft-deleted), the first in tenant order.
 pub fn find_user<'a>(t: &'a Tenant, id: &str) -> Option<&'a User> {
-    live_users(t)
-        .find(|u| u.id.eq_ignore_ascii_case(id) || u.user_principal_name.eq_ignore_ascii_case(id))
+    let mut at = t.user_positions(UserKey::Id, &[id]);
+    at.extend(t.user_positions(UserKey::Upn, &[id]));
+    at.sort_unstable();
+    users_at(t, at).find(|u| {
+        u.deleted_ms.is_none()
+            && (u.id.eq_ignore_ascii_case(id) || u.user_principal_name.eq_ignore_ascii_case(id))
+    })
 }
 
 /// A group by object id.
@@ -290,13 +347,15 @@ fn get_by_ids(core: &mut Core, ctx: &Ctx, req: &GraphRequest) -> GraphResult<Gra
     let t = core
         .state
         .tenants
-        .get(&ctx.tenant)
+        .get_mut(&ctx.tenant)
         .ok_or_else(|| GraphError::unauthorized("Unknown tenant."))?;
+    t.index_users();
+    let t: &Tenant = t;
     let mut out = Vec::new();
     for id in ids {
         let (odata_type, mut full, defaults): (&str, Map<String, Value>, Option<&[&str]>) =
-            if let Some(u) = live_users(t)
-                .find(|u| u.id.eq_ignore_ascii_case(id))
+            if let Some(u) = users_at(t, t.user_positions(UserKey::Id, &[id]))
+                .find(|u| u.deleted_ms.is_none() && u.id.eq_ignore_ascii_case(id))
                 .filter(|_| wanted("user"))
             {
                 (
@@ -330,4 +389,28 @@ fn get_by_ids(core: &mut Core, ctx: &Ctx, req: &GraphRequest) -> GraphResult<Gra
         200,
         json!({"@odata.context": ctx.context("directoryObjects"), "value": out}),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::Rng;
+    use crate::odata::parse_filter;
+
+    /// Which filters take the indexed lookup. The property test in
+    /// `tests/user_lookup.rs` relies on the `or startswith` form not taking it.
+    #[test]
+    fn only_plain_id_and_upn_lookups_use_the_index() {
+        let t = Tenant::new(&mut Rng::new(1), "t", "T", "t.example.com");
+        let indexed = |f: &str| looked_up(&t, Some(&parse_filter(f).unwrap())).is_some();
+        assert!(indexed("userPrincipalName in ('a@b.c', 'd@e.f')"));
+        assert!(indexed("UserPrincipalName eq 'a@b.c'"));
+        assert!(indexed("id in ('x', 'y')"));
+        assert!(indexed("ID eq 'x'"));
+        assert!(!indexed("(id eq 'x') or startswith(userPrincipalName,'~')"));
+        assert!(!indexed("userPrincipalName ne 'a@b.c'"));
+        assert!(!indexed("mail eq 'a@b.c'"));
+        assert!(!indexed("id eq 'x' and userType eq 'Member'"));
+        assert!(looked_up(&t, None).is_none());
+    }
 }

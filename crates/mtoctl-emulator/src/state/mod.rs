@@ -13,6 +13,7 @@ use crate::ids::{Rng, ZERO_GUID};
 
 mod apps;
 mod policy;
+mod user_index;
 
 use crate::world::{Limits, Timings};
 pub use apps::{Application, Assignment, Job, ServicePrincipal};
@@ -20,6 +21,8 @@ pub use policy::{
     CrossTenantPolicy, IdentitySync, PARTNER_SETTINGS, PARTNER_TEMPLATE_SETTINGS, Partner,
     PartnerTemplate, SyncTemplate, service_default_settings,
 };
+use user_index::UserIndex;
+pub use user_index::UserKey;
 
 /// The whole emulated world.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -181,6 +184,9 @@ pub struct Tenant {
     /// Soft-deleted identity sync policies (beta recycle area) with deletion time.
     #[serde(default)]
     pub deleted_sync: BTreeMap<String, (IdentitySync, i64)>,
+    /// Lookup cache of `users` by id and UPN; rebuilt on demand, never saved.
+    #[serde(skip)]
+    user_index: UserIndex,
 }
 
 impl Tenant {
@@ -206,7 +212,33 @@ impl Tenant {
             provisioning_logs: Vec::new(),
             deleted_partners: BTreeMap::new(),
             deleted_sync: BTreeMap::new(),
+            user_index: UserIndex::default(),
         }
+    }
+
+    /// Bring the user lookup index up to date with `users` (a no-op unless a
+    /// user was added or a change sequence number handed out since).
+    pub fn index_users(&mut self) {
+        self.user_index.refresh(&self.users, self.change_seq);
+    }
+
+    /// Positions in `users` (ascending, each once, soft-deleted included) of
+    /// the users whose `key` equals one of `values` ignoring ASCII case. From
+    /// the index when [`Tenant::index_users`] brought it up to date, else by
+    /// a scan, so the answer is the same either way.
+    pub fn user_positions(&self, key: UserKey, values: &[&str]) -> Vec<usize> {
+        if let Some(found) =
+            self.user_index
+                .positions(&self.users, self.change_seq, key, values.iter().copied())
+        {
+            return found;
+        }
+        self.users
+            .iter()
+            .enumerate()
+            .filter(|(_, u)| values.iter().any(|v| key.of(u).eq_ignore_ascii_case(v)))
+            .map(|(i, _)| i)
+            .collect()
     }
 
     /// The next change sequence number (users and groups record it on change).
@@ -553,4 +585,63 @@ pub struct JoinTransition {
     pub status: String,
     /// Details text.
     pub details: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(id: &str, upn: &str) -> User {
+        User {
+            id: id.into(),
+            user_principal_name: upn.into(),
+            display_name: upn.into(),
+            given_name: None,
+            surname: None,
+            mail: None,
+            department: None,
+            job_title: None,
+            user_type: "Member".into(),
+            account_enabled: true,
+            show_in_address_list: None,
+            created_ms: 0,
+            deleted_ms: None,
+            external: None,
+            changed_seq: 0,
+        }
+    }
+
+    /// The index and the scan it stands in for agree, before and after the
+    /// index is brought up to date, and across appended users.
+    #[test]
+    fn user_positions_are_the_same_indexed_or_scanned() {
+        let mut t = Tenant::new(&mut Rng::new(1), "t", "T", "t.example.com");
+        let ask = |t: &Tenant| {
+            (
+                t.user_positions(UserKey::Upn, &["A@x.com", "b@X.COM", "nobody@x.com"]),
+                t.user_positions(UserKey::Id, &["ID-2", "id-9"]),
+            )
+        };
+        for (id, upn) in [
+            ("id-1", "a@x.com"),
+            ("id-2", "b@x.com"),
+            ("ID-3", "A@X.com"),
+        ] {
+            let mut u = user(id, upn);
+            u.changed_seq = t.next_seq();
+            t.users.push(u);
+        }
+        let scanned = ask(&t);
+        assert_eq!(scanned, (vec![0, 1, 2], vec![1]));
+        t.index_users();
+        assert_eq!(ask(&t), scanned);
+        let mut u = user("id-9", "b@x.com");
+        u.changed_seq = t.next_seq();
+        t.users.push(u);
+        assert_eq!(ask(&t), (vec![0, 1, 2, 3], vec![1, 3]), "stale: scanned");
+        t.index_users();
+        assert_eq!(ask(&t), (vec![0, 1, 2, 3], vec![1, 3]), "caught up");
+        let json = serde_json::to_value(&t).unwrap_or_default();
+        assert!(json.get("userIndex").is_none(), "never persisted");
+    }
 }
