@@ -155,7 +155,8 @@ fn fault_error(
     Some(match fault {
         Fault::TooManyRequests { retry_after } => {
             let ms = core.scaled_ms(retry_after as f64);
-            core.throttle.note_retry_after(app, tenant, now + ms.max(1));
+            core.throttle
+                .note_retry_after(app, tenant, now, now + ms.max(1));
             GraphError::new(429, "TooManyRequests", "Please retry again later.")
                 .with_header("Retry-After", retry_after_value(ms))
         }
@@ -230,8 +231,16 @@ async fn graph_handler(
                 .map(|v| (k.as_str().to_ascii_lowercase(), v.to_owned()))
         })
         .collect();
+    let arrived = std::time::Instant::now();
     let outcome = {
         let mut core = emu.lock();
+        // Requests wait here for the one core; on a clock that follows real time, the wait
+        // must not make a request sent before a 429 reached its client look like it came after.
+        let queued_ms = if core.opts.follow_wall_clock {
+            arrived.elapsed().as_millis() as i64
+        } else {
+            0
+        };
         let o = process(
             &mut core,
             method.as_str(),
@@ -239,8 +248,17 @@ async fn graph_handler(
             uri.query().unwrap_or(""),
             hdrs,
             &body,
-            &host,
+            Arrival {
+                host: &host,
+                queued_ms,
+            },
         );
+        let delivery = if core.opts.follow_wall_clock {
+            o.latency as i64 + crate::throttle::IN_FLIGHT_GRACE_MS
+        } else {
+            0
+        };
+        core.throttle.delivered(delivery);
         emu.persist_locked(&mut core);
         core.stats.enter(o.tenant.as_deref());
         o
@@ -337,6 +355,14 @@ impl http_body::Body for ResetBody {
     }
 }
 
+/// Where a request came from and how long it waited for the core.
+struct Arrival<'a> {
+    /// The `Host` it was sent to (for the links in answers).
+    host: &'a str,
+    /// Milliseconds it waited for the core lock (0 on a frozen clock).
+    queued_ms: i64,
+}
+
 fn process(
     core: &mut Core,
     method: &str,
@@ -344,8 +370,9 @@ fn process(
     raw_query: &str,
     headers: Vec<(String, String)>,
     body: &[u8],
-    host: &str,
+    arrival: Arrival<'_>,
 ) -> Outcome {
+    let Arrival { host, queued_ms } = arrival;
     let request_id = core.noise.guid();
     let client_request_id = headers
         .iter()
@@ -399,7 +426,10 @@ fn process(
         .entry(tenant.clone())
         .or_default()
         .http_requests += 1;
-    if core.throttle.is_early(&claims.app_id, &tenant, now) {
+    if core
+        .throttle
+        .is_early(&claims.app_id, &tenant, now - queued_ms)
+    {
         core.stats.bump(Some(&tenant), |c| c.early_retries += 1);
     }
     let (roll, pick, retry_roll) = (

@@ -26,12 +26,26 @@ impl Bucket {
     }
 }
 
+/// How long after a 429 reached the client a request of the same app and tenant may still
+/// arrive without being early: it was already on its way. A client checks its quiet period,
+/// builds the call and sends it, and handles the 429 only when its runtime gets to it; in a
+/// debug build sharing two loaded cores with this emulator (the tests), calls sent before the
+/// 429 was handled were seen to arrive up to ~15 ms after it was delivered. An early retry is
+/// one that ignores a Retry-After of at least a second, so a client that does is still
+/// caught: only its first 50 ms are forgiven.
+pub const IN_FLIGHT_GRACE_MS: i64 = 50;
+
 /// Bucket state plus Retry-After bookkeeping for early-retry detection.
 #[derive(Debug)]
 pub struct Throttle {
     buckets: BTreeMap<String, Bucket>,
-    /// (app, tenant) → virtual time before which a retry is "early".
-    retry_until: BTreeMap<(String, String), i64>,
+    /// (app, tenant) → the virtual times `[from, until)` in which a request is an early
+    /// retry: from when the 429 reached the client (a request that arrives while the 429 is
+    /// still on its way was sent before the client could know) until its Retry-After elapsed.
+    retry_until: BTreeMap<(String, String), (i64, i64)>,
+    /// Retry-After windows opened while serving the current request: (app, tenant, issued,
+    /// until), until [`Throttle::delivered`] says when its answer reaches the client.
+    unsent: Vec<(String, String, i64, i64)>,
     /// (app, tenant) → times of recent identity-report calls.
     reports: BTreeMap<(String, String), Vec<i64>>,
     /// Bucket capacity as a fraction of the window quota (1.0; the
@@ -48,6 +62,7 @@ impl Default for Throttle {
         Self {
             buckets: BTreeMap::new(),
             retry_until: BTreeMap::new(),
+            unsent: Vec::new(),
             reports: BTreeMap::new(),
             burst_fraction: 1.0,
             background_load: 0.0,
@@ -141,27 +156,46 @@ impl Throttle {
         if calls.len() >= 5 {
             let oldest = calls.first().copied().unwrap_or(now);
             let wait = (oldest + window_ms - now).max(1);
-            self.note_retry_after(app, tenant, now + wait);
+            self.note_retry_after(app, tenant, now, now + wait);
             return Some(wait);
         }
         calls.push(now);
         None
     }
 
-    /// Record that a 429 told (app, tenant) to wait until `until_ms`.
-    pub fn note_retry_after(&mut self, app: &str, tenant: &str, until_ms: i64) {
-        let e = self
-            .retry_until
-            .entry((app.to_owned(), tenant.to_owned()))
-            .or_insert(until_ms);
-        *e = (*e).max(until_ms);
+    /// Record that a 429 issued at `now` told (app, tenant) to wait until `until_ms`. The
+    /// window opens once the answer is [delivered](Self::delivered).
+    pub fn note_retry_after(&mut self, app: &str, tenant: &str, now: i64, until_ms: i64) {
+        self.unsent
+            .push((app.to_owned(), tenant.to_owned(), now, until_ms));
+    }
+
+    /// The answer to the request just served, carrying the 429s noted while serving it,
+    /// reaches the client `delay_ms` after it was issued: only from then on can the client hold
+    /// back, so only requests arriving later and before the Retry-After elapsed are early. On
+    /// a clock that follows real time the delay is the answer's latency plus
+    /// [`IN_FLIGHT_GRACE_MS`]; on a frozen clock it is 0 (no time passes while an answer
+    /// travels, and requests are told apart by order alone).
+    pub fn delivered(&mut self, delay_ms: i64) {
+        for (app, tenant, issued, until) in std::mem::take(&mut self.unsent) {
+            let from = issued + delay_ms.max(0);
+            let window = self
+                .retry_until
+                .entry((app, tenant))
+                .or_insert((from, until));
+            *window = if issued < window.1 {
+                (window.0.min(from), window.1.max(until))
+            } else {
+                (from, until)
+            };
+        }
     }
 
     /// Whether a request now from (app, tenant) arrives before its Retry-After elapsed.
     pub fn is_early(&self, app: &str, tenant: &str, now: i64) -> bool {
         self.retry_until
             .get(&(app.to_owned(), tenant.to_owned()))
-            .is_some_and(|until| now < *until)
+            .is_some_and(|(from, until)| *from <= now && now < *until)
     }
 
     fn bucket(&mut self, key: String, quota: f64, window_ms: f64, now: i64) -> &mut Bucket {
@@ -274,7 +308,7 @@ impl Throttle {
         }
         if let Some((deficit_ms, scope, info)) = worst {
             let secs = (deficit_ms / 1000.0).ceil().max(1.0) as i64;
-            self.note_retry_after(app, tenant, now + secs * 1000);
+            self.note_retry_after(app, tenant, now, now + secs * 1000);
             let mut e = GraphError::new(429, "TooManyRequests", "Please retry again later.")
                 .with_header("Retry-After", secs.to_string())
                 .with_header("x-ms-throttle-scope", format!("{scope}/{app}/{tenant}"))
@@ -348,7 +382,15 @@ mod tests {
         let e = t.admit(&ctx, &r, 10, 0, 1.0).unwrap_err();
         assert_eq!(e.status, 429);
         assert!(e.headers.iter().any(|(k, _)| k == "Retry-After"));
-        assert!(t.is_early("a", "t", 1));
+        t.delivered(150 + IN_FLIGHT_GRACE_MS);
+        assert!(
+            !t.is_early("a", "t", 100),
+            "sent before the 429 reached the client"
+        );
+        assert!(
+            t.is_early("a", "t", 200),
+            "sent after it, before Retry-After"
+        );
         // Far in the future everything has refilled.
         assert!(t.admit(&ctx, &r, 10, 60_000, 1.0).is_ok());
 
