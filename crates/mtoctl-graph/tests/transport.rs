@@ -398,3 +398,69 @@ async fn a_next_link_that_loops_is_an_error_not_an_endless_read() {
     // The first page, then its link once: the second time the link comes back, mtoctl stops.
     assert_eq!(answered.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
+
+/// Writes `n` assignments to one configuration through `send_all` against write buckets that
+/// refill at 400 writes per second after a burst of 900, answers taking 20 ms; returns the
+/// client's and the emulator's counts.
+async fn assign_many(
+    n: usize,
+    config: ClientConfig,
+) -> (mtoctl_graph::transport::ClientStats, serde_json::Value) {
+    let options = mtoctl_emulator::Options {
+        throttle: true,
+        throttle_burst: 0.3,
+        time_scale: 0.05,
+        latency: mtoctl_emulator::Latency::Fixed(20),
+        ..wall_clock()
+    };
+    let world = big_world(n, options).await;
+    let client = big_client(&world, config);
+    let made = client
+        .send(
+            "big",
+            &mtoctl_graph::wire::writes::instantiate(
+                "MTO_Sync_3c9c5e9e-1d4b-4f8e-9a51-6f0b2d7c8a11",
+            ),
+        )
+        .await
+        .expect("instantiated");
+    let ids = mtoctl_graph::wire::writes::decode_instantiated(&made.body).expect("ids");
+    let role = ids.user_role_id.expect("a user role");
+    let users = client
+        .get_all("big", &GraphRequest::get("/users?$select=id&$top=999"))
+        .await
+        .expect("users");
+    let requests: Vec<GraphRequest> = users
+        .iter()
+        .filter_map(|u| u["id"].as_str())
+        .map(|id| mtoctl_graph::wire::writes::assign(&ids.service_principal_id, id, &role))
+        .collect();
+    assert_eq!(requests.len(), n);
+    let answers = client.send_all("big", &requests).await;
+    let failed: Vec<_> = answers.iter().filter_map(|a| a.as_ref().err()).collect();
+    assert!(
+        failed.is_empty(),
+        "every write lands in the end: {failed:?}"
+    );
+    (client.stats(), world.stats().await)
+}
+
+#[tokio::test]
+async fn paced_writes_stay_under_the_write_bucket_instead_of_being_throttled() {
+    let unpaced = ClientConfig {
+        pace_writes: false,
+        ..quick_retries()
+    };
+    let (paced_stats, paced_emu) = assign_many(2_400, quick_retries()).await;
+    let (unpaced_stats, unpaced_emu) = assign_many(2_400, unpaced).await;
+    assert_eq!(paced_emu["early_retries"], 0, "{paced_emu}");
+    assert_eq!(unpaced_emu["early_retries"], 0, "{unpaced_emu}");
+    assert!(
+        unpaced_stats.throttled > 0,
+        "writing 2,400 as fast as possible empties the bucket: {unpaced_stats:?}"
+    );
+    assert!(
+        paced_stats.throttled * 4 <= unpaced_stats.throttled,
+        "pacing keeps most writes from being throttled: paced {paced_stats:?}, unpaced {unpaced_stats:?}"
+    );
+}

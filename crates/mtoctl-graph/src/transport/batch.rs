@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use super::pace::{self, Signal};
 use super::retry::{Verdict, classify, parse_retry_after};
 use super::{GraphClient, GraphRequest, GraphResponse, status_error};
 use crate::error::GraphError;
@@ -97,6 +98,63 @@ pub(super) async fn send_all(
         .into_iter()
         .map(|r| r.unwrap_or_else(|| Err(GraphError::UnknownTenant(tenant.to_owned()))))
         .collect()
+}
+
+/// What a `$batch`'s write items' answers say about the tenant's write buckets: the strongest
+/// signal of any of them (a write throttled, or the fullest bucket reported), one observation
+/// for the whole batch however many items were throttled. Reads in the batch say nothing
+/// about writes.
+pub(super) fn write_signal(batch: &GraphRequest, answer: &Value) -> Signal {
+    let writes: std::collections::HashSet<&str> = batch
+        .body
+        .as_ref()
+        .and_then(|b| b.get("requests"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|i| i.get("method").and_then(Value::as_str) != Some("GET"))
+        .filter_map(|i| i.get("id").and_then(Value::as_str))
+        .collect();
+    answer
+        .get("responses")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|a| {
+            a.get("id")
+                .and_then(Value::as_str)
+                .is_some_and(|id| writes.contains(id))
+        })
+        .map(|a| {
+            let status = a.get("status").and_then(Value::as_u64).unwrap_or(0) as u16;
+            let percentage = item_header(a, pace::LIMIT_HEADER);
+            Signal::of(status, pace::parse_percentage(percentage))
+        })
+        .fold(Signal::Clear, Signal::max)
+}
+
+/// `Some(the longest Retry-After)` when any item of a `$batch` answer was throttled (the
+/// inner `Retry-After` is `None` when an item gave none).
+pub(super) fn throttled_items(answer: &Value) -> Option<Option<Duration>> {
+    answer
+        .get("responses")
+        .and_then(Value::as_array)?
+        .iter()
+        .filter(|a| a.get("status").and_then(Value::as_u64) == Some(429))
+        .map(|a| parse_retry_after(item_header(a, "retry-after")))
+        .reduce(|a, b| match (a, b) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        })
+}
+
+/// A header of one `$batch` answer item, by case-insensitive name.
+fn item_header<'a>(item: &'a Value, name: &str) -> Option<&'a str> {
+    item.get("headers")
+        .and_then(Value::as_object)?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .and_then(|(_, v)| v.as_str())
 }
 
 /// Groups due items into batches of at most [`MAX_BATCH`], keeping request order.
@@ -236,7 +294,6 @@ async fn send_batch(
                     .counters
                     .throttled
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                client.quiet(tenant, retry_after);
             }
             let lag = status == 404 && client.recently_created(tenant, &request.path);
             let error = status_error(tenant, request, status, &body, request_id, retry_after);

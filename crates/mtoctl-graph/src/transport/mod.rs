@@ -6,6 +6,7 @@
 //! status, latency, request-id; never the token).
 
 mod batch;
+mod pace;
 pub mod retry;
 
 use std::collections::{BTreeMap, HashMap};
@@ -18,6 +19,7 @@ use azure_core::credentials::TokenCredential;
 use reqwest::Method;
 use serde_json::Value;
 use tokio::sync::Semaphore;
+use tracing::Instrument;
 
 use crate::auth::GRAPH_SCOPE;
 use crate::endpoints::Endpoints;
@@ -86,6 +88,23 @@ impl GraphRequest {
                 });
         !batch_of_reads
     }
+
+    /// The writes this call carries: a `$batch`'s non-GET items, or one.
+    fn write_count(&self) -> u32 {
+        if self.path != "/$batch" {
+            return 1;
+        }
+        self.body
+            .as_ref()
+            .and_then(|b| b.get("requests"))
+            .and_then(Value::as_array)
+            .map_or(1, |items| {
+                items
+                    .iter()
+                    .filter(|i| i.get("method").and_then(Value::as_str) != Some("GET"))
+                    .count() as u32
+            })
+    }
 }
 
 /// A successful Graph response.
@@ -104,8 +123,13 @@ pub struct GraphResponse {
 pub struct ClientConfig {
     /// Read calls in flight per tenant (a `$batch` counts once).
     pub read_concurrency: usize,
-    /// Write calls in flight per tenant.
+    /// Write calls in flight per tenant. Their rate is the write pacer's business (see
+    /// [`Self::pace_writes`]); this only bounds how many slow writes (an `instantiate` takes
+    /// seconds) overlap.
     pub write_concurrency: usize,
+    /// Pace each tenant's writes from Graph's throttle signals (`transport::pace`), so that
+    /// a long apply writes at the rate Graph's write buckets refill instead of being throttled.
+    pub pace_writes: bool,
     /// Time limit of one HTTP exchange.
     pub request_timeout: Duration,
     /// Retries.
@@ -118,7 +142,8 @@ impl Default for ClientConfig {
             // Little's law at ~150 ms per call keeps six batches per tenant well inside Graph's
             // read buckets (performance-model.md §9).
             read_concurrency: 6,
-            write_concurrency: 2,
+            write_concurrency: 16,
+            pace_writes: true,
             request_timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
         }
@@ -151,6 +176,8 @@ struct TenantSession {
     credential: Arc<dyn TokenCredential>,
     reads: Semaphore,
     writes: Semaphore,
+    /// Spaces the tenant's writes once Graph signals its write buckets are nearly empty.
+    pacer: pace::Pacer,
     /// Set by a 429: Graph's buckets are per app and tenant, so after a throttled answer no
     /// request goes to this tenant until its `Retry-After` has passed, not just the one that
     /// was throttled. Coming back early is throttled again and charged again.
@@ -205,6 +232,7 @@ impl GraphClientBuilder {
                 credential,
                 reads: Semaphore::new(self.config.read_concurrency.max(1)),
                 writes: Semaphore::new(self.config.write_concurrency.max(1)),
+                pacer: pace::Pacer::new(),
                 quiet_until: Mutex::new(None),
             },
         );
@@ -367,13 +395,13 @@ impl GraphClient {
                     body,
                     retry_after,
                     request_id,
+                    ..
                 } => {
                     if status == 429 {
                         self.inner
                             .counters
                             .throttled
                             .fetch_add(1, Ordering::Relaxed);
-                        self.quiet(tenant, retry_after);
                     }
                     let lag = status == 404 && self.recently_created(tenant, &request.path);
                     let error =
@@ -529,6 +557,11 @@ impl GraphClient {
             .acquire()
             .await
             .map_err(|_| GraphError::UnknownTenant(tenant.to_owned()))?;
+        let ticket = if self.inner.config.pace_writes && request.is_write() {
+            Some(session.pacer.admit(request.write_count()).await)
+        } else {
+            None
+        };
         loop {
             let until = *session
                 .quiet_until
@@ -563,82 +596,112 @@ impl GraphClient {
             latency_ms = tracing::field::Empty,
             request_id = tracing::field::Empty,
         );
-        let _entered = span.enter();
-        let mut builder = self
-            .inner
-            .http
-            .request(request.method.clone(), url)
-            .bearer_auth(token.token.secret())
-            .timeout(self.inner.config.request_timeout)
-            .header("client-request-id", &client_request_id)
-            .header("return-client-request-id", "true");
-        if request.eventual {
-            builder = builder.header("ConsistencyLevel", "eventual");
-        }
-        if let Some(body) = &request.body {
-            builder = builder.json(body);
-        }
-        self.inner
-            .counters
-            .http_calls
-            .fetch_add(1, Ordering::Relaxed);
-        let started = Instant::now();
-        let response = match builder.send().await {
-            Ok(r) => r,
-            Err(e) => {
-                span.record("latency_ms", started.elapsed().as_millis() as u64);
-                let reason = e.without_url().to_string();
-                tracing::debug!(error = %reason, "no answer");
-                return Ok(Exchange::NoAnswer(reason));
+        // Instrumented, not entered: a span entered across an await is attached to whatever
+        // else the thread runs meanwhile, and the log would credit other tenants' calls to it.
+        let traced = span.clone();
+        async move {
+            let mut builder = self
+                .inner
+                .http
+                .request(request.method.clone(), url)
+                .bearer_auth(token.token.secret())
+                .timeout(self.inner.config.request_timeout)
+                .header("client-request-id", &client_request_id)
+                .header("return-client-request-id", "true");
+            if request.eventual {
+                builder = builder.header("ConsistencyLevel", "eventual");
             }
-        };
-        let status = response.status().as_u16();
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        let request_id = header("request-id");
-        let retry_after = parse_retry_after(header("retry-after").as_deref());
-        let bytes = match response.bytes().await {
-            Ok(b) => b,
-            Err(e) => {
-                return Ok(Exchange::NoAnswer(format!(
-                    "the body was cut off: {}",
-                    e.without_url()
-                )));
+            if let Some(body) = &request.body {
+                builder = builder.json(body);
             }
-        };
-        span.record("status", status);
-        span.record("latency_ms", started.elapsed().as_millis() as u64);
-        if let Some(id) = &request_id {
-            span.record("request_id", id.as_str());
-        }
-        tracing::debug!("graph call");
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            match serde_json::from_slice(&bytes) {
-                Ok(v) => v,
-                Err(_) if !(200..300).contains(&status) => Value::Null,
+            self.inner
+                .counters
+                .http_calls
+                .fetch_add(1, Ordering::Relaxed);
+            let started = Instant::now();
+            let response = match builder.send().await {
+                Ok(r) => r,
                 Err(e) => {
-                    return Err(GraphError::Decode {
-                        tenant: tenant.to_owned(),
-                        method: request.method.to_string(),
-                        path: request.path.clone(),
-                        reason: format!("not JSON: {e}"),
-                    });
+                    span.record("latency_ms", started.elapsed().as_millis() as u64);
+                    let reason = e.without_url().to_string();
+                    tracing::debug!(error = %reason, "no answer");
+                    return Ok(Exchange::NoAnswer(reason));
                 }
+            };
+            let status = response.status().as_u16();
+            let header = |name: &str| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            };
+            let request_id = header("request-id");
+            let retry_after = parse_retry_after(header("retry-after").as_deref());
+            let limit_percentage = pace::parse_percentage(header(pace::LIMIT_HEADER).as_deref());
+            let bytes = match response.bytes().await {
+                Ok(b) => b,
+                Err(e) => {
+                    return Ok(Exchange::NoAnswer(format!(
+                        "the body was cut off: {}",
+                        e.without_url()
+                    )));
+                }
+            };
+            span.record("status", status);
+            span.record("latency_ms", started.elapsed().as_millis() as u64);
+            if let Some(id) = &request_id {
+                span.record("request_id", id.as_str());
             }
-        };
-        Ok(Exchange::Answered {
-            status,
-            body,
-            retry_after,
-            request_id,
-        })
+            tracing::debug!("graph call");
+            let body = if bytes.is_empty() {
+                Value::Null
+            } else {
+                match serde_json::from_slice(&bytes) {
+                    Ok(v) => v,
+                    Err(_) if !(200..300).contains(&status) => Value::Null,
+                    Err(e) => {
+                        return Err(GraphError::Decode {
+                            tenant: tenant.to_owned(),
+                            method: request.method.to_string(),
+                            path: request.path.clone(),
+                            reason: format!("not JSON: {e}"),
+                        });
+                    }
+                }
+            };
+            // A throttled answer quiets the tenant before this call's lane is free again: a
+            // call that took the lane first would still go out early. A `$batch`'s throttled
+            // items count like a throttled call.
+            let throttled = if status == 429 {
+                Some(retry_after)
+            } else if request.path == "/$batch" {
+                batch::throttled_items(&body)
+            } else {
+                None
+            };
+            if let Some(retry_after) = throttled {
+                self.quiet(tenant, retry_after);
+            }
+            // What Graph said about the tenant's write buckets, told to its pacer: a `$batch`
+            // envelope carries no signal, its write items do.
+            if let Some(ticket) = ticket {
+                let signal = if request.path == "/$batch" {
+                    batch::write_signal(request, &body)
+                } else {
+                    pace::Signal::of(status, limit_percentage)
+                };
+                session.pacer.observe(signal, ticket);
+            }
+            Ok(Exchange::Answered {
+                status,
+                body,
+                retry_after,
+                request_id,
+            })
+        }
+        .instrument(traced)
+        .await
     }
 
     /// Keeps `tenant` quiet for `retry_after` (one second when Graph gave none), at most the
