@@ -67,8 +67,13 @@ impl Default for ApplyOptions {
             allow_version_skew: false,
             wait: None,
             concurrency: 256,
-            per_tenant: 8,
-            first_poll: Duration::from_secs(2),
+            // Enough that a hub's slow writes (an `instantiate` takes seconds) overlap; the
+            // client's write lanes and pacer bound what reaches Graph.
+            per_tenant: 32,
+            // Short: a wait is often nearly over when it is first checked (the emulator's
+            // joins, a job's first cycle), and the doubling soon spaces polls of a join that
+            // takes hours on real Graph; the extra reads cost one resource unit each.
+            first_poll: Duration::from_millis(500),
         }
     }
 }
@@ -233,6 +238,13 @@ impl ops::Resolve for Resolved {
                 }),
         }
     }
+
+    fn made_here(&self, r: &ObjectRef) -> bool {
+        match r {
+            ObjectRef::Existing { .. } => false,
+            ObjectRef::CreatedBy { action } => self.0.get(action).is_some_and(|c| !c.adopted),
+        }
+    }
 }
 
 /// Applies the plan. Call [`check_plan`] and [`stale_objects`] first (the CLI does); this
@@ -387,6 +399,7 @@ pub async fn apply(
                         }
                     }
                     let mut delay = first_poll;
+                    let mut polls = 0;
                     loop {
                         let step = ops::run(&client, &tenant, &acting_id, &op, &*resolved).await;
                         match step {
@@ -399,7 +412,12 @@ pub async fn apply(
                                             message,
                                         });
                                         tokio::time::sleep(delay.min(d - now)).await;
-                                        delay = (delay * 2).min(Duration::from_secs(30));
+                                        polls += 1;
+                                        // A few polls at the first delay (a wait is often
+                                        // nearly over), then doubling up to 30 s.
+                                        if polls >= STEADY_POLLS {
+                                            delay = (delay * 2).min(Duration::from_secs(30));
+                                        }
                                     }
                                     _ => break 'one (id, Ok(ops::Step::Pending(message))),
                                 }
@@ -503,6 +521,9 @@ pub async fn apply(
     };
     ApplyReport { outcome, actions }
 }
+
+/// Polls of a wait at the first delay before the delay starts doubling.
+const STEADY_POLLS: u32 = 4;
 
 /// Most assignments in one group: the reads of their configurations' assignments (`$batch`ed),
 /// then up to five `$batch` calls of 20 writes.

@@ -29,6 +29,10 @@ pub(crate) trait Resolve {
     fn object(&self, r: &ObjectRef) -> Result<String, String>;
     /// The user app role id of an [`ObjectRef`] naming a role.
     fn role(&self, r: &ObjectRef) -> Result<String, String>;
+    /// Whether this apply made the object moments ago (not found and adopted): nothing can
+    /// hang under it yet that another run did not make in the same moment, which the
+    /// creates' race checks settle.
+    fn made_here(&self, r: &ObjectRef) -> bool;
 }
 
 fn err(e: GraphError) -> String {
@@ -455,7 +459,10 @@ pub(crate) async fn run(
         }
         Operation::CreateSyncJob { configuration } => {
             let sp = refs.object(configuration)?;
-            if let Some(job) = first_job(c, t, &sp).await? {
+            // A configuration this apply just made has no job: no look first.
+            if !refs.made_here(configuration)
+                && let Some(job) = first_job(c, t, &sp).await?
+            {
                 return Ok(adopted(Some(job), None));
             }
             let mut attempt = 0;
@@ -563,9 +570,11 @@ pub(crate) async fn run(
         }
         Operation::StartJob { configuration, job } => {
             let sp = refs.object(configuration)?;
+            let job_ref = job;
             let job = refs.object(job)?;
-            // Microsoft warns against starting a running job; a re-run finds it active.
-            if job_is(c, t, &sp, &job, "Active").await? {
+            // Microsoft warns against starting a running job; a re-run finds it active. A job
+            // this apply just made is stopped (Graph creates jobs disabled): no look first.
+            if !refs.made_here(job_ref) && job_is(c, t, &sp, &job, "Active").await? {
                 return Ok(adopted(None, None));
             }
             match c.send(t, &writes::start_job(&sp, &job)).await {
@@ -819,45 +828,44 @@ enum Kept<T> {
 /// After this run instantiated a configuration, makes sure it is the only one with its name:
 /// two applies racing each other (no CI concurrency group) can both find none and both
 /// create one. Every run keeps the oldest (then the smallest id), so both agree; the loser
-/// deletes its own before anything depends on it. Looked at twice, a moment apart, because
-/// the other run's object may not exist yet at the first look.
+/// deletes its own before anything depends on it. Looked at once, a moment after ours was
+/// made: of two runs, the one whose object was made last looks after both exist, and the
+/// moment covers listing lag. (A look at once as well would only find sooner what this look
+/// finds, and cost a round trip on every create.)
 async fn keep_one_configuration(
     c: &GraphClient,
     t: &str,
     display_name: &str,
     ours: writes::ConfigurationIds,
 ) -> Result<Kept<writes::ConfigurationIds>, String> {
-    for pause in [0u64, 250] {
-        tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
-        let mut all = all_configurations(c, t, display_name).await?;
-        if all.len() < 2 {
-            continue;
-        }
-        all.sort_by(|a, b| {
-            (
-                a.created.as_deref(),
-                a.service_principal_id.to_ascii_lowercase(),
-            )
-                .cmp(&(
-                    b.created.as_deref(),
-                    b.service_principal_id.to_ascii_lowercase(),
-                ))
-        });
-        let winner = all.swap_remove(0);
-        if winner
-            .service_principal_id
-            .eq_ignore_ascii_case(&ours.service_principal_id)
-        {
-            continue;
-        }
-        let undo = match &ours.application_id {
-            Some(app) => writes::delete_application(app),
-            None => writes::delete_configuration(&ours.service_principal_id),
-        };
-        delete(c, t, &undo).await?;
-        return Ok(Kept::Theirs(winner));
+    tokio::time::sleep(RACE_LOOK_AFTER).await;
+    let mut all = all_configurations(c, t, display_name).await?;
+    if all.len() < 2 {
+        return Ok(Kept::Ours(ours));
     }
-    Ok(Kept::Ours(ours))
+    all.sort_by(|a, b| {
+        (
+            a.created.as_deref(),
+            a.service_principal_id.to_ascii_lowercase(),
+        )
+            .cmp(&(
+                b.created.as_deref(),
+                b.service_principal_id.to_ascii_lowercase(),
+            ))
+    });
+    let winner = all.swap_remove(0);
+    if winner
+        .service_principal_id
+        .eq_ignore_ascii_case(&ours.service_principal_id)
+    {
+        return Ok(Kept::Ours(ours));
+    }
+    let undo = match &ours.application_id {
+        Some(app) => writes::delete_application(app),
+        None => writes::delete_configuration(&ours.service_principal_id),
+    };
+    delete(c, t, &undo).await?;
+    Ok(Kept::Theirs(winner))
 }
 
 /// After this run created a job, makes sure the configuration has only one (see
@@ -869,19 +877,19 @@ async fn keep_one_job(
     sp: &str,
     ours: &str,
 ) -> Result<Option<String>, String> {
-    for pause in [0u64, 250] {
-        tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
-        let jobs = c.get_all(t, &writes::list_jobs(sp)).await.map_err(err)?;
-        let Some(winner) = jobs.iter().filter_map(writes::decode_id).min() else {
-            continue;
-        };
-        if winner != ours {
+    tokio::time::sleep(RACE_LOOK_AFTER).await;
+    let jobs = c.get_all(t, &writes::list_jobs(sp)).await.map_err(err)?;
+    match jobs.iter().filter_map(writes::decode_id).min() {
+        Some(winner) if winner != ours => {
             delete(c, t, &writes::delete_job(sp, ours)).await?;
-            return Ok(Some(winner));
+            Ok(Some(winner))
         }
+        _ => Ok(None),
     }
-    Ok(None)
 }
+
+/// How long after making a configuration or job a run looks for a twin made by another run.
+const RACE_LOOK_AFTER: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// POSTs of a create that makes a new object each time (instantiate, a job), at most.
 const CREATE_ATTEMPTS: u32 = 3;

@@ -203,7 +203,7 @@ fn setup(ctx: &mut Ctx<'_>, s: &SyncSpec, target: &mtoctl_model::ids::TenantId, 
             chain.reason,
             format!("check that {} may provision users into {}", s.from, s.to),
         )
-        .after(chain.after)
+        .after(chain.after.clone())
         .expect(chain.config_expected),
     );
     let job = ctx.push(
@@ -271,13 +271,17 @@ fn setup(ctx: &mut Ctx<'_>, s: &SyncSpec, target: &mtoctl_model::ids::TenantId, 
         .expect(created.clone())
         .changes(want.changes_from(None)),
     );
+    // Assignments only need the configuration: the job is created stopped and starts only
+    // once they, the settings and the schema are all in place, so they need not wait for the
+    // job, settings and schema (seconds of service time on real Graph) and run beside them.
+    // A running job is another matter (`reconcile`): there, scope follows the schema.
     let assigned = assignments(
         ctx,
         s,
         &chain.config,
         chain.app_role.as_ref(),
         &[],
-        vec![schema.clone()],
+        chain.after.clone(),
         chain.reason,
     );
     if s.enabled {
