@@ -403,6 +403,9 @@ async fn mtoctl(
         .env("MTOCTL_GRAPH_URL", base)
         .env("MTOCTL_LOGIN_URL", base)
         .env_remove("MTOCTL_LOG")
+        // `MTOCTL_BENCH_LOG=debug` passes a log level to the measured runs (their stderr, in
+        // the work directory): timestamps of every Graph call, for finding where time goes.
+        .envs(std::env::var("MTOCTL_BENCH_LOG").map(|l| ("MTOCTL_LOG", l)))
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(dir.join(format!("{label}.out")))?)
         .stderr(std::fs::File::create(dir.join(format!("{label}.err")))?);
