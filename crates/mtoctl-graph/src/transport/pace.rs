@@ -8,14 +8,17 @@
 //! The pacer lets a tenant's writes through unpaced until Graph signals pressure: an
 //! `x-ms-throttle-limit-percentage` header on a write's answer (Graph sends it once a bucket is
 //! more than 80 % used) or a write answered 429. From then on it spaces the tenant's writes at
-//! a rate it adjusts from those signals (AIMD): down when a bucket is nearly empty (0.9 used and
-//! more) or a write was throttled, slightly up while Graph reports 0.8, faster up once Graph
-//! stops reporting pressure. The first rate is the rate the tenant was writing at when the
-//! pressure began.
+//! a rate it adjusts from those signals (AIMD): halved on a 429 (once per round trip), ×0.7
+//! at most every half second while a bucket is 95 % used or more (Graph reports 1.0: the
+//! level answers slowly, so not at every answer), held at 0.9, slightly up at 0.8, faster up
+//! once Graph stops reporting pressure. The first rate is half the rate the tenant was writing at when the
+//! pressure began (that rate was emptying the bucket).
 //!
 //! Why the rate need not be exact: Graph's bucket is the buffer. While it is neither empty nor
 //! full, writes go through at exactly its refill rate whatever the pacer's rate does around
-//! it; the pacer only has to keep the bucket off empty (no 429s) without leaving it idle.
+//! it; the pacer only has to keep the bucket off empty (no 429s) without leaving it idle. It
+//! holds the bucket nearly empty (85–95 % used) because what is left in it when the apply
+//! ends is write capacity never used.
 //!
 //! It does not know the quotas, on purpose: other apps' writes share the tenant's bucket, and
 //! the emulator's time-scaled buckets refill faster; it learns from Graph's answers only.
@@ -78,9 +81,11 @@ const MIN_RATE: f64 = 0.5;
 const SEED_SHARE: f64 = 0.5;
 /// At most one increase per this long: a bucket answers an increase only after a while.
 const INCREASE_EVERY: Duration = Duration::from_millis(500);
+/// At most one decrease for a nearly empty bucket per this long (429s halve at once).
+const LEVEL_DECREASE_EVERY: Duration = Duration::from_millis(500);
 
-/// When a write call was booked, in the pacer's epochs (one per change of rate): an answer
-/// to a call booked before the last change says nothing about the current rate.
+/// When a write call went, in the pacer's epochs (one per change of rate): an answer to a
+/// call sent before the last change says nothing about the current rate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) struct Ticket(u64);
 
@@ -96,11 +101,11 @@ struct State {
     rate: Option<f64>,
     /// When the next write may be sent.
     next: Instant,
-    /// Writes booked within the last [`WINDOW`], oldest first.
+    /// Writes sent within the last [`WINDOW`], oldest first.
     recent: VecDeque<(Instant, u32)>,
     /// Changes of rate so far.
     epoch: u64,
-    /// The epoch the last decrease began: answers to calls booked before it are the
+    /// The epoch the last decrease began: answers to calls sent before it are the
     /// decrease's cause, not news (one decrease per round trip, as TCP does).
     decreased: u64,
     /// When the rate last changed.
@@ -116,14 +121,18 @@ impl Pacer {
 
     /// Waits for the turn of a call carrying `writes` writes (a `$batch` carries up to 20).
     pub(super) async fn admit(&self, writes: u32) -> Ticket {
-        let (start, ticket) = self.lock().reserve(Instant::now(), writes);
-        if let Some(start) = start {
-            tokio::time::sleep_until(start.into()).await;
+        loop {
+            // Decided when the call goes, at the rate of that moment: calls booked ahead at an
+            // old rate would keep it alive for as long as the queue of waiting calls.
+            let turn = self.lock().take_turn(Instant::now(), writes);
+            match turn {
+                Ok(ticket) => return ticket,
+                Err(next) => tokio::time::sleep_until(next.into()).await,
+            }
         }
-        ticket
     }
 
-    /// Adjusts the rate to what the answer to a call booked with `ticket` said.
+    /// Adjusts the rate to what the answer to a call sent with `ticket` said.
     pub(super) fn observe(&self, signal: Signal, ticket: Ticket) {
         let mut s = self.lock();
         let before = s.rate;
@@ -150,24 +159,31 @@ impl State {
         }
     }
 
-    /// Books `writes` writes at `now`: when they may be sent (`None`: at once, unpaced).
-    fn reserve(&mut self, now: Instant, writes: u32) -> (Option<Instant>, Ticket) {
+    /// A call of `writes` writes asks to go at `now`: its ticket when it may (unpaced, or its
+    /// turn has come), or when to ask again. Idle time earns no burst: the next turn is counted
+    /// from the later of the last turn and now.
+    fn take_turn(&mut self, now: Instant, writes: u32) -> Result<Ticket, Instant> {
+        if let Some(rate) = self.rate {
+            if now < self.next {
+                return Err(self.next);
+            }
+            self.next = now + Duration::from_secs_f64(f64::from(writes) / rate);
+        }
         self.forget_before(now);
         self.recent.push_back((now, writes));
-        let ticket = Ticket(self.epoch);
-        let Some(rate) = self.rate else {
-            return (None, ticket);
-        };
-        let start = self.next.max(now);
-        self.next = start + Duration::from_secs_f64(f64::from(writes) / rate);
-        (Some(start), ticket)
+        Ok(Ticket(self.epoch))
     }
 
     fn observe(&mut self, now: Instant, signal: Signal, ticket: Ticket) {
         let factor: f64 = match signal {
             Signal::Throttled => 0.5,
-            Signal::Pressure(p) if p >= 1.0 => 0.5,
-            Signal::Pressure(p) if p >= 0.9 => 0.7,
+            // Graph prints the percentage to one decimal: 1.0 is a bucket 95 % used or more,
+            // so close to empty that the calls in flight may be throttled.
+            Signal::Pressure(p) if p >= 1.0 => 0.7,
+            // 85 to 95 % used: where the pacer holds. A bucket kept nearly empty leaves little
+            // unspent when the apply ends, and at a paced rate only a batch or two is in
+            // flight, far less than the 5 % (150 writes) left.
+            Signal::Pressure(p) if p >= 0.9 => 1.0,
             Signal::Pressure(_) => 1.05,
             Signal::Clear => 1.25,
         };
@@ -175,7 +191,20 @@ impl State {
             // Unpaced: pressure starts pacing below the rate that brought it.
             None if signal == Signal::Clear => return,
             None => self.recent_rate(now) * SEED_SHARE * factor.min(1.0),
-            Some(rate) if factor < 1.0 && ticket.0 >= self.decreased => rate * factor,
+            // A 429 answers the rate its call went at: one halving per round trip.
+            Some(rate) if signal == Signal::Throttled && ticket.0 >= self.decreased => {
+                rate * factor
+            }
+            // The level is slow to answer: a bucket near empty stays near empty for seconds
+            // after the rate has dropped below its refill, while it refills. Every answer of
+            // those seconds says so; deciding on each would drive the rate to the floor.
+            Some(rate)
+                if factor < 1.0
+                    && signal != Signal::Throttled
+                    && now.duration_since(self.changed) >= LEVEL_DECREASE_EVERY =>
+            {
+                rate * factor
+            }
             Some(rate)
                 if factor > 1.0
                     && ticket.0 >= self.epoch
@@ -185,9 +214,11 @@ impl State {
             }
             Some(_) => return,
         };
+        // Seeding is a decrease too: from unpaced to paced.
+        let decrease = factor < 1.0 || self.rate.is_none();
         self.rate = Some(rate.max(MIN_RATE));
         self.epoch += 1;
-        if factor < 1.0 {
+        if decrease {
             self.decreased = self.epoch;
         }
         self.changed = now;
@@ -202,7 +233,7 @@ impl State {
         }
     }
 
-    /// Writes per second booked over the last [`WINDOW`] (at least [`MIN_RATE`]).
+    /// Writes per second sent over the last [`WINDOW`] (at least [`MIN_RATE`]).
     fn recent_rate(&mut self, now: Instant) -> f64 {
         self.forget_before(now);
         let writes: u32 = self.recent.iter().map(|(_, n)| n).sum();
@@ -223,16 +254,24 @@ mod tests {
         Duration::from_millis(n)
     }
 
+    /// A call that goes at `now`, or waits for its turn and goes then.
+    fn go(s: &mut State, now: Instant, writes: u32) -> Ticket {
+        match s.take_turn(now, writes) {
+            Ok(ticket) => ticket,
+            Err(next) => s.take_turn(next, writes).expect("its turn"),
+        }
+    }
+
     #[test]
     fn writes_go_unpaced_until_graph_signals_pressure() {
         let t0 = Instant::now();
         let mut s = State::new(t0);
         for i in 0..10 {
-            assert_eq!(s.reserve(t0 + ms(i), 20).0, None, "unpaced");
+            assert_eq!(s.take_turn(t0 + ms(i), 20), Ok(Ticket(0)), "unpaced");
         }
         s.observe(t0 + ms(10), Signal::Clear, Ticket(0));
         assert_eq!(s.rate, None, "no pressure, no pacing");
-        assert_eq!(s.reserve(t0 + ms(11), 20).0, None);
+        assert_eq!(s.take_turn(t0 + ms(11), 20), Ok(Ticket(0)));
     }
 
     #[test]
@@ -241,41 +280,43 @@ mod tests {
         let mut s = State::new(t0);
         // 200 writes over one second, then Graph says a bucket is 80 % used.
         for i in 0..10 {
-            s.reserve(t0 + ms(100 * i), 20);
+            assert!(s.take_turn(t0 + ms(100 * i), 20).is_ok());
         }
         s.observe(t0 + ms(1_000), Signal::Pressure(0.8), Ticket(0));
         let rate = s.rate.expect("paced");
         assert!((95.0..=115.0).contains(&rate), "half of ≈200/s: {rate}");
-        // Ten batches of 20 booked at once go out one after another, 20/rate apart.
+        // Calls asking at once go one after another, 20/rate apart.
+        let gap = Duration::from_secs_f64(20.0 / rate);
         let now = t0 + ms(1_000);
-        let starts: Vec<Duration> = (0..10)
-            .map(|_| s.reserve(now, 20).0.expect("paced").duration_since(now))
-            .collect();
-        let gap = 20.0 / rate;
-        for (k, start) in starts.iter().enumerate() {
-            assert!(
-                (start.as_secs_f64() - gap * k as f64).abs() < 1e-6,
-                "{k}: {start:?}"
-            );
-        }
+        assert_eq!(s.take_turn(now, 20), Ok(Ticket(1)));
+        assert_eq!(s.take_turn(now, 20), Err(now + gap));
+        assert_eq!(s.take_turn(now + gap, 20), Ok(Ticket(1)));
+        // A new rate applies to the calls already waiting: a halving doubles the next gap.
+        s.observe(now + gap, Signal::Throttled, Ticket(1));
+        let halved = s.rate.expect("paced");
+        assert!((halved - rate * 0.5).abs() < 1e-9);
+        assert!(s.take_turn(now + gap * 2, 20).is_ok());
+        let next = s.take_turn(now + gap * 2, 20).expect_err("waits");
+        let expected = now + gap * 2 + Duration::from_secs_f64(20.0 / halved);
+        assert!(next.duration_since(expected) < Duration::from_micros(1));
     }
 
     #[test]
-    fn one_decrease_per_round_trip_and_increases_only_from_current_answers() {
+    fn a_429_halves_once_per_round_trip_a_near_empty_bucket_lowers_every_half_second() {
         let t0 = Instant::now();
         let mut s = State::new(t0);
         for i in 0..5 {
-            s.reserve(t0 + ms(100 * i), 20);
+            go(&mut s, t0 + ms(100 * i), 20);
         }
-        // Calls booked unpaced (epoch 0) answer: the first signal seeds the rate.
+        // Calls sent unpaced (epoch 0) answer: the first signal seeds the rate.
         s.observe(t0 + ms(500), Signal::Pressure(0.9), Ticket(0));
         let seeded = s.rate.expect("paced");
-        // The other answers to calls booked before it are its cause, not news.
+        // The other answers to calls sent before it are its cause, not news.
         s.observe(t0 + ms(501), Signal::Throttled, Ticket(0));
         s.observe(t0 + ms(502), Signal::Pressure(1.2), Ticket(0));
         assert_eq!(s.rate, Some(seeded));
-        // A call booked at the new rate is throttled: halve, once for its whole round trip.
-        let (_, booked) = s.reserve(t0 + ms(510), 20);
+        // A call sent at the new rate is throttled: halve, once for its whole round trip.
+        let booked = go(&mut s, t0 + ms(510), 20);
         s.observe(t0 + ms(600), Signal::Throttled, booked);
         s.observe(t0 + ms(601), Signal::Throttled, booked);
         let halved = s.rate.expect("paced");
@@ -284,20 +325,33 @@ mod tests {
         s.observe(t0 + ms(2_000), Signal::Clear, booked);
         assert_eq!(s.rate, Some(halved));
         // A current one does, at most once per INCREASE_EVERY.
-        let (_, current) = s.reserve(t0 + ms(2_000), 20);
+        let current = go(&mut s, t0 + ms(2_000), 20);
         s.observe(t0 + ms(2_100), Signal::Clear, current);
         let raised = s.rate.expect("paced");
         assert!((raised - halved * 1.25).abs() < 1e-9, "{halved} → {raised}");
-        let (_, next) = s.reserve(t0 + ms(2_100), 20);
+        let next = go(&mut s, t0 + ms(2_100), 20);
         s.observe(t0 + ms(2_200), Signal::Clear, next);
         assert_eq!(s.rate, Some(raised), "too soon after the last increase");
-        // But a decrease still applies to a call booked before an increase.
+        // A bucket near empty lowers the rate, but at most once per LEVEL_DECREASE_EVERY: it
+        // stays near empty for a while after the rate has dropped, and says so every answer.
         s.observe(t0 + ms(2_300), Signal::Pressure(1.0), current);
-        assert!((s.rate.expect("paced") - raised * 0.5).abs() < 1e-9);
+        assert_eq!(s.rate, Some(raised), "too soon after the last change");
+        s.observe(t0 + ms(2_600), Signal::Pressure(1.0), current);
+        let lowered = s.rate.expect("paced");
+        assert!((lowered - raised * 0.7).abs() < 1e-9);
+        s.observe(t0 + ms(2_700), Signal::Pressure(1.1), current);
+        assert_eq!(s.rate, Some(lowered));
+        s.observe(t0 + ms(3_100), Signal::Pressure(1.0), current);
+        assert!((s.rate.expect("paced") - lowered * 0.7).abs() < 1e-9);
+        // 0.9 holds the rate.
+        let rate = s.rate;
+        let held = go(&mut s, t0 + ms(3_900), 20);
+        s.observe(t0 + ms(3_950), Signal::Pressure(0.9), held);
+        assert_eq!(s.rate, rate);
         // Never below the floor, however often Graph throttles.
         for k in 0..100 {
-            let (_, t) = s.reserve(t0 + ms(3_000 + k), 1);
-            s.observe(t0 + ms(3_000 + k), Signal::Throttled, t);
+            let t = go(&mut s, t0 + ms(4_000 + k), 1);
+            s.observe(t0 + ms(4_000 + k), Signal::Throttled, t);
         }
         assert_eq!(s.rate, Some(MIN_RATE));
     }

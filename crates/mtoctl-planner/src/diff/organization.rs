@@ -126,11 +126,9 @@ fn fresh(ctx: &mut Ctx<'_>) {
     if let Some(d) = &org.description {
         changes.push(change("description", None::<&()>, Some(d)));
     }
-    let after = ctx
-        .template_keys
-        .get(&creator.alias)
-        .cloned()
-        .unwrap_or_default();
+    // The creator's templates act when members join (they make its side of each pair), not
+    // when the organization is made: they need only precede the joins (`join`), and the
+    // creation goes beside them.
     let create = ctx.push(
         Draft::new(
             ResourceAddr::organization(),
@@ -146,7 +144,6 @@ fn fresh(ctx: &mut Ctx<'_>) {
                 org.display_name, creator.alias
             ),
         )
-        .after(after)
         .changes(changes),
     );
     set_readiness(ctx, &creator.alias, Readiness::Ready);
@@ -197,7 +194,12 @@ fn join(
         &addr,
         fingerprint::join_request(&ctx.obs(&t.alias).join_request),
     );
-    after.extend(ctx.template_keys.get(&t.alias).cloned().unwrap_or_default());
+    // Both sides' templates are in place before the join makes the pair's settings from them.
+    for side in [&t.alias, &owner.alias] {
+        after.extend(ctx.template_keys.get(side).cloned().unwrap_or_default());
+    }
+    after.sort();
+    after.dedup();
     let mut reset_key: Option<String> = None;
     if let Some(details) = failed {
         let reset = ctx.push(
