@@ -20,10 +20,11 @@
 //! Graph would carry out twice are never re-sent after an answer that leaves open whether
 //! they happened (`GraphClient::send_create`): the object is looked for first.
 
+mod deps;
 mod ops;
 pub mod report;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -212,16 +213,35 @@ enum State {
     Skipped,
 }
 
-struct Resolved(BTreeMap<ActionId, Created>);
+/// The ids made so far, shared with the running tasks: an action reads the ids of its
+/// dependencies, which are all done (and never change) before it starts.
+#[derive(Clone, Default)]
+struct Resolved(Arc<std::sync::RwLock<HashMap<ActionId, Created>>>);
+
+impl Resolved {
+    fn created(&self, action: &ActionId) -> Option<Created> {
+        self.0
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(action)
+            .cloned()
+    }
+
+    fn insert(&self, action: ActionId, created: Created) {
+        self.0
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(action, created);
+    }
+}
 
 impl ops::Resolve for Resolved {
     fn object(&self, r: &ObjectRef) -> Result<String, String> {
         match r {
             ObjectRef::Existing { id } => Ok(id.clone()),
             ObjectRef::CreatedBy { action } => self
-                .0
-                .get(action)
-                .and_then(|c| c.id.clone())
+                .created(action)
+                .and_then(|c| c.id)
                 .ok_or_else(|| format!("{action} reported no id for the object it created")),
         }
     }
@@ -230,9 +250,8 @@ impl ops::Resolve for Resolved {
         match r {
             ObjectRef::Existing { id } => Ok(id.clone()),
             ObjectRef::CreatedBy { action } => self
-                .0
-                .get(action)
-                .and_then(|c| c.user_role_id.clone())
+                .created(action)
+                .and_then(|c| c.user_role_id)
                 .ok_or_else(|| {
                     format!("the configuration created by {action} has no app role for users")
                 }),
@@ -242,7 +261,117 @@ impl ops::Resolve for Resolved {
     fn made_here(&self, r: &ObjectRef) -> bool {
         match r {
             ObjectRef::Existing { .. } => false,
-            ObjectRef::CreatedBy { action } => self.0.get(action).is_some_and(|c| !c.adopted),
+            ObjectRef::CreatedBy { action } => self.created(action).is_some_and(|c| !c.adopted),
+        }
+    }
+}
+
+/// What has run, what can run, and the results so far. Settling an action releases its
+/// dependents (done) or skips them (failed, waiting or skipped, naming the root cause), so
+/// each action is looked at when something it depends on settles, never in a walk over the
+/// whole plan.
+struct Schedule<'p> {
+    plan: &'p Plan,
+    deps: &'p deps::Deps<'p>,
+    observer: Arc<dyn Observer>,
+    states: Vec<State>,
+    /// Dependencies not done yet, per action.
+    unmet: Vec<usize>,
+    /// Pending actions whose dependencies are all done, per tenant alias, in plan order.
+    ready: BTreeMap<String, BTreeSet<usize>>,
+    results: Vec<Option<ActionResult>>,
+}
+
+impl<'p> Schedule<'p> {
+    fn new(plan: &'p Plan, deps: &'p deps::Deps<'p>, observer: Arc<dyn Observer>) -> Self {
+        let mut ready: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
+        for (i, a) in plan.actions.iter().enumerate() {
+            if deps.in_plan_deps[i] == 0 {
+                ready
+                    .entry(a.tenant.as_str().to_owned())
+                    .or_default()
+                    .insert(i);
+            }
+        }
+        Self {
+            plan,
+            deps,
+            observer,
+            states: vec![State::Pending; plan.actions.len()],
+            unmet: deps.in_plan_deps.clone(),
+            ready,
+            results: vec![None; plan.actions.len()],
+        }
+    }
+
+    /// Marks a ready action started.
+    fn start(&mut self, i: usize) {
+        let action = &self.plan.actions[i];
+        if let Some(q) = self.ready.get_mut(action.tenant.as_str()) {
+            q.remove(&i);
+        }
+        self.states[i] = State::Running;
+        self.observer.event(&ApplyEvent::Started {
+            action: action.id.clone(),
+            addr: action.addr.clone(),
+            tenant: action.tenant.as_str().to_owned(),
+            summary: action.summary.clone(),
+        });
+    }
+
+    /// Records how an action ended, and what that means for the actions after it.
+    fn settle(&mut self, i: usize, status: ActionStatus) {
+        let mut work = vec![(i, status)];
+        while let Some((i, status)) = work.pop() {
+            let action = &self.plan.actions[i];
+            self.states[i] = match &status {
+                ActionStatus::Ok { .. } => State::Done,
+                ActionStatus::Waiting { .. } => State::Waiting,
+                ActionStatus::Failed { .. } => State::Failed,
+                ActionStatus::Skipped { .. } => State::Skipped,
+            };
+            // What its dependents are skipped for: a skipped action's own root cause.
+            let reason = match &status {
+                ActionStatus::Ok { .. } => None,
+                ActionStatus::Skipped { reason } => Some(reason.clone()),
+                ActionStatus::Waiting { .. } => Some(SkipReason::DependencyWaiting {
+                    action: action.id.clone(),
+                }),
+                ActionStatus::Failed { .. } => Some(SkipReason::DependencyFailed {
+                    action: action.id.clone(),
+                }),
+            };
+            let result = result_of(action, status);
+            self.observer.event(&ApplyEvent::Finished {
+                result: result.clone(),
+            });
+            self.results[i] = Some(result);
+            for &j in &self.deps.dependents[i] {
+                if !matches!(self.states[j], State::Pending) {
+                    continue;
+                }
+                match &reason {
+                    None => {
+                        self.unmet[j] = self.unmet[j].saturating_sub(1);
+                        if self.unmet[j] == 0 {
+                            self.ready
+                                .entry(self.plan.actions[j].tenant.as_str().to_owned())
+                                .or_default()
+                                .insert(j);
+                        }
+                    }
+                    Some(reason) => {
+                        // Settled now, so that a later look at it sees it is no longer pending.
+                        self.states[j] = State::Skipped;
+                        work.push((
+                            j,
+                            ActionStatus::Skipped {
+                                reason: reason.clone(),
+                            },
+                        ));
+                    }
+                }
+            }
         }
     }
 }
@@ -261,12 +390,8 @@ pub async fn apply(
         .map(|t| (t.alias.as_str().to_owned(), t.tenant_id.clone()))
         .collect();
     let deadline = options.wait.map(|w| Instant::now() + w);
-    let mut states: BTreeMap<ActionId, State> = plan
-        .actions
-        .iter()
-        .map(|a| (a.id.clone(), State::Pending))
-        .collect();
-    let mut results: BTreeMap<ActionId, ActionResult> = BTreeMap::new();
+    let deps = deps::Deps::of(plan);
+    let mut sched = Schedule::new(plan, &deps, observer.clone());
     // A task carries one action, or a group of one tenant's assignments (made or removed).
     let mut running: JoinSet<Vec<(ActionId, Result<ops::Step, String>)>> = JoinSet::new();
     let mut tasks: std::collections::HashMap<tokio::task::Id, (String, Vec<ActionId>)> =
@@ -275,87 +400,53 @@ pub async fn apply(
     let per_tenant = options.per_tenant.max(1);
     // Actions in flight per tenant alias.
     let mut in_flight: BTreeMap<String, usize> = BTreeMap::new();
-    // The ids made so far, shared by every task started before the next action finishes
-    // (rebuilt only when one does, not once per started action).
-    let mut done: BTreeMap<ActionId, Created> = BTreeMap::new();
-    let mut snapshot: Option<Arc<Resolved>> = None;
+    let resolved = Resolved::default();
 
     loop {
-        // Skip what cannot run; start what can, in plan order, as long as its tenant (and the
-        // whole apply) has room. A tenant's ready assignments to make, and its ready
+        // Start what can start, tenant by tenant, each in plan order, as long as the tenant
+        // (and the whole apply) has room. A tenant's ready assignments to make, and its ready
         // assignments to remove, join a group of each (one slot of the tenant), started once
         // the pass is over.
         let mut groups: BTreeMap<GroupKey, Vec<Vec<Member>>> = BTreeMap::new();
-        let mut progressed = true;
-        while progressed {
-            progressed = false;
-            for action in &plan.actions {
-                if !matches!(states[&action.id], State::Pending) {
-                    continue;
-                }
-                let blocker = action.depends_on.iter().find_map(|d| match states.get(d) {
-                    Some(State::Failed) | Some(State::Skipped) => Some((d.clone(), false)),
-                    Some(State::Waiting) => Some((d.clone(), true)),
-                    _ => None,
-                });
-                let blocker = blocker.map(|(d, waiting)| {
-                    // Name the root cause: a skipped dependency's own reason.
-                    match results.get(&d).map(|r| &r.status) {
-                        Some(ActionStatus::Skipped { reason }) => reason.clone(),
-                        _ if waiting => SkipReason::DependencyWaiting { action: d },
-                        _ => SkipReason::DependencyFailed { action: d },
-                    }
-                });
-                if let Some(reason) = blocker {
-                    states.insert(action.id.clone(), State::Skipped);
-                    let result = result_of(action, ActionStatus::Skipped { reason });
-                    observer.event(&ApplyEvent::Finished {
-                        result: result.clone(),
-                    });
-                    results.insert(action.id.clone(), result);
-                    progressed = true;
-                    continue;
-                }
-                let ready = action
-                    .depends_on
-                    .iter()
-                    .all(|d| matches!(states.get(d), Some(State::Done) | None));
-                if !ready {
-                    continue;
-                }
-                let tenant = action.tenant.as_str();
-                let resolved = snapshot
-                    .get_or_insert_with(|| Arc::new(Resolved(done.clone())))
-                    .clone();
-                let group = group_member(plan, action, &resolved)
-                    .filter(|_| ids.contains_key(tenant))
-                    .map(|(removal, member)| ((tenant.to_owned(), removal), member));
-                let open = group.as_ref().and_then(|(key, _)| {
+        let tenants: Vec<String> = sched.ready.keys().cloned().collect();
+        for tenant in tenants {
+            let mut cursor = 0;
+            while let Some(i) = sched
+                .ready
+                .get(&tenant)
+                .and_then(|q| q.range(cursor..).next().copied())
+            {
+                cursor = i + 1;
+                let action = &plan.actions[i];
+                let open_chunk = |groups: &BTreeMap<GroupKey, Vec<Vec<Member>>>, removal| {
                     groups
-                        .get(key)
+                        .get(&(tenant.clone(), removal))
                         .and_then(|g| g.last())
-                        .filter(|g| g.len() < GROUP)
-                        .map(|_| ())
-                });
-                let busy = in_flight.get(tenant).copied().unwrap_or(0);
+                        .is_some_and(|g| g.len() < GROUP)
+                };
+                let busy = in_flight.get(&tenant).copied().unwrap_or(0);
                 let started = running.len() + groups.values().map(Vec::len).sum::<usize>();
-                if open.is_none() && (started >= concurrency || busy >= per_tenant) {
+                let full = started >= concurrency || busy >= per_tenant;
+                if full && !open_chunk(&groups, false) && !open_chunk(&groups, true) {
+                    // Nothing more of this tenant can start until something finishes.
+                    break;
+                }
+                let group = group_member(&deps, action, &resolved)
+                    .filter(|_| ids.contains_key(&tenant))
+                    .map(|(removal, member)| ((tenant.clone(), removal), member));
+                let open = group
+                    .as_ref()
+                    .is_some_and(|((_, removal), _)| open_chunk(&groups, *removal));
+                if !open && full {
                     continue;
                 }
-                if open.is_none() {
-                    *in_flight.entry(tenant.to_owned()).or_default() += 1;
+                if !open {
+                    *in_flight.entry(tenant.clone()).or_default() += 1;
                 }
-                states.insert(action.id.clone(), State::Running);
-                observer.event(&ApplyEvent::Started {
-                    action: action.id.clone(),
-                    addr: action.addr.clone(),
-                    tenant: action.tenant.as_str().to_owned(),
-                    summary: action.summary.clone(),
-                });
-                progressed = true;
+                sched.start(i);
                 if let Some((key, item)) = group {
                     let chunks = groups.entry(key).or_default();
-                    if open.is_none() {
+                    if !open {
                         chunks.push(Vec::new());
                     }
                     if let Some(chunk) = chunks.last_mut() {
@@ -363,12 +454,13 @@ pub async fn apply(
                     }
                     continue;
                 }
+                let resolved = resolved.clone();
                 let client = client.clone();
                 let tenant = action.tenant.as_str().to_owned();
                 let acting_id = ids.get(&tenant).cloned();
                 let op = action.operation.clone();
                 let id = action.id.clone();
-                let precondition = checkable_precondition(plan, action);
+                let precondition = deps.checkable_precondition(action);
                 let addr = action.addr.clone();
                 let observer = observer.clone();
                 let first_poll = options.first_poll;
@@ -386,7 +478,7 @@ pub async fn apply(
                         break 'one (id, Err(format!("tenant {tenant} is not in the plan")));
                     };
                     if let Some(expected) = precondition {
-                        match ops::current_fingerprint(&client, &tenant, &op, &*resolved).await {
+                        match ops::current_fingerprint(&client, &tenant, &op, &resolved).await {
                             Ok(Some(current)) if current.as_ref() != Some(&expected) => {
                                 let what = if current.is_none() { "is gone" } else { "changed" };
                                 break 'one (
@@ -401,7 +493,7 @@ pub async fn apply(
                     let mut delay = first_poll;
                     let mut polls = 0;
                     loop {
-                        let step = ops::run(&client, &tenant, &acting_id, &op, &*resolved).await;
+                        let step = ops::run(&client, &tenant, &acting_id, &op, &resolved).await;
                         match step {
                             Ok(ops::Step::Pending(message)) => {
                                 let now = Instant::now();
@@ -478,34 +570,23 @@ pub async fn apply(
             *n = n.saturating_sub(1);
         }
         for (id, outcome) in outcomes {
-            let Some(action) = plan.action(&id) else {
+            let Some(i) = deps.index(&id) else {
                 continue;
             };
-            let (state, status) = match outcome {
+            let status = match outcome {
                 Ok(ops::Step::Done(created)) => {
-                    done.insert(id.clone(), created.clone());
-                    snapshot = None;
-                    (State::Done, ActionStatus::Ok { created })
+                    resolved.insert(id, created.clone());
+                    ActionStatus::Ok { created }
                 }
-                Ok(ops::Step::Pending(message)) => {
-                    (State::Waiting, ActionStatus::Waiting { message })
-                }
-                Err(error) => (State::Failed, ActionStatus::Failed { error }),
+                Ok(ops::Step::Pending(message)) => ActionStatus::Waiting { message },
+                Err(error) => ActionStatus::Failed { error },
             };
-            states.insert(id.clone(), state);
-            let result = result_of(action, status);
-            observer.event(&ApplyEvent::Finished {
-                result: result.clone(),
-            });
-            results.insert(id, result);
+            sched.settle(i, status);
         }
     }
 
-    let actions: Vec<ActionResult> = plan
-        .actions
-        .iter()
-        .filter_map(|a| results.remove(&a.id))
-        .collect();
+    let mut results = sched.results;
+    let actions: Vec<ActionResult> = results.iter_mut().filter_map(Option::take).collect();
     let outcome = if actions
         .iter()
         .any(|a| matches!(a.status, ActionStatus::Failed { .. }))
@@ -554,7 +635,7 @@ impl Member {
 /// and whether it removes. `None` for any
 /// other action, or when an id does not resolve (it then runs alone and reports why).
 fn group_member(
-    plan: &Plan,
+    deps: &deps::Deps<'_>,
     action: &mtoctl_planner::Action,
     resolved: &Resolved,
 ) -> Option<(bool, Member)> {
@@ -598,46 +679,12 @@ fn group_member(
                     sp,
                     assignment_id: assignment_id.clone(),
                     addr: action.addr.to_string(),
-                    expected: checkable_precondition(plan, action),
+                    expected: deps.checkable_precondition(action),
                 }),
             ))
         }
         _ => None,
     }
-}
-
-/// The fingerprint an action expects right before it writes, when it can be re-checked:
-/// waits write nothing, and an object that another action of the plan may change first (one
-/// that does not wait for this action, on an address whose fingerprint it
-/// [covers](mtoctl_planner::fingerprint::covers)) cannot be expected to still look as planned.
-fn checkable_precondition(plan: &Plan, action: &mtoctl_planner::Action) -> Option<Fingerprint> {
-    let ExpectedBefore::Fingerprint { fingerprint } = &action.expected_before else {
-        return None;
-    };
-    if action.async_wait.is_some() {
-        return None;
-    }
-    let after = descendants(plan, &action.id);
-    let raced = plan.actions.iter().any(|other| {
-        other.id != action.id
-            && mtoctl_planner::fingerprint::covers(&action.addr, &other.addr)
-            && !after.contains(&other.id)
-    });
-    (!raced).then(|| fingerprint.clone())
-}
-
-/// The actions that (transitively) depend on `id`: they run only after it.
-fn descendants(plan: &Plan, id: &ActionId) -> BTreeSet<ActionId> {
-    let mut out: BTreeSet<ActionId> = BTreeSet::new();
-    let mut frontier = vec![id.clone()];
-    while let Some(current) = frontier.pop() {
-        for a in &plan.actions {
-            if a.depends_on.contains(&current) && out.insert(a.id.clone()) {
-                frontier.push(a.id.clone());
-            }
-        }
-    }
-    out
 }
 
 fn result_of(action: &mtoctl_planner::Action, status: ActionStatus) -> ActionResult {
@@ -716,7 +763,8 @@ mod tests {
         let partner = "tenant.a.partner[\"b\"]";
         let sync = "tenant.a.partner[\"b\"].identity_sync";
         let checkable = |plan: &Plan, id: &str| {
-            checkable_precondition(plan, plan.action(&ActionId(id.into())).expect("action"))
+            deps::Deps::of(plan)
+                .checkable_precondition(plan.action(&ActionId(id.into())).expect("action"))
                 .is_some()
         };
         // Independent: the identity sync write may land first and changes the partner's
