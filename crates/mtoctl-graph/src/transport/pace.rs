@@ -10,9 +10,8 @@
 //! more than 80 % used) or a write answered 429. From then on it spaces the tenant's writes at
 //! a rate it adjusts from those signals (AIMD): halved on a 429 (once per round trip), ×0.7
 //! at most every half second while a bucket is 95 % used or more (Graph reports 1.0: the
-//! level answers slowly, so not at every answer), held at 0.9 and 0.8, and up once Graph stops
-//! reporting pressure: ×1.25 per half second up to the rate at which the last pressure began,
-//! ×1.02 past it. The first rate is half the rate the tenant was writing at when the
+//! level answers slowly, so not at every answer), held at 0.9, slightly up at 0.8, faster up
+//! once Graph stops reporting pressure. The first rate is half the rate the tenant was writing at when the
 //! pressure began (that rate was emptying the bucket).
 //!
 //! Why the rate need not be exact: Graph's bucket is the buffer. While it is neither empty nor
@@ -111,13 +110,6 @@ struct State {
     decreased: u64,
     /// When the rate last changed.
     changed: Instant,
-    /// Whether the last change was a decrease (a pressure episode is going on).
-    falling: bool,
-    /// The rate at which the last pressure episode began: it emptied the bucket, so growth
-    /// past it is slow (TCP's slow-start threshold). Without it, a bucket refilling below 80 %
-    /// (where Graph reports nothing) lets the rate grow many times past the refill, and the
-    /// next episode begins with a flood of 429s.
-    ceiling: Option<f64>,
 }
 
 impl Pacer {
@@ -164,8 +156,6 @@ impl State {
             epoch: 0,
             decreased: 0,
             changed: now,
-            falling: false,
-            ceiling: None,
         }
     }
 
@@ -194,14 +184,8 @@ impl State {
             // unspent when the apply ends, and at a paced rate only a batch or two is in
             // flight, far less than the 5 % (150 writes) left.
             Signal::Pressure(p) if p >= 0.9 => 1.0,
-            // 75 to 85 % used: hold too; the bucket is spent down to where the pacer holds by
-            // the rate that brought it here.
-            Signal::Pressure(_) => 1.0,
-            // Below 75 %: grow, fast up to the rate of the last episode, slowly past it.
-            Signal::Clear => match (self.rate, self.ceiling) {
-                (Some(rate), Some(ceiling)) if rate * 1.25 > ceiling => 1.02,
-                _ => 1.25,
-            },
+            Signal::Pressure(_) => 1.05,
+            Signal::Clear => 1.25,
         };
         let rate = match self.rate {
             // Unpaced: pressure starts pacing below the rate that brought it.
@@ -232,10 +216,6 @@ impl State {
         };
         // Seeding is a decrease too: from unpaced to paced.
         let decrease = factor < 1.0 || self.rate.is_none();
-        if decrease && !self.falling {
-            self.ceiling = Some(self.rate.unwrap_or_else(|| self.recent_rate(now)));
-        }
-        self.falling = decrease;
         self.rate = Some(rate.max(MIN_RATE));
         self.epoch += 1;
         if decrease {
@@ -374,46 +354,6 @@ mod tests {
             s.observe(t0 + ms(4_000 + k), Signal::Throttled, t);
         }
         assert_eq!(s.rate, Some(MIN_RATE));
-    }
-
-    #[test]
-    fn growth_is_fast_up_to_the_rate_that_last_emptied_the_bucket_and_slow_past_it() {
-        let t0 = Instant::now();
-        let mut s = State::new(t0);
-        s.rate = Some(100.0);
-        // An episode begins at 100/s: the bucket is near empty twice, a second apart.
-        let t = go(&mut s, t0, 20);
-        s.observe(t0 + ms(600), Signal::Pressure(1.0), t);
-        s.observe(t0 + ms(1_200), Signal::Pressure(1.0), t);
-        assert!(
-            (s.rate.expect("paced") - 49.0).abs() < 1e-9,
-            "100 × 0.7 × 0.7"
-        );
-        assert_eq!(s.ceiling, Some(100.0), "the rate the episode began at");
-        // 75–85 % used holds.
-        let t = go(&mut s, t0 + ms(1_800), 20);
-        s.observe(t0 + ms(1_800), Signal::Pressure(0.8), t);
-        assert!((s.rate.expect("paced") - 49.0).abs() < 1e-9);
-        // The bucket refills: ×1.25 while that stays under 100/s, then ×1.02.
-        let mut at = t0 + ms(1_800);
-        let mut rates = Vec::new();
-        for _ in 0..6 {
-            at += INCREASE_EVERY;
-            let t = go(&mut s, at, 1);
-            s.observe(at, Signal::Clear, t);
-            rates.push(s.rate.expect("paced"));
-        }
-        let expected = [
-            61.25,
-            76.5625,
-            95.703125,
-            97.6171875,
-            99.56953125,
-            101.560921875,
-        ];
-        for (got, want) in rates.iter().zip(expected) {
-            assert!((got - want).abs() < 1e-6, "{rates:?}");
-        }
     }
 
     #[test]
