@@ -7,12 +7,13 @@
 //!
 //! The pacer lets a tenant's writes through unpaced until Graph signals pressure: an
 //! `x-ms-throttle-limit-percentage` header on a write's answer (Graph sends it once a bucket is
-//! more than 80 % used) or a write answered 429. From then on it spaces the tenant's writes at
-//! a rate it adjusts from those signals (AIMD): halved on a 429 (once per round trip), ×0.7
-//! at most every half second while a bucket is 95 % used or more (Graph reports 1.0: the
-//! level answers slowly, so not at every answer), held at 0.9, slightly up at 0.8, faster up
-//! once Graph stops reporting pressure. The first rate is half the rate the tenant was writing at when the
-//! pressure began (that rate was emptying the bucket).
+//! more than 80 % used) or a write answered 429. From then on each call waits its turn at a
+//! rate it adjusts from those signals (AIMD): halved on a 429 (once per round trip), ×0.7 at
+//! most every half second while a bucket is 95 % used or more (Graph reports 1.0: the level
+//! answers slowly, so not at every answer), held at 0.9 and 0.8, and up ×1.25 per half second
+//! once Graph stops reporting pressure, but only ×1.05 past three times the rate at which the
+//! bucket last came back below 0.9. The first rate is half the rate the tenant was writing at
+//! when the pressure began (that rate was emptying the bucket).
 //!
 //! Why the rate need not be exact: Graph's bucket is the buffer. While it is neither empty nor
 //! full, writes go through at exactly its refill rate whatever the pacer's rate does around
@@ -110,6 +111,14 @@ struct State {
     decreased: u64,
     /// When the rate last changed.
     changed: Instant,
+    /// Whether the bucket is in a pressure episode (0.9 or more, or a 429, since it was last
+    /// seen below 0.9).
+    in_episode: bool,
+    /// Three times the rate at which the bucket last came back below 0.9: that rate let it
+    /// refill, so the refill is above it. Growth past the ceiling is slow: Graph says
+    /// nothing while a bucket is less than 80 % used, and a rate grown freely through a long
+    /// refill begins the next episode far past the refill, with a flood of 429s.
+    ceiling: Option<f64>,
 }
 
 impl Pacer {
@@ -156,6 +165,8 @@ impl State {
             epoch: 0,
             decreased: 0,
             changed: now,
+            in_episode: false,
+            ceiling: None,
         }
     }
 
@@ -184,9 +195,23 @@ impl State {
             // unspent when the apply ends, and at a paced rate only a batch or two is in
             // flight, far less than the 5 % (150 writes) left.
             Signal::Pressure(p) if p >= 0.9 => 1.0,
-            Signal::Pressure(_) => 1.05,
-            Signal::Clear => 1.25,
+            // 75 to 85 % used: hold.
+            Signal::Pressure(_) => 1.0,
+            Signal::Clear => match (self.rate, self.ceiling) {
+                (Some(rate), Some(ceiling)) if rate * 1.25 > ceiling => 1.05,
+                _ => 1.25,
+            },
         };
+        let pressing = matches!(signal, Signal::Throttled)
+            || matches!(signal, Signal::Pressure(p) if p >= 0.9);
+        if pressing {
+            self.in_episode = true;
+        } else if self.in_episode
+            && let Some(rate) = self.rate
+        {
+            self.in_episode = false;
+            self.ceiling = Some(rate * 3.0);
+        }
         let rate = match self.rate {
             // Unpaced: pressure starts pacing below the rate that brought it.
             None if signal == Signal::Clear => return,
@@ -354,6 +379,41 @@ mod tests {
             s.observe(t0 + ms(4_000 + k), Signal::Throttled, t);
         }
         assert_eq!(s.rate, Some(MIN_RATE));
+    }
+
+    #[test]
+    fn after_a_pressure_episode_growth_is_slow_past_three_times_the_rate_that_let_it_refill() {
+        let t0 = Instant::now();
+        let mut s = State::new(t0);
+        s.rate = Some(10.0);
+        // An episode: 0.9, then back to 0.8 at 10/s (the bucket refilled at that rate).
+        let t = go(&mut s, t0, 1);
+        s.observe(t0 + ms(600), Signal::Pressure(0.9), t);
+        assert_eq!(s.ceiling, None);
+        let t = go(&mut s, t0 + ms(700), 1);
+        s.observe(t0 + ms(700), Signal::Pressure(0.8), t);
+        assert_eq!(s.ceiling, Some(30.0));
+        assert_eq!(s.rate, Some(10.0), "0.8 holds");
+        let mut at = t0 + ms(700);
+        let mut rates = Vec::new();
+        for _ in 0..7 {
+            at += INCREASE_EVERY;
+            let t = go(&mut s, at, 1);
+            s.observe(at, Signal::Clear, t);
+            rates.push(s.rate.expect("paced"));
+        }
+        // ×1.25 while that stays under 30/s, then ×1.05.
+        let expected = [
+            12.5,
+            15.625,
+            19.53125,
+            24.4140625,
+            25.634765625,
+            26.91650390625,
+        ];
+        for (got, want) in rates.iter().zip(expected) {
+            assert!((got - want).abs() < 1e-6, "{rates:?}");
+        }
     }
 
     #[test]
