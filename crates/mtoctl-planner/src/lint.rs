@@ -13,6 +13,14 @@ pub fn lint(plan: &Plan) -> Vec<String> {
             plan.format_version
         ));
     }
+    // Positions by id: a plan can hold hundreds of thousands of actions, and "comes before"
+    // is asked for each reference of each.
+    let position: std::collections::HashMap<&ActionId, usize> = plan
+        .actions
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (&a.id, i))
+        .collect();
     for (i, a) in plan.actions.iter().enumerate() {
         if a.id != ActionId::at(i) {
             problems.push(format!(
@@ -21,7 +29,7 @@ pub fn lint(plan: &Plan) -> Vec<String> {
                 i + 1
             ));
         }
-        let earlier = |id: &ActionId| plan.actions[..i].iter().any(|b| &b.id == id);
+        let earlier = |id: &ActionId| position.get(id).is_some_and(|&j| j < i);
         for dep in &a.depends_on {
             if !earlier(dep) {
                 problems.push(format!(
