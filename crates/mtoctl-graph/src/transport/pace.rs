@@ -106,8 +106,8 @@ struct State {
     recent: VecDeque<(Instant, u32)>,
     /// Changes of rate so far.
     epoch: u64,
-    /// The epoch the last decrease began: answers to calls sent before it are the
-    /// decrease's cause, not news (one decrease per round trip, as TCP does).
+    /// The epoch the last decrease began: a 429 answering a call sent before it is the
+    /// decrease's cause, not news (one halving per round trip, as TCP does).
     decreased: u64,
     /// When the rate last changed.
     changed: Instant,
@@ -191,11 +191,9 @@ impl State {
             // Graph prints the percentage to one decimal: 1.0 is a bucket 95 % used or more,
             // so close to empty that the calls in flight may be throttled.
             Signal::Pressure(p) if p >= 1.0 => 0.7,
-            // 85 to 95 % used: where the pacer holds. A bucket kept nearly empty leaves little
+            // 75 to 95 % used: where the pacer holds. A bucket kept nearly empty leaves little
             // unspent when the apply ends, and at a paced rate only a batch or two is in
             // flight, far less than the 5 % (150 writes) left.
-            Signal::Pressure(p) if p >= 0.9 => 1.0,
-            // 75 to 85 % used: hold.
             Signal::Pressure(_) => 1.0,
             Signal::Clear => match (self.rate, self.ceiling) {
                 (Some(rate), Some(ceiling)) if rate * 1.25 > ceiling => 1.05,
