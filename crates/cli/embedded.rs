@@ -21,7 +21,7 @@ use mtoctl_emulator::state::State;
 use mtoctl_emulator::world::{self, WorldFile};
 use mtoctl_emulator::{Emulator, Options};
 use mtoctl_model::DesiredState;
-use mtoctl_model::desired::{Credential, GroupRef, ScopeSpec, TenantSpec, UserRef};
+use mtoctl_model::desired::{GroupRef, ScopeSpec, UserRef};
 use serde_json::json;
 
 /// Emulated durations are multiplied by this: a 10-minute join takes 6 s, the 40-minute sync
@@ -215,7 +215,7 @@ fn complete(
         };
         // A credential without a client id (managed identity, Azure CLI) signs in as the
         // tenant's first app, or a new one; later runs find the same app again.
-        let given = given_client_id(tenant);
+        let given = tenant.credential.client_id();
         let existing = match &given {
             Some(client_id) => emulated
                 .apps
@@ -258,18 +258,6 @@ fn complete(
     }
     state.rng = rng;
     Ok(apps)
-}
-
-/// The client id the spec gives the tenant's credential, if its kind has one.
-fn given_client_id(tenant: &TenantSpec) -> Option<String> {
-    match &tenant.credential {
-        Credential::ClientSecret { client_id, .. }
-        | Credential::Certificate { client_id, .. }
-        | Credential::WorkloadIdentity { client_id, .. }
-        | Credential::GithubOidc { client_id, .. } => Some(client_id.to_string()),
-        Credential::ManagedIdentity { client_id } => client_id.as_ref().map(|c| c.to_string()),
-        Credential::AzureCli => None,
-    }
 }
 
 fn seed_scope(

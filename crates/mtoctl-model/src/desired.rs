@@ -117,6 +117,19 @@ impl Credential {
     /// The default audience of GitHub's ID token for Entra workload identity federation.
     pub const GITHUB_DEFAULT_AUDIENCE: &'static str = "api://AzureADTokenExchange";
 
+    /// The app registration (client id) the credential signs in as, when the spec names one:
+    /// not for the Azure CLI's account or a system-assigned managed identity.
+    pub fn client_id(&self) -> Option<String> {
+        match self {
+            Credential::ClientSecret { client_id, .. }
+            | Credential::Certificate { client_id, .. }
+            | Credential::WorkloadIdentity { client_id, .. }
+            | Credential::GithubOidc { client_id, .. } => Some(client_id.to_string()),
+            Credential::ManagedIdentity { client_id } => client_id.as_ref().map(|c| c.to_string()),
+            Credential::AzureCli => None,
+        }
+    }
+
     /// A short name of the kind, as written in the spec.
     pub fn kind_name(&self) -> &'static str {
         match self {

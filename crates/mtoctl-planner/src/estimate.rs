@@ -15,7 +15,6 @@
 use std::collections::BTreeMap;
 
 use mtoctl_model::DesiredState;
-use mtoctl_model::desired::Credential;
 use mtoctl_model::ids::Alias;
 
 use crate::{ActionKind, Plan, ResourceAddr};
@@ -180,7 +179,10 @@ pub fn estimate(
     }
     let mut per_app: BTreeMap<String, (Vec<Alias>, u64)> = BTreeMap::new();
     for t in &desired.tenants {
-        let app = app_key(&t.credential).unwrap_or_else(|| format!("tenant:{}", t.alias));
+        let app = t
+            .credential
+            .client_id()
+            .unwrap_or_else(|| format!("tenant:{}", t.alias));
         let entry = per_app.entry(app).or_default();
         entry.0.push(t.alias.clone());
         entry.1 += per_tenant.get(&t.alias).copied().unwrap_or(0);
@@ -218,18 +220,6 @@ pub fn estimate(
         total_writes,
         advice,
     })
-}
-
-/// The app registration a credential uses, when it names one.
-fn app_key(c: &Credential) -> Option<String> {
-    match c {
-        Credential::ClientSecret { client_id, .. }
-        | Credential::Certificate { client_id, .. }
-        | Credential::WorkloadIdentity { client_id, .. }
-        | Credential::GithubOidc { client_id, .. } => Some(client_id.to_string()),
-        Credential::ManagedIdentity { client_id } => client_id.as_ref().map(|c| c.to_string()),
-        Credential::AzureCli => None,
-    }
 }
 
 fn duration(seconds: f64) -> String {
