@@ -206,7 +206,7 @@ fn compare(plan: &Plan, now: &BTreeMap<ResourceAddr, Fingerprint>) -> Vec<Resour
 enum State {
     Pending,
     Running,
-    /// Done; its ids are in the apply's `done` map.
+    /// Done; its ids are in the apply's [`Resolved`] map.
     Done,
     Failed,
     Waiting,

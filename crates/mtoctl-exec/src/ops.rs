@@ -638,16 +638,12 @@ pub(crate) async fn assign_all<A>(
             None => Some(Err("internal error: the assignments were not read".into())),
         })
         .collect();
-    let to_send: Vec<usize> = (0..items.len())
-        .filter(|&k| outcomes[k].is_none())
-        .collect();
-    let requests: Vec<GraphRequest> = to_send
-        .iter()
-        .map(|&k| writes::assign(&items[k].sp, &items[k].principal, &items[k].role))
-        .collect();
-    let answers = c.send_all(t, &requests).await;
+    let answers = send_undecided(c, t, &outcomes, |k| {
+        writes::assign(&items[k].sp, &items[k].principal, &items[k].role)
+    })
+    .await;
     let mut failed: Vec<(usize, GraphError)> = Vec::new();
-    for (&k, answer) in to_send.iter().zip(answers) {
+    for (k, answer) in answers {
         match answer {
             Ok(resp) => {
                 outcomes[k] = Some(Ok(Step::Done(Created {
@@ -677,16 +673,7 @@ pub(crate) async fn assign_all<A>(
             });
         }
     }
-    items
-        .into_iter()
-        .zip(outcomes)
-        .map(|(i, o)| {
-            (
-                i.action,
-                o.unwrap_or_else(|| Err("internal error: no outcome for the assignment".into())),
-            )
-        })
-        .collect()
+    hand_back(items.into_iter().map(|i| i.action), outcomes, "assignment")
 }
 
 /// One removal of a [`remove_all`] group.
@@ -741,28 +728,49 @@ pub(crate) async fn remove_all<A>(
             })
         })
         .collect();
-    let to_send: Vec<usize> = (0..items.len())
-        .filter(|&k| outcomes[k].is_none())
-        .collect();
-    let requests: Vec<GraphRequest> = to_send
-        .iter()
-        .map(|&k| writes::remove_assignment(&items[k].sp, &items[k].assignment_id))
-        .collect();
-    let answers = c.send_all(t, &requests).await;
-    for (&k, answer) in to_send.iter().zip(answers) {
+    let answers = send_undecided(c, t, &outcomes, |k| {
+        writes::remove_assignment(&items[k].sp, &items[k].assignment_id)
+    })
+    .await;
+    for (k, answer) in answers {
         outcomes[k] = Some(match answer {
             Ok(_) => Ok(done()),
             Err(e) if e.is_not_found() || e.status() == Some(404) => Ok(done()),
             Err(e) => Err(err(e)),
         });
     }
-    items
-        .into_iter()
+    hand_back(items.into_iter().map(|i| i.action), outcomes, "removal")
+}
+
+/// Sends, through `$batch`, the request of every item of a group whose outcome is not decided
+/// yet; the answers come back with the items' positions.
+async fn send_undecided(
+    c: &GraphClient,
+    t: &str,
+    outcomes: &[Option<Result<Step, String>>],
+    request: impl Fn(usize) -> GraphRequest,
+) -> Vec<(usize, Result<GraphResponse, GraphError>)> {
+    let to_send: Vec<usize> = (0..outcomes.len())
+        .filter(|&k| outcomes[k].is_none())
+        .collect();
+    let requests: Vec<GraphRequest> = to_send.iter().map(|&k| request(k)).collect();
+    let answers = c.send_all(t, &requests).await;
+    to_send.into_iter().zip(answers).collect()
+}
+
+/// Each item's action with its outcome, in order. An item left undecided is a bug in the
+/// group's code, reported as such for that item (`what` names the item's kind).
+fn hand_back<A>(
+    actions: impl Iterator<Item = A>,
+    outcomes: Vec<Option<Result<Step, String>>>,
+    what: &str,
+) -> Vec<(A, Result<Step, String>)> {
+    actions
         .zip(outcomes)
-        .map(|(i, o)| {
+        .map(|(a, o)| {
             (
-                i.action,
-                o.unwrap_or_else(|| Err("internal error: no outcome for the removal".into())),
+                a,
+                o.unwrap_or_else(|| Err(format!("internal error: no outcome for the {what}"))),
             )
         })
         .collect()

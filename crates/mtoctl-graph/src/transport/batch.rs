@@ -269,16 +269,8 @@ async fn send_batch(
                 };
             };
             let status = answer.get("status").and_then(Value::as_u64).unwrap_or(0) as u16;
-            let headers = answer.get("headers");
-            let header = |name: &str| {
-                headers.and_then(Value::as_object).and_then(|h| {
-                    h.iter()
-                        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                        .and_then(|(_, v)| v.as_str().map(str::to_owned))
-                })
-            };
-            let retry_after = parse_retry_after(header("retry-after").as_deref());
-            let request_id = header("request-id");
+            let retry_after = parse_retry_after(item_header(answer, "retry-after"));
+            let request_id = item_header(answer, "request-id").map(str::to_owned);
             let body = answer.get("body").cloned().unwrap_or(Value::Null);
             if (200..300).contains(&status) {
                 client.note_created(tenant, request, &body);

@@ -72,21 +72,7 @@ impl GraphRequest {
 
     /// Whether the request goes into the write lane. A `$batch` of GETs is a read.
     fn is_write(&self) -> bool {
-        if self.method == Method::GET {
-            return false;
-        }
-        let batch_of_reads = self.path == "/$batch"
-            && self
-                .body
-                .as_ref()
-                .and_then(|b| b.get("requests"))
-                .and_then(Value::as_array)
-                .is_some_and(|items| {
-                    items
-                        .iter()
-                        .all(|i| i.get("method").and_then(Value::as_str) == Some("GET"))
-                });
-        !batch_of_reads
+        self.method != Method::GET && self.write_count() > 0
     }
 
     /// The writes this call carries: a `$batch`'s non-GET items, or one.
