@@ -835,11 +835,15 @@ enum Kept<T> {
 
 /// After this run instantiated a configuration, makes sure it is the only one with its name:
 /// two applies racing each other (no CI concurrency group) can both find none and both
-/// create one. Every run keeps the oldest (then the smallest id), so both agree; the loser
-/// deletes its own before anything depends on it. Looked at once, a moment after ours was
-/// made: of two runs, the one whose object was made last looks after both exist, and the
-/// moment covers listing lag. (A look at once as well would only find sooner what this look
-/// finds, and cost a round trip on every create.)
+/// create one. Looked at once, a moment after ours was made: of two runs, the one whose
+/// object was made last looks after both exist, and the moment covers listing lag.
+///
+/// Ours stays only when it is strictly older than every twin; otherwise this run deletes its
+/// own before anything depends on it and takes the oldest twin (then the smallest id). A tie
+/// yields too: Graph's `createdDateTime` has whole seconds, so a twin of the same second may
+/// be the older one, made by a run that looked before ours existed and kept its own. Two runs
+/// that both see both and tie both yield: the name is left with no configuration, and the
+/// next apply makes one. Never two.
 async fn keep_one_configuration(
     c: &GraphClient,
     t: &str,
@@ -847,11 +851,29 @@ async fn keep_one_configuration(
     ours: writes::ConfigurationIds,
 ) -> Result<Kept<writes::ConfigurationIds>, String> {
     tokio::time::sleep(RACE_LOOK_AFTER).await;
-    let mut all = all_configurations(c, t, display_name).await?;
-    if all.len() < 2 {
+    let (mine, mut twins): (Vec<_>, Vec<_>) = all_configurations(c, t, display_name)
+        .await?
+        .into_iter()
+        .partition(|x| {
+            x.service_principal_id
+                .eq_ignore_ascii_case(&ours.service_principal_id)
+        });
+    if twins.is_empty() {
         return Ok(Kept::Ours(ours));
     }
-    all.sort_by(|a, b| {
+    let our_created = mine
+        .first()
+        .and_then(|m| m.created.clone())
+        .or_else(|| ours.created.clone());
+    let strictly_oldest = our_created.as_deref().is_some_and(|mine| {
+        twins
+            .iter()
+            .all(|x| x.created.as_deref().is_some_and(|theirs| theirs > mine))
+    });
+    if strictly_oldest {
+        return Ok(Kept::Ours(ours));
+    }
+    twins.sort_by(|a, b| {
         (
             a.created.as_deref(),
             a.service_principal_id.to_ascii_lowercase(),
@@ -861,13 +883,7 @@ async fn keep_one_configuration(
                 b.service_principal_id.to_ascii_lowercase(),
             ))
     });
-    let winner = all.swap_remove(0);
-    if winner
-        .service_principal_id
-        .eq_ignore_ascii_case(&ours.service_principal_id)
-    {
-        return Ok(Kept::Ours(ours));
-    }
+    let winner = twins.swap_remove(0);
     let undo = match &ours.application_id {
         Some(app) => writes::delete_application(app),
         None => writes::delete_configuration(&ours.service_principal_id),
@@ -877,8 +893,10 @@ async fn keep_one_configuration(
 }
 
 /// After this run created a job, makes sure the configuration has only one (see
-/// [`keep_one_configuration`]; jobs have no creation time, so the smallest id is kept).
-/// `Some(id)` of the other run's job when ours was deleted.
+/// [`keep_one_configuration`]). Jobs carry no creation time, so a run that sees another's job
+/// cannot tell which came first: it deletes its own and takes the other (the smallest id).
+/// Two runs that both see both both yield, and the next apply makes the job. `Some(id)` of
+/// the other run's job when ours was deleted.
 async fn keep_one_job(
     c: &GraphClient,
     t: &str,
@@ -887,12 +905,17 @@ async fn keep_one_job(
 ) -> Result<Option<String>, String> {
     tokio::time::sleep(RACE_LOOK_AFTER).await;
     let jobs = c.get_all(t, &writes::list_jobs(sp)).await.map_err(err)?;
-    match jobs.iter().filter_map(writes::decode_id).min() {
-        Some(winner) if winner != ours => {
+    match jobs
+        .iter()
+        .filter_map(writes::decode_id)
+        .filter(|id| id != ours)
+        .min()
+    {
+        Some(theirs) => {
             delete(c, t, &writes::delete_job(sp, ours)).await?;
-            Ok(Some(winner))
+            Ok(Some(theirs))
         }
-        _ => Ok(None),
+        None => Ok(None),
     }
 }
 
