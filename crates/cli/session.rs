@@ -168,7 +168,13 @@ fn client_with(
     let mut problems = Vec::new();
     for tenant in tenants {
         match credential_for(tenant, &ctx) {
-            Ok(credential) => builder = builder.tenant(tenant.alias.as_str(), credential),
+            // Tenants signed in to through one app registration share its per-app buckets.
+            Ok(credential) => {
+                builder = match tenant.credential.client_id() {
+                    Some(app) => builder.tenant_of_app(tenant.alias.as_str(), &app, credential),
+                    None => builder.tenant(tenant.alias.as_str(), credential),
+                }
+            }
             Err(e) => problems.push(e.to_string()),
         }
     }

@@ -252,6 +252,16 @@ async fn phases(
         counts.h_apply,
         None,
     );
+    // `MTOCTL_BENCH_SAVE_STATE=1` keeps the converged state (`converged-state.json` in the
+    // work directory) so a no-op plan or an incremental apply can be profiled against a
+    // standalone emulator (`mtoctl-emulator --state`) without applying from scratch again.
+    if std::env::var_os("MTOCTL_BENCH_SAVE_STATE").is_some() {
+        let path = dir.join("converged-state.json");
+        let mut core = emu.lock();
+        core.state.now_ms = core.now();
+        mtoctl_emulator::persist::save(&path, &core.state)
+            .with_context(|| format!("cannot save the state to `{}`", path.display()))?;
+    }
 
     // 3. No-op plan after convergence: the everyday command.
     reset(emu);

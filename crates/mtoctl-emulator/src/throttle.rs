@@ -35,11 +35,15 @@ impl Bucket {
 /// caught: only its first 50 ms are forgiven.
 pub const IN_FLIGHT_GRACE_MS: i64 = 50;
 
+/// The tenant of a Retry-After window that an app-wide bucket opened (`Application/...`):
+/// it holds for the app's requests to every tenant.
+const ANY_TENANT: &str = "*";
+
 /// Bucket state plus Retry-After bookkeeping for early-retry detection.
 #[derive(Debug)]
 pub struct Throttle {
     buckets: BTreeMap<String, Bucket>,
-    /// (app, tenant) → the virtual times `[from, until)` in which a request is an early
+    /// (app, tenant or [`ANY_TENANT`]) → the virtual times `[from, until)` in which a request is an early
     /// retry: from when the 429 reached the client (a request that arrives while the 429 is
     /// still on its way was sent before the client could know) until its Retry-After elapsed.
     retry_until: BTreeMap<(String, String), (i64, i64)>,
@@ -191,11 +195,14 @@ impl Throttle {
         }
     }
 
-    /// Whether a request now from (app, tenant) arrives before its Retry-After elapsed.
+    /// Whether a request now from (app, tenant) arrives before its Retry-After elapsed (its
+    /// own, or one the app was given for a bucket of all its tenants).
     pub fn is_early(&self, app: &str, tenant: &str, now: i64) -> bool {
-        self.retry_until
-            .get(&(app.to_owned(), tenant.to_owned()))
-            .is_some_and(|(from, until)| *from <= now && now < *until)
+        [tenant, ANY_TENANT].into_iter().any(|t| {
+            self.retry_until
+                .get(&(app.to_owned(), t.to_owned()))
+                .is_some_and(|(from, until)| *from <= now && now < *until)
+        })
     }
 
     fn bucket(&mut self, key: String, quota: f64, window_ms: f64, now: i64) -> &mut Bucket {
@@ -308,7 +315,14 @@ impl Throttle {
         }
         if let Some((deficit_ms, scope, info)) = worst {
             let secs = (deficit_ms / 1000.0).ceil().max(1.0) as i64;
-            self.note_retry_after(app, tenant, now, now + secs * 1000);
+            // The app's own bucket is shared by every tenant it writes to: until it refills,
+            // a request of the app to any tenant is early, not only to this one.
+            let throttled_tenant = if scope.starts_with("Application/") {
+                ANY_TENANT
+            } else {
+                tenant.as_str()
+            };
+            self.note_retry_after(app, throttled_tenant, now, now + secs * 1000);
             let mut e = GraphError::new(429, "TooManyRequests", "Please retry again later.")
                 .with_header("Retry-After", secs.to_string())
                 .with_header("x-ms-throttle-scope", format!("{scope}/{app}/{tenant}"))
@@ -407,6 +421,60 @@ mod tests {
             later += 1;
         }
         assert!(later > 0 && later <= 175, "{later}");
+    }
+
+    #[test]
+    fn a_429_from_the_app_bucket_makes_the_apps_requests_to_every_tenant_early() {
+        let ctx = |tenant: &str| Ctx {
+            tenant: tenant.into(),
+            app_id: "a".into(),
+            roles: vec![],
+            version: "v1.0".into(),
+            base_url: String::new(),
+        };
+        // A hundredth of each bucket: 30 writes per app and tenant, 350 per app.
+        let mut t = Throttle::with_burst(0.01);
+        let w = req("PATCH", "policies/crossTenantAccessPolicy", &[]);
+        let mut admitted = 0;
+        let mut refused = None;
+        'tenants: for i in 0..20 {
+            let tenant = format!("t{i}");
+            for _ in 0..30 {
+                match t.admit(&ctx(&tenant), &w, 10, 0, 1.0) {
+                    Ok(_) => admitted += 1,
+                    Err(e) => {
+                        refused = Some((tenant, e));
+                        break 'tenants;
+                    }
+                }
+            }
+        }
+        let (tenant, e) = refused.expect("the app's bucket empties before the tenants' do");
+        assert_eq!(admitted, 350);
+        assert_eq!(tenant, "t11");
+        let scope = e
+            .headers
+            .iter()
+            .find(|(k, _)| k == "x-ms-throttle-scope")
+            .map(|(_, v)| v.as_str());
+        assert_eq!(scope, Some("Application/Write/a/t11"));
+        t.delivered(150 + IN_FLIGHT_GRACE_MS);
+        assert!(t.is_early("a", "t11", 300));
+        assert!(
+            t.is_early("a", "t0", 300),
+            "the app's bucket is empty for its requests to every tenant"
+        );
+        assert!(
+            !t.is_early("other-app", "t0", 300),
+            "another app's bucket is not"
+        );
+
+        // A tenant's own bucket is its own: emptying it says nothing of the app's other tenants.
+        let mut t = Throttle::with_burst(0.01);
+        while t.admit(&ctx("t0"), &w, 10, 0, 1.0).is_ok() {}
+        t.delivered(150 + IN_FLIGHT_GRACE_MS);
+        assert!(t.is_early("a", "t0", 300));
+        assert!(!t.is_early("a", "t1", 300));
     }
 
     #[test]

@@ -464,3 +464,121 @@ async fn paced_writes_stay_under_the_write_bucket_instead_of_being_throttled() {
         "pacing keeps most writes from being throttled: paced {paced_stats:?}, unpaced {unpaced_stats:?}"
     );
 }
+
+const SHARED_CLIENT: &str = "31111111-2222-4333-8444-555555555555";
+const SHARED_SECRET: &str = "shared-app-emulator-secret";
+
+/// `n` tenants signed in to through one multi-tenant app registration, whose buckets are a
+/// hundredth of Graph's (30 writes per app and tenant, 350 per app) and refill as Graph's do.
+async fn shared_app_world(n: usize) -> (World, DesiredStateOf) {
+    let tenant_id = |i: usize| format!("{i:08x}-2222-4333-8444-555555555555");
+    let mut world = String::from("tenants:\n");
+    let mut spec = String::from(
+        "apiVersion: mtoctl/v1alpha1\nkind: MultiTenantOrganization\norganization: {displayName: Shared}\ntenants:\n",
+    );
+    for i in 0..n {
+        let id = tenant_id(i);
+        world.push_str(&format!(
+            "  - id: {id}\n    displayName: T{i}\n    domain: t{i}.onmicrosoft.com\n    apps:\n      - clientId: {SHARED_CLIENT}\n        secret: {SHARED_SECRET}\n    users:\n      - userPrincipalName: u@t{i}.onmicrosoft.com\n"
+        ));
+        let role = if i == 0 { "owner" } else { "member" };
+        spec.push_str(&format!(
+            "  - {{alias: t{i}, tenantId: {id}, displayName: T{i}, role: {role}, auth: {{clientId: {SHARED_CLIENT}, clientSecret: {{fromEnv: SHARED_SECRET}}}}}}\n"
+        ));
+    }
+    let options = mtoctl_emulator::Options {
+        throttle: true,
+        throttle_burst: 0.01,
+        latency: mtoctl_emulator::Latency::Fixed(20),
+        ..wall_clock()
+    };
+    let world = mtoctl_emulator::world::WorldFile::parse(&world).expect("world parses");
+    let emulator = mtoctl_emulator::Emulator::from_world(world, options).expect("world loads");
+    let server = emulator.spawn_on_loopback().await.expect("serves");
+    let desired = mtoctl_model::spec::load("shared.yaml", spec.as_bytes())
+        .expect("valid")
+        .desired;
+    (World { emulator, server }, desired)
+}
+
+type DesiredStateOf = mtoctl_model::DesiredState;
+
+/// All but the last tenant of a shared app write together until the app's bucket (350) is
+/// empty; once its first 429 has reached the client, the last tenant writes once. Returns the
+/// emulator's counts. `one_app` says whether the client is told the tenants share the app.
+async fn write_through_one_app(one_app: bool) -> serde_json::Value {
+    use mtoctl_graph::auth::{MapEnvironment, credential_for};
+    use mtoctl_graph::transport::GraphClient;
+    let (world, desired) = shared_app_world(15).await;
+    let env = MapEnvironment(
+        [("SHARED_SECRET".to_owned(), SHARED_SECRET.to_owned())]
+            .into_iter()
+            .collect(),
+    );
+    let ctx = auth_context(&world, env);
+    let mut builder =
+        GraphClient::builder(ctx.http.clone(), ctx.endpoints.clone(), quick_retries());
+    for tenant in &desired.tenants {
+        let credential = credential_for(tenant, &ctx).expect("credential");
+        builder = if one_app {
+            builder.tenant_of_app(tenant.alias.as_str(), SHARED_CLIENT, credential)
+        } else {
+            builder.tenant(tenant.alias.as_str(), credential)
+        };
+    }
+    let client = builder.build();
+    // Tokens first, so that the writers start together.
+    for tenant in &desired.tenants {
+        client
+            .token_roles(tenant.alias.as_str())
+            .await
+            .expect("token");
+    }
+    let update = GraphRequest::with_body(
+        Method::PATCH,
+        "/policies/crossTenantAccessPolicy/default",
+        json!({"inboundTrust": {"isMfaAccepted": true}}),
+    );
+    // 14 × 28 writes: more than the app's 350, fewer than each tenant's own 30.
+    let (late, writers) = desired.tenants.split_last().expect("tenants");
+    let requests = vec![update.clone(); 28];
+    let writing = futures_util::future::join_all(writers.iter().map(|t| {
+        let (client, requests) = (&client, &requests);
+        async move { client.send_all(t.alias.as_str(), requests).await }
+    }));
+    let late_write = async {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while world.stats().await["throttled"].as_u64().unwrap_or(0) == 0 {
+            assert!(Instant::now() < deadline, "the app's bucket never emptied");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        // The 429 has reached the client (20 ms of latency) and been read.
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        client.send(late.alias.as_str(), &update).await
+    };
+    let (answers, late_answer) = tokio::join!(writing, late_write);
+    late_answer.expect("the late write lands");
+    for answers in answers {
+        let failed: Vec<_> = answers.iter().filter_map(|a| a.as_ref().err()).collect();
+        assert!(
+            failed.is_empty(),
+            "every write lands in the end; {} did not, the first: {:?}",
+            failed.len(),
+            failed.first()
+        );
+    }
+    world.stats().await
+}
+
+#[tokio::test]
+async fn a_429_from_the_apps_own_bucket_quiets_every_tenant_of_the_app() {
+    let told = write_through_one_app(true).await;
+    assert_eq!(told["early_retries"], 0, "{told}");
+    // The same writes from a client that does not know the tenants share the app: the last
+    // tenant writes into the empty bucket before its Retry-After.
+    let untold = write_through_one_app(false).await;
+    assert!(
+        untold["early_retries"].as_u64().unwrap_or(0) > 0,
+        "without the shared quiet, the late tenant comes back early: {untold}"
+    );
+}

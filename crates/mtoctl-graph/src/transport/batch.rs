@@ -133,18 +133,33 @@ pub(super) fn write_signal(batch: &GraphRequest, answer: &Value) -> Signal {
         .fold(Signal::Clear, Signal::max)
 }
 
-/// `Some(the longest Retry-After)` when any item of a `$batch` answer was throttled (the
-/// inner `Retry-After` is `None` when an item gave none).
-pub(super) fn throttled_items(answer: &Value) -> Option<Option<Duration>> {
+/// What a throttled answer (a 429, or a `$batch` with throttled items) asks of the client.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Throttled {
+    /// The longest `Retry-After`; `None` when Graph gave none.
+    pub(super) retry_after: Option<Duration>,
+    /// Whether a bucket of the whole app registration was the one throttled
+    /// (`x-ms-throttle-scope: Application/...`), not one of this tenant's.
+    pub(super) app_wide: bool,
+}
+
+/// `Some` when any item of a `$batch` answer was throttled.
+pub(super) fn throttled_items(answer: &Value) -> Option<Throttled> {
     answer
         .get("responses")
         .and_then(Value::as_array)?
         .iter()
         .filter(|a| a.get("status").and_then(Value::as_u64) == Some(429))
-        .map(|a| parse_retry_after(item_header(a, "retry-after")))
-        .reduce(|a, b| match (a, b) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
+        .map(|a| Throttled {
+            retry_after: parse_retry_after(item_header(a, "retry-after")),
+            app_wide: pace::is_app_wide(item_header(a, pace::SCOPE_HEADER)),
+        })
+        .reduce(|a, b| Throttled {
+            retry_after: match (a.retry_after, b.retry_after) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            },
+            app_wide: a.app_wide || b.app_wide,
         })
 }
 

@@ -168,6 +168,11 @@ struct TenantSession {
     /// request goes to this tenant until its `Retry-After` has passed, not just the one that
     /// was throttled. Coming back early is throttled again and charged again.
     quiet_until: Mutex<Option<Instant>>,
+    /// Shared by every tenant reached through the same app registration: a 429 whose
+    /// `x-ms-throttle-scope` is the app's own bucket (`Application/...`, all tenants together)
+    /// quiets them all. Otherwise the other tenants would go on writing into the empty bucket,
+    /// each earning a 429 that is charged and deepens it.
+    app_quiet: Arc<Mutex<Option<Instant>>>,
 }
 
 struct Inner {
@@ -207,11 +212,36 @@ pub struct GraphClientBuilder {
     endpoints: Endpoints,
     config: ClientConfig,
     tenants: BTreeMap<String, TenantSession>,
+    /// The quiet period of each app registration (client id), shared by its tenants.
+    apps: HashMap<String, Arc<Mutex<Option<Instant>>>>,
 }
 
 impl GraphClientBuilder {
-    /// Adds a tenant under its alias with its credential.
-    pub fn tenant(mut self, alias: &str, credential: Arc<dyn TokenCredential>) -> Self {
+    /// Adds a tenant under its alias with its credential, as the only tenant of its app
+    /// registration (see [`Self::tenant_of_app`]).
+    pub fn tenant(self, alias: &str, credential: Arc<dyn TokenCredential>) -> Self {
+        self.add(alias, Arc::new(Mutex::new(None)), credential)
+    }
+
+    /// Adds a tenant reached through the app registration `app_id` (the credential's client
+    /// id): tenants of one app share Graph's per-app buckets, and a 429 from those quiets them
+    /// all.
+    pub fn tenant_of_app(
+        mut self,
+        alias: &str,
+        app_id: &str,
+        credential: Arc<dyn TokenCredential>,
+    ) -> Self {
+        let app_quiet = self.apps.entry(app_id.to_owned()).or_default().clone();
+        self.add(alias, app_quiet, credential)
+    }
+
+    fn add(
+        mut self,
+        alias: &str,
+        app_quiet: Arc<Mutex<Option<Instant>>>,
+        credential: Arc<dyn TokenCredential>,
+    ) -> Self {
         self.tenants.insert(
             alias.to_owned(),
             TenantSession {
@@ -220,6 +250,7 @@ impl GraphClientBuilder {
                 writes: Semaphore::new(self.config.write_concurrency.max(1)),
                 pacer: pace::Pacer::new(),
                 quiet_until: Mutex::new(None),
+                app_quiet,
             },
         );
         self
@@ -274,6 +305,7 @@ impl GraphClient {
             endpoints,
             config,
             tenants: BTreeMap::new(),
+            apps: HashMap::new(),
         }
     }
 
@@ -549,11 +581,12 @@ impl GraphClient {
             None
         };
         loop {
-            let until = *session
+            let own = *session
                 .quiet_until
                 .lock()
                 .unwrap_or_else(|e| e.into_inner());
-            match until {
+            let app = *session.app_quiet.lock().unwrap_or_else(|e| e.into_inner());
+            match own.max(app) {
                 Some(until) if until > Instant::now() => {
                     tokio::time::sleep_until(until.into()).await
                 }
@@ -624,6 +657,7 @@ impl GraphClient {
             };
             let request_id = header("request-id");
             let retry_after = parse_retry_after(header("retry-after").as_deref());
+            let app_wide = pace::is_app_wide(header(pace::SCOPE_HEADER).as_deref());
             let limit_percentage = pace::parse_percentage(header(pace::LIMIT_HEADER).as_deref());
             let bytes = match response.bytes().await {
                 Ok(b) => b,
@@ -660,14 +694,17 @@ impl GraphClient {
             // call that took the lane first would still go out early. A `$batch`'s throttled
             // items count like a throttled call.
             let throttled = if status == 429 {
-                Some(retry_after)
+                Some(batch::Throttled {
+                    retry_after,
+                    app_wide,
+                })
             } else if request.path == "/$batch" {
                 batch::throttled_items(&body)
             } else {
                 None
             };
-            if let Some(retry_after) = throttled {
-                self.quiet(tenant, retry_after);
+            if let Some(throttled) = throttled {
+                self.quiet(tenant, throttled);
             }
             // What Graph said about the tenant's write buckets, told to its pacer: a `$batch`
             // envelope carries no signal, its write items do.
@@ -690,23 +727,33 @@ impl GraphClient {
         .await
     }
 
-    /// Keeps `tenant` quiet for `retry_after` (one second when Graph gave none), at most the
-    /// retry deadline.
-    fn quiet(&self, tenant: &str, retry_after: Option<Duration>) {
+    /// Keeps `tenant` quiet for the `Retry-After` (one second when Graph gave none), at most
+    /// the retry deadline; and every tenant of its app registration too when the bucket
+    /// throttled is the app's own.
+    fn quiet(&self, tenant: &str, throttled: batch::Throttled) {
         let Some(session) = self.inner.tenants.get(tenant) else {
             return;
         };
         // Never quieter than a request's retry deadline: a request given a longer Retry-After
         // gives up at once, and the tenant's other requests must not wait (say) a day for it.
-        let wait = retry_after
+        let wait = throttled
+            .retry_after
             .unwrap_or(Duration::from_secs(1))
             .min(self.inner.config.retry.deadline);
         let until = Instant::now() + wait;
-        let mut quiet = session
-            .quiet_until
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        *quiet = Some(quiet.map_or(until, |q| q.max(until)));
+        let extend = |quiet: &Mutex<Option<Instant>>| {
+            let mut quiet = quiet.lock().unwrap_or_else(|e| e.into_inner());
+            *quiet = Some(quiet.map_or(until, |q| q.max(until)));
+        };
+        extend(&session.quiet_until);
+        if throttled.app_wide {
+            tracing::debug!(
+                tenant,
+                ?wait,
+                "the app's own write bucket is empty: every tenant of the app waits"
+            );
+            extend(&session.app_quiet);
+        }
     }
 
     /// Remembers what a successful create made (the path written, and every object id in the

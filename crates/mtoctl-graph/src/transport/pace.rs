@@ -44,6 +44,16 @@ pub(super) enum Signal {
 /// The response header that reports bucket use above 80 %.
 pub(super) const LIMIT_HEADER: &str = "x-ms-throttle-limit-percentage";
 
+/// The 429 header naming the bucket that was empty:
+/// `<Tenant_Application|Tenant|Application>/<Read|Write|ReadWrite>/<appId>/<tenantId>`.
+pub(super) const SCOPE_HEADER: &str = "x-ms-throttle-scope";
+
+/// Whether an `x-ms-throttle-scope` names a bucket of the whole app registration (shared by
+/// every tenant it writes to) rather than one of the tenant's.
+pub(super) fn is_app_wide(scope: Option<&str>) -> bool {
+    scope.is_some_and(|s| s.trim().split('/').next() == Some("Application"))
+}
+
 /// `x-ms-throttle-limit-percentage`'s value (Graph sends 0.8 to 1.8); anything else is no signal.
 pub(super) fn parse_percentage(value: Option<&str>) -> Option<f64> {
     value
