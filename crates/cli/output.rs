@@ -46,6 +46,17 @@ impl Printer {
         write_ignoring_broken_pipe(&mut anstream::stdout().lock(), text)
     }
 
+    /// Writes something long to stdout as it is formatted, without holding all of it: a
+    /// plan or report of 200,000 actions is some 100 MB of text. A closed pipe is not an
+    /// error.
+    pub fn out_display(&self, shown: &dyn std::fmt::Display) -> anyhow::Result<()> {
+        let mut stdout = io::BufWriter::with_capacity(64 * 1024, anstream::stdout().lock());
+        match write!(stdout, "{shown}").and_then(|()| stdout.flush()) {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+            other => Ok(other?),
+        }
+    }
+
     /// Writes text to stderr.
     pub fn err(&self, text: &str) {
         let _ = write_ignoring_broken_pipe(&mut anstream::stderr().lock(), text);

@@ -87,7 +87,7 @@ pub fn run(printer: &Printer, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
                 return finish(printer, args.format, &plan, Some(&report));
             }
             if args.format == ListFormat::Text {
-                printer.out(&report.render_text())?;
+                printer.out_display(&report.text())?;
             }
             // The waits are over: plan the work they unlocked (shown as deferred before).
             printer.err("Planning the work the completed waits unlocked...\n");
@@ -159,7 +159,7 @@ fn finish(
         });
     };
     match format {
-        ListFormat::Text => printer.out(&report.render_text())?,
+        ListFormat::Text => printer.out_display(&report.text())?,
         ListFormat::Json => printer.out(&format!("{}\n", serde_json::to_string_pretty(report)?))?,
     }
     Ok(match report.outcome {

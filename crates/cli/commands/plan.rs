@@ -49,12 +49,14 @@ fn print_estimate(printer: &Printer, plan: &Plan, desired: &mtoctl_model::Desire
 /// Prints a plan in the chosen format (shared with `show`, so both print the same bytes).
 pub fn print_plan(printer: &Printer, plan: &Plan, format: PlanFormat) -> anyhow::Result<()> {
     let text = match format {
-        PlanFormat::Text => mtoctl_planner::render::text::render(
-            plan,
-            mtoctl_planner::render::text::TextOptions {
-                color: printer.color_stdout(),
-            },
-        ),
+        PlanFormat::Text => {
+            return printer.out_display(&mtoctl_planner::render::text::display(
+                plan,
+                mtoctl_planner::render::text::TextOptions {
+                    color: printer.color_stdout(),
+                },
+            ));
+        }
         PlanFormat::Json => format!("{}\n", serde_json::to_string_pretty(plan)?),
         PlanFormat::Markdown => mtoctl_planner::render::markdown::render(plan),
     };

@@ -777,7 +777,7 @@ fn hand_back<A>(
 }
 
 /// Every assignment of each configuration named (once each, whatever the repeats), the first
-/// pages read together through `$batch`, further pages followed one by one. A failed read is
+/// pages read together through `$batch`, and their further pages too. A failed read is
 /// an error for that configuration, never "no assignments".
 async fn read_assignments(
     c: &GraphClient,
@@ -795,15 +795,17 @@ async fn read_assignments(
         .map(|sp| writes::list_assignments(sp))
         .collect();
     let firsts = c.send_all(t, &requests).await;
-    let mut out = std::collections::HashMap::new();
-    for ((sp, request), first) in distinct.into_iter().zip(&requests).zip(firsts) {
-        let listed = match first {
-            Ok(page) => c.follow_pages(t, request, page.body).await.map_err(err),
-            Err(e) => Err(err(e)),
-        };
-        out.insert(sp, listed);
-    }
-    out
+    let firsts = requests
+        .iter()
+        .zip(firsts)
+        .map(|(request, first)| (request, first.map(|r| r.body)))
+        .collect();
+    let listed = c.follow_all_pages(t, firsts).await;
+    distinct
+        .into_iter()
+        .zip(listed)
+        .map(|(sp, listed)| (sp, listed.map_err(err)))
+        .collect()
 }
 
 /// Each configuration's assignments by principal id (lower case), the first listed for each,

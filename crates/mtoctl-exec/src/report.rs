@@ -120,22 +120,35 @@ impl ApplyReport {
 
     /// The report for people.
     pub fn render_text(&self) -> String {
-        let mut out = String::new();
-        for a in &self.actions {
-            let line = match &a.status {
+        self.text().to_string()
+    }
+
+    /// The report for people, written as it is formatted (an apply of 200,000 actions
+    /// reports some 50 MB of text, which the CLI streams rather than holds).
+    pub fn text(&self) -> TextReport<'_> {
+        TextReport(self)
+    }
+}
+
+/// [`ApplyReport::text`]: the report for people, as [`std::fmt::Display`].
+pub struct TextReport<'a>(&'a ApplyReport);
+
+impl std::fmt::Display for TextReport<'_> {
+    fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let report = self.0;
+        for a in &report.actions {
+            match &a.status {
                 ActionStatus::Ok { created } => {
-                    let mut s = format!("ok       {} {}: {}", a.id, a.addr, a.summary);
+                    write!(out, "ok       {} {}: {}", a.id, a.addr, a.summary)?;
                     if created.adopted {
-                        s.push_str(" (found existing)");
+                        out.write_str(" (found existing)")?;
                     }
-                    s
                 }
-                ActionStatus::Failed { error } => {
-                    format!(
-                        "FAILED   {} {}: {}\n         {error}",
-                        a.id, a.addr, a.summary
-                    )
-                }
+                ActionStatus::Failed { error } => write!(
+                    out,
+                    "FAILED   {} {}: {}\n         {error}",
+                    a.id, a.addr, a.summary
+                )?,
                 ActionStatus::Skipped { reason } => {
                     let why = match reason {
                         SkipReason::DependencyFailed { action } => {
@@ -145,26 +158,26 @@ impl ApplyReport {
                             format!("{action} waits on Graph")
                         }
                     };
-                    format!("skipped  {} {}: {} ({why})", a.id, a.addr, a.summary)
+                    write!(out, "skipped  {} {}: {} ({why})", a.id, a.addr, a.summary)?;
                 }
                 ActionStatus::Waiting { message } => {
-                    format!("waiting  {} {}: {message}", a.id, a.addr)
+                    write!(out, "waiting  {} {}: {message}", a.id, a.addr)?
                 }
-            };
-            out.push_str(&line);
-            out.push('\n');
+            }
+            out.write_str("\n")?;
         }
-        let (ok, failed, skipped, waiting) = self.counts();
-        out.push_str(&format!(
-            "\nApply: {ok} done, {failed} failed, {skipped} skipped, {waiting} waiting.\n"
-        ));
-        match self.outcome {
-            ApplyOutcome::Applied => out.push_str("Apply complete.\n"),
-            ApplyOutcome::Waiting => out
-                .push_str("Applied; waiting on Graph; run again later (or use --wait DURATION).\n"),
-            ApplyOutcome::Failed => out.push_str("Apply failed: see the failed actions above.\n"),
-        }
-        out
+        let (ok, failed, skipped, waiting) = report.counts();
+        writeln!(
+            out,
+            "\nApply: {ok} done, {failed} failed, {skipped} skipped, {waiting} waiting."
+        )?;
+        out.write_str(match report.outcome {
+            ApplyOutcome::Applied => "Apply complete.\n",
+            ApplyOutcome::Waiting => {
+                "Applied; waiting on Graph; run again later (or use --wait DURATION).\n"
+            }
+            ApplyOutcome::Failed => "Apply failed: see the failed actions above.\n",
+        })
     }
 }
 

@@ -386,16 +386,27 @@ pub(crate) async fn read_details(
         requests.push(GraphRequest::get(sync::assignments_path(&sp.id)));
     }
     let answers = client.send_all(alias, &requests).await;
+    // Every collection's further pages together: one configuration after another, a hub's
+    // 99 configurations of 1,000 assignments took 99 round trips for their second pages.
+    let firsts = requests
+        .iter()
+        .zip(answers)
+        .map(|(request, answer)| (request, answer.map(|r| r.body)))
+        .collect();
+    let mut pages = client.follow_all_pages(alias, firsts).await.into_iter();
     let mut jobs_by_sp = Vec::new();
-    for (i, (sp, pair)) in declared.iter().zip(answers.chunks(2)).enumerate() {
+    for (i, sp) in declared.iter().enumerate() {
         let label = |what: &str| {
             format!(
                 "tenant {alias}: {what} of sync configuration `{}`",
                 sp.display_name.as_deref().unwrap_or(&sp.id)
             )
         };
+        let (Some(jobs), Some(assignments)) = (pages.next(), pages.next()) else {
+            break;
+        };
         let jobs: Vec<sync::Job> =
-            match collection(client, alias, &requests[2 * i], pair[0].clone()).await {
+            match jobs.and_then(|items| decode_items(alias, &requests[2 * i], items)) {
                 Ok(j) => j,
                 Err(e) => {
                     failures.push((label("the jobs"), e));
@@ -403,7 +414,7 @@ pub(crate) async fn read_details(
                 }
             };
         let assignments: Vec<sync::Assignment> =
-            match collection(client, alias, &requests[2 * i + 1], pair[1].clone()).await {
+            match assignments.and_then(|items| decode_items(alias, &requests[2 * i + 1], items)) {
                 Ok(a) => a,
                 Err(e) => {
                     failures.push((label("the assignments"), e));

@@ -55,6 +55,35 @@ async fn paging_follows_next_links_past_999_items() {
 }
 
 #[tokio::test]
+async fn many_collections_follow_their_next_pages_together_in_batches() {
+    let world = big_world(2_500, Default::default()).await;
+    let client = big_client(&world, ClientConfig::default());
+    // Five collections of 2,500 items: pages of 999, 999 and 502.
+    let requests = vec![GraphRequest::get("/users?$select=id&$top=999"); 5];
+    let firsts = client.send_all("big", &requests).await;
+    let before = client.stats().http_calls;
+    let firsts = requests
+        .iter()
+        .zip(firsts)
+        .map(|(r, first)| (r, first.map(|f| f.body)))
+        .collect();
+    let all = client.follow_all_pages("big", firsts).await;
+    assert_eq!(all.len(), 5);
+    for users in all {
+        let users = users.expect("paged read");
+        let mut ids: Vec<&str> = users.iter().filter_map(|u| u["id"].as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 2_500, "no item twice, none lost");
+    }
+    assert_eq!(
+        client.stats().http_calls - before,
+        2,
+        "the five second pages in one $batch, the five third pages in another"
+    );
+}
+
+#[tokio::test]
 async fn a_thousand_upns_resolve_in_four_batched_calls() {
     let world = big_world(1_000, Default::default()).await;
     let client = big_client(&world, ClientConfig::default());

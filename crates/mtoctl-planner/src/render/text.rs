@@ -6,7 +6,7 @@
 //! (the CLI honours `NO_COLOR` and `--color`), never detected here.
 
 use std::collections::BTreeMap;
-use std::fmt::{self, Write as _};
+use std::fmt;
 
 use crate::plan::{Action, ActionId, ActionKind, Plan};
 use crate::report::Severity;
@@ -31,7 +31,7 @@ pub fn display(plan: &Plan, options: TextOptions) -> PlanDisplay<'_> {
 
 impl fmt::Display for PlanDisplay<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&render(self.plan, self.options))
+        write(f, self.plan, self.options)
     }
 }
 
@@ -109,6 +109,12 @@ fn hours(seconds: u64) -> String {
 
 /// Renders the whole plan.
 pub fn render(plan: &Plan, options: TextOptions) -> String {
+    display(plan, options).to_string()
+}
+
+/// Writes the whole plan to `out` as it goes: a plan of 200,000 actions is some 100 MB of
+/// text, which the CLI streams to stdout rather than holding (see [`display`]).
+pub fn write(out: &mut dyn fmt::Write, plan: &Plan, options: TextOptions) -> fmt::Result {
     let paint = Paint { on: options.color };
     let steps: BTreeMap<&ActionId, usize> = plan
         .actions
@@ -117,24 +123,22 @@ pub fn render(plan: &Plan, options: TextOptions) -> String {
         .map(|(i, a)| (&a.id, i + 1))
         .collect();
     let by_id: BTreeMap<&ActionId, &Action> = plan.actions.iter().map(|a| (&a.id, a)).collect();
-    let mut out = String::new();
-
     if plan.actions.is_empty() {
-        notes(&mut out, plan, &paint);
-        deferred(&mut out, plan, &steps);
-        let _ = writeln!(
+        notes(out, plan, &paint)?;
+        deferred(out, plan, &steps)?;
+        writeln!(
             out,
             "{}",
             paint.bold("No changes. Live configuration matches the spec.")
-        );
-        return out;
+        )?;
+        return Ok(());
     }
 
-    let _ = writeln!(
+    writeln!(
         out,
         "mtoctl will perform the following actions, grouped by tenant; steps are numbered in execution order.\n\
          Symbols: + create, ~ update in-place, - destroy, -/+ replace, <= check or wait.\n"
-    );
+    )?;
 
     for tenant in &plan.tenants {
         let actions: Vec<&Action> = plan
@@ -145,14 +149,14 @@ pub fn render(plan: &Plan, options: TextOptions) -> String {
         if actions.is_empty() {
             continue;
         }
-        let _ = writeln!(
+        writeln!(
             out,
             "{}",
             paint.bold(&format!("tenant {} ({})", tenant.alias, tenant.tenant_id))
-        );
-        out.push('\n');
+        )?;
+        out.write_char('\n')?;
         for a in actions {
-            action(&mut out, a, &steps, &by_id, &paint);
+            action(out, a, &steps, &by_id, &paint)?;
         }
     }
 
@@ -160,29 +164,29 @@ pub fn render(plan: &Plan, options: TextOptions) -> String {
         plan.actions.iter().map(|a| a.tenant.as_str()).collect();
     if acting.len() > 1 {
         let width = acting.iter().map(|t| t.len()).max().unwrap_or(0);
-        let _ = writeln!(
+        writeln!(
             out,
             "{}",
             paint.bold("Cross-tenant steps, in execution order:")
-        );
+        )?;
         for (i, a) in plan.actions.iter().enumerate() {
-            let _ = writeln!(
+            writeln!(
                 out,
                 "  {:>3}. {:<width$}  {} {}",
                 i + 1,
                 a.tenant.as_str(),
                 paint.symbol(a.kind),
                 a.addr
-            );
+            )?;
         }
-        out.push('\n');
+        out.write_char('\n')?;
     }
 
-    deferred(&mut out, plan, &steps);
-    notes(&mut out, plan, &paint);
+    deferred(out, plan, &steps)?;
+    notes(out, plan, &paint)?;
 
     let s = &plan.summary;
-    let _ = writeln!(
+    writeln!(
         out,
         "{}",
         paint.bold(&format!(
@@ -192,38 +196,38 @@ pub fn render(plan: &Plan, options: TextOptions) -> String {
             s.delete + s.replace,
             s.wait
         ))
-    );
+    )?;
     if !plan.complete {
-        let _ = writeln!(
+        writeln!(
             out,
             "This plan is incomplete: {} deferred item(s) follow asynchronous work; run plan and apply again once the waits have completed.",
             plan.deferred.len()
-        );
+        )?;
     }
     if !plan.applyable {
-        let _ = writeln!(
+        writeln!(
             out,
             "This plan cannot be applied: see the errors in the notes."
-        );
+        )?;
     }
-    out
+    Ok(())
 }
 
 fn action(
-    out: &mut String,
+    out: &mut dyn fmt::Write,
     a: &Action,
     steps: &BTreeMap<&ActionId, usize>,
     by_id: &BTreeMap<&ActionId, &Action>,
     paint: &Paint,
-) {
+) -> fmt::Result {
     let step = steps.get(&a.id).copied().unwrap_or(0);
-    let _ = writeln!(out, "  # {step}. {} {}", a.addr, phrase(a.kind));
-    let _ = writeln!(out, "  #    {}", a.summary);
+    writeln!(out, "  # {step}. {} {}", a.addr, phrase(a.kind))?;
+    writeln!(out, "  #    {}", a.summary)?;
     let name = local_name(a);
     if a.changes.is_empty() {
-        let _ = writeln!(out, "  {} {name}", paint.symbol(a.kind));
+        writeln!(out, "  {} {name}", paint.symbol(a.kind))?;
     } else {
-        let _ = writeln!(out, "  {} {name} {{", paint.symbol(a.kind));
+        writeln!(out, "  {} {name} {{", paint.symbol(a.kind))?;
         let width = a.changes.iter().map(|c| c.path.len()).max().unwrap_or(0);
         for c in &a.changes {
             let (sym, value) = match (&c.before, &c.after) {
@@ -232,17 +236,17 @@ fn action(
                 (Some(before), Some(after)) => ("~", format!("{before} -> {after}")),
                 (None, None) => ("~", "null".into()),
             };
-            let _ = writeln!(out, "      {} {:<width$} = {value}", paint.sym(sym), c.path);
+            writeln!(out, "      {} {:<width$} = {value}", paint.sym(sym), c.path)?;
         }
-        let _ = writeln!(out, "    }}");
+        writeln!(out, "    }}")?;
     }
     if let Some(w) = &a.async_wait {
-        let _ = writeln!(
+        writeln!(
             out,
             "    (async: waits for the {}, up to {})",
             w.until.describe(),
             hours(w.timeout_seconds)
-        );
+        )?;
     }
     let mut same = Vec::new();
     let mut cross = Vec::new();
@@ -254,34 +258,38 @@ fn action(
         }
     }
     if !cross.is_empty() {
-        let _ = writeln!(out, "    (cross-tenant: after {})", cross.join(", "));
+        writeln!(out, "    (cross-tenant: after {})", cross.join(", "))?;
     }
     if !same.is_empty() {
-        let _ = writeln!(
+        writeln!(
             out,
             "    (after step{} {})",
             if same.len() > 1 { "s" } else { "" },
             same.join(", ")
-        );
+        )?;
     }
     if let Some(impact) = &a.impact {
-        let _ = writeln!(
+        writeln!(
             out,
             "    {}",
             paint.code("31", &format!("(impact: {})", impact.message))
-        );
+        )?;
     }
-    out.push('\n');
+    out.write_char('\n')
 }
 
-fn deferred(out: &mut String, plan: &Plan, steps: &BTreeMap<&ActionId, usize>) {
+fn deferred(
+    out: &mut dyn fmt::Write,
+    plan: &Plan,
+    steps: &BTreeMap<&ActionId, usize>,
+) -> fmt::Result {
     if plan.deferred.is_empty() {
-        return;
+        return Ok(());
     }
-    let _ = writeln!(
+    writeln!(
         out,
         "Deferred until asynchronous work completes (planned in a later round):"
-    );
+    )?;
     for d in &plan.deferred {
         let waits: Vec<String> = d
             .waits_for
@@ -302,24 +310,24 @@ fn deferred(out: &mut String, plan: &Plan, steps: &BTreeMap<&ActionId, usize>) {
                 waits.join(", ")
             )
         };
-        let _ = writeln!(out, "  - {} [{}]: {}{after}", d.addr, d.tenant, d.summary);
-        let _ = writeln!(out, "      because {}", d.reason);
+        writeln!(out, "  - {} [{}]: {}{after}", d.addr, d.tenant, d.summary)?;
+        writeln!(out, "      because {}", d.reason)?;
     }
-    out.push('\n');
+    out.write_char('\n')
 }
 
-fn notes(out: &mut String, plan: &Plan, paint: &Paint) {
+fn notes(out: &mut dyn fmt::Write, plan: &Plan, paint: &Paint) -> fmt::Result {
     if plan.notes.is_empty() {
-        return;
+        return Ok(());
     }
-    let _ = writeln!(out, "Notes:");
+    writeln!(out, "Notes:")?;
     for n in &plan.notes {
         let label = match n.severity {
             Severity::Info => "info".to_owned(),
             Severity::Warning => paint.code("33", "warning"),
             Severity::Error => paint.code("31", "error"),
         };
-        let _ = writeln!(out, "  - {label}: {}", n.message);
+        writeln!(out, "  - {label}: {}", n.message)?;
     }
-    out.push('\n');
+    out.write_char('\n')
 }
