@@ -819,3 +819,54 @@ async fn a_wait_gives_up_at_its_own_timeout_before_the_overall_one() {
     let n = polls.0.load(std::sync::atomic::Ordering::Relaxed);
     assert!(n >= waits && n <= 7 * waits, "{n} polls of {waits} waits");
 }
+
+/// An apply that makes a sync configuration assigns in it without reading its assignments
+/// first: nothing but this apply can have assigned in it yet (a hub's apply from scratch read
+/// each new configuration's growing list once per group of 100 assignments).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assignments_in_a_configuration_the_apply_made_are_not_looked_for_first() {
+    let world = Scenario::quickstart(Default::default()).await;
+    world
+        .admin(
+            reqwest::Method::POST,
+            "/_emulator/faults",
+            Some(json!({"record": "all"})),
+        )
+        .await;
+    // The joins, then what they unlock: the configurations and their assignments.
+    let first = world.apply().await;
+    assert_eq!(first.code, 3, "{}\n{}", first.stdout, first.stderr);
+    world.advance(5 * 3600).await;
+    let second = world.apply().await;
+    assert!(
+        second.code == 0 || second.code == 3,
+        "{}\n{}",
+        second.stdout,
+        second.stderr
+    );
+    let recorded = world
+        .admin(reqwest::Method::GET, "/_emulator/requests", None)
+        .await;
+    // Every request, batch items included, as (method, path).
+    let requests: Vec<(String, String)> = recorded
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .flat_map(|r| match r["body"]["requests"].as_array() {
+            Some(items) if r["path"] == "/$batch" => items
+                .iter()
+                .map(|i| (i["method"].to_string(), i["url"].to_string()))
+                .collect(),
+            _ => vec![(r["method"].to_string(), r["path"].to_string())],
+        })
+        .collect();
+    let assignments = |method: &str| {
+        requests
+            .iter()
+            .filter(|(m, p)| m.trim_matches('"') == method && p.contains("/appRoleAssignedTo"))
+            .count()
+    };
+    assert!(assignments("POST") > 0, "the apply assigns: {requests:?}");
+    assert_eq!(assignments("GET"), 0, "{requests:?}");
+}

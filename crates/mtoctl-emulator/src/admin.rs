@@ -117,12 +117,19 @@ async fn set_faults(AxState(emu): AxState<Emulator>, body: axum::body::Bytes) ->
         }
     }
     if let Some(r) = v.get("record") {
-        match r.as_bool() {
-            Some(r) => {
+        // `"all"` records the reads too.
+        match (r.as_bool(), r.as_str()) {
+            (Some(r), _) => {
                 core.faults.record = r;
+                core.faults.record_reads = false;
                 core.faults.recorded.clear();
             }
-            None => return bad("'record' must be a boolean"),
+            (None, Some("all")) => {
+                core.faults.record = true;
+                core.faults.record_reads = true;
+                core.faults.recorded.clear();
+            }
+            _ => return bad("'record' must be a boolean or \"all\""),
         }
     }
     if let Some(n) = v.get("tokenFailures") {

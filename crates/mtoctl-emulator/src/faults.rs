@@ -68,6 +68,10 @@ pub struct FaultSettings {
     /// exact requests a client sent.
     #[serde(default)]
     pub record: bool,
+    /// Whether the recorder keeps reads (GETs) too (`{"record": "all"}`), so that tests can
+    /// assert what a client did not need to read.
+    #[serde(default)]
+    pub record_reads: bool,
     /// The recorded writes (`GET /_emulator/requests`), at most [`MAX_RECORDED`].
     #[serde(skip)]
     pub recorded: Vec<RecordedWrite>,

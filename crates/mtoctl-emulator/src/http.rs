@@ -480,7 +480,7 @@ fn process(
             }
         }
     };
-    if !method.eq_ignore_ascii_case("GET") {
+    if !method.eq_ignore_ascii_case("GET") || core.faults.record_reads {
         let path = path
             .split_once(&format!("/{version}"))
             .map_or(path, |(_, p)| p);

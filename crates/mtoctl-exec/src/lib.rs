@@ -663,6 +663,7 @@ fn group_member(
                     sp,
                     principal: principal_id.to_string(),
                     role,
+                    fresh: resolved.made_here(configuration),
                 }),
             ))
         }

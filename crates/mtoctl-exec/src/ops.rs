@@ -611,11 +611,16 @@ pub(crate) struct Assignment<A> {
     pub principal: String,
     /// The app role id.
     pub role: String,
+    /// Whether this apply made the configuration (and adopted no other run's): nothing can be
+    /// assigned in it yet but by this apply, so there is nothing to look for before the POST.
+    /// A concurrent run that adopted it and assigned first makes the POST fail as a
+    /// duplicate, and the read after a failure adopts what it made.
+    pub fresh: bool,
 }
 
 /// Makes many assignments in one tenant: ONE read of each configuration's assignments (the
-/// reads of several configurations sent together through `$batch`) finds those already made
-/// (adopted), the rest are POSTed through `$batch` (20 per call, each item retried on its
+/// reads of several configurations sent together through `$batch`; none for a configuration
+/// this apply made) finds those already made (adopted), the rest are POSTed through `$batch` (20 per call, each item retried on its
 /// own: Graph refuses a duplicate assignment, so a POST re-sent after a lost answer cannot
 /// make a second one), and the assignments whose POST failed are looked for in one more read:
 /// found, they are adopted (an earlier or lost attempt made them); not found, they fail with
@@ -626,11 +631,18 @@ pub(crate) async fn assign_all<A>(
     items: Vec<Assignment<A>>,
 ) -> Vec<(A, Result<Step, String>)> {
     let key = |i: &Assignment<A>| (i.sp.clone(), i.principal.to_ascii_lowercase());
-    let sps: Vec<String> = items.iter().map(|i| i.sp.clone()).collect();
+    // Reading a new configuration's assignments before each group of 100 was a third of a
+    // hub's reads in an apply from scratch, and their answers most of its memory.
+    let sps: Vec<String> = items
+        .iter()
+        .filter(|i| !i.fresh)
+        .map(|i| i.sp.clone())
+        .collect();
     let existing = by_principal(read_assignments(c, t, &sps).await);
     let mut outcomes: Vec<Option<Result<Step, String>>> = items
         .iter()
         .map(|i| match existing.get(&i.sp) {
+            _ if i.fresh => None,
             Some(Ok(listed)) => listed
                 .get(&key(i).1)
                 .map(|id| Ok(adopted(Some(id.clone()), None))),
