@@ -68,9 +68,10 @@ impl Default for ApplyOptions {
             allow_version_skew: false,
             wait: None,
             concurrency: 256,
-            // Enough that a hub's slow writes (an `instantiate` takes seconds) overlap; the
-            // client's write lanes and pacer bound what reaches Graph.
-            per_tenant: 32,
+            // Enough that a hub's slow writes (an `instantiate` takes seconds; 99
+            // configurations of a hub of 100 tenants) overlap; the client's write lanes and
+            // pacer bound what reaches Graph, and groups of assignments have their own cap.
+            per_tenant: 128,
             // Short: a wait is often nearly over when it is first checked (the emulator's
             // joins, a job's first cycle), and the doubling soon spaces polls of a join that
             // takes hours on real Graph; the extra reads cost one resource unit each.
@@ -394,12 +395,15 @@ pub async fn apply(
     let mut sched = Schedule::new(plan, &deps, observer.clone());
     // A task carries one action, or a group of one tenant's assignments (made or removed).
     let mut running: JoinSet<Vec<(ActionId, Result<ops::Step, String>)>> = JoinSet::new();
-    let mut tasks: std::collections::HashMap<tokio::task::Id, (String, Vec<ActionId>)> =
+    // Each task's tenant, actions, and whether it is a group.
+    let mut tasks: std::collections::HashMap<tokio::task::Id, (String, Vec<ActionId>, bool)> =
         std::collections::HashMap::new();
     let concurrency = options.concurrency.max(1);
     let per_tenant = options.per_tenant.max(1);
     // Actions in flight per tenant alias.
     let mut in_flight: BTreeMap<String, usize> = BTreeMap::new();
+    // Groups of assignments in flight per tenant alias (each also one of `in_flight`).
+    let mut groups_in_flight: BTreeMap<String, usize> = BTreeMap::new();
     let resolved = Resolved::default();
 
     loop {
@@ -440,8 +444,17 @@ pub async fn apply(
                 if !open && full {
                     continue;
                 }
+                let new_group = group.is_some() && !open;
+                if new_group
+                    && groups_in_flight.get(&tenant).copied().unwrap_or(0) >= GROUPS_PER_TENANT
+                {
+                    continue;
+                }
                 if !open {
                     *in_flight.entry(tenant.clone()).or_default() += 1;
+                }
+                if new_group {
+                    *groups_in_flight.entry(tenant.clone()).or_default() += 1;
                 }
                 sched.start(i);
                 if let Some((key, item)) = group {
@@ -471,7 +484,7 @@ pub async fn apply(
                     }
                     (d, _) => d,
                 };
-                let task_ids = (tenant.clone(), vec![id.clone()]);
+                let task_ids = (tenant.clone(), vec![id.clone()], false);
                 let handle = running.spawn(async move {
                     let (id, outcome) = 'one: {
                     let Some(acting_id) = acting_id else {
@@ -526,7 +539,11 @@ pub async fn apply(
         for ((tenant, _), chunks) in groups {
             for chunk in chunks {
                 let client = client.clone();
-                let task_ids = (tenant.clone(), chunk.iter().map(Member::action).collect());
+                let task_ids = (
+                    tenant.clone(),
+                    chunk.iter().map(Member::action).collect(),
+                    true,
+                );
                 let tenant = tenant.clone();
                 let (mut assigns, mut removals) = (Vec::new(), Vec::new());
                 for member in chunk {
@@ -555,7 +572,7 @@ pub async fn apply(
             Ok((task, x)) => (task, x),
             // A panicking task is a bug in mtoctl: its actions fail, the others go on.
             Err(e) => match tasks.get(&e.id()) {
-                Some((_, ids)) => (
+                Some((_, ids, _)) => (
                     e.id(),
                     ids.iter()
                         .map(|id| (id.clone(), Err(format!("internal error: {e}"))))
@@ -564,10 +581,13 @@ pub async fn apply(
                 None => continue,
             },
         };
-        if let Some((tenant, _)) = tasks.remove(&task)
-            && let Some(n) = in_flight.get_mut(&tenant)
-        {
-            *n = n.saturating_sub(1);
+        if let Some((tenant, _, group)) = tasks.remove(&task) {
+            if let Some(n) = in_flight.get_mut(&tenant) {
+                *n = n.saturating_sub(1);
+            }
+            if group && let Some(n) = groups_in_flight.get_mut(&tenant) {
+                *n = n.saturating_sub(1);
+            }
         }
         for (id, outcome) in outcomes {
             let Some(i) = deps.index(&id) else {
@@ -609,6 +629,12 @@ const STEADY_POLLS: u32 = 4;
 /// Most assignments in one group: the reads of their configurations' assignments (`$batch`ed),
 /// then up to five `$batch` calls of 20 writes.
 const GROUP: usize = 100;
+
+/// Most groups of assignments in flight per tenant: 400 writes, 20 `$batch` calls, are more
+/// than the write lanes carry in a round trip once Graph's pacing binds, and each group waiting
+/// for the pacer holds its requests in memory (with one slot per group, a hundred tenants held
+/// all of their hundred thousand assignments at once).
+const GROUPS_PER_TENANT: usize = 4;
 
 /// A group's tenant alias and whether it removes.
 type GroupKey = (String, bool);

@@ -113,6 +113,10 @@ pub struct ClientConfig {
     /// [`Self::pace_writes`]); this only bounds how many slow writes (an `instantiate` takes
     /// seconds) overlap.
     pub write_concurrency: usize,
+    /// Writes in flight per tenant, a `$batch` counting its writes: before Graph first
+    /// signals pressure the pacer does not hold writes back, and what is in flight when the
+    /// bucket empties is throttled (and charged) all the same.
+    pub writes_in_flight: usize,
     /// Pace each tenant's writes from Graph's throttle signals (`transport::pace`), so that
     /// a long apply writes at the rate Graph's write buckets refill instead of being throttled.
     pub pace_writes: bool,
@@ -128,7 +132,11 @@ impl Default for ClientConfig {
             // Little's law at ~150 ms per call keeps six batches per tenant well inside Graph's
             // read buckets (performance-model.md §9).
             read_concurrency: 6,
-            write_concurrency: 16,
+            // Slow single writes (an `instantiate` takes seconds) of a hub's 99 configurations
+            // go side by side; the pacer, not the lanes, keeps the rate within Graph's buckets.
+            write_concurrency: 64,
+            // 16 full `$batch` calls.
+            writes_in_flight: 320,
             pace_writes: true,
             request_timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
@@ -162,6 +170,8 @@ struct TenantSession {
     credential: Arc<dyn TokenCredential>,
     reads: Semaphore,
     writes: Semaphore,
+    /// Permits of [`ClientConfig::writes_in_flight`], one per write.
+    write_volume: Semaphore,
     /// Spaces the tenant's writes once Graph signals its write buckets are nearly empty.
     pacer: pace::Pacer,
     /// Set by a 429: Graph's buckets are per app and tenant, so after a throttled answer no
@@ -248,6 +258,7 @@ impl GraphClientBuilder {
                 credential,
                 reads: Semaphore::new(self.config.read_concurrency.max(1)),
                 writes: Semaphore::new(self.config.write_concurrency.max(1)),
+                write_volume: Semaphore::new(self.config.writes_in_flight.max(batch::MAX_BATCH)),
                 pacer: pace::Pacer::new(),
                 quiet_until: Mutex::new(None),
                 app_quiet,
@@ -645,6 +656,18 @@ impl GraphClient {
             .acquire()
             .await
             .map_err(|_| GraphError::UnknownTenant(tenant.to_owned()))?;
+        let _volume = if request.is_write() {
+            let writes = request.write_count().clamp(1, batch::MAX_BATCH as u32);
+            Some(
+                session
+                    .write_volume
+                    .acquire_many(writes)
+                    .await
+                    .map_err(|_| GraphError::UnknownTenant(tenant.to_owned()))?,
+            )
+        } else {
+            None
+        };
         let ticket = if self.inner.config.pace_writes && request.is_write() {
             Some(session.pacer.admit(request.write_count()).await)
         } else {
