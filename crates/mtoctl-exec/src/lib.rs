@@ -278,20 +278,18 @@ struct Schedule<'p> {
     states: Vec<State>,
     /// Dependencies not done yet, per action.
     unmet: Vec<usize>,
-    /// Pending actions whose dependencies are all done, per tenant alias, in plan order.
-    ready: BTreeMap<String, BTreeSet<usize>>,
+    /// Pending actions whose dependencies are all done, per tenant alias and lane, in plan
+    /// order.
+    ready: BTreeMap<(String, Lane), BTreeSet<usize>>,
     results: Vec<Option<ActionResult>>,
 }
 
 impl<'p> Schedule<'p> {
     fn new(plan: &'p Plan, deps: &'p deps::Deps<'p>, observer: Arc<dyn Observer>) -> Self {
-        let mut ready: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
+        let mut ready: BTreeMap<(String, Lane), BTreeSet<usize>> = BTreeMap::new();
         for (i, a) in plan.actions.iter().enumerate() {
             if deps.in_plan_deps[i] == 0 {
-                ready
-                    .entry(a.tenant.as_str().to_owned())
-                    .or_default()
-                    .insert(i);
+                ready.entry(Lane::key(a)).or_default().insert(i);
             }
         }
         Self {
@@ -308,7 +306,7 @@ impl<'p> Schedule<'p> {
     /// Marks a ready action started.
     fn start(&mut self, i: usize) {
         let action = &self.plan.actions[i];
-        if let Some(q) = self.ready.get_mut(action.tenant.as_str()) {
+        if let Some(q) = self.ready.get_mut(&Lane::key(action)) {
             q.remove(&i);
         }
         self.states[i] = State::Running;
@@ -356,7 +354,7 @@ impl<'p> Schedule<'p> {
                         self.unmet[j] = self.unmet[j].saturating_sub(1);
                         if self.unmet[j] == 0 {
                             self.ready
-                                .entry(self.plan.actions[j].tenant.as_str().to_owned())
+                                .entry(Lane::key(&self.plan.actions[j]))
                                 .or_default()
                                 .insert(j);
                         }
@@ -407,17 +405,20 @@ pub async fn apply(
     let resolved = Resolved::default();
 
     loop {
-        // Start what can start, tenant by tenant, each in plan order, as long as the tenant
-        // (and the whole apply) has room. A tenant's ready assignments to make, and its ready
-        // assignments to remove, join a group of each (one slot of the tenant), started once
-        // the pass is over.
+        // Start what can start, tenant by tenant and lane by lane (single actions first, so a
+        // tenant's chains progress), each in plan order, as long as the tenant (and the whole
+        // apply) has room. A tenant's ready assignments to make, and its ready assignments to
+        // remove, join a group of each (one slot of the tenant, at most GROUPS_PER_TENANT),
+        // started once the pass is over. A lane stops at its first action that cannot start,
+        // so a pass costs what it starts, not the length of the queues.
         let mut groups: BTreeMap<GroupKey, Vec<Vec<Member>>> = BTreeMap::new();
-        let tenants: Vec<String> = sched.ready.keys().cloned().collect();
-        for tenant in tenants {
+        let lanes: Vec<(String, Lane)> = sched.ready.keys().cloned().collect();
+        for lane in lanes {
+            let tenant = lane.0.clone();
             let mut cursor = 0;
             while let Some(i) = sched
                 .ready
-                .get(&tenant)
+                .get(&lane)
                 .and_then(|q| q.range(cursor..).next().copied())
             {
                 cursor = i + 1;
@@ -431,24 +432,21 @@ pub async fn apply(
                 let busy = in_flight.get(&tenant).copied().unwrap_or(0);
                 let started = running.len() + groups.values().map(Vec::len).sum::<usize>();
                 let full = started >= concurrency || busy >= per_tenant;
-                if full && !open_chunk(&groups, false) && !open_chunk(&groups, true) {
-                    // Nothing more of this tenant can start until something finishes.
-                    break;
-                }
-                let group = group_member(&deps, action, &resolved)
-                    .filter(|_| ids.contains_key(&tenant))
-                    .map(|(removal, member)| ((tenant.clone(), removal), member));
+                let group = match lane.1 {
+                    Lane::Single => None,
+                    Lane::Assign | Lane::Remove => group_member(&deps, action, &resolved)
+                        .filter(|_| ids.contains_key(&tenant))
+                        .map(|(removal, member)| ((tenant.clone(), removal), member)),
+                };
                 let open = group
                     .as_ref()
                     .is_some_and(|((_, removal), _)| open_chunk(&groups, *removal));
-                if !open && full {
-                    continue;
-                }
                 let new_group = group.is_some() && !open;
-                if new_group
-                    && groups_in_flight.get(&tenant).copied().unwrap_or(0) >= GROUPS_PER_TENANT
-                {
-                    continue;
+                let capped = new_group
+                    && groups_in_flight.get(&tenant).copied().unwrap_or(0) >= GROUPS_PER_TENANT;
+                if !open && (full || capped) {
+                    // Nothing more of this lane can start until something finishes.
+                    break;
                 }
                 if !open {
                     *in_flight.entry(tenant.clone()).or_default() += 1;
@@ -638,6 +636,31 @@ const GROUPS_PER_TENANT: usize = 4;
 
 /// A group's tenant alias and whether it removes.
 type GroupKey = (String, bool);
+
+/// Which ready queue of its tenant an action waits in: assignments to make and to remove
+/// start in groups (see [`GROUPS_PER_TENANT`]), everything else one by one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Lane {
+    Single,
+    Assign,
+    Remove,
+}
+
+impl Lane {
+    fn of(action: &mtoctl_planner::Action) -> Lane {
+        use mtoctl_planner::plan::Operation;
+        match &action.operation {
+            _ if action.async_wait.is_some() => Lane::Single,
+            Operation::AssignPrincipal { .. } => Lane::Assign,
+            Operation::RemoveAssignment { .. } => Lane::Remove,
+            _ => Lane::Single,
+        }
+    }
+
+    fn key(action: &mtoctl_planner::Action) -> (String, Lane) {
+        (action.tenant.as_str().to_owned(), Lane::of(action))
+    }
+}
 
 /// One action of a group.
 enum Member {
