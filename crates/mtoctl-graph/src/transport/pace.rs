@@ -12,8 +12,12 @@
 //! most every half second while a bucket is 95 % used or more (Graph reports 1.0: the level
 //! answers slowly, so not at every answer), held at 0.9 and 0.8, and up ×1.25 per half second
 //! once Graph stops reporting pressure, but only ×1.05 past three times the rate at which the
-//! bucket last came back below 0.9. The first rate is half the rate the tenant was writing at
-//! when the pressure began (that rate was emptying the bucket).
+//! bucket last came back below 0.9. Growth counts half seconds, not answers: one answer grows
+//! the rate by as many steps as half seconds passed since the last change (at most four), so a
+//! slow rate, whose `$batch` calls come seconds apart, recovers as fast as a quick one. The
+//! first rate is half the rate the tenant was writing at when the pressure began (that rate
+//! was emptying the bucket), but at least 20 writes per second: a tenant writing slower cannot
+//! have emptied a bucket of its own, and the pressure it saw is a shared one's.
 //!
 //! Why the rate need not be exact: Graph's bucket is the buffer. While it is neither empty nor
 //! full, writes go through at exactly its refill rate whatever the pacer's rate does around
@@ -92,6 +96,14 @@ const MIN_RATE: f64 = 0.5;
 const SEED_SHARE: f64 = 0.5;
 /// At most one increase per this long: a bucket answers an increase only after a while.
 const INCREASE_EVERY: Duration = Duration::from_millis(500);
+/// The most [`INCREASE_EVERY`] steps one answer may grow the rate by, when the answers come
+/// further apart than that (see [`State::observe`]).
+const MAX_STEPS_PER_ANSWER: f64 = 4.0;
+/// The lowest first rate, writes per second: the refill of Graph's smallest write bucket (3,000
+/// per 150 s per app and tenant). A tenant writing slower than that cannot have emptied a bucket
+/// of its own; the pressure it saw is a shared bucket's (the app's, emptied by its other
+/// tenants), and seeding from its own few writes left it crawling for minutes.
+const MIN_SEED: f64 = 20.0;
 /// At most one decrease for a nearly empty bucket per this long (429s halve at once).
 const LEVEL_DECREASE_EVERY: Duration = Duration::from_millis(500);
 
@@ -196,6 +208,12 @@ impl State {
     }
 
     fn observe(&mut self, now: Instant, signal: Signal, ticket: Ticket) {
+        // Growth is per half second, not per answer: at a low rate a `$batch` of 20 takes
+        // seconds to come round, and growing once per answer kept a tenant seeded at two
+        // writes per second crawling for two minutes.
+        let steps = (now.duration_since(self.changed).as_secs_f64()
+            / INCREASE_EVERY.as_secs_f64())
+        .clamp(1.0, MAX_STEPS_PER_ANSWER);
         let factor: f64 = match signal {
             Signal::Throttled => 0.5,
             // Graph prints the percentage to one decimal: 1.0 is a bucket 95 % used or more,
@@ -206,8 +224,8 @@ impl State {
             // flight, far less than the 5 % (150 writes) left.
             Signal::Pressure(_) => 1.0,
             Signal::Clear => match (self.rate, self.ceiling) {
-                (Some(rate), Some(ceiling)) if rate * 1.25 > ceiling => 1.05,
-                _ => 1.25,
+                (Some(rate), Some(ceiling)) if rate * 1.25 > ceiling => 1.05_f64.powf(steps),
+                _ => 1.25_f64.powf(steps),
             },
         };
         let pressing = matches!(signal, Signal::Throttled)
@@ -223,7 +241,7 @@ impl State {
         let rate = match self.rate {
             // Unpaced: pressure starts pacing below the rate that brought it.
             None if signal == Signal::Clear => return,
-            None => self.recent_rate(now) * SEED_SHARE * factor.min(1.0),
+            None => (self.recent_rate(now) * SEED_SHARE * factor.min(1.0)).max(MIN_SEED),
             // A 429 answers the rate its call went at: one halving per round trip.
             Some(rate) if signal == Signal::Throttled && ticket.0 >= self.decreased => {
                 rate * factor
@@ -357,11 +375,14 @@ mod tests {
         // Clear answers to calls booked before the decrease do not raise it.
         s.observe(t0 + ms(2_000), Signal::Clear, booked);
         assert_eq!(s.rate, Some(halved));
-        // A current one does, at most once per INCREASE_EVERY.
+        // A current one does, ×1.25 per half second since the last change (1.5 s: three).
         let current = go(&mut s, t0 + ms(2_000), 20);
         s.observe(t0 + ms(2_100), Signal::Clear, current);
         let raised = s.rate.expect("paced");
-        assert!((raised - halved * 1.25).abs() < 1e-9, "{halved} → {raised}");
+        assert!(
+            (raised - halved * 1.25_f64.powi(3)).abs() < 1e-9,
+            "{halved} → {raised}"
+        );
         let next = go(&mut s, t0 + ms(2_100), 20);
         s.observe(t0 + ms(2_200), Signal::Clear, next);
         assert_eq!(s.rate, Some(raised), "too soon after the last increase");
@@ -402,6 +423,8 @@ mod tests {
         s.observe(t0 + ms(700), Signal::Pressure(0.8), t);
         assert_eq!(s.ceiling, Some(30.0));
         assert_eq!(s.rate, Some(10.0), "0.8 holds");
+        // Answers every half second from here: one step each.
+        s.changed = t0 + ms(700);
         let mut at = t0 + ms(700);
         let mut rates = Vec::new();
         for _ in 0..7 {
@@ -422,6 +445,37 @@ mod tests {
         for (got, want) in rates.iter().zip(expected) {
             assert!((got - want).abs() < 1e-6, "{rates:?}");
         }
+    }
+
+    #[test]
+    fn a_tenant_that_wrote_little_starts_at_the_smallest_refill_and_grows_per_half_second() {
+        let t0 = Instant::now();
+        let mut s = State::new(t0);
+        // Two writes in the last two seconds, then a shared bucket (the app's, emptied by
+        // other tenants) reports 1.0: a seed from its own rate would be 0.35/s.
+        go(&mut s, t0, 1);
+        let t = go(&mut s, t0 + ms(1_500), 1);
+        s.observe(t0 + ms(2_000), Signal::Pressure(1.0), t);
+        assert_eq!(s.rate, Some(MIN_SEED));
+        // At 20/s a batch of 20 goes once a second; its Clear answer two seconds after the
+        // change grows the rate by four half-second steps, not one.
+        let t = go(&mut s, t0 + ms(3_900), 20);
+        s.observe(t0 + ms(4_000), Signal::Clear, t);
+        let grown = s.rate.expect("paced");
+        assert!(
+            (grown - MIN_SEED * 1.25_f64.powi(4)).abs() < 1e-9,
+            "{grown}"
+        );
+        // The bucket came back at 20/s: past three times that, growth is ×1.05 a step, and
+        // however long the silence, one answer grows it by at most MAX_STEPS_PER_ANSWER steps.
+        assert_eq!(s.ceiling, Some(3.0 * MIN_SEED));
+        let t = go(&mut s, t0 + ms(60_000), 20);
+        s.observe(t0 + ms(60_000), Signal::Clear, t);
+        let capped = s.rate.expect("paced");
+        assert!(
+            (capped - grown * 1.05_f64.powf(MAX_STEPS_PER_ANSWER)).abs() < 1e-9,
+            "{capped}"
+        );
     }
 
     #[test]
