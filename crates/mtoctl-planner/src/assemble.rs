@@ -31,6 +31,9 @@ pub(crate) fn assemble(ctx: Ctx<'_>) -> Result<Plan, PlanError> {
         })
         .collect();
     let order = order::sort(&nodes)?;
+    // Sorted: the nodes' copies of every key, address and dependency are not needed any more,
+    // and the actions built below are the plan's peak of memory (B3: 192,000 of them).
+    drop(nodes);
     let ids: BTreeMap<&str, ActionId> = order
         .iter()
         .enumerate()
@@ -42,11 +45,22 @@ pub(crate) fn assemble(ctx: Ctx<'_>) -> Result<Plan, PlanError> {
         })
     };
 
-    let mut by_key: BTreeMap<String, crate::diff::Draft> =
-        ctx.drafts.into_iter().map(|d| (d.key.clone(), d)).collect();
+    // Each draft in its place in the order, moved rather than keyed by a copy of its key.
+    let position: std::collections::HashMap<&str, usize> = order
+        .iter()
+        .enumerate()
+        .map(|(i, key)| (key.as_str(), i))
+        .collect();
+    let mut placed: Vec<Option<crate::diff::Draft>> = (0..order.len()).map(|_| None).collect();
+    for d in ctx.drafts {
+        if let Some(&i) = position.get(d.key.as_str()) {
+            placed[i] = Some(d);
+        }
+    }
+    drop(position);
     let mut actions = Vec::with_capacity(order.len());
-    for key in &order {
-        let d = by_key.remove(key).ok_or_else(|| PlanError::Bug {
+    for (key, d) in order.iter().zip(placed) {
+        let d = d.ok_or_else(|| PlanError::Bug {
             message: format!("lost draft {key}"),
         })?;
         let mut operation = d.operation;
@@ -64,12 +78,13 @@ pub(crate) fn assemble(ctx: Ctx<'_>) -> Result<Plan, PlanError> {
             },
             other => other,
         };
-        let mut depends_on = nodes[key]
-            .1
+        let mut depends_on = d
+            .after
             .iter()
             .map(|k| resolve(k))
             .collect::<Result<Vec<_>, _>>()?;
         depends_on.sort();
+        depends_on.dedup();
         let required_permissions = permissions::required(&operation);
         actions.push(Action {
             id: resolve(key)?,
@@ -119,10 +134,13 @@ pub(crate) fn assemble(ctx: Ctx<'_>) -> Result<Plan, PlanError> {
             ActionKind::Check => summary.check += 1,
         }
     }
+    // A set, not a scan of the actions per address checked: an incremental apply of B3 checks
+    // 190,000 assignments against 3,800 actions.
+    let acted: std::collections::HashSet<&str> = actions.iter().map(|a| a.addr.as_str()).collect();
     summary.no_op = ctx
         .checked
         .iter()
-        .filter(|addr| !actions.iter().any(|a| &a.addr == *addr))
+        .filter(|addr| !acted.contains(addr.as_str()))
         .count();
 
     let applyable = !notes.iter().any(|n| n.severity == Severity::Error);

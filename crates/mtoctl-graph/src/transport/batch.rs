@@ -288,7 +288,10 @@ async fn send_batch(
             let status = answer.get("status").and_then(Value::as_u64).unwrap_or(0) as u16;
             let retry_after = parse_retry_after(item_header(answer, "retry-after"));
             let request_id = item_header(answer, "request-id").map(str::to_owned);
-            let body = answer.get_mut("body").map(Value::take).unwrap_or(Value::Null);
+            let body = answer
+                .get_mut("body")
+                .map(Value::take)
+                .unwrap_or(Value::Null);
             if (200..300).contains(&status) {
                 client.note_created(tenant, request, &body);
                 return ItemOutcome::Done(Ok(GraphResponse {

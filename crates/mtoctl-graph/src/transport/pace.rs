@@ -211,9 +211,8 @@ impl State {
         // Growth is per half second, not per answer: at a low rate a `$batch` of 20 takes
         // seconds to come round, and growing once per answer kept a tenant seeded at two
         // writes per second crawling for two minutes.
-        let steps = (now.duration_since(self.changed).as_secs_f64()
-            / INCREASE_EVERY.as_secs_f64())
-        .clamp(1.0, MAX_STEPS_PER_ANSWER);
+        let steps = (now.duration_since(self.changed).as_secs_f64() / INCREASE_EVERY.as_secs_f64())
+            .clamp(1.0, MAX_STEPS_PER_ANSWER);
         let factor: f64 = match signal {
             Signal::Throttled => 0.5,
             // Graph prints the percentage to one decimal: 1.0 is a bucket 95 % used or more,
