@@ -136,11 +136,18 @@ struct State {
     /// Whether the bucket is in a pressure episode (0.9 or more, or a 429, since it was last
     /// seen below 0.9).
     in_episode: bool,
-    /// Three times the rate at which the bucket last came back below 0.9: that rate let it
-    /// refill, so the refill is above it. Growth past the ceiling is slow: Graph says
-    /// nothing while a bucket is less than 80 % used, and a rate grown freely through a long
-    /// refill begins the next episode far past the refill, with a flood of 429s.
+    /// Three times the rate at which the bucket last came back below 0.9 (that rate let it
+    /// refill, so the refill is above it), or the rate the episode began at if higher. Growth
+    /// past the ceiling is slow: Graph says nothing while a bucket is less than 80 % used,
+    /// and a rate grown freely through a long refill begins the next episode far past the
+    /// refill, with a flood of 429s.
     ceiling: Option<f64>,
+    /// The rate when the current episode began (the recent rate, when writes were unpaced).
+    /// A rate that fell far below it fell for a shared bucket (the app's, emptied by the
+    /// app's other tenants: B4's hub went from 148 to 1 write per second while 99 spokes
+    /// wrote) or overshot downwards; the tenant's own refill is not that low, and a ceiling
+    /// of three times that rate kept the hub crawling for half a minute.
+    episode_from: Option<f64>,
 }
 
 impl Pacer {
@@ -189,6 +196,7 @@ impl State {
             changed: now,
             in_episode: false,
             ceiling: None,
+            episode_from: None,
         }
     }
 
@@ -230,12 +238,18 @@ impl State {
         let pressing = matches!(signal, Signal::Throttled)
             || matches!(signal, Signal::Pressure(p) if p >= 0.9);
         if pressing {
+            if !self.in_episode {
+                self.episode_from = Some(match self.rate {
+                    Some(rate) => rate,
+                    None => self.recent_rate(now),
+                });
+            }
             self.in_episode = true;
         } else if self.in_episode
             && let Some(rate) = self.rate
         {
             self.in_episode = false;
-            self.ceiling = Some(rate * 3.0);
+            self.ceiling = Some((rate * 3.0).max(self.episode_from.unwrap_or(0.0)));
         }
         let rate = match self.rate {
             // Unpaced: pressure starts pacing below the rate that brought it.
@@ -475,6 +489,35 @@ mod tests {
             (capped - grown * 1.05_f64.powf(MAX_STEPS_PER_ANSWER)).abs() < 1e-9,
             "{capped}"
         );
+    }
+
+    #[test]
+    fn a_rate_that_fell_far_below_where_its_episode_began_grows_back_quickly() {
+        let t0 = Instant::now();
+        let mut s = State::new(t0);
+        s.rate = Some(150.0);
+        // A shared bucket reports 1.0 for seconds: the rate falls ×0.7 every half second.
+        let mut at = t0;
+        for _ in 0..12 {
+            at += LEVEL_DECREASE_EVERY;
+            let t = go(&mut s, at, 1);
+            s.observe(at, Signal::Pressure(1.0), t);
+        }
+        let fallen = s.rate.expect("paced");
+        assert!(fallen < 3.0, "{fallen}");
+        // The bucket comes back: the ceiling is where the episode began, not 3 × 2/s.
+        at += INCREASE_EVERY;
+        let t = go(&mut s, at, 1);
+        s.observe(at, Signal::Pressure(0.8), t);
+        assert_eq!(s.ceiling, Some(150.0));
+        for _ in 0..20 {
+            at += INCREASE_EVERY;
+            let t = go(&mut s, at, 1);
+            s.observe(at, Signal::Clear, t);
+        }
+        // ×1.25 a step up to 150/s (18 steps from 2/s), ×1.05 past it.
+        let grown = s.rate.expect("paced");
+        assert!((150.0..200.0).contains(&grown), "{fallen} → {grown}");
     }
 
     #[test]
