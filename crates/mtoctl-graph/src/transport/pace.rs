@@ -12,7 +12,7 @@
 //! most every half second while a bucket is 95 % used or more (Graph reports 1.0: the level
 //! answers slowly, so not at every answer), held at 0.9 and 0.8, and up ×1.25 per half second
 //! once Graph stops reporting pressure, but only ×1.05 past three times the rate at which the
-//! bucket last came back below 0.9. Growth counts half seconds, not answers: one answer grows
+//! bucket last came back below 0.9 (or past the rate the episode began at, if higher). Growth counts half seconds, not answers: one answer grows
 //! the rate by as many steps as half seconds passed since the last change (at most four), so a
 //! slow rate, whose `$batch` calls come seconds apart, recovers as fast as a quick one. The
 //! first rate is half the rate the tenant was writing at when the pressure began (that rate
