@@ -12,12 +12,13 @@
 //! most every half second while a bucket is 95 % used or more (Graph reports 1.0: the level
 //! answers slowly, so not at every answer), held at 0.9 and 0.8, and up ×1.25 per half second
 //! once Graph stops reporting pressure, but only ×1.05 past three times the rate at which the
-//! bucket last came back below 0.9 (or past the rate the episode began at, if higher). Growth counts half seconds, not answers: one answer grows
-//! the rate by as many steps as half seconds passed since the last change (at most four), so a
-//! slow rate, whose `$batch` calls come seconds apart, recovers as fast as a quick one. The
-//! first rate is half the rate the tenant was writing at when the pressure began (that rate
-//! was emptying the bucket), but at least 20 writes per second: a tenant writing slower cannot
-//! have emptied a bucket of its own, and the pressure it saw is a shared one's.
+//! bucket last came back below 0.9 (or past the rate the episode began at, if higher). Growth
+//! counts half seconds, not answers: one answer grows the rate by as many steps as half
+//! seconds passed since the last change (at most four), so a slow rate, whose `$batch` calls
+//! come seconds apart, recovers as fast as a quick one. The first rate is half the rate the
+//! tenant was writing at when the pressure began (that rate was emptying the bucket), but at
+//! least 20 writes per second: a tenant writing slower cannot have emptied a bucket of its
+//! own, and the pressure it saw is a shared one's.
 //!
 //! Why the rate need not be exact: Graph's bucket is the buffer. While it is neither empty nor
 //! full, writes go through at exactly its refill rate whatever the pacer's rate does around
