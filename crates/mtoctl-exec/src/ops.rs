@@ -620,7 +620,8 @@ pub(crate) struct Assignment<A> {
 
 /// Makes many assignments in one tenant: ONE read of each configuration's assignments (the
 /// reads of several configurations sent together through `$batch`; none for a configuration
-/// this apply made) finds those already made (adopted), the rest are POSTed through `$batch` (20 per call, each item retried on its
+/// this apply made) finds those already made (adopted), the rest are POSTed through `$batch`
+/// (20 per call, each item retried on its
 /// own: Graph refuses a duplicate assignment, so a POST re-sent after a lost answer cannot
 /// make a second one), and the assignments whose POST failed are looked for in one more read:
 /// found, they are adopted (an earlier or lost attempt made them); not found, they fail with
@@ -631,8 +632,8 @@ pub(crate) async fn assign_all<A>(
     items: Vec<Assignment<A>>,
 ) -> Vec<(A, Result<Step, String>)> {
     let key = |i: &Assignment<A>| (i.sp.clone(), i.principal.to_ascii_lowercase());
-    // Reading a new configuration's assignments before each group of 100 was a third of a
-    // hub's reads in an apply from scratch, and their answers most of its memory.
+    // A new configuration's list was re-read before each group of 100 of its assignments:
+    // up to a thousand assignments read, and held while the group waited, for every group.
     let sps: Vec<String> = items
         .iter()
         .filter(|i| !i.fresh)
