@@ -621,11 +621,11 @@ pub(crate) struct Assignment<A> {
 /// Makes many assignments in one tenant: ONE read of each configuration's assignments (the
 /// reads of several configurations sent together through `$batch`; none for a configuration
 /// this apply made) finds those already made (adopted), the rest are POSTed through `$batch`
-/// (20 per call, each item retried on its
-/// own: Graph refuses a duplicate assignment, so a POST re-sent after a lost answer cannot
-/// make a second one), and the assignments whose POST failed are looked for in one more read:
-/// found, they are adopted (an earlier or lost attempt made them); not found, they fail with
-/// Graph's error. Outcomes come back one per item, in order.
+/// (20 per call, each item retried on its own: Graph refuses a duplicate assignment, so a POST
+/// re-sent after a lost answer cannot make a second one), and the assignments whose POST
+/// failed are looked for in one more read: found, they are adopted (an earlier or lost attempt
+/// made them); not found, they fail with Graph's error. Outcomes come back one per item, in
+/// order.
 pub(crate) async fn assign_all<A>(
     c: &GraphClient,
     t: &str,
