@@ -23,12 +23,7 @@ pub(crate) struct Deps<'p> {
 
 impl<'p> Deps<'p> {
     pub(crate) fn of(plan: &'p Plan) -> Self {
-        let index: HashMap<&ActionId, usize> = plan
-            .actions
-            .iter()
-            .enumerate()
-            .map(|(i, a)| (&a.id, i))
-            .collect();
+        let index = plan.positions();
         let mut dependents = vec![Vec::new(); plan.actions.len()];
         let mut in_plan_deps = vec![0; plan.actions.len()];
         let mut by_addr: HashMap<&str, Vec<usize>> = HashMap::new();

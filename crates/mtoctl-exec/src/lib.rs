@@ -394,8 +394,7 @@ pub async fn apply(
     // A task carries one action, or a group of one tenant's assignments (made or removed).
     let mut running: JoinSet<Vec<(ActionId, Result<ops::Step, String>)>> = JoinSet::new();
     // Each task's tenant, actions, and whether it is a group.
-    let mut tasks: std::collections::HashMap<tokio::task::Id, (String, Vec<ActionId>, bool)> =
-        std::collections::HashMap::new();
+    let mut tasks: HashMap<tokio::task::Id, (String, Vec<ActionId>, bool)> = HashMap::new();
     let concurrency = options.concurrency.max(1);
     let per_tenant = options.per_tenant.max(1);
     // Actions in flight per tenant alias.
@@ -681,8 +680,9 @@ impl Member {
 
 /// An action that can join a group: an assignment to make (which carries no precondition: it
 /// finds before it creates) or to remove (its precondition, if re-checkable, goes with it),
-/// and whether it removes. `None` for any
-/// other action, or when an id does not resolve (it then runs alone and reports why).
+/// and whether it removes. Asked only for the actions of the assignment lanes ([`Lane::of`]:
+/// no wait among them); `None` for any other action, or when an id does not resolve (it then
+/// runs alone and reports why).
 fn group_member(
     deps: &deps::Deps<'_>,
     action: &mtoctl_planner::Action,
@@ -690,9 +690,6 @@ fn group_member(
 ) -> Option<(bool, Member)> {
     use mtoctl_planner::plan::Operation;
     use ops::Resolve;
-    if action.async_wait.is_some() {
-        return None;
-    }
     match &action.operation {
         Operation::AssignPrincipal {
             configuration,

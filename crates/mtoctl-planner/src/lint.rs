@@ -13,14 +13,8 @@ pub fn lint(plan: &Plan) -> Vec<String> {
             plan.format_version
         ));
     }
-    // Positions by id: a plan can hold hundreds of thousands of actions, and "comes before"
-    // is asked for each reference of each.
-    let position: std::collections::HashMap<&ActionId, usize> = plan
-        .actions
-        .iter()
-        .enumerate()
-        .map(|(i, a)| (&a.id, i))
-        .collect();
+    // "Comes before" is asked for each reference of each action.
+    let position = plan.positions();
     for (i, a) in plan.actions.iter().enumerate() {
         if a.id != ActionId::at(i) {
             problems.push(format!(
@@ -64,7 +58,7 @@ pub fn lint(plan: &Plan) -> Vec<String> {
     }
     for d in &plan.deferred {
         for w in &d.waits_for {
-            if plan.action(w).is_none() {
+            if !position.contains_key(w) {
                 problems.push(format!(
                     "deferred work on {} waits for {w}, which is not in the plan",
                     d.addr

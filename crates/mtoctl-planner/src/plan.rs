@@ -72,6 +72,16 @@ impl Plan {
     pub fn action(&self, id: &ActionId) -> Option<&Action> {
         self.actions.iter().find(|a| &a.id == id)
     }
+
+    /// Each action's position in the plan, by id: for whoever asks about many actions of a
+    /// plan that can hold hundreds of thousands ([`Plan::action`] walks the plan each time).
+    pub fn positions(&self) -> std::collections::HashMap<&ActionId, usize> {
+        self.actions
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (&a.id, i))
+            .collect()
+    }
 }
 
 /// A tenant of the spec.

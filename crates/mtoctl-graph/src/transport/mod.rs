@@ -70,13 +70,12 @@ impl GraphRequest {
         }
     }
 
-    /// Whether the request goes into the write lane. A `$batch` of GETs is a read.
-    fn is_write(&self) -> bool {
-        self.method != Method::GET && self.write_count() > 0
-    }
-
-    /// The writes this call carries: a `$batch`'s non-GET items, or one.
-    fn write_count(&self) -> u32 {
+    /// The writes this call carries: none for a GET, a `$batch`'s non-GET items, or one. A
+    /// call with writes goes into the write lane; a `$batch` of GETs is a read.
+    fn writes(&self) -> u32 {
+        if self.method == Method::GET {
+            return 0;
+        }
         if self.path != "/$batch" {
             return 1;
         }
@@ -647,7 +646,9 @@ impl GraphClient {
     /// One HTTP exchange: token, lane, send, read the body.
     async fn exchange(&self, tenant: &str, request: &GraphRequest) -> Result<Exchange, GraphError> {
         let (session, token) = self.session_and_token(tenant).await?;
-        let lane = if request.is_write() {
+        // Counted once: a `$batch`'s items are scanned for it.
+        let writes = request.writes();
+        let lane = if writes > 0 {
             &session.writes
         } else {
             &session.reads
@@ -656,20 +657,19 @@ impl GraphClient {
             .acquire()
             .await
             .map_err(|_| GraphError::UnknownTenant(tenant.to_owned()))?;
-        let _volume = if request.is_write() {
-            let writes = request.write_count().clamp(1, batch::MAX_BATCH as u32);
+        let _volume = if writes > 0 {
             Some(
                 session
                     .write_volume
-                    .acquire_many(writes)
+                    .acquire_many(writes.min(batch::MAX_BATCH as u32))
                     .await
                     .map_err(|_| GraphError::UnknownTenant(tenant.to_owned()))?,
             )
         } else {
             None
         };
-        let ticket = if self.inner.config.pace_writes && request.is_write() {
-            Some(session.pacer.admit(request.write_count()).await)
+        let ticket = if self.inner.config.pace_writes && writes > 0 {
+            Some(session.pacer.admit(writes).await)
         } else {
             None
         };

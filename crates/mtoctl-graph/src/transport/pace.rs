@@ -134,17 +134,15 @@ struct State {
     decreased: u64,
     /// When the rate last changed.
     changed: Instant,
-    /// Whether the bucket is in a pressure episode (0.9 or more, or a 429, since it was last
-    /// seen below 0.9).
-    in_episode: bool,
     /// Three times the rate at which the bucket last came back below 0.9 (that rate let it
     /// refill, so the refill is above it), or the rate the episode began at if higher. Growth
     /// past the ceiling is slow: Graph says nothing while a bucket is less than 80 % used,
     /// and a rate grown freely through a long refill begins the next episode far past the
     /// refill, with a flood of 429s.
     ceiling: Option<f64>,
-    /// The rate when the current episode began (the recent rate, when writes were unpaced).
-    /// A rate that fell far below it fell for a shared bucket (the app's, emptied by the
+    /// While the bucket is in a pressure episode (0.9 or more, or a 429, since it was last
+    /// seen below 0.9): the rate when the episode began (the recent rate, when writes were
+    /// unpaced). `None` outside an episode. A rate that fell far below it fell for a shared bucket (the app's, emptied by the
     /// app's other tenants: B4's hub went from 148 to 1 write per second while 99 spokes
     /// wrote) or overshot downwards; the tenant's own refill is not that low, and a ceiling
     /// of three times that rate kept the hub crawling for half a minute.
@@ -195,7 +193,6 @@ impl State {
             epoch: 0,
             decreased: 0,
             changed: now,
-            in_episode: false,
             ceiling: None,
             episode_from: None,
         }
@@ -239,18 +236,15 @@ impl State {
         let pressing = matches!(signal, Signal::Throttled)
             || matches!(signal, Signal::Pressure(p) if p >= 0.9);
         if pressing {
-            if !self.in_episode {
+            if self.episode_from.is_none() {
                 self.episode_from = Some(match self.rate {
                     Some(rate) => rate,
                     None => self.recent_rate(now),
                 });
             }
-            self.in_episode = true;
-        } else if self.in_episode
-            && let Some(rate) = self.rate
-        {
-            self.in_episode = false;
-            self.ceiling = Some((rate * 3.0).max(self.episode_from.unwrap_or(0.0)));
+        } else if let (Some(from), Some(rate)) = (self.episode_from, self.rate) {
+            self.episode_from = None;
+            self.ceiling = Some((rate * 3.0).max(from));
         }
         let rate = match self.rate {
             // Unpaced: pressure starts pacing below the rate that brought it.
