@@ -476,22 +476,27 @@ async fn assign_many(
 
 #[tokio::test]
 async fn paced_writes_stay_under_the_write_bucket_instead_of_being_throttled() {
-    let unpaced = ClientConfig {
-        pace_writes: false,
-        // Unpaced, every throttled item comes due at once when the quiet period ends; with
-        // more lanes than 16 full batches, the emulator (a debug build on two shared cores)
-        // takes in the last of those simultaneous calls so late that they count as sent after
-        // the next 429 reached the client. Fewer lanes only make the control throttled less.
-        write_concurrency: 16,
+    // Graph's proportions: its smallest write bucket holds 3,000 and the client keeps 320
+    // writes in flight, so what is in flight when Graph first reports pressure (at 80 % used)
+    // fits in the 600 left. This bucket holds 900, so 80 in flight; with 320 the paced run's
+    // first flight alone overran the bucket and the comparison measured that. 4,800 writes,
+    // not 2,400: the paced run's few 429s come as its first rate is found (19–67 in eight
+    // runs), the unpaced run's through its whole length (541–603).
+    let paced = ClientConfig {
+        writes_in_flight: 80,
         ..quick_retries()
     };
-    let (paced_stats, paced_emu) = assign_many(2_400, quick_retries()).await;
-    let (unpaced_stats, unpaced_emu) = assign_many(2_400, unpaced).await;
+    let unpaced = ClientConfig {
+        pace_writes: false,
+        ..paced.clone()
+    };
+    let (paced_stats, paced_emu) = assign_many(4_800, paced).await;
+    let (unpaced_stats, unpaced_emu) = assign_many(4_800, unpaced).await;
     assert_eq!(paced_emu["early_retries"], 0, "{paced_emu}");
     assert_eq!(unpaced_emu["early_retries"], 0, "{unpaced_emu}");
     assert!(
         unpaced_stats.throttled > 0,
-        "writing 2,400 as fast as possible empties the bucket: {unpaced_stats:?}"
+        "writing 4,800 as fast as possible empties the bucket: {unpaced_stats:?}"
     );
     assert!(
         paced_stats.throttled * 4 <= unpaced_stats.throttled,
