@@ -1,11 +1,11 @@
 //! Turns the diff modules' drafts into a plan: order, ids, symbolic references, counts.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use mtoctl_model::observed::Fingerprint;
 
 use crate::diff::Ctx;
-use crate::order::{self, Phase, SortKey};
+use crate::order::{self, Phase};
 use crate::permissions;
 use crate::plan::{
     Action, ActionId, ActionKind, ExpectedBefore, FORMAT_VERSION, ObjectRef, Plan, PlanTenant,
@@ -13,55 +13,73 @@ use crate::plan::{
 };
 use crate::report::{PlanError, Severity};
 
-pub(crate) fn assemble(ctx: Ctx<'_>) -> Result<Plan, PlanError> {
-    let nodes: BTreeMap<String, (SortKey, Vec<String>)> = ctx
-        .drafts
-        .iter()
-        .map(|d| {
-            let key: SortKey = (
-                Phase::of(&d.operation),
-                d.tenant.as_str().to_owned(),
-                d.addr.as_str().to_owned(),
-                d.key.clone(),
-            );
-            let mut deps = d.after.clone();
-            deps.sort();
-            deps.dedup();
-            (d.key.clone(), (key, deps))
-        })
+pub(crate) fn assemble(mut ctx: Ctx<'_>) -> Result<Plan, PlanError> {
+    let mut drafts = std::mem::take(&mut ctx.drafts);
+    // Drafts are sorted and referenced by position; their keys (moved out, not copied) only
+    // name the references the diff modules made and break the sort's last ties.
+    let keys: Vec<String> = drafts
+        .iter_mut()
+        .map(|d| std::mem::take(&mut d.key))
         .collect();
-    let order = order::sort(&nodes)?;
-    // Sorted: the nodes' copies of every key, address and dependency are not needed any more,
-    // and the actions built below are the plan's peak of memory (B3: 192,000 of them).
-    drop(nodes);
-    let ids: BTreeMap<&str, ActionId> = order
-        .iter()
-        .enumerate()
-        .map(|(i, key)| (key.as_str(), ActionId::at(i)))
-        .collect();
-    let resolve = |key: &str| -> Result<ActionId, PlanError> {
-        ids.get(key).cloned().ok_or_else(|| PlanError::Bug {
-            message: format!("reference to unknown action {key}"),
-        })
-    };
-
-    // Each draft in its place in the order, moved rather than keyed by a copy of its key.
-    let position: std::collections::HashMap<&str, usize> = order
+    let position: HashMap<&str, usize> = keys
         .iter()
         .enumerate()
         .map(|(i, key)| (key.as_str(), i))
         .collect();
-    let mut placed: Vec<Option<crate::diff::Draft>> = (0..order.len()).map(|_| None).collect();
-    for d in ctx.drafts {
-        if let Some(&i) = position.get(d.key.as_str()) {
-            placed[i] = Some(d);
-        }
+    let nodes = drafts
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let mut deps = d
+                .after
+                .iter()
+                .map(|dep| {
+                    position
+                        .get(dep.as_str())
+                        .copied()
+                        .ok_or_else(|| PlanError::Bug {
+                            message: format!(
+                                "action {} depends on {dep}, which is not in the plan",
+                                keys[i]
+                            ),
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            deps.sort_unstable();
+            deps.dedup();
+            Ok(order::Node {
+                key: (
+                    Phase::of(&d.operation),
+                    d.tenant.as_str(),
+                    d.addr.as_str(),
+                    keys[i].as_str(),
+                ),
+                deps,
+            })
+        })
+        .collect::<Result<Vec<_>, PlanError>>()?;
+    let order = order::sort(&nodes)?;
+    drop(nodes);
+    // rank[i]: where draft i runs, which is its action id.
+    let mut rank = vec![0_usize; order.len()];
+    for (at, &i) in order.iter().enumerate() {
+        rank[i] = at;
     }
-    drop(position);
+    let resolve = |key: &str| -> Result<ActionId, PlanError> {
+        position
+            .get(key)
+            .map(|&i| ActionId::at(rank[i]))
+            .ok_or_else(|| PlanError::Bug {
+                message: format!("reference to unknown action {key}"),
+            })
+    };
+
+    // Each draft moved into its place in the order.
+    let mut slots: Vec<Option<crate::diff::Draft>> = drafts.into_iter().map(Some).collect();
     let mut actions = Vec::with_capacity(order.len());
-    for (key, d) in order.iter().zip(placed) {
-        let d = d.ok_or_else(|| PlanError::Bug {
-            message: format!("lost draft {key}"),
+    for (at, &i) in order.iter().enumerate() {
+        let d = slots[i].take().ok_or_else(|| PlanError::Bug {
+            message: format!("draft {} placed twice", keys[i]),
         })?;
         let mut operation = d.operation;
         for r in operation.refs_mut() {
@@ -87,7 +105,7 @@ pub(crate) fn assemble(ctx: Ctx<'_>) -> Result<Plan, PlanError> {
         depends_on.dedup();
         let required_permissions = permissions::required(&operation);
         actions.push(Action {
-            id: resolve(key)?,
+            id: ActionId::at(at),
             addr: d.addr,
             tenant: d.tenant,
             kind: d.kind,

@@ -151,7 +151,7 @@ pub struct Action {
     /// Whether the action deletes something or takes users out of a sync scope.
     pub destructive: bool,
     /// What the action does to people and objects beyond itself.
-    pub impact: Option<Impact>,
+    pub impact: Option<Box<Impact>>,
     /// Why the action is planned.
     pub reason: ActionReason,
     /// A one-line description for people.
@@ -335,7 +335,7 @@ pub enum Operation {
         /// `templateApplicationLevel` flags, when changed.
         application_level: Option<Vec<String>>,
         /// Settings to write.
-        settings: PartnerSettingsPatch,
+        settings: Box<PartnerSettingsPatch>,
     },
     /// Sets the identity synchronization template.
     #[serde(rename_all = "snake_case")]
@@ -419,7 +419,7 @@ pub enum Operation {
         /// The partner.
         partner_tenant_id: TenantId,
         /// Settings to write.
-        settings: PartnerSettingsPatch,
+        settings: Box<PartnerSettingsPatch>,
     },
     /// Changes a partner configuration (whole values for the fields given).
     #[serde(rename_all = "snake_case")]
@@ -427,7 +427,7 @@ pub enum Operation {
         /// The partner.
         partner_tenant_id: TenantId,
         /// Settings to write.
-        changes: PartnerSettingsPatch,
+        changes: Box<PartnerSettingsPatch>,
     },
     /// Deletes a partner configuration (its identity sync policy must be gone).
     #[serde(rename_all = "snake_case")]

@@ -43,7 +43,7 @@ pub(crate) struct Draft {
     pub after: Vec<String>,
     pub expected_before: ExpectedBefore,
     pub destructive: bool,
-    pub impact: Option<Impact>,
+    pub impact: Option<Box<Impact>>,
     pub reason: ActionReason,
     pub summary: String,
     pub changes: Vec<AttributeChange>,

@@ -715,14 +715,14 @@ fn undeclared(ctx: &mut Ctx<'_>, owner: &TenantSpec) {
         )
         .expect(expected);
         remove.destructive = true;
-        remove.impact = Some(Impact {
+        remove.impact = Some(Box::new(Impact {
             message: format!(
                 "{label} leaves the organization; its cross-tenant access settings and sync configurations stay until removed separately"
             ),
             users_leaving_scope: 0,
             groups_leaving_scope: Vec::new(),
             soft_deletes: false,
-        });
+        }));
         let key = ctx.push(remove);
         ctx.push(wait_draft(
             addr,

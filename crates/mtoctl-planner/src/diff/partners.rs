@@ -72,7 +72,7 @@ pub(crate) fn diff(ctx: &mut Ctx<'_>) {
                         ActionKind::Create,
                         Operation::CreatePartner {
                             partner_tenant_id: partner.tenant_id.clone(),
-                            settings: d.patch,
+                            settings: Box::new(d.patch),
                         },
                         ActionReason::Missing,
                         format!("create {t}'s partner configuration for {p}"),
@@ -104,7 +104,7 @@ pub(crate) fn diff(ctx: &mut Ctx<'_>) {
                                 ActionKind::Update,
                                 Operation::PatchPartner {
                                     partner_tenant_id: partner.tenant_id.clone(),
-                                    changes: d.patch,
+                                    changes: Box::new(d.patch),
                                 },
                                 ActionReason::Drift,
                                 format!("update {t}'s partner configuration for {p}"),
@@ -217,14 +217,14 @@ fn undeclared(ctx: &mut Ctx<'_>, alias: &Alias) {
                 )
                 .expect(sync_expected);
                 d.destructive = true;
-                d.impact = Some(Impact {
+                d.impact = Some(Box::new(Impact {
                     message: format!(
                         "tenant {id} can no longer sync users into {alias}; users it already synced stay"
                     ),
                     users_leaving_scope: 0,
                     groups_leaving_scope: Vec::new(),
                     soft_deletes: false,
-                });
+                }));
                 sync_key = Some(ctx.push(d));
             } else {
                 ctx.note(
@@ -269,12 +269,12 @@ fn undeclared(ctx: &mut Ctx<'_>, alias: &Alias) {
         .expect(expected)
         .after(sync_key);
         d.destructive = true;
-        d.impact = Some(Impact {
+        d.impact = Some(Box::new(Impact {
             message: format!("{alias}'s settings for {id} fall back to its default configuration"),
             users_leaving_scope: 0,
             groups_leaving_scope: Vec::new(),
             soft_deletes: false,
-        });
+        }));
         ctx.push(d);
     }
 }

@@ -349,7 +349,7 @@ fn reconcile(
         let never_started = job.schedule_state.as_deref() == Some("Disabled");
         if filter_narrows && want.deletes == Some(true) && !never_started {
             d.destructive = true;
-            d.impact = Some(Impact {
+            d.impact = Some(Box::new(Impact {
                 message: format!(
                     "users that do not match the new scoping filter leave the scope and will be soft-deleted in {} (not counted: mtoctl does not read user attributes)",
                     s.to
@@ -357,7 +357,7 @@ fn reconcile(
                 users_leaving_scope: 0,
                 groups_leaving_scope: Vec::new(),
                 soft_deletes: true,
-            });
+            }));
         }
         after.push(ctx.push(d));
     }
@@ -647,7 +647,7 @@ fn assignments(
             None::<&()>,
         )]);
         d.destructive = soft_deletes;
-        d.impact = Some(impact);
+        d.impact = Some(Box::new(impact));
         keys.push(ctx.push(d));
     }
     keys
@@ -697,7 +697,7 @@ fn undeclared(ctx: &mut Ctx<'_>, alias: &Alias) {
         )
         .expect(expected);
         d.destructive = true;
-        d.impact = Some(Impact {
+        d.impact = Some(Box::new(Impact {
             message: format!(
                 "synchronization through {} stops; users it provisioned stay in their target (Graph does not delete them)",
                 c.display_name
@@ -705,7 +705,7 @@ fn undeclared(ctx: &mut Ctx<'_>, alias: &Alias) {
             users_leaving_scope: 0,
             groups_leaving_scope: Vec::new(),
             soft_deletes: false,
-        });
+        }));
         ctx.push(d);
     }
 }

@@ -53,7 +53,7 @@ pub(crate) fn diff(ctx: &mut Ctx<'_>) {
             if !d.patch.is_empty() || level.is_some() {
                 let op = Operation::PatchPartnerTemplate {
                     application_level: level,
-                    settings: d.patch,
+                    settings: Box::new(d.patch),
                 };
                 keys.push(
                     ctx.push(
