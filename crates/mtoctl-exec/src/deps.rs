@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use mtoctl_model::observed::Fingerprint;
-use mtoctl_planner::plan::ExpectedBefore;
+use mtoctl_planner::plan::{ExpectedBefore, ObjectRef};
 use mtoctl_planner::{Action, ActionId, Plan};
 
 /// Indices into `plan.actions`.
@@ -19,6 +19,10 @@ pub(crate) struct Deps<'p> {
     pub(crate) in_plan_deps: Vec<usize>,
     /// The actions writing each address.
     by_addr: HashMap<&'p str, Vec<usize>>,
+    /// For each action, whether another one refers to the object it creates or changes: only
+    /// those results are kept for the actions after them (a plan's hundreds of thousands of
+    /// assignments are referred to by none).
+    pub(crate) referenced: Vec<bool>,
 }
 
 impl<'p> Deps<'p> {
@@ -27,7 +31,23 @@ impl<'p> Deps<'p> {
         let mut dependents = vec![Vec::new(); plan.actions.len()];
         let mut in_plan_deps = vec![0; plan.actions.len()];
         let mut by_addr: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut referenced = vec![false; plan.actions.len()];
         for (i, a) in plan.actions.iter().enumerate() {
+            let created_by = a.operation.refs().into_iter().filter_map(|r| match r {
+                ObjectRef::CreatedBy { action } => Some(action),
+                ObjectRef::Existing { .. } => None,
+            });
+            let expected_from = match &a.expected_before {
+                ExpectedBefore::CreatedBy { action } | ExpectedBefore::ChangedBy { action } => {
+                    Some(action)
+                }
+                _ => None,
+            };
+            for id in created_by.chain(expected_from) {
+                if let Some(&j) = index.get(id) {
+                    referenced[j] = true;
+                }
+            }
             // A dependency outside the plan (none in a valid plan) does not hold anything up.
             for d in &a.depends_on {
                 if let Some(&j) = index.get(d) {
@@ -43,6 +63,7 @@ impl<'p> Deps<'p> {
             dependents,
             in_plan_deps,
             by_addr,
+            referenced,
         }
     }
 

@@ -592,7 +592,9 @@ pub async fn apply(
             };
             let status = match outcome {
                 Ok(ops::Step::Done(created)) => {
-                    resolved.insert(id, created.clone());
+                    if deps.referenced[i] {
+                        resolved.insert(id, created.clone());
+                    }
                     ActionStatus::Ok { created }
                 }
                 Ok(ops::Step::Pending(message)) => ActionStatus::Waiting { message },
@@ -831,5 +833,30 @@ mod tests {
         // A wait writes nothing: it is not re-checked.
         let plan = plan_of(vec![action("a001", "tenant.a.join_request", &[], true)]);
         assert!(!checkable(&plan, "a001"));
+    }
+
+    #[test]
+    fn only_actions_another_refers_to_keep_what_they_created() {
+        let with_op = |id: &str, op: serde_json::Value, depends_on: &[&str]| {
+            let mut a = action(id, &format!("x.{id}"), depends_on, false);
+            a["operation"] = op;
+            a
+        };
+        let configuration = serde_json::json!({"ref": "created_by", "action": "a001"});
+        let role = serde_json::json!({"ref": "existing", "id": "r"});
+        let assign = serde_json::json!({
+            "op": "assign_principal", "configuration": configuration, "app_role": role,
+            "principal_id": "00000000-0000-4000-8000-000000000001", "kind": "user"
+        });
+        let plan = plan_of(vec![
+            with_op(
+                "a001",
+                serde_json::json!({"op": "instantiate_sync_configuration", "display_name": "c"}),
+                &[],
+            ),
+            with_op("a002", assign.clone(), &["a001"]),
+            with_op("a003", assign, &["a001"]),
+        ]);
+        assert_eq!(deps::Deps::of(&plan).referenced, [true, false, false]);
     }
 }

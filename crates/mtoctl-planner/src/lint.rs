@@ -32,8 +32,7 @@ pub fn lint(plan: &Plan) -> Vec<String> {
                 ));
             }
         }
-        let mut op = a.operation.clone();
-        for r in op.refs_mut() {
+        for r in a.operation.refs() {
             if let ObjectRef::CreatedBy { action } = r
                 && !earlier(action)
             {

@@ -556,10 +556,11 @@ pub enum Operation {
     },
 }
 
-impl Operation {
-    /// Every symbolic reference in the payload, for resolving plan-local ids.
-    pub(crate) fn refs_mut(&mut self) -> Vec<&mut ObjectRef> {
-        match self {
+/// The object references of an operation, borrowed as the operation is (`&` or `&mut`): one
+/// list for [`Operation::refs`] and [`Operation::refs_mut`].
+macro_rules! object_refs {
+    ($op:expr) => {
+        match $op {
             Operation::ValidateCredentials { configuration, .. }
             | Operation::CreateSyncJob { configuration }
             | Operation::PutSyncSecrets { configuration, .. }
@@ -576,6 +577,19 @@ impl Operation {
             } => vec![configuration, app_role],
             _ => Vec::new(),
         }
+    };
+}
+
+impl Operation {
+    /// Every object reference in the payload (to objects that exist or that an earlier
+    /// action creates).
+    pub fn refs(&self) -> Vec<&ObjectRef> {
+        object_refs!(self)
+    }
+
+    /// Every symbolic reference in the payload, for resolving plan-local ids.
+    pub(crate) fn refs_mut(&mut self) -> Vec<&mut ObjectRef> {
+        object_refs!(self)
     }
 }
 
