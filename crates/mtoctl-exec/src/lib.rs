@@ -281,7 +281,9 @@ struct Schedule<'p> {
     /// Pending actions whose dependencies are all done, per tenant alias and lane, in plan
     /// order.
     ready: BTreeMap<(String, Lane), BTreeSet<usize>>,
-    results: Vec<Option<ActionResult>>,
+    /// How each settled action ended. Statuses, not [`ActionResult`]s: a result copies the
+    /// action's id, address, tenant and summary, which the report needs only at the end.
+    statuses: Vec<Option<ActionStatus>>,
 }
 
 impl<'p> Schedule<'p> {
@@ -299,7 +301,7 @@ impl<'p> Schedule<'p> {
             states: vec![State::Pending; plan.actions.len()],
             unmet: deps.in_plan_deps.clone(),
             ready,
-            results: vec![None; plan.actions.len()],
+            statuses: vec![None; plan.actions.len()],
         }
     }
 
@@ -340,11 +342,10 @@ impl<'p> Schedule<'p> {
                     action: action.id.clone(),
                 }),
             };
-            let result = result_of(action, status);
             self.observer.event(&ApplyEvent::Finished {
-                result: result.clone(),
+                result: result_of(action, status.clone()),
             });
-            self.results[i] = Some(result);
+            self.statuses[i] = Some(status);
             for &j in &self.deps.dependents[i] {
                 if !matches!(self.states[j], State::Pending) {
                     continue;
@@ -604,8 +605,17 @@ pub async fn apply(
         }
     }
 
-    let mut results = sched.results;
-    let actions: Vec<ActionResult> = results.iter_mut().filter_map(Option::take).collect();
+    let statuses = std::mem::take(&mut sched.statuses);
+    // What the run held is let go before the report copies the plan's names into its results.
+    drop(sched);
+    drop(deps);
+    drop(resolved);
+    let actions: Vec<ActionResult> = plan
+        .actions
+        .iter()
+        .zip(statuses)
+        .filter_map(|(action, status)| Some(result_of(action, status?)))
+        .collect();
     let outcome = if actions
         .iter()
         .any(|a| matches!(a.status, ActionStatus::Failed { .. }))

@@ -2,6 +2,7 @@
 //! (graph-reference §1.6, §4, §5.3, §6.12). `mtoctl permissions` and the token preflight read
 //! these from the plan's actions.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use mtoctl_model::DesiredState;
@@ -131,7 +132,7 @@ pub fn missing<'a>(needed: &'a BTreeMap<String, String>, granted: &[String]) -> 
 }
 
 /// The permissions `op` needs, sorted.
-pub(crate) fn required(op: &Operation) -> Vec<String> {
+pub(crate) fn required(op: &Operation) -> Vec<Cow<'static, str>> {
     let names: &[&str] = match op {
         Operation::PatchPartnerTemplate { .. }
         | Operation::PatchIdentitySyncTemplate { .. }
@@ -164,7 +165,7 @@ pub(crate) fn required(op: &Operation) -> Vec<String> {
         // A pruned configuration may have been created by someone else (the admin center).
         Operation::DeleteSyncConfiguration { .. } => &[APP_ALL],
     };
-    let mut out: Vec<String> = names.iter().map(|s| (*s).to_owned()).collect();
+    let mut out: Vec<Cow<'static, str>> = names.iter().map(|s| Cow::Borrowed(*s)).collect();
     out.sort();
     out
 }

@@ -14,6 +14,7 @@
 //! `mtoctl-graph` does). Objects that this plan itself creates are named symbolically with
 //! [`ObjectRef::CreatedBy`]; the executor resolves them from its own report at run time.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use mtoctl_model::ids::{Alias, Guid, TenantId};
@@ -160,8 +161,10 @@ pub struct Action {
     pub changes: Vec<AttributeChange>,
     /// For waits: what is awaited and for how long.
     pub async_wait: Option<AsyncWait>,
-    /// Microsoft Graph application permissions the tenant's credential needs for it.
-    pub required_permissions: Vec<String>,
+    /// Microsoft Graph application permissions the tenant's credential needs for it. Borrowed
+    /// from the permission table when planned (every assignment would otherwise hold copies of
+    /// the same two names), owned when read from a saved plan.
+    pub required_permissions: Vec<Cow<'static, str>>,
 }
 
 /// The kind of change an action makes (Terraform's action vocabulary plus MTO's needs).
