@@ -7,6 +7,7 @@
 mod args;
 mod commands;
 mod embedded;
+mod memory;
 mod output;
 mod progress;
 mod session;

@@ -232,5 +232,9 @@ pub async fn live_plan(
         "the planner produced an inconsistent plan (a bug in mtoctl; please report it):\n  {}",
         problems.join("\n  ")
     );
+    // The observed state and the planner's drafts are gone; what they held is free but
+    // still resident, and an apply holds the plan for as long as it runs.
+    drop(observed);
+    crate::memory::release_freed();
     Ok(plan)
 }
