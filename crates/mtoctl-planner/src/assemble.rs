@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use mtoctl_model::observed::Fingerprint;
 
-use crate::diff::Ctx;
+use crate::diff::{Ctx, op_name};
 use crate::order::{self, Phase};
 use crate::permissions;
 use crate::plan::{
@@ -16,7 +16,7 @@ use crate::report::{PlanError, Severity};
 pub(crate) fn assemble(mut ctx: Ctx<'_>) -> Result<Plan, PlanError> {
     let mut drafts = std::mem::take(&mut ctx.drafts);
     // Drafts are sorted and referenced by position; their keys (moved out, not copied) only
-    // name the references the diff modules made and break the sort's last ties.
+    // name the references the diff modules made.
     let keys: Vec<String> = drafts
         .iter_mut()
         .map(|d| std::mem::take(&mut d.key))
@@ -28,8 +28,7 @@ pub(crate) fn assemble(mut ctx: Ctx<'_>) -> Result<Plan, PlanError> {
         .collect();
     let nodes = drafts
         .iter()
-        .enumerate()
-        .map(|(i, d)| {
+        .map(|d| {
             let mut deps = d
                 .after
                 .iter()
@@ -39,8 +38,9 @@ pub(crate) fn assemble(mut ctx: Ctx<'_>) -> Result<Plan, PlanError> {
                         .copied()
                         .ok_or_else(|| PlanError::Bug {
                             message: format!(
-                                "action {} depends on {dep}, which is not in the plan",
-                                keys[i]
+                                "{} ({}) depends on draft {dep}, which is not in the plan",
+                                d.addr,
+                                op_name(&d.operation)
                             ),
                         })
                 })
@@ -52,7 +52,7 @@ pub(crate) fn assemble(mut ctx: Ctx<'_>) -> Result<Plan, PlanError> {
                     Phase::of(&d.operation),
                     d.tenant.as_str(),
                     d.addr.as_str(),
-                    keys[i].as_str(),
+                    op_name(&d.operation),
                 ),
                 deps,
             })

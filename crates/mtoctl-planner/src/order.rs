@@ -95,8 +95,14 @@ impl Phase {
     }
 }
 
-/// The sort key of a node: phase, then tenant alias, then address, then the node's unique key.
+/// The sort key of a node: phase, then tenant alias, then address, then operation; nodes equal
+/// in all four keep the order they were given in.
 pub(crate) type SortKey<'a> = (Phase, &'a str, &'a str, &'a str);
+
+/// How a node is named in a bug report: its address and operation.
+fn name(node: &Node<'_>) -> String {
+    format!("{} ({})", node.key.2, node.key.3)
+}
 
 /// One node to sort: its sort key and the positions (in the slice given to [`sort`]) of the
 /// nodes it depends on.
@@ -120,7 +126,7 @@ pub(crate) fn sort(nodes: &[Node<'_>]) -> Result<Vec<usize>, PlanError> {
                 return Err(PlanError::Bug {
                     message: format!(
                         "action {} depends on node {dep}, which is not in the plan",
-                        node.key.3
+                        name(node)
                     ),
                 });
             };
@@ -128,6 +134,7 @@ pub(crate) fn sort(nodes: &[Node<'_>]) -> Result<Vec<usize>, PlanError> {
             indegree[i] += 1;
         }
     }
+    // The position is the last tie-break: equal keys go in the order given.
     let mut ready: BTreeSet<(&SortKey<'_>, usize)> = indegree
         .iter()
         .enumerate()
@@ -145,11 +152,11 @@ pub(crate) fn sort(nodes: &[Node<'_>]) -> Result<Vec<usize>, PlanError> {
         }
     }
     if order.len() != nodes.len() {
-        let stuck: Vec<&str> = indegree
+        let stuck: Vec<String> = indegree
             .iter()
             .enumerate()
             .filter(|(_, d)| **d > 0)
-            .map(|(i, _)| nodes[i].key.3)
+            .map(|(i, _)| name(&nodes[i]))
             .collect();
         return Err(PlanError::Bug {
             message: format!("dependency cycle among {}", stuck.join(", ")),
@@ -162,15 +169,15 @@ pub(crate) fn sort(nodes: &[Node<'_>]) -> Result<Vec<usize>, PlanError> {
 mod tests {
     use super::*;
 
-    fn node<'a>(phase: Phase, name: &'a str, deps: &[usize]) -> Node<'a> {
+    fn node<'a>(phase: Phase, addr: &'a str, deps: &[usize]) -> Node<'a> {
         Node {
-            key: (phase, "t", name, name),
+            key: (phase, "t", addr, "op"),
             deps: deps.to_vec(),
         }
     }
 
     fn names<'a>(nodes: &[Node<'a>], order: &[usize]) -> Vec<&'a str> {
-        order.iter().map(|&i| nodes[i].key.3).collect()
+        order.iter().map(|&i| nodes[i].key.2).collect()
     }
 
     #[test]
@@ -193,7 +200,7 @@ mod tests {
         ];
         let err = sort(&nodes).expect_err("cycle");
         assert!(
-            matches!(err, PlanError::Bug { ref message } if message.contains("cycle among a, b"))
+            matches!(err, PlanError::Bug { ref message } if message.contains("cycle among a (op), b (op)"))
         );
     }
 
@@ -204,5 +211,15 @@ mod tests {
         assert!(
             matches!(err, PlanError::Bug { ref message } if message.contains("not in the plan"))
         );
+    }
+
+    #[test]
+    fn nodes_equal_in_every_key_keep_the_order_given() {
+        let nodes = [
+            node(Phase::Templates, "same", &[]),
+            node(Phase::Templates, "same", &[]),
+            node(Phase::Templates, "same", &[]),
+        ];
+        assert_eq!(sort(&nodes).expect("sorts"), [0, 1, 2]);
     }
 }

@@ -125,7 +125,6 @@ pub(crate) struct Ctx<'a> {
     pub template_keys: BTreeMap<Alias, Vec<String>>,
     /// Draft keys of changes to the partner configuration and identity sync `(tenant, partner)`.
     pub pair_keys: BTreeMap<(Alias, Alias), Vec<String>>,
-    used_keys: BTreeSet<String>,
 }
 
 impl<'a> Ctx<'a> {
@@ -148,7 +147,6 @@ impl<'a> Ctx<'a> {
             readiness: BTreeMap::new(),
             template_keys: BTreeMap::new(),
             pair_keys: BTreeMap::new(),
-            used_keys: BTreeSet::new(),
         })
     }
 
@@ -166,16 +164,12 @@ impl<'a> Ctx<'a> {
             .map(|t| &t.alias)
     }
 
-    /// Records a draft and returns its key (unique, derived from address and operation).
+    /// Records a draft and returns its key: `#` and its position, unique by construction and
+    /// short, because every reference to the draft copies it (B4's 198,000 assignment drafts
+    /// keyed by address and operation held some 80 MB of key copies while planning). The key
+    /// names nothing for people; the sort breaks ties by operation and then by this position.
     pub fn push(&mut self, mut draft: Draft) -> String {
-        let base = format!("{}#{}", draft.addr, op_name(&draft.operation));
-        let mut key = base.clone();
-        let mut n = 2;
-        while self.used_keys.contains(&key) {
-            key = format!("{base}#{n}");
-            n += 1;
-        }
-        self.used_keys.insert(key.clone());
+        let key = format!("#{}", self.drafts.len());
         draft.key = key.clone();
         self.drafts.push(draft);
         key
@@ -252,8 +246,8 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// A stable name of an operation, for draft keys.
-fn op_name(op: &Operation) -> &'static str {
+/// A stable name of an operation, for the sort's tie-break.
+pub(crate) fn op_name(op: &Operation) -> &'static str {
     match op {
         Operation::PatchPartnerTemplate { .. } => "patch_partner_template",
         Operation::PatchIdentitySyncTemplate { .. } => "patch_identity_sync_template",
