@@ -26,6 +26,11 @@ pub(crate) fn assemble(mut ctx: Ctx<'_>) -> Result<Plan, PlanError> {
         .enumerate()
         .map(|(i, key)| (key.as_str(), i))
         .collect();
+    if position.len() != keys.len() {
+        return Err(PlanError::Bug {
+            message: "two drafts share a key".into(),
+        });
+    }
     let nodes = drafts
         .iter()
         .map(|d| {
@@ -184,4 +189,37 @@ pub(crate) fn assemble(mut ctx: Ctx<'_>) -> Result<Plan, PlanError> {
         errored: false,
         summary,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::Draft;
+    use crate::plan::{ActionReason, Operation};
+    use crate::testing::ObservedStateBuilder;
+    use crate::tests::example;
+
+    #[test]
+    fn two_drafts_with_one_key_are_a_bug_not_a_silent_merge() {
+        let desired = example("quickstart");
+        let observed = ObservedStateBuilder::fresh(&desired).build();
+        let mut ctx = Ctx::new(&desired, &observed).expect("observed");
+        let tenant = &desired.tenants[0].alias;
+        let draft = || {
+            Draft::new(
+                crate::addr::ResourceAddr::organization(),
+                tenant,
+                ActionKind::Update,
+                Operation::ResetJoin,
+                ActionReason::Drift,
+                "s",
+            )
+        };
+        let key = ctx.push(draft());
+        let mut twin = draft();
+        twin.key = key;
+        ctx.drafts.push(twin);
+        let err = assemble(ctx).expect_err("refused");
+        assert!(matches!(err, PlanError::Bug { ref message } if message.contains("share a key")));
+    }
 }
