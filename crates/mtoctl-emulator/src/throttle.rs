@@ -44,8 +44,9 @@ const ANY_TENANT: &str = "*";
 pub struct Throttle {
     buckets: BTreeMap<String, Bucket>,
     /// (app, tenant or [`ANY_TENANT`]) → the virtual times `[from, until)` in which a request
-    /// is an early retry: from when the 429 reached the client (a request that arrives while the 429 is
-    /// still on its way was sent before the client could know) until its Retry-After elapsed.
+    /// is an early retry: from when the 429 reached the client (a request that arrives while
+    /// the 429 is still on its way was sent before the client could know) until its
+    /// Retry-After elapsed.
     retry_until: BTreeMap<(String, String), (i64, i64)>,
     /// Retry-After windows opened while serving the current request: (app, tenant, issued,
     /// until), until [`Throttle::delivered`] says when its answer reaches the client.

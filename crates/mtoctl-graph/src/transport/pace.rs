@@ -142,10 +142,11 @@ struct State {
     ceiling: Option<f64>,
     /// While the bucket is in a pressure episode (0.9 or more, or a 429, since it was last
     /// seen below 0.9): the rate when the episode began (the recent rate, when writes were
-    /// unpaced). `None` outside an episode. A rate that fell far below it fell for a shared bucket (the app's, emptied by the
-    /// app's other tenants: B4's hub went from 148 to 1 write per second while 99 spokes
-    /// wrote) or overshot downwards; the tenant's own refill is not that low, and a ceiling
-    /// of three times that rate kept the hub crawling for half a minute.
+    /// unpaced). `None` outside an episode. A rate that fell far below it fell for a shared
+    /// bucket (the app's, emptied by the app's other tenants: B4's hub went from 148 to 1
+    /// write per second while 99 spokes wrote) or overshot downwards; the tenant's own refill
+    /// is not that low, and a ceiling of three times that rate kept the hub crawling for half
+    /// a minute.
     episode_from: Option<f64>,
 }
 
