@@ -19,8 +19,9 @@ pub(crate) struct Deps<'p> {
     pub(crate) in_plan_deps: Vec<usize>,
     /// The actions writing each address.
     by_addr: HashMap<&'p str, Vec<usize>>,
-    /// For each action, whether another one refers to the object it creates or changes: only
-    /// those results are kept for the actions after them (a plan's hundreds of thousands of
+    /// For each action, whether another one's operation refers to the object it creates
+    /// (`ObjectRef::CreatedBy`, the only way an action reads what another created): only those
+    /// results are kept for the actions after them (a plan's hundreds of thousands of
     /// assignments are referred to by none).
     pub(crate) referenced: Vec<bool>,
 }
@@ -33,18 +34,10 @@ impl<'p> Deps<'p> {
         let mut by_addr: HashMap<&str, Vec<usize>> = HashMap::new();
         let mut referenced = vec![false; plan.actions.len()];
         for (i, a) in plan.actions.iter().enumerate() {
-            let created_by = a.operation.refs().into_iter().filter_map(|r| match r {
-                ObjectRef::CreatedBy { action } => Some(action),
-                ObjectRef::Existing { .. } => None,
-            });
-            let expected_from = match &a.expected_before {
-                ExpectedBefore::CreatedBy { action } | ExpectedBefore::ChangedBy { action } => {
-                    Some(action)
-                }
-                _ => None,
-            };
-            for id in created_by.chain(expected_from) {
-                if let Some(&j) = index.get(id) {
+            for r in a.operation.refs() {
+                if let ObjectRef::CreatedBy { action } = r
+                    && let Some(&j) = index.get(action)
+                {
                     referenced[j] = true;
                 }
             }
