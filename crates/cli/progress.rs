@@ -104,7 +104,7 @@ mod tests {
         assert_eq!(bars.by_tenant["contoso"].length(), Some(contoso_actions));
         let first = &plan.actions[0];
         bars.event(&ApplyEvent::Started {
-            action: first.id.clone(),
+            action: first.id,
             addr: first.addr.clone(),
             tenant: first.tenant.to_string(),
             summary: first.summary.clone(),
@@ -115,7 +115,7 @@ mod tests {
         );
         bars.event(&ApplyEvent::Finished {
             result: ActionResult {
-                id: first.id.clone(),
+                id: first.id,
                 addr: first.addr.clone(),
                 tenant: first.tenant.to_string(),
                 summary: first.summary.clone(),

@@ -313,7 +313,7 @@ impl<'p> Schedule<'p> {
         }
         self.states[i] = State::Running;
         self.observer.event(&ApplyEvent::Started {
-            action: action.id.clone(),
+            action: action.id,
             addr: action.addr.clone(),
             tenant: action.tenant.as_str().to_owned(),
             summary: action.summary.clone(),
@@ -335,12 +335,12 @@ impl<'p> Schedule<'p> {
             let reason = match &status {
                 ActionStatus::Ok { .. } => None,
                 ActionStatus::Skipped { reason } => Some(reason.clone()),
-                ActionStatus::Waiting { .. } => Some(SkipReason::DependencyWaiting {
-                    action: action.id.clone(),
-                }),
-                ActionStatus::Failed { .. } => Some(SkipReason::DependencyFailed {
-                    action: action.id.clone(),
-                }),
+                ActionStatus::Waiting { .. } => {
+                    Some(SkipReason::DependencyWaiting { action: action.id })
+                }
+                ActionStatus::Failed { .. } => {
+                    Some(SkipReason::DependencyFailed { action: action.id })
+                }
             };
             self.observer.event(&ApplyEvent::Finished {
                 result: result_of(action, status.clone()),
@@ -470,7 +470,7 @@ pub async fn apply(
                 let tenant = action.tenant.as_str().to_owned();
                 let acting_id = ids.get(&tenant).cloned();
                 let op = action.operation.clone();
-                let id = action.id.clone();
+                let id = action.id;
                 let precondition = deps.checkable_precondition(action);
                 let addr = action.addr.clone();
                 let observer = observer.clone();
@@ -482,7 +482,7 @@ pub async fn apply(
                     }
                     (d, _) => d,
                 };
-                let task_ids = (tenant.clone(), vec![id.clone()], false);
+                let task_ids = (tenant.clone(), vec![id], false);
                 let handle = running.spawn(async move {
                     let (id, outcome) = 'one: {
                     let Some(acting_id) = acting_id else {
@@ -511,7 +511,7 @@ pub async fn apply(
                                 match deadline {
                                     Some(d) if now < d => {
                                         observer.event(&ApplyEvent::Polling {
-                                            action: id.clone(),
+                                            action: id,
                                             message,
                                         });
                                         tokio::time::sleep(delay.min(d - now)).await;
@@ -573,7 +573,7 @@ pub async fn apply(
                 Some((_, ids, _)) => (
                     e.id(),
                     ids.iter()
-                        .map(|id| (id.clone(), Err(format!("internal error: {e}"))))
+                        .map(|id| (*id, Err(format!("internal error: {e}"))))
                         .collect(),
                 ),
                 None => continue,
@@ -684,8 +684,8 @@ enum Member {
 impl Member {
     fn action(&self) -> ActionId {
         match self {
-            Member::Assign(a) => a.action.clone(),
-            Member::Remove(r) => r.action.clone(),
+            Member::Assign(a) => a.action,
+            Member::Remove(r) => r.action,
         }
     }
 }
@@ -717,7 +717,7 @@ fn group_member(
             Some((
                 false,
                 Member::Assign(ops::Assignment {
-                    action: action.id.clone(),
+                    action: action.id,
                     sp,
                     principal: principal_id.to_string(),
                     role,
@@ -734,7 +734,7 @@ fn group_member(
             Some((
                 true,
                 Member::Remove(ops::Removal {
-                    action: action.id.clone(),
+                    action: action.id,
                     sp,
                     assignment_id: assignment_id.clone(),
                     addr: action.addr.to_string(),
@@ -748,7 +748,7 @@ fn group_member(
 
 fn result_of(action: &mtoctl_planner::Action, status: ActionStatus) -> ActionResult {
     ActionResult {
-        id: action.id.clone(),
+        id: action.id,
         addr: action.addr.clone(),
         tenant: action.tenant.as_str().to_owned(),
         summary: action.summary.clone(),
@@ -823,7 +823,10 @@ mod tests {
         let sync = "tenant.a.partner[\"b\"].identity_sync";
         let checkable = |plan: &Plan, id: &str| {
             deps::Deps::of(plan)
-                .checkable_precondition(plan.action(&ActionId(id.into())).expect("action"))
+                .checkable_precondition(
+                    plan.action(&ActionId::parse(id).expect("id"))
+                        .expect("action"),
+                )
                 .is_some()
         };
         // Independent: the identity sync write may land first and changes the partner's

@@ -144,7 +144,7 @@ async fn a_failure_skips_transitive_dependents_only() {
     assert_eq!(report.outcome, ApplyOutcome::Failed);
     let status = |id: &str| {
         report
-            .result(&mtoctl_planner::ActionId(id.into()))
+            .result(&mtoctl_planner::ActionId::parse(id).expect("id"))
             .expect("result")
             .status
             .clone()
@@ -154,7 +154,7 @@ async fn a_failure_skips_transitive_dependents_only() {
         "{report:?}"
     );
     let failed = SkipReason::DependencyFailed {
-        action: mtoctl_planner::ActionId("a001".into()),
+        action: mtoctl_planner::ActionId::at(0),
     };
     assert_eq!(
         status("a002"),
@@ -172,14 +172,14 @@ async fn a_failure_skips_transitive_dependents_only() {
     assert!(text.contains("1 done, 1 failed, 2 skipped"), "{text}");
     let events = record.0.lock().expect("lock");
     assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, ApplyEvent::Started { action, .. } if action.0 == "a004"))
+        events.iter().any(
+            |e| matches!(e, ApplyEvent::Started { action, .. } if action.to_string() == "a004")
+        )
     );
     assert!(
-        !events
-            .iter()
-            .any(|e| matches!(e, ApplyEvent::Started { action, .. } if action.0 == "a002"))
+        !events.iter().any(
+            |e| matches!(e, ApplyEvent::Started { action, .. } if action.to_string() == "a002")
+        )
     );
 }
 
@@ -223,7 +223,7 @@ async fn an_unfinished_wait_reports_waiting_and_defers_its_dependents() {
     assert_eq!(report.outcome, ApplyOutcome::Waiting, "{report:?}");
     let status = |id: &str| {
         report
-            .result(&mtoctl_planner::ActionId(id.into()))
+            .result(&mtoctl_planner::ActionId::parse(id).expect("id"))
             .expect("result")
             .status
             .clone()
@@ -233,7 +233,7 @@ async fn an_unfinished_wait_reports_waiting_and_defers_its_dependents() {
         status("a004"),
         ActionStatus::Skipped {
             reason: SkipReason::DependencyWaiting {
-                action: mtoctl_planner::ActionId("a003".into())
+                action: mtoctl_planner::ActionId::at(2)
             }
         }
     );
@@ -246,7 +246,7 @@ async fn an_unfinished_wait_reports_waiting_and_defers_its_dependents() {
     )
     .await;
     let created = |id: &str| match &again
-        .result(&mtoctl_planner::ActionId(id.into()))
+        .result(&mtoctl_planner::ActionId::parse(id).expect("id"))
         .expect("result")
         .status
     {
@@ -332,21 +332,21 @@ async fn assignments_to_one_configuration_share_one_read_and_go_through_batch() 
         .filter_map(|u| u["id"].as_str().map(str::to_owned))
         .collect();
     assert_eq!(user_ids.len(), USERS);
-    let made = json!({"ref": "created_by", "action": "a000"});
+    let made = json!({"ref": "created_by", "action": "a001"});
     let actions = |count: usize| {
         let mut actions = vec![action(
-            "a000",
+            "a001",
             "c",
             json!({"op": "instantiate_sync_configuration", "display_name": "Contoso to Fabrikam"}),
             &[],
         )];
         for (n, id) in user_ids.iter().take(count).enumerate() {
             actions.push(action(
-                &format!("a{:03}", n + 1),
+                &format!("a{:03}", n + 2),
                 &format!("assign{n}"),
                 json!({"op": "assign_principal", "configuration": made, "app_role": made,
                        "principal_id": id, "kind": "user"}),
-                &["a000"],
+                &["a001"],
             ));
         }
         plan(actions)
@@ -413,7 +413,7 @@ async fn assignments_to_one_configuration_share_one_read_and_go_through_batch() 
             mtoctl_planner::fingerprint::assignment(&seen).0
         };
         let mut removal = action(
-            &format!("r{n:03}"),
+            &format!("a{:03}", n + 1),
             &format!("remove{n}"),
             json!({"op": "remove_assignment", "configuration": {"ref": "existing", "id": sp},
                    "assignment_id": id, "principal_id": principal}),

@@ -32,15 +32,16 @@ use crate::plan::{
 };
 use crate::report::{DeferredAction, Note, PlanError, Severity};
 
-/// An action before ordering: dependencies and symbolic references use draft keys.
+/// An action before ordering. Dependencies and symbolic references (`ObjectRef::CreatedBy`,
+/// `ExpectedBefore::CreatedBy`/`ChangedBy`) name other drafts by key: an [`ActionId`] holding
+/// the draft's position in [`Ctx::drafts`], which `crate::assemble` maps to the action's id.
 #[derive(Debug, Clone)]
 pub(crate) struct Draft {
-    pub key: String,
     pub addr: ResourceAddr,
     pub tenant: Alias,
     pub kind: ActionKind,
     pub operation: Operation,
-    pub after: Vec<String>,
+    pub after: Vec<ActionId>,
     pub expected_before: ExpectedBefore,
     pub destructive: bool,
     pub impact: Option<Box<Impact>>,
@@ -61,7 +62,6 @@ impl Draft {
         summary: impl Into<String>,
     ) -> Self {
         Self {
-            key: String::new(),
             addr,
             tenant: tenant.clone(),
             kind,
@@ -77,7 +77,7 @@ impl Draft {
         }
     }
 
-    pub fn after(mut self, keys: impl IntoIterator<Item = String>) -> Self {
+    pub fn after(mut self, keys: impl IntoIterator<Item = ActionId>) -> Self {
         self.after.extend(keys);
         self
     }
@@ -93,18 +93,13 @@ impl Draft {
     }
 }
 
-/// A draft key used symbolically (in `ObjectRef::CreatedBy` before ids exist).
-pub(crate) fn key_ref(key: &str) -> ActionId {
-    ActionId(key.to_owned())
-}
-
 /// Whether a tenant can take part in pair-level work (partners, syncs) in this round.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Readiness {
     /// An active member (or the organization is not in question).
     Ready,
     /// Becomes ready when these wait drafts complete.
-    Waiting { waits: Vec<String>, why: String },
+    Waiting { waits: Vec<ActionId>, why: String },
     /// Cannot be planned for; a note says why.
     Blocked { why: String },
 }
@@ -114,7 +109,7 @@ pub(crate) struct Ctx<'a> {
     pub desired: &'a DesiredState,
     pub observed: &'a ObservedState,
     pub drafts: Vec<Draft>,
-    pub deferred: Vec<(DeferredAction, Vec<String>)>,
+    pub deferred: Vec<(DeferredAction, Vec<ActionId>)>,
     pub notes: Vec<Note>,
     pub fingerprints: BTreeMap<ResourceAddr, Fingerprint>,
     /// Managed objects examined; those without actions are counted as no-ops.
@@ -122,9 +117,9 @@ pub(crate) struct Ctx<'a> {
     /// Readiness of each spec tenant for pair-level work, set by the organization module.
     pub readiness: BTreeMap<Alias, Readiness>,
     /// Draft keys of each tenant's template changes (create and join must follow them).
-    pub template_keys: BTreeMap<Alias, Vec<String>>,
+    pub template_keys: BTreeMap<Alias, Vec<ActionId>>,
     /// Draft keys of changes to the partner configuration and identity sync `(tenant, partner)`.
-    pub pair_keys: BTreeMap<(Alias, Alias), Vec<String>>,
+    pub pair_keys: BTreeMap<(Alias, Alias), Vec<ActionId>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -164,13 +159,13 @@ impl<'a> Ctx<'a> {
             .map(|t| &t.alias)
     }
 
-    /// Records a draft and returns its key: `#` and its position, unique by construction and
-    /// short, because every reference to the draft copies it (B4's 198,000 assignment drafts
-    /// keyed by address and operation held some 80 MB of key copies while planning). The key
-    /// names nothing for people; the sort breaks ties by operation and then by this position.
-    pub fn push(&mut self, mut draft: Draft) -> String {
-        let key = format!("#{}", self.drafts.len());
-        draft.key = key.clone();
+    /// Records a draft and returns its key: its position among the drafts, unique by
+    /// construction and a number, because every reference to the draft copies it (B4's 198,000
+    /// assignment drafts keyed by address and operation held some 80 MB of key copies while
+    /// planning). The key names nothing for people; the sort breaks ties by operation and then
+    /// by this position.
+    pub fn push(&mut self, draft: Draft) -> ActionId {
+        let key = ActionId::at(self.drafts.len());
         self.drafts.push(draft);
         key
     }
@@ -203,7 +198,7 @@ impl<'a> Ctx<'a> {
         kind: ActionKind,
         summary: String,
         reason: String,
-        waits: Vec<String>,
+        waits: Vec<ActionId>,
     ) {
         self.deferred.push((
             DeferredAction {
@@ -227,7 +222,7 @@ impl<'a> Ctx<'a> {
                 Readiness::Ready => {}
                 Readiness::Blocked { why } => return Readiness::Blocked { why: why.clone() },
                 Readiness::Waiting { waits: w, why } => {
-                    waits.extend(w.iter().cloned());
+                    waits.extend(w.iter().copied());
                     whys.push(why.clone());
                 }
             }

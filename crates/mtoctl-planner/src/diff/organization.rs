@@ -19,11 +19,11 @@ use mtoctl_model::observed::{
 };
 use mtoctl_model::spec::document::{PruneKind, Role};
 
-use super::{Ctx, Draft, Readiness, change, key_ref};
+use super::{Ctx, Draft, Readiness, change};
 use crate::addr::ResourceAddr;
 use crate::fingerprint;
 use crate::plan::{
-    ActionKind, ActionReason, AsyncWait, ExpectedBefore, Impact, Operation, WaitCondition,
+    ActionId, ActionKind, ActionReason, AsyncWait, ExpectedBefore, Impact, Operation, WaitCondition,
 };
 use crate::report::Severity;
 
@@ -151,12 +151,12 @@ fn fresh(ctx: &mut Ctx<'_>) {
         if t.alias == creator.alias || ctx.readiness.contains_key(&t.alias) {
             continue;
         }
-        add_and_join(ctx, creator, t, vec![create.clone()]);
+        add_and_join(ctx, creator, t, vec![create]);
     }
 }
 
 /// Adds `t` (owner side), then has it join (its side) and waits for the join.
-fn add_and_join(ctx: &mut Ctx<'_>, owner: &TenantSpec, t: &TenantSpec, after: Vec<String>) {
+fn add_and_join(ctx: &mut Ctx<'_>, owner: &TenantSpec, t: &TenantSpec, after: Vec<ActionId>) {
     let role = member_role(t.role);
     let add = ctx.push(
         Draft::new(
@@ -186,7 +186,7 @@ fn join(
     ctx: &mut Ctx<'_>,
     owner: &TenantSpec,
     t: &TenantSpec,
-    mut after: Vec<String>,
+    mut after: Vec<ActionId>,
     failed: Option<String>,
 ) {
     let addr = ResourceAddr::join_request(t.alias.as_str());
@@ -196,11 +196,11 @@ fn join(
     );
     // Both sides' templates are in place before the join makes the pair's settings from them.
     for side in [&t.alias, &owner.alias] {
-        after.extend(ctx.template_keys.get(side).cloned().unwrap_or_default());
+        after.extend(ctx.template_keys.get(side).into_iter().flatten().copied());
     }
     after.sort();
     after.dedup();
-    let mut reset_key: Option<String> = None;
+    let mut reset_key: Option<ActionId> = None;
     if let Some(details) = failed {
         let reset = ctx.push(
             Draft::new(
@@ -214,7 +214,7 @@ fn join(
             .after(after.clone())
             .expect(expected.clone()),
         );
-        after.push(reset.clone());
+        after.push(reset);
         reset_key = Some(reset);
     }
     let submit = ctx.push(
@@ -229,12 +229,9 @@ fn join(
             format!("{} joins the organization of {}", t.alias, owner.alias),
         )
         .after(after)
-        .expect(if reset_key.is_some() {
-            ExpectedBefore::ChangedBy {
-                action: key_ref(reset_key.as_deref().unwrap_or_default()),
-            }
-        } else {
-            expected
+        .expect(match reset_key {
+            Some(action) => ExpectedBefore::ChangedBy { action },
+            None => expected,
         })
         .changes(vec![change(
             "added_by",
@@ -245,7 +242,7 @@ fn join(
     wait_for_join(ctx, t, vec![submit]);
 }
 
-fn wait_for_join(ctx: &mut Ctx<'_>, t: &TenantSpec, after: Vec<String>) {
+fn wait_for_join(ctx: &mut Ctx<'_>, t: &TenantSpec, after: Vec<ActionId>) {
     let addr = ResourceAddr::join_request(t.alias.as_str());
     let expected = ctx.seen(
         &addr,
@@ -282,11 +279,11 @@ fn wait_draft(
     op: Operation,
     until: WaitCondition,
     summary: String,
-    after: Vec<String>,
+    after: Vec<ActionId>,
 ) -> Draft {
     let expected = after
         .first()
-        .map(|k| ExpectedBefore::ChangedBy { action: key_ref(k) });
+        .map(|&action| ExpectedBefore::ChangedBy { action });
     let mut d = Draft::new(
         addr,
         tenant,
@@ -417,7 +414,7 @@ fn existing(ctx: &mut Ctx<'_>, owner: &TenantSpec) {
                 ActionKind::Create,
                 format!("add {} to the organization again", t.alias),
                 format!("{} is being removed from the organization", t.alias),
-                vec![wait.clone()],
+                vec![wait],
             );
             set_readiness(
                 ctx,
@@ -530,8 +527,8 @@ fn change_role(
     m: &MemberObservation,
     want: MemberRole,
     expected: ExpectedBefore,
-    after: Vec<String>,
-) -> String {
+    after: Vec<ActionId>,
+) -> ActionId {
     let addr = ResourceAddr::member(t.alias.as_str());
     let verb = if want == MemberRole::Owner {
         "promote"
@@ -575,7 +572,7 @@ fn demote(
     t: &TenantSpec,
     m: &MemberObservation,
     expected: ExpectedBefore,
-    promotions: &[String],
+    promotions: &[ActionId],
 ) {
     let desired = ctx.desired;
     let members = &ctx.obs(&owner.alias).organization.members;

@@ -79,7 +79,7 @@ pub(crate) fn diff(ctx: &mut Ctx<'_>) {
                     )
                     .changes(d.changes),
                 );
-                partner_key = Some(key.clone());
+                partner_key = Some(key);
                 keys.push(key);
             }
             Some(have) => {
@@ -136,7 +136,7 @@ pub(crate) fn diff(ctx: &mut Ctx<'_>) {
                             ActionReason::Missing,
                             format!("allow {p} to sync users into {t}"),
                         )
-                        .after(partner_key.clone())
+                        .after(partner_key)
                         .changes(vec![change(
                             "is_sync_allowed",
                             None::<&()>,

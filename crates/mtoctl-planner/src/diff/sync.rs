@@ -21,11 +21,11 @@ use mtoctl_model::observed::{
 use mtoctl_model::spec::document::{LeavingScope, PruneKind};
 
 use super::schema::SchemaParts;
-use super::{Ctx, Draft, Readiness, change, key_ref};
+use super::{Ctx, Draft, Readiness, change};
 use crate::addr::ResourceAddr;
 use crate::fingerprint;
 use crate::plan::{
-    ActionKind, ActionReason, ExpectedBefore, Impact, ObjectRef, Operation, PrincipalKind,
+    ActionId, ActionKind, ActionReason, ExpectedBefore, Impact, ObjectRef, Operation, PrincipalKind,
 };
 use crate::report::Severity;
 
@@ -100,15 +100,11 @@ fn one(ctx: &mut Ctx<'_>, s: &SyncSpec) {
                 )
                 .changes(vec![change("display_name", None::<&()>, Some(&s.name))]),
             );
-            let config = ObjectRef::CreatedBy {
-                action: key_ref(&key),
-            };
+            let config = ObjectRef::CreatedBy { action: key };
             let chain = Chain {
                 config: config.clone(),
                 app_role: Some(config),
-                config_expected: ExpectedBefore::CreatedBy {
-                    action: key_ref(&key),
-                },
+                config_expected: ExpectedBefore::CreatedBy { action: key },
                 after: [prereqs, vec![key]].concat(),
                 reason: ActionReason::Setup,
             };
@@ -184,7 +180,7 @@ struct Chain {
     config: ObjectRef,
     app_role: Option<ObjectRef>,
     config_expected: ExpectedBefore,
-    after: Vec<String>,
+    after: Vec<ActionId>,
     reason: ActionReason,
 }
 
@@ -219,12 +215,8 @@ fn setup(ctx: &mut Ctx<'_>, s: &SyncSpec, target: &mtoctl_model::ids::TenantId, 
         )
         .after([validate]),
     );
-    let job_ref = ObjectRef::CreatedBy {
-        action: key_ref(&job),
-    };
-    let created = ExpectedBefore::CreatedBy {
-        action: key_ref(&job),
-    };
+    let job_ref = ObjectRef::CreatedBy { action: job };
+    let created = ExpectedBefore::CreatedBy { action: job };
     let secrets = ctx.push(
         Draft::new(
             ResourceAddr::sync_part(from, &s.name, "secrets"),
@@ -247,7 +239,7 @@ fn setup(ctx: &mut Ctx<'_>, s: &SyncSpec, target: &mtoctl_model::ids::TenantId, 
                 }
             ),
         )
-        .after([job.clone()])
+        .after([job])
         .expect(created.clone())
         .changes(vec![
             change("target_tenant_id", None::<&()>, Some(target)),
@@ -311,7 +303,7 @@ fn reconcile(
     existing: &[AssignmentObservation],
     config: ObjectRef,
     app_role: Option<ObjectRef>,
-    prereqs: Vec<String>,
+    prereqs: Vec<ActionId>,
 ) {
     let from = s.from.as_str();
     let job_addr = ResourceAddr::sync_part(from, &s.name, "job");
@@ -523,9 +515,9 @@ fn assignments(
     config: &ObjectRef,
     app_role: Option<&ObjectRef>,
     existing: &[AssignmentObservation],
-    after: Vec<String>,
+    after: Vec<ActionId>,
     reason: ActionReason,
-) -> Vec<String> {
+) -> Vec<ActionId> {
     let from = s.from.as_str();
     let wanted = resolve(ctx, s);
     let assigned: BTreeSet<&Guid> = existing.iter().map(|a| &a.principal_id).collect();

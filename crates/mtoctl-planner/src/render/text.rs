@@ -298,7 +298,7 @@ fn deferred(
                 steps
                     .get(id)
                     .map(|n| n.to_string())
-                    .unwrap_or_else(|| id.0.clone())
+                    .unwrap_or_else(|| id.to_string())
             })
             .collect();
         let after = if waits.is_empty() {

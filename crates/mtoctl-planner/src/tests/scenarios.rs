@@ -502,7 +502,7 @@ fn undeclared_objects_are_notes_unless_pruned() {
             .iter()
             .all(|a| a.destructive && a.impact.is_some())
     );
-    assert_eq!(p.actions[1].depends_on, vec![p.actions[0].id.clone()]);
+    assert_eq!(p.actions[1].depends_on, vec![p.actions[0].id]);
     assert_eq!(p.summary.delete, 2);
 }
 
@@ -793,7 +793,7 @@ fn sole_owner_demotion_waits_for_the_promotion() {
     );
     assert_eq!(p.deferred.len(), 1);
     assert!(p.deferred[0].summary.contains("demote contoso"));
-    assert_eq!(p.deferred[0].waits_for, vec![p.actions[1].id.clone()]);
+    assert_eq!(p.deferred[0].waits_for, vec![p.actions[1].id]);
 }
 
 #[test]
