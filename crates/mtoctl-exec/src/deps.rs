@@ -3,22 +3,24 @@
 //! actions; everything the scheduler asks per action must cost what that action touches, not
 //! a walk over the whole plan.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use mtoctl_model::observed::Fingerprint;
 use mtoctl_planner::plan::{ExpectedBefore, ObjectRef};
 use mtoctl_planner::{Action, ActionId, Plan};
 
-/// Indices into `plan.actions`.
+/// Indices into `plan.actions`, as `u32` and in flat vectors rather than maps and a vector
+/// per action: at B4's 200,000 actions the maps and vectors were some 30 MB of the apply's
+/// peak.
 pub(crate) struct Deps<'p> {
     plan: &'p Plan,
-    index: HashMap<&'p ActionId, usize>,
-    /// For each action, the actions that depend on it directly.
-    pub(crate) dependents: Vec<Vec<usize>>,
+    /// The direct dependents of action `i` are `dependents[starts[i]..starts[i + 1]]`.
+    starts: Vec<u32>,
+    dependents: Vec<u32>,
     /// For each action, how many of its dependencies are in the plan.
-    pub(crate) in_plan_deps: Vec<usize>,
-    /// The actions writing each address.
-    by_addr: HashMap<&'p str, Vec<usize>>,
+    pub(crate) in_plan_deps: Vec<u32>,
+    /// Each action's address and position, sorted: the actions writing an address are a run.
+    by_addr: Vec<(&'p str, u32)>,
     /// For each action, whether another one's operation refers to the object it creates
     /// (`ObjectRef::CreatedBy`, the only way an action reads what another created): only those
     /// results are kept for the actions after them (a plan's hundreds of thousands of
@@ -26,33 +28,54 @@ pub(crate) struct Deps<'p> {
     pub(crate) referenced: Vec<bool>,
 }
 
+/// A position as stored: plans hold far fewer than 2^32 actions (`ActionId` is a `u32`).
+fn narrow(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
 impl<'p> Deps<'p> {
     pub(crate) fn of(plan: &'p Plan) -> Self {
-        let index = plan.positions();
-        let mut dependents = vec![Vec::new(); plan.actions.len()];
-        let mut in_plan_deps = vec![0; plan.actions.len()];
-        let mut by_addr: HashMap<&str, Vec<usize>> = HashMap::new();
-        let mut referenced = vec![false; plan.actions.len()];
+        let n = plan.actions.len();
+        let position = |id: &ActionId| plan.index_of(id);
+        let mut referenced = vec![false; n];
+        let mut in_plan_deps = vec![0_u32; n];
+        // Count each action's dependents, then place them: one vector for all.
+        let mut starts = vec![0_u32; n + 1];
         for (i, a) in plan.actions.iter().enumerate() {
             for r in a.operation.refs() {
                 if let ObjectRef::CreatedBy { action } = r
-                    && let Some(&j) = index.get(action)
+                    && let Some(j) = position(action)
                 {
                     referenced[j] = true;
                 }
             }
             // A dependency outside the plan (none in a valid plan) does not hold anything up.
-            for d in &a.depends_on {
-                if let Some(&j) = index.get(d) {
-                    dependents[j].push(i);
-                    in_plan_deps[i] += 1;
-                }
+            for j in a.depends_on.iter().filter_map(position) {
+                starts[j + 1] += 1;
+                in_plan_deps[i] += 1;
             }
-            by_addr.entry(a.addr.as_str()).or_default().push(i);
         }
+        for i in 0..n {
+            starts[i + 1] += starts[i];
+        }
+        let mut next = starts.clone();
+        let mut dependents = vec![0_u32; starts[n] as usize];
+        for (i, a) in plan.actions.iter().enumerate() {
+            for j in a.depends_on.iter().filter_map(position) {
+                dependents[next[j] as usize] = narrow(i);
+                next[j] += 1;
+            }
+        }
+        let mut by_addr: Vec<(&str, u32)> = plan
+            .actions
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.addr.as_str(), narrow(i)))
+            .collect();
+        by_addr.sort_unstable();
         Self {
             plan,
-            index,
+            starts,
             dependents,
             in_plan_deps,
             by_addr,
@@ -62,7 +85,20 @@ impl<'p> Deps<'p> {
 
     /// The index of an action of the plan.
     pub(crate) fn index(&self, id: &ActionId) -> Option<usize> {
-        self.index.get(id).copied()
+        self.plan.index_of(id)
+    }
+
+    /// The actions that depend on action `i` directly.
+    pub(crate) fn dependents(&self, i: usize) -> impl Iterator<Item = usize> + use<'_> {
+        let (from, to) = (self.starts[i] as usize, self.starts[i + 1] as usize);
+        self.dependents[from..to].iter().map(|&j| j as usize)
+    }
+
+    /// The actions writing `addr`, in plan order.
+    fn writers(&self, addr: &str) -> impl Iterator<Item = usize> + use<'_> {
+        let from = self.by_addr.partition_point(|(a, _)| *a < addr);
+        let to = from + self.by_addr[from..].partition_point(|(a, _)| *a == addr);
+        self.by_addr[from..to].iter().map(|&(_, i)| i as usize)
     }
 
     /// Whether `later` runs only after `earlier` (depends on it, directly or not).
@@ -101,9 +137,8 @@ impl<'p> Deps<'p> {
         let sync = format!("{guarded}.identity_sync");
         let raced = [guarded, sync.as_str()]
             .iter()
-            .filter_map(|addr| self.by_addr.get(addr))
-            .flatten()
-            .any(|&other| {
+            .flat_map(|addr| self.writers(addr))
+            .any(|other| {
                 other != me
                     && mtoctl_planner::fingerprint::covers(
                         &action.addr,

@@ -277,7 +277,7 @@ struct Schedule<'p> {
     observer: Arc<dyn Observer>,
     states: Vec<State>,
     /// Dependencies not done yet, per action.
-    unmet: Vec<usize>,
+    unmet: Vec<u32>,
     /// Pending actions whose dependencies are all done, per tenant alias and lane, in plan
     /// order.
     ready: BTreeMap<(String, Lane), BTreeSet<usize>>,
@@ -346,7 +346,7 @@ impl<'p> Schedule<'p> {
                 result: result_of(action, status.clone()),
             });
             self.statuses[i] = Some(status);
-            for &j in &self.deps.dependents[i] {
+            for j in self.deps.dependents(i) {
                 if !matches!(self.states[j], State::Pending) {
                     continue;
                 }
@@ -871,5 +871,27 @@ mod tests {
             with_op("a003", assign, &["a001"]),
         ]);
         assert_eq!(deps::Deps::of(&plan).referenced, [true, false, false]);
+    }
+
+    #[test]
+    fn dependents_and_in_plan_dependencies_follow_the_plan_and_ignore_outsiders() {
+        let mut a4 = action("a004", "x", &["a002", "a003"], false);
+        // A dependency on an id that is not in the plan (a hand-edited plan) holds nothing up.
+        a4["depends_on"] = serde_json::json!(["a002", "a003", "a009"]);
+        let plan = plan_of(vec![
+            action("a001", "x", &[], false),
+            action("a002", "y", &["a001"], false),
+            action("a003", "x", &["a001"], false),
+            a4,
+        ]);
+        let deps = deps::Deps::of(&plan);
+        let of = |i: usize| deps.dependents(i).collect::<Vec<_>>();
+        assert_eq!(of(0), [1, 2]);
+        assert_eq!(of(1), [3]);
+        assert_eq!(of(2), [3]);
+        assert!(of(3).is_empty());
+        assert_eq!(deps.in_plan_deps, [0, 1, 1, 2]);
+        assert_eq!(deps.index(&ActionId::at(3)), Some(3));
+        assert_eq!(deps.index(&ActionId::at(8)), None);
     }
 }

@@ -13,8 +13,6 @@ pub fn lint(plan: &Plan) -> Vec<String> {
             plan.format_version
         ));
     }
-    // "Comes before" is asked for each reference of each action.
-    let position = plan.positions();
     for (i, a) in plan.actions.iter().enumerate() {
         if a.id != ActionId::at(i) {
             problems.push(format!(
@@ -23,7 +21,7 @@ pub fn lint(plan: &Plan) -> Vec<String> {
                 i + 1
             ));
         }
-        let earlier = |id: &ActionId| position.get(id).is_some_and(|&j| j < i);
+        let earlier = |id: &ActionId| plan.index_of(id).is_some_and(|j| j < i);
         for dep in &a.depends_on {
             if !earlier(dep) {
                 problems.push(format!(
@@ -57,7 +55,7 @@ pub fn lint(plan: &Plan) -> Vec<String> {
     }
     for d in &plan.deferred {
         for w in &d.waits_for {
-            if !position.contains_key(w) {
+            if plan.index_of(w).is_none() {
                 problems.push(format!(
                     "deferred work on {} waits for {w}, which is not in the plan",
                     d.addr

@@ -71,17 +71,15 @@ impl Plan {
 
     /// The action with this id.
     pub fn action(&self, id: &ActionId) -> Option<&Action> {
-        self.actions.iter().find(|a| &a.id == id)
+        self.index_of(id).map(|i| &self.actions[i])
     }
 
-    /// Each action's position in the plan, by id: for whoever asks about many actions of a
-    /// plan that can hold hundreds of thousands ([`Plan::action`] walks the plan each time).
-    pub fn positions(&self) -> std::collections::HashMap<&ActionId, usize> {
-        self.actions
-            .iter()
-            .enumerate()
-            .map(|(i, a)| (&a.id, i))
-            .collect()
+    /// Where the action with this id is in the plan. Ids are positions (`a001` is the first
+    /// action), so this is a lookup, not a walk; it is checked against the action found there,
+    /// since a saved plan is user-editable input.
+    pub fn index_of(&self, id: &ActionId) -> Option<usize> {
+        let i = id.index();
+        (self.actions.get(i)?.id == *id).then_some(i)
     }
 }
 
