@@ -32,7 +32,7 @@ use mtoctl_graph::transport::GraphClient;
 use mtoctl_model::DesiredState;
 use mtoctl_model::ids::TenantId;
 use mtoctl_model::observed::Fingerprint;
-use mtoctl_planner::plan::{ExpectedBefore, FORMAT_VERSION, ObjectRef};
+use mtoctl_planner::plan::{ActionKind, ExpectedBefore, FORMAT_VERSION, ObjectRef};
 use mtoctl_planner::{ActionId, Plan, ResourceAddr};
 use tokio::task::JoinSet;
 
@@ -390,6 +390,16 @@ pub async fn apply(
         .map(|t| (t.alias.as_str().to_owned(), t.tenant_id.clone()))
         .collect();
     let deadline = options.wait.map(|w| Instant::now() + w);
+    // Each tenant's writes, told to the client's pacer: tenants of one app registration share
+    // its write bucket, and those with little to write spread it over the busiest one's time.
+    let mut writes: BTreeMap<&str, u64> = BTreeMap::new();
+    for a in plan.actions.iter().filter(|a| a.kind != ActionKind::Wait) {
+        *writes.entry(a.tenant.as_str()).or_default() += 1;
+    }
+    for t in &plan.tenants {
+        let alias = t.alias.as_str();
+        client.expect_writes(alias, writes.get(alias).copied().unwrap_or(0));
+    }
     let deps = deps::Deps::of(plan);
     let mut sched = Schedule::new(plan, &deps, observer.clone());
     // A task carries one action, or a group of one tenant's assignments (made or removed).

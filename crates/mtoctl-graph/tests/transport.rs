@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use mtoctl_graph::transport::retry::RetryPolicy;
-use mtoctl_graph::transport::{ClientConfig, GraphRequest};
+use mtoctl_graph::transport::{ClientConfig, ClientStats, GraphRequest};
 use mtoctl_graph::wire::directory;
 use reqwest::Method;
 use serde_json::json;
@@ -510,6 +510,20 @@ const SHARED_SECRET: &str = "shared-app-emulator-secret";
 /// `n` tenants signed in to through one multi-tenant app registration, whose buckets are a
 /// hundredth of Graph's (30 writes per app and tenant, 350 per app) and refill as Graph's do.
 async fn shared_app_world(n: usize) -> (World, DesiredStateOf) {
+    let options = mtoctl_emulator::Options {
+        throttle: true,
+        throttle_burst: 0.01,
+        latency: mtoctl_emulator::Latency::Fixed(20),
+        ..wall_clock()
+    };
+    shared_app_world_with(n, options).await
+}
+
+/// [`shared_app_world`] with the emulator's options given.
+async fn shared_app_world_with(
+    n: usize,
+    options: mtoctl_emulator::Options,
+) -> (World, DesiredStateOf) {
     let tenant_id = |i: usize| format!("{i:08x}-2222-4333-8444-555555555555");
     let mut world = String::from("tenants:\n");
     let mut spec = String::from(
@@ -525,12 +539,6 @@ async fn shared_app_world(n: usize) -> (World, DesiredStateOf) {
             "  - {{alias: t{i}, tenantId: {id}, displayName: T{i}, role: {role}, auth: {{clientId: {SHARED_CLIENT}, clientSecret: {{fromEnv: SHARED_SECRET}}}}}}\n"
         ));
     }
-    let options = mtoctl_emulator::Options {
-        throttle: true,
-        throttle_burst: 0.01,
-        latency: mtoctl_emulator::Latency::Fixed(20),
-        ..wall_clock()
-    };
     let world = mtoctl_emulator::world::WorldFile::parse(&world).expect("world parses");
     let emulator = mtoctl_emulator::Emulator::from_world(world, options).expect("world loads");
     let server = emulator.spawn_on_loopback().await.expect("serves");
@@ -619,5 +627,95 @@ async fn a_429_from_the_apps_own_bucket_quiets_every_tenant_of_the_app() {
     assert!(
         untold["early_retries"].as_u64().unwrap_or(0) > 0,
         "without the shared quiet, the late tenant comes back early: {untold}"
+    );
+}
+
+/// One busy tenant (2,000 writes) and 40 with little to write (130 each: 5,200 together, three
+/// times the app's bucket of 1,750, and less than each one's own 150) write through one app
+/// registration, in B4's proportions (its hub has 99,700 writes, its 99 spokes 1,100 each,
+/// together three times the app's 35,000; their first `$batch` calls, 20 writes each, a tenth
+/// of the app's bucket): the small ones start once the busy one is paced, as B4's spokes reach
+/// their assignments after setting up their configurations. Buckets are a twentieth of Graph's
+/// and refill twenty times as fast: the busy tenant's own refills 400 writes per second, the
+/// app's 2,333. `told` says whether the client is told each tenant's writes. Returns the
+/// client's counts and the emulator's.
+async fn busy_tenant_among_small_ones(told: bool) -> (ClientStats, serde_json::Value) {
+    use mtoctl_graph::auth::{MapEnvironment, credential_for};
+    use mtoctl_graph::transport::GraphClient;
+    let options = mtoctl_emulator::Options {
+        throttle: true,
+        throttle_burst: 0.05,
+        time_scale: 0.05,
+        latency: mtoctl_emulator::Latency::Fixed(20),
+        ..wall_clock()
+    };
+    let (world, desired) = shared_app_world_with(41, options).await;
+    // Nearer Graph's proportions (its smallest bucket holds 3,000 against 320 writes in flight)
+    // than 320 against these buckets of 150; see `paced_writes_stay_under_the_write_bucket_…`.
+    let config = ClientConfig {
+        writes_in_flight: 20,
+        ..quick_retries()
+    };
+    let env = MapEnvironment(
+        [("SHARED_SECRET".to_owned(), SHARED_SECRET.to_owned())]
+            .into_iter()
+            .collect(),
+    );
+    let ctx = auth_context(&world, env);
+    let mut builder = GraphClient::builder(ctx.http.clone(), ctx.endpoints.clone(), config);
+    for tenant in &desired.tenants {
+        let credential = credential_for(tenant, &ctx).expect("credential");
+        builder = builder.tenant_of_app(tenant.alias.as_str(), SHARED_CLIENT, credential);
+    }
+    let client = builder.build();
+    for tenant in &desired.tenants {
+        client
+            .token_roles(tenant.alias.as_str())
+            .await
+            .expect("token");
+    }
+    let update = GraphRequest::with_body(
+        Method::PATCH,
+        "/policies/crossTenantAccessPolicy/default",
+        json!({"inboundTrust": {"isMfaAccepted": true}}),
+    );
+    let writes = |i: usize| if i == 0 { 2_000 } else { 130 };
+    if told {
+        for (i, tenant) in desired.tenants.iter().enumerate() {
+            client.expect_writes(tenant.alias.as_str(), writes(i) as u64);
+        }
+    }
+    let answers =
+        futures_util::future::join_all(desired.tenants.iter().enumerate().map(|(i, t)| {
+            let (client, requests) = (&client, vec![update.clone(); writes(i)]);
+            async move {
+                if i > 0 {
+                    // The busy tenant's first 150 (its bucket) are gone and it is paced by then.
+                    tokio::time::sleep(Duration::from_millis(1_000)).await;
+                }
+                client.send_all(t.alias.as_str(), &requests).await
+            }
+        }))
+        .await;
+    for answers in answers {
+        let failed: Vec<_> = answers.iter().filter_map(|a| a.as_ref().err()).collect();
+        assert!(failed.is_empty(), "every write lands: {:?}", failed.first());
+    }
+    (client.stats(), world.stats().await)
+}
+
+#[tokio::test]
+async fn tenants_with_little_to_write_leave_the_apps_bucket_to_the_busiest_one() {
+    // Told: 3 and 6 429s in two runs; untold: 812 in both.
+    let (told, told_emu) = busy_tenant_among_small_ones(true).await;
+    let (untold, _) = busy_tenant_among_small_ones(false).await;
+    assert_eq!(told_emu["early_retries"], 0, "{told_emu}");
+    assert!(
+        untold.throttled > 0,
+        "the small tenants' writes at once overrun the app's bucket: {untold:?}"
+    );
+    assert!(
+        told.throttled * 4 <= untold.throttled,
+        "spread over the busy tenant's time, they leave it room: told {told:?}, untold {untold:?}"
     );
 }

@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::pace::{self, Signal};
 use super::retry::{Verdict, classify, parse_retry_after};
@@ -105,16 +105,7 @@ pub(super) async fn send_all(
 /// for the whole batch however many items were throttled. Reads in the batch say nothing
 /// about writes.
 pub(super) fn write_signal(batch: &GraphRequest, answer: &Value) -> Signal {
-    let writes: std::collections::HashSet<&str> = batch
-        .body
-        .as_ref()
-        .and_then(|b| b.get("requests"))
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter(|i| i.get("method").and_then(Value::as_str) != Some("GET"))
-        .filter_map(|i| i.get("id").and_then(Value::as_str))
-        .collect();
+    let writes = batch.batch_write_ids().unwrap_or_default();
     answer
         .get("responses")
         .and_then(Value::as_array)
@@ -192,6 +183,44 @@ enum ItemOutcome {
     },
 }
 
+/// A `$batch` request body, borrowing its items' paths and bodies.
+#[derive(serde::Serialize)]
+struct Envelope<'r> {
+    requests: Vec<Item<'r>>,
+}
+
+/// One item of a `$batch` request; its id is the request's index in the caller's list.
+#[derive(serde::Serialize)]
+struct Item<'r> {
+    #[serde(serialize_with = "as_text")]
+    id: usize,
+    method: &'r str,
+    url: &'r str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<&'r Value>,
+    #[serde(skip_serializing_if = "ItemHeaders::is_empty")]
+    headers: ItemHeaders,
+}
+
+#[derive(serde::Serialize)]
+struct ItemHeaders {
+    #[serde(rename = "ConsistencyLevel", skip_serializing_if = "Option::is_none")]
+    consistency_level: Option<&'static str>,
+    #[serde(rename = "Content-Type", skip_serializing_if = "Option::is_none")]
+    content_type: Option<&'static str>,
+}
+
+impl ItemHeaders {
+    fn is_empty(&self) -> bool {
+        self.consistency_level.is_none() && self.content_type.is_none()
+    }
+}
+
+/// `$batch` ids are strings.
+fn as_text<S: serde::Serializer>(id: &usize, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(id)
+}
+
 /// One `$batch` call; returns one outcome per item, in order.
 async fn send_batch(
     client: &GraphClient,
@@ -199,27 +228,49 @@ async fn send_batch(
     requests: &[GraphRequest],
     items: &[Pending],
 ) -> Vec<ItemOutcome> {
-    let body_items: Vec<Value> = items
+    let envelope = Envelope {
+        requests: items
+            .iter()
+            .map(|p| {
+                let r = &requests[p.index];
+                Item {
+                    id: p.index,
+                    method: r.method.as_str(),
+                    url: &r.path,
+                    body: r.body.as_ref(),
+                    headers: ItemHeaders {
+                        consistency_level: r.eventual.then_some("eventual"),
+                        content_type: r.body.is_some().then_some("application/json"),
+                    },
+                }
+            })
+            .collect(),
+    };
+    // Which items write: the pacer reads their answers' signals, and the lane counts them.
+    let writes = items
         .iter()
-        .map(|p| {
-            let r = &requests[p.index];
-            let mut item =
-                json!({"id": p.index.to_string(), "method": r.method.as_str(), "url": r.path});
-            let mut headers = serde_json::Map::new();
-            if r.eventual {
-                headers.insert("ConsistencyLevel".into(), json!("eventual"));
-            }
-            if let Some(body) = &r.body {
-                headers.insert("Content-Type".into(), json!("application/json"));
-                item["body"] = body.clone();
-            }
-            if !headers.is_empty() {
-                item["headers"] = Value::Object(headers);
-            }
-            item
-        })
+        .filter(|p| requests[p.index].method != Method::GET)
+        .map(|p| p.index.to_string())
         .collect();
-    let batch = GraphRequest::with_body(Method::POST, "/$batch", json!({ "requests": body_items }));
+    let batch = match serde_json::to_vec(&envelope) {
+        Ok(json) => GraphRequest::encoded_batch(json, writes),
+        // Only a map with keys that are not strings fails to serialise; no Graph body has one.
+        Err(e) => {
+            return items
+                .iter()
+                .map(|p| {
+                    let r = &requests[p.index];
+                    ItemOutcome::Done(Err(GraphError::Transport {
+                        tenant: tenant.to_owned(),
+                        method: r.method.to_string(),
+                        path: r.path.clone(),
+                        reason: format!("the request could not be written as JSON: {e}"),
+                    }))
+                })
+                .collect();
+        }
+    };
+    drop(envelope);
     // The items are the inner requests; the envelope is not one.
     client
         .inner
@@ -315,4 +366,99 @@ async fn send_batch(
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_envelope_is_written_as_graph_reads_a_batch() {
+        let body = json!({"principalId": "p", "resourceId": "s", "appRoleId": "r"});
+        let get = GraphRequest {
+            eventual: true,
+            ..GraphRequest::get("/users?$filter=x")
+        };
+        let post = GraphRequest::with_body(
+            Method::POST,
+            "/servicePrincipals/s/appRoleAssignedTo",
+            body.clone(),
+        );
+        let envelope = Envelope {
+            requests: vec![
+                Item {
+                    id: 3,
+                    method: get.method.as_str(),
+                    url: &get.path,
+                    body: get.body.as_ref(),
+                    headers: ItemHeaders {
+                        consistency_level: Some("eventual"),
+                        content_type: None,
+                    },
+                },
+                Item {
+                    id: 12,
+                    method: post.method.as_str(),
+                    url: &post.path,
+                    body: post.body.as_ref(),
+                    headers: ItemHeaders {
+                        consistency_level: None,
+                        content_type: Some("application/json"),
+                    },
+                },
+                Item {
+                    id: 13,
+                    method: "DELETE",
+                    url: "/x",
+                    body: None,
+                    headers: ItemHeaders {
+                        consistency_level: None,
+                        content_type: None,
+                    },
+                },
+            ],
+        };
+        let written: Value = serde_json::from_slice(&serde_json::to_vec(&envelope).expect("json"))
+            .expect("reads back");
+        assert_eq!(
+            written,
+            json!({"requests": [
+                {"id": "3", "method": "GET", "url": "/users?$filter=x",
+                 "headers": {"ConsistencyLevel": "eventual"}},
+                {"id": "12", "method": "POST", "url": "/servicePrincipals/s/appRoleAssignedTo",
+                 "body": body, "headers": {"Content-Type": "application/json"}},
+                {"id": "13", "method": "DELETE", "url": "/x"}
+            ]})
+        );
+    }
+
+    #[test]
+    fn an_encoded_envelope_knows_its_writes_and_hides_its_bytes() {
+        let r = GraphRequest::encoded_batch(
+            br#"{"requests":[]}"#.to_vec(),
+            vec!["3".into(), "12".into()],
+        );
+        assert_eq!(r.writes(), 2);
+        assert_eq!(r.batch_write_ids(), Some(["3", "12"].into()));
+        assert_eq!(
+            format!("{r:?}"),
+            "GraphRequest { method: POST, path: \"/$batch\", body: None, eventual: false, encoded: Some(Encoded(15 bytes, writes [\"3\", \"12\"])) }"
+        );
+    }
+
+    #[test]
+    fn the_write_signal_of_an_encoded_envelope_comes_from_its_write_items_only() {
+        let r = GraphRequest::encoded_batch(b"{}".to_vec(), vec!["1".into()]);
+        let answer = |write_status: u16| {
+            json!({"responses": [
+                {"id": "0", "status": 429, "headers": {}},
+                {"id": "1", "status": write_status,
+                 "headers": {"x-ms-throttle-limit-percentage": "0.9"}}
+            ]})
+        };
+        // The GET's 429 is no write signal; the write item's pressure is.
+        assert_eq!(write_signal(&r, &answer(204)), Signal::Pressure(0.9));
+        assert_eq!(write_signal(&r, &answer(429)), Signal::Throttled);
+    }
 }

@@ -37,6 +37,30 @@ pub struct GraphRequest {
     pub body: Option<Value>,
     /// Sends `ConsistencyLevel: eventual` (advanced queries, `$count`).
     pub eventual: bool,
+    /// A `$batch` envelope's body, already written out (`body` is then `None`).
+    encoded: Option<Encoded>,
+}
+
+/// A JSON body written out once, and the writes it carries. A `$batch` envelope is built as
+/// bytes, not as a `Value` tree with a copy of each item's body: B4's apply held some 40 MB of
+/// such trees in envelopes waiting for their tenant's write pacer.
+#[derive(Clone, PartialEq)]
+struct Encoded {
+    json: bytes::Bytes,
+    /// The ids of the envelope's items that write (its other items are GETs).
+    writes: Box<[String]>,
+}
+
+impl std::fmt::Debug for Encoded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Item bodies may carry secrets; their length is all a log needs.
+        write!(
+            f,
+            "Encoded({} bytes, writes {:?})",
+            self.json.len(),
+            self.writes
+        )
+    }
 }
 
 impl GraphRequest {
@@ -47,6 +71,7 @@ impl GraphRequest {
             path: path.into(),
             body: None,
             eventual: false,
+            encoded: None,
         }
     }
 
@@ -57,7 +82,43 @@ impl GraphRequest {
             path: path.into(),
             body: Some(body),
             eventual: false,
+            encoded: None,
         }
+    }
+
+    /// A `$batch` envelope already written out, whose items with ids `writes` write.
+    pub(crate) fn encoded_batch(json: Vec<u8>, writes: Vec<String>) -> Self {
+        Self {
+            method: Method::POST,
+            path: "/$batch".into(),
+            body: None,
+            eventual: false,
+            encoded: Some(Encoded {
+                json: json.into(),
+                writes: writes.into(),
+            }),
+        }
+    }
+
+    /// The ids of a `$batch` envelope's items that write; `None` for any other request.
+    pub(crate) fn batch_write_ids(&self) -> Option<std::collections::HashSet<&str>> {
+        if self.path != "/$batch" {
+            return None;
+        }
+        if let Some(encoded) = &self.encoded {
+            return Some(encoded.writes.iter().map(String::as_str).collect());
+        }
+        Some(
+            self.body
+                .as_ref()
+                .and_then(|b| b.get("requests"))
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter(|i| i.get("method").and_then(Value::as_str) != Some("GET"))
+                .filter_map(|i| i.get("id").and_then(Value::as_str))
+                .collect(),
+        )
     }
 
     /// A request without a body.
@@ -67,6 +128,7 @@ impl GraphRequest {
             path: path.into(),
             body: None,
             eventual: false,
+            encoded: None,
         }
     }
 
@@ -76,19 +138,8 @@ impl GraphRequest {
         if self.method == Method::GET {
             return 0;
         }
-        if self.path != "/$batch" {
-            return 1;
-        }
-        self.body
-            .as_ref()
-            .and_then(|b| b.get("requests"))
-            .and_then(Value::as_array)
-            .map_or(1, |items| {
-                items
-                    .iter()
-                    .filter(|i| i.get("method").and_then(Value::as_str) != Some("GET"))
-                    .count() as u32
-            })
+        self.batch_write_ids()
+            .map_or(1, |ids| u32::try_from(ids.len()).unwrap_or(u32::MAX))
     }
 }
 
@@ -221,15 +272,23 @@ pub struct GraphClientBuilder {
     endpoints: Endpoints,
     config: ClientConfig,
     tenants: BTreeMap<String, TenantSession>,
-    /// The quiet period of each app registration (client id), shared by its tenants.
-    apps: HashMap<String, Arc<Mutex<Option<Instant>>>>,
+    /// What the tenants of each app registration (client id) share: its quiet period and
+    /// the progress its pacers spread the app's write bucket by.
+    apps: HashMap<String, App>,
+}
+
+/// What tenants reached through one app registration share.
+#[derive(Default, Clone)]
+struct App {
+    quiet: Arc<Mutex<Option<Instant>>>,
+    share: Arc<pace::Share>,
 }
 
 impl GraphClientBuilder {
     /// Adds a tenant under its alias with its credential, as the only tenant of its app
     /// registration (see [`Self::tenant_of_app`]).
     pub fn tenant(self, alias: &str, credential: Arc<dyn TokenCredential>) -> Self {
-        self.add(alias, Arc::new(Mutex::new(None)), credential)
+        self.add(alias, App::default(), credential)
     }
 
     /// Adds a tenant reached through the app registration `app_id` (the credential's client
@@ -241,16 +300,11 @@ impl GraphClientBuilder {
         app_id: &str,
         credential: Arc<dyn TokenCredential>,
     ) -> Self {
-        let app_quiet = self.apps.entry(app_id.to_owned()).or_default().clone();
-        self.add(alias, app_quiet, credential)
+        let app = self.apps.entry(app_id.to_owned()).or_default().clone();
+        self.add(alias, app, credential)
     }
 
-    fn add(
-        mut self,
-        alias: &str,
-        app_quiet: Arc<Mutex<Option<Instant>>>,
-        credential: Arc<dyn TokenCredential>,
-    ) -> Self {
+    fn add(mut self, alias: &str, app: App, credential: Arc<dyn TokenCredential>) -> Self {
         self.tenants.insert(
             alias.to_owned(),
             TenantSession {
@@ -258,9 +312,9 @@ impl GraphClientBuilder {
                 reads: Semaphore::new(self.config.read_concurrency.max(1)),
                 writes: Semaphore::new(self.config.write_concurrency.max(1)),
                 write_volume: Semaphore::new(self.config.writes_in_flight.max(batch::MAX_BATCH)),
-                pacer: pace::Pacer::new(),
+                pacer: pace::Pacer::new(app.share),
                 quiet_until: Mutex::new(None),
-                app_quiet,
+                app_quiet: app.quiet,
             },
         );
         self
@@ -479,6 +533,17 @@ impl GraphClient {
         requests: &[GraphRequest],
     ) -> Vec<Result<GraphResponse, GraphError>> {
         batch::send_all(self, tenant, requests).await
+    }
+
+    /// Tells the write pacer how many writes `tenant` has left to send from now on (an
+    /// apply's count of its actions there). Tenants of one app registration share the app's
+    /// write bucket; one with far less work left than the app's busiest tenant then spreads its
+    /// writes over the busiest one's time instead of emptying the bucket the busiest one needs
+    /// (`transport::pace::Share`). An unknown tenant is ignored.
+    pub fn expect_writes(&self, tenant: &str, writes: u64) {
+        if let Some(session) = self.inner.tenants.get(tenant) {
+            session.pacer.expect(writes);
+        }
     }
 
     /// GETs a collection and every further page (`@odata.nextLink`), returning all items.
@@ -723,7 +788,11 @@ impl GraphClient {
             if request.eventual {
                 builder = builder.header("ConsistencyLevel", "eventual");
             }
-            if let Some(body) = &request.body {
+            if let Some(encoded) = &request.encoded {
+                builder = builder
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(encoded.json.clone());
+            } else if let Some(body) = &request.body {
                 builder = builder.json(body);
             }
             self.inner

@@ -32,7 +32,7 @@
 //! keeps within them).
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// What one write call's answer said about Graph's write buckets.
@@ -113,10 +113,106 @@ const LEVEL_DECREASE_EVERY: Duration = Duration::from_millis(500);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) struct Ticket(u64);
 
+/// A tenant with less than this share of the work left of the app's busiest tenant has its
+/// writes spread over the busiest one's time ([`Share::cap`]); tenants with comparable work
+/// left (B3's twenty, each writing as much as the others) are not held back for each other.
+const SPREAD_BELOW: f64 = 0.5;
+
+/// What the tenants written to through one app registration have left to write: they share
+/// the app's write bucket (35,000 per 5 min, however many tenants), and the apply ends when
+/// the tenant with the most work ends.
+///
+/// Why: B4's 99 spokes each have some 1,100 writes and its hub 99,700, bound by the hub's own
+/// bucket (its refill) for eight minutes. Written as fast as each tenant's own pacer allows,
+/// the spokes emptied the app's bucket within the first minute, and the hub, whose answers
+/// then reported that bucket nearly empty too (Graph's `x-ms-throttle-limit-percentage` does
+/// not say which bucket it is about), slowed to a write per second with them: 6 % of the
+/// apply's requests throttled and 1.6 minutes lost. Spread over the hub's time, the spokes
+/// need a fifth of the app's refill and its bucket never empties.
+///
+/// So a tenant that has far less left than the busiest one (less than [`SPREAD_BELOW`] of it)
+/// writes at most at the busiest one's paced rate scaled by their work left: both then finish
+/// together, the apply no later than the busiest tenant alone would have. The cap applies only
+/// while the busiest tenant is paced (Graph has signalled its buckets' pressure) and writing:
+/// one that waits (for a join, say) or has failed holds nobody back. Without expected counts
+/// ([`GraphClient::expect_writes`](super::GraphClient::expect_writes)) nothing is capped.
+#[derive(Debug, Default)]
+pub(super) struct Share {
+    tenants: Mutex<Vec<Progress>>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Progress {
+    /// Writes expected and not sent yet; `None` until expected.
+    left: Option<u64>,
+    /// The tenant's own paced rate, writes per second; `None` while unpaced.
+    rate: Option<f64>,
+    /// When the tenant last sent a write call.
+    wrote: Option<Instant>,
+}
+
+impl Share {
+    /// Adds a tenant; returns its place.
+    fn join(&self) -> usize {
+        let mut tenants = self.lock();
+        tenants.push(Progress::default());
+        tenants.len() - 1
+    }
+
+    /// Tenant `me` expects to send `writes` writes from now on.
+    fn expect(&self, me: usize, writes: u64) {
+        if let Some(p) = self.lock().get_mut(me) {
+            p.left = Some(writes);
+        }
+    }
+
+    /// Tenant `me` sends a call of `writes` writes at `now`.
+    fn sent(&self, me: usize, writes: u32, now: Instant) {
+        if let Some(p) = self.lock().get_mut(me) {
+            p.left = p.left.map(|left| left.saturating_sub(u64::from(writes)));
+            p.wrote = Some(now);
+        }
+    }
+
+    /// Tenant `me`'s own pacer now goes at `rate`.
+    fn paced_at(&self, me: usize, rate: Option<f64>) {
+        if let Some(p) = self.lock().get_mut(me) {
+            p.rate = rate;
+        }
+    }
+
+    /// The most tenant `me` may write per second at `now` so as to finish with the app's
+    /// busiest tenant; `None` when it need not be held back.
+    fn cap(&self, me: usize, now: Instant) -> Option<f64> {
+        let tenants = self.lock();
+        let mine = tenants.get(me)?.left? as f64;
+        let (busiest, most) = tenants
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| i != me)
+            .filter_map(|(i, p)| Some((i, p.left? as f64)))
+            .max_by(|a, b| a.1.total_cmp(&b.1))?;
+        if mine >= most * SPREAD_BELOW {
+            return None;
+        }
+        let p = &tenants[busiest];
+        let rate = p.rate?;
+        let writing = p.wrote.is_some_and(|at| now.duration_since(at) <= WINDOW);
+        writing.then(|| (rate * mine / most).max(MIN_RATE))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Progress>> {
+        self.tenants.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 /// One tenant's write pacer.
 #[derive(Debug)]
 pub(super) struct Pacer {
     state: Mutex<State>,
+    /// The tenants of the same app registration, this one among them at `me`.
+    share: Arc<Share>,
+    me: usize,
 }
 
 #[derive(Debug)]
@@ -125,6 +221,8 @@ struct State {
     rate: Option<f64>,
     /// When the next write may be sent.
     next: Instant,
+    /// When the last call went and its writes: a [`Share`] cap spaces the next call from it.
+    last: Option<(Instant, u32)>,
     /// Writes sent within the last [`WINDOW`], oldest first.
     recent: VecDeque<(Instant, u32)>,
     /// Changes of rate so far.
@@ -151,10 +249,19 @@ struct State {
 }
 
 impl Pacer {
-    pub(super) fn new() -> Self {
+    /// The pacer of a tenant written to through the app registration whose tenants `share`.
+    pub(super) fn new(share: Arc<Share>) -> Self {
+        let me = share.join();
         Self {
             state: Mutex::new(State::new(Instant::now())),
+            share,
+            me,
         }
+    }
+
+    /// The tenant expects to send `writes` writes from now on (see [`Share`]).
+    pub(super) fn expect(&self, writes: u64) {
+        self.share.expect(self.me, writes);
     }
 
     /// Waits for the turn of a call carrying `writes` writes (a `$batch` carries up to 20).
@@ -162,9 +269,14 @@ impl Pacer {
         loop {
             // Decided when the call goes, at the rate of that moment: calls booked ahead at an
             // old rate would keep it alive for as long as the queue of waiting calls.
-            let turn = self.lock().take_turn(Instant::now(), writes);
+            let now = Instant::now();
+            let cap = self.share.cap(self.me, now);
+            let turn = self.lock().take_turn(now, writes, cap);
             match turn {
-                Ok(ticket) => return ticket,
+                Ok(ticket) => {
+                    self.share.sent(self.me, writes, now);
+                    return ticket;
+                }
                 Err(next) => tokio::time::sleep_until(next.into()).await,
             }
         }
@@ -177,6 +289,7 @@ impl Pacer {
         s.observe(Instant::now(), signal, ticket);
         if s.rate != before {
             tracing::debug!(?signal, writes_per_second = ?s.rate, "write pace");
+            self.share.paced_at(self.me, s.rate);
         }
     }
 
@@ -190,6 +303,7 @@ impl State {
         Self {
             rate: None,
             next: now,
+            last: None,
             recent: VecDeque::new(),
             epoch: 0,
             decreased: 0,
@@ -202,13 +316,32 @@ impl State {
     /// A call of `writes` writes asks to go at `now`: its ticket when it may (unpaced, or its
     /// turn has come), or when to ask again. Idle time earns no burst: the next turn is counted
     /// from the later of the last turn and now.
-    fn take_turn(&mut self, now: Instant, writes: u32) -> Result<Ticket, Instant> {
+    ///
+    /// `cap` (writes per second, from [`Share::cap`]) is a second, separate limit: the last
+    /// call's writes spaced at the cap of this moment. Separate, so that the tenant's own turns
+    /// stay booked at its own rate and a lifted cap leaves nothing booked at the cap behind.
+    fn take_turn(
+        &mut self,
+        now: Instant,
+        writes: u32,
+        cap: Option<f64>,
+    ) -> Result<Ticket, Instant> {
+        if let (Some(cap), Some((at, last))) = (cap, self.last) {
+            let capped = at + Duration::from_secs_f64(f64::from(last) / cap);
+            if now < capped {
+                return Err(match self.rate {
+                    Some(_) => capped.max(self.next),
+                    None => capped,
+                });
+            }
+        }
         if let Some(rate) = self.rate {
             if now < self.next {
                 return Err(self.next);
             }
             self.next = now + Duration::from_secs_f64(f64::from(writes) / rate);
         }
+        self.last = Some((now, writes));
         self.forget_before(now);
         self.recent.push_back((now, writes));
         Ok(Ticket(self.epoch))
@@ -316,9 +449,9 @@ mod tests {
 
     /// A call that goes at `now`, or waits for its turn and goes then.
     fn go(s: &mut State, now: Instant, writes: u32) -> Ticket {
-        match s.take_turn(now, writes) {
+        match s.take_turn(now, writes, None) {
             Ok(ticket) => ticket,
-            Err(next) => s.take_turn(next, writes).expect("its turn"),
+            Err(next) => s.take_turn(next, writes, None).expect("its turn"),
         }
     }
 
@@ -327,11 +460,11 @@ mod tests {
         let t0 = Instant::now();
         let mut s = State::new(t0);
         for i in 0..10 {
-            assert_eq!(s.take_turn(t0 + ms(i), 20), Ok(Ticket(0)), "unpaced");
+            assert_eq!(s.take_turn(t0 + ms(i), 20, None), Ok(Ticket(0)), "unpaced");
         }
         s.observe(t0 + ms(10), Signal::Clear, Ticket(0));
         assert_eq!(s.rate, None, "no pressure, no pacing");
-        assert_eq!(s.take_turn(t0 + ms(11), 20), Ok(Ticket(0)));
+        assert_eq!(s.take_turn(t0 + ms(11), 20, None), Ok(Ticket(0)));
     }
 
     #[test]
@@ -340,7 +473,7 @@ mod tests {
         let mut s = State::new(t0);
         // 200 writes over one second, then Graph says a bucket is 80 % used.
         for i in 0..10 {
-            assert!(s.take_turn(t0 + ms(100 * i), 20).is_ok());
+            assert!(s.take_turn(t0 + ms(100 * i), 20, None).is_ok());
         }
         s.observe(t0 + ms(1_000), Signal::Pressure(0.8), Ticket(0));
         let rate = s.rate.expect("paced");
@@ -348,15 +481,15 @@ mod tests {
         // Calls asking at once go one after another, 20/rate apart.
         let gap = Duration::from_secs_f64(20.0 / rate);
         let now = t0 + ms(1_000);
-        assert_eq!(s.take_turn(now, 20), Ok(Ticket(1)));
-        assert_eq!(s.take_turn(now, 20), Err(now + gap));
-        assert_eq!(s.take_turn(now + gap, 20), Ok(Ticket(1)));
+        assert_eq!(s.take_turn(now, 20, None), Ok(Ticket(1)));
+        assert_eq!(s.take_turn(now, 20, None), Err(now + gap));
+        assert_eq!(s.take_turn(now + gap, 20, None), Ok(Ticket(1)));
         // A new rate applies to the calls already waiting: a halving doubles the next gap.
         s.observe(now + gap, Signal::Throttled, Ticket(1));
         let halved = s.rate.expect("paced");
         assert!((halved - rate * 0.5).abs() < 1e-9);
-        assert!(s.take_turn(now + gap * 2, 20).is_ok());
-        let next = s.take_turn(now + gap * 2, 20).expect_err("waits");
+        assert!(s.take_turn(now + gap * 2, 20, None).is_ok());
+        let next = s.take_turn(now + gap * 2, 20, None).expect_err("waits");
         let expected = now + gap * 2 + Duration::from_secs_f64(20.0 / halved);
         assert!(next.duration_since(expected) < Duration::from_micros(1));
     }
@@ -535,5 +668,87 @@ mod tests {
         assert_eq!(Pressure(0.9).max(Pressure(0.8)), Pressure(0.9));
         assert_eq!(Pressure(1.2).max(Throttled), Throttled);
         assert_eq!(Clear.max(Clear), Clear);
+    }
+
+    /// A hub and two spokes of one app; the hub paced at `rate`, having just written.
+    fn hub_and_spokes(
+        hub_left: u64,
+        spoke_left: u64,
+        rate: f64,
+        now: Instant,
+    ) -> (Share, [usize; 3]) {
+        let share = Share::default();
+        let ids = [share.join(), share.join(), share.join()];
+        share.expect(ids[0], hub_left);
+        share.expect(ids[1], spoke_left);
+        share.expect(ids[2], spoke_left);
+        share.paced_at(ids[0], Some(rate));
+        share.sent(ids[0], 20, now);
+        (share, ids)
+    }
+
+    #[test]
+    fn a_tenant_with_little_left_is_spread_over_the_busiest_tenants_time() {
+        let now = Instant::now();
+        // B4's proportions: the hub has 99,700 writes left at 200 per second, a spoke 1,100.
+        let (share, [hub, spoke, _]) = hub_and_spokes(99_720, 1_100, 200.0, now);
+        let cap = share.cap(spoke, now).expect("capped");
+        assert!((cap - 200.0 * 1_100.0 / 99_700.0).abs() < 0.01, "{cap}");
+        // Both finish together: the spoke's writes at the cap take the hub's time.
+        assert!((1_100.0 / cap - 99_700.0 / 200.0).abs() < 1.0);
+        assert_eq!(
+            share.cap(hub, now),
+            None,
+            "the busiest tenant is never held back"
+        );
+    }
+
+    #[test]
+    fn nobody_is_held_back_for_a_busiest_tenant_that_is_unpaced_idle_or_comparable() {
+        let now = Instant::now();
+        let (share, [hub, spoke, _]) = hub_and_spokes(99_720, 1_100, 200.0, now);
+        // Idle: last wrote more than the window ago (waiting for a join, or failed).
+        assert_eq!(share.cap(spoke, now + WINDOW + ms(1)), None);
+        // Unpaced: Graph has not signalled pressure, so the rate it could spread by is unknown.
+        share.paced_at(hub, None);
+        assert_eq!(share.cap(spoke, now), None);
+        // Comparable work (B3: every tenant writes as much): no one waits for another.
+        let (share, [_, spoke, _]) = hub_and_spokes(2_000, 1_000, 200.0, now);
+        assert_eq!(share.cap(spoke, now), None);
+        // Work not told: nothing to go by.
+        let share = Share::default();
+        let (a, b) = (share.join(), share.join());
+        share.expect(a, 99_700);
+        share.paced_at(a, Some(200.0));
+        share.sent(a, 20, now);
+        assert_eq!(share.cap(b, now), None);
+    }
+
+    #[test]
+    fn a_capped_call_waits_for_the_last_calls_writes_at_the_cap_and_a_lifted_cap_frees_it() {
+        let t0 = Instant::now();
+        let mut s = State::new(t0);
+        assert_eq!(
+            s.take_turn(t0, 20, Some(2.0)),
+            Ok(Ticket(0)),
+            "nothing went before"
+        );
+        // 20 writes at 2 per second: the next call goes 10 s later.
+        assert_eq!(s.take_turn(t0 + ms(1), 1, Some(2.0)), Err(t0 + ms(10_000)));
+        assert!(s.take_turn(t0 + ms(10_000), 1, Some(2.0)).is_ok());
+        // The cap lifted (the busiest tenant went idle): the tenant's own pace alone, unpaced.
+        assert!(s.take_turn(t0 + ms(10_001), 20, None).is_ok());
+    }
+
+    #[test]
+    fn sent_writes_count_down_what_is_left() {
+        let now = Instant::now();
+        let (share, [hub, spoke, _]) = hub_and_spokes(120, 40, 100.0, now);
+        // The hub has 100 left after its first 20: 40 is less than half of it, so capped.
+        assert!(share.cap(spoke, now).is_some());
+        share.sent(hub, 20, now);
+        share.sent(hub, 20, now);
+        // 40 against the hub's 60: comparable now.
+        assert_eq!(share.cap(spoke, now), None);
     }
 }
