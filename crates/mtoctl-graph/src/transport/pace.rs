@@ -26,6 +26,10 @@
 //! holds the bucket nearly empty (85–95 % used) because what is left in it when the apply
 //! ends is write capacity never used.
 //!
+//! Tenants written to through one app registration share the app's bucket; a tenant with far
+//! less work left than the app's busiest tenant spreads its writes over that tenant's time
+//! ([`Share`]), so the tenant that bounds the apply keeps the app's bucket to itself.
+//!
 //! It does not know the quotas, on purpose: other apps' writes share the tenant's bucket, and
 //! the emulator's time-scaled buckets refill faster; it learns from Graph's answers only.
 //! Reads are not paced (their buckets are 40 times larger and the read lane's concurrency
@@ -115,8 +119,11 @@ pub(super) struct Ticket(u64);
 
 /// A tenant with less than this share of the work left of the app's busiest tenant has its
 /// writes spread over the busiest one's time ([`Share::cap`]); tenants with comparable work
-/// left (B3's twenty, each writing as much as the others) are not held back for each other.
-const SPREAD_BELOW: f64 = 0.5;
+/// left are not held back for each other. Where the app's bucket binds, the busiest tenant's
+/// paced rate is its share of that bucket, not what it could write alone, and caps scaled from
+/// it could leave the bucket partly unused; so only work far apart is spread (B4's spokes have
+/// a hundredth of its hub's work, B2's a twentieth, B4g's a fifteenth).
+const SPREAD_BELOW: f64 = 0.1;
 
 /// What the tenants written to through one app registration have left to write: they share
 /// the app's write bucket (35,000 per 5 min, however many tenants), and the apply ends when
@@ -185,7 +192,10 @@ impl Share {
     /// busiest tenant; `None` when it need not be held back.
     fn cap(&self, me: usize, now: Instant) -> Option<f64> {
         let tenants = self.lock();
-        let mine = tenants.get(me)?.left? as f64;
+        // Nothing left by the count, yet writing: the count fell short (a throttled write sent
+        // again is counted again). It says nothing then; capping at what it says would hold the
+        // last writes at the slowest rate (B3's apply took 185–191 s so; 149 s without).
+        let mine = tenants.get(me)?.left.filter(|&left| left > 0)? as f64;
         let (busiest, most) = tenants
             .iter()
             .enumerate()
@@ -741,14 +751,26 @@ mod tests {
     }
 
     #[test]
+    fn a_tenant_whose_count_ran_out_is_not_held_back() {
+        let now = Instant::now();
+        let (share, [_, spoke, _]) = hub_and_spokes(99_720, 20, 200.0, now);
+        assert!(share.cap(spoke, now).is_some());
+        // Its 20 sent, then 20 more: a throttled call sent again counts again.
+        share.sent(spoke, 20, now);
+        share.sent(spoke, 20, now);
+        assert_eq!(share.cap(spoke, now), None);
+    }
+
+    #[test]
     fn sent_writes_count_down_what_is_left() {
         let now = Instant::now();
-        let (share, [hub, spoke, _]) = hub_and_spokes(120, 40, 100.0, now);
-        // The hub has 100 left after its first 20: 40 is less than half of it, so capped.
+        let (share, [hub, spoke, _]) = hub_and_spokes(520, 40, 100.0, now);
+        // The hub has 500 left after its first 20: 40 is less than a tenth of it, so capped.
         assert!(share.cap(spoke, now).is_some());
-        share.sent(hub, 20, now);
-        share.sent(hub, 20, now);
-        // 40 against the hub's 60: comparable now.
+        for _ in 0..6 {
+            share.sent(hub, 20, now);
+        }
+        // 40 against the hub's 380: more than a tenth now.
         assert_eq!(share.cap(spoke, now), None);
     }
 }
