@@ -550,21 +550,23 @@ async fn shared_app_world_with(
 
 type DesiredStateOf = mtoctl_model::DesiredState;
 
-/// All but the last tenant of a shared app write together until the app's bucket (350) is
-/// empty; once its first 429 has reached the client, the last tenant writes once. Returns the
-/// emulator's counts. `one_app` says whether the client is told the tenants share the app.
-async fn write_through_one_app(one_app: bool) -> serde_json::Value {
+/// A client of every tenant of a [`shared_app_world`], told they share one app registration
+/// (`one_app`) or not, with a token of each already fetched so that writers start together.
+async fn shared_app_client(
+    world: &World,
+    desired: &DesiredStateOf,
+    config: ClientConfig,
+    one_app: bool,
+) -> mtoctl_graph::transport::GraphClient {
     use mtoctl_graph::auth::{MapEnvironment, credential_for};
     use mtoctl_graph::transport::GraphClient;
-    let (world, desired) = shared_app_world(15).await;
     let env = MapEnvironment(
         [("SHARED_SECRET".to_owned(), SHARED_SECRET.to_owned())]
             .into_iter()
             .collect(),
     );
-    let ctx = auth_context(&world, env);
-    let mut builder =
-        GraphClient::builder(ctx.http.clone(), ctx.endpoints.clone(), quick_retries());
+    let ctx = auth_context(world, env);
+    let mut builder = GraphClient::builder(ctx.http.clone(), ctx.endpoints.clone(), config);
     for tenant in &desired.tenants {
         let credential = credential_for(tenant, &ctx).expect("credential");
         builder = if one_app {
@@ -574,18 +576,31 @@ async fn write_through_one_app(one_app: bool) -> serde_json::Value {
         };
     }
     let client = builder.build();
-    // Tokens first, so that the writers start together.
     for tenant in &desired.tenants {
         client
             .token_roles(tenant.alias.as_str())
             .await
             .expect("token");
     }
-    let update = GraphRequest::with_body(
+    client
+}
+
+/// A write that can be repeated: the default cross-tenant policy's inbound MFA trust.
+fn policy_update() -> GraphRequest {
+    GraphRequest::with_body(
         Method::PATCH,
         "/policies/crossTenantAccessPolicy/default",
         json!({"inboundTrust": {"isMfaAccepted": true}}),
-    );
+    )
+}
+
+/// All but the last tenant of a shared app write together until the app's bucket (350) is
+/// empty; once its first 429 has reached the client, the last tenant writes once. Returns the
+/// emulator's counts. `one_app` says whether the client is told the tenants share the app.
+async fn write_through_one_app(one_app: bool) -> serde_json::Value {
+    let (world, desired) = shared_app_world(15).await;
+    let client = shared_app_client(&world, &desired, quick_retries(), one_app).await;
+    let update = policy_update();
     // 14 × 28 writes: more than the app's 350, fewer than each tenant's own 30.
     let (late, writers) = desired.tenants.split_last().expect("tenants");
     let requests = vec![update.clone(); 28];
@@ -640,8 +655,6 @@ async fn a_429_from_the_apps_own_bucket_quiets_every_tenant_of_the_app() {
 /// app's 2,333. `told` says whether the client is told each tenant's writes. Returns the
 /// client's counts and the emulator's.
 async fn busy_tenant_among_small_ones(told: bool) -> (ClientStats, serde_json::Value) {
-    use mtoctl_graph::auth::{MapEnvironment, credential_for};
-    use mtoctl_graph::transport::GraphClient;
     let options = mtoctl_emulator::Options {
         throttle: true,
         throttle_burst: 0.05,
@@ -656,29 +669,8 @@ async fn busy_tenant_among_small_ones(told: bool) -> (ClientStats, serde_json::V
         writes_in_flight: 20,
         ..quick_retries()
     };
-    let env = MapEnvironment(
-        [("SHARED_SECRET".to_owned(), SHARED_SECRET.to_owned())]
-            .into_iter()
-            .collect(),
-    );
-    let ctx = auth_context(&world, env);
-    let mut builder = GraphClient::builder(ctx.http.clone(), ctx.endpoints.clone(), config);
-    for tenant in &desired.tenants {
-        let credential = credential_for(tenant, &ctx).expect("credential");
-        builder = builder.tenant_of_app(tenant.alias.as_str(), SHARED_CLIENT, credential);
-    }
-    let client = builder.build();
-    for tenant in &desired.tenants {
-        client
-            .token_roles(tenant.alias.as_str())
-            .await
-            .expect("token");
-    }
-    let update = GraphRequest::with_body(
-        Method::PATCH,
-        "/policies/crossTenantAccessPolicy/default",
-        json!({"inboundTrust": {"isMfaAccepted": true}}),
-    );
+    let client = shared_app_client(&world, &desired, config, true).await;
+    let update = policy_update();
     let writes = |i: usize| if i == 0 { 4_000 } else { 130 };
     if told {
         for (i, tenant) in desired.tenants.iter().enumerate() {

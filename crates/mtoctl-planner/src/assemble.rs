@@ -211,8 +211,18 @@ mod tests {
     use crate::plan::{ActionReason, Operation};
     use crate::testing::ObservedStateBuilder;
     use crate::tests::example;
+    use mtoctl_model::ids::Alias;
 
-    fn draft(tenant: &mtoctl_model::ids::Alias, operation: Operation) -> Draft {
+    /// Assembles the drafts `push` records, as the quickstart's first tenant's, into a plan.
+    fn assemble_drafts(push: impl FnOnce(&mut Ctx<'_>, &Alias)) -> Result<Plan, PlanError> {
+        let desired = example("quickstart");
+        let observed = ObservedStateBuilder::fresh(&desired).build();
+        let mut ctx = Ctx::new(&desired, &observed).expect("observed");
+        push(&mut ctx, &desired.tenants[0].alias);
+        assemble(ctx)
+    }
+
+    fn draft(tenant: &Alias, operation: Operation) -> Draft {
         Draft::new(
             crate::addr::ResourceAddr::organization(),
             tenant,
@@ -225,13 +235,11 @@ mod tests {
 
     #[test]
     fn a_dependency_on_a_draft_past_the_last_is_a_bug_not_a_panic() {
-        let desired = example("quickstart");
-        let observed = ObservedStateBuilder::fresh(&desired).build();
-        let mut ctx = Ctx::new(&desired, &observed).expect("observed");
-        let tenant = &desired.tenants[0].alias;
-        let first = ctx.push(draft(tenant, Operation::ResetJoin));
-        ctx.push(draft(tenant, Operation::ResetJoin).after([first, ActionId::at(2)]));
-        let err = assemble(ctx).expect_err("refused");
+        let err = assemble_drafts(|ctx, tenant| {
+            let first = ctx.push(draft(tenant, Operation::ResetJoin));
+            ctx.push(draft(tenant, Operation::ResetJoin).after([first, ActionId::at(2)]));
+        })
+        .expect_err("refused");
         assert!(
             matches!(err, PlanError::Bug { ref message } if message.contains("draft a003, which is not in the plan")),
             "{err:?}"
@@ -240,16 +248,14 @@ mod tests {
 
     #[test]
     fn a_precondition_naming_a_draft_past_the_last_is_a_bug_not_a_panic() {
-        let desired = example("quickstart");
-        let observed = ObservedStateBuilder::fresh(&desired).build();
-        let mut ctx = Ctx::new(&desired, &observed).expect("observed");
-        let tenant = &desired.tenants[0].alias;
-        ctx.push(
-            draft(tenant, Operation::ResetJoin).expect(ExpectedBefore::ChangedBy {
-                action: ActionId::at(7),
-            }),
-        );
-        let err = assemble(ctx).expect_err("refused");
+        let err = assemble_drafts(|ctx, tenant| {
+            ctx.push(
+                draft(tenant, Operation::ResetJoin).expect(ExpectedBefore::ChangedBy {
+                    action: ActionId::at(7),
+                }),
+            );
+        })
+        .expect_err("refused");
         assert!(
             matches!(err, PlanError::Bug { ref message } if message.contains("draft a008")),
             "{err:?}"
@@ -258,21 +264,20 @@ mod tests {
 
     #[test]
     fn drafts_become_actions_in_execution_order_with_their_references_resolved() {
-        let desired = example("quickstart");
-        let observed = ObservedStateBuilder::fresh(&desired).build();
-        let mut ctx = Ctx::new(&desired, &observed).expect("observed");
-        let tenant = &desired.tenants[0].alias;
-        // Pushed last-first: the third draft runs first, the first runs last.
-        let last = ctx.push(draft(tenant, Operation::ResetJoin));
-        let middle = ctx.push(draft(tenant, Operation::ResetJoin));
-        let first = ctx.push(draft(tenant, Operation::ResetJoin));
-        ctx.drafts[last.index()].after = vec![middle];
-        ctx.drafts[middle.index()].after = vec![first, first];
-        ctx.drafts[middle.index()].expected_before = ExpectedBefore::ChangedBy { action: first };
-        for (key, summary) in [(last, "last"), (middle, "middle"), (first, "first")] {
-            ctx.drafts[key.index()].summary = summary.into();
-        }
-        let plan = assemble(ctx).expect("plan");
+        let plan = assemble_drafts(|ctx, tenant| {
+            // Pushed last-first: the third draft runs first, the first runs last.
+            let last = ctx.push(draft(tenant, Operation::ResetJoin));
+            let middle = ctx.push(draft(tenant, Operation::ResetJoin));
+            let first = ctx.push(draft(tenant, Operation::ResetJoin));
+            ctx.drafts[last.index()].after = vec![middle];
+            ctx.drafts[middle.index()].after = vec![first, first];
+            ctx.drafts[middle.index()].expected_before =
+                ExpectedBefore::ChangedBy { action: first };
+            for (key, summary) in [(last, "last"), (middle, "middle"), (first, "first")] {
+                ctx.drafts[key.index()].summary = summary.into();
+            }
+        })
+        .expect("plan");
         let summaries: Vec<&str> = plan.actions.iter().map(|a| a.summary.as_str()).collect();
         assert_eq!(summaries, ["first", "middle", "last"]);
         let ids: Vec<ActionId> = plan.actions.iter().map(|a| a.id).collect();

@@ -221,6 +221,27 @@ fn as_text<S: serde::Serializer>(id: &usize, serializer: S) -> Result<S::Ok, S::
     serializer.collect_str(id)
 }
 
+/// Every item of a `$batch` that could not be sent, failed for `reason`.
+fn all_failed(
+    tenant: &str,
+    requests: &[GraphRequest],
+    items: &[Pending],
+    reason: &str,
+) -> Vec<ItemOutcome> {
+    items
+        .iter()
+        .map(|p| {
+            let r = &requests[p.index];
+            ItemOutcome::Done(Err(GraphError::Transport {
+                tenant: tenant.to_owned(),
+                method: r.method.to_string(),
+                path: r.path.clone(),
+                reason: reason.to_owned(),
+            }))
+        })
+        .collect()
+}
+
 /// One `$batch` call; returns one outcome per item, in order.
 async fn send_batch(
     client: &GraphClient,
@@ -256,18 +277,12 @@ async fn send_batch(
         Ok(json) => GraphRequest::encoded_batch(json, writes),
         // Only a map with keys that are not strings fails to serialise; no Graph body has one.
         Err(e) => {
-            return items
-                .iter()
-                .map(|p| {
-                    let r = &requests[p.index];
-                    ItemOutcome::Done(Err(GraphError::Transport {
-                        tenant: tenant.to_owned(),
-                        method: r.method.to_string(),
-                        path: r.path.clone(),
-                        reason: format!("the request could not be written as JSON: {e}"),
-                    }))
-                })
-                .collect();
+            return all_failed(
+                tenant,
+                requests,
+                items,
+                &format!("the request could not be written as JSON: {e}"),
+            );
         }
     };
     drop(envelope);
@@ -294,19 +309,12 @@ async fn send_batch(
                     .collect();
             }
             // The whole call failed for good: every item fails with that error's message.
-            let message = e.to_string();
-            return items
-                .iter()
-                .map(|p| {
-                    let r = &requests[p.index];
-                    ItemOutcome::Done(Err(GraphError::Transport {
-                        tenant: tenant.to_owned(),
-                        method: r.method.to_string(),
-                        path: r.path.clone(),
-                        reason: format!("the $batch carrying it failed: {message}"),
-                    }))
-                })
-                .collect();
+            return all_failed(
+                tenant,
+                requests,
+                items,
+                &format!("the $batch carrying it failed: {e}"),
+            );
         }
     };
     // The answers are taken, not copied: 20 pages of 500 assignments copied twice (the array,
