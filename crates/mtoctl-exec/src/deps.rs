@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use mtoctl_model::observed::Fingerprint;
 use mtoctl_planner::plan::{ExpectedBefore, ObjectRef};
-use mtoctl_planner::{Action, ActionId, Plan};
+use mtoctl_planner::{Action, Plan};
 
 /// Indices into `plan.actions`, as `u32` and in flat vectors rather than maps and a vector
 /// per action: at B4's 200,000 actions the maps and vectors were some 30 MB of the apply's
@@ -36,7 +36,6 @@ fn narrow(i: usize) -> u32 {
 impl<'p> Deps<'p> {
     pub(crate) fn of(plan: &'p Plan) -> Self {
         let n = plan.actions.len();
-        let position = |id: &ActionId| plan.index_of(id);
         let mut referenced = vec![false; n];
         let mut in_plan_deps = vec![0_u32; n];
         // Count each action's dependents, then place them: one vector for all.
@@ -44,13 +43,13 @@ impl<'p> Deps<'p> {
         for (i, a) in plan.actions.iter().enumerate() {
             for r in a.operation.refs() {
                 if let ObjectRef::CreatedBy { action } = r
-                    && let Some(j) = position(action)
+                    && let Some(j) = plan.index_of(action)
                 {
                     referenced[j] = true;
                 }
             }
             // A dependency outside the plan (none in a valid plan) does not hold anything up.
-            for j in a.depends_on.iter().filter_map(position) {
+            for j in a.depends_on.iter().filter_map(|id| plan.index_of(id)) {
                 starts[j + 1] += 1;
                 in_plan_deps[i] += 1;
             }
@@ -61,7 +60,7 @@ impl<'p> Deps<'p> {
         let mut next = starts.clone();
         let mut dependents = vec![0_u32; starts[n] as usize];
         for (i, a) in plan.actions.iter().enumerate() {
-            for j in a.depends_on.iter().filter_map(position) {
+            for j in a.depends_on.iter().filter_map(|id| plan.index_of(id)) {
                 dependents[next[j] as usize] = narrow(i);
                 next[j] += 1;
             }
@@ -83,11 +82,6 @@ impl<'p> Deps<'p> {
         }
     }
 
-    /// The index of an action of the plan.
-    pub(crate) fn index(&self, id: &ActionId) -> Option<usize> {
-        self.plan.index_of(id)
-    }
-
     /// The actions that depend on action `i` directly.
     pub(crate) fn dependents(&self, i: usize) -> impl Iterator<Item = usize> + use<'_> {
         let (from, to) = (self.starts[i] as usize, self.starts[i + 1] as usize);
@@ -107,7 +101,9 @@ impl<'p> Deps<'p> {
         let mut frontier = vec![later];
         while let Some(i) = frontier.pop() {
             for d in &self.plan.actions[i].depends_on {
-                let Some(j) = self.index(d) else { continue };
+                let Some(j) = self.plan.index_of(d) else {
+                    continue;
+                };
                 if j == earlier {
                     return true;
                 }
@@ -131,7 +127,7 @@ impl<'p> Deps<'p> {
         if action.async_wait.is_some() {
             return None;
         }
-        let me = self.index(&action.id)?;
+        let me = self.plan.index_of(&action.id)?;
         // `covers` holds for the same address and for a partner's identity sync policy.
         let guarded = action.addr.as_str();
         let sync = format!("{guarded}.identity_sync");

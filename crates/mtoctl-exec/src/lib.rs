@@ -598,7 +598,7 @@ pub async fn apply(
             }
         }
         for (id, outcome) in outcomes {
-            let Some(i) = deps.index(&id) else {
+            let Some(i) = plan.index_of(&id) else {
                 continue;
             };
             let status = match outcome {
@@ -901,7 +901,7 @@ mod tests {
         assert_eq!(of(2), [3]);
         assert!(of(3).is_empty());
         assert_eq!(deps.in_plan_deps, [0, 1, 1, 2]);
-        assert_eq!(deps.index(&ActionId::at(3)), Some(3));
-        assert_eq!(deps.index(&ActionId::at(8)), None);
+        assert_eq!(plan.index_of(&ActionId::at(3)), Some(3));
+        assert_eq!(plan.index_of(&ActionId::at(8)), None);
     }
 }
