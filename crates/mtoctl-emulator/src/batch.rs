@@ -228,7 +228,10 @@ pub fn run(core: &mut Core, ctx: &Ctx, req: &GraphRequest, trace: &Trace) -> Gra
         }
         responses.push(Value::Object(obj));
     }
-    GraphResponse::json(200, json!({ "responses": responses }))
+    // Built in place: `json!` would serialize `responses` again, a copy of every item's body.
+    let mut envelope = Map::new();
+    envelope.insert("responses".into(), Value::Array(responses));
+    GraphResponse::json(200, Value::Object(envelope))
 }
 
 /// Service time of a batch: the maximum of its items' service times when the

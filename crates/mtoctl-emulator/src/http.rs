@@ -297,7 +297,9 @@ fn to_http(o: Outcome, date: &str) -> Response {
         match o.response.body {
             Body::Empty => Response::new(AxumBody::empty()),
             Body::Json(v) => {
-                let mut r = Response::new(AxumBody::from(v.to_string()));
+                // Straight to bytes: `to_string` goes through `fmt` and copies once more.
+                let mut r =
+                    Response::new(AxumBody::from(serde_json::to_vec(&v).unwrap_or_default()));
                 r.headers_mut().insert(
                     "content-type",
                     HeaderValue::from_static(

@@ -50,6 +50,11 @@ struct Serve {
     /// State file: loaded at start when it exists, saved atomically after every change.
     #[arg(long)]
     state: Option<PathBuf>,
+    /// State file to start from without saving changes back to it: a benchmark's converged
+    /// state (`MTOCTL_BENCH_SAVE_STATE`) replayed for profiling, where saving 100 MB after
+    /// every write would be what is measured.
+    #[arg(long, conflicts_with_all = ["state", "world"])]
+    from_state: Option<PathBuf>,
     /// Multiplier for emulated durations (0.001 makes a 40-minute sync cycle 2.4 s).
     #[arg(long, default_value_t = 1.0)]
     time_scale: f64,
@@ -185,8 +190,10 @@ async fn serve(s: Serve) -> anyhow::Result<()> {
         log_requests: s.log_requests,
         background_load: s.background_load,
     };
-    let emu = match (&s.state, &s.world) {
-        (Some(path), _) if path.exists() => {
+    // `--from-state` loads like `--state` but leaves `state_file` unset, so nothing is saved.
+    let saved = s.from_state.as_ref().or(s.state.as_ref());
+    let emu = match (saved, &s.world) {
+        (Some(path), _) if path.exists() || s.from_state.is_some() => {
             let state = mtoctl_emulator::persist::load(path)
                 .with_context(|| format!("cannot load state file {}", path.display()))?;
             Emulator::from_state(state, options)

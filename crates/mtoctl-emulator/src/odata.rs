@@ -196,6 +196,32 @@ pub fn project(
     }
 }
 
+/// [`project`] of an item the caller gives up: the kept values are moved, not copied.
+fn project_owned(
+    mut full: Map<String, Value>,
+    select: Option<&[String]>,
+    defaults: Option<&[&str]>,
+) -> Map<String, Value> {
+    match (select, defaults) {
+        (Some(sel), _) => {
+            let mut m = Map::new();
+            for s in sel {
+                // `$select` names are case-insensitive; items are keyed as Graph spells them.
+                let key = match full.contains_key(s.as_str()) {
+                    true => Some(s.clone()),
+                    false => full.keys().find(|k| k.eq_ignore_ascii_case(s)).cloned(),
+                };
+                if let Some((k, v)) = key.and_then(|k| full.remove_entry(&k)) {
+                    m.insert(k, v);
+                }
+            }
+            m
+        }
+        (None, Some(defs)) => defs.iter().filter_map(|d| full.remove_entry(*d)).collect(),
+        (None, None) => full,
+    }
+}
+
 /// A collection page request.
 pub struct PageSpec<'a> {
     /// Context after `$metadata#`, e.g. `users`.
@@ -232,9 +258,11 @@ pub fn page(
     let top = opts.top.unwrap_or(spec.default_top);
     let start = opts.skip.min(total);
     let end = (start + top).min(total);
-    let value: Vec<Value> = matched[start..end]
-        .iter()
-        .map(|m| Value::Object(project(m, opts.select.as_deref(), spec.defaults)))
+    // The page's items are moved out, not copied: a no-op plan of B3 lists 190,000
+    // assignments, and this runs behind the emulator's one lock.
+    let value: Vec<Value> = matched
+        .drain(start..end)
+        .map(|m| Value::Object(project_owned(m, opts.select.as_deref(), spec.defaults)))
         .collect();
     let ctx = match &opts.select {
         Some(sel) => format!("{}({})", spec.context, sel.join(",")),

@@ -342,19 +342,21 @@ fn sp_route(
 }
 
 fn assignment_json(a: &Assignment) -> Map<String, Value> {
+    // Each string is made once: `json!` of a string it is given copies it again.
+    let text = |s: &str| Value::String(s.to_owned());
     let mut m = Map::new();
-    m.insert("id".into(), json!(a.id));
-    m.insert("appRoleId".into(), json!(a.app_role_id));
-    m.insert("createdDateTime".into(), json!(iso(a.created_ms)));
+    m.insert("id".into(), text(&a.id));
+    m.insert("appRoleId".into(), text(&a.app_role_id));
+    m.insert("createdDateTime".into(), Value::String(iso(a.created_ms)));
     m.insert("deletedDateTime".into(), Value::Null);
     m.insert(
         "principalDisplayName".into(),
-        json!(a.principal_display_name),
+        text(&a.principal_display_name),
     );
-    m.insert("principalId".into(), json!(a.principal_id));
-    m.insert("principalType".into(), json!(a.principal_type));
-    m.insert("resourceDisplayName".into(), json!(a.resource_display_name));
-    m.insert("resourceId".into(), json!(a.resource_id));
+    m.insert("principalId".into(), text(&a.principal_id));
+    m.insert("principalType".into(), text(&a.principal_type));
+    m.insert("resourceDisplayName".into(), text(&a.resource_display_name));
+    m.insert("resourceId".into(), text(&a.resource_id));
     m
 }
 
