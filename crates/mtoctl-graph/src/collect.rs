@@ -54,22 +54,33 @@ fn list(failures: &[(String, GraphError)]) -> String {
 }
 
 /// Reads the observed state of every tenant in `desired`.
+///
+/// Each tenant's reads run as a task of their own, so decoding one tenant's answers (a
+/// converged mesh of 20 tenants answers with 190,000 assignments) runs on every worker of
+/// the runtime instead of all on the thread that awaits this.
 pub async fn collect(
     client: &GraphClient,
     desired: &DesiredState,
 ) -> Result<ObservedState, CollectError> {
-    let reads = desired
+    let reads: Vec<_> = desired
         .tenants
         .iter()
-        .map(|t| collect_tenant(client, desired, t));
+        .map(|t| {
+            let want = wanted(desired, &t.alias);
+            tokio::spawn(collect_tenant(client.clone(), want, t.clone()))
+        })
+        .collect();
     let mut tenants = BTreeMap::new();
     let mut failures = Vec::new();
     for (tenant, result) in desired.tenants.iter().zip(join_all(reads).await) {
         match result {
-            Ok(observation) => {
+            Ok(Ok(observation)) => {
                 tenants.insert(tenant.alias.clone(), observation);
             }
-            Err(mut f) => failures.append(&mut f),
+            Ok(Err(mut f)) => failures.append(&mut f),
+            // Nothing cancels these tasks, so this is a panic (a bug): it goes on as it would
+            // have without the task, its message already printed by the panic hook.
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
         }
     }
     if failures.is_empty() {
@@ -122,12 +133,12 @@ fn wanted(desired: &DesiredState, tenant: &Alias) -> Wanted {
 pub(crate) type Failures = Vec<(String, GraphError)>;
 
 async fn collect_tenant(
-    client: &GraphClient,
-    desired: &DesiredState,
-    tenant: &TenantSpec,
+    client: GraphClient,
+    want: Wanted,
+    tenant: TenantSpec,
 ) -> Result<TenantObservation, Failures> {
+    let client = &client;
     let alias = tenant.alias.as_str();
-    let want = wanted(desired, &tenant.alias);
     let mut failures: Failures = Vec::new();
 
     // Wave 1: everything addressable from the spec alone.
@@ -310,7 +321,7 @@ async fn collect_tenant(
                 .is_some_and(|n| want.sync_names.contains(&n.to_lowercase()))
         })
         .collect();
-    let details = read_details(client, alias, &declared, &mut failures).await;
+    let mut details = read_details(client, alias, &declared, &mut failures).await;
     let mut configurations: Vec<SyncConfigurationObservation> = sps
         .iter()
         .map(|sp| SyncConfigurationObservation {
@@ -318,7 +329,8 @@ async fn collect_tenant(
             app_id: sp.app_id.clone(),
             display_name: sp.display_name.clone().unwrap_or_default(),
             user_app_role_id: sp.user_role_id(),
-            details: details.get(&sp.id).cloned(),
+            // Moved, not copied: a configuration's details hold all its assignments.
+            details: details.remove(&sp.id),
         })
         .collect();
     configurations.sort_by(|a, b| {
