@@ -444,7 +444,7 @@ pub async fn apply(
                 let full = started >= concurrency || busy >= per_tenant;
                 let group = match lane.1 {
                     Lane::Single => None,
-                    Lane::Assign | Lane::Remove => group_member(&deps, action, &resolved)
+                    Lane::Assign | Lane::Remove => group_member(action, &resolved)
                         .filter(|_| ids.contains_key(&tenant))
                         .map(|(removal, member)| ((tenant.clone(), removal), member)),
                 };
@@ -700,16 +700,12 @@ impl Member {
     }
 }
 
-/// An action that can join a group: an assignment to make (which carries no precondition: it
-/// finds before it creates) or to remove (its precondition, if re-checkable, goes with it),
-/// and whether it removes. Asked only for the actions of the assignment lanes ([`Lane::of`]:
+/// An action that can join a group: an assignment to make (which carries no precondition: a
+/// duplicate fails and is adopted) or to remove (the DELETE of its id is its own check: see
+/// [`ops::remove_all`]), and whether it removes. Asked only for the actions of the assignment lanes ([`Lane::of`]:
 /// no wait among them); `None` for any other action, or when an id does not resolve (it then
 /// runs alone and reports why).
-fn group_member(
-    deps: &deps::Deps<'_>,
-    action: &mtoctl_planner::Action,
-    resolved: &Resolved,
-) -> Option<(bool, Member)> {
+fn group_member(action: &mtoctl_planner::Action, resolved: &Resolved) -> Option<(bool, Member)> {
     use mtoctl_planner::plan::Operation;
     use ops::Resolve;
     match &action.operation {
@@ -731,7 +727,6 @@ fn group_member(
                     sp,
                     principal: principal_id.to_string(),
                     role,
-                    fresh: resolved.made_here(configuration),
                 }),
             ))
         }
@@ -747,8 +742,6 @@ fn group_member(
                     action: action.id,
                     sp,
                     assignment_id: assignment_id.clone(),
-                    addr: action.addr.to_string(),
-                    expected: deps.checkable_precondition(action),
                 }),
             ))
         }
