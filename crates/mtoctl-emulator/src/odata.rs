@@ -76,6 +76,19 @@ pub struct QueryOptions {
 }
 
 impl QueryOptions {
+    /// Whether an item's property `name` can be in the answer or is read by `$filter`: items
+    /// need be built with no more (a page of 1,000 assignments `$select`ing five of nine
+    /// properties). Without `$select`, every property.
+    pub fn needs(&self, name: &str) -> bool {
+        match &self.select {
+            None => true,
+            Some(select) => {
+                select.iter().any(|s| s.eq_ignore_ascii_case(name))
+                    || self.filter.as_ref().is_some_and(|f| f.mentions(name))
+            }
+        }
+    }
+
     /// Parse the options of a request (names are case-insensitive, with or without `$`).
     pub fn parse(query: &[(String, String)], eventual: bool) -> GraphResult<Self> {
         let mut o = Self {
@@ -322,6 +335,18 @@ impl Expr {
             Expr::Starts(_, _, starts) => !starts,
             Expr::And(a, b) | Expr::Or(a, b) => a.is_advanced() || b.is_advanced(),
             Expr::Not(_) => true,
+        }
+    }
+
+    /// Whether the expression reads the top-level property `name` (case-insensitive).
+    pub fn mentions(&self, name: &str) -> bool {
+        match self {
+            Expr::Cmp(p, ..) | Expr::In(p, _) | Expr::Starts(p, ..) => p
+                .split('/')
+                .next()
+                .is_some_and(|head| head.eq_ignore_ascii_case(name)),
+            Expr::And(a, b) | Expr::Or(a, b) => a.mentions(name) || b.mentions(name),
+            Expr::Not(a) => a.mentions(name),
         }
     }
 
@@ -589,6 +614,35 @@ mod tests {
 
     fn m(v: Value) -> Map<String, Value> {
         v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn an_item_needs_what_select_shows_and_filter_reads() {
+        let q = |pairs: &[(&str, &str)]| {
+            let mut pairs: Vec<(String, String)> = pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+            pairs.push(("$count".into(), "true".into()));
+            QueryOptions::parse(&pairs, true).expect("parses")
+        };
+        let all = q(&[]);
+        assert!(all.needs("createdDateTime") && all.needs("id"));
+        let some = q(&[
+            ("$select", "id,DisplayName"),
+            (
+                "$filter",
+                "userPrincipalName in ('a@x.com') and startswith(manager/mail, 'b')",
+            ),
+        ]);
+        for name in ["id", "displayName", "USERPRINCIPALNAME", "manager"] {
+            assert!(some.needs(name), "{name}");
+        }
+        for name in ["createdDateTime", "mail", "userType"] {
+            assert!(!some.needs(name), "{name}");
+        }
+        let negated = q(&[("$select", "id"), ("$filter", "not(userType eq 'Guest')")]);
+        assert!(negated.needs("userType") && !negated.needs("mail"));
     }
 
     #[test]

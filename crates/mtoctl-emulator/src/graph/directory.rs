@@ -83,19 +83,19 @@ pub fn route(
         ["users"] => {
             ctx.require(perms::USER_READ)?;
             // A bad query is left to `list`, which reports it as usual.
-            let looked_up = req
-                .options()
-                .ok()
-                .and_then(|o| looked_up(t, o.filter.as_ref()));
+            let opts = req.options().ok();
+            let looked_up = opts.as_ref().and_then(|o| looked_up(t, o.filter.as_ref()));
+            // Only what the answer shows or the filter reads is built.
+            let json = |u: &User| u.to_json_with(|k| opts.as_ref().is_none_or(|o| o.needs(k)));
             let items = match looked_up {
                 // `page` still applies the filter: the lookup only narrows
                 // the candidates, in the same (tenant) order.
                 Some(candidates) => candidates
                     .into_iter()
                     .filter(|u| listed(u, now, lag))
-                    .map(User::to_json)
+                    .map(json)
                     .collect(),
-                None => listed_users(t, now, lag).map(User::to_json).collect(),
+                None => listed_users(t, now, lag).map(json).collect(),
             };
             list(
                 ctx,

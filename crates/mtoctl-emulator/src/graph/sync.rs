@@ -302,11 +302,14 @@ fn sp_route(
         ("GET", ["appRoleAssignedTo"]) => {
             ctx.require(perms::APP_READ)?;
             let s = find_sp(tenant(core, ctx)?, id, now)?;
+            // Only what the answer shows or the filter reads is built (a bad query is left
+            // to `list`, which reports it).
+            let opts = req.options().ok();
             let items = s
                 .assignments
                 .iter()
                 .filter(|a| a.visible_ms <= now)
-                .map(assignment_json)
+                .map(|a| assignment_json(a, |k| opts.as_ref().is_none_or(|o| o.needs(k))))
                 .collect();
             list(
                 ctx,
@@ -341,22 +344,24 @@ fn sp_route(
     }
 }
 
-fn assignment_json(a: &Assignment) -> Map<String, Value> {
+fn assignment_json(a: &Assignment, needs: impl Fn(&str) -> bool) -> Map<String, Value> {
+    let mut m = Map::new();
+    let mut put = |key: &str, value: &dyn Fn() -> Value| {
+        if needs(key) {
+            m.insert(key.to_owned(), value());
+        }
+    };
     // Each string is made once: `json!` of a string it is given copies it again.
     let text = |s: &str| Value::String(s.to_owned());
-    let mut m = Map::new();
-    m.insert("id".into(), text(&a.id));
-    m.insert("appRoleId".into(), text(&a.app_role_id));
-    m.insert("createdDateTime".into(), Value::String(iso(a.created_ms)));
-    m.insert("deletedDateTime".into(), Value::Null);
-    m.insert(
-        "principalDisplayName".into(),
-        text(&a.principal_display_name),
-    );
-    m.insert("principalId".into(), text(&a.principal_id));
-    m.insert("principalType".into(), text(&a.principal_type));
-    m.insert("resourceDisplayName".into(), text(&a.resource_display_name));
-    m.insert("resourceId".into(), text(&a.resource_id));
+    put("id", &|| text(&a.id));
+    put("appRoleId", &|| text(&a.app_role_id));
+    put("createdDateTime", &|| Value::String(iso(a.created_ms)));
+    put("deletedDateTime", &|| Value::Null);
+    put("principalDisplayName", &|| text(&a.principal_display_name));
+    put("principalId", &|| text(&a.principal_id));
+    put("principalType", &|| text(&a.principal_type));
+    put("resourceDisplayName", &|| text(&a.resource_display_name));
+    put("resourceId", &|| text(&a.resource_id));
     m
 }
 
@@ -434,7 +439,7 @@ fn assign(
             s.id
         ))),
     );
-    out.extend(assignment_json(&a));
+    out.extend(assignment_json(&a, |_| true));
     s.assignments.push(a);
     core.dirty = true;
     Ok(GraphResponse::json(201, Value::Object(out)))
