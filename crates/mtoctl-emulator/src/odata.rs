@@ -185,32 +185,9 @@ fn decode_skiptoken(t: &str) -> GraphResult<usize> {
         .ok_or_else(bad)
 }
 
-/// Apply `$select` (or the default property list) to one entity.
+/// Apply `$select` (or the default property list) to one entity. The entity is given up: what
+/// is kept is moved, not copied (a page of B3's no-op plan holds 10,000 assignments).
 pub fn project(
-    full: &Map<String, Value>,
-    select: Option<&[String]>,
-    defaults: Option<&[&str]>,
-) -> Map<String, Value> {
-    match (select, defaults) {
-        (Some(sel), _) => {
-            let mut m = Map::new();
-            for s in sel {
-                if let Some((k, v)) = full.iter().find(|(k, _)| k.eq_ignore_ascii_case(s)) {
-                    m.insert(k.clone(), v.clone());
-                }
-            }
-            m
-        }
-        (None, Some(defs)) => defs
-            .iter()
-            .filter_map(|d| full.get(*d).map(|v| ((*d).to_owned(), v.clone())))
-            .collect(),
-        (None, None) => full.clone(),
-    }
-}
-
-/// [`project`] of an item the caller gives up: the kept values are moved, not copied.
-fn project_owned(
     mut full: Map<String, Value>,
     select: Option<&[String]>,
     defaults: Option<&[&str]>,
@@ -275,7 +252,7 @@ pub fn page(
     // assignments, and this runs behind the emulator's one lock.
     let value: Vec<Value> = matched
         .drain(start..end)
-        .map(|m| Value::Object(project_owned(m, opts.select.as_deref(), spec.defaults)))
+        .map(|m| Value::Object(project(m, opts.select.as_deref(), spec.defaults)))
         .collect();
     let ctx = match &opts.select {
         Some(sel) => format!("{}({})", spec.context, sel.join(",")),

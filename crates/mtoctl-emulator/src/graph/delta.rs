@@ -108,7 +108,7 @@ pub fn route(ctx: &Ctx, req: &GraphRequest, t: &Tenant, kind: Kind) -> GraphResu
             for u in t.users.iter().filter(|u| changed(u.changed_seq)) {
                 match u.deleted_ms {
                     None => items.push(Value::Object(project(
-                        &u.to_json(),
+                        u.to_json(),
                         opts.select.as_deref(),
                         defaults,
                     ))),
@@ -123,7 +123,7 @@ pub fn route(ctx: &Ctx, req: &GraphRequest, t: &Tenant, kind: Kind) -> GraphResu
         Kind::Groups => {
             for g in t.groups.iter().filter(|g| changed(g.changed_seq)) {
                 items.push(Value::Object(project(
-                    &g.to_json(),
+                    g.to_json(),
                     opts.select.as_deref(),
                     defaults,
                 )));

@@ -285,7 +285,7 @@ fn entity(
     let mut out = Map::new();
     out.insert("@odata.context".into(), json!(ctx.context(context)));
     out.extend(crate::odata::project(
-        &full,
+        full,
         opts.select.as_deref(),
         defaults,
     ));
@@ -381,7 +381,7 @@ fn get_by_ids(core: &mut Core, ctx: &Ctx, req: &GraphRequest) -> GraphResult<Gra
             };
         let mut o = Map::new();
         o.insert("@odata.type".into(), json!(odata_type));
-        full = crate::odata::project(&full, opts.select.as_deref(), defaults);
+        full = crate::odata::project(full, opts.select.as_deref(), defaults);
         o.extend(full);
         out.push(Value::Object(o));
     }

@@ -151,7 +151,7 @@ impl Ctx {
         req: &GraphRequest,
     ) -> GraphResult<GraphResponse> {
         let opts = req.options()?;
-        let projected = crate::odata::project(&m, opts.select.as_deref(), None);
+        let projected = crate::odata::project(m, opts.select.as_deref(), None);
         let mut out = Map::new();
         out.insert("@odata.context".into(), json!(self.context(suffix)));
         out.extend(projected);

@@ -85,7 +85,7 @@ pub fn route(
                 "@odata.context".into(),
                 json!(ctx.context("policies/crossTenantAccessPolicy/partners/$entity")),
             );
-            out.extend(crate::odata::project(&m, sel.as_deref(), None));
+            out.extend(crate::odata::project(m, sel.as_deref(), None));
             Ok(GraphResponse::json(200, Value::Object(out)))
         }
         ("PATCH", ["partners", id]) => patch_partner(core, ctx, req, id),
