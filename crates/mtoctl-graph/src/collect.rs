@@ -530,7 +530,13 @@ fn decode_items<T: DeserializeOwned>(
 /// hide lines of a plan. No name Graph holds needs one.
 pub fn printable(value: &mut Value) {
     match value {
-        Value::String(text) if text.chars().any(char::is_control) => {
+        // Control characters are C0 (bytes below 0x20), DEL (0x7F) and C1 (U+0080 to U+009F,
+        // 0xC2 then 0x80 to 0x9F in UTF-8): a string without those bytes has none, and most
+        // strings are checked by their bytes alone (a converged plan reads millions).
+        Value::String(text)
+            if text.bytes().any(|b| b < 0x20 || b == 0x7F || b == 0xC2)
+                && text.chars().any(char::is_control) =>
+        {
             *text = text
                 .chars()
                 .map(|c| if c.is_control() { '\u{FFFD}' } else { c })

@@ -585,7 +585,9 @@ fn control_characters_in_graph_text_are_not_observed() {
         let world = quickstart_world(Default::default()).await;
         let desired = quickstart_spec();
         let client = client_for(&world, &desired, ClientConfig::default());
-        let hostile = "Evil\u{1b}[2K\r+ all good\n";
+        // C0 (ESC, CR, LF), DEL and C1 (NEL, CSI) controls; `é` and a no-break space share
+        // the lead byte of C1 controls in UTF-8 and are kept.
+        let hostile = "Evil\u{1b}[2K\r+ all good\n\u{7f}\u{85}\u{9b}é\u{a0}";
         for (method, path, body) in [
             (
                 Method::PUT,
@@ -610,7 +612,10 @@ fn control_characters_in_graph_text_are_not_observed() {
             .iter()
             .find(|m| m.display_name.starts_with("Evil"))
             .expect("the member is observed");
-        assert_eq!(member.display_name, "Evil\u{FFFD}[2K\u{FFFD}+ all good\u{FFFD}");
+        assert_eq!(
+            member.display_name,
+            "Evil\u{FFFD}[2K\u{FFFD}+ all good\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}é\u{a0}"
+        );
         assert_eq!(
             organization.description.as_deref(),
             Some("line\u{FFFD}\u{FFFD}break")
