@@ -9,7 +9,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use futures_util::future::join_all;
 use mtoctl_model::desired::{DesiredState, GroupRef, TenantSpec, UserRef};
 use mtoctl_model::ids::{Alias, Guid};
 use mtoctl_model::observed::{
@@ -57,30 +56,36 @@ fn list(failures: &[(String, GraphError)]) -> String {
 ///
 /// Each tenant's reads run as a task of their own, so decoding one tenant's answers (a
 /// converged mesh of 20 tenants answers with 190,000 assignments) runs on every worker of
-/// the runtime instead of all on the thread that awaits this.
+/// the runtime instead of all on the thread that awaits this. The tasks are aborted if this
+/// future is dropped before they end.
 pub async fn collect(
     client: &GraphClient,
     desired: &DesiredState,
 ) -> Result<ObservedState, CollectError> {
-    let reads: Vec<_> = desired
-        .tenants
-        .iter()
-        .map(|t| {
-            let want = wanted(desired, &t.alias);
-            tokio::spawn(collect_tenant(client.clone(), want, t.clone()))
-        })
-        .collect();
+    let mut reads = tokio::task::JoinSet::new();
+    for (i, t) in desired.tenants.iter().enumerate() {
+        let read = collect_tenant(client.clone(), wanted(desired, &t.alias), t.clone());
+        reads.spawn(async move { (i, read.await) });
+    }
+    let mut results = Vec::with_capacity(desired.tenants.len());
+    while let Some(joined) = reads.join_next().await {
+        match joined {
+            Ok(read) => results.push(read),
+            // Nothing else aborts these tasks, so this is a panic (a bug): it goes on as it
+            // would have without the task, its message already printed by the panic hook.
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+    // Failures are reported in the spec's order of tenants, whatever order the reads ended in.
+    results.sort_by_key(|(i, _)| *i);
     let mut tenants = BTreeMap::new();
     let mut failures = Vec::new();
-    for (tenant, result) in desired.tenants.iter().zip(join_all(reads).await) {
+    for (i, result) in results {
         match result {
-            Ok(Ok(observation)) => {
-                tenants.insert(tenant.alias.clone(), observation);
+            Ok(observation) => {
+                tenants.insert(desired.tenants[i].alias.clone(), observation);
             }
-            Ok(Err(mut f)) => failures.append(&mut f),
-            // Nothing cancels these tasks, so this is a panic (a bug): it goes on as it would
-            // have without the task, its message already printed by the panic hook.
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
+            Err(mut f) => failures.append(&mut f),
         }
     }
     if failures.is_empty() {
