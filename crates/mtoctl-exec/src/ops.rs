@@ -621,9 +621,9 @@ pub(crate) struct Assignment<A> {
 /// Outcomes come back one per item, in order.
 ///
 /// Nothing is read before the POSTs. The plan being applied listed these assignments as
-/// missing moments ago (an apply plans just before it applies, and a saved or confirmed plan
-/// is checked against Graph first), so only a run writing at the same time can have made one
-/// since, and its duplicate fails and is adopted by the read after the failure. Reading every
+/// missing when the apply began (an apply plans just before it applies, and a saved or
+/// confirmed plan is checked against Graph first), so only a run writing at the same time can
+/// have made one since, and its duplicate fails and is adopted by the read after the failure. Reading every
 /// configuration's whole list first doubled the reads of an incremental apply: a mesh of 20
 /// tenants listed its 190,000 assignments once to plan and once more to add 1 % of them.
 pub(crate) async fn assign_all<A>(
