@@ -86,7 +86,8 @@ pub fn route(
             let opts = req.options().ok();
             let looked_up = opts.as_ref().and_then(|o| looked_up(t, o.filter.as_ref()));
             // Only what the answer shows or the filter reads is built.
-            let json = |u: &User| u.to_json_with(|k| opts.as_ref().is_none_or(|o| o.needs(k)));
+            let needs = crate::odata::QueryOptions::needs_of(opts.as_ref());
+            let json = |u: &User| u.to_json_with(&needs);
             let items = match looked_up {
                 // `page` still applies the filter: the lookup only narrows
                 // the candidates, in the same (tenant) order.

@@ -302,14 +302,14 @@ fn sp_route(
         ("GET", ["appRoleAssignedTo"]) => {
             ctx.require(perms::APP_READ)?;
             let s = find_sp(tenant(core, ctx)?, id, now)?;
-            // Only what the answer shows or the filter reads is built (a bad query is left
-            // to `list`, which reports it).
+            // Only what the answer shows or the filter reads is built.
             let opts = req.options().ok();
+            let needs = crate::odata::QueryOptions::needs_of(opts.as_ref());
             let items = s
                 .assignments
                 .iter()
                 .filter(|a| a.visible_ms <= now)
-                .map(|a| assignment_json(a, |k| opts.as_ref().is_none_or(|o| o.needs(k))))
+                .map(|a| assignment_json(a, &needs))
                 .collect();
             list(
                 ctx,
@@ -345,24 +345,19 @@ fn sp_route(
 }
 
 fn assignment_json(a: &Assignment, needs: impl Fn(&str) -> bool) -> Map<String, Value> {
-    let mut m = Map::new();
-    let mut put = |key: &str, value: &dyn Fn() -> Value| {
-        if needs(key) {
-            m.insert(key.to_owned(), value());
-        }
-    };
+    let mut p = crate::odata::Props::new(needs);
     // Each string is made once: `json!` of a string it is given copies it again.
     let text = |s: &str| Value::String(s.to_owned());
-    put("id", &|| text(&a.id));
-    put("appRoleId", &|| text(&a.app_role_id));
-    put("createdDateTime", &|| Value::String(iso(a.created_ms)));
-    put("deletedDateTime", &|| Value::Null);
-    put("principalDisplayName", &|| text(&a.principal_display_name));
-    put("principalId", &|| text(&a.principal_id));
-    put("principalType", &|| text(&a.principal_type));
-    put("resourceDisplayName", &|| text(&a.resource_display_name));
-    put("resourceId", &|| text(&a.resource_id));
-    m
+    p.put("id", || text(&a.id));
+    p.put("appRoleId", || text(&a.app_role_id));
+    p.put("createdDateTime", || Value::String(iso(a.created_ms)));
+    p.put("deletedDateTime", || Value::Null);
+    p.put("principalDisplayName", || text(&a.principal_display_name));
+    p.put("principalId", || text(&a.principal_id));
+    p.put("principalType", || text(&a.principal_type));
+    p.put("resourceDisplayName", || text(&a.resource_display_name));
+    p.put("resourceId", || text(&a.resource_id));
+    p.into_map()
 }
 
 fn assign(

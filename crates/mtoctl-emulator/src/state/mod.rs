@@ -351,37 +351,32 @@ impl User {
     /// The properties `needs` asks for ([`crate::odata::QueryOptions::needs`]): a lookup of
     /// 15 users by name `$select`s four of twenty, and a hub's plan makes thousands.
     pub fn to_json_with(&self, needs: impl Fn(&str) -> bool) -> Map<String, Value> {
-        let mut m = Map::new();
-        let mut put = |key: &str, value: &dyn Fn() -> Value| {
-            if needs(key) {
-                m.insert(key.to_owned(), value());
-            }
-        };
+        let mut p = crate::odata::Props::new(needs);
         let iso = crate::clock::iso;
-        put("id", &|| json!(self.id));
-        put("businessPhones", &|| json!([]));
-        put("displayName", &|| json!(self.display_name));
-        put("givenName", &|| json!(self.given_name));
-        put("jobTitle", &|| json!(self.job_title));
-        put("mail", &|| json!(self.mail));
-        put("mobilePhone", &|| Value::Null);
-        put("officeLocation", &|| Value::Null);
-        put("preferredLanguage", &|| Value::Null);
-        put("surname", &|| json!(self.surname));
-        put("userPrincipalName", &|| json!(self.user_principal_name));
-        put("userType", &|| json!(self.user_type));
-        put("accountEnabled", &|| json!(self.account_enabled));
-        put("department", &|| json!(self.department));
-        put("showInAddressList", &|| json!(self.show_in_address_list));
-        put("createdDateTime", &|| Value::String(iso(self.created_ms)));
-        put("deletedDateTime", &|| json!(self.deleted_ms.map(iso)));
-        put("creationType", &|| {
+        p.put("id", || json!(self.id));
+        p.put("businessPhones", || json!([]));
+        p.put("displayName", || json!(self.display_name));
+        p.put("givenName", || json!(self.given_name));
+        p.put("jobTitle", || json!(self.job_title));
+        p.put("mail", || json!(self.mail));
+        p.put("mobilePhone", || Value::Null);
+        p.put("officeLocation", || Value::Null);
+        p.put("preferredLanguage", || Value::Null);
+        p.put("surname", || json!(self.surname));
+        p.put("userPrincipalName", || json!(self.user_principal_name));
+        p.put("userType", || json!(self.user_type));
+        p.put("accountEnabled", || json!(self.account_enabled));
+        p.put("department", || json!(self.department));
+        p.put("showInAddressList", || json!(self.show_in_address_list));
+        p.put("createdDateTime", || Value::String(iso(self.created_ms)));
+        p.put("deletedDateTime", || json!(self.deleted_ms.map(iso)));
+        p.put("creationType", || {
             json!(self.external.as_ref().map(|_| "Invitation"))
         });
-        put("externalUserState", &|| {
+        p.put("externalUserState", || {
             json!(self.external.as_ref().map(|_| "Accepted"))
         });
-        put("identities", &|| match &self.external {
+        p.put("identities", || match &self.external {
             Some(_) => {
                 json!([{"signInType": "federated", "issuer": "ExternalAzureAD", "issuerAssignedId": null}])
             }
@@ -389,7 +384,7 @@ impl User {
                 json!([{"signInType": "userPrincipalName", "issuer": self.user_principal_name.split('@').nth(1).unwrap_or(""), "issuerAssignedId": self.user_principal_name}])
             }
         });
-        m
+        p.into_map()
     }
 }
 
