@@ -506,6 +506,11 @@ async fn each_guarded_action_refuses_when_its_object_changed_after_planning() {
         },
     )
     .expect("edits");
+    // A request body carries no instance annotations (the contract check holds the test's own
+    // out-of-band writes to it too).
+    if let Some(m) = body.as_object_mut() {
+        m.remove("@odata.context");
+    }
     graph(&world, "fabrikam", Method::PUT, &schema_path, body).await;
     let Operation::PauseJob { configuration, job } = &pause.operation else {
         unreachable!()

@@ -9,6 +9,7 @@ use std::process::{Command, Output};
 struct Emulated {
     _server: mtoctl_emulator::Server,
     base: String,
+    _contract: common::contract::CheckedOnDrop,
 }
 
 async fn quickstart_emulator() -> Emulated {
@@ -17,13 +18,12 @@ async fn quickstart_emulator() -> Emulated {
 }
 
 async fn emulator_for(text: &str) -> Emulated {
-    let world = mtoctl_emulator::world::WorldFile::parse(text).expect("parses");
-    let emulator = mtoctl_emulator::Emulator::from_world(world, Default::default()).expect("loads");
-    let server = emulator.spawn_on_loopback().await.expect("serves");
+    let (contract, server) = common::contract::serve_checked(text, Default::default()).await;
     let base = server.base_url.clone();
     Emulated {
         _server: server,
         base,
+        _contract: contract,
     }
 }
 
@@ -243,10 +243,9 @@ async fn plan_warns_when_a_token_lacks_a_permission() {
         .lines()
         .filter(|l| l.starts_with("warning: "))
         .collect();
-    assert_eq!(warnings.len(), 3, "{stderr}");
+    assert_eq!(warnings.len(), 2, "{stderr}");
     for missing in [
         "Application.ReadWrite.OwnedBy",
-        "Synchronization.ReadWrite.All",
         "AppRoleAssignment.ReadWrite.All",
     ] {
         assert!(
@@ -280,7 +279,7 @@ async fn apply_warns_about_missing_permissions_before_it_writes() {
     // and ends waiting for the join.
     assert_eq!(code, 3, "{stderr}");
     let first_warning = stderr.find(
-        "warning: tenant fabrikam's token lacks the Graph permission Synchronization.ReadWrite.All",
+        "warning: tenant fabrikam's token lacks the Graph permission Application.ReadWrite.OwnedBy",
     );
     assert!(first_warning.is_some(), "{stderr}");
 }
@@ -307,8 +306,19 @@ fn permissions_lists_what_each_tenant_needs() {
         let perms = t["application"].as_object().expect("map");
         assert!(perms.contains_key("MultiTenantOrganization.ReadWrite.All"));
         assert!(
-            perms.contains_key("Synchronization.ReadWrite.All"),
+            perms.contains_key("Application.ReadWrite.OwnedBy"),
             "every tenant is a sync source here"
+        );
+        assert!(
+            !perms.contains_key("Synchronization.ReadWrite.All"),
+            "OwnedBy manages the configurations mtoctl creates"
+        );
+        assert!(
+            t["to_adopt"]
+                .as_object()
+                .expect("map")
+                .contains_key("Synchronization.ReadWrite.All"),
+            "adopting the admin center's configurations takes more"
         );
         assert!(
             !perms.contains_key("Application.ReadWrite.All"),

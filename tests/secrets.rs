@@ -255,13 +255,11 @@ async fn no_secret_or_token_in_any_output_plan_file_or_emulator_state() {
     std::fs::write(dir.join("fabrikam.pem"), CERTIFICATE_PEM).expect("certificate");
     let state_file = dir.join("emulator-state.json");
 
-    let world = mtoctl_emulator::world::WorldFile::parse(&world_text()).expect("world parses");
     let options = mtoctl_emulator::Options {
         state_file: Some(state_file.clone()),
         ..Default::default()
     };
-    let emulator = mtoctl_emulator::Emulator::from_world(world, options).expect("world loads");
-    let server = emulator.spawn_on_loopback().await.expect("serves");
+    let (_contract, server) = common::contract::serve_checked(&world_text(), options).await;
     let (base, sent, answered) = recording_proxy(server.addr).await;
 
     let mut env: Vec<(String, String)> = quickstart_env()
@@ -312,7 +310,7 @@ async fn no_secret_or_token_in_any_output_plan_file_or_emulator_state() {
     let mut runs = Vec::new();
     for args in &steps {
         if args == &["advance"] {
-            emulator.advance(5.0 * 3600.0);
+            server.emulator.advance(5.0 * 3600.0);
             continue;
         }
         let mut args = args.clone();
@@ -479,10 +477,8 @@ async fn debug_output_of_credentials_and_configuration_redacts() {
         std::env::temp_dir().join(format!("mtoctl-secrets-debug-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     std::fs::write(dir.join("fabrikam.pem"), CERTIFICATE_PEM).expect("certificate");
-    let world = mtoctl_emulator::world::WorldFile::parse(&world_text()).expect("world parses");
-    let emulator =
-        mtoctl_emulator::Emulator::from_world(world, Default::default()).expect("world loads");
-    let server = emulator.spawn_on_loopback().await.expect("serves");
+    let (_contract, server) =
+        common::contract::serve_checked(&world_text(), Default::default()).await;
 
     let mut vars: std::collections::BTreeMap<String, String> =
         quickstart_env().into_iter().collect();

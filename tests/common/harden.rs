@@ -22,6 +22,9 @@ pub struct Scenario {
     pub env: Vec<(String, String)>,
     /// Tenants of the spec and how many sync configurations each should end up with.
     pub expected_configurations: Vec<(String, usize)>,
+    /// Every request the emulator carried out and its answer, checked against Graph's
+    /// contract; a test that did not panic fails at its end on any finding.
+    pub contract: super::contract::CheckedOnDrop,
     dir: Option<PathBuf>,
 }
 
@@ -43,8 +46,11 @@ impl Scenario {
     /// The quickstart with `extra` YAML appended to its world file (a `timings:` block).
     pub async fn quickstart_with(extra: &str, options: mtoctl_emulator::Options) -> Self {
         let text = std::fs::read_to_string(repo("examples/quickstart/world.yaml")).expect("world");
+        let (contract, server) =
+            super::contract::serve_checked(&format!("{text}\n{extra}"), options).await;
         Self {
-            server: serve(&format!("{text}\n{extra}"), options).await,
+            server,
+            contract,
             spec: repo("examples/quickstart/mto.yaml")
                 .to_string_lossy()
                 .into_owned(),
@@ -104,8 +110,10 @@ impl Scenario {
         std::fs::create_dir_all(&dir).expect("tmp");
         let path = dir.join("mto.yaml");
         std::fs::write(&path, spec).expect("write");
+        let (contract, server) = super::contract::serve_checked(&world, options).await;
         Self {
-            server: serve(&world, options).await,
+            server,
+            contract,
             spec: path.to_string_lossy().into_owned(),
             env,
             // hq syncs with every spoke; each spoke syncs into hq.
@@ -313,12 +321,6 @@ impl Drop for Scenario {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
-}
-
-async fn serve(world: &str, options: mtoctl_emulator::Options) -> mtoctl_emulator::Server {
-    let world = mtoctl_emulator::world::WorldFile::parse(world).expect("parses");
-    let emulator = mtoctl_emulator::Emulator::from_world(world, options).expect("loads");
-    emulator.spawn_on_loopback().await.expect("serves")
 }
 
 /// One tenant's objects, counted.

@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod contract;
 pub mod harden;
 
 /// Contoso, the quickstart's owner tenant.

@@ -24,6 +24,15 @@ pub fn run(printer: &Printer, args: &PermissionsArgs) -> anyhow::Result<ExitCode
                 for (permission, why) in &t.application {
                     out.push_str(&format!("    {permission:width$}  {why}\n"));
                 }
+                if !t.to_adopt.is_empty() {
+                    out.push_str(
+                        "  Also, to adopt sync configurations another app made (the Microsoft 365 admin center's):\n",
+                    );
+                    let width = t.to_adopt.keys().map(String::len).max().unwrap_or(0);
+                    for (permission, why) in &t.to_adopt {
+                        out.push_str(&format!("    {permission:width$}  {why}\n"));
+                    }
+                }
                 out.push_str(&format!(
                     "  Entra roles, for a person signing in with the Azure CLI: {}\n\n",
                     t.entra_roles.join(", ")

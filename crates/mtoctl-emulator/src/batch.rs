@@ -159,6 +159,7 @@ fn item_request(it: &Item) -> Result<GraphRequest, GraphError> {
             .map(|s| percent_decode(s, false))
             .collect(),
         query: parse_query(query),
+        raw_query: query.to_owned(),
         headers: it.headers.clone(),
         body,
     })

@@ -48,6 +48,8 @@ pub struct Options {
     pub log_requests: bool,
     /// Share of each tenant's all-apps write quota consumed by other apps.
     pub background_load: f64,
+    /// Called with every Graph request carried out and its answer (tests' contract checks).
+    pub observer: Option<crate::exchange::Observer>,
 }
 
 impl Default for Options {
@@ -64,6 +66,7 @@ impl Default for Options {
             throttle_burst: 1.0,
             log_requests: false,
             background_load: 0.0,
+            observer: None,
         }
     }
 }

@@ -141,7 +141,37 @@ pub fn execute(core: &mut Core, ctx: &Ctx, req: &GraphRequest, trace: &Trace) ->
         Err(e) => error_response(e, trace),
     };
     r.headers.extend(extra);
+    if let Some(observer) = &core.opts.observer {
+        observe(observer, ctx, req, &path, &r);
+    }
     r
+}
+
+/// Hands one request carried out and its answer to the observer.
+fn observe(
+    observer: &crate::exchange::Observer,
+    ctx: &Ctx,
+    req: &GraphRequest,
+    path: &str,
+    r: &GraphResponse,
+) {
+    let path = if req.raw_query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{}", req.raw_query)
+    };
+    (observer.0)(&crate::exchange::Exchange {
+        version: &ctx.version,
+        tenant: &ctx.tenant,
+        method: &req.method,
+        path: &path,
+        body: req.body.as_ref(),
+        status: r.status,
+        answer: match &r.body {
+            crate::graph::Body::Json(v) => Some(v),
+            _ => None,
+        },
+    });
 }
 
 /// The Graph error of an injected fault (`None` for a connection reset).
@@ -501,6 +531,7 @@ fn process(
         method: method.to_ascii_uppercase(),
         segments: segs[1..].to_vec(),
         query: parse_query(raw_query),
+        raw_query: raw_query.to_owned(),
         headers,
         body: parsed_body,
     };

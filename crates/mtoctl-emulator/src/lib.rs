@@ -43,6 +43,7 @@ pub mod clock;
 pub mod core;
 pub mod drift;
 pub mod errors;
+pub mod exchange;
 pub mod faults;
 pub mod github;
 pub mod graph;

@@ -189,6 +189,7 @@ async fn serve(s: Serve) -> anyhow::Result<()> {
         throttle_burst: s.throttle_burst,
         log_requests: s.log_requests,
         background_load: s.background_load,
+        observer: None,
     };
     // `--from-state` loads like `--state` but leaves `state_file` unset, so nothing is saved.
     let saved = s.from_state.as_ref().or(s.state.as_ref());

@@ -56,7 +56,7 @@ fn directory(id: &str, name: &str) -> Value {
         "jobTitle", "mail", "mailNickname", "manager", "netId", "showInAddressList", "surname", "userPrincipalName", "userType",
     ]
     .iter()
-    .map(|a| json!({"name": a, "type": if *a == "accountEnabled" || *a == "IsSoftDeleted" || *a == "showInAddressList" { "Boolean" } else { "String" }, "multivalued": *a == "alternativeSecurityIds", "mutability": "ReadWrite", "anchor": *a == "netId", "caseExact": false, "required": false}))
+    .map(|a| json!({"name": a, "type": if *a == "accountEnabled" || *a == "IsSoftDeleted" || *a == "showInAddressList" { "Boolean" } else { "String" }, "multivalued": *a == "alternativeSecurityIds", "mutability": "ReadWrite", "anchor": *a == "netId", "caseExact": false, "flowNullValues": false, "required": false}))
     .collect();
     json!({
         "id": id,

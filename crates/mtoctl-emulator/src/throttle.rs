@@ -351,6 +351,7 @@ mod tests {
                 .iter()
                 .map(|(k, v)| ((*k).into(), (*v).into()))
                 .collect(),
+            raw_query: String::new(),
             headers: Vec::new(),
             body: None,
         }

@@ -12,8 +12,9 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{self, Rng};
 use crate::state::{AppCredential, Certificate, FederatedCredential, Group, State, Tenant, User};
 
-/// The permissions an app gets when the world file does not list `roles`:
-/// everything mtoctl needs (graph-reference §9.4, §6.12, §4).
+/// The permissions an app gets when the world file does not list `roles`: everything mtoctl
+/// needs and more (graph-reference §9.4, §6.12, §4; reading provisioning logs also takes
+/// `Directory.Read.All`).
 pub const DEFAULT_ROLES: &[&str] = &[
     "MultiTenantOrganization.ReadWrite.All",
     "Policy.Read.All",
@@ -27,6 +28,7 @@ pub const DEFAULT_ROLES: &[&str] = &[
     "GroupMember.Read.All",
     "Group.Read.All",
     "AuditLog.Read.All",
+    "Directory.Read.All",
 ];
 
 /// How long before the virtual start the world file's objects were created (30 days).

@@ -270,8 +270,10 @@ async fn job_lifecycle_schema_and_secrets() {
     let t = env.get(&a, &format!("{base}/templates")).await.body;
     assert_eq!(t["value"][0]["id"], "Azure2Azure");
 
-    // Secrets are write-only.
-    assert_eq!(env.get(&a, &format!("{base}/secrets")).await.status, 405);
+    // Secrets read back as written (the property is declared in v1.0; graph-facts.md).
+    let read = env.get(&a, &format!("{base}/secrets")).await;
+    assert_eq!(read.status, 200);
+    assert!(read.body["value"].is_array(), "{}", read.body);
     let r = env
         .call(
             &a,

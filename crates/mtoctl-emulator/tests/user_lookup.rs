@@ -53,6 +53,7 @@ fn get_users(core: &mut Core, query: &[(&str, &str)], eventual: bool) -> (u16, V
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect(),
+        raw_query: String::new(),
         headers,
         body: None,
     };

@@ -609,7 +609,9 @@ pub async fn apply(
                     ActionStatus::Ok { created }
                 }
                 Ok(ops::Step::Pending(message)) => ActionStatus::Waiting { message },
-                Err(error) => ActionStatus::Failed { error },
+                Err(error) => ActionStatus::Failed {
+                    error: with_permission_hint(error, &plan.actions[i]),
+                },
             };
             sched.settle(i, status);
         }
@@ -757,6 +759,24 @@ fn result_of(action: &mtoctl_planner::Action, status: ActionStatus) -> ActionRes
         summary: action.summary.clone(),
         status,
     }
+}
+
+/// An action Graph refused with 403 names what it needs: Graph's own message ("Insufficient
+/// privileges") does not say which permission is missing.
+fn with_permission_hint(error: String, action: &mtoctl_planner::Action) -> String {
+    if !error.contains("HTTP 403") || action.required_permissions.is_empty() {
+        return error;
+    }
+    let needs: Vec<&str> = action
+        .required_permissions
+        .iter()
+        .map(|p| p.as_ref())
+        .collect();
+    format!(
+        "{error}; this action needs the application permission {} in tenant {} (see `mtoctl permissions`)",
+        needs.join(" and "),
+        action.tenant
+    )
 }
 
 #[cfg(test)]

@@ -497,10 +497,16 @@ pub(crate) async fn run(
             sync_all,
         } => {
             let sp = refs.object(configuration)?;
+            // Read first so the write keeps what an administrator set; without the read the
+            // write is not sent (it could wipe those keys).
+            let read = send(c, t, &writes::get_sync_secrets(&sp)).await?;
+            let current = writes::decode_sync_secrets(&read.body).ok_or_else(|| {
+                format!("the settings of configuration {sp} could not be read, so they were not written (the answer was not a list of key/value pairs)")
+            })?;
             send(
                 c,
                 t,
-                &writes::put_sync_secrets(&sp, target_tenant_id, *sync_all),
+                &writes::put_sync_secrets(&sp, target_tenant_id, *sync_all, &current),
             )
             .await?;
             Ok(done())
@@ -811,8 +817,9 @@ enum Kept<T> {
 /// object was made last looks after both exist, and the moment covers listing lag.
 ///
 /// Ours stays only when it is strictly older than every twin; otherwise this run deletes its
-/// own before anything depends on it and takes the oldest twin (then the smallest id). A tie
-/// yields too: Graph's `createdDateTime` has whole seconds, so a twin of the same second may
+/// own before anything depends on it and takes the oldest twin (then the smallest id), age
+/// read from the applications' `createdDateTime`. A tie yields too: Graph's
+/// `createdDateTime` has whole seconds, so a twin of the same second may
 /// be the older one, made by a run that looked before ours existed and kept its own. Two runs
 /// that both see both and tie both yield: the name is left with no configuration, and the
 /// next apply makes one. Never two.
@@ -833,10 +840,12 @@ async fn keep_one_configuration(
     if twins.is_empty() {
         return Ok(Kept::Ours(ours));
     }
-    let our_created = mine
-        .first()
-        .and_then(|m| m.created.clone())
-        .or_else(|| ours.created.clone());
+    let mut ours = ours;
+    if let Some(m) = mine.first() {
+        ours.app_id = ours.app_id.take().or_else(|| m.app_id.clone());
+    }
+    with_applications(c, t, std::iter::once(&mut ours).chain(twins.iter_mut())).await?;
+    let our_created = ours.created.clone();
     let strictly_oldest = our_created.as_deref().is_some_and(|mine| {
         twins
             .iter()
@@ -862,6 +871,37 @@ async fn keep_one_configuration(
     };
     delete(c, t, &undo).await?;
     Ok(Kept::Theirs(winner))
+}
+
+/// Fills in each configuration's application: its object id and creation time (the service
+/// principal declares no creation time in v1.0; its application does).
+async fn with_applications<'a>(
+    c: &GraphClient,
+    t: &str,
+    configurations: impl Iterator<Item = &'a mut writes::ConfigurationIds>,
+) -> Result<(), String> {
+    let mut configurations: Vec<_> = configurations.collect();
+    let app_ids: Vec<String> = configurations
+        .iter()
+        .filter_map(|x| x.app_id.clone())
+        .collect();
+    for request in writes::applications_of(&app_ids) {
+        for item in c.get_all(t, &request).await.map_err(err)? {
+            let Some((app_id, id, created)) = writes::decode_application(&item) else {
+                continue;
+            };
+            for x in configurations.iter_mut() {
+                if x.app_id
+                    .as_deref()
+                    .is_some_and(|a| a.eq_ignore_ascii_case(&app_id))
+                {
+                    x.application_id = Some(id.clone());
+                    x.created = created.clone();
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// After this run created a job, makes sure the configuration has only one (see

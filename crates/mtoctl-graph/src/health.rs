@@ -294,22 +294,25 @@ fn job_health(job: sync::Job) -> JobHealth {
             Some(Value::String(s)) => s.parse().ok(),
             _ => None,
         });
-    let in_scope = status
-        .last_execution
-        .as_ref()
-        .and_then(|e| e.count_entitled);
+    // Before its first cycle a started job shows a placeholder execution (state `Failed`,
+    // error code `None`, year 1): no cycle ran, none failed.
+    let last_execution = status.last_execution.filter(|e| !e.is_placeholder());
+    let in_scope = last_execution.as_ref().and_then(|e| e.count_entitled);
     JobHealth {
         status_code: status.code,
         schedule_state,
         quarantine,
         successive_failures: status.count_successive_complete_failures,
-        last_cycle: status.last_execution.map(|e| CycleSummary {
+        last_cycle: last_execution.map(|e| CycleSummary {
             state: e.state,
             ended: e.time_ended,
             error_code: e.error.as_ref().and_then(|x| x.code.clone()),
             error_message: e.error.and_then(|x| x.message),
         }),
-        last_success: status.last_successful_execution.and_then(|e| e.time_ended),
+        last_success: status
+            .last_successful_execution
+            .filter(|e| !e.is_placeholder())
+            .and_then(|e| e.time_ended),
         in_scope,
         synchronized,
     }
@@ -327,6 +330,28 @@ mod tests {
         );
         assert_eq!(copy_prefix("no-at-sign"), None);
         assert_eq!(copy_prefix("@contoso.com"), None);
+    }
+
+    #[test]
+    fn the_placeholder_before_a_first_cycle_is_no_failed_cycle() {
+        // The shape the Entra how-to shows for a started job that has not run (NotRun).
+        let job: sync::Job = serde_json::from_value(serde_json::json!({
+            "id": "Azure2Azure.x",
+            "schedule": {"state": "Active"},
+            "status": {
+                "code": "NotRun", "countSuccessiveCompleteFailures": 0,
+                "lastSuccessfulExecution": null,
+                "lastExecution": {"activityIdentifier": null, "countEntitled": 0, "countExported": 0,
+                    "state": "Failed", "timeBegan": "0001-01-01T00:00:00Z",
+                    "timeEnded": "0001-01-01T00:00:00Z",
+                    "error": {"code": "None", "message": "", "tenantActionable": false}},
+                "synchronizedEntryCountByType": []
+            }
+        }))
+        .unwrap();
+        let h = job_health(job);
+        assert!(h.last_cycle.is_none(), "{:?}", h.last_cycle);
+        assert_eq!(h.in_scope, None);
     }
 
     #[test]

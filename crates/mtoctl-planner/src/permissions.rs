@@ -10,7 +10,7 @@ use mtoctl_model::ids::{Alias, TenantId};
 use mtoctl_model::spec::document::PruneKind;
 use serde::Serialize;
 
-use crate::plan::Operation;
+use crate::plan::{ObjectRef, Operation};
 
 const MTO_WRITE: &str = "MultiTenantOrganization.ReadWrite.All";
 const MTO_READ: &str = "MultiTenantOrganization.Read.All";
@@ -34,6 +34,10 @@ pub struct TenantPermissions {
     pub tenant_id: TenantId,
     /// Least-privileged Graph application permissions, each with why it is needed.
     pub application: BTreeMap<String, String>,
+    /// Needed besides `application` only to manage sync configurations another app created
+    /// (the Microsoft 365 admin center's, adopted by name): `Application.ReadWrite.OwnedBy`
+    /// covers the ones mtoctl created, which its app owns.
+    pub to_adopt: BTreeMap<String, String>,
     /// The least-privileged Entra role for a person signing in (Azure CLI credentials).
     pub entra_roles: Vec<String>,
 }
@@ -64,16 +68,20 @@ pub fn for_spec(desired: &DesiredState) -> Vec<TenantPermissions> {
                 add(POLICY_READ, "read partner configurations and identity sync policies");
             }
             let is_source = desired.syncs.iter().any(|s| s.from == t.alias);
+            let mut to_adopt = BTreeMap::new();
             if is_source {
-                add(APP_OWNED, "create cross-tenant sync configurations (apps mtoctl creates are owned by it)");
-                add(SYNC_WRITE, "validate, create, configure and start synchronization jobs");
+                add(APP_OWNED, "create sync configurations, and validate, configure and start the jobs of those it created (its app owns them)");
                 add(ASSIGN_WRITE, "assign the users and groups in scope to the sync configurations");
-                add(APP_READ, "find sync configurations, also ones the admin center created, and read their assignments");
+                add(APP_READ, "find sync configurations and read their assignments; Graph also asks for it with AppRoleAssignment.ReadWrite.All to assign");
                 add(USER_READ, "resolve the users named in sync scopes");
                 add(GROUP_MEMBER_READ, "resolve the groups named in sync scopes");
                 if desired.prune.contains(&PruneKind::SyncConfigurations) {
                     add(APP_ALL, "delete sync configurations the spec no longer declares (prune: syncConfigurations)");
                 }
+                to_adopt.insert(
+                    SYNC_WRITE.to_owned(),
+                    "read and configure the jobs of sync configurations made outside mtoctl (the Microsoft 365 admin center's), which its app does not own".to_owned(),
+                );
             } else {
                 add(APP_READ, "find sync configurations (service principals of the sync template)");
                 add(SYNC_READ, "read the jobs of sync configurations");
@@ -85,6 +93,7 @@ pub fn for_spec(desired: &DesiredState) -> Vec<TenantPermissions> {
                 alias: t.alias.clone(),
                 tenant_id: t.tenant_id.clone(),
                 application: need,
+                to_adopt,
                 entra_roles: if is_source {
                     vec!["Security Administrator".into(), "Application Administrator".into()]
                 } else {
@@ -171,12 +180,18 @@ pub(crate) fn required(op: &Operation) -> Permissions {
         | Operation::WaitForRemoval { .. } => MTO_READ_LIST,
         // Configurations mtoctl instantiates are owned by its app, so OwnedBy suffices for them.
         Operation::InstantiateSyncConfiguration { .. } => APP_OWNED_LIST,
-        Operation::ValidateCredentials { .. }
-        | Operation::CreateSyncJob { .. }
-        | Operation::PutSyncSecrets { .. }
-        | Operation::UpdateSchema { .. }
-        | Operation::StartJob { .. }
-        | Operation::PauseJob { .. } => SYNC_WRITE_LIST,
+        // A configuration this plan creates is owned by mtoctl's app; one that exists may
+        // have been made by another (the admin center), and only the wider permission
+        // manages any configuration.
+        Operation::ValidateCredentials { configuration, .. }
+        | Operation::CreateSyncJob { configuration }
+        | Operation::PutSyncSecrets { configuration, .. }
+        | Operation::UpdateSchema { configuration, .. }
+        | Operation::StartJob { configuration, .. }
+        | Operation::PauseJob { configuration, .. } => match configuration {
+            ObjectRef::CreatedBy { .. } => APP_OWNED_LIST,
+            ObjectRef::Existing { .. } => SYNC_WRITE_LIST,
+        },
         Operation::AssignPrincipal { .. } => ASSIGN_LIST,
         Operation::RemoveAssignment { .. } => UNASSIGN_LIST,
         // A pruned configuration may have been created by someone else (the admin center).
@@ -229,15 +244,21 @@ mod spec_tests {
             assert!(t.application.contains_key(MTO_WRITE));
             assert!(t.application.contains_key(CTAS_WRITE));
             assert!(
-                t.application.contains_key(SYNC_WRITE),
+                t.application.contains_key(APP_OWNED),
                 "both tenants are sources"
             );
+            assert!(
+                !t.application.contains_key(SYNC_WRITE),
+                "OwnedBy covers its own"
+            );
+            assert!(t.to_adopt.contains_key(SYNC_WRITE));
             assert!(!t.application.contains_key(APP_ALL), "no prune, no All");
         }
         desired.syncs.retain(|s| s.from.as_str() == "contoso");
         let fabrikam = &for_spec(&desired)[1];
-        assert!(!fabrikam.application.contains_key(SYNC_WRITE));
+        assert!(!fabrikam.application.contains_key(APP_OWNED));
         assert!(fabrikam.application.contains_key(SYNC_READ));
+        assert!(fabrikam.to_adopt.is_empty());
         // A target only: it still reads the users synced into it, for `mtoctl status`.
         assert!(
             fabrikam.application[USER_READ].contains("mtoctl status"),
@@ -256,8 +277,8 @@ mod spec_tests {
         let granted: Vec<String> = t.application.keys().cloned().collect();
         assert!(missing(&t.application, &granted).is_empty());
         let mut fewer = granted.clone();
-        fewer.retain(|p| p != SYNC_WRITE);
-        assert_eq!(missing(&t.application, &fewer), vec![SYNC_WRITE]);
+        fewer.retain(|p| p != APP_OWNED);
+        assert_eq!(missing(&t.application, &fewer), vec![APP_OWNED]);
         let mut broader = fewer.clone();
         broader.retain(|p| p != USER_READ && p != GROUP_MEMBER_READ && p != APP_OWNED);
         broader.push("Directory.Read.All".into());

@@ -35,7 +35,7 @@ pub fn route(
             let items: Vec<Map<String, Value>> = if *kind == PARTNERS {
                 t.deleted_partners
                     .values()
-                    .map(|(p, at)| with_deleted(partner_json(p), *at))
+                    .map(|(p, at)| with_deleted(partner_json(p, &ctx.version), *at))
                     .collect()
             } else {
                 t.deleted_sync
@@ -63,7 +63,7 @@ pub fn route(
             let m = if *kind == PARTNERS {
                 t.deleted_partners
                     .get(&id)
-                    .map(|(p, at)| with_deleted(partner_json(p), *at))
+                    .map(|(p, at)| with_deleted(partner_json(p, &ctx.version), *at))
             } else {
                 t.deleted_sync
                     .get(&id)
@@ -99,7 +99,7 @@ pub fn route(
                     .deleted_partners
                     .remove(&id)
                     .ok_or_else(|| GraphError::not_found(&id))?;
-                let m = partner_json(&p);
+                let m = partner_json(&p, &ctx.version);
                 t.partners.insert(id, p);
                 m
             } else {

@@ -61,6 +61,32 @@ const SECRET_KEYS: &[&str] = &[
     "ConnectionString",
 ];
 
+/// `status.lastExecution`: a started job that has not run yet shows a placeholder, not null
+/// (the Entra how-to "Configure cross-tenant synchronization using Microsoft Graph" shows it
+/// on a `NotRun` job: state `Failed`, error code `None`, zero counts and times).
+fn last_execution(j: &Job) -> Value {
+    match &j.last_execution {
+        Some(e) => json!(e),
+        None if j.status_code == "NotRun" => json!({
+            "activityIdentifier": null,
+            "countEntitled": 0,
+            "countEntitledForProvisioning": 0,
+            "countEscrowed": 0,
+            "countEscrowedRaw": 0,
+            "countExported": 0,
+            "countExports": 0,
+            "countImported": 0,
+            "countImportedDeltas": 0,
+            "countImportedReferenceDeltas": 0,
+            "state": "Failed",
+            "timeBegan": "0001-01-01T00:00:00Z",
+            "timeEnded": "0001-01-01T00:00:00Z",
+            "error": {"code": "None", "message": "", "tenantActionable": false}
+        }),
+        None => Value::Null,
+    }
+}
+
 /// A job as Graph renders it; `interval_secs` is the (virtual) sync interval.
 fn job_json(j: &Job, interval_secs: f64) -> Map<String, Value> {
     let mut m = Map::new();
@@ -76,7 +102,7 @@ fn job_json(j: &Job, interval_secs: f64) -> Map<String, Value> {
             "code": j.status_code,
             "countSuccessiveCompleteFailures": j.count_successive_complete_failures,
             "escrowsPruned": false,
-            "lastExecution": j.last_execution,
+            "lastExecution": last_execution(j),
             "lastSuccessfulExecution": j.last_successful_execution,
             "lastSuccessfulExecutionWithExports": j.last_successful_execution_with_exports,
             "progress": [],
@@ -113,7 +139,19 @@ pub fn sync_route(
     } else {
         perms::SYNC_WRITE
     })?;
-    let sp_key = find_sp(tenant(core, ctx)?, sp_id, now)?.id.clone();
+    let sp = find_sp(tenant(core, ctx)?, sp_id, now)?;
+    // The reference's tables: `Application.ReadWrite.OwnedBy` (least) manages the
+    // synchronization of the service principals the caller's app owns; others need
+    // `Synchronization.*` (graph-facts.md).
+    ctx.require_owned(
+        if m == "GET" {
+            perms::SYNC_READ_ANY
+        } else {
+            perms::SYNC_WRITE_ANY
+        },
+        sp.owner_app_id.as_deref(),
+    )?;
+    let sp_key = sp.id.clone();
     let ctx_prefix = format!("servicePrincipals('{sp_key}')/synchronization");
     match (m, rest) {
         ("GET", ["templates"]) => Ok(GraphResponse::json(
@@ -145,6 +183,24 @@ pub fn sync_route(
             find_sp_mut(tenant_mut(core, ctx)?, &sp_key, now)?.secrets = secrets;
             core.dirty = true;
             Ok(GraphResponse::no_content())
+        }
+        ("GET", ["secrets"]) => {
+            // Declared as a property of `synchronization` in the v1.0 metadata; no page documents
+            // reading it, and a field report reads it on beta (graph-facts.md). Assumed: values
+            // come back as written.
+            let s = find_sp(tenant(core, ctx)?, &sp_key, now)?;
+            let items: Vec<Value> = s
+                .secrets
+                .iter()
+                .map(|(k, v)| json!({"key": k, "value": v}))
+                .collect();
+            Ok(GraphResponse::json(
+                200,
+                json!({
+                    "@odata.context": ctx.context(&format!("{ctx_prefix}/secrets")),
+                    "value": items,
+                }),
+            ))
         }
         (_, ["secrets"]) => Err(GraphError::method_not_allowed()),
         ("GET", ["jobs"]) => {

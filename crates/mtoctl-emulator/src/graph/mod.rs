@@ -28,6 +28,8 @@ pub struct GraphRequest {
     pub segments: Vec<String>,
     /// Decoded query pairs.
     pub query: Vec<(String, String)>,
+    /// The query as sent, undecoded (empty without one).
+    pub raw_query: String,
     /// Request headers, lower-case names.
     pub headers: Vec<(String, String)>,
     /// Parsed JSON body, if any.
@@ -135,6 +137,14 @@ impl Ctx {
         }
     }
 
+    /// 403 unless the token carries one of `any_of`, or `Application.ReadWrite.OwnedBy` and
+    /// the object's owner (`owner`, a client id) is the caller's app.
+    pub fn require_owned(&self, any_of: &[&str], owner: Option<&str>) -> GraphResult<()> {
+        let owned = owner.is_some_and(|o| o.eq_ignore_ascii_case(&self.app_id))
+            && self.roles.iter().any(|g| g == perms::OWNED_BY);
+        if owned { Ok(()) } else { self.require(any_of) }
+    }
+
     /// `@odata.context` URL for `suffix`.
     pub fn context(&self, suffix: &str) -> String {
         format!(
@@ -196,6 +206,24 @@ pub mod perms {
         "Directory.Read.All",
         "Directory.ReadWrite.All",
     ];
+    /// Manage the applications and service principals the caller's app owns (and create them).
+    pub const OWNED_BY: &str = "Application.ReadWrite.OwnedBy";
+    /// Read the service principal an app role is assigned on, with `ASSIGN_WRITE` (the
+    /// reference's pairs: with `Application.Read.All` or `Directory.Read.All`; `OwnedBy` is not
+    /// one of them).
+    pub const ASSIGN_APP_READ: &[&str] = &[
+        "Application.Read.All",
+        "Application.ReadWrite.All",
+        "Directory.Read.All",
+        "Directory.ReadWrite.All",
+    ];
+    /// Delete or manage any application, owned or not.
+    pub const APP_WRITE_ANY: &[&str] = &["Application.ReadWrite.All", "Directory.ReadWrite.All"];
+    /// Read any synchronization job (or, with `OWNED_BY`, those of owned service principals).
+    pub const SYNC_READ_ANY: &[&str] =
+        &["Synchronization.Read.All", "Synchronization.ReadWrite.All"];
+    /// Write any synchronization job (or, with `OWNED_BY`, those of owned service principals).
+    pub const SYNC_WRITE_ANY: &[&str] = &["Synchronization.ReadWrite.All"];
     /// Create or delete applications.
     pub const APP_WRITE: &[&str] = &[
         "Application.ReadWrite.OwnedBy",

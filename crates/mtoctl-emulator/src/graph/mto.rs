@@ -16,6 +16,7 @@ use crate::state::{
 };
 
 const MEMBER_PROPS: &[&str] = &[
+    "id",
     "tenantId",
     "displayName",
     "addedDateTime",
@@ -253,8 +254,24 @@ fn update_mto(core: &mut Core, ctx: &Ctx, req: &GraphRequest) -> GraphResult<Gra
     Ok(GraphResponse::no_content())
 }
 
-fn member_json(m: &Member) -> Map<String, Value> {
+/// A member's object id: `multiTenantOrganizationMember` is a `directoryObject` in the v1.0
+/// metadata, so it has an `id` (SDK output shows one distinct from `tenantId`; graph-reference
+/// §2.1). Derived from the organization and the tenant, so it is stable without being stored.
+fn member_id(mto_key: &str, tenant_id: &str) -> String {
+    let digit = |c: char| c.to_digit(16).unwrap_or(0);
+    mto_key
+        .chars()
+        .zip(tenant_id.chars().chain(std::iter::repeat('0')))
+        .map(|(a, b)| match (a, b) {
+            ('-', _) => '-',
+            _ => char::from_digit(digit(a) ^ digit(b), 16).unwrap_or('0'),
+        })
+        .collect()
+}
+
+fn member_json(m: &Member, mto_key: &str) -> Map<String, Value> {
     let mut o = Map::new();
+    o.insert("id".into(), json!(member_id(mto_key, &m.tenant_id)));
     o.insert("tenantId".into(), json!(m.tenant_id));
     o.insert("displayName".into(), json!(m.display_name));
     o.insert("addedDateTime".into(), json!(iso(m.added_ms)));
@@ -285,10 +302,10 @@ fn list_members(core: &mut Core, ctx: &Ctx, req: &GraphRequest) -> GraphResult<G
         .map(|m| {
             m.members
                 .iter()
-                .map(member_json)
+                .map(|x| member_json(x, &m.key))
                 .map(|j| {
                     if basic {
-                        trim(j, &["displayName", "tenantId"])
+                        trim(j, &["id", "displayName", "tenantId"])
                     } else {
                         j
                     }
@@ -320,12 +337,13 @@ fn get_member(
     id: &str,
 ) -> GraphResult<GraphResponse> {
     let id = id.to_ascii_lowercase();
-    let m = caller_mto(&core.state, ctx)
+    let mto = caller_mto(&core.state, ctx);
+    let m = mto
         .and_then(|m| m.member(&id))
         .ok_or_else(GraphError::directory_object_not_found)?;
-    let j = member_json(m);
+    let j = member_json(m, mto.map(|x| x.key.as_str()).unwrap_or_default());
     let j = if basic_only(ctx) {
-        trim(j, &["displayName", "tenantId"])
+        trim(j, &["id", "displayName", "tenantId"])
     } else {
         j
     };
@@ -386,14 +404,11 @@ fn add_member(core: &mut Core, ctx: &Ctx, req: &GraphRequest) -> GraphResult<Gra
         added_by: ctx.tenant.clone(),
         added_ms: now,
         joined_ms: None,
-        transition: Some(MemberTransition {
-            desired_role: role,
-            desired_state: "active".into(),
-            status: "notStarted".into(),
-            details: None,
-        }),
+        // The API reference's add example shows `transitionDetails: null` until the tenant
+        // submits its join (graph-facts.md): the join request makes the record.
+        transition: None,
     };
-    let body = member_json(&member);
+    let body = member_json(&member, &key);
     mto.members.push(member);
     core.dirty = true;
     let mut out = Map::new();

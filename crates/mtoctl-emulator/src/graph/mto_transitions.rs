@@ -295,7 +295,21 @@ pub fn role_change_lands(core: &mut Core, key: &str, tenant: &str) {
         return;
     }
     m.role = tr.desired_role.clone();
-    m.transition = if m.state == "pending" {
+    let joining = core
+        .state
+        .tenants
+        .get(tenant)
+        .is_some_and(|t| t.join_request.transition.is_some());
+    let Some(m) = core
+        .state
+        .mtos
+        .get_mut(key)
+        .and_then(|m| m.member_mut(tenant))
+    else {
+        return;
+    };
+    // A pending member shows its add record only while its join is in flight.
+    m.transition = if m.state == "pending" && joining {
         Some(MemberTransition {
             desired_role: m.role.clone(),
             desired_state: "active".into(),

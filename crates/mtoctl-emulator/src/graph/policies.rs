@@ -70,7 +70,7 @@ pub fn route(
                 .get(&id)
                 .ok_or_else(|| GraphError::not_found(&id))?;
             let opts = req.options()?;
-            let mut m = partner_json(p);
+            let mut m = partner_json(p, &ctx.version);
             if opts.expand.iter().any(|e| e == "identitySynchronization") {
                 m.insert("identitySynchronization".into(), sync_value(t, &id));
             }
@@ -347,14 +347,31 @@ fn patch_default(core: &mut Core, ctx: &Ctx, req: &GraphRequest) -> GraphResult<
     Ok(GraphResponse::no_content())
 }
 
-pub(super) fn partner_json(p: &Partner) -> Map<String, Value> {
+/// Partner properties only beta declares (the v1.0 metadata does not): answered and accepted on
+/// `/beta` only.
+const BETA_ONLY_PARTNER: &[&str] = &[
+    "crossCloudMeetingConfiguration",
+    "protectedContentSharing",
+    "blockServiceProviderOutboundAccess",
+    "invitationRedemptionIdentityProviderConfiguration",
+];
+
+/// The partner settings `version` declares.
+fn partner_settings(version: &str) -> impl Iterator<Item = &'static str> {
+    PARTNER_SETTINGS
+        .iter()
+        .copied()
+        .filter(move |k| version == "beta" || !BETA_ONLY_PARTNER.contains(k))
+}
+
+pub(super) fn partner_json(p: &Partner, version: &str) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("tenantId".into(), json!(p.tenant_id));
     m.insert("isInMultiTenantOrganization".into(), json!(p.is_in_mto));
-    for k in PARTNER_SETTINGS {
+    for k in partner_settings(version) {
         m.insert(
             (*k).into(),
-            p.settings.get(*k).cloned().unwrap_or(Value::Null),
+            p.settings.get(k).cloned().unwrap_or(Value::Null),
         );
     }
     m
@@ -399,7 +416,7 @@ fn list_partners(core: &mut Core, ctx: &Ctx, req: &GraphRequest) -> GraphResult<
         .partners
         .values()
         .map(|p| {
-            let mut m = partner_json(p);
+            let mut m = partner_json(p, &ctx.version);
             if expand {
                 m.insert(
                     "identitySynchronization".into(),
@@ -429,7 +446,7 @@ fn list_partners(core: &mut Core, ctx: &Ctx, req: &GraphRequest) -> GraphResult<
 fn create_partner(core: &mut Core, ctx: &Ctx, req: &GraphRequest) -> GraphResult<GraphResponse> {
     let body = req.object_body()?;
     let mut allowed = vec!["tenantId"];
-    allowed.extend(PARTNER_SETTINGS);
+    allowed.extend(partner_settings(&ctx.version));
     check_keys(
         body,
         &allowed,
@@ -469,7 +486,7 @@ fn create_partner(core: &mut Core, ctx: &Ctx, req: &GraphRequest) -> GraphResult
             p.settings.insert(k.clone(), v.clone());
         }
     }
-    let m = partner_json(&p);
+    let m = partner_json(&p, &ctx.version);
     t.partners.insert(id, p);
     core.dirty = true;
     let mut out = Map::new();
@@ -490,7 +507,7 @@ fn patch_partner(
     let id = id.to_ascii_lowercase();
     let body = req.object_body()?;
     let mut allowed = vec!["tenantId"];
-    allowed.extend(PARTNER_SETTINGS);
+    allowed.extend(partner_settings(&ctx.version));
     check_keys(
         body,
         &allowed,

@@ -23,7 +23,9 @@ pub fn route(
             ));
         }
     }
+    // The reference's table asks for both (graph-facts.md).
     ctx.require(&["AuditLog.Read.All"])?;
+    ctx.require(&["Directory.Read.All", "Directory.ReadWrite.All"])?;
     let now = core.now();
     let window = core.scaled_ms(10.0);
     if let Some(wait) = core

@@ -32,8 +32,15 @@ const SP_PROPS: &[&str] = &[
     "signInAudience",
     "tags",
     "appRoles",
-    "createdDateTime",
     "deletedDateTime",
+    "addIns",
+    "alternativeNames",
+    "keyCredentials",
+    "notificationEmailAddresses",
+    "oauth2PermissionScopes",
+    "passwordCredentials",
+    "replyUrls",
+    "resourceSpecificApplicationPermissions",
 ];
 
 /// Route the sync-related resources.
@@ -81,6 +88,10 @@ pub fn route(
                 .iter()
                 .position(|a| a.id == *id && a.visible_ms <= now)
                 .ok_or_else(|| GraphError::not_found(id))?;
+            ctx.require_owned(
+                perms::APP_WRITE_ANY,
+                t.applications[i].owner_app_id.as_deref(),
+            )?;
             let app = t.applications.remove(i);
             // Deleting the application removes its service principal too.
             t.service_principals.retain(|s| s.app_id != app.app_id);
@@ -156,8 +167,12 @@ fn app_json(a: &Application) -> Map<String, Value> {
     m.insert("deletedDateTime".into(), Value::Null);
     m.insert(
         "web".into(),
-        json!({"homePageUrl": "https://account.activedirectory.windowsazure.com:444/applications/default.aspx?metadata=aad2aadsync|ISV9.1|primary|z", "redirectUris": []}),
+        json!({"homePageUrl": "https://account.activedirectory.windowsazure.com:444/applications/default.aspx?metadata=aad2aadsync|ISV9.1|primary|z", "redirectUris": [], "redirectUriSettings": []}),
     );
+    m.insert("oauth2RequirePostResponse".into(), json!(false));
+    for k in APP_EMPTY_LISTS {
+        m.insert((*k).into(), json!([]));
+    }
     m
 }
 
@@ -181,10 +196,36 @@ fn sp_json(s: &ServicePrincipal) -> Map<String, Value> {
         json!(["WindowsAzureActiveDirectoryIntegratedApp"]),
     );
     m.insert("appRoles".into(), json!(s.app_roles));
-    m.insert("createdDateTime".into(), json!(iso(s.created_ms)));
     m.insert("deletedDateTime".into(), Value::Null);
+    // Non-nullable collections of the v1.0 metadata: empty for a gallery app's principal.
+    for k in SP_EMPTY_LISTS {
+        m.insert((*k).into(), json!([]));
+    }
     m
 }
+
+/// The service principal's non-nullable collections (v1.0 metadata) that are empty here.
+const SP_EMPTY_LISTS: &[&str] = &[
+    "addIns",
+    "alternativeNames",
+    "keyCredentials",
+    "notificationEmailAddresses",
+    "oauth2PermissionScopes",
+    "passwordCredentials",
+    "replyUrls",
+    "resourceSpecificApplicationPermissions",
+];
+
+/// The application's non-nullable collections (v1.0 metadata) that are empty here.
+const APP_EMPTY_LISTS: &[&str] = &[
+    "addIns",
+    "identifierUris",
+    "keyCredentials",
+    "managerApplications",
+    "passwordCredentials",
+    "requiredResourceAccess",
+    "tags",
+];
 
 fn instantiate(
     core: &mut Core,
@@ -229,6 +270,7 @@ fn instantiate(
         app_roles: roles.clone(),
         created_ms: now,
         visible_ms: visible,
+        owner_app_id: Some(ctx.app_id.clone()),
     };
     let sp = ServicePrincipal {
         id: sp_id,
@@ -242,6 +284,7 @@ fn instantiate(
         secrets: Default::default(),
         assignments: Vec::new(),
         on_demand_calls: Vec::new(),
+        owner_app_id: Some(ctx.app_id.clone()),
     };
     let body = json!({
         "@odata.context": ctx.context("microsoft.graph.applicationServicePrincipal"),
@@ -293,7 +336,10 @@ fn sp_route(
         ("DELETE", []) => {
             ctx.require(perms::APP_WRITE)?;
             let t = tenant_mut(core, ctx)?;
-            find_sp(t, id, now)?;
+            ctx.require_owned(
+                perms::APP_WRITE_ANY,
+                find_sp(t, id, now)?.owner_app_id.as_deref(),
+            )?;
             t.service_principals
                 .retain(|s| !s.id.eq_ignore_ascii_case(id));
             core.dirty = true;
@@ -318,8 +364,27 @@ fn sp_route(
                 &format!("servicePrincipals('{}')/appRoleAssignedTo", s.id),
             )
         }
+        ("GET", ["appRoleAssignedTo", aid]) => {
+            ctx.require(perms::APP_READ)?;
+            let s = find_sp(tenant(core, ctx)?, id, now)?;
+            let a = s
+                .assignments
+                .iter()
+                .find(|a| a.id == *aid && a.visible_ms <= now)
+                .ok_or_else(|| GraphError::not_found(aid))?;
+            let opts = req.options().ok();
+            let needs = crate::odata::QueryOptions::needs_of(opts.as_ref());
+            ctx.entity(
+                &format!("servicePrincipals('{}')/appRoleAssignedTo/$entity", s.id),
+                assignment_json(a, &needs),
+                req,
+            )
+        }
         ("POST", ["appRoleAssignedTo"]) => {
+            // The API reference's permission table: assigning needs the assignment
+            // permission and reading the application (graph-facts.md).
             ctx.require(perms::ASSIGN_WRITE)?;
+            ctx.require(perms::ASSIGN_APP_READ)?;
             assign(core, ctx, req, id)
         }
         ("DELETE", ["appRoleAssignedTo", aid]) => {

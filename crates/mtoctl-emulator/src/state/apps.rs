@@ -23,6 +23,10 @@ pub struct Application {
     pub created_ms: i64,
     /// Readable from (replication lag).
     pub visible_ms: i64,
+    /// The client id of the app that created it (`instantiate`): its owner, which
+    /// `Application.ReadWrite.OwnedBy` lets manage it.
+    #[serde(default)]
+    pub owner_app_id: Option<String>,
 }
 
 /// A service principal with its synchronization data and assignments.
@@ -45,12 +49,16 @@ pub struct ServicePrincipal {
     pub visible_ms: i64,
     /// Synchronization jobs.
     pub jobs: Vec<Job>,
-    /// Write-only synchronization secrets (key → value).
+    /// Synchronization secrets (key → value).
     pub secrets: BTreeMap<String, String>,
     /// `appRoleAssignedTo`.
     pub assignments: Vec<Assignment>,
     /// Recent provisionOnDemand call times (rate limit).
     pub on_demand_calls: Vec<i64>,
+    /// The client id of the app that created it (`instantiate`): its owner, which
+    /// `Application.ReadWrite.OwnedBy` lets manage it and its synchronization.
+    #[serde(default)]
+    pub owner_app_id: Option<String>,
 }
 
 /// An app role assignment.

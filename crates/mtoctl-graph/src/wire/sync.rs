@@ -142,6 +142,20 @@ pub struct Execution {
     pub time_ended: Option<String>,
 }
 
+impl Execution {
+    /// Whether this is the placeholder Graph shows before a job's first cycle: no time (year 1)
+    /// and, when it says `Failed`, the error code `None`.
+    pub fn is_placeholder(&self) -> bool {
+        let never = |t: &Option<String>| t.as_deref().is_none_or(|t| t.starts_with("0001-01-01"));
+        never(&self.time_ended)
+            && self
+                .error
+                .as_ref()
+                .and_then(|e| e.code.as_deref())
+                .is_none_or(|c| c.eq_ignore_ascii_case("None"))
+    }
+}
+
 /// `synchronizationError`.
 #[derive(Debug, Deserialize)]
 pub struct ExecutionError {

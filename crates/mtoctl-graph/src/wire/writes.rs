@@ -396,15 +396,36 @@ pub fn instantiate(display_name: &str) -> GraphRequest {
     )
 }
 
-/// Lists the tenant's sync configurations (service principals of the template), with their
-/// creation times (which of two same-named configurations is older).
+/// Lists the tenant's sync configurations (service principals of the template).
 pub fn list_configurations() -> GraphRequest {
     GraphRequest::get(format!(
-        "/servicePrincipals?$filter={}&$select=id,appId,displayName,appRoles,applicationTemplateId,createdDateTime&$top=999",
+        "/servicePrincipals?$filter={}&$select=id,appId,displayName,appRoles,applicationTemplateId&$top=999",
         super::encode_query_value(&format!(
             "applicationTemplateId eq '{CROSS_TENANT_SYNC_TEMPLATE_ID}'"
         ))
     ))
+}
+
+/// The applications behind configurations, by app id, with their creation times: which of two
+/// same-named configurations is older. `servicePrincipal` declares no `createdDateTime` in
+/// v1.0; `application` does (graph-facts.md).
+pub fn applications_of(app_ids: &[String]) -> Vec<GraphRequest> {
+    app_ids
+        .chunks(super::directory::MAX_IN_VALUES)
+        .map(|chunk| {
+            let list: Vec<String> = chunk.iter().map(|v| super::odata_quote(v)).collect();
+            GraphRequest::get(format!(
+                "/applications?$filter={}&$select=id,appId,createdDateTime&$top=999",
+                super::encode_query_value(&format!("appId in ({})", list.join(",")))
+            ))
+        })
+        .collect()
+}
+
+/// One item of [`applications_of`]: its app id, object id and creation time.
+pub fn decode_application(item: &Value) -> Option<(String, String, Option<String>)> {
+    let text = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_owned);
+    Some((text("appId")?, text("id")?, text("createdDateTime")))
 }
 
 /// `DELETE` an application (its service principal goes with it): undoes an `instantiate`.
@@ -417,13 +438,15 @@ pub fn delete_application(application_id: &str) -> GraphRequest {
 pub struct ConfigurationIds {
     /// Service principal id.
     pub service_principal_id: String,
+    /// The application's app id (client id), which names its application.
+    pub app_id: Option<String>,
     /// Display name.
     pub display_name: Option<String>,
     /// The id of the app role whose `allowedMemberTypes` contains `User`.
     pub user_role_id: Option<String>,
-    /// `createdDateTime` of the service principal, when listed with it.
+    /// `createdDateTime` of the application, when read ([`applications_of`]).
     pub created: Option<String>,
-    /// The application's object id, when known (an `instantiate` answer).
+    /// The application's object id, when known (an `instantiate` answer, [`applications_of`]).
     pub application_id: Option<String>,
 }
 
@@ -431,6 +454,7 @@ impl ConfigurationIds {
     fn from_service_principal(sp: &ServicePrincipal) -> Self {
         Self {
             service_principal_id: sp.id.clone(),
+            app_id: sp.app_id.clone(),
             display_name: sp.display_name.clone(),
             user_role_id: sp.user_role_id(),
             created: None,
@@ -448,6 +472,10 @@ pub fn decode_instantiated(body: &Value) -> Option<ConfigurationIds> {
             .pointer("/application/id")
             .and_then(Value::as_str)
             .map(str::to_owned),
+        created: body
+            .pointer("/application/createdDateTime")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
         ..ConfigurationIds::from_service_principal(&sp)
     })
 }
@@ -455,13 +483,7 @@ pub fn decode_instantiated(body: &Value) -> Option<ConfigurationIds> {
 /// Reads one item of [`list_configurations`].
 pub fn decode_configuration(item: &Value) -> Option<ConfigurationIds> {
     let sp: ServicePrincipal = serde_json::from_value(item.clone()).ok()?;
-    Some(ConfigurationIds {
-        created: item
-            .get("createdDateTime")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-        ..ConfigurationIds::from_service_principal(&sp)
-    })
+    Some(ConfigurationIds::from_service_principal(&sp))
 }
 
 /// `DELETE` a configuration's service principal, with its jobs (§6.2).
@@ -515,16 +537,56 @@ pub fn decode_id(body: &Value) -> Option<String> {
     body.get("id").and_then(Value::as_str).map(str::to_owned)
 }
 
-/// Writes the configuration's settings: the complete set, no secret values (§6.9).
-pub fn put_sync_secrets(sp: &str, target: &TenantId, sync_all: bool) -> GraphRequest {
+/// The settings mtoctl manages in a configuration's secrets; every other key is kept as read.
+pub const MANAGED_SECRETS: [&str; 3] = ["AuthenticationType", "CompanyId", "SyncAll"];
+
+/// `GET` a configuration's settings (`synchronization/secrets`, declared by the v1.0 metadata),
+/// so that a write keeps the keys mtoctl does not manage.
+pub fn get_sync_secrets(sp: &str) -> GraphRequest {
+    GraphRequest::get(format!("/servicePrincipals/{sp}/synchronization/secrets"))
+}
+
+/// The key/value pairs of a [`get_sync_secrets`] answer; `None` when it is not that shape.
+pub fn decode_sync_secrets(body: &Value) -> Option<Vec<(String, String)>> {
+    body.get("value")?
+        .as_array()?
+        .iter()
+        .map(|kv| {
+            let key = kv.get("key")?.as_str()?.to_owned();
+            let value = match kv.get("value")? {
+                Value::Null => String::new(),
+                v => v.as_str()?.to_owned(),
+            };
+            Some((key, value))
+        })
+        .collect()
+}
+
+/// Writes the configuration's settings (§6.9): every key read with [`get_sync_secrets`]
+/// (`current`) as it was, except the ones mtoctl manages, which are set. Whether Graph
+/// replaces or merges the set is undocumented, so the write is complete either way: an
+/// administrator's `SyncNotificationSettings` survives.
+pub fn put_sync_secrets(
+    sp: &str,
+    target: &TenantId,
+    sync_all: bool,
+    current: &[(String, String)],
+) -> GraphRequest {
+    let managed = |k: &str| MANAGED_SECRETS.iter().any(|m| m.eq_ignore_ascii_case(k));
+    let mut value: Vec<Value> = current
+        .iter()
+        .filter(|(k, _)| !managed(k))
+        .map(|(k, v)| json!({"key": k, "value": v}))
+        .collect();
+    value.extend([
+        json!({"key": "AuthenticationType", "value": "SyncPolicy"}),
+        json!({"key": "CompanyId", "value": target.to_string()}),
+        json!({"key": "SyncAll", "value": if sync_all { "true" } else { "false" }}),
+    ]);
     GraphRequest::with_body(
         Method::PUT,
         format!("/servicePrincipals/{sp}/synchronization/secrets"),
-        json!({"value": [
-            {"key": "AuthenticationType", "value": "SyncPolicy"},
-            {"key": "CompanyId", "value": target.to_string()},
-            {"key": "SyncAll", "value": if sync_all { "true" } else { "false" }},
-        ]}),
+        json!({ "value": value }),
     )
 }
 
@@ -533,9 +595,24 @@ pub fn get_schema(sp: &str, job: &str) -> GraphRequest {
     GraphRequest::get(super::sync::schema_path(sp, job))
 }
 
-/// `PUT` a job's complete schema back (§6.8).
-pub fn put_schema(sp: &str, job: &str, schema: Value) -> GraphRequest {
+/// `PUT` a job's complete schema back (§6.8), without the instance annotations the `GET`
+/// carried (`@odata.context` and the like): a request body holds only declared properties.
+pub fn put_schema(sp: &str, job: &str, mut schema: Value) -> GraphRequest {
+    strip_annotations(&mut schema);
     GraphRequest::with_body(Method::PUT, super::sync::schema_path(sp, job), schema)
+}
+
+/// Removes every instance annotation (`@odata.context`, `name@odata.type`) from `value`, at
+/// every depth.
+fn strip_annotations(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|k, _| !k.starts_with('@') && !k.contains("@odata."));
+            map.values_mut().for_each(strip_annotations);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_annotations),
+        _ => {}
+    }
 }
 
 fn operator_name(op: FilterOperator) -> String {
@@ -906,5 +983,41 @@ mod tests {
             "EQUALS"
         );
         assert_eq!(schema["directories"][0]["name"], "x");
+    }
+
+    #[test]
+    fn a_settings_write_keeps_every_key_it_does_not_manage() {
+        let read = json!({"value": [
+            {"key": "SyncNotificationSettings", "value": "{\"Enabled\":true}"},
+            {"key": "CompanyId", "value": "old"},
+            {"key": "SyncAll", "value": "true"}]});
+        let current = decode_sync_secrets(&read).expect("decodes");
+        let tenant = TenantId(
+            mtoctl_model::ids::Guid::parse("3c9c5e9e-1d4b-4f8e-9a51-6f0b2d7c8a11").expect("id"),
+        );
+        let put = put_sync_secrets("sp", &tenant, false, &current);
+        assert_eq!(
+            put.body.expect("a body")["value"],
+            json!([
+                {"key": "SyncNotificationSettings", "value": "{\"Enabled\":true}"},
+                {"key": "AuthenticationType", "value": "SyncPolicy"},
+                {"key": "CompanyId", "value": "3c9c5e9e-1d4b-4f8e-9a51-6f0b2d7c8a11"},
+                {"key": "SyncAll", "value": "false"}])
+        );
+        assert_eq!(decode_sync_secrets(&json!({"value": [{"key": 1}]})), None);
+    }
+
+    #[test]
+    fn a_schema_is_put_back_without_the_annotations_its_get_carried() {
+        let read = json!({"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#x",
+            "id": "j", "version": "v1", "directories": [{"name": "d", "objects@odata.type": "t"}],
+            "synchronizationRules": []});
+        let put = put_schema("sp", "job", read);
+        let body = put.body.expect("a body");
+        assert_eq!(
+            body,
+            json!({"id": "j", "version": "v1", "directories": [{"name": "d"}],
+                "synchronizationRules": []})
+        );
     }
 }

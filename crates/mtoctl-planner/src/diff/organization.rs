@@ -427,15 +427,18 @@ fn existing(ctx: &mut Ctx<'_>, owner: &TenantSpec) {
             continue;
         }
         let want = member_role(t.role);
-        let in_flight = m.transition.as_ref().is_some_and(|x| {
-            x.desired_role.as_ref() == Some(&Known::Known(want))
-                && !matches!(
-                    x.status,
-                    Some(Known::Known(
-                        ProcessingStatus::Failed | ProcessingStatus::Succeeded
-                    ))
-                )
-        });
+        // A record whose desired role is the member's role already is an add or a join in
+        // flight, not a role change: Graph shows both shapes for a new member (graph-facts.md).
+        let in_flight = *role != want
+            && m.transition.as_ref().is_some_and(|x| {
+                x.desired_role.as_ref() == Some(&Known::Known(want))
+                    && !matches!(
+                        x.status,
+                        Some(Known::Known(
+                            ProcessingStatus::Failed | ProcessingStatus::Succeeded
+                        ))
+                    )
+            });
         if in_flight {
             let wait = ctx.push(
                 wait_draft(

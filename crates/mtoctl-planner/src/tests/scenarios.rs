@@ -3,8 +3,8 @@
 use mtoctl_model::ids::Guid;
 use mtoctl_model::observed::{
     AccessRuleObservation, AssignmentObservation, B2bPolicyObservation, IdentitySyncObservation,
-    JoinTransition, Known, MemberObservation, MemberRole, MemberState, PartnerObservation,
-    PartnerSettingsObservation, ProcessingStatus,
+    JoinTransition, Known, MemberObservation, MemberRole, MemberState, MemberTransition,
+    PartnerObservation, PartnerSettingsObservation, ProcessingStatus,
 };
 use mtoctl_model::spec::document::PruneKind;
 
@@ -342,6 +342,68 @@ fn joined_member_with_pending_join_only_waits() {
     assert_eq!(p.actions.len(), 1, "{:#?}", kinds(&p));
     assert_eq!(p.actions[0].kind, ActionKind::Wait);
     assert!(!p.complete);
+}
+
+/// A member the owner just added: pending, its own join not yet submitted, with either of
+/// the two shapes Graph documents for its `transitionDetails` (graph-facts.md).
+fn added_not_joined(transition: Option<MemberTransition>) -> Plan {
+    let desired = example("quickstart");
+    let fabrikam = ObservedStateBuilder::fresh(&desired).id("fabrikam");
+    let observed = ObservedStateBuilder::converged(&desired)
+        .with(|b| {
+            for t in ["contoso", "fabrikam"] {
+                for m in &mut b.tenant_mut(t).organization.members {
+                    if m.tenant_id == fabrikam {
+                        m.state = Known::Known(MemberState::Pending);
+                        m.transition = transition.clone();
+                    }
+                }
+            }
+            let jr = &mut b.tenant_mut("fabrikam").join_request;
+            jr.added_by = None;
+            jr.member_state = None;
+            jr.role = None;
+            jr.transition = None;
+        })
+        .build();
+    plan(&desired, &observed)
+}
+
+#[test]
+fn an_added_members_transition_record_is_not_a_role_change() {
+    let how_to_shape = added_not_joined(Some(MemberTransition {
+        desired_role: Some(Known::Known(MemberRole::Member)),
+        desired_state: Some(Known::Known(MemberState::Active)),
+        status: Some(Known::Known(ProcessingStatus::NotStarted)),
+        details: None,
+    }));
+    let reference_shape = added_not_joined(None);
+    let ops = |p: &Plan| -> Vec<String> {
+        p.actions
+            .iter()
+            .map(|a| {
+                format!("{:?}", a.operation)
+                    .split([' ', '{'])
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect()
+    };
+    assert!(
+        !how_to_shape
+            .actions
+            .iter()
+            .any(|a| matches!(a.operation, Operation::WaitForRole { .. })),
+        "{:?}",
+        ops(&how_to_shape)
+    );
+    assert_eq!(ops(&how_to_shape), ops(&reference_shape));
+    assert!(
+        ops(&reference_shape).iter().any(|o| o == "SubmitJoin"),
+        "{:?}",
+        ops(&reference_shape)
+    );
 }
 
 #[test]
