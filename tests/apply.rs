@@ -883,3 +883,63 @@ async fn assignments_in_a_configuration_the_apply_made_are_not_looked_for_first(
     assert!(assignments("POST") > 0, "the apply assigns: {requests:?}");
     assert_eq!(assignments("GET"), 0, "{requests:?}");
 }
+
+/// A configuration made in the admin center, with a notification e-mail set there, is adopted
+/// and its settings written: the keys mtoctl does not manage are written back as they were.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adopting_a_configuration_keeps_the_settings_an_administrator_set() {
+    let world = Scenario::quickstart(Default::default()).await;
+    // As fabrikam's administrator: the configuration the admin center makes, and its settings.
+    let made = graph_call(
+        &world,
+        "fabrikam",
+        reqwest::Method::POST,
+        "/applicationTemplates/518e5f48-1fc8-4c48-9387-9fdf28b0dfe7/instantiate",
+        Some(json!({"displayName": format!("MTO_Sync_{CONTOSO}")})),
+    )
+    .await;
+    let sp = made["servicePrincipal"]["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned();
+    let notify = r#"{"Enabled":true,"Recipients":"admin@fabrikam.onmicrosoft.com"}"#;
+    graph(
+        &world,
+        "fabrikam",
+        reqwest::Method::PUT,
+        &format!("/servicePrincipals/{sp}/synchronization/secrets"),
+        json!({"value": [{"key": "SyncNotificationSettings", "value": notify}]}),
+    )
+    .await;
+
+    world.converge(6).await;
+    let secrets = {
+        let core = world.server.emulator.lock();
+        core.state.tenants[FABRIKAM]
+            .service_principals
+            .iter()
+            .find(|s| s.id == sp)
+            .expect("the adopted configuration")
+            .secrets
+            .clone()
+    };
+    assert_eq!(
+        secrets.get("SyncNotificationSettings").map(String::as_str),
+        Some(notify),
+        "{secrets:?}"
+    );
+    assert_eq!(
+        secrets.get("CompanyId").map(String::as_str),
+        Some(CONTOSO),
+        "{secrets:?}"
+    );
+    assert_eq!(
+        world
+            .census()
+            .tenants
+            .iter()
+            .map(|t| t.configurations)
+            .sum::<usize>(),
+        2
+    );
+}

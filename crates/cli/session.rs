@@ -189,7 +189,8 @@ pub async fn preflight(
     printer: &Printer,
     client: &mtoctl_graph::transport::GraphClient,
     desired: &mtoctl_model::DesiredState,
-) {
+) -> Lacking {
+    let mut lacking = Lacking::default();
     let needs = mtoctl_planner::permissions::for_spec(desired);
     // Every tenant's token at once: a tenant whose sign-in is slow must not hold up the others.
     let tokens =
@@ -210,7 +211,29 @@ pub async fn preflight(
                 "tenant {}'s token lacks the Graph permission {permission} (needed to {why}); grant it to the app and consent in that tenant (see `mtoctl permissions`)",
                 needs.alias
             ));
+            lacking
+                .0
+                .push(format!("tenant {}'s token lacks {permission}", needs.alias));
         }
+    }
+    lacking
+}
+
+/// The permissions [`preflight`] found missing, named again in the error a refusal causes.
+#[derive(Debug, Default)]
+pub struct Lacking(Vec<String>);
+
+impl Lacking {
+    /// `error`, led by what the tokens lack when Graph refused something for lack of
+    /// permission (its own 403 message does not say which).
+    pub fn explain(&self, error: anyhow::Error) -> anyhow::Error {
+        if self.0.is_empty() || !format!("{error:#}").contains("HTTP 403") {
+            return error;
+        }
+        error.context(format!(
+            "Graph refused for lack of permission ({}; grant and consent, see `mtoctl permissions`)",
+            self.0.join(", ")
+        ))
     }
 }
 

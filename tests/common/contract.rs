@@ -12,9 +12,10 @@ use mtoctl_emulator::exchange::{Exchange, Observer};
 
 /// `text` with object ids written as `{id}`, so a finding is listed once however many objects
 /// it was seen on: GUIDs, job ids (`Azure2Azure.<hex>.<hex>`) and assignment ids (43
-/// characters of base64url).
+/// characters of base64url, after `appRoleAssignedTo`).
 fn without_ids(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
+    let mut previous = "";
     for (i, part) in text.split('/').enumerate() {
         if i > 0 {
             out.push('/');
@@ -26,10 +27,8 @@ fn without_ids(text: &str) -> String {
         let hex_guid =
             segment.len() == 36 && segment.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
         let job = segment.starts_with("Azure2Azure.");
-        let assignment = segment.len() == 43
-            && segment
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        let assignment = previous == "appRoleAssignedTo";
+        previous = segment;
         if hex_guid || job || assignment {
             out.push_str("{id}");
         } else {
@@ -74,6 +73,7 @@ const MAX_FINDINGS: usize = 500;
 #[derive(Default)]
 pub struct ContractLog {
     findings: Mutex<BTreeSet<String>>,
+    seen: Mutex<BTreeSet<String>>,
     requests: AtomicUsize,
     answers: AtomicUsize,
 }
@@ -110,6 +110,11 @@ impl ContractLog {
             );
         }
         self.requests.fetch_add(1, Ordering::Relaxed);
+        let route = x.path.split('?').next().unwrap_or_default();
+        self.seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(without_ids(&format!("{} {route}", x.method)));
         if (200..300).contains(&x.status) && x.answer.is_some() {
             self.answers.fetch_add(1, Ordering::Relaxed);
         }
@@ -129,6 +134,11 @@ impl ContractLog {
             self.requests.load(Ordering::Relaxed),
             self.answers.load(Ordering::Relaxed),
         )
+    }
+
+    /// Every distinct `METHOD /path` carried out so far, ids written as `{id}`.
+    pub fn routes(&self) -> BTreeSet<String> {
+        self.seen.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// The distinct findings so far.

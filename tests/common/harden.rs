@@ -46,8 +46,12 @@ impl Scenario {
     /// The quickstart with `extra` YAML appended to its world file (a `timings:` block).
     pub async fn quickstart_with(extra: &str, options: mtoctl_emulator::Options) -> Self {
         let text = std::fs::read_to_string(repo("examples/quickstart/world.yaml")).expect("world");
-        let (contract, server) =
-            super::contract::serve_checked(&format!("{text}\n{extra}"), options).await;
+        Self::quickstart_in(&format!("{text}\n{extra}"), options).await
+    }
+
+    /// The quickstart's spec and secrets against `world` (the quickstart's world file, edited).
+    pub async fn quickstart_in(world: &str, options: mtoctl_emulator::Options) -> Self {
+        let (contract, server) = super::contract::serve_checked(world, options).await;
         Self {
             server,
             contract,

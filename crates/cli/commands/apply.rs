@@ -51,7 +51,7 @@ pub fn run(printer: &Printer, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(async {
         let client = session::graph_client(printer, &spec, &args.graph).await?;
         // A missing permission would otherwise surface halfway through the apply.
-        session::preflight(printer, &client, &spec.desired).await;
+        let lacking = session::preflight(printer, &client, &spec.desired).await;
         let started = Instant::now();
         let mut round = 0;
         let mut plan = match saved {
@@ -61,7 +61,9 @@ pub fn run(printer: &Printer, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
                 plan
             }
             None => {
-                let plan = session::live_plan(&client, &spec, "nothing was applied").await?;
+                let plan = session::live_plan(&client, &spec, "nothing was applied")
+                    .await
+                    .map_err(|e| lacking.explain(e))?;
                 show(printer, &plan, args.format)?;
                 if !plan.has_changes() {
                     return finish(printer, args.format, &plan, None);
@@ -91,7 +93,9 @@ pub fn run(printer: &Printer, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
             }
             // The waits are over: plan the work they unlocked (shown as deferred before).
             printer.err("Planning the work the completed waits unlocked...\n");
-            let next = session::live_plan(&client, &spec, "nothing was applied").await?;
+            let next = session::live_plan(&client, &spec, "nothing was applied")
+                .await
+                .map_err(|e| lacking.explain(e))?;
             show(printer, &next, args.format)?;
             if !next.has_changes() {
                 return finish(printer, args.format, &next, Some(&report));

@@ -16,8 +16,10 @@ pub fn run(printer: &Printer, args: &PlanArgs) -> anyhow::Result<ExitCode> {
     let runtime = session::runtime()?;
     let plan = runtime.block_on(async {
         let client = session::graph_client(printer, &spec, &args.graph).await?;
-        session::preflight(printer, &client, &spec.desired).await;
-        session::live_plan(&client, &spec, "nothing was planned").await
+        let lacking = session::preflight(printer, &client, &spec.desired).await;
+        session::live_plan(&client, &spec, "nothing was planned")
+            .await
+            .map_err(|e| lacking.explain(e))
     })?;
     if let Some(out) = &args.out {
         let json = serde_json::to_string_pretty(&plan)?;

@@ -25,13 +25,15 @@ pub fn run(printer: &Printer, args: &StatusArgs) -> anyhow::Result<ExitCode> {
     let runtime = session::runtime()?;
     let report = runtime.block_on(async {
         let client = session::graph_client(printer, &spec, &args.graph).await?;
-        session::preflight(printer, &client, &spec.desired).await;
+        let lacking = session::preflight(printer, &client, &spec.desired).await;
         let observed = mtoctl_graph::collect::collect(&client, &spec.desired)
             .await
-            .context("cannot read the live state")?;
+            .context("cannot read the live state")
+            .map_err(|e| lacking.explain(e))?;
         let health = mtoctl_graph::health::read(&client, &spec.desired, &observed)
             .await
-            .context("cannot read the synchronization jobs' health")?;
+            .context("cannot read the synchronization jobs' health")
+            .map_err(|e| lacking.explain(e))?;
         anyhow::Ok(mtoctl_planner::status::assess(
             &spec.desired,
             &observed,

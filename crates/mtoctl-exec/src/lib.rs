@@ -773,7 +773,8 @@ fn with_permission_hint(error: String, action: &mtoctl_planner::Action) -> Strin
         .map(|p| p.as_ref())
         .collect();
     format!(
-        "{error}; this action needs the application permission {} in tenant {} (see `mtoctl permissions`)",
+        "{error}; this action needs the application permission{} {} in tenant {} (see `mtoctl permissions`)",
+        if needs.len() > 1 { "s" } else { "" },
         needs.join(" and "),
         action.tenant
     )

@@ -1,0 +1,162 @@
+//! Least privilege, proved: the quickstart's whole lifecycle (apply from nothing with the join,
+//! status, export) converges with tokens that hold exactly the application permissions
+//! `mtoctl permissions` lists for each tenant, and without any one of them it fails, naming
+//! the tenant and the permission, and leaves nothing the next run cannot finish. The emulator
+//! enforces each endpoint's documented least-privileged permission (docs/graph-facts.md).
+
+mod common;
+
+use common::Run;
+use common::harden::Scenario;
+use common::repo;
+
+const SPEC: &str = "examples/quickstart/mto.yaml";
+
+/// Each tenant's alias and the permissions `mtoctl permissions` lists for it.
+fn listed() -> Vec<(String, Vec<String>)> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mtoctl"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["permissions", "-f", SPEC, "--format", "json"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let all: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    all.as_array()
+        .expect("a list")
+        .iter()
+        .map(|t| {
+            let alias = t["alias"].as_str().expect("alias").to_owned();
+            let perms = t["application"]
+                .as_object()
+                .expect("a map")
+                .keys()
+                .cloned()
+                .collect();
+            (alias, perms)
+        })
+        .collect()
+}
+
+/// The quickstart's world with each tenant's app granted exactly `grants`.
+fn world_granting(grants: &[(String, Vec<String>)]) -> String {
+    let mut text = std::fs::read_to_string(repo("examples/quickstart/world.yaml")).expect("world");
+    for (alias, roles) in grants {
+        let line = format!("        secret: {alias}-emulator-secret\n");
+        assert!(text.contains(&line), "{alias}'s app in the world file");
+        text = text.replace(
+            &line,
+            &format!("{line}        roles: [{}]\n", roles.join(", ")),
+        );
+    }
+    text
+}
+
+/// Applies until plan finds nothing to do (advancing past joins and cycles), then status and
+/// export; the first command that fails is the error.
+async fn lifecycle(world: &Scenario) -> Result<(), Run> {
+    for _ in 0..6 {
+        let apply = world.apply().await;
+        if apply.code != 0 && apply.code != 3 {
+            return Err(apply);
+        }
+        world.advance(5 * 3600).await;
+        let plan = world.plan().await;
+        match plan.code {
+            0 => {
+                let status = world.run(&["status", "-f", &world.spec]).await;
+                if status.code != 0 {
+                    return Err(status);
+                }
+                let export = world.run(&["export", "-f", &world.spec]).await;
+                return if export.code == 0 {
+                    Ok(())
+                } else {
+                    Err(export)
+                };
+            }
+            2 => {}
+            _ => return Err(plan),
+        }
+    }
+    Err(world.run(&["plan", "-f", &world.spec]).await)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_listed_permissions_are_enough_for_the_whole_lifecycle() {
+    let world = Scenario::quickstart_in(&world_granting(&listed()), Default::default()).await;
+    if let Err(run) = lifecycle(&world).await {
+        panic!(
+            "exit {} with exactly the listed permissions:\n{}\n{}",
+            run.code, run.stdout, run.stderr
+        );
+    }
+    world.assert_converged_counts();
+}
+
+/// Without `missing` in `tenant`: the lifecycle fails naming both; with it granted again, it
+/// finishes.
+async fn without(grants: Vec<(String, Vec<String>)>, tenant: String, missing: String) {
+    let fewer: Vec<(String, Vec<String>)> = grants
+        .iter()
+        .map(|(alias, roles)| {
+            let roles = roles
+                .iter()
+                .filter(|r| !(alias == &tenant && **r == missing))
+                .cloned()
+                .collect();
+            (alias.clone(), roles)
+        })
+        .collect();
+    let world = Scenario::quickstart_in(&world_granting(&fewer), Default::default()).await;
+    let failed = match lifecycle(&world).await {
+        Ok(()) => panic!("{tenant} without {missing}: the lifecycle still finished"),
+        Err(run) => run,
+    };
+    // The failure itself names them, not only the warning that came before it.
+    let said: String = format!("{}\n{}", failed.stdout, failed.stderr)
+        .lines()
+        .filter(|l| !l.starts_with("warning: "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        said.contains(&format!("tenant {tenant}")) && said.contains(&missing),
+        "{tenant} without {missing} failed (exit {}) without naming both:\n{said}",
+        failed.code
+    );
+    {
+        let mut core = world.server.emulator.lock();
+        let id = match tenant.as_str() {
+            "contoso" => common::CONTOSO,
+            _ => common::FABRIKAM,
+        };
+        for app in &mut core.state.tenants.get_mut(id).expect("tenant").apps {
+            app.roles.push(missing.clone());
+        }
+    }
+    if let Err(run) = lifecycle(&world).await {
+        panic!(
+            "{tenant} with {missing} granted again did not finish (exit {}):\n{}\n{}",
+            run.code, run.stdout, run.stderr
+        );
+    }
+    world.assert_converged_counts();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_any_one_listed_permission_the_lifecycle_fails_naming_it() {
+    let grants = listed();
+    let cases: Vec<(String, String)> = grants
+        .iter()
+        .flat_map(|(alias, roles)| roles.iter().map(move |r| (alias.clone(), r.clone())))
+        .collect();
+    assert!(cases.len() >= 10, "{cases:?}");
+    // A few at a time: each is an emulator and a dozen mtoctl runs.
+    for chunk in cases.chunks(4) {
+        futures_util::future::join_all(
+            chunk
+                .iter()
+                .map(|(tenant, missing)| without(grants.clone(), tenant.clone(), missing.clone())),
+        )
+        .await;
+    }
+}
