@@ -49,20 +49,8 @@ pub fn record(state: &mut State, c: &Cycle<'_>, e: &Entry<'_>) {
         .and_then(|t| t.service_principals.iter().find(|s| s.id == c.sp))
         .map(|s| s.display_name.clone())
         .unwrap_or_default();
-    let (target_name, source_name) = (
-        state
-            .tenants
-            .get(c.target)
-            .map(|t| t.display_name.clone())
-            .unwrap_or_default(),
-        state
-            .tenants
-            .get(c.source)
-            .map(|t| t.display_name.clone())
-            .unwrap_or_default(),
-    );
     let error = e.error.map(|m| {
-        json!({"errorCode": "EntryLevelError", "reason": m, "additionalDetails": null, "errorCategory": "NonServiceFailure", "recommendedAction": null})
+        json!({"errorCode": "EntryLevelError", "reason": m, "additionalDetails": null, "errorCategory": "nonServiceFailure", "recommendedAction": null})
     });
     let entry = json!({
         "id": id,
@@ -78,9 +66,9 @@ pub fn record(state: &mut State, c: &Cycle<'_>, e: &Entry<'_>) {
         "provisioningSteps": [],
         "servicePrincipal": {"id": c.sp, "displayName": sp_name},
         "sourceIdentity": {"id": e.source_user.0, "displayName": e.source_user.1, "identityType": "User", "details": {}},
-        "sourceSystem": {"id": c.source, "displayName": "Azure Active Directory", "details": {"tenantName": source_name}},
+        "sourceSystem": {"id": c.source, "displayName": "Azure Active Directory", "details": {}},
         "targetIdentity": {"id": e.target_user.unwrap_or(""), "displayName": e.source_user.1, "identityType": "User", "details": {}},
-        "targetSystem": {"id": c.target, "displayName": "Azure Active Directory (target tenant)", "details": {"tenantName": target_name}},
+        "targetSystem": {"id": c.target, "displayName": "Azure Active Directory (target tenant)", "details": {}},
         "tenantId": c.source,
     });
     if let Some(t) = state.tenants.get_mut(c.source) {

@@ -277,3 +277,69 @@ async fn get_by_ids_resolves_users_and_groups() {
         400
     );
 }
+
+/// The contract check every test runs (`common::contract`) reports what it should: undeclared
+/// properties, also in the operations it checks as lists (delta, getByIds), requests only when
+/// answered 2xx, and nothing on beta.
+#[test]
+fn the_contract_check_reports_undeclared_properties() {
+    use common::contract::findings_of;
+    use mtoctl_emulator::exchange::Exchange;
+    fn x<'a>(
+        method: &'a str,
+        path: &'a str,
+        body: Option<&'a Value>,
+        status: u16,
+        answer: Option<&'a Value>,
+    ) -> Exchange<'a> {
+        Exchange {
+            version: "v1.0",
+            tenant: A,
+            method,
+            path,
+            body,
+            status,
+            answer,
+        }
+    }
+    let removed = json!({"value": [
+        {"id": "1", "userPrincipalName": "a@x"},
+        {"id": "2", "@removed": {"reason": "changed"}}
+    ], "@odata.deltaLink": "http://x/v1.0/users/delta?$deltatoken=t"});
+    let delta = "/users/delta?$select=id,userPrincipalName&$deltatoken=t";
+    assert_eq!(
+        findings_of(&x("GET", delta, None, 200, Some(&removed))),
+        Vec::<String>::new()
+    );
+    let bad = json!({"value": [
+        {"id": "1", "colour": "red"},
+        {"id": "2", "@removed": {"reason": "changed"}, "displayName": "B"}
+    ]});
+    let found = findings_of(&x("GET", delta, None, 200, Some(&bad)));
+    assert_eq!(found.len(), 2, "{found:#?}");
+
+    let by_ids =
+        json!({"value": [{"@odata.type": "#microsoft.graph.group", "id": "1", "colour": "red"}]});
+    let found = findings_of(&x(
+        "POST",
+        "/directoryObjects/getByIds",
+        Some(&json!({"idz": ["1"]})),
+        200,
+        Some(&by_ids),
+    ));
+    assert_eq!(found.len(), 2, "{found:#?}");
+
+    // A refused request is expected to be bad; its (error) answer is not checked either.
+    let patch = Some(json!({"colour": "red"}));
+    let path = "/policies/crossTenantAccessPolicy/default";
+    assert!(findings_of(&x("PATCH", path, patch.as_ref(), 400, None)).is_empty());
+    assert_eq!(
+        findings_of(&x("PATCH", path, patch.as_ref(), 204, None)).len(),
+        1
+    );
+    let beta = Exchange {
+        version: "beta",
+        ..x("PATCH", path, patch.as_ref(), 204, None)
+    };
+    assert!(findings_of(&beta).is_empty());
+}

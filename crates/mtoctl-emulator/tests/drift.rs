@@ -358,9 +358,14 @@ async fn attribute_mappings_and_flow_types_shape_the_target() {
         }
     }
     assert_eq!(
-        env.call(&a, "PUT", &format!("{jobs}/schema"), Some(schema.clone()))
-            .await
-            .status,
+        env.call(
+            &a,
+            "PUT",
+            &format!("{jobs}/schema"),
+            Some(as_body(schema.clone()))
+        )
+        .await
+        .status,
         204
     );
     env.call(&a, "POST", &format!("{jobs}/start"), None).await;
@@ -380,7 +385,7 @@ async fn attribute_mappings_and_flow_types_shape_the_target() {
     // Without Update in flowTypes, later source changes do not flow.
     schema["synchronizationRules"][0]["objectMappings"][0]["flowTypes"] = json!("Add, Delete");
     assert_eq!(
-        env.call(&a, "PUT", &format!("{jobs}/schema"), Some(schema))
+        env.call(&a, "PUT", &format!("{jobs}/schema"), Some(as_body(schema)))
             .await
             .status,
         204

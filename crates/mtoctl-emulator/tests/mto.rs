@@ -555,7 +555,8 @@ async fn read_basic_sees_only_names_and_tenant_ids() {
         .await;
     let m = env.get(&ro, MTO).await.body;
     assert_eq!(m["displayName"], "Contoso Group");
-    assert!(m["id"].is_null() && m["createdDateTime"].is_null());
+    // The key stays: `id` is never null (v1.0 metadata); every other property is.
+    assert!(m["id"].is_string() && m["createdDateTime"].is_null(), "{m}");
     let t = env.get(&ro, &format!("{MTO}/tenants")).await.body;
     assert_eq!(t["value"][0]["tenantId"], A);
     assert_eq!(t["value"][0]["displayName"], "Contoso");

@@ -294,13 +294,9 @@ async fn state_file_survives_restart() {
     assert!(leftovers.is_empty(), "no temp files left behind");
 
     let state = mtoctl_emulator::persist::load(&path).unwrap();
-    let emu = mtoctl_emulator::Emulator::from_state(state, Options::default());
-    let server = emu.spawn_on_loopback().await.unwrap();
-    let env = Env {
-        base: server.base_url.clone(),
-        client: reqwest::Client::new(),
-        server,
-    };
+    let (contract, options) = contract::checked(Options::default());
+    let emu = mtoctl_emulator::Emulator::from_state(state, options);
+    let env = serve(emu, contract).await;
     let a = env.a().await;
     let r = env.get(&a, MTO).await;
     assert_eq!(r.body["displayName"], "Persisted");

@@ -229,9 +229,14 @@ async fn job_lifecycle_schema_and_secrets() {
         }
     }
     assert_eq!(
-        env.call(&a, "PUT", &format!("{base}/jobs/{job}/schema"), Some(s2))
-            .await
-            .status,
+        env.call(
+            &a,
+            "PUT",
+            &format!("{base}/jobs/{job}/schema"),
+            Some(as_body(s2))
+        )
+        .await
+        .status,
         204
     );
     let s3 = env.get(&a, &format!("{base}/jobs/{job}/schema")).await.body;
@@ -273,7 +278,14 @@ async fn job_lifecycle_schema_and_secrets() {
     // Secrets read back as written (the property is declared in v1.0; graph-facts.md).
     let read = env.get(&a, &format!("{base}/secrets")).await;
     assert_eq!(read.status, 200);
-    assert!(read.body["value"].is_array(), "{}", read.body);
+    assert!(
+        read.body["value"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"key": "CompanyId", "value": B})),
+        "{}",
+        read.body
+    );
     let r = env
         .call(
             &a,
@@ -375,6 +387,44 @@ async fn app_role_assignments() {
     let r = env.get(&a, &format!("/servicePrincipals/{sp}/appRoleAssignedTo?$filter=principalDisplayName eq 'Bob Stone'")).await;
     assert_eq!(r.body["value"].as_array().unwrap().len(), 1);
 
+    // One assignment by id (approleassignment-get): 200 with it, 404 for an unknown id.
+    let one = format!("/servicePrincipals/{sp}/appRoleAssignedTo/{aid}");
+    let r = env.get(&a, &one).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        (
+            r.body["id"].as_str(),
+            r.body["principalId"].as_str(),
+            r.body["resourceId"].as_str(),
+            r.body["appRoleId"].as_str(),
+            r.body["principalType"].as_str()
+        ),
+        (
+            Some(aid.as_str()),
+            Some(alice.as_str()),
+            Some(sp.as_str()),
+            Some(role.as_str()),
+            Some("User")
+        )
+    );
+    assert!(
+        r.body["@odata.context"]
+            .as_str()
+            .is_some_and(|c| c.ends_with("/appRoleAssignedTo/$entity")),
+        "{}",
+        r.body
+    );
+    let r = env
+        .get(
+            &a,
+            &format!(
+                "/servicePrincipals/{sp}/appRoleAssignedTo/{}",
+                "x".repeat(43)
+            ),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (404, "Request_ResourceNotFound"));
+
     assert_eq!(
         env.call(
             &a,
@@ -397,6 +447,7 @@ async fn app_role_assignments() {
         .status,
         404
     );
+    assert_eq!(env.get(&a, &one).await.status, 404, "gone once deleted");
 }
 
 fn find_user<'a>(users: &'a Value, upn_prefix: &str) -> Option<&'a Value> {
@@ -524,7 +575,7 @@ async fn cycles_provision_update_scope_and_deprovision() {
         {"sourceOperandName": "department", "operatorName": "EQUALS", "targetOperand": {"values": ["Engineering"]}}
     ]}]});
     assert_eq!(
-        env.call(&a, "PUT", &format!("{jobs}/schema"), Some(schema))
+        env.call(&a, "PUT", &format!("{jobs}/schema"), Some(as_body(schema)))
             .await
             .status,
         204
@@ -714,4 +765,93 @@ async fn provisioning_logs_record_cycles() {
         env.get(&b, "/auditLogs/provisioning").await.body["value"],
         json!([])
     );
+}
+
+#[tokio::test]
+async fn last_execution_before_and_after_the_first_cycle() {
+    let env = start().await;
+    let (a, b) = (env.a().await, env.b().await);
+    allow_sync(&env, &a, A, &b, B).await;
+    let (sp, _, job) = configure(&env, &a, B).await;
+    let path = format!("/servicePrincipals/{sp}/synchronization/jobs/{job}");
+
+    // Never started: the Entra how-to's create response, no execution at all.
+    let s = env.get(&a, &path).await.body["status"].clone();
+    assert_eq!(s["code"], "Paused");
+    assert!(s["lastExecution"].is_null(), "{s}");
+
+    // Started, no cycle yet: the how-to's `NotRun` job shows a placeholder execution.
+    let r = env.call(&a, "POST", &format!("{path}/start"), None).await;
+    assert_eq!(r.status, 204);
+    let s = env.get(&a, &path).await.body["status"].clone();
+    assert_eq!(s["code"], "NotRun");
+    let e = &s["lastExecution"];
+    assert_eq!(e["state"], "Failed", "{s}");
+    assert_eq!(e["error"]["code"], "None");
+    assert_eq!(e["timeBegan"], "0001-01-01T00:00:00Z");
+    assert_eq!(e["timeEnded"], "0001-01-01T00:00:00Z");
+    assert_eq!(e["countExported"], 0);
+    assert!(s["lastSuccessfulExecution"].is_null(), "{s}");
+
+    // After the first cycle: the real execution.
+    env.advance(30.0).await;
+    let s = env.get(&a, &path).await.body["status"].clone();
+    assert_eq!(s["code"], "Active", "{s}");
+    let e = &s["lastExecution"];
+    assert_eq!(e["state"], "Succeeded", "{s}");
+    assert!(e["error"].is_null(), "{s}");
+    assert_ne!(e["timeBegan"], "0001-01-01T00:00:00Z");
+    assert_eq!(s["lastSuccessfulExecution"]["timeBegan"], e["timeBegan"]);
+}
+
+#[tokio::test]
+async fn schema_delete_resets_and_patch_replaces_the_given_properties() {
+    let env = start().await;
+    let a = env.a().await;
+    let (sp, _, job) = configure(&env, &a, B).await;
+    let schema = format!("/servicePrincipals/{sp}/synchronization/jobs/{job}/schema");
+    let default = as_body(env.get(&a, &schema).await.body);
+
+    // PATCH (an OData PATCH: the given top-level properties replace the stored ones).
+    let mut rules = default["synchronizationRules"].clone();
+    rules[0]["objectMappings"][0]["flowTypes"] = json!("Add, Update");
+    let r = env
+        .call(
+            &a,
+            "PATCH",
+            &schema,
+            Some(json!({"synchronizationRules": rules})),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let patched = as_body(env.get(&a, &schema).await.body);
+    assert_eq!(
+        patched["synchronizationRules"][0]["objectMappings"][0]["flowTypes"],
+        "Add, Update"
+    );
+    assert_eq!(patched["directories"], default["directories"], "untouched");
+    assert_eq!(patched["id"], default["id"]);
+
+    // The same validation as PUT: nothing is stored.
+    let r = env
+        .call(
+            &a,
+            "PATCH",
+            &schema,
+            Some(json!({"synchronizationRules": []})),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (400, "schemaInvalid"));
+    let r = env.call(&a, "PATCH", &schema, Some(json!([1]))).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(as_body(env.get(&a, &schema).await.body), patched);
+
+    // DELETE: back to the default configuration.
+    let r = env.call(&a, "DELETE", &schema, None).await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(as_body(env.get(&a, &schema).await.body), default);
+
+    // Other methods stay unknown here.
+    let r = env.call(&a, "POST", &schema, Some(json!({}))).await;
+    assert_eq!(r.status, 405);
 }

@@ -53,7 +53,11 @@ fn get_users(core: &mut Core, query: &[(&str, &str)], eventual: bool) -> (u16, V
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect(),
-        raw_query: String::new(),
+        raw_query: query
+            .iter()
+            .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
+            .collect::<Vec<_>>()
+            .join("&"),
         headers,
         body: None,
     };
@@ -177,17 +181,19 @@ fn mangle_case(rng: &mut Rng, s: &str) -> String {
         .collect()
 }
 
-/// An emulator whose tenant A also holds random users (see [`add_random_users`]).
-fn random_tenant(rng: &mut Rng) -> Emulator {
+/// An emulator whose tenant A also holds random users (see [`add_random_users`]), and the
+/// guard that checks its exchanges against Graph's contract.
+fn random_tenant(rng: &mut Rng) -> (contract::CheckedOnDrop, Emulator) {
+    let (contract, options) = contract::checked(Options::default());
     let world = WorldFile::parse(WORLD).expect("world parses");
-    let emu = Emulator::from_world(world, Options::default()).expect("world loads");
+    let emu = Emulator::from_world(world, options).expect("world loads");
     {
         let mut core = emu.lock();
         core.state.timings.advanced_query_lag = 60.0;
         core.advance(300.0);
         add_random_users(&mut core, rng);
     }
-    emu
+    (contract, emu)
 }
 
 /// Up to 30 users in tenant A: duplicates of one UPN in different cases,
@@ -271,7 +277,7 @@ proptest! {
     #[test]
     fn indexed_lookup_matches_the_generic_filter(seed in any::<u64>()) {
         let mut rng = Rng::new(seed);
-        let emu = random_tenant(&mut rng);
+        let (_contract, emu) = random_tenant(&mut rng);
         let mut core = emu.lock();
         // Round 1 builds the index; round 2 runs after more users came and went.
         for round in 0..2 {
@@ -311,7 +317,7 @@ proptest! {
 
 #[test]
 fn more_than_fifteen_values_is_the_same_error() {
-    let emu = random_tenant(&mut Rng::new(7));
+    let (_contract, emu) = random_tenant(&mut Rng::new(7));
     let mut core = emu.lock();
     let values: Vec<String> = (0..16).map(|i| format!("'u{i}@x.com'")).collect();
     let filter = format!("userPrincipalName in ({})", values.join(","));

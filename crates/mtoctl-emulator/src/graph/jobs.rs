@@ -152,13 +152,15 @@ pub fn sync_route(
         sp.owner_app_id.as_deref(),
     )?;
     let sp_key = sp.id.clone();
+    let app_id = sp.app_id.clone();
     let ctx_prefix = format!("servicePrincipals('{sp_key}')/synchronization");
     match (m, rest) {
+        // `applicationId` is not nullable (v1.0 metadata): the application the template belongs to.
         ("GET", ["templates"]) => Ok(GraphResponse::json(
             200,
             json!({
                 "@odata.context": ctx.context(&format!("{ctx_prefix}/templates")),
-                "value": [{"id": "Azure2Azure", "applicationId": null, "default": true, "description": "Azure AD to Azure AD cross-tenant synchronization", "discoverable": true, "factoryTag": "Azure2Azure", "metadata": [], "schema": schema::default_schema("Azure2Azure")}]
+                "value": [{"id": "Azure2Azure", "applicationId": app_id, "default": true, "description": "Azure AD to Azure AD cross-tenant synchronization", "discoverable": true, "factoryTag": "Azure2Azure", "metadata": [], "schema": schema::default_schema("Azure2Azure")}]
             }),
         )),
         ("PUT", ["secrets"]) => {
@@ -391,22 +393,45 @@ fn job_route(
             Ok(GraphResponse::json(200, Value::Object(out)))
         }
         ("PUT", ["schema"]) => {
-            let mut body = req
+            let body = req
                 .body
                 .clone()
                 .filter(Value::is_object)
                 .ok_or_else(|| GraphError::bad_request("A schema object is required."))?;
             schema::validate(&body)?;
-            if let Some(o) = body.as_object_mut() {
-                o.retain(|k, _| !k.starts_with("@odata"));
-                o.insert("id".into(), json!(job_id));
-            }
+            set_schema(
+                job_mut(core, &ctx.tenant, sp, job_id, now)?,
+                body,
+                now + first,
+            );
+            core.dirty = true;
+            Ok(GraphResponse::no_content())
+        }
+        ("PATCH", ["schema"]) => {
+            // Not in the API reference (PUT only), but the v1.0 metadata puts no update
+            // restriction on the schema and Microsoft's Python SDK sends PATCH for schema updates:
+            // an OData PATCH, replacing the top-level properties given (docs/emulator.md).
+            let patch = req
+                .body
+                .as_ref()
+                .and_then(Value::as_object)
+                .ok_or_else(|| GraphError::bad_request("A schema object is required."))?;
             let j = job_mut(core, &ctx.tenant, sp, job_id, now)?;
-            j.schema = body;
-            // Editing the schema triggers a re-sync of in-scope objects soon.
-            if j.schedule_state == "Active" {
-                j.next_cycle_ms = Some(now + first);
+            let mut merged = j.schema.clone();
+            if let Some(o) = merged.as_object_mut() {
+                for (k, v) in patch.iter().filter(|(k, _)| !k.starts_with('@')) {
+                    o.insert(k.clone(), v.clone());
+                }
             }
+            schema::validate(&merged)?;
+            set_schema(j, merged, now + first);
+            core.dirty = true;
+            Ok(GraphResponse::no_content())
+        }
+        ("DELETE", ["schema"]) => {
+            // "Delete the customized schema and resets the schema to the default configuration."
+            let j = job_mut(core, &ctx.tenant, sp, job_id, now)?;
+            set_schema(j, schema::default_schema(job_id), now + first);
             core.dirty = true;
             Ok(GraphResponse::no_content())
         }
@@ -414,7 +439,9 @@ fn job_route(
             job_mut(core, &ctx.tenant, sp, job_id, now)?;
             let ops: Vec<Value> = schema::OPERATORS
                 .iter()
-                .map(|o| json!({"name": o, "arity": if o.starts_with("IS_") { "Unary" } else { "Binary" }, "multivaluedComparisonType": "All", "supportedAttributeTypes": ["String", "Boolean", "Integer"]}))
+                // `id` is the metadata's key; `name` is what the API reference's example shows
+                // (docs/emulator.md, "Where answers depart from the v1.0 metadata").
+                .map(|o| json!({"id": o, "name": o, "arity": if o.starts_with("IS_") { "Unary" } else { "Binary" }, "multivaluedComparisonType": "All", "supportedAttributeTypes": ["String", "Boolean", "Integer"]}))
                 .collect();
             Ok(GraphResponse::json(200, json!({"value": ops})))
         }
@@ -431,6 +458,19 @@ fn job_route(
         _ => Err(GraphError::unknown_segment(
             rest.last().copied().unwrap_or(""),
         )),
+    }
+}
+
+/// Stores a (validated) schema: annotations dropped, the job's id as its id. Editing the schema
+/// triggers a re-sync of in-scope objects soon (`cycle_at`) when the job runs.
+fn set_schema(j: &mut Job, mut schema: Value, cycle_at: i64) {
+    if let Some(o) = schema.as_object_mut() {
+        o.retain(|k, _| !k.starts_with('@'));
+        o.insert("id".into(), json!(j.id));
+    }
+    j.schema = schema;
+    if j.schedule_state == "Active" {
+        j.next_cycle_ms = Some(cycle_at);
     }
 }
 

@@ -116,7 +116,7 @@ fn get_mto(core: &mut Core, ctx: &Ctx, req: &GraphRequest) -> GraphResult<GraphR
         }
     };
     let m = if basic_only(ctx) {
-        trim(m, &["displayName"])
+        trim(m, &["id", "displayName"])
     } else {
         m
     };
@@ -135,7 +135,7 @@ fn basic_only(ctx: &Ctx) -> bool {
     })
 }
 
-/// Null every property except `keep`.
+/// Null every property except `keep` (which names the key `id`: it is never null).
 fn trim(mut m: Map<String, Value>, keep: &[&str]) -> Map<String, Value> {
     for (k, v) in m.iter_mut() {
         if !keep.contains(&k.as_str()) {

@@ -224,7 +224,11 @@ fn patch_root(core: &mut Core, ctx: &Ctx, req: &GraphRequest) -> GraphResult<Gra
 }
 
 fn default_json(t: &Tenant) -> Map<String, Value> {
-    let mut m = t.policy.default.clone();
+    // `id` is not nullable (v1.0 metadata; the reference's example is shortened): the tenant's
+    // id, as for the policy itself.
+    let mut m = Map::new();
+    m.insert("id".into(), json!(t.id));
+    m.extend(t.policy.default.clone());
     m.insert(
         "isServiceDefault".into(),
         json!(t.policy.is_service_default),

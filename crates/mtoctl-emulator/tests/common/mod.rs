@@ -1,6 +1,8 @@
 //! Shared test harness: a three-tenant world served in-process on 127.0.0.1:0.
 #![allow(dead_code, missing_docs)]
 
+pub mod contract;
+
 use mtoctl_emulator::world::WorldFile;
 use mtoctl_emulator::{Emulator, Options, Server};
 use reqwest::Method;
@@ -75,6 +77,8 @@ pub struct Env {
     pub base: String,
     pub client: reqwest::Client,
     pub server: Server,
+    /// Checks every v1.0 exchange against Graph's contract; fails the test at its end.
+    pub contract: contract::CheckedOnDrop,
 }
 
 pub struct Resp {
@@ -99,14 +103,22 @@ pub async fn start() -> Env {
     start_with(WORLD, Options::default()).await
 }
 
+/// The emulator of `world`, every exchange checked against Graph's v1.0 contract.
 pub async fn start_with(world: &str, opts: Options) -> Env {
+    let (contract, opts) = contract::checked(opts);
     let world = WorldFile::parse(world).expect("world parses");
     let emu = Emulator::from_world(world, opts).expect("world loads");
+    serve(emu, contract).await
+}
+
+/// Serves `emu`, made with the options of `contract::checked`.
+pub async fn serve(emu: Emulator, contract: contract::CheckedOnDrop) -> Env {
     let server = emu.spawn_on_loopback().await.expect("server starts");
     Env {
         base: server.base_url.clone(),
         client: reqwest::Client::new(),
         server,
+        contract,
     }
 }
 
@@ -240,6 +252,15 @@ async fn to_resp(r: reqwest::Response) -> Resp {
 }
 
 pub const P: &str = "/policies/crossTenantAccessPolicy";
+
+/// An answer written back as a request body (a schema read, changed and PUT): without the
+/// answer's instance annotations (`@odata.context`), which are not part of a request body.
+pub fn as_body(mut answer: Value) -> Value {
+    if let Some(o) = answer.as_object_mut() {
+        o.retain(|k, _| !k.starts_with('@'));
+    }
+    answer
+}
 
 /// Configure the policies for syncing `src` → `tgt` the way reference §10.2 steps 7–10 do.
 pub async fn allow_sync(env: &Env, src_tok: &str, src: &str, tgt_tok: &str, tgt: &str) {
