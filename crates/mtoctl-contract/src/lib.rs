@@ -17,6 +17,8 @@
 //! not check `$batch` envelopes (the caller checks their items one by one); it accepts any value of
 //! a type trimmed from the file; it does no I/O and sends nothing.
 
+mod departures;
+pub mod log;
 mod model;
 mod path;
 mod query;

@@ -280,6 +280,11 @@ pub fn transition_running(core: &mut Core, key: &str, tenant: &str) {
 
 /// Scheduled: a queued role change lands.
 pub fn role_change_lands(core: &mut Core, key: &str, tenant: &str) {
+    let joining = core
+        .state
+        .tenants
+        .get(tenant)
+        .is_some_and(|t| t.join_request.transition.is_some());
     let Some(m) = core
         .state
         .mtos
@@ -295,19 +300,6 @@ pub fn role_change_lands(core: &mut Core, key: &str, tenant: &str) {
         return;
     }
     m.role = tr.desired_role.clone();
-    let joining = core
-        .state
-        .tenants
-        .get(tenant)
-        .is_some_and(|t| t.join_request.transition.is_some());
-    let Some(m) = core
-        .state
-        .mtos
-        .get_mut(key)
-        .and_then(|m| m.member_mut(tenant))
-    else {
-        return;
-    };
     // A pending member shows its add record only while its join is in flight.
     m.transition = if m.state == "pending" && joining {
         Some(MemberTransition {

@@ -33,14 +33,6 @@ const SP_PROPS: &[&str] = &[
     "tags",
     "appRoles",
     "deletedDateTime",
-    "addIns",
-    "alternativeNames",
-    "keyCredentials",
-    "notificationEmailAddresses",
-    "oauth2PermissionScopes",
-    "passwordCredentials",
-    "replyUrls",
-    "resourceSpecificApplicationPermissions",
 ];
 
 /// Route the sync-related resources.
@@ -101,7 +93,7 @@ pub fn route(
         ("GET", ["servicePrincipals"]) => {
             ctx.require(perms::APP_READ)?;
             let opts = req.options()?;
-            opts.check_select(SP_PROPS, "servicePrincipal")?;
+            check_sp_select(&opts)?;
             let now = core.now();
             let t = tenant(core, ctx)?;
             let items = t
@@ -202,6 +194,11 @@ fn sp_json(s: &ServicePrincipal) -> Map<String, Value> {
         m.insert((*k).into(), json!([]));
     }
     m
+}
+
+/// Refuses a `$select` of a property a service principal's answer does not have.
+fn check_sp_select(opts: &crate::odata::QueryOptions) -> GraphResult<()> {
+    opts.check_select(&[SP_PROPS, SP_EMPTY_LISTS].concat(), "servicePrincipal")
 }
 
 /// The service principal's non-nullable collections (v1.0 metadata) that are empty here.
@@ -329,7 +326,7 @@ fn sp_route(
         ("GET", []) => {
             ctx.require(perms::APP_READ)?;
             let opts = req.options()?;
-            opts.check_select(SP_PROPS, "servicePrincipal")?;
+            check_sp_select(&opts)?;
             let s = find_sp(tenant(core, ctx)?, id, now)?;
             ctx.entity("servicePrincipals/$entity", sp_json(s), req)
         }

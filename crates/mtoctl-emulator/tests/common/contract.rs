@@ -1,323 +1,39 @@
-//! Every v1.0 exchange a test's emulator carries out, checked against Microsoft's published Graph
-//! v1.0 contract (`mtoctl-contract`): the request when its answer was 2xx (a test that sends a
-//! bad request on purpose expects a 4xx, and the finding with it), and every answer. `beta`
-//! exchanges are not checked: beta is not in the v1.0 contract. The guard fails the test at its
-//! end with every distinct finding.
+//! Every exchange a test's emulator carries out, checked against Microsoft's published Graph
+//! v1.0 contract (`mtoctl_contract::log`): the request when its answer was 2xx (a test that
+//! sends a bad request on purpose expects a 4xx), every answer; `beta` left out. The guard fails
+//! the test at its end with every distinct finding.
 
-use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use mtoctl_contract::Contract;
+use mtoctl_contract::log::{Log, Requests};
 use mtoctl_emulator::Options;
 use mtoctl_emulator::exchange::{Exchange, Observer};
 
-/// Most distinct findings kept.
-const MAX_FINDINGS: usize = 200;
-
-/// The findings of every exchange seen so far.
-#[derive(Default)]
-pub struct ContractLog {
-    findings: Mutex<BTreeSet<String>>,
-}
-
-impl ContractLog {
-    fn check(&self, x: &Exchange<'_>) {
-        let found = findings_of(x);
-        if found.is_empty() {
-            return;
-        }
-        let mut all = self.findings.lock().unwrap_or_else(|e| e.into_inner());
-        for f in found {
-            if all.len() < MAX_FINDINGS {
-                all.insert(without_ids(&f));
-            }
-        }
-    }
-
-    /// The distinct findings so far.
-    pub fn findings(&self) -> Vec<String> {
-        self.findings
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .cloned()
-            .collect()
-    }
-}
-
-/// The findings of one exchange: none for `beta`; the request's only when it was answered 2xx;
-/// the documented departures left out.
-pub fn findings_of(x: &Exchange<'_>) -> Vec<String> {
-    if x.version != "v1.0" {
-        return Vec::new();
-    }
-    not_in_trimmed_file(x).unwrap_or_else(|| {
-        let contract = Contract::v1();
-        let mut found = Vec::new();
-        if (200..300).contains(&x.status) {
-            found.extend(
-                contract
-                    .check_request(x.method, x.path, x.body)
-                    .into_iter()
-                    .filter(|f| !departs_by_design(x, Side::Request, &f.problem))
-                    .map(|f| format!("request {f}")),
-            );
-        }
-        found.extend(
-            contract
-                .check_answer(x.method, x.path, x.status, x.answer)
-                .into_iter()
-                .filter(|f| !departs_by_design(x, Side::Answer, &f.problem))
-                .map(|f| format!("answer {f}")),
-        );
-        found
-    })
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Side {
-    Request,
-    Answer,
-}
-
-/// Whether `problem` is one of the emulator's documented departures from the metadata
-/// (docs/emulator.md, "Where answers depart from the v1.0 metadata"). Each rule matches one
-/// property of one exchange only.
-fn departs_by_design(x: &Exchange<'_>, side: Side, problem: &str) -> bool {
-    let path = x.path.split('?').next().unwrap_or_default();
-    match side {
-        // A tenant in no organization: the API reference's example shows no `id`.
-        Side::Answer if path == "/tenantRelationships/multiTenantOrganization" => {
-            problem == "answer: non-nullable property `id` of multiTenantOrganization missing"
-                && x.answer
-                    .and_then(|a| a.get("state"))
-                    .is_some_and(|s| s == "inactive")
-        }
-        // The API reference's example names each operator `name` (the metadata: `id`, also sent).
-        Side::Answer if path.ends_with("/schema/filterOperators") => {
-            problem.starts_with("answer.value[")
-                && problem.ends_with("].name is not a property of filterOperatorSchema")
-        }
-        // Microsoft's how-to turns a template off with `""` (graph-reference §5.3).
-        Side::Request
-            if x.method == "PATCH"
-                && path.starts_with("/policies/crossTenantAccessPolicy/templates/") =>
-        {
-            problem.starts_with("body.templateApplicationLevel: `` is not a member of flags enum")
-        }
-        // Property names in any case (user_lookup's property test sends `uSERPrINciPAlNaME`).
-        Side::Request if x.method == "GET" && path == "/users" => {
-            ["$filter: `", "$select: `"].iter().any(|option| {
-                problem
-                    .strip_prefix(option)
-                    .and_then(|p| {
-                        p.strip_suffix("` is not a structural or navigation property of user")
-                    })
-                    .is_some_and(|name| {
-                        ["id", "userPrincipalName"]
-                            .iter()
-                            .any(|known| name != *known && name.eq_ignore_ascii_case(known))
-                    })
-            })
-        }
-        _ => false,
-    }
-}
-
-/// The findings of an operation the full v1.0 metadata declares but the contract's trimmed
-/// copy (`crates/mtoctl-contract/data`, cut to the bindings mtoctl uses) does not: checked as
-/// what it is. `None` for every other exchange.
-fn not_in_trimmed_file(x: &Exchange<'_>) -> Option<Vec<String>> {
-    let (path, query) = x.path.split_once('?').unwrap_or((x.path, ""));
-    let ok = (200..300).contains(&x.status);
-    let mut found = Vec::new();
-    match (x.method, path) {
-        // `delta` bound to Collection(user) / Collection(group), returning the same: checked as
-        // the list (less the delta tokens); removed items carry only `id` and `@removed`.
-        ("GET", "/users/delta" | "/groups/delta") => {
-            let kept: Vec<&str> = query
-                .split('&')
-                .filter(|p| {
-                    !p.is_empty() && !p.starts_with("$deltatoken=") && !p.starts_with("$skiptoken=")
-                })
-                .collect();
-            let list = with_query(path.trim_end_matches("/delta"), &kept.join("&"));
-            let mut answer = x.answer.cloned();
-            if let Some(items) = answer
-                .as_mut()
-                .and_then(|a| a.get_mut("value"))
-                .and_then(|v| v.as_array_mut())
-            {
-                items.retain(|item| {
-                    let Some(o) = item.as_object().filter(|o| o.contains_key("@removed")) else {
-                        return true;
-                    };
-                    for k in o.keys().filter(|k| *k != "id" && *k != "@removed") {
-                        found.push(format!(
-                            "answer GET {}: a removed item carries `{k}` (only `id` and `@removed`)",
-                            x.path
-                        ));
-                    }
-                    false
-                });
-            }
-            as_list(&mut found, x, &list, ok, answer.as_ref());
-        }
-        // `getByIds(ids: Collection(String), types: Collection(String))` bound to
-        // Collection(directoryObject), returning Collection(directoryObject).
-        ("POST", "/directoryObjects/getByIds") => {
-            if ok {
-                match x.body.and_then(|b| b.as_object()) {
-                    None => found.push(format!(
-                        "request POST {}: body of action `getByIds` must be a JSON object",
-                        x.path
-                    )),
-                    Some(o) => {
-                        for (k, v) in o {
-                            let strings = v
-                                .as_array()
-                                .is_some_and(|a| a.iter().all(|s| s.is_string()));
-                            if !["ids", "types"].contains(&k.as_str()) {
-                                found.push(format!("request POST {}: body.{k} is not a parameter of action `getByIds` (parameters: ids, types)", x.path));
-                            } else if !strings {
-                                found.push(format!(
-                                    "request POST {}: body.{k} must be a list of strings",
-                                    x.path
-                                ));
-                            }
-                        }
-                    }
-                }
-            }
-            as_list(
-                &mut found,
-                x,
-                &with_query("/directoryObjects", query),
-                ok,
-                x.answer,
-            );
-        }
-        // `resetToSystemDefault()` bound to crossTenantAccessPolicyConfigurationDefault: no
-        // parameters, no result.
-        ("POST", "/policies/crossTenantAccessPolicy/default/resetToSystemDefault") => {
-            let empty = x
-                .body
-                .is_none_or(|b| b.as_object().is_some_and(|o| o.is_empty()));
-            if ok && (!empty || !query.is_empty()) {
-                found.push(format!(
-                    "request POST {}: action `resetToSystemDefault` takes no parameters",
-                    x.path
-                ));
-            }
-        }
-        _ => return None,
-    }
-    Some(found)
-}
-
-fn with_query(path: &str, query: &str) -> String {
-    if query.is_empty() {
-        path.to_owned()
-    } else {
-        format!("{path}?{query}")
-    }
-}
-
-/// Checks `x` as `GET list` (its query options and its answer `answer`).
-fn as_list(
-    found: &mut Vec<String>,
-    x: &Exchange<'_>,
-    list: &str,
-    ok: bool,
-    answer: Option<&serde_json::Value>,
-) {
-    let contract = Contract::v1();
-    if ok {
-        found.extend(
-            contract
-                .check_request("GET", list, None)
-                .iter()
-                .map(|f| format!("request {} {} (as {f})", x.method, x.path)),
-        );
-    }
-    found.extend(
-        contract
-            .check_answer("GET", list, x.status, answer)
-            .iter()
-            .map(|f| format!("answer {} {} (as {f})", x.method, x.path)),
-    );
-}
-
-/// Checks every exchange of the emulator it was made for; fails the test that owns it, when
-/// dropped, on any finding (unless the test is already failing).
-pub struct CheckedOnDrop(pub Arc<ContractLog>);
-
-impl CheckedOnDrop {
-    /// Panics with every finding, if there is one.
-    pub fn assert_clean(&self) {
-        let findings = self.0.findings();
-        assert!(
-            findings.is_empty(),
-            "{} v1.0 request(s) or answer(s) break Graph's published contract:\n{}",
-            findings.len(),
-            findings.join("\n")
-        );
-    }
-}
+/// Fails the test that owns it, when dropped, on any finding (unless the test is already
+/// failing).
+pub struct CheckedOnDrop(pub Arc<Log>);
 
 impl Drop for CheckedOnDrop {
     fn drop(&mut self) {
         if !std::thread::panicking() {
-            self.assert_clean();
+            self.0.assert_clean();
         }
     }
 }
 
 /// `options` with an observer that checks every exchange, and the guard that reports.
 pub fn checked(mut options: Options) -> (CheckedOnDrop, Options) {
-    let log = Arc::new(ContractLog::default());
+    let log = Arc::new(Log::new(Requests::Accepted));
     let for_observer = Arc::clone(&log);
     options.observer = Some(Observer(Arc::new(move |x: &Exchange<'_>| {
-        for_observer.check(x)
+        for_observer.check(&mtoctl_contract::log::Exchange {
+            version: x.version,
+            method: x.method,
+            path: x.path,
+            body: x.body,
+            status: x.status,
+            answer: x.answer,
+        })
     })));
     (CheckedOnDrop(log), options)
-}
-
-/// `text` with object ids written as `{id}`, so a finding is listed once however many objects
-/// it was seen on: GUIDs, job ids (`Azure2Azure.<hex>.<hex>`) and assignment ids (after
-/// `appRoleAssignedTo`); list indices as `[]`.
-fn without_ids(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut previous = "";
-    for (i, part) in text.split('/').enumerate() {
-        if i > 0 {
-            out.push('/');
-        }
-        let (segment, rest) = match part.find(['?', ':', ' ']) {
-            Some(at) => part.split_at(at),
-            None => (part, ""),
-        };
-        let hex_guid =
-            segment.len() == 36 && segment.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
-        let job = segment.starts_with("Azure2Azure.");
-        let assignment = previous == "appRoleAssignedTo";
-        previous = segment;
-        if hex_guid || job || assignment {
-            out.push_str("{id}");
-        } else {
-            out.push_str(segment);
-        }
-        out.push_str(rest);
-    }
-    let mut plain = String::with_capacity(out.len());
-    let mut chars = out.chars().peekable();
-    while let Some(c) = chars.next() {
-        plain.push(c);
-        if c == '[' && chars.peek().is_some_and(char::is_ascii_digit) {
-            while chars.peek().is_some_and(char::is_ascii_digit) {
-                chars.next();
-            }
-        }
-    }
-    plain
 }
