@@ -109,3 +109,57 @@ fn no_diagnostic_repeats_a_literal_secret() {
         }
     }
 }
+
+/// The longest line a text snippet may print: a window of the source (120 characters), two
+/// ellipses, and the gutter. A minified spec is one line of megabytes.
+const MAX_RENDERED_LINE: usize = 160;
+
+/// The longest message or hint line (a hint may list a spec's tenants).
+const MAX_MESSAGE_LINE: usize = 1100;
+
+/// Every finding of the corpus renders as `mtoctl validate` shows it on a terminal (miette's
+/// graphical handler, as `render_text` sets it up) without panicking, with no line longer than
+/// a window of the source, and with no control character of the spec reaching the terminal.
+#[test]
+fn every_bad_spec_renders_a_bounded_snippet() {
+    let handler =
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor());
+    let mut failures = Vec::new();
+    for path in corpus() {
+        let bytes = std::fs::read(&path).expect("readable");
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("?");
+        let diagnostics = match mtoctl_model::spec::load(name, &bytes) {
+            Ok(spec) => spec.warnings,
+            Err(diagnostics) => diagnostics,
+        };
+        for finding in diagnostics.renderable() {
+            let mut out = String::new();
+            let rendered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                handler.render_report(&mut out, &finding)
+            }));
+            if !matches!(rendered, Ok(Ok(()))) {
+                failures.push(format!(
+                    "{name}: `{}` did not render",
+                    finding.diagnostic().code
+                ));
+                continue;
+            }
+            // Source lines (` 12 │ …`) show a window; messages and hints are bounded apart.
+            let too_long = |l: &&str| {
+                let n = l.chars().count();
+                n > MAX_MESSAGE_LINE || (l.contains(" │ ") && n > MAX_RENDERED_LINE)
+            };
+            if let Some(line) = out.lines().find(too_long) {
+                failures.push(format!(
+                    "{name}: a line of {} characters: {:.200}",
+                    line.chars().count(),
+                    line
+                ));
+            }
+            if let Some(c) = out.chars().find(|c| c.is_control() && *c != '\n') {
+                failures.push(format!("{name}: control character {c:?} in {out:?}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -289,3 +289,434 @@ fn completions_are_generated_for_each_shell() {
     let (code, _, _) = run(mtoctl().args(["completions", "tcsh"]));
     assert_eq!(code, 1);
 }
+
+/// What a run printed and how it ended, for a child that must end by itself in time.
+struct Bounded {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    elapsed: std::time::Duration,
+}
+
+/// Runs `cmd` to its end, feeding its standard input from `feed` when given, and fails the
+/// test (after killing it) if it has not ended within `limit`.
+fn run_bounded(
+    cmd: &mut Command,
+    feed: Option<Box<dyn FnOnce(std::process::ChildStdin) + Send>>,
+    limit: std::time::Duration,
+) -> Bounded {
+    use std::io::Read;
+    let started = std::time::Instant::now();
+    let mut child = cmd
+        .stdin(if feed.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("mtoctl starts");
+    if let Some(feed) = feed {
+        let stdin = child.stdin.take().expect("stdin");
+        std::thread::spawn(move || feed(stdin));
+    }
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            String::from_utf8_lossy(&bytes).into_owned()
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("stdout")));
+    let stderr = drain(Box::new(child.stderr.take().expect("stderr")));
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("mtoctl did not end within {limit:?}: {cmd:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    Bounded {
+        code: status.code(),
+        elapsed: started.elapsed(),
+        stdout: stdout.join().expect("stdout"),
+        stderr: stderr.join().expect("stderr"),
+    }
+}
+
+/// Writes `a: b` lines until the reader goes away (as `yes 'a: b'` does), at most 64 MiB so
+/// that the test itself always ends.
+fn endless_yaml(mut to: impl Write) {
+    let chunk = "a: b\n".repeat(16 * 1024);
+    for _ in 0..(64 * 1024 * 1024 / chunk.len()) {
+        if to.write_all(chunk.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+/// Issue 19: `validate -f /dev/zero` and `yes 'a: b' | validate -f -` grew to gigabytes and
+/// never ended. Files, devices, FIFOs and standard input are read up to the cap and refused,
+/// naming the file and the limit, in well under a second.
+#[cfg(unix)]
+#[test]
+fn input_past_the_size_cap_is_refused_quickly_from_devices_fifos_and_pipes() {
+    let limit = std::time::Duration::from_secs(20);
+    let check = |what: &str, run: Bounded, name: &str| {
+        assert_eq!(run.code, Some(1), "{what}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains(&format!("`{name}` is larger than 4 MiB")),
+            "{what}: {}",
+            run.stderr
+        );
+        assert!(
+            run.elapsed < std::time::Duration::from_secs(5),
+            "{what} took {:?}",
+            run.elapsed
+        );
+    };
+    for command in ["validate", "plan"] {
+        let run = run_bounded(
+            mtoctl().args([command, "-f", "/dev/zero", "--color", "never"]),
+            None,
+            limit,
+        );
+        check(&format!("{command} -f /dev/zero"), run, "/dev/zero");
+    }
+    let run = run_bounded(
+        mtoctl().args(["validate", "-f", "-", "--color", "never"]),
+        Some(Box::new(endless_yaml)),
+        limit,
+    );
+    check("yes 'a: b' | validate -f -", run, "<stdin>");
+
+    let fifo = std::env::temp_dir().join(format!("mtoctl-fifo-{}", std::process::id()));
+    let _ = std::fs::remove_file(&fifo);
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let writer = fifo.clone();
+    // Opening a FIFO for writing waits for its reader: mtoctl.
+    std::thread::spawn(move || {
+        if let Ok(file) = std::fs::OpenOptions::new().write(true).open(writer) {
+            endless_yaml(file);
+        }
+    });
+    let name = fifo.display().to_string();
+    let run = run_bounded(
+        mtoctl()
+            .args(["validate", "--color", "never", "-f"])
+            .arg(&fifo),
+        None,
+        limit,
+    );
+    check("validate -f FIFO", run, &name);
+    let _ = std::fs::remove_file(&fifo);
+}
+
+/// The longest source line a text snippet may print: a window of 120 characters, two
+/// ellipses and the gutter.
+const MAX_SNIPPET_LINE: usize = 160;
+
+/// Checks what a text run printed: source lines are windows, messages are bounded, and no
+/// control character of the spec reaches the terminal.
+#[track_caller]
+fn assert_bounded_text(what: &str, out: &str) {
+    for line in out.lines() {
+        let n = line.chars().count();
+        assert!(
+            n <= 1100 && (!line.contains(" │ ") || n <= MAX_SNIPPET_LINE),
+            "{what}: a line of {n} characters: {line:.200}"
+        );
+    }
+    assert!(
+        !out.chars().any(|c| c.is_control() && c != '\n'),
+        "{what}: a control character in {out:.2000}"
+    );
+}
+
+/// Issue 19: a finding past column 65,535 (a spec as `jq -c` writes it) made the text
+/// renderer panic (exit 101), and long lines were echoed whole. Text shows a window around
+/// the column; JSON and GitHub annotations keep the exact line and column.
+#[test]
+fn a_finding_past_column_65535_is_shown_in_a_window_and_located_exactly() {
+    let spec = "tests/bad-specs/minified-long-line.yaml";
+    let text = run_bounded(
+        mtoctl().args(["validate", "-f", spec, "--color", "never"]),
+        None,
+        std::time::Duration::from_secs(30),
+    );
+    assert_eq!(text.code, Some(1), "{}", text.stderr);
+    assert_bounded_text("validate", &text.stderr);
+    assert!(
+        text.stderr
+            .contains("[tests/bad-specs/minified-long-line.yaml:6:70752]"),
+        "{}",
+        text.stderr
+    );
+    assert!(text.stderr.contains(r#"…uthor…"#) || text.stderr.contains('…'));
+    assert!(
+        text.stderr.contains(r#","colour":"blue"}"#),
+        "{}",
+        text.stderr
+    );
+    assert!(
+        text.stderr.contains("did you mean `Member`?"),
+        "{}",
+        text.stderr
+    );
+
+    let (code, json, _) = run(mtoctl().args(["validate", "-f", spec, "--format", "json"]));
+    assert_eq!(code, 1);
+    let report: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let at: Vec<(u64, u64)> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| {
+            (
+                d["line"].as_u64().unwrap_or(0),
+                d["column"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(at, [(6, 70752), (6, 71117), (6, 71138)]);
+
+    let (code, github, _) = run(mtoctl().args(["validate", "-f", spec, "--format", "github"]));
+    assert_eq!(code, 1);
+    assert!(github.contains("line=6,col=70752,"), "{github}");
+}
+
+/// A spec given without `-f` is the commonest first mistake; clap alone says only
+/// "unexpected argument".
+#[test]
+fn a_spec_given_without_f_earns_a_tip() {
+    for command in ["validate", "plan", "status", "permissions"] {
+        let (code, _, stderr) = run(mtoctl().args([command, "spec.yaml", "--color", "never"]));
+        assert_eq!(code, 1);
+        assert!(
+            stderr.contains(&format!(
+                "tip: to give the spec, use `-f`: `mtoctl {command} -f spec.yaml`"
+            )),
+            "{stderr}"
+        );
+    }
+}
+
+/// `apply --help` says when `-f` may be left out, and every subcommand's help ends with
+/// examples of it.
+#[test]
+fn help_says_when_the_spec_defaults_and_ends_with_examples() {
+    let (code, help, _) = run(mtoctl().args(["apply", "--help"]));
+    assert_eq!(code, 0);
+    let words = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("Required, except with a PLANFILE: then it defaults to `mto.yaml`"),
+        "{help}"
+    );
+    for command in [
+        "validate",
+        "plan",
+        "show",
+        "apply",
+        "status",
+        "export",
+        "permissions",
+        "schema",
+        "completions",
+    ] {
+        let (code, help, _) = run(mtoctl().args([command, "--help"]));
+        assert_eq!(code, 0);
+        let examples = help
+            .rsplit_once("Examples:\n")
+            .map(|(_, e)| e)
+            .unwrap_or_else(|| panic!("`{command} --help` has no examples:\n{help}"));
+        let lines: Vec<&str> = examples.lines().collect();
+        assert!((2..=3).contains(&lines.len()), "{command}: {examples}");
+        assert!(
+            lines
+                .iter()
+                .all(|l| l.starts_with(&format!("  mtoctl {command} "))),
+            "{command}: {examples}"
+        );
+    }
+}
+
+mod long_inputs {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The quickstart with an unknown field on its first line, so that every variant is
+    /// invalid and `plan` stops at the spec, never reaching for Graph.
+    fn quickstart() -> String {
+        let text = std::fs::read_to_string(repo("examples/quickstart/mto.yaml")).expect("spec");
+        format!("colour: red\n{text}")
+    }
+
+    fn piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-z ]{1,8}",
+            "\\PC{1,6}",
+            "[\\x00-\\x1f\\x7f]{1,3}",
+            proptest::sample::select(vec![
+                "é",
+                "漢字",
+                "🦀",
+                "\t",
+                ": ",
+                "\u{202e}",
+                "\u{1b}[31m"
+            ])
+            .prop_map(str::to_owned),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 12, .. ProptestConfig::default() })]
+
+        /// Issue 19: long lines (minified JSON, or a long piece anywhere in YAML) and inputs
+        /// past the cap, through `validate` and through `plan`'s loading of the spec: each run
+        /// ends with exit 1 (no panic, which is 101), in bounded time, and prints a bounded
+        /// amount whatever the length of the line.
+        #[test]
+        fn long_lines_and_huge_inputs_end_with_bounded_output(
+            piece in piece(),
+            repeat in 1usize..40_000,
+            at in any::<usize>(),
+            layout in 0usize..3,
+        ) {
+            let long = piece.repeat(repeat);
+            let text = quickstart();
+            let bytes = match layout {
+                0 => {
+                    // Minified: one line of JSON with the long value before the findings.
+                    let mut doc = mtoctl_model::spec::yaml::parse(&text).expect("YAML").to_json();
+                    doc["organization"]["description"] = long.into();
+                    doc["sync"][0]["userType"] = "member".into();
+                    serde_json::to_vec(&doc).expect("JSON")
+                }
+                1 => {
+                    let mut bytes = text.into_bytes();
+                    let first = "colour: red\n".len();
+                    let i = first + at % (bytes.len() - first + 1);
+                    bytes.splice(i..i, long.bytes());
+                    bytes
+                }
+                _ => {
+                    let mut bytes = text.into_bytes();
+                    bytes.resize(mtoctl_model::spec::MAX_SPEC_BYTES + 1 + at % 4096, b'#');
+                    bytes
+                }
+            };
+            let spec = std::env::temp_dir().join(format!("mtoctl-long-{}.yaml", std::process::id()));
+            std::fs::write(&spec, &bytes).expect("written");
+            for command in ["validate", "plan"] {
+                let run = run_bounded(
+                    mtoctl()
+                        .args([command, "--color", "never", "-f"])
+                        .arg(&spec)
+                        .env("MTOCTL_GRAPH_URL", "http://127.0.0.1:9")
+                        .env("MTOCTL_LOGIN_URL", "http://127.0.0.1:9"),
+                    None,
+                    std::time::Duration::from_secs(60),
+                );
+                prop_assert_eq!(run.code, Some(1), "{}: {:.3000}", command, run.stderr);
+                let out = format!("{}{}", run.stdout, run.stderr);
+                prop_assert!(out.len() <= 32 * 1024, "{} printed {} bytes", command, out.len());
+                assert_bounded_text(command, &out);
+            }
+            let _ = std::fs::remove_file(&spec);
+        }
+    }
+}
+
+/// Issue 19: Ctrl-C during an apply says what it interrupted and that running apply again
+/// converges, and exits 130; running it again then does converge. Against the embedded
+/// emulator, interrupted while it waits for Fabrikam's join.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_apply_says_what_it_interrupted_and_a_rerun_converges() {
+    use std::io::{BufRead, BufReader};
+    let dir = std::env::temp_dir().join(format!("mtoctl-ctrl-c-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    for file in ["mto.yaml", "world.yaml"] {
+        std::fs::copy(repo(&format!("examples/quickstart/{file}")), dir.join(file)).expect("copy");
+    }
+    let apply = |wait: &str| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mtoctl"));
+        cmd.current_dir(&dir)
+            .args(["apply", "--emulator", "--auto-approve", "--color", "never"])
+            .args(["--wait", wait, "-f", "mto.yaml"])
+            .env_remove("MTOCTL_GRAPH_URL")
+            .env_remove("MTOCTL_LOGIN_URL")
+            .stdin(Stdio::null());
+        cmd
+    };
+    let mut child = apply("10m")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("apply starts");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut seen = String::new();
+    // A wait polling for the join: well inside the apply, long after it took Ctrl-C over.
+    loop {
+        let mut line = String::new();
+        let n = stderr.read_line(&mut line).expect("stderr");
+        assert!(n > 0, "apply ended before waiting for the join:\n{seen}");
+        seen.push_str(&line);
+        if line.contains(": still waiting") {
+            break;
+        }
+    }
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let reader = std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut rest);
+        rest
+    });
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("apply did not stop on Ctrl-C");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let rest = reader.join().expect("stderr");
+    assert_eq!(status.code(), Some(130), "{seen}{rest}");
+    assert!(
+        rest.contains("interrupted while applying the plan: ")
+            && rest.contains("stopped in flight (perhaps done in Graph already): [fabrikam]"),
+        "{rest}"
+    );
+    assert!(
+        rest.contains("Run the same `mtoctl apply` again: it plans from what Graph holds now"),
+        "{rest}"
+    );
+
+    let again = apply("2m").output().expect("apply runs");
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

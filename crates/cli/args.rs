@@ -21,26 +21,56 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// The subcommands.
+/// The subcommands. Each help ends with real examples (a test parses every one).
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check a spec offline and report every problem in it.
+    #[command(after_help = "Examples:
+  mtoctl validate -f mto.yaml
+  mtoctl validate -f mto.yaml --format github   # annotations in a GitHub Actions job
+  mtoctl validate -f - < mto.yaml               # the spec on standard input")]
     Validate(ValidateArgs),
     /// Read every tenant's live state and print the ordered plan that makes it match the spec.
+    #[command(after_help = "Examples:
+  mtoctl plan -f mto.yaml
+  mtoctl plan -f mto.yaml --out plan.json --format markdown > plan.md
+  mtoctl plan -f mto.yaml --detailed-exitcode   # exit 2 when there are changes")]
     Plan(PlanArgs),
     /// Render a plan saved with `plan --out`, without network access.
+    #[command(after_help = "Examples:
+  mtoctl show plan.json
+  mtoctl show plan.json --format markdown > plan.md")]
     Show(ShowArgs),
     /// Carry out a plan: plan the spec and apply after confirmation, or apply a saved plan.
+    #[command(after_help = "Examples:
+  mtoctl apply -f mto.yaml                      # shows the plan, asks before changing anything
+  mtoctl apply -f mto.yaml --auto-approve --wait 30m
+  mtoctl apply -f mto.yaml plan.json            # the plan saved by `plan --out plan.json`")]
     Apply(ApplyArgs),
     /// Check that the organization works: memberships, sync jobs, provisioned users.
+    #[command(after_help = "Examples:
+  mtoctl status -f mto.yaml
+  mtoctl status -f mto.yaml --format json")]
     Status(StatusArgs),
     /// Write a spec from the live state of the given tenants, to adopt an existing organization.
+    #[command(after_help = "Examples:
+  mtoctl export -f tenants.yaml --out mto.yaml  # tenants.yaml: apiVersion, kind and tenants
+  mtoctl export -f mto.yaml                     # what the tenants of a spec hold now")]
     Export(ExportArgs),
     /// List the Graph permissions and Entra roles each tenant needs for a spec (offline).
+    #[command(after_help = "Examples:
+  mtoctl permissions -f mto.yaml
+  mtoctl permissions -f mto.yaml --format json")]
     Permissions(PermissionsArgs),
     /// Print the spec language's JSON Schema (draft-07), for editors and yaml-language-server.
+    #[command(after_help = "Examples:
+  mtoctl schema --out mtoctl.schema.json
+  mtoctl schema > mtoctl.schema.json")]
     Schema(SchemaArgs),
     /// Print a shell completion script.
+    #[command(after_help = "Examples:
+  mtoctl completions bash > ~/.local/share/bash-completion/completions/mtoctl
+  mtoctl completions zsh > ~/.zfunc/_mtoctl")]
     Completions(CompletionsArgs),
 }
 
@@ -96,6 +126,60 @@ pub struct GraphArgs {
     /// Start the emulated world over (implies `--emulator`).
     #[arg(long, conflicts_with_all = ["graph_url", "login_url"])]
     pub emulator_reset: bool,
+    /// How long one sign-in or Graph request is retried (no answer, throttling, server
+    /// errors) before mtoctl gives up on it: `90s`, `15m`, `1h`. Each retry is logged with what
+    /// is retried and for how long. A connection refused by a loopback endpoint (the emulator
+    /// not running) or a failed TLS handshake fails after a few quick attempts whatever this
+    /// says.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        env = "MTOCTL_DEADLINE",
+        default_value = "15m",
+        value_parser = parse_deadline
+    )]
+    pub deadline: std::time::Duration,
+}
+
+/// A `--deadline`: seconds, or a number and `s`, `m` or `h` (`90s`, `15m`, `1h30m`); at least
+/// one second.
+fn parse_deadline(text: &str) -> Result<std::time::Duration, String> {
+    let bad =
+        || format!("`{text}` is not a duration of one second or more (examples: 90s, 15m, 1h)");
+    let text = text.trim();
+    let seconds = match text.parse::<u64>() {
+        Ok(seconds) => seconds,
+        Err(_) => {
+            let mut total = 0u64;
+            let mut number = String::new();
+            for c in text.chars() {
+                if c.is_ascii_digit() {
+                    number.push(c);
+                    continue;
+                }
+                let n: u64 = number.parse().map_err(|_| bad())?;
+                number.clear();
+                let unit = match c {
+                    's' => 1,
+                    'm' => 60,
+                    'h' => 3600,
+                    _ => return Err(bad()),
+                };
+                total = n
+                    .checked_mul(unit)
+                    .and_then(|s| total.checked_add(s))
+                    .ok_or_else(bad)?;
+            }
+            if !number.is_empty() {
+                return Err(bad());
+            }
+            total
+        }
+    };
+    if seconds == 0 {
+        return Err(bad());
+    }
+    Ok(std::time::Duration::from_secs(seconds))
 }
 
 impl GraphArgs {
@@ -113,7 +197,8 @@ pub struct ApplyArgs {
     /// must be the one the plan was made from.
     #[arg(value_name = "PLANFILE")]
     pub plan: Option<std::path::PathBuf>,
-    /// The spec file (`-` reads standard input).
+    /// The spec file (`-` reads standard input). Required, except with a PLANFILE: then it
+    /// defaults to `mto.yaml` in the working directory.
     #[arg(short = 'f', long = "file", value_name = "SPEC")]
     pub file: Option<std::path::PathBuf>,
     /// Apply without asking (for CI). Without it, apply asks on a terminal and refuses
@@ -253,6 +338,24 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
+#[cfg(test)]
+mod deadline_tests {
+    use std::time::Duration;
+
+    use super::parse_deadline;
+
+    #[test]
+    fn deadlines_parse() {
+        assert_eq!(parse_deadline("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_deadline("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_deadline("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_deadline("45"), Ok(Duration::from_secs(45)));
+        for bad in ["", "0", "0s", "soon", "5d", "m", "10s5"] {
+            assert!(parse_deadline(bad).is_err(), "{bad}");
+        }
+    }
+}
+
 /// The `--color` setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorWhen {
@@ -262,4 +365,50 @@ pub enum ColorWhen {
     Always,
     /// Never colors.
     Never,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::Cli;
+
+    /// Every subcommand's help ends with two or three examples, and each one parses: an
+    /// example that drifted from the flags would teach a command that fails.
+    #[test]
+    fn every_subcommand_help_ends_with_examples_that_parse() {
+        let cli = Cli::command();
+        for sub in cli.get_subcommands() {
+            let name = sub.get_name();
+            let help = sub
+                .get_after_help()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let examples: Vec<&str> = help
+                .strip_prefix("Examples:\n")
+                .unwrap_or_else(|| panic!("`{name} --help` ends without examples"))
+                .lines()
+                .collect();
+            assert!(
+                (2..=3).contains(&examples.len()),
+                "{name}: {} examples",
+                examples.len()
+            );
+            for example in examples {
+                // The command line itself: without the comment and the shell's redirections.
+                let command = example
+                    .split(['#', '>', '<'])
+                    .next()
+                    .unwrap_or_default()
+                    .split_whitespace();
+                let parsed = Cli::try_parse_from(command);
+                assert!(
+                    parsed.is_ok(),
+                    "{example:?} does not parse: {}",
+                    parsed.err().map(|e| e.to_string()).unwrap_or_default()
+                );
+                assert!(example.trim_start().starts_with(&format!("mtoctl {name} ")));
+            }
+        }
+    }
 }

@@ -14,7 +14,8 @@ mod session;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{CommandFactory, Parser};
 
 use args::{Cli, Command};
 use output::Printer;
@@ -22,7 +23,8 @@ use output::Printer;
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(err) => {
+        Err(mut err) => {
+            hint_spec_flag(&mut err);
             // Help and version go to stdout and succeed; usage errors exit 1, not clap's 2,
             // because 2 means "changes present" for `plan --detailed-exitcode` (Terraform's
             // convention, which CI scripts rely on).
@@ -53,5 +55,42 @@ fn main() -> ExitCode {
             printer.error(&err);
             ExitCode::from(1)
         }
+    }
+}
+
+/// `mtoctl validate spec.yaml`: a spec given without `-f` earns a tip saying how to give it,
+/// for every subcommand that reads one.
+fn hint_spec_flag(err: &mut clap::Error) {
+    if err.kind() != ErrorKind::UnknownArgument {
+        return;
+    }
+    let Some(ContextValue::String(arg)) = err.get(ContextKind::InvalidArg) else {
+        return;
+    };
+    if arg.starts_with('-') {
+        return;
+    }
+    let arg = arg.clone();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // With `-f` given, the stray argument is something else.
+    if args
+        .iter()
+        .any(|a| a.starts_with("--file") || (a.starts_with("-f") && !a.starts_with("--")))
+    {
+        return;
+    }
+    let cli = Cli::command();
+    let Some(sub) = args.iter().find_map(|a| cli.find_subcommand(a)) else {
+        return;
+    };
+    if sub.get_arguments().any(|a| a.get_short() == Some('f')) {
+        let tip = format!(
+            "to give the spec, use `-f`: `mtoctl {} -f {arg}`",
+            sub.get_name()
+        );
+        err.insert(
+            ContextKind::Suggested,
+            ContextValue::StyledStrs(vec![tip.into()]),
+        );
     }
 }

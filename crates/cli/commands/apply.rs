@@ -19,6 +19,8 @@ use crate::session::{self, LoadedSpec};
 
 /// "Applied; waiting on Graph; run again later."
 const EXIT_WAITING: u8 = 3;
+/// Ctrl-C: the shell's code for a command ended by SIGINT (128 + 2).
+const EXIT_INTERRUPTED: u8 = 130;
 /// Rounds of plan-and-apply one `--wait` run makes at most (joins, then what they unlock).
 const MAX_ROUNDS: usize = 8;
 
@@ -48,7 +50,7 @@ pub fn run(printer: &Printer, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
         ..ApplyOptions::default()
     };
     let runtime = session::runtime()?;
-    runtime.block_on(async {
+    let result = runtime.block_on(async {
         let client = session::graph_client(printer, &spec, &args.graph).await?;
         // A missing permission would otherwise surface halfway through the apply.
         let lacking = session::preflight(printer, &client, &spec.desired).await;
@@ -65,10 +67,12 @@ pub fn run(printer: &Printer, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
                     .await
                     .map_err(|e| lacking.explain(e))?;
                 show(printer, &plan, args.format)?;
+                // Before "no changes": a plan with errors is refused even when it changes
+                // nothing (a misspelt name plans no removal, and is no success).
+                mtoctl_exec::check_plan(&plan, &spec.desired, &options)?;
                 if !plan.has_changes() {
                     return finish(printer, args.format, &plan, None);
                 }
-                mtoctl_exec::check_plan(&plan, &spec.desired, &options)?;
                 if !args.auto_approve {
                     confirm(printer)?;
                     // Time passed while the reviewer read: refuse what changed meanwhile.
@@ -79,7 +83,9 @@ pub fn run(printer: &Printer, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
         };
         loop {
             round += 1;
-            let report = run_one(printer, args.format, &plan, &client, &options).await;
+            let report = run_one(printer, args.format, &plan, &client, &options)
+                .await
+                .map_err(|tally| Interrupted(tally.describe(round)))?;
             let carry_on = args.plan.is_none()
                 && report.outcome == ApplyOutcome::Applied
                 && !plan.complete
@@ -93,31 +99,127 @@ pub fn run(printer: &Printer, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
             }
             // The waits are over: plan the work they unlocked (shown as deferred before).
             printer.err("Planning the work the completed waits unlocked...\n");
-            let next = session::live_plan(&client, &spec, "nothing was applied")
-                .await
-                .map_err(|e| lacking.explain(e))?;
-            show(printer, &next, args.format)?;
-            if !next.has_changes() {
-                return finish(printer, args.format, &next, Some(&report));
+            // Ctrl-C is ours since the first round began (the terminal's default no longer
+            // applies), so planning the next one listens for it too.
+            let next = tokio::select! {
+                next = session::live_plan(&client, &spec, "nothing was applied") => next,
+                () = interrupt() => Err(Interrupted(format!(
+                    "while planning round {} (round {round} was applied; nothing of round {} was)",
+                    round + 1,
+                    round + 1
+                ))
+                .into()),
             }
+            .map_err(|e| lacking.explain(e))?;
+            show(printer, &next, args.format)?;
             let remaining = wait.map(|w| w.saturating_sub(started.elapsed()));
             let options = ApplyOptions {
                 wait: remaining,
                 ..options.clone()
             };
             mtoctl_exec::check_plan(&next, &spec.desired, &options)?;
+            if !next.has_changes() {
+                return finish(printer, args.format, &next, Some(&report));
+            }
             plan = next;
         }
-    })
+    });
+    match result.map_err(anyhow::Error::downcast::<Interrupted>) {
+        Ok(code) => Ok(code),
+        Err(Ok(Interrupted(what))) => {
+            printer.err(&format!(
+                "\ninterrupted {what}.\nRun the same `mtoctl apply` again: it plans from what Graph holds now and finishes what was cut short (every step looks for its object before creating it, so nothing is made twice).\n"
+            ));
+            Ok(ExitCode::from(EXIT_INTERRUPTED))
+        }
+        Err(Err(error)) => Err(error),
+    }
 }
 
+/// Ctrl-C during an apply: what was going on when it came.
+#[derive(Debug)]
+struct Interrupted(String);
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "interrupted {}", self.0)
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+/// Completes at Ctrl-C. The first call makes Ctrl-C mtoctl's to handle, so it is called only
+/// once applying begins: before that (planning, the confirmation prompt) Ctrl-C ends mtoctl
+/// at once, with nothing changed.
+async fn interrupt() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// What an interrupted round had done, from its progress events.
+#[derive(Debug, Default)]
+struct Tally {
+    total: usize,
+    finished: usize,
+    in_flight: std::collections::BTreeMap<String, String>,
+}
+
+impl Tally {
+    fn note(&mut self, event: &ApplyEvent) {
+        match event {
+            ApplyEvent::Started {
+                action,
+                tenant,
+                summary,
+                ..
+            } => {
+                self.in_flight
+                    .insert(action.to_string(), format!("[{tenant}] {action} {summary}"));
+            }
+            ApplyEvent::Finished { result } => {
+                self.in_flight.remove(&result.id.to_string());
+                self.finished += 1;
+            }
+            ApplyEvent::Polling { .. } => {}
+        }
+    }
+
+    /// "while applying the plan: 12 of 40 actions finished; stopped in flight (perhaps done
+    /// in Graph already): …".
+    fn describe(&self, round: usize) -> String {
+        let what = match round {
+            1 => "the plan".to_owned(),
+            n => format!("round {n}"),
+        };
+        let mut text = format!(
+            "while applying {what}: {} of {} actions finished",
+            self.finished, self.total
+        );
+        if !self.in_flight.is_empty() {
+            const SHOWN: usize = 5;
+            let mut shown: Vec<String> = self.in_flight.values().take(SHOWN).cloned().collect();
+            if self.in_flight.len() > SHOWN {
+                shown.push(format!("and {} more", self.in_flight.len() - SHOWN));
+            }
+            text.push_str(&format!(
+                "; stopped in flight (perhaps done in Graph already): {}",
+                shown.join(", ")
+            ));
+        }
+        text
+    }
+}
+
+/// Applies one plan, showing progress. Ctrl-C stops it: the apply is dropped, which aborts its
+/// requests in flight, and what it had done comes back instead of a report.
 async fn run_one(
     printer: &Printer,
     format: ListFormat,
     plan: &Plan,
     client: &GraphClient,
     options: &ApplyOptions,
-) -> ApplyReport {
+) -> Result<ApplyReport, Tally> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let observer: Arc<dyn Observer> = Arc::new(Channel(tx));
     let apply = mtoctl_exec::apply(plan, client, options, observer);
@@ -125,7 +227,12 @@ async fn run_one(
     let bars = (format == ListFormat::Text && std::io::stderr().is_terminal())
         .then(|| crate::progress::Bars::new(plan, indicatif::ProgressDrawTarget::stderr()));
     let progress = async {
+        let mut tally = Tally {
+            total: plan.actions.len(),
+            ..Tally::default()
+        };
         while let Some(event) = rx.recv().await {
+            tally.note(&event);
             match (&bars, format) {
                 (Some(bars), _) => bars.event(&event),
                 (None, ListFormat::Text) => printer.err(&format!("{}\n", event.render_line())),
@@ -138,9 +245,16 @@ async fn run_one(
         if let Some(bars) = &bars {
             bars.finish();
         }
+        tally
     };
-    let (report, ()) = tokio::join!(apply, progress);
-    report
+    let apply = async {
+        tokio::select! {
+            report = apply => Some(report),
+            () = interrupt() => None,
+        }
+    };
+    let (report, tally) = tokio::join!(apply, progress);
+    report.ok_or(tally)
 }
 
 fn finish(

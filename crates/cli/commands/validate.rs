@@ -57,17 +57,29 @@ pub fn run(printer: &Printer, args: &ValidateArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Reads the spec, or standard input for `-`. The name is what findings call the file.
+///
+/// Reads at most one byte more than the largest spec mtoctl accepts, from files, FIFOs and
+/// standard input alike: `/dev/zero` or `yes |` would otherwise fill memory. The spec loader
+/// refuses the extra byte, naming the file and the limit.
 pub fn read_spec(path: &Path) -> anyhow::Result<(String, Vec<u8>)> {
+    let limit = mtoctl_model::spec::MAX_SPEC_BYTES as u64 + 1;
     if path.as_os_str() == "-" {
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut bytes)
+        let bytes = read_at_most(std::io::stdin().lock(), limit)
             .context("cannot read the spec from standard input")?;
         return Ok(("<stdin>".to_owned(), bytes));
     }
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read the spec `{name}`"))?;
+    let bytes = std::fs::File::open(path)
+        .and_then(|file| read_at_most(file, limit))
+        .with_context(|| format!("cannot read the spec `{name}`"))?;
     Ok((name, bytes))
+}
+
+/// Up to `limit` bytes of `reader`: whatever it holds, if less.
+fn read_at_most(reader: impl Read, limit: u64) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    reader.take(limit).read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 #[derive(Serialize)]

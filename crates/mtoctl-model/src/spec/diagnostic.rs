@@ -5,11 +5,12 @@
 //! converts to a [`DiagnosticRecord`] (file, line, column) for JSON output and CI annotations.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 
 use super::node::{Path, Span};
+use super::snippet::{Excerpt, visible};
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -111,7 +112,47 @@ pub struct SourceFile(Arc<SourceInner>);
 struct SourceInner {
     name: String,
     text: Arc<str>,
-    named: miette::NamedSource<Arc<str>>,
+    /// Where each line starts, built on first use: locating thousands of findings in a
+    /// 4 MiB spec must not rescan it for each.
+    index: OnceLock<LineIndex>,
+}
+
+/// Byte offsets of line starts, and character counts at every [`CHUNK`] bytes, so a column is
+/// counted over at most one chunk whatever the length of its line (a minified spec is one line).
+struct LineIndex {
+    line_starts: Vec<usize>,
+    chars_before_chunk: Vec<usize>,
+}
+
+/// Bytes between two character-count checkpoints.
+const CHUNK: usize = 4096;
+
+impl LineIndex {
+    fn new(text: &str) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        let mut chars_before_chunk = vec![0];
+        let mut count = 0;
+        for chunk in text.as_bytes().chunks(CHUNK) {
+            count += char_starts(chunk);
+            chars_before_chunk.push(count);
+        }
+        Self {
+            line_starts,
+            chars_before_chunk,
+        }
+    }
+
+    /// Characters that start before `offset`.
+    fn chars_before(&self, text: &str, offset: usize) -> usize {
+        let chunk = offset / CHUNK;
+        self.chars_before_chunk[chunk] + char_starts(&text.as_bytes()[chunk * CHUNK..offset])
+    }
+}
+
+/// How many characters start in `bytes` (every byte but UTF-8 continuation bytes).
+fn char_starts(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|b| (**b as i8) >= -0x40).count()
 }
 
 impl fmt::Debug for SourceFile {
@@ -126,10 +167,11 @@ impl fmt::Debug for SourceFile {
 impl SourceFile {
     /// A source named `name` (usually the path given on the command line).
     pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
-        let name = name.into();
-        let text: Arc<str> = text.into();
-        let named = miette::NamedSource::new(name.clone(), Arc::clone(&text));
-        Self(Arc::new(SourceInner { name, text, named }))
+        Self(Arc::new(SourceInner {
+            name: name.into(),
+            text: text.into(),
+            index: OnceLock::new(),
+        }))
     }
 
     /// The name given at creation.
@@ -142,6 +184,10 @@ impl SourceFile {
         &self.0.text
     }
 
+    fn index(&self) -> &LineIndex {
+        self.0.index.get_or_init(|| LineIndex::new(self.text()))
+    }
+
     /// 1-based line and column (in characters) of a byte offset. Offsets past the end or
     /// inside a character are clamped, so a bad span can never panic.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
@@ -150,11 +196,39 @@ impl SourceFile {
         while !text.is_char_boundary(offset) {
             offset -= 1;
         }
-        let before = &text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before[line_start..].chars().count() + 1;
-        (line, column)
+        let line = self.line_index(offset);
+        let index = self.index();
+        let line_start = index.line_starts[line];
+        let column = index.chars_before(text, offset) - index.chars_before(text, line_start) + 1;
+        (line + 1, column)
+    }
+
+    /// How many lines the text has (a final newline ends the last line; it starts none).
+    pub(crate) fn line_count(&self) -> usize {
+        let starts = &self.index().line_starts;
+        if starts.len() > 1 && starts.last() == Some(&self.text().len()) {
+            starts.len() - 1
+        } else {
+            starts.len()
+        }
+    }
+
+    /// The 0-based line holding byte offset `offset`.
+    pub(crate) fn line_index(&self, offset: usize) -> usize {
+        let starts = &self.index().line_starts;
+        starts.partition_point(|s| *s <= offset).saturating_sub(1)
+    }
+
+    /// The byte range of 0-based line `line`, without its line break (`\n` or `\r\n`).
+    pub(crate) fn line_range(&self, line: usize) -> std::ops::Range<usize> {
+        let text = self.text();
+        let starts = &self.index().line_starts;
+        let start = starts.get(line).copied().unwrap_or(text.len());
+        let mut end = starts.get(line + 1).map_or(text.len(), |next| next - 1);
+        if end > start && text.as_bytes()[end - 1] == b'\r' && end < text.len() {
+            end -= 1;
+        }
+        start..end
     }
 }
 
@@ -168,6 +242,13 @@ pub struct Diagnostics {
 impl Diagnostics {
     /// Findings about `source`, sorted by position so they read top to bottom.
     pub fn new(source: SourceFile, mut items: Vec<Diagnostic>) -> Self {
+        for d in &mut items {
+            d.message = tidy(&d.message, MESSAGE_MAX);
+            d.help = d.help.as_deref().map(|h| tidy(h, HELP_MAX));
+            for label in &mut d.labels {
+                label.message = tidy(&label.message, MESSAGE_MAX);
+            }
+        }
         items.sort_by_key(|d| (d.primary_span().map_or(0, |s| s.offset), d.severity, d.code));
         items.dedup();
         // A snippet shows the lines around its label; none may show a line holding a secret.
@@ -215,11 +296,14 @@ impl Diagnostics {
         self.items.len() - self.error_count()
     }
 
-    /// Each finding as a renderable `miette` diagnostic with the source attached.
+    /// Each finding as a renderable `miette` diagnostic with an excerpt of the source
+    /// attached: the lines of its labels, long ones cut to a window around them.
     pub fn renderable(&self) -> impl Iterator<Item = Renderable<'_>> {
         self.items.iter().map(|diagnostic| Renderable {
             diagnostic,
             source: &self.source,
+            excerpt: (!diagnostic.labels.is_empty() && !diagnostic.sensitive)
+                .then(|| Excerpt::new(&self.source, &diagnostic.labels)),
         })
     }
 
@@ -253,6 +337,41 @@ impl Diagnostics {
     }
 }
 
+/// The most characters of a value a message quotes whole (between backticks), more than any
+/// document path: a key or value of a megabyte is shown by its start and end.
+const QUOTE_MAX: usize = 120;
+
+/// The most characters of a message, and of a hint (which may list a spec's tenants).
+const MESSAGE_MAX: usize = 400;
+const HELP_MAX: usize = 1000;
+
+/// A message as it may be shown: quoted values shortened, control characters visible (a spec
+/// must not drive the terminal), at most `max` characters.
+fn tidy(text: &str, max: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max * 4));
+    let pieces: Vec<&str> = text.split('`').collect();
+    for (i, piece) in pieces.iter().enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        // Odd pieces are quoted when a closing backtick follows.
+        let quoted = i % 2 == 1 && i + 1 < pieces.len();
+        let count = piece.chars().count();
+        if quoted && count > QUOTE_MAX {
+            out.extend(piece.chars().take(QUOTE_MAX - 20).map(visible));
+            out.push('…');
+            out.extend(piece.chars().skip(count - 19).map(visible));
+        } else {
+            out.extend(piece.chars().map(visible));
+        }
+    }
+    if out.chars().count() > max {
+        out = out.chars().take(max - 1).collect();
+        out.push('…');
+    }
+    out
+}
+
 /// A finding flattened for machines (`--format json`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DiagnosticRecord {
@@ -283,6 +402,8 @@ pub struct DiagnosticRecord {
 pub struct Renderable<'a> {
     diagnostic: &'a Diagnostic,
     source: &'a SourceFile,
+    /// What the snippet shows; `None` for a finding without place or about a secret.
+    excerpt: Option<Excerpt>,
 }
 
 impl Renderable<'_> {
@@ -328,30 +449,63 @@ impl miette::Diagnostic for Renderable<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        if self.diagnostic.labels.is_empty() || self.diagnostic.sensitive {
-            None
-        } else {
-            Some(&self.source.0.named)
-        }
+        self.excerpt.as_ref().map(|e| e as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-        if self.diagnostic.labels.is_empty() || self.diagnostic.sensitive {
-            return None;
-        }
-        let text_len = self.source.text().len();
-        Some(Box::new(self.diagnostic.labels.iter().enumerate().map(
-            move |(i, label)| {
-                // Clamp so a span can never point past the end of the text.
-                let offset = label.span.offset.min(text_len);
-                let len = label.span.len.min(text_len - offset);
+        let excerpt = self.excerpt.as_ref()?;
+        Some(Box::new(excerpt.labels().iter().enumerate().map(
+            |(i, label)| {
                 let text = (!label.message.is_empty()).then(|| label.message.clone());
+                let span = (label.span.offset, label.span.len);
                 if i == 0 {
-                    miette::LabeledSpan::new_primary_with_span(text, (offset, len))
+                    miette::LabeledSpan::new_primary_with_span(text, span)
                 } else {
-                    miette::LabeledSpan::new_with_span(text, (offset, len))
+                    miette::LabeledSpan::new_with_span(text, span)
                 }
             },
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_quote_long_values_by_their_ends_and_show_no_control_characters() {
+        let key = format!("k{}z", "x".repeat(100_000));
+        let shown = tidy(
+            &format!("unknown field `{key}` here \u{1b}[2J"),
+            MESSAGE_MAX,
+        );
+        assert!(shown.len() < 400, "{shown}");
+        assert!(shown.starts_with("unknown field `kxxx"), "{shown}");
+        assert!(
+            shown.contains("x…x") && shown.ends_with("xxz` here ␛[2J"),
+            "{shown}"
+        );
+        assert_eq!(
+            tidy("`tenants[0].auth.clientId` is `x`", MESSAGE_MAX),
+            "`tenants[0].auth.clientId` is `x`"
+        );
+    }
+
+    /// The line index answers as counting from the start would, for every offset.
+    #[test]
+    fn line_and_column_match_a_count_from_the_start() {
+        let text = format!("a: é\r\nb: {}\n\nc: 漢字 🦀\nd", "ü".repeat(5000));
+        let source = SourceFile::new("s.yaml", text.as_str());
+        for offset in (0..=text.len()).filter(|o| text.is_char_boundary(*o)) {
+            let before = &text[..offset];
+            let line = before.matches('\n').count() + 1;
+            let column = before[before.rfind('\n').map_or(0, |i| i + 1)..]
+                .chars()
+                .count()
+                + 1;
+            assert_eq!(source.line_col(offset), (line, column), "at {offset}");
+        }
+        assert_eq!(source.line_count(), 5);
+        assert_eq!(&text[source.line_range(0)], "a: é");
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! [`load`] runs the whole pipeline and reports every problem it finds in one go:
 //!
-//! 1. decoding: UTF-8, size, emptiness;
+//! 1. decoding: size (at most [`MAX_SPEC_BYTES`]), binary files, UTF-8, emptiness;
 //! 2. [`yaml`]: YAML syntax into a tree of spanned nodes (bounded against hostile input);
 //! 3. [`secrets`]: literal secrets anywhere in the document;
 //! 4. [`schema`]: the document's shape against the JSON Schema generated from [`document`];
@@ -15,16 +15,19 @@ pub mod document;
 pub mod export_input;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod locate;
 pub mod node;
 pub mod reference;
 pub mod schema;
 pub mod secrets;
+mod snippet;
 pub mod suggest;
 pub mod validate;
 pub mod yaml;
 
 use diagnostic::{Diagnostic, Diagnostics, SourceFile};
 use node::Span;
+pub use yaml::MAX_SPEC_BYTES;
 
 use crate::desired::DesiredState;
 
@@ -54,6 +57,31 @@ pub fn load(name: &str, bytes: &[u8]) -> Result<ValidSpec, Diagnostics> {
 /// Decodes and parses a document: its source and node tree, or the finding that stopped it
 /// (not UTF-8, not YAML). Shared by every reader of the spec language.
 pub(crate) fn read(name: &str, bytes: &[u8]) -> Result<(SourceFile, node::Node), Diagnostics> {
+    // Callers read at most one byte more than the cap (`MAX_SPEC_BYTES + 1`), so the size
+    // is known only to exceed it.
+    if bytes.len() > MAX_SPEC_BYTES {
+        let d = Diagnostic::error(
+            "spec::too_large",
+            format!(
+                "`{name}` is larger than {} MiB ({MAX_SPEC_BYTES} bytes), the most mtoctl reads as a spec",
+                MAX_SPEC_BYTES / (1024 * 1024)
+            ),
+        )
+        .help(
+            "check that this is the spec; a spec this size would list tens of thousands of \
+             users, so put large populations into groups and list the groups in `scope.groups`",
+        );
+        return Err(Diagnostics::new(SourceFile::new(name, ""), vec![d]));
+    }
+    if looks_binary(bytes) {
+        let d = Diagnostic::error(
+            "spec::encoding",
+            format!("`{name}` is a binary file, not a YAML spec"),
+        )
+        .help("pass the spec file: YAML text in UTF-8 (for example examples/quickstart/mto.yaml)");
+        // No snippet: the bytes would only garble the terminal.
+        return Err(Diagnostics::new(SourceFile::new(name, ""), vec![d]));
+    }
     let text = match decode(bytes) {
         Ok(text) => text,
         Err(diagnostic) => {
@@ -85,23 +113,58 @@ pub(crate) fn read(name: &str, bytes: &[u8]) -> Result<(SourceFile, node::Node),
 /// (moved out of the outcome), and what the rules could build.
 pub(crate) fn check(root: &node::Node) -> (Vec<Diagnostic>, validate::Outcome) {
     let (mut findings, secret_paths) = secrets::scan(root);
-    let structural = schema::check(root, &secret_paths);
+    let structure = schema::walk(root, &secret_paths);
     let mut removed = secret_paths;
-    removed.extend(
-        structural
-            .iter()
-            .filter(|d| d.code == "spec::unknown_field")
-            .filter_map(|d| d.path.clone()),
-    );
-    findings.extend(structural);
-    let mut outcome = validate::validate(root, &removed);
+    let mut wrong = Vec::new();
+    for d in &structure.findings {
+        match (d.code, &d.path) {
+            ("spec::unknown_field", Some(path)) => removed.push(path.clone()),
+            ("spec::type" | "spec::invalid_value", Some(path)) => wrong.push(path.clone()),
+            _ => {}
+        }
+    }
+    findings.extend(structure.findings);
+    // The semantic rules run in the same pass, on everything the structural findings leave
+    // readable: a wrong value in one field must not hide what is wrong with its siblings.
+    let mut outcome = validate::validate_with(root, &removed, &wrong, &structure.stand_ins);
     findings.append(&mut outcome.findings);
     (findings, outcome)
 }
 
+/// Whether the bytes are evidently not text: nearly a third of the first 8 KiB control
+/// characters (NUL among them) or invalid UTF-8. UTF-16, which is half NULs, is told apart.
+fn looks_binary(bytes: &[u8]) -> bool {
+    let sample = &bytes[..bytes.len().min(8192)];
+    if utf16_without_bom(sample) {
+        return false;
+    }
+    let text = String::from_utf8_lossy(sample);
+    let total = text.chars().count();
+    let odd = text
+        .chars()
+        .filter(|c| {
+            *c == char::REPLACEMENT_CHARACTER || (c.is_control() && !"\t\n\r\u{c}".contains(*c))
+        })
+        .count();
+    // Text with a few stray bytes (Latin-1 accents) gets a located finding instead.
+    total > 0 && odd * 10 > total * 3
+}
+
+/// Whether the bytes look like UTF-16 written without a byte-order mark: ASCII with a NUL
+/// after (little-endian) or before (big-endian) every character.
+fn utf16_without_bom(sample: &[u8]) -> bool {
+    let pairs: Vec<&[u8]> = sample.chunks_exact(2).take(64).collect();
+    pairs.len() >= 2
+        && (pairs.iter().all(|p| p[0] != 0 && p[1] == 0)
+            || pairs.iter().all(|p| p[0] == 0 && p[1] != 0))
+}
+
 /// Bytes to text: UTF-8 only (a UTF-8 byte-order mark is allowed and dropped).
 fn decode(bytes: &[u8]) -> Result<String, Diagnostic> {
-    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+    if bytes.starts_with(&[0xFF, 0xFE])
+        || bytes.starts_with(&[0xFE, 0xFF])
+        || utf16_without_bom(&bytes[..bytes.len().min(8192)])
+    {
         return Err(
             Diagnostic::error("spec::encoding", "the spec is UTF-16; mtoctl reads UTF-8")
                 .help("save the file as UTF-8 (in PowerShell: `Set-Content -Encoding utf8`)"),
@@ -123,4 +186,48 @@ fn decode(bytes: &[u8]) -> Result<String, Diagnostic> {
         )
         .help("save the file as UTF-8")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn only_finding(bytes: &[u8]) -> Diagnostic {
+        let d = load("spec.yaml", bytes).expect_err("refused");
+        assert_eq!(d.items().len(), 1, "{:?}", d.items());
+        d.items()[0].clone()
+    }
+
+    #[test]
+    fn more_than_the_cap_is_refused_naming_the_file_and_the_limit() {
+        let d = only_finding(&vec![b'#'; MAX_SPEC_BYTES + 1]);
+        assert_eq!(d.code, "spec::too_large");
+        assert_eq!(
+            d.message,
+            "`spec.yaml` is larger than 4 MiB (4194304 bytes), the most mtoctl reads as a spec"
+        );
+    }
+
+    /// Issue 19: a binary file's snippet echoed its bytes and could number its line 0.
+    #[test]
+    fn a_binary_file_is_named_as_one_without_a_snippet() {
+        let mut elf = b"\x7fELF\x02\x01\x01\x00".to_vec();
+        elf.extend((0..=255u8).cycle().take(600));
+        let d = only_finding(&elf);
+        assert_eq!(d.code, "spec::encoding");
+        assert_eq!(d.message, "`spec.yaml` is a binary file, not a YAML spec");
+        assert!(d.labels.is_empty());
+    }
+
+    #[test]
+    fn text_with_a_stray_byte_is_located_and_utf16_is_named_with_or_without_bom() {
+        let d = only_finding(b"apiVersion: mtoctl/v1alpha1\nkind: Multi\xe9\n");
+        assert_eq!(d.code, "spec::encoding");
+        assert_eq!(d.primary_span().map(|s| s.offset), Some(39));
+        let utf16: Vec<u8> = "apiVersion: mtoctl/v1alpha1\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        assert!(only_finding(&utf16).message.contains("UTF-16"));
+    }
 }

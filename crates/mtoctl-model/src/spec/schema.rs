@@ -41,20 +41,34 @@ pub fn json_schema_text() -> String {
 /// Checks a document's structure against the schema. Paths in `skip` (and everything below
 /// them) are not checked, because another check has already reported them better.
 pub fn check(root: &Node, skip: &[Path]) -> Vec<Diagnostic> {
+    walk(root, skip).findings
+}
+
+/// What the structural check found, and how to read the rest of the document anyway.
+#[derive(Debug, Default)]
+pub(crate) struct Structure {
+    /// Every structural finding.
+    pub findings: Vec<Diagnostic>,
+    /// Values the typed reader needs but the document lacks or has wrong: a required field
+    /// missing or of the wrong type, a list item of the wrong type. Each gets a neutral value
+    /// of the right type (an empty string, list or mapping), so that the rest of its element
+    /// is still checked; findings about the stand-in itself are muted (it was reported).
+    pub stand_ins: Vec<(Path, Json)>,
+}
+
+/// [`check`], with the stand-ins that let the semantic rules read past each finding.
+pub(crate) fn walk(root: &Node, skip: &[Path]) -> Structure {
     let schema = json_schema();
-    let mut walker = Walker {
-        root: schema,
-        skip,
-        findings: Vec::new(),
-    };
-    walker.node(root, schema, &Path::root(), None);
-    walker.findings
+    let walker = Walker { root: schema, skip };
+    if skip.iter().any(|s| Path::root().starts_with(s)) {
+        return Structure::default();
+    }
+    walker.errors(root, schema, &Path::root(), None)
 }
 
 struct Walker<'a> {
     root: &'a Json,
     skip: &'a [Path],
-    findings: Vec<Diagnostic>,
 }
 
 impl<'a> Walker<'a> {
@@ -72,47 +86,38 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn node(&mut self, node: &Node, schema: &'a Json, path: &Path, key_span: Option<Span>) {
-        if self.skip.iter().any(|s| path.starts_with(s)) {
-            return;
-        }
-        let mut findings = std::mem::take(&mut self.findings);
-        findings.extend(self.errors(node, schema, path, key_span));
-        self.findings = findings;
-    }
-
-    /// All structural errors of `node` against `schema`.
+    /// All structural errors of `node` against `schema`, with the stand-ins they call for.
     fn errors(
         &self,
         node: &Node,
         schema: &'a Json,
         path: &Path,
         key_span: Option<Span>,
-    ) -> Vec<Diagnostic> {
+    ) -> Structure {
         let schema = self.resolve(schema);
+        let mut out = Structure::default();
         let Some(obj) = schema.as_object() else {
-            return Vec::new();
+            return out;
         };
-        let mut out = Vec::new();
         if let Some(all) = obj.get("allOf").and_then(Json::as_array) {
             for sub in all {
-                out.extend(self.errors(node, sub, path, key_span));
+                out.append(self.errors(node, sub, path, key_span));
             }
         }
         for keyword in ["anyOf", "oneOf"] {
             if let Some(branches) = obj.get(keyword).and_then(Json::as_array) {
-                out.extend(self.alternatives(node, branches, path, key_span));
+                out.append(self.alternatives(node, branches, path, key_span));
             }
         }
         if let Some(expected) = obj.get("const")
             && !matches_json(node, expected)
         {
-            out.push(invalid_value(node, path, &[expected]));
+            out.findings.push(invalid_value(node, path, &[expected]));
         }
         if let Some(choices) = obj.get("enum").and_then(Json::as_array)
             && !choices.iter().any(|c| matches_json(node, c))
         {
-            out.push(invalid_value(
+            out.findings.push(invalid_value(
                 node,
                 path,
                 &choices.iter().collect::<Vec<_>>(),
@@ -125,18 +130,23 @@ impl<'a> Walker<'a> {
                 _ => Vec::new(),
             };
             if !types.is_empty() && !types.iter().any(|t| type_matches(node, t)) {
-                out.push(type_error(node, path, &types));
+                out.findings.push(type_error(node, path, &types));
                 return out;
             }
         }
         match &node.value {
-            Value::Map(entries) => out.extend(self.object(node, entries, obj, path, key_span)),
+            Value::Map(entries) => out.append(self.object(node, entries, obj, path, key_span)),
             Value::Seq(items) => {
                 if let Some(item_schema) = obj.get("items") {
                     for (i, item) in items.iter().enumerate() {
                         let item_path = path.index(i);
                         if !self.skip.iter().any(|s| item_path.starts_with(s)) {
-                            out.extend(self.errors(item, item_schema, &item_path, None));
+                            let found = self.errors(item, item_schema, &item_path, None);
+                            if found.reports(&item_path) {
+                                out.stand_ins
+                                    .push((item_path.clone(), self.stand_in(item_schema)));
+                            }
+                            out.append(found);
                         }
                     }
                 }
@@ -153,10 +163,15 @@ impl<'a> Walker<'a> {
         obj: &'a Map<String, Json>,
         path: &Path,
         key_span: Option<Span>,
-    ) -> Vec<Diagnostic> {
-        let mut out = Vec::new();
+    ) -> Structure {
+        let mut out = Structure::default();
         let properties = obj.get("properties").and_then(Json::as_object);
         let closed = obj.get("additionalProperties") == Some(&Json::Bool(false));
+        let required: Vec<&str> = obj
+            .get("required")
+            .and_then(Json::as_array)
+            .map(|r| r.iter().filter_map(Json::as_str).collect())
+            .unwrap_or_default();
         for (key, value) in entries {
             let child_path = path.key(&key.name);
             if self.skip.iter().any(|s| child_path.starts_with(s)) {
@@ -164,7 +179,14 @@ impl<'a> Walker<'a> {
             }
             match properties.and_then(|p| p.get(&key.name)) {
                 Some(child_schema) => {
-                    out.extend(self.errors(value, child_schema, &child_path, Some(key.span)))
+                    let found = self.errors(value, child_schema, &child_path, Some(key.span));
+                    // A wrong optional value is dropped (its default applies); a wrong
+                    // required one is replaced, so the element stays readable.
+                    if required.contains(&key.name.as_str()) && found.reports(&child_path) {
+                        out.stand_ins
+                            .push((child_path.clone(), self.stand_in(child_schema)));
+                    }
+                    out.append(found);
                 }
                 None if closed => {
                     let known =
@@ -180,23 +202,25 @@ impl<'a> Walker<'a> {
                         Some(s) => d.help(format!("did you mean `{s}`?")),
                         None => d.help(format!("fields here: {}", known.join(", "))),
                     };
-                    out.push(d);
+                    out.findings.push(d);
                 }
                 None => {}
             }
         }
-        if let Some(required) = obj.get("required").and_then(Json::as_array) {
-            for name in required.iter().filter_map(Json::as_str) {
-                if !entries.iter().any(|(k, _)| k.name == name) {
-                    let span = key_span.unwrap_or(node.span);
-                    out.push(
-                        Diagnostic::error(
-                            "spec::missing_field",
-                            format!("missing required field `{name}`"),
-                        )
-                        .at_path(path.key(name))
-                        .label(span, format!("`{name}` is required here")),
-                    );
+        for name in required {
+            if !entries.iter().any(|(k, _)| k.name == name) {
+                let span = key_span.unwrap_or(node.span);
+                out.findings.push(
+                    Diagnostic::error(
+                        "spec::missing_field",
+                        format!("missing required field `{name}`"),
+                    )
+                    .at_path(path.key(name))
+                    .label(span, format!("`{name}` is required here")),
+                );
+                if let Some(child_schema) = properties.and_then(|p| p.get(name)) {
+                    out.stand_ins
+                        .push((path.key(name), self.stand_in(child_schema)));
                 }
             }
         }
@@ -204,21 +228,21 @@ impl<'a> Walker<'a> {
     }
 
     /// `anyOf`/`oneOf`: fine if one branch accepts the node; otherwise report the errors of the
-    /// branch the user evidently meant (the one of the node's type), or a type error.
+    /// branch the user evidently meant (the one admitting the node's type), or a type error.
     fn alternatives(
         &self,
         node: &Node,
         branches: &'a [Json],
         path: &Path,
         key_span: Option<Span>,
-    ) -> Vec<Diagnostic> {
+    ) -> Structure {
         let mut candidates = Vec::new();
         for branch in branches {
-            let errs = self.errors(node, branch, path, key_span);
-            if errs.is_empty() {
-                return Vec::new();
+            let found = self.errors(node, branch, path, key_span);
+            if found.findings.is_empty() {
+                return Structure::default();
             }
-            candidates.push((self.resolve(branch), errs));
+            candidates.push((self.resolve(branch), found));
         }
         // A string enum written as `oneOf` of constants: one "invalid value" finding.
         let constants: Vec<&Json> = candidates
@@ -226,34 +250,148 @@ impl<'a> Walker<'a> {
             .filter_map(|(schema, _)| schema.get("const"))
             .collect();
         if !constants.is_empty() && constants.len() == candidates.len() {
-            return vec![invalid_value(node, path, &constants)];
+            return Structure {
+                findings: vec![invalid_value(node, path, &constants)],
+                stand_ins: Vec::new(),
+            };
         }
-        // The branch whose declared type fits the node is the one that was meant.
-        let fits = |schema: &Json| match schema.get("type") {
-            Some(Json::String(t)) => type_matches(node, t),
-            Some(Json::Array(ts)) => ts
-                .iter()
-                .filter_map(Json::as_str)
-                .any(|t| type_matches(node, t)),
-            _ => matches!(node.value, Value::Map(_)) && schema.get("properties").is_some(),
+        // The branch admitting the node's type is the one that was meant: `userType: member`
+        // meant the enum of strings, not the `null` that makes the field optional.
+        let fits = |schema: &'a Json| {
+            let types = self.admitted_types(schema);
+            if types.is_empty() {
+                matches!(node.value, Value::Map(_)) && schema.get("properties").is_some()
+            } else {
+                types.iter().any(|t| type_matches(node, t))
+            }
         };
-        if let Some((_, errs)) = candidates.iter().find(|(schema, _)| fits(schema)) {
-            return errs.clone();
+        if let Some(index) = candidates.iter().position(|(schema, _)| fits(schema)) {
+            return candidates.swap_remove(index).1;
         }
         let mut types: Vec<&str> = candidates
             .iter()
-            .filter_map(|(schema, _)| schema.get("type").and_then(Json::as_str))
+            .flat_map(|(schema, _)| self.admitted_types(schema))
             .collect();
+        types.sort_unstable();
         types.dedup();
         if types.is_empty() {
             candidates
                 .into_iter()
                 .next()
-                .map(|(_, e)| e)
+                .map(|(_, found)| found)
                 .unwrap_or_default()
         } else {
-            vec![type_error(node, path, &types)]
+            Structure {
+                findings: vec![type_error(node, path, &types)],
+                stand_ins: Vec::new(),
+            }
         }
+    }
+
+    /// The JSON types a schema admits, through references, constants, enums and
+    /// alternatives. Empty when the schema does not say.
+    fn admitted_types(&self, schema: &'a Json) -> Vec<&'a str> {
+        let schema = self.resolve(schema);
+        let mut types: Vec<&'a str> = match schema.get("type") {
+            Some(Json::String(t)) => vec![t.as_str()],
+            Some(Json::Array(ts)) => ts.iter().filter_map(Json::as_str).collect(),
+            _ => Vec::new(),
+        };
+        let values = schema.get("const").into_iter().chain(
+            schema
+                .get("enum")
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten(),
+        );
+        types.extend(values.map(|v| -> &'a str { json_type(v) }));
+        for keyword in ["anyOf", "oneOf", "allOf"] {
+            for branch in schema
+                .get(keyword)
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+            {
+                types.extend(self.admitted_types(branch));
+            }
+        }
+        types.sort_unstable();
+        types.dedup();
+        types
+    }
+
+    /// A neutral value of the type `schema` describes: empty strings, lists and mappings
+    /// (with their own required fields), the first of an enum's values. The semantic rules
+    /// read it in place of a value that was reported, so that the rest is still checked.
+    fn stand_in(&self, schema: &'a Json) -> Json {
+        let schema = self.resolve(schema);
+        if let Some(value) = schema.get("const") {
+            return value.clone();
+        }
+        if let Some(first) = schema
+            .get("enum")
+            .and_then(Json::as_array)
+            .and_then(|e| e.first())
+        {
+            return first.clone();
+        }
+        for keyword in ["anyOf", "oneOf", "allOf"] {
+            let branches = schema.get(keyword).and_then(Json::as_array);
+            if let Some(value) = branches
+                .into_iter()
+                .flatten()
+                .map(|b| self.stand_in(b))
+                .find(|v| !v.is_null())
+            {
+                return value;
+            }
+        }
+        let types = self.admitted_types(schema);
+        let first = types.iter().find(|t| **t != "null").copied();
+        match first {
+            Some("string") => Json::String(String::new()),
+            Some("array") => Json::Array(Vec::new()),
+            Some("boolean") => Json::Bool(false),
+            Some("integer" | "number") => Json::from(0),
+            Some("object") | None if schema.get("properties").is_some() => {
+                let mut map = Map::new();
+                let properties = schema.get("properties").and_then(Json::as_object);
+                let required = schema.get("required").and_then(Json::as_array);
+                for name in required.into_iter().flatten().filter_map(Json::as_str) {
+                    if let Some(child) = properties.and_then(|p| p.get(name)) {
+                        map.insert(name.to_owned(), self.stand_in(child));
+                    }
+                }
+                Json::Object(map)
+            }
+            Some("object") => Json::Object(Map::new()),
+            _ => Json::Null,
+        }
+    }
+}
+
+impl Structure {
+    fn append(&mut self, mut other: Structure) {
+        self.findings.append(&mut other.findings);
+        self.stand_ins.append(&mut other.stand_ins);
+    }
+
+    /// Whether a finding is about the value at `path` as a whole (its type or its value).
+    fn reports(&self, path: &Path) -> bool {
+        self.findings.iter().any(|d| d.path.as_ref() == Some(path))
+    }
+}
+
+/// The JSON type name of a value, as JSON Schema's `type` spells it.
+fn json_type(value: &Json) -> &'static str {
+    match value {
+        Json::Null => "null",
+        Json::Bool(_) => "boolean",
+        Json::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Json::Number(_) => "number",
+        Json::String(_) => "string",
+        Json::Array(_) => "array",
+        Json::Object(_) => "object",
     }
 }
 
@@ -424,6 +562,37 @@ mod tests {
             found
                 .iter()
                 .any(|d| d.help.as_deref() == Some("did you mean `mtoctl/v1alpha1`?"))
+        );
+    }
+
+    /// Issue 19: an optional enum said "must be a null" (the `null` that makes it optional)
+    /// where a required one says "did you mean".
+    #[test]
+    fn optional_enums_are_named_like_required_ones() {
+        let text = "apiVersion: mtoctl/v1alpha1\nkind: MultiTenantOrganization\norganization: {displayName: X}\n\
+                    tenants: []\nsync:\n  - {from: a, to: b, userType: member, onLeavingScope: 5, scope: {}}\n";
+        let found = findings(text);
+        assert_eq!(found.len(), 2, "{found:#?}");
+        assert_eq!(found[0].code, "spec::invalid_value");
+        assert_eq!(found[0].help.as_deref(), Some("did you mean `Member`?"));
+        assert_eq!(
+            found[1].message,
+            "`sync[0].onLeavingScope` must be a string, found integer `5`"
+        );
+    }
+
+    #[test]
+    fn required_fields_reported_get_stand_ins_of_their_type() {
+        let text = "apiVersion: mtoctl/v1alpha1\nkind: MultiTenantOrganization\norganization: {displayName: X}\n\
+                    tenants:\n  - {alias: a, tenantId: 5, role: owner, auth: {azureCli: {}}}\n";
+        let structure = walk(&yaml::parse(text).expect("yaml"), &[]);
+        let tenant = Path::root().key("tenants").index(0);
+        assert_eq!(
+            structure.stand_ins,
+            [
+                (tenant.key("tenantId"), Json::String(String::new())),
+                (tenant.key("displayName"), Json::String(String::new())),
+            ]
         );
     }
 

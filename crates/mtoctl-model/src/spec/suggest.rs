@@ -17,6 +17,23 @@ pub fn did_you_mean<'a>(
         .map(|(_, c)| c)
 }
 
+/// Up to `n` candidates plausibly meant by `input` (as [`did_you_mean`] judges), closest first.
+pub fn closest<'a>(
+    input: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    n: usize,
+) -> Vec<&'a str> {
+    let lowered = input.to_lowercase();
+    let mut ranked: Vec<(usize, &str)> = candidates
+        .into_iter()
+        .map(|c| (levenshtein(&lowered, &c.to_lowercase()), c))
+        .filter(|(d, c)| *d <= (input.chars().count().max(c.chars().count()) / 3).max(1))
+        .collect();
+    ranked.sort();
+    ranked.dedup();
+    ranked.into_iter().take(n).map(|(_, c)| c).collect()
+}
+
 /// Edit distance in characters; inputs here are short names, so the simple table is fine.
 fn levenshtein(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
@@ -35,6 +52,21 @@ fn levenshtein(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_closest_few_come_first() {
+        let names = [
+            "bob@contoso.com",
+            "bobby@contoso.com",
+            "alice@contoso.com",
+            "bo@contoso.com",
+        ];
+        assert_eq!(
+            closest("bobb@contoso.com", names, 2),
+            vec!["bob@contoso.com", "bobby@contoso.com"]
+        );
+        assert!(closest("zed@fabrikam.com", names, 3).is_empty());
+    }
 
     #[test]
     fn suggests_close_names_only() {

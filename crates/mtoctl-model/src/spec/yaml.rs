@@ -6,7 +6,7 @@
 //! nesting depth, node counts and alias expansion (alias bombs).
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_saphyr::Spanned;
+use serde_saphyr::{MessageFormatter, Spanned};
 use std::fmt;
 
 use super::node::{Key, Node, Span, Value};
@@ -74,7 +74,43 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
                 None => offset_of_line_col(text, loc.line(), loc.column()).map(|o| Span::new(o, 0)),
             }
         });
-        let (message, help) = explain(&err.to_string());
+        let (message, help) = match err.without_snippet() {
+            // The parser's own message names its option for allowing duplicates.
+            serde_saphyr::Error::DuplicateMappingKey { key, .. } => (
+                match key {
+                    Some(key) => format!("the key `{key}` appears twice in this mapping"),
+                    None => "a key appears twice in this mapping".to_owned(),
+                },
+                Some("keep one of the two entries (merge them if both hold settings)".to_owned()),
+            ),
+            _ => match explain(&err.to_string()) {
+                (message, Some(help)) => (message, Some(help)),
+                // The library's wording for end users, which names none of its options
+                // (`ignore_binary_tag_for_string`, "the configured policy").
+                _ => (
+                    clean_message(
+                        &serde_saphyr::UserMessageFormatter.format_message(err.without_snippet()),
+                    ),
+                    None,
+                ),
+            },
+        };
+        // The parser reports a tab where it noticed it, which can be the end of the line
+        // before; the finding points at the tab itself.
+        let about_tab = message
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|w| w == "tab" || w == "tabs");
+        let span = match span {
+            Some(at) if about_tab => tab_near(text, at.offset)
+                .map(|tab| Span::new(tab, 1))
+                .or(Some(at)),
+            other => other,
+        };
+        let help = if about_tab && help.is_none() {
+            Some("YAML indents with spaces only: replace the tab with spaces".to_owned())
+        } else {
+            help
+        };
         YamlError {
             message,
             span,
@@ -117,6 +153,23 @@ fn offset_of_line_col(text: &str, line: u64, column: u64) -> Option<usize> {
     let col = usize::try_from(column.saturating_sub(1)).ok()?;
     let within = rest.char_indices().nth(col).map_or(rest.len(), |(i, _)| i);
     Some(line_start + within)
+}
+
+/// The tab a tab error is about: the first one from `offset` to the end of the next line, or
+/// else the last one before `offset` on its line (the parser may report just past it).
+fn tab_near(text: &str, offset: usize) -> Option<usize> {
+    let offset = offset.min(text.len());
+    let rest = text.get(offset..)?;
+    let limit = rest
+        .match_indices('\n')
+        .nth(1)
+        .map_or(rest.len(), |(i, _)| i);
+    if let Some(i) = rest[..limit].find('\t') {
+        return Some(offset + i);
+    }
+    let before = text.get(..offset)?;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    before[line_start..].rfind('\t').map(|i| line_start + i)
 }
 
 /// Turns the parser's budget messages into sentences a spec author can act on.
@@ -325,11 +378,42 @@ mod tests {
     #[test]
     fn duplicate_keys_are_refused() {
         let err = parse("a: 1\na: 2\n").expect_err("duplicate key");
-        assert!(
-            err.message.to_lowercase().contains("duplicate"),
-            "{}",
-            err.message
-        );
+        // In the spec author's words: not the parser's option for allowing duplicates.
+        assert_eq!(err.message, "the key `a` appears twice in this mapping");
+        assert!(err.help.is_some_and(|h| !h.contains("Policy")));
+        assert_eq!(err.span.map(|s| s.offset), Some(5));
+    }
+
+    /// The parser's messages for its users, never the names of its options.
+    #[test]
+    fn parser_messages_name_no_parser_options() {
+        for text in [
+            "a: !!binary \"/w==\"\n",
+            "a: 1e999\n",
+            "a: .nan\n",
+            "a: 1\na: 2\n",
+        ] {
+            let err = parse(text).expect_err("refused");
+            for internal in ["Options", "policy", "Policy", "ignore_"] {
+                assert!(!err.message.contains(internal), "{text:?}: {}", err.message);
+            }
+        }
+    }
+
+    #[test]
+    fn a_tab_error_points_at_the_tab() {
+        for text in [
+            "a: 1\n\tb: 2\n",
+            "a:\n\tb: 2\n",
+            "a:\n  - x\n\t- y\n",
+            "a: |\n\tfoo\n",
+            "a:\n  b: 1\n  \tc: 2\n",
+        ] {
+            let err = parse(text).expect_err("a tab in indentation");
+            let at = err.span.map(|s| s.offset);
+            assert_eq!(at, text.find('\t'), "{text:?}: {err:?}");
+            assert!(err.help.is_some_and(|h| h.contains("spaces")), "{text:?}");
+        }
     }
 
     #[test]

@@ -188,7 +188,9 @@ pub(super) fn check(
             }
         }
     }
-    ok.then(|| CollaborationSpec {
+    // Syncs are judged against these settings; where one was reported wrong, the typed read
+    // holds a default instead, and judging by it would only echo that finding.
+    (ok && !cx.altered_below(&base)).then(|| CollaborationSpec {
         manage_templates: collaboration.manage_templates.unwrap_or(true),
         all_pairs,
         pairs,
@@ -241,6 +243,13 @@ fn override_pairs(
                     pair(&between[1], &between[0]),
                 ]
             })
+        }
+        // A wrong `tenant`, `partner` or `between` was reported and dropped already.
+        _ if ["tenant", "partner", "between"]
+            .iter()
+            .any(|k| cx.tainted_below(&path.key(k))) =>
+        {
+            None
         }
         _ => {
             cx.error(

@@ -16,7 +16,7 @@ use serde_json::Value as Json;
 
 use super::diagnostic::Diagnostic;
 use super::document::{Collaboration, Organization, PruneKind, SyncDirection, Tenant};
-use super::node::{Node, Path, PathSegment, Span};
+use super::node::{Node, Path, PathSegment, Span, Value};
 use crate::desired::{DesiredState, OrganizationSpec, TenantSpec};
 
 /// The most active tenants an organization may have (Graph's limit, owners included).
@@ -33,16 +33,44 @@ pub struct Outcome {
 /// Validates the document's meaning. `removed` lists paths already reported (unknown fields,
 /// literal secrets); they are dropped before the typed read so the rest can still be checked.
 pub fn validate(root: &Node, removed: &[Path]) -> Outcome {
+    validate_with(root, removed, &[], &[])
+}
+
+/// [`validate`] after the structural check: besides `removed`, the values it reported wrong
+/// (`wrong`, dropped too, so an optional field takes its default) and `stand_ins` for required
+/// fields and list items it reported (so their element is still read and checked). Findings
+/// at or below any of these paths are muted: they would only echo what was reported.
+pub(crate) fn validate_with(
+    root: &Node,
+    removed: &[Path],
+    wrong: &[Path],
+    stand_ins: &[(Path, Json)],
+) -> Outcome {
     let mut json = root.to_json();
-    for path in removed {
+    for path in removed.iter().chain(wrong) {
         remove_path(&mut json, path);
     }
+    for (path, value) in stand_ins {
+        set_path(&mut json, path, value.clone());
+    }
+    let altered: BTreeSet<Path> = wrong
+        .iter()
+        .cloned()
+        .chain(stand_ins.iter().map(|(p, _)| p.clone()))
+        .collect();
     let mut cx = Cx {
         root,
         findings: Vec::new(),
-        tainted: removed.to_vec(),
+        muted: Vec::new(),
+        tainted: removed
+            .iter()
+            .cloned()
+            .chain(altered.iter().cloned())
+            .collect(),
+        altered,
     };
-    let doc = PartialDocument::read(&json);
+
+    let doc = PartialDocument::read(&json, root);
 
     let organization = doc.organization.as_ref().map(|o| cx.organization(o));
     let tenants = tenants::check(&mut cx, &doc);
@@ -77,8 +105,15 @@ pub fn validate(root: &Node, removed: &[Path]) -> Outcome {
 pub(crate) struct Cx<'a> {
     root: &'a Node,
     findings: Vec<Diagnostic>,
-    /// Paths already reported and removed; rules that would only echo them stay quiet.
-    tainted: Vec<Path>,
+    /// Findings at a tainted path, dropped: they would only echo an earlier one.
+    muted: Vec<Diagnostic>,
+    /// Paths already reported and removed or replaced; rules that would only echo them stay
+    /// quiet, and findings at or below them are muted. Ordered, so that the paths below one
+    /// are a range: a list of 100,000 wrong values must not make each lookup a scan.
+    tainted: BTreeSet<Path>,
+    /// The tainted paths whose value was wrong (not merely an unknown field or a secret):
+    /// the typed read holds a default or a stand-in there, not what was written.
+    altered: BTreeSet<Path>,
 }
 
 impl Cx<'_> {
@@ -96,7 +131,30 @@ impl Cx<'_> {
 
     /// Whether something at or below `path` was already reported and removed.
     fn tainted_below(&self, path: &Path) -> bool {
-        self.tainted.iter().any(|t| t.starts_with(path))
+        at_or_below(&self.tainted, path)
+    }
+
+    /// Whether a value at or below `path` was reported wrong, so what the rules read there
+    /// is a default or a stand-in rather than what the spec says.
+    fn altered_below(&self, path: &Path) -> bool {
+        at_or_below(&self.altered, path)
+    }
+
+    /// Whether `path` or a path above it was already reported and removed.
+    fn tainted_above(&self, path: &Path) -> bool {
+        (0..=path.0.len()).any(|n| self.tainted.contains(&Path(path.0[..n].to_vec())))
+    }
+
+    /// Records a finding, or mutes it when its place was reported already.
+    fn push(&mut self, d: Diagnostic, path: &Path) -> &mut Diagnostic {
+        let sink = if self.tainted_above(path) {
+            &mut self.muted
+        } else {
+            &mut self.findings
+        };
+        sink.push(d);
+        let last = sink.len() - 1;
+        &mut sink[last]
     }
 
     /// An error located at the value of `path`.
@@ -110,9 +168,7 @@ impl Cx<'_> {
         let d = Diagnostic::error(code, message)
             .at_path(path.clone())
             .label(self.span(path), label);
-        self.findings.push(d);
-        let last = self.findings.len() - 1;
-        &mut self.findings[last]
+        self.push(d, path)
     }
 
     /// A warning located at the value of `path`.
@@ -126,9 +182,7 @@ impl Cx<'_> {
         let d = Diagnostic::warning(code, message)
             .at_path(path.clone())
             .label(self.span(path), label);
-        self.findings.push(d);
-        let last = self.findings.len() - 1;
-        &mut self.findings[last]
+        self.push(d, path)
     }
 
     fn organization(&mut self, org: &Organization) -> Option<OrganizationSpec> {
@@ -188,7 +242,9 @@ pub(crate) struct PartialDocument {
 }
 
 impl PartialDocument {
-    fn read(json: &Json) -> Self {
+    /// Reads `json`, the document as the rules see it (reported values removed or replaced);
+    /// `root` is the document as written.
+    fn read(json: &Json, root: &Node) -> Self {
         let field = |name: &str| json.get(name);
         let list = |name: &str| field(name).and_then(Json::as_array);
         let tenants_json = list("tenants");
@@ -228,14 +284,18 @@ impl PartialDocument {
                 .map(|items| items.iter().filter_map(read).collect())
                 .unwrap_or_default(),
             tenants_readable: tenants_json.is_some(),
-            raw_roles: tenants_json
-                .map(|items| {
-                    items
-                        .iter()
-                        .map(|t| t.get("role").and_then(Json::as_str).map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            // As written: a misspelt role was dropped from `json`, but still says which
+            // tenant was meant to be the owner.
+            raw_roles: match root.get("tenants").map(|(_, n)| &n.value) {
+                Some(Value::Seq(items)) => items
+                    .iter()
+                    .map(|t| match t.get("role").map(|(_, r)| &r.value) {
+                        Some(Value::Str(role)) => Some(role.clone()),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            },
             collaboration_unreadable: field("collaboration")
                 .is_some_and(|c| !c.is_null() && read::<Collaboration>(c).is_none()),
         }
@@ -272,6 +332,46 @@ fn remove_path(json: &mut Json, path: &Path) {
         (PathSegment::Index(i), Json::Array(items)) => {
             if let Some(item) = items.get_mut(*i) {
                 *item = Json::Null;
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether `set` holds `path` or a path below it: those sort right after `path`.
+fn at_or_below(set: &BTreeSet<Path>, path: &Path) -> bool {
+    set.range(path.clone()..)
+        .next()
+        .is_some_and(|t| t.starts_with(path))
+}
+
+/// Puts `value` at `path` in a JSON tree (a mapping entry, or a list element), if its parent
+/// is there.
+fn set_path(json: &mut Json, path: &Path, value: Json) {
+    let Some((last, parents)) = path.0.split_last() else {
+        return;
+    };
+    let mut node = json;
+    for segment in parents {
+        node = match (segment, node) {
+            (PathSegment::Key(k), Json::Object(map)) => match map.get_mut(k) {
+                Some(n) => n,
+                None => return,
+            },
+            (PathSegment::Index(i), Json::Array(items)) => match items.get_mut(*i) {
+                Some(n) => n,
+                None => return,
+            },
+            _ => return,
+        };
+    }
+    match (last, node) {
+        (PathSegment::Key(k), Json::Object(map)) => {
+            map.insert(k.clone(), value);
+        }
+        (PathSegment::Index(i), Json::Array(items)) => {
+            if let Some(item) = items.get_mut(*i) {
+                *item = value;
             }
         }
         _ => {}
@@ -330,6 +430,8 @@ fn resolve_alias<'t>(
 ) -> Option<&'t TenantSpec> {
     match table.resolve(alias) {
         Ok(t) => t,
+        // The tenant list itself was reported unreadable: no alias can be judged.
+        Err(()) if cx.tainted_above(&Path::root().key("tenants")) => None,
         Err(()) => {
             let known = table.declared();
             let suggestion = super::suggest::did_you_mean(alias, known.iter().copied());

@@ -34,13 +34,19 @@ pub(super) fn check(
             None => complete = false,
         }
     }
-    for ((from, to, name), indices) in duplicates(
+    for ((from, to, _), indices) in duplicates(
         specs
             .iter()
             .map(|(i, s)| (*i, (s.from.clone(), s.to.clone(), s.name.to_lowercase()))),
     ) {
         complete = false;
         let first_span = cx.span(&base.index(indices[0]));
+        // Named as the first entry writes it (or as its default is spelt), not lowercased.
+        let name = specs
+            .iter()
+            .find(|(i, _)| *i == indices[0])
+            .map(|(_, s)| s.name.clone())
+            .unwrap_or_default();
         for i in &indices[1..] {
             cx.error(
                 "spec::duplicate_sync",
@@ -98,7 +104,10 @@ fn sync_spec(
     let to = resolve_alias(cx, tenants, &path.key("to"), &d.to);
     // The scope is checked before anything can end this entry's checks early.
     let scope = scope(cx, &path.key("scope"), &d.scope);
-    check_user_domains(cx, path, d, tenants);
+    // Users are judged by the source tenant; a `from` reported already names none.
+    if !cx.tainted_below(&path.key("from")) {
+        check_user_domains(cx, path, d, tenants);
+    }
     if d.from == d.to {
         self_sync(cx, path, &d.from, &d.to);
         return None;
@@ -275,7 +284,9 @@ fn scope(cx: &mut Cx<'_>, path: &Path, s: &SyncScope) -> Option<ScopeSpec> {
         .with_help("remove either `allUsers` or the `users` and `groups` lists");
         ok = false;
     }
-    if !all_users && s.users.is_empty() && s.groups.is_empty() {
+    // A list or flag reported wrong (or misspelt) reads as empty here; "nobody in scope"
+    // would only echo that finding.
+    if !all_users && s.users.is_empty() && s.groups.is_empty() && !cx.tainted_below(path) {
         cx.warning(
             "spec::empty_scope",
             path,
@@ -385,7 +396,10 @@ fn scope(cx: &mut Cx<'_>, path: &Path, s: &SyncScope) -> Option<ScopeSpec> {
                 }
                 let op = serde_json::to_value(clause.operator).ok();
                 let op = op.as_ref().and_then(|v| v.as_str()).unwrap_or("?");
-                if clause.operator.takes_values() && clause.values.is_empty() {
+                // An operator or values reported wrong leave nothing to compare.
+                if cx.tainted_below(&cpath) {
+                    ok = false;
+                } else if clause.operator.takes_values() && clause.values.is_empty() {
                     cx.error(
                         "spec::filter",
                         &cpath.key("operator"),

@@ -231,7 +231,8 @@ fn credential(cx: &mut Cx<'_>, path: &Path, auth: &Auth) -> Option<Credential> {
         None => None,
     };
     let needs_client_id = |cx: &mut Cx<'_>, kind: &str| -> Option<Guid> {
-        if client_id.is_none() {
+        // A `clientId` of the wrong type was reported and dropped already.
+        if client_id.is_none() && !cx.tainted_below(&path.key("clientId")) {
             cx.error(
                 "spec::credential",
                 &path.key(kind),
