@@ -273,3 +273,232 @@ fn job_status(s: &Scenario, tenant: &str) -> String {
     assert_eq!(jobs.len(), 1, "{jobs:?}");
     jobs[0].to_owned()
 }
+
+// Network failures say what and where, quickly: a refused connection names the endpoint as the
+// user gave it, each tenant's failure is one line, retries are announced at the default log
+// level, and a refused loopback endpoint fails in seconds (it took 82 s for a refused login and
+// over two minutes for a refused Graph). Attempts are counted from hyper's own DEBUG event, one
+// per connection, so the count does not rely on mtoctl's word.
+
+/// A loopback port nothing listens on (bound, then released).
+fn refused_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
+/// A loopback server that accepts connections and never answers; returns its port.
+fn hanging_server() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    port
+}
+
+/// `mtoctl plan` of the quickstart against these endpoints, killed after `limit`; the run
+/// (code -1 when killed) and how long it took.
+fn plan_against(
+    graph: &str,
+    login: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+    limit: Duration,
+) -> (common::Run, Duration) {
+    use std::io::Read;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mtoctl"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("MTOCTL_GRAPH_URL")
+        .env_remove("MTOCTL_LOGIN_URL")
+        .env_remove("MTOCTL_LOG")
+        .env_remove("MTOCTL_DEADLINE")
+        .envs(common::quickstart_env())
+        .envs(env.iter().copied())
+        .args([
+            "plan",
+            "-f",
+            "examples/quickstart/mto.yaml",
+            "--color",
+            "never",
+        ])
+        .args(["--graph-url", graph, "--login-url", login])
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let started = std::time::Instant::now();
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut stderr = child.stderr.take().expect("stderr");
+    let out = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stdout.read_to_string(&mut s);
+        s
+    });
+    let err = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let code = loop {
+        if let Some(status) = child.try_wait().expect("waits") {
+            break status.code().unwrap_or(-1);
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break -1;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let elapsed = started.elapsed();
+    let run = common::Run {
+        code,
+        stdout: out.join().expect("stdout"),
+        stderr: err.join().expect("stderr"),
+    };
+    (run, elapsed)
+}
+
+/// TCP connections hyper opened to `port` (its DEBUG event, one per attempt).
+fn connections_to(logs: &str, port: u16) -> usize {
+    logs.lines()
+        .filter(|l| l.contains(&format!("connecting to 127.0.0.1:{port}")))
+        .count()
+}
+
+/// Checks a plan that could not reach `url` at all: fast, one line per tenant naming the URL
+/// as given and the failure, retries announced.
+fn assert_unreachable(run: &common::Run, elapsed: Duration, url: &str) {
+    let stderr = &run.stderr;
+    assert_eq!(run.code, 1, "after {elapsed:?}:\n{stderr}");
+    assert!(
+        elapsed < Duration::from_secs(20),
+        "took {elapsed:?}:\n{stderr}"
+    );
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("  - ")).collect();
+    assert_eq!(lines.len(), 2, "one line per tenant:\n{stderr}");
+    assert!(lines[0].starts_with("  - tenant contoso"), "{stderr}");
+    assert!(lines[1].starts_with("  - tenant fabrikam"), "{stderr}");
+    for line in &lines {
+        assert!(line.contains(url), "names {url} as given: {line}");
+        assert!(line.contains("connection refused"), "{line}");
+        assert!(!line.contains('%'), "no URL-encoding: {line}");
+    }
+    assert!(!stderr.contains("mtoctl-loopback"), "{stderr}");
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.contains("WARN") && l.contains("retrying") && l.contains(url)),
+        "retries are announced at the default log level:\n{stderr}"
+    );
+}
+
+#[test]
+fn a_refused_login_endpoint_fails_plan_in_seconds_naming_it() {
+    let port = refused_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let limit = Duration::from_secs(120);
+    let (run, elapsed) = plan_against(&url, &url, &[], &[], limit);
+    assert_unreachable(&run, elapsed, &url);
+    assert!(
+        run.stderr.contains("cannot get a Microsoft Graph token"),
+        "{}",
+        run.stderr
+    );
+
+    let (run, _) = plan_against(&url, &url, &["--log-level", "debug"], &[], limit);
+    let attempts = connections_to(&run.stderr, port);
+    assert!(
+        (2..=6).contains(&attempts),
+        "{attempts} sign-in attempts for two tenants:\n{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("mtoctl-loopback"), "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_graph_endpoint_fails_plan_in_seconds_naming_it() {
+    let s = Scenario::quickstart(Default::default()).await;
+    let port = refused_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let login = s.server.base_url.clone();
+    let limit = Duration::from_secs(180);
+    let (run, elapsed) = {
+        let (url, login) = (url.clone(), login.clone());
+        tokio::task::spawn_blocking(move || plan_against(&url, &login, &[], &[], limit))
+            .await
+            .expect("joined")
+    };
+    assert_unreachable(&run, elapsed, &url);
+
+    let (run, _) = {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || {
+            plan_against(&url, &login, &["--log-level", "debug"], &[], limit)
+        })
+        .await
+        .expect("joined")
+    };
+    // At most three attempts per request; a plan that cannot read wave 1 still sends one more
+    // round per tenant (the look-up of names it did not find). Before: ten per request.
+    let attempts = connections_to(&run.stderr, port);
+    assert!(
+        (2..=12).contains(&attempts),
+        "{attempts} attempts at Graph for two tenants:\n{}",
+        run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deadline_bounds_how_long_a_silent_graph_is_retried() {
+    let s = Scenario::quickstart(Default::default()).await;
+    let url = format!("http://127.0.0.1:{}", hanging_server());
+    let login = s.server.base_url.clone();
+    let (run, elapsed) = tokio::task::spawn_blocking(move || {
+        plan_against(
+            &url,
+            &login,
+            &[],
+            &[("MTOCTL_DEADLINE", "3s")],
+            Duration::from_secs(60),
+        )
+    })
+    .await
+    .expect("joined");
+    // Without a deadline each attempt would wait a minute for an answer, ten times.
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(elapsed < Duration::from_secs(15), "took {elapsed:?}");
+    assert!(run.stderr.contains("timed out"), "{}", run.stderr);
+
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_mtoctl"))
+        .args(["plan", "--help"])
+        .output()
+        .expect("runs");
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("--deadline <DURATION>") && help.contains("MTOCTL_DEADLINE"),
+        "{help}"
+    );
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_mtoctl"))
+        .args([
+            "plan",
+            "-f",
+            "examples/quickstart/mto.yaml",
+            "--deadline",
+            "soon",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("runs");
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("--deadline"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}

@@ -254,3 +254,76 @@ fn nothing_turns_certificate_validation_off() {
         found.join("\n")
     );
 }
+
+/// A TLS handshake that fails (here: a loopback server that answers the ClientHello with
+/// plain HTTP) is named as such, with the endpoint as given, once per tenant, and fails after
+/// a few quick attempts: retrying does not mend a certificate or a server without TLS. Before,
+/// the sign-in was retried silently for 82 s and reported as "retry policy expired".
+#[test]
+fn a_failed_tls_handshake_is_named_and_fails_in_seconds() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!(
+        "https://127.0.0.1:{}",
+        listener.local_addr().expect("addr").port()
+    );
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut buf = [0u8; 1024];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n");
+        }
+    });
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mtoctl"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("MTOCTL_GRAPH_URL")
+        .env_remove("MTOCTL_LOGIN_URL")
+        .env_remove("MTOCTL_DEADLINE")
+        .envs(common::quickstart_env())
+        .args([
+            "plan",
+            "-f",
+            "examples/quickstart/mto.yaml",
+            "--color",
+            "never",
+        ])
+        .args(["--graph-url", &url, "--login-url", &url])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let started = std::time::Instant::now();
+    let mut stderr = child.stderr.take().expect("stderr");
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let code = loop {
+        if let Some(status) = child.try_wait().expect("waits") {
+            break status.code();
+        }
+        if started.elapsed() > std::time::Duration::from_secs(120) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let elapsed = started.elapsed();
+    let stderr = reader.join().expect("stderr");
+    assert_eq!(code, Some(1), "after {elapsed:?}: {stderr}");
+    assert!(
+        elapsed < std::time::Duration::from_secs(20),
+        "took {elapsed:?}: {stderr}"
+    );
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("  - ")).collect();
+    assert_eq!(lines.len(), 2, "one line per tenant: {stderr}");
+    for line in lines {
+        assert!(
+            line.contains(&url) && line.contains("the TLS handshake failed"),
+            "{line}"
+        );
+    }
+}

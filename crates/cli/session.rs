@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use mtoctl_graph::auth::{
-    AuthContext, Environment, MapEnvironment, ProcessEnvironment, credential_for,
+    AuthContext, Environment, MapEnvironment, ProcessEnvironment, credential_with_retry,
 };
 use mtoctl_graph::endpoints::Endpoints;
+use mtoctl_graph::transport::retry::RetryPolicy;
 use mtoctl_graph::transport::{ClientConfig, GraphClient, http_client};
 use mtoctl_model::desired::{Credential, TenantSpec};
 use mtoctl_model::spec::ValidSpec;
@@ -100,6 +101,7 @@ pub async fn graph_client(
         Arc::new(ProcessEnvironment),
         spec,
         &spec.desired.tenants,
+        graph.deadline,
     )
 }
 
@@ -121,6 +123,13 @@ async fn embedded_client(
             .unwrap_or(&emulator.state_file)
             .display()
     ));
+    if !emulator.invented.is_empty() {
+        // Made up because no world.yaml says who exists; a misspelt name is among them.
+        printer.err(&format!(
+            "emulator: no world.yaml beside the spec, so the new world has what the spec names: {}\n",
+            emulator.invented.join(", ")
+        ));
+    }
     // Each tenant signs in with the emulated app's secret, through the same credential type as
     // a real client secret; the secrets reach it through an environment of our own, never the
     // process environment.
@@ -147,16 +156,25 @@ async fn embedded_client(
         Arc::new(MapEnvironment(env)),
         spec,
         &tenants,
+        graph.deadline,
     )
 }
 
+/// The client, its requests and sign-ins each retried for at most `deadline` (`--deadline`).
 fn client_with(
     endpoints: Endpoints,
     env: Arc<dyn Environment>,
     spec: &LoadedSpec,
     tenants: &[TenantSpec],
+    deadline: Duration,
 ) -> anyhow::Result<GraphClient> {
-    let config = ClientConfig::default();
+    let config = ClientConfig {
+        retry: RetryPolicy {
+            deadline,
+            ..RetryPolicy::default()
+        },
+        ..ClientConfig::default()
+    };
     let http = http_client(config.request_timeout);
     let ctx = AuthContext {
         endpoints: endpoints.clone(),
@@ -164,10 +182,11 @@ fn client_with(
         spec_dir: spec.dir.clone(),
         http: http_client(Duration::from_secs(60)),
     };
+    let retry = config.retry.clone();
     let mut builder = GraphClient::builder(http, endpoints, config);
     let mut problems = Vec::new();
     for tenant in tenants {
-        match credential_for(tenant, &ctx) {
+        match credential_with_retry(tenant, &ctx, &retry) {
             // Tenants signed in to through one app registration share its per-app buckets.
             Ok(credential) => {
                 builder = match tenant.credential.client_id() {
@@ -259,5 +278,37 @@ pub async fn live_plan(
     // still resident, and an apply holds the plan for as long as it runs.
     drop(observed);
     crate::memory::release_freed();
+    let mut plan = plan;
+    locate_notes(&mut plan, spec);
     Ok(plan)
+}
+
+/// Points the plan's notes about scope entries at where the spec writes them. The spec is read
+/// again only when there are such notes (its load keeps no location per entry), and not when
+/// it came from standard input.
+fn locate_notes(plan: &mut mtoctl_planner::Plan, spec: &LoadedSpec) {
+    if !plan.notes.iter().any(|n| n.entry.is_some()) || spec.path.as_os_str() == "-" {
+        return;
+    }
+    let Ok((name, bytes)) = read_spec(&spec.path) else {
+        return;
+    };
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        return;
+    };
+    for note in &mut plan.notes {
+        let Some(entry) = &note.entry else { continue };
+        note.location = mtoctl_model::spec::locate::scope_entry(
+            text,
+            entry.from.as_str(),
+            entry.to.as_str(),
+            entry.list.key(),
+            &entry.name,
+        )
+        .map(|(line, column)| mtoctl_planner::SpecLocation {
+            file: name.clone(),
+            line,
+            column,
+        });
+    }
 }

@@ -23,6 +23,10 @@ pub struct Endpoints {
     pub(crate) graph: Url,
     /// Login authority (`https://login.microsoftonline.com`).
     pub(crate) login: Url,
+    /// The Graph root as the user wrote it, for messages.
+    graph_given: String,
+    /// The login authority as the user wrote it, for messages.
+    login_given: String,
 }
 
 impl Default for Endpoints {
@@ -30,6 +34,8 @@ impl Default for Endpoints {
         Self {
             graph: Url::parse(GRAPH_DEFAULT).expect("constant URL"),
             login: Url::parse(LOGIN_DEFAULT).expect("constant URL"),
+            graph_given: GRAPH_DEFAULT.to_owned(),
+            login_given: LOGIN_DEFAULT.to_owned(),
         }
     }
 }
@@ -38,16 +44,50 @@ impl Endpoints {
     /// Endpoints with optional overrides, each validated.
     pub fn new(graph: Option<&str>, login: Option<&str>) -> Result<Self, AuthError> {
         let defaults = Self::default();
+        let (graph, graph_given) = match graph {
+            Some(g) => {
+                let url = parse_endpoint("Graph URL", g)?;
+                let given = as_given(g, &url);
+                (url, given)
+            }
+            None => (defaults.graph, defaults.graph_given),
+        };
+        let (login, login_given) = match login {
+            Some(l) => {
+                let url = parse_endpoint("login URL", l)?;
+                let given = as_given(l, &url);
+                (url, given)
+            }
+            None => (defaults.login, defaults.login_given),
+        };
         Ok(Self {
-            graph: match graph {
-                Some(g) => parse_endpoint("Graph URL", g)?,
-                None => defaults.graph,
-            },
-            login: match login {
-                Some(l) => parse_endpoint("login URL", l)?,
-                None => defaults.login,
-            },
+            graph,
+            login,
+            graph_given,
+            login_given,
         })
+    }
+
+    /// The Graph root as the user gave it (`--graph-url`, `MTOCTL_GRAPH_URL` or the default),
+    /// for messages: `http://127.0.0.1:4000`, not a rewritten or normalised form.
+    pub fn graph_as_given(&self) -> &str {
+        &self.graph_given
+    }
+
+    /// The login authority as the user gave it (`--login-url`, `MTOCTL_LOGIN_URL` or the
+    /// default), for messages. Never the placeholder azure_identity is handed for loopback.
+    pub fn login_as_given(&self) -> &str {
+        &self.login_given
+    }
+
+    /// Whether Graph is on a loopback address (the emulator).
+    pub fn graph_is_loopback(&self) -> bool {
+        is_loopback(&self.graph)
+    }
+
+    /// Whether the login authority is on a loopback address (the emulator).
+    pub fn login_is_loopback(&self) -> bool {
+        is_loopback(&self.login)
     }
 
     /// The Graph root.
@@ -111,6 +151,18 @@ fn parse_endpoint(what: &str, text: &str) -> Result<Url, AuthError> {
     }
 }
 
+/// `text` as written, for messages: without surrounding blanks or a trailing `/`, and without
+/// a user name or password should the URL carry one (those are never shown).
+fn as_given(text: &str, url: &Url) -> String {
+    if !url.username().is_empty() || url.password().is_some() {
+        let mut shown = url.clone();
+        let _ = shown.set_username("");
+        let _ = shown.set_password(None);
+        return shown.as_str().trim_end_matches('/').to_owned();
+    }
+    text.trim().trim_end_matches('/').to_owned()
+}
+
 /// Whether a URL's host is a loopback address or `localhost`.
 pub fn is_loopback(url: &Url) -> bool {
     match url.host() {
@@ -150,5 +202,21 @@ mod tests {
         );
         assert_eq!(e.relative_of("http://127.0.0.1:4001/v1.0/users"), None);
         assert_eq!(e.relative_of("https://evil.example/v1.0/users"), None);
+    }
+
+    #[test]
+    fn urls_are_named_as_given() {
+        let e =
+            Endpoints::new(Some("http://LOCALHOST:4000/"), Some("http://127.0.0.1:9")).expect("ok");
+        assert_eq!(e.graph_as_given(), "http://LOCALHOST:4000");
+        assert_eq!(e.login_as_given(), "http://127.0.0.1:9");
+        assert!(e.graph_is_loopback() && e.login_is_loopback());
+        let d = Endpoints::default();
+        assert_eq!(d.graph_as_given(), GRAPH_DEFAULT);
+        assert_eq!(d.login_as_given(), LOGIN_DEFAULT);
+        assert!(!d.graph_is_loopback());
+        // A password in a URL is never shown.
+        let p = Endpoints::new(Some("https://me:hunter2@graph.example"), None).expect("ok");
+        assert_eq!(p.graph_as_given(), "https://graph.example");
     }
 }

@@ -5,8 +5,8 @@
 //! Tokens are refreshed five minutes before they expire.
 //!
 //! A failed sign-in is remembered for [`FAILURE_MEMORY`]: the credential has already retried
-//! (azure_identity retries for up to a minute), so the requests queued behind it fail at once
-//! with the same error instead of each retrying for another minute in turn.
+//! (within the overall deadline, see `sign_in`), so the requests queued behind it fail at once
+//! with the same error, its typed cause included, instead of each retrying again in turn.
 
 use std::fmt;
 use std::sync::Arc;
@@ -17,6 +17,8 @@ use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions}
 use azure_core::error::{Error, ErrorKind};
 use azure_core::time::{Duration, OffsetDateTime};
 use tokio::sync::Mutex;
+
+use crate::error::SignInError;
 
 /// How long a failed sign-in is answered from memory.
 pub const FAILURE_MEMORY: std::time::Duration = std::time::Duration::from_secs(120);
@@ -31,8 +33,36 @@ pub struct CachedCredential {
 #[derive(Default)]
 struct Cached {
     token: Option<(Vec<String>, AccessToken)>,
-    /// The last failure's kind and message, and when it happened.
-    failure: Option<(ErrorKind, String, std::time::Instant)>,
+    /// The last failure, and when it happened.
+    failure: Option<(Failure, std::time::Instant)>,
+}
+
+/// What is remembered of a failed sign-in: its kind and message, and the login endpoint's
+/// network failure when that was why.
+struct Failure {
+    kind: ErrorKind,
+    message: String,
+    sign_in: Option<SignInError>,
+}
+
+impl Failure {
+    fn of(e: &Error) -> Self {
+        Self {
+            kind: e.kind().clone(),
+            message: e.to_string(),
+            sign_in: SignInError::find_in(e).cloned(),
+        }
+    }
+
+    /// The failure again, as an error of its own.
+    fn error(&self) -> Error {
+        match &self.sign_in {
+            Some(cause) => {
+                Error::with_error(self.kind.clone(), cause.clone(), self.message.clone())
+            }
+            None => Error::with_message(self.kind.clone(), self.message.clone()),
+        }
+    }
 }
 
 impl fmt::Debug for CachedCredential {
@@ -70,10 +100,10 @@ impl TokenCredential for CachedCredential {
         // Held across the fetch, so concurrent callers wait for one sign-in instead of each
         // starting their own.
         let mut cached = self.cached.lock().await;
-        if let Some((kind, message, at)) = &cached.failure
+        if let Some((failure, at)) = &cached.failure
             && at.elapsed() < FAILURE_MEMORY
         {
-            return Err(Error::with_message(kind.clone(), message.clone()));
+            return Err(failure.error());
         }
         if let Some((for_scopes, token)) = cached.token.as_ref() {
             let fresh = token.expires_on > OffsetDateTime::now_utc() + Duration::minutes(5);
@@ -97,7 +127,7 @@ impl TokenCredential for CachedCredential {
                 Ok(token)
             }
             Err(e) => {
-                cached.failure = Some((e.kind().clone(), e.to_string(), std::time::Instant::now()));
+                cached.failure = Some((Failure::of(&e), std::time::Instant::now()));
                 Err(e)
             }
         }
@@ -125,6 +155,52 @@ mod tests {
                 "AADSTS90033: a transient error has occurred",
             ))
         }
+    }
+
+    /// A credential whose login endpoint refuses connections.
+    #[derive(Debug)]
+    struct Refused;
+
+    #[async_trait]
+    impl TokenCredential for Refused {
+        async fn get_token(
+            &self,
+            _: &[&str],
+            _: Option<TokenRequestOptions<'_>>,
+        ) -> azure_core::Result<AccessToken> {
+            let cause = crate::error::NetworkError::new(
+                crate::error::Service::Login,
+                "http://127.0.0.1:9",
+                std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused"),
+            );
+            let sign_in = SignInError {
+                attempts: 3,
+                elapsed: std::time::Duration::from_millis(750),
+                cause,
+            };
+            let inner = Error::with_error(ErrorKind::Connection, sign_in, "no answer");
+            // As azure_identity wraps it.
+            Err(Error::with_error(
+                ErrorKind::Credential,
+                inner,
+                "ClientSecretCredential authentication failed. no answer",
+            ))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_remembered_failure_keeps_its_typed_cause() {
+        let cached = CachedCredential::new(Arc::new(Refused));
+        for _ in 0..2 {
+            let e = cached
+                .get_token(&["https://graph.microsoft.com/.default"], None)
+                .await
+                .expect_err("fails");
+            let sign_in = SignInError::find_in(&e).expect("typed cause");
+            assert_eq!(sign_in.cause.kind, crate::error::NetworkFailure::Refused);
+            assert_eq!(sign_in.cause.url, "http://127.0.0.1:9");
+        }
+        assert_eq!(cached.fetches(), 1, "the second answer came from memory");
     }
 
     #[tokio::test]

@@ -4,13 +4,16 @@
 //! workload identity federation and GitHub OIDC, managed identity, Azure CLI) and caches tokens.
 //! This module maps the spec's credential kinds onto it, reads environment variables and files,
 //! and wires the login authority override: azure_identity refuses plain-HTTP authorities, so for
-//! a loopback emulator it is given an HTTPS placeholder and a transport that rewrites requests to
-//! the loopback address (module `loopback`).
+//! a loopback emulator it is given an HTTPS placeholder, and a pipeline policy (module `sign_in`)
+//! points every request at the loopback address before it is logged or sent. That policy also
+//! retries sign-ins the way Graph requests are retried (within the overall deadline, a refused
+//! loopback endpoint only a few times quickly, each retry announced) and types the failure of a
+//! sign-in that got no answer.
 
 mod cache;
 mod certificate;
 mod github;
-mod loopback;
+mod sign_in;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -19,7 +22,7 @@ use std::sync::Arc;
 
 use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
 use azure_core::credentials::{Secret, TokenCredential};
-use azure_core::http::{ClientOptions, Transport};
+use azure_core::http::{ClientOptions, RetryOptions, Transport};
 use azure_identity::{
     AzureCliCredential, AzureCliCredentialOptions, ClientAssertionCredential,
     ClientAssertionCredentialOptions, ClientCertificateCredential,
@@ -31,6 +34,7 @@ use mtoctl_model::desired::{Credential, TenantSpec};
 
 use crate::endpoints::Endpoints;
 use crate::error::AuthError;
+use crate::transport::retry::RetryPolicy;
 
 pub use cache::CachedCredential;
 pub use github::GITHUB_TOKEN_ENV;
@@ -96,12 +100,22 @@ impl fmt::Debug for AuthContext {
     }
 }
 
-/// Builds the credential for one tenant, behind a [`CachedCredential`]. Reads the variables and
-/// files it needs now, so that a missing secret is reported before any network call, naming the
-/// tenant and the variable.
+/// Builds the credential for one tenant, behind a [`CachedCredential`], its sign-ins retried
+/// with the default [`RetryPolicy`]. Reads the variables and files it needs now, so that a
+/// missing secret is reported before any network call, naming the tenant and the variable.
 pub fn credential_for(
     tenant: &TenantSpec,
     ctx: &AuthContext,
+) -> Result<Arc<dyn TokenCredential>, AuthError> {
+    credential_with_retry(tenant, ctx, &RetryPolicy::default())
+}
+
+/// [`credential_for`], its sign-ins retried with `retry` (the Graph client's policy, so that
+/// `--deadline` bounds sign-ins as it bounds requests).
+pub fn credential_with_retry(
+    tenant: &TenantSpec,
+    ctx: &AuthContext,
+    retry: &RetryPolicy,
 ) -> Result<Arc<dyn TokenCredential>, AuthError> {
     let alias = tenant.alias.as_str();
     let tenant_id = tenant.tenant_id.to_string();
@@ -111,7 +125,7 @@ pub fn credential_for(
         kind: kind.to_owned(),
         reason: e.to_string(),
     };
-    let client_options = client_options(ctx);
+    let client_options = client_options(ctx, alias, Some(retry.clone()));
     let credential: Arc<dyn TokenCredential> = match &tenant.credential {
         Credential::ClientSecret {
             client_id,
@@ -198,11 +212,13 @@ pub fn credential_for(
             .map_err(setup)?
         }
         Credential::ManagedIdentity { client_id } => {
+            // It retries on its own (IMDS's guidance, or azure_core's default): the policy
+            // only points and types each attempt.
             let options = ManagedIdentityCredentialOptions {
                 user_assigned_id: client_id
                     .as_ref()
                     .map(|id| UserAssignedId::ClientId(id.to_string())),
-                client_options,
+                client_options: self::client_options(ctx, alias, None),
             };
             ManagedIdentityCredential::new(Some(options)).map_err(setup)?
         }
@@ -242,21 +258,36 @@ fn resolve(spec_dir: &Path, path: &str) -> PathBuf {
     }
 }
 
-/// azure_identity's options: the authority override, and for loopback, the rewriting transport.
-fn client_options(ctx: &AuthContext) -> ClientOptions {
+/// azure_identity's options: the authority override; for loopback, the placeholder authority
+/// and the shared HTTP client; always, the `sign_in` policy, which retries with `retry` in place
+/// of azure_core's retries (with `None`, the credential's own retries stay, and the policy only
+/// points and types each attempt).
+fn client_options(ctx: &AuthContext, tenant: &str, retry: Option<RetryPolicy>) -> ClientOptions {
     let mut options = ClientOptions::default();
+    if retry.is_some() {
+        options.retry = RetryOptions::none();
+    }
     let login = &ctx.endpoints.login;
+    let given = ctx.endpoints.login_as_given();
     let is_default = login.as_str().trim_end_matches('/') == crate::endpoints::LOGIN_DEFAULT;
+    let rewrite_to = ctx
+        .endpoints
+        .login_is_loopback_http()
+        .then(|| login.clone());
+    options.per_try_policies.push(sign_in::SignIn::new(
+        tenant,
+        rewrite_to.clone(),
+        login.clone(),
+        given,
+        retry,
+    ));
     if is_default {
         return options;
     }
     let mut custom = CustomConfiguration::default();
-    if ctx.endpoints.login_is_loopback_http() {
+    if rewrite_to.is_some() {
         custom.authority_host = LOOPBACK_PLACEHOLDER.to_owned();
-        options.transport = Some(Transport::new(Arc::new(loopback::LoopbackRewrite::new(
-            login.clone(),
-            ctx.http.clone(),
-        ))));
+        options.transport = Some(Transport::new(Arc::new(ctx.http.clone())));
     } else {
         custom.authority_host = login.as_str().trim_end_matches('/').to_owned();
     }

@@ -60,6 +60,8 @@ pub(super) async fn send_all(
             .iter()
             .map(|items| send_batch(client, tenant, requests, items));
         let answers = futures_util::future::join_all(calls).await;
+        // This round's retried items, announced once for the round.
+        let mut retried: Option<Retried> = None;
         for (items, answer) in chunks.into_iter().zip(answers) {
             for (mut item, outcome) in items.into_iter().zip(answer) {
                 item.attempt += 1;
@@ -86,6 +88,14 @@ pub(super) async fn send_all(
                                 .counters
                                 .retries
                                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let round = retried.get_or_insert_with(Retried::default);
+                            round.count += 1;
+                            if delay >= round.longest {
+                                round.longest = delay;
+                                round.why = error.reason();
+                                round.next = item.attempt + 1;
+                                round.left = policy.deadline.saturating_sub(first.elapsed());
+                            }
                             item.due = Instant::now() + delay;
                             pending.push(item);
                         }
@@ -93,11 +103,46 @@ pub(super) async fn send_all(
                 }
             }
         }
+        if let Some(round) = retried {
+            round.announce(tenant, policy.max_attempts, policy.deadline);
+        }
     }
     results
         .into_iter()
         .map(|r| r.unwrap_or_else(|| Err(GraphError::UnknownTenant(tenant.to_owned()))))
         .collect()
+}
+
+/// The items of one round that are retried: how many, and the longest wait among them.
+#[derive(Default)]
+struct Retried {
+    count: usize,
+    longest: Duration,
+    why: String,
+    next: u32,
+    left: Duration,
+}
+
+impl Retried {
+    /// Announces them once (see `retry::Announce`): DEBUG, or WARN when the wait is long.
+    fn announce(self, tenant: &str, max: u32, deadline: Duration) {
+        let what = if self.count == 1 {
+            format!("tenant {tenant}: a request in a $batch")
+        } else {
+            format!("tenant {tenant}: {} requests in a $batch", self.count)
+        };
+        super::retry::Announce {
+            what: &what,
+            why: &self.why,
+            delay: self.longest,
+            next: self.next,
+            max,
+            left: self.left,
+            deadline,
+            loud: false,
+        }
+        .emit();
+    }
 }
 
 /// What a `$batch`'s write items' answers say about the tenant's write buckets: the strongest
@@ -221,24 +266,15 @@ fn as_text<S: serde::Serializer>(id: &usize, serializer: S) -> Result<S::Ok, S::
     serializer.collect_str(id)
 }
 
-/// Every item of a `$batch` that could not be sent, failed for `reason`.
+/// Every item of a `$batch`, failed with the error `error` makes for each.
 fn all_failed(
-    tenant: &str,
     requests: &[GraphRequest],
     items: &[Pending],
-    reason: &str,
+    error: impl Fn(&GraphRequest) -> GraphError,
 ) -> Vec<ItemOutcome> {
     items
         .iter()
-        .map(|p| {
-            let r = &requests[p.index];
-            ItemOutcome::Done(Err(GraphError::Transport {
-                tenant: tenant.to_owned(),
-                method: r.method.to_string(),
-                path: r.path.clone(),
-                reason: reason.to_owned(),
-            }))
-        })
+        .map(|p| ItemOutcome::Done(Err(error(&requests[p.index]))))
         .collect()
 }
 
@@ -277,12 +313,12 @@ async fn send_batch(
         Ok(json) => GraphRequest::encoded_batch(json, writes),
         // Only a map with keys that are not strings fails to serialise; no Graph body has one.
         Err(e) => {
-            return all_failed(
-                tenant,
-                requests,
-                items,
-                &format!("the request could not be written as JSON: {e}"),
-            );
+            return all_failed(requests, items, |r| GraphError::Encode {
+                tenant: tenant.to_owned(),
+                method: r.method.to_string(),
+                path: r.path.clone(),
+                reason: e.to_string(),
+            });
         }
     };
     drop(envelope);
@@ -295,26 +331,12 @@ async fn send_batch(
     let response = match client.send_counted(tenant, &batch, false, true).await {
         Ok(r) => r,
         Err(e) => {
-            // No token: no request of the tenant can be sent; every item fails with that error
-            // itself, so callers can tell a sign-in failure from a lost answer.
-            if let GraphError::Token { tenant, reason } = &e {
-                return items
-                    .iter()
-                    .map(|_| {
-                        ItemOutcome::Done(Err(GraphError::Token {
-                            tenant: tenant.clone(),
-                            reason: reason.clone(),
-                        }))
-                    })
-                    .collect();
-            }
-            // The whole call failed for good: every item fails with that error's message.
-            return all_failed(
-                tenant,
-                requests,
-                items,
-                &format!("the $batch carrying it failed: {e}"),
-            );
+            // The whole call failed for good. No token, or no answer: every item fails with
+            // that error itself (under its own path), so callers can tell a sign-in failure or
+            // an unreachable Graph from a refusal; any other failure is wrapped.
+            return all_failed(requests, items, |r| {
+                e.for_request(r.method.as_str(), &r.path)
+            });
         }
     };
     // The answers are taken, not copied: 20 pages of 500 assignments copied twice (the array,

@@ -23,7 +23,7 @@ use tracing::Instrument;
 
 use crate::auth::GRAPH_SCOPE;
 use crate::endpoints::Endpoints;
-use crate::error::GraphError;
+use crate::error::{GraphError, NetworkError, Service, SignInError, one_line, shown};
 use retry::{Jitter, RetryPolicy, Verdict, classify, parse_retry_after};
 
 /// One Graph request, relative to the version root.
@@ -247,6 +247,9 @@ struct Inner {
     created: Mutex<HashMap<(String, String), Instant>>,
 }
 
+/// The shortest time limit of one HTTP exchange, however little is left of the deadline.
+const MIN_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// Pages one collection read follows at most: 10,000 pages of up to 999 objects is far beyond
 /// any directory mtoctl manages.
 pub const MAX_PAGES: usize = 10_000;
@@ -354,7 +357,7 @@ enum Exchange {
         retry_after: Option<Duration>,
         request_id: Option<String>,
     },
-    NoAnswer(String),
+    NoAnswer(NetworkError),
 }
 
 impl GraphClient {
@@ -448,6 +451,7 @@ impl GraphClient {
     ) -> Result<GraphResponse, GraphError> {
         let started = Instant::now();
         let policy = &self.inner.config.retry;
+        let loopback = self.inner.endpoints.graph_is_loopback();
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -457,7 +461,8 @@ impl GraphClient {
                     .inner_requests
                     .fetch_add(1, Ordering::Relaxed);
             }
-            let exchange = self.exchange(tenant, request).await?;
+            let remaining = policy.deadline.saturating_sub(started.elapsed());
+            let exchange = self.exchange(tenant, request, remaining).await?;
             let (verdict, error) = match exchange {
                 Exchange::Answered {
                     status,
@@ -490,13 +495,13 @@ impl GraphClient {
                         status_error(tenant, request, status, &body, request_id, retry_after);
                     (classify(status, retry_after, lag), error)
                 }
-                Exchange::NoAnswer(reason) => (
+                Exchange::NoAnswer(cause) => (
                     Verdict::Retry { after: None },
                     GraphError::Transport {
                         tenant: tenant.to_owned(),
                         method: request.method.to_string(),
                         path: request.path.clone(),
-                        reason,
+                        cause,
                     },
                 ),
             };
@@ -507,18 +512,40 @@ impl GraphClient {
             if ambiguous && !retry_ambiguous {
                 return Err(error);
             }
-            let delay = policy.delay(attempt, after, self.inner.jitter.unit());
-            if attempt >= policy.max_attempts || started.elapsed() + delay > policy.deadline {
+            let failure = error.network().map(|n| n.kind);
+            let max = policy.attempts_for(failure, loopback);
+            let delay =
+                policy.delay_for(attempt, after, failure, loopback, self.inner.jitter.unit());
+            let elapsed = started.elapsed();
+            if attempt >= max || elapsed + delay > policy.deadline {
                 return Err(GraphError::GaveUp {
                     tenant: tenant.to_owned(),
                     method: request.method.to_string(),
                     path: request.path.clone(),
                     attempts: attempt,
-                    elapsed: started.elapsed(),
+                    elapsed,
                     last: Box::new(error),
                 });
             }
-            tracing::debug!(tenant, path = %request.path, ?delay, attempt, "retrying");
+            let why = match &error {
+                GraphError::Transport { cause, .. } => format!("no answer from {cause}"),
+                other => other.reason(),
+            };
+            retry::Announce {
+                what: &format!(
+                    "tenant {tenant}: {} {}",
+                    request.method,
+                    shown(&request.path)
+                ),
+                why: &why,
+                delay,
+                next: attempt + 1,
+                max,
+                left: policy.deadline.saturating_sub(elapsed),
+                deadline: policy.deadline,
+                loud: failure.is_some(),
+            }
+            .emit();
             self.inner.counters.retries.fetch_add(1, Ordering::Relaxed);
             tokio::time::sleep(delay).await;
         }
@@ -701,15 +728,31 @@ impl GraphClient {
             .credential
             .get_token(&[GRAPH_SCOPE], None)
             .await
-            .map_err(|e| GraphError::Token {
-                tenant: tenant.to_owned(),
-                reason: e.to_string(),
+            .map_err(|e| {
+                // A login endpoint that could not be reached says so, typed; anything else is
+                // the credential's own message (AADSTS codes), on one line.
+                let cause = SignInError::find_in(&e).cloned();
+                let reason = match &cause {
+                    Some(sign_in) => sign_in.to_string(),
+                    None => one_line(&e.to_string()).into_owned(),
+                };
+                GraphError::Token {
+                    tenant: tenant.to_owned(),
+                    reason,
+                    cause,
+                }
             })?;
         Ok((session, token))
     }
 
-    /// One HTTP exchange: token, lane, send, read the body.
-    async fn exchange(&self, tenant: &str, request: &GraphRequest) -> Result<Exchange, GraphError> {
+    /// One HTTP exchange: token, lane, send, read the body; given up after the request
+    /// timeout, or sooner when less than that is `remaining` of the overall deadline.
+    async fn exchange(
+        &self,
+        tenant: &str,
+        request: &GraphRequest,
+        remaining: Duration,
+    ) -> Result<Exchange, GraphError> {
         let (session, token) = self.session_and_token(tenant).await?;
         // Counted once: a `$batch`'s items are scanned for it.
         let writes = request.writes();
@@ -767,7 +810,7 @@ impl GraphClient {
             "graph",
             tenant,
             method = %request.method,
-            path = %request.path,
+            path = %shown(&request.path),
             client_request_id = %client_request_id,
             status = tracing::field::Empty,
             latency_ms = tracing::field::Empty,
@@ -782,7 +825,12 @@ impl GraphClient {
                 .http
                 .request(request.method.clone(), url)
                 .bearer_auth(token.token.secret())
-                .timeout(self.inner.config.request_timeout)
+                .timeout(
+                    self.inner
+                        .config
+                        .request_timeout
+                        .min(remaining.max(MIN_ATTEMPT_TIMEOUT)),
+                )
                 .header("client-request-id", &client_request_id)
                 .header("return-client-request-id", "true");
             if request.eventual {
@@ -804,9 +852,9 @@ impl GraphClient {
                 Ok(r) => r,
                 Err(e) => {
                     span.record("latency_ms", started.elapsed().as_millis() as u64);
-                    let reason = e.without_url().to_string();
-                    tracing::debug!(error = %reason, "no answer");
-                    return Ok(Exchange::NoAnswer(reason));
+                    let cause = self.no_answer(e);
+                    tracing::debug!(error = %cause, "no answer");
+                    return Ok(Exchange::NoAnswer(cause));
                 }
             };
             let status = response.status().as_u16();
@@ -824,10 +872,9 @@ impl GraphClient {
             let bytes = match response.bytes().await {
                 Ok(b) => b,
                 Err(e) => {
-                    return Ok(Exchange::NoAnswer(format!(
-                        "the body was cut off: {}",
-                        e.without_url()
-                    )));
+                    let cause = self.no_answer(e);
+                    tracing::debug!(error = %cause, "the body was cut off");
+                    return Ok(Exchange::NoAnswer(cause));
                 }
             };
             span.record("status", status);
@@ -887,6 +934,16 @@ impl GraphClient {
         }
         .instrument(traced)
         .await
+    }
+
+    /// A request to Graph that got no answer, classified, naming Graph as the user gave it.
+    /// reqwest's error keeps no URL: the one it would carry is the URL-encoded request URL.
+    fn no_answer(&self, error: reqwest::Error) -> NetworkError {
+        NetworkError::new(
+            Service::Graph,
+            self.inner.endpoints.graph_as_given(),
+            error.without_url(),
+        )
     }
 
     /// Keeps `tenant` quiet for the `Retry-After` (one second when Graph gave none), at most

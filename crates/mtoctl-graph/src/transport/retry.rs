@@ -2,9 +2,30 @@
 //!
 //! Graph says how long to wait on throttling (`Retry-After`); mtoctl never comes back earlier,
 //! because an early retry is throttled again and charged again. Without `Retry-After`, waits grow
-//! exponentially with full jitter. Every retry happens within an overall deadline.
+//! exponentially with full jitter. Every retry happens within an overall deadline (`--deadline`).
+//!
+//! Two failures get only a few quick attempts, because waiting does not fix them: a connection
+//! refused by a loopback endpoint (nothing listens there: the emulator is not running) and a
+//! failed TLS handshake (a certificate, or a server that does not speak TLS). A refused
+//! connection to a remote host may be a server restarting, and is retried like the rest.
+//!
+//! Retries are announced: a retry after a network failure, a retried sign-in, or one that waits
+//! [`ANNOUNCE_WAITS_FROM`] or longer, is a WARN event (the CLI's default level) saying what is
+//! retried, why, when, and how long is left; shorter waits after throttling are DEBUG events.
 
 use std::time::Duration;
+
+use crate::error::{Human, NetworkFailure};
+
+/// Attempts in all, the first included, for a connection refused by a loopback endpoint or a
+/// failed TLS handshake.
+pub const QUICK_ATTEMPTS: u32 = 3;
+
+/// The wait before the second of the [`QUICK_ATTEMPTS`]; it doubles before each further one.
+pub const QUICK_DELAY: Duration = Duration::from_millis(250);
+
+/// Retries that wait this long or longer are announced at WARN even when Graph throttled.
+pub const ANNOUNCE_WAITS_FROM: Duration = Duration::from_secs(5);
 
 /// Retry settings.
 #[derive(Debug, Clone)]
@@ -57,6 +78,34 @@ pub fn classify(status: u16, retry_after: Option<Duration>, recently_created: bo
 }
 
 impl RetryPolicy {
+    /// Attempts in all, the first included, for a request whose last attempt failed with
+    /// `failure` (`None`: Graph answered) at an endpoint that is on loopback or not.
+    pub fn attempts_for(&self, failure: Option<NetworkFailure>, loopback: bool) -> u32 {
+        if is_quick(failure, loopback) {
+            self.max_attempts.min(QUICK_ATTEMPTS)
+        } else {
+            self.max_attempts
+        }
+    }
+
+    /// The wait before attempt `attempt + 1` after a failure `failure` (see
+    /// [`Self::attempts_for`]): short and fixed for the quick failures, [`Self::delay`]
+    /// otherwise.
+    pub fn delay_for(
+        &self,
+        attempt: u32,
+        retry_after: Option<Duration>,
+        failure: Option<NetworkFailure>,
+        loopback: bool,
+        unit: f64,
+    ) -> Duration {
+        if is_quick(failure, loopback) {
+            QUICK_DELAY.saturating_mul(1 << attempt.saturating_sub(1).min(4))
+        } else {
+            self.delay(attempt, retry_after, unit)
+        }
+    }
+
     /// The wait before attempt `attempt + 1` (`attempt` counts from 1). With `Retry-After` it is
     /// at least that long (plus up to 10% so that many waiting requests do not return at once);
     /// otherwise exponential with full jitter. `unit` is a uniform random number in [0, 1).
@@ -71,6 +120,54 @@ impl RetryPolicy {
                 // Full jitter, but never below a tenth of the step.
                 exp.mul_f64(0.1 + 0.9 * unit)
             }
+        }
+    }
+}
+
+fn is_quick(failure: Option<NetworkFailure>, loopback: bool) -> bool {
+    matches!(
+        (failure, loopback),
+        (Some(NetworkFailure::Refused), true) | (Some(NetworkFailure::Tls), _)
+    )
+}
+
+/// Announces a retry: `what` (`tenant contoso: POST /$batch`, `tenant contoso: sign-in`) failed
+/// for `why` and is tried again in `delay`, as attempt `next` of at most `max`, with `left` of
+/// the `deadline` to go. A WARN event when `loud` (a network failure) or the wait is long,
+/// DEBUG otherwise.
+pub(crate) struct Announce<'a> {
+    pub(crate) what: &'a str,
+    pub(crate) why: &'a str,
+    pub(crate) delay: Duration,
+    pub(crate) next: u32,
+    pub(crate) max: u32,
+    pub(crate) left: Duration,
+    pub(crate) deadline: Duration,
+    pub(crate) loud: bool,
+}
+
+impl Announce<'_> {
+    /// Emits the event.
+    pub(crate) fn emit(&self) {
+        let Self {
+            what,
+            why,
+            delay,
+            next,
+            max,
+            left,
+            deadline,
+            loud,
+        } = self;
+        let (delay, left, deadline) = (Human(*delay), Human(*left), Human(*deadline));
+        if *loud || self.delay >= ANNOUNCE_WAITS_FROM {
+            tracing::warn!(
+                "{what}: {why}; retrying in {delay} (attempt {next} of at most {max}, {left} left of the {deadline} deadline)"
+            );
+        } else {
+            tracing::debug!(
+                "{what}: {why}; retrying in {delay} (attempt {next} of at most {max}, {left} left of the {deadline} deadline)"
+            );
         }
     }
 }
@@ -145,6 +242,34 @@ mod tests {
         assert!(p.delay(4, None, 0.999) > p.delay(2, None, 0.999));
         assert!(p.delay(30, None, 0.999) <= Duration::from_secs(60));
         assert!(p.delay(2, None, 0.0) >= Duration::from_millis(100));
+    }
+
+    #[test]
+    fn refused_loopback_and_tls_get_a_few_quick_attempts() {
+        let p = RetryPolicy::default();
+        let refused = Some(NetworkFailure::Refused);
+        assert_eq!(p.attempts_for(refused, true), QUICK_ATTEMPTS);
+        assert_eq!(
+            p.attempts_for(Some(NetworkFailure::Tls), false),
+            QUICK_ATTEMPTS
+        );
+        // A remote host refusing may be restarting; names, timeouts and throttling wait.
+        assert_eq!(p.attempts_for(refused, false), p.max_attempts);
+        assert_eq!(
+            p.attempts_for(Some(NetworkFailure::Dns), true),
+            p.max_attempts
+        );
+        assert_eq!(p.attempts_for(None, true), p.max_attempts);
+        let total: Duration = (1..QUICK_ATTEMPTS)
+            .map(|a| p.delay_for(a, None, refused, true, 0.999))
+            .sum();
+        assert!(total <= Duration::from_secs(1), "{total:?}");
+        // Never more than the policy allows.
+        let one = RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        };
+        assert_eq!(one.attempts_for(refused, true), 1);
     }
 
     #[test]
