@@ -334,7 +334,10 @@ async fn a_scope_shrink_applies_only_with_allow_destroy() {
         refused.stderr
     );
     assert!(
-        refused.stderr.contains("assignment[\"user:Bob Stone\"]"),
+        // Named as it was added: by UPN, not by the display name the assignment carries.
+        refused
+            .stderr
+            .contains("assignment[\"user:bob@contoso.onmicrosoft.com\"]"),
         "{}",
         refused.stderr
     );
@@ -942,4 +945,82 @@ async fn adopting_a_configuration_keeps_the_settings_an_administrator_set() {
             .sum::<usize>(),
         2
     );
+}
+
+/// A misspelt user or group in a scope is an error naming the entry's place in the spec, the
+/// tenant and the name meant: plan exits 1, apply changes nothing (Bob keeps his assignment
+/// even with --allow-destroy), the pull-request comment shows the errors outside its collapsed
+/// plan, and status is not healthy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_typo_in_a_scope_never_removes_the_real_user() {
+    let world = Scenario::quickstart(Default::default()).await;
+    world.converge(6).await;
+    let before = world.census();
+    let dir = std::env::temp_dir().join(format!("mtoctl-typo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let spec = dir.join("mto.yaml");
+    let text = std::fs::read_to_string(repo(SPEC)).expect("spec");
+    let typo = text
+        .replace(
+            "        - bob@contoso.onmicrosoft.com\n",
+            "        - bobb@contoso.onmicrosoft.com\n",
+        )
+        .replace(
+            "        - Fabrikam Engineering\n",
+            "        - Fabrikam Enginering\n",
+        );
+    assert_ne!(typo, text);
+    let line = typo
+        .lines()
+        .position(|l| l.contains("bobb@"))
+        .expect("the typo")
+        + 1;
+    std::fs::write(&spec, &typo).expect("write");
+    let spec = spec.to_str().expect("utf8");
+
+    let plan = world.run(&["plan", "-f", spec]).await;
+    assert_eq!(plan.code, 1, "{}\n{}", plan.stdout, plan.stderr);
+    let said = format!("{}\n{}", plan.stdout, plan.stderr);
+    assert!(
+        said.contains(&format!("{spec}:{line}:11: user bobb@contoso.onmicrosoft.com does not exist in contoso (did you mean bob@contoso.onmicrosoft.com?)")),
+        "{said}"
+    );
+    assert!(
+        said.contains("group \"Fabrikam Enginering\" does not exist in fabrikam (did you mean Fabrikam Engineering?)"),
+        "{said}"
+    );
+    assert!(
+        !said.contains("take user:"),
+        "nothing leaves a scope: {said}"
+    );
+
+    let comment = world
+        .run(&["plan", "-f", spec, "--format", "markdown"])
+        .await;
+    let head = comment.stdout.split("<details>").next().expect("a head");
+    assert!(
+        head.contains("This plan cannot be applied")
+            && head.contains("bobb@contoso.onmicrosoft.com"),
+        "{}",
+        comment.stdout
+    );
+
+    let applied = world
+        .run(&["apply", "-f", spec, "--auto-approve", "--allow-destroy"])
+        .await;
+    assert_eq!(applied.code, 1, "{}\n{}", applied.stdout, applied.stderr);
+    assert_eq!(world.census(), before, "nothing changed");
+    let synced = synced_users_deleted(&world, FABRIKAM).await;
+    assert_eq!(synced.get("Bob Stone"), Some(&false), "{synced:?}");
+
+    let status = world.run(&["status", "-f", spec]).await;
+    assert_eq!(status.code, 4, "{}\n{}", status.stdout, status.stderr);
+    assert!(
+        status.stdout.contains(
+            "bobb@contoso.onmicrosoft.com is in the spec's scope but does not exist in contoso"
+        ),
+        "{}",
+        status.stdout
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

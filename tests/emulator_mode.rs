@@ -58,7 +58,15 @@ fn a_spec_alone_is_seeded_applied_and_stays_converged_across_runs() {
         "{}",
         apply.stderr
     );
-    assert!(dir.join(".mtoctl/emulator/mto-yaml.json").is_file());
+    // Without a world file the groups the scopes name are made up, and said so.
+    assert!(
+        apply.stderr.contains(
+            "emulator: no world.yaml beside the spec, so the new world has what the spec names:"
+        ) && apply.stderr.contains("group \"Retail Managers\" in retail"),
+        "{}",
+        apply.stderr
+    );
+    assert!(dir.join(".mtoctl/emulator/world.json").is_file());
     assert_eq!(
         std::fs::read_to_string(dir.join(".mtoctl/.gitignore"))
             .expect("gitignore")
@@ -97,6 +105,29 @@ fn a_spec_alone_is_seeded_applied_and_stays_converged_across_runs() {
             .iter()
             .all(|t| t["state"] == "active"),
         "{report}"
+    );
+
+    // Once the world exists nothing is made up: a misspelt group is an error, not a new group.
+    let text = std::fs::read_to_string(dir.join("mto.yaml")).expect("spec");
+    std::fs::write(
+        dir.join("typo.yaml"),
+        text.replace("[Retail Managers]", "[Retail Manager]"),
+    )
+    .expect("write");
+    let typo = mtoctl(&dir, &["plan", "--emulator", "-f", "typo.yaml"]);
+    assert_eq!(typo.code, 1, "{}\n{}", typo.stdout, typo.stderr);
+    assert!(
+        typo.stdout.contains(
+            "group \"Retail Manager\" does not exist in retail (did you mean Retail Managers?)"
+        ),
+        "{}\n{}",
+        typo.stdout,
+        typo.stderr
+    );
+    assert!(
+        !typo.stderr.contains("so the new world has"),
+        "{}",
+        typo.stderr
     );
 
     // Starting over: a new, empty world plans everything again.
@@ -141,7 +172,7 @@ fn time_between_runs_passes_in_the_emulated_world() {
     // A started job's first cycle is due at once in the embedded world, so `status` right
     // after `apply` finds the users provisioned instead of racing a timer.
     let state: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.join(".mtoctl/emulator/mto-yaml.json")).expect("state"),
+        &std::fs::read_to_string(dir.join(".mtoctl/emulator/world.json")).expect("state"),
     )
     .expect("json");
     assert_eq!(state["timings"]["syncFirstCycle"], serde_json::json!(0.0));
@@ -200,7 +231,7 @@ fn credentials_without_a_client_id_reuse_one_app_across_runs() {
         assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
     }
     let state: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.join(".mtoctl/emulator/mto-yaml.json")).expect("state"),
+        &std::fs::read_to_string(dir.join(".mtoctl/emulator/world.json")).expect("state"),
     )
     .expect("json");
     let tenants = state["tenants"].as_object().expect("tenants");
@@ -208,5 +239,85 @@ fn credentials_without_a_client_id_reuse_one_app_across_runs() {
     for (id, tenant) in tenants {
         assert_eq!(tenant["apps"].as_array().map(Vec::len), Some(1), "{id}");
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Every spec of the same tenants sees one world: the getting-started adoption flow (export,
+/// then plan the exported spec) finds the organization it exported, and a world file's users
+/// are the only ones there are.
+#[test]
+fn an_exported_spec_sees_the_world_it_was_exported_from() {
+    let dir = scratch("emulator-mode-export");
+    for file in ["mto.yaml", "world.yaml"] {
+        std::fs::copy(repo("examples/quickstart").join(file), dir.join(file)).expect("copy");
+    }
+    let apply = mtoctl(
+        &dir,
+        &[
+            "apply",
+            "--emulator",
+            "--auto-approve",
+            "--wait",
+            "2m",
+            "-f",
+            "mto.yaml",
+        ],
+    );
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    assert!(
+        !apply.stderr.contains("so the new world has"),
+        "{}",
+        apply.stderr
+    );
+    let export = mtoctl(
+        &dir,
+        &[
+            "export",
+            "--emulator",
+            "-f",
+            "mto.yaml",
+            "--out",
+            "exported.yaml",
+        ],
+    );
+    assert_eq!(export.code, 0, "{}\n{}", export.stdout, export.stderr);
+    let plan = mtoctl(
+        &dir,
+        &[
+            "plan",
+            "--emulator",
+            "--detailed-exitcode",
+            "-f",
+            "exported.yaml",
+        ],
+    );
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stderr.contains("emulator: the saved emulated world"),
+        "{}",
+        plan.stderr
+    );
+
+    // With a world file nothing is invented: a user it does not have is an error.
+    let text = std::fs::read_to_string(dir.join("mto.yaml")).expect("spec");
+    std::fs::write(
+        dir.join("typo.yaml"),
+        text.replace(
+            "- bob@contoso.onmicrosoft.com",
+            "- bobb@contoso.onmicrosoft.com",
+        ),
+    )
+    .expect("write");
+    let typo = mtoctl(&dir, &["plan", "--emulator", "-f", "typo.yaml"]);
+    assert_eq!(typo.code, 1, "{}\n{}", typo.stdout, typo.stderr);
+    assert!(
+        typo.stdout.contains("typo.yaml:")
+            && typo
+                .stdout
+                .contains("user bobb@contoso.onmicrosoft.com does not exist in contoso"),
+        "{}\n{}",
+        typo.stdout,
+        typo.stderr
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -173,3 +173,48 @@ async fn a_target_forbidding_inbound_sync_and_the_quarantine_it_causes_are_named
     let healed = world.run(&["status", "-f", SPEC]).await;
     assert_eq!(healed.code, 0, "{}\n{}", healed.stdout, healed.stderr);
 }
+
+/// A tenant whose role differs from the spec's is named for it, and does not hide the health of
+/// the syncs, whose jobs run all the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_that_differs_from_the_spec_leaves_the_syncs_reported() {
+    let world = Scenario::quickstart(Default::default()).await;
+    world.converge(6).await;
+    world.advance(3600).await;
+    let dir = std::env::temp_dir().join(format!("mtoctl-status-role-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let spec = dir.join("mto.yaml");
+    let text = std::fs::read_to_string(common::repo(SPEC)).expect("spec");
+    std::fs::write(
+        &spec,
+        text.replace("    role: member\n", "    role: owner\n"),
+    )
+    .expect("write");
+    let run = world
+        .run(&[
+            "status",
+            "-f",
+            spec.to_str().expect("utf8"),
+            "--format",
+            "json",
+        ])
+        .await;
+    let v = report(&run);
+    let fabrikam = &v["tenants"][1];
+    assert_ne!(fabrikam["health"], "healthy", "{v}");
+    for s in v["syncs"].as_array().expect("syncs") {
+        assert_eq!(s["jobStatus"], "Active", "{s}");
+        assert_eq!(s["health"], "healthy", "{s}");
+    }
+    // The text says the users it lists are a sample, not the counts' users.
+    let text = world
+        .run(&["status", "-f", spec.to_str().expect("utf8")])
+        .await;
+    assert!(
+        text.stdout
+            .contains("a sample of the users in scope, looked up in fabrikam:"),
+        "{}",
+        text.stdout
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

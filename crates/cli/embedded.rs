@@ -44,6 +44,9 @@ pub struct Embedded {
     pub state_file: PathBuf,
     /// Whether this run started a new world (no saved state, or `--emulator-reset`).
     pub fresh: bool,
+    /// The users and groups this run made up for the spec's scopes (only for tenants it created
+    /// without a world file), to list: a name the spec has wrong is otherwise never noticed.
+    pub invented: Vec<String>,
     // Kept so the server lives as long as this value.
     _server: mtoctl_emulator::Server,
 }
@@ -83,32 +86,52 @@ pub async fn start(
         )
         .with_context(|| format!("cannot write {}", ignore.display()))?;
     }
-    let state_file = dir.join(state_file_name(spec_path, work_dir));
+    let state_file = dir.join(STATE_FILE);
+    // Before worlds were shared, each spec had its own, named after its path.
+    let legacy = dir.join(legacy_state_file_name(spec_path, work_dir));
+    let saved = [&state_file, &legacy]
+        .into_iter()
+        .find(|f| f.exists() && !reset);
     let now = unix_ms();
-    let (mut state, fresh) = if state_file.exists() && !reset {
-        let mut state = mtoctl_emulator::persist::load(&state_file).with_context(|| {
-            format!(
-                "cannot read the emulator's state {}; start over with --emulator-reset",
-                state_file.display()
-            )
-        })?;
-        // The time between runs passes in the emulated world too.
-        state.now_ms = state.now_ms.max(now);
-        (state, false)
-    } else {
-        let world = initial_world(spec_path)?;
-        let mut state = world
-            .into_state(None)
-            .map_err(|e| anyhow::anyhow!("{e}"))
-            .with_context(|| world_name(spec_path))?;
-        state.now_ms = now;
-        (state, true)
+    let world_file = world_path(spec_path);
+    let (mut state, fresh) = match saved {
+        Some(saved) => {
+            let mut state = mtoctl_emulator::persist::load(saved).with_context(|| {
+                format!(
+                    "cannot read the emulator's state {}; start over with --emulator-reset",
+                    saved.display()
+                )
+            })?;
+            // The time between runs passes in the emulated world too.
+            state.now_ms = state.now_ms.max(now);
+            // Tenants a world file beside this spec describes and the world lacks join it.
+            if world_file.is_some() {
+                let seeded = initial_world(spec_path)?
+                    .into_state(None)
+                    .map_err(|e| anyhow::anyhow!("{e}"))
+                    .with_context(|| world_name(spec_path))?;
+                for (id, tenant) in seeded.tenants {
+                    state.tenants.entry(id).or_insert(tenant);
+                }
+            }
+            (state, false)
+        }
+        None => {
+            let world = initial_world(spec_path)?;
+            let mut state = world
+                .into_state(None)
+                .map_err(|e| anyhow::anyhow!("{e}"))
+                .with_context(|| world_name(spec_path))?;
+            state.now_ms = now;
+            (state, true)
+        }
     };
     // A started job's first cycle runs at once (at the emulator's next request, or when the
     // next run loads the state), so that `status` right after `apply` sees users provisioned
     // instead of racing a timer.
     state.timings.sync_first_cycle = 0.0;
-    let apps = complete(&mut state, desired).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (apps, invented) =
+        complete(&mut state, desired, world_file.is_none()).map_err(|e| anyhow::anyhow!("{e}"))?;
     let options = Options {
         time_scale: TIME_SCALE,
         follow_wall_clock: true,
@@ -132,13 +155,18 @@ pub async fn start(
         apps,
         state_file,
         fresh,
+        invented,
         _server: server,
     })
 }
 
-/// One state file per spec, named after its path, so two specs in one folder tree keep
-/// separate worlds.
-fn state_file_name(spec_path: &Path, work_dir: &Path) -> String {
+/// The one world of a working directory: every tenant any spec there names, by tenant id, so
+/// every spec of the same organization (an exported one, a trimmed one) sees the same world.
+const STATE_FILE: &str = "world.json";
+
+/// The state file an earlier mtoctl kept for one spec, named after its path; loaded when the
+/// shared world does not exist yet.
+fn legacy_state_file_name(spec_path: &Path, work_dir: &Path) -> String {
     if spec_path.as_os_str() == "-" {
         return "stdin.json".into();
     }
@@ -190,15 +218,21 @@ fn initial_world(spec_path: &Path) -> anyhow::Result<WorldFile> {
     }
 }
 
-/// Adds what the spec needs and the state lacks: its tenants, an app registration with a secret
-/// per tenant, and the users and groups its sync scopes name. Returns each tenant's app.
+/// Per tenant alias: the client id and the secret of the emulated app it signs in with.
+type Apps = BTreeMap<String, (String, String)>;
+
+/// Adds what the spec needs and the state lacks: its tenants and an app registration with a
+/// secret per tenant; and, when `invent` (no world file), the users and groups the sync scopes
+/// name in the tenants this run created. Returns each tenant's app and what was made up.
 fn complete(
     state: &mut State,
     desired: &DesiredState,
-) -> Result<BTreeMap<String, (String, String)>, world::WorldError> {
+    invent: bool,
+) -> Result<(Apps, Vec<String>), world::WorldError> {
     let now = state.now_ms;
     let mut rng = state.rng.clone();
     let mut apps = BTreeMap::new();
+    let mut created = std::collections::BTreeSet::new();
     for tenant in &desired.tenants {
         let id = tenant.tenant_id.to_string().to_ascii_lowercase();
         let domain = tenant
@@ -206,6 +240,7 @@ fn complete(
             .clone()
             .unwrap_or_else(|| format!("{}.onmicrosoft.com", tenant.alias.as_str()));
         if !state.tenants.contains_key(&id) {
+            created.insert(id.clone());
             let spec = tenant_world(&id, &tenant.display_name, &domain)?;
             let built = world::build_tenant(&mut rng, spec, now)?;
             state.tenants.insert(id.clone(), built);
@@ -246,18 +281,43 @@ fn complete(
             (app.client_id.clone(), secret),
         );
     }
-    for sync in &desired.syncs {
+    for sync in desired.syncs.iter().filter(|_| invent) {
         let Some(tenant) = desired.tenants.iter().find(|t| t.alias == sync.from) else {
             continue;
         };
         let id = tenant.tenant_id.to_string().to_ascii_lowercase();
+        if !created.contains(&id) {
+            continue;
+        }
         let Some(emulated) = state.tenants.get_mut(&id) else {
             continue;
         };
         seed_scope(emulated, &mut rng, &sync.scope, now)?;
     }
+    // A tenant created here without a world file starts with no users or groups: every one
+    // it has now was made up for the spec.
+    let mut invented = Vec::new();
+    for tenant in desired.tenants.iter().filter(|_| invent) {
+        let id = tenant.tenant_id.to_string().to_ascii_lowercase();
+        let Some(emulated) = state.tenants.get(&id).filter(|_| created.contains(&id)) else {
+            continue;
+        };
+        let alias = tenant.alias.as_str();
+        invented.extend(
+            emulated
+                .users
+                .iter()
+                .map(|u| format!("user {} in {alias}", u.user_principal_name)),
+        );
+        invented.extend(
+            emulated
+                .groups
+                .iter()
+                .map(|g| format!("group \"{}\" in {alias}", g.display_name)),
+        );
+    }
     state.rng = rng;
-    Ok(apps)
+    Ok((apps, invented))
 }
 
 fn seed_scope(

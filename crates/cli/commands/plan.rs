@@ -28,6 +28,12 @@ pub fn run(printer: &Printer, args: &PlanArgs) -> anyhow::Result<ExitCode> {
     }
     print_plan(printer, &plan, args.format)?;
     print_estimate(printer, &plan, &spec.desired);
+    if !plan.applyable {
+        // The plan is shown, with its errors; CI must not take it as one to apply.
+        printer
+            .err("error: the plan cannot be applied: fix the errors in its notes and plan again\n");
+        return Ok(ExitCode::from(1));
+    }
     let changes = plan.has_changes() || !plan.complete;
     Ok(if args.detailed_exitcode && changes {
         ExitCode::from(2)

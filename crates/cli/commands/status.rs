@@ -139,6 +139,14 @@ fn sync_lines(out: &mut String, s: &SyncStatus) {
     for f in &s.findings {
         let _ = writeln!(out, "            {f}");
     }
+    if !s.samples.is_empty() || !s.not_found.is_empty() {
+        // A sample, said so: the counts above are the job's, the users below a few looked up.
+        let _ = writeln!(
+            out,
+            "            a sample of the users in scope, looked up in {}:",
+            s.to
+        );
+    }
     for p in &s.samples {
         let _ = writeln!(
             out,

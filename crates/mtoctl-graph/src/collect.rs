@@ -32,18 +32,24 @@ pub struct CollectError {
 }
 
 fn list(failures: &[(String, GraphError)]) -> String {
-    // A tenant without a token fails every read the same way: say it once for the tenant.
-    let mut signed_out = std::collections::BTreeSet::new();
+    // A tenant that cannot be reached (no token, or no answer from Graph) fails every read the
+    // same way: say it once for the tenant.
+    let unreachable = |tenant: &str| {
+        failures
+            .iter()
+            .filter(|(_, x)| x.tenant() == tenant && x.unreachable().is_some())
+            .count()
+    };
+    let mut said = std::collections::BTreeSet::new();
     let mut lines = Vec::new();
     for (what, e) in failures {
-        match e {
-            GraphError::Token { tenant, .. } => {
-                if signed_out.insert(tenant.clone()) {
-                    let reads = failures
-                        .iter()
-                        .filter(|(_, x)| matches!(x, GraphError::Token { tenant: t, .. } if t == tenant))
-                        .count();
-                    lines.push(format!("  - {e} (so {reads} reads of it failed)"));
+        match e.unreachable() {
+            Some(summary)
+                if unreachable(e.tenant()) > 1 || matches!(e, GraphError::Token { .. }) =>
+            {
+                if said.insert(e.tenant()) {
+                    let reads = unreachable(e.tenant());
+                    lines.push(format!("  - {summary} (so {reads} reads of it failed)"));
                 }
             }
             _ => lines.push(format!("  - {what}: {e}")),
@@ -317,6 +323,11 @@ async fn collect_tenant(
         groups.dedup();
     }
 
+    // Hints for a plan's errors: not worth a request when the reads already failed.
+    if failures.is_empty() {
+        suggest_names(client, alias, &want, &mut principals).await;
+    }
+
     // Waves 2 and 3: jobs, assignments and schemas of the configurations the spec declares.
     let declared: Vec<&sync::ServicePrincipal> = sps
         .iter()
@@ -327,6 +338,9 @@ async fn collect_tenant(
         })
         .collect();
     let mut details = read_details(client, alias, &declared, &mut failures).await;
+    if failures.is_empty() {
+        name_assigned(client, alias, &details, &mut principals).await;
+    }
     let mut configurations: Vec<SyncConfigurationObservation> = sps
         .iter()
         .map(|sp| SyncConfigurationObservation {
@@ -384,6 +398,121 @@ async fn collect_tenant(
         sync_configurations: configurations,
         principals,
     })
+}
+
+/// Looks up, by id, the users and groups assigned to the declared configurations that the spec
+/// does not name (those a plan takes out of a scope), so that a principal is named the same way
+/// whether it comes or goes: by UPN or group name, not by the display name an assignment
+/// carries. A converged world has none to look up. A failed look-up leaves the display name.
+async fn name_assigned(
+    client: &GraphClient,
+    alias: &str,
+    details: &BTreeMap<String, mtoctl_model::observed::SyncConfigurationDetails>,
+    principals: &mut PrincipalsObservation,
+) {
+    let mut users = BTreeSet::new();
+    let mut groups = BTreeSet::new();
+    for a in details.values().flat_map(|d| &d.assignments) {
+        let is_group = a
+            .principal_type
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case("group"));
+        if is_group && !principals.groups_by_id.contains_key(&a.principal_id) {
+            groups.insert(a.principal_id.to_string());
+        } else if !is_group && !principals.users_by_id.contains_key(&a.principal_id) {
+            users.insert(a.principal_id.to_string());
+        }
+    }
+    let users: Vec<String> = users.into_iter().collect();
+    let groups: Vec<String> = groups.into_iter().collect();
+    let user_paths = directory::users_by_id_paths(&users);
+    let group_paths = directory::groups_by_id_paths(&groups);
+    if user_paths.is_empty() && group_paths.is_empty() {
+        return;
+    }
+    let requests: Vec<GraphRequest> = user_paths
+        .iter()
+        .chain(&group_paths)
+        .map(|p| GraphRequest::get(p.as_str()))
+        .collect();
+    let answers = client.send_all(alias, &requests).await;
+    for (i, (request, answer)) in requests.iter().zip(answers).enumerate() {
+        if i < user_paths.len() {
+            let Ok(found) = collection::<directory::User>(client, alias, request, answer).await
+            else {
+                continue;
+            };
+            for user in found.into_iter().filter_map(directory::User::observe) {
+                principals.users_by_id.insert(user.id.clone(), user);
+            }
+        } else {
+            let Ok(found) = collection::<directory::Group>(client, alias, request, answer).await
+            else {
+                continue;
+            };
+            for group in found.into_iter().filter_map(directory::Group::observe) {
+                principals.groups_by_id.insert(group.id.clone(), group);
+            }
+        }
+    }
+}
+
+/// For the names the spec uses that `principals` did not find, the tenant's names that start
+/// like them (the first page only: these are hints for a message, not state, so a failed
+/// look-up leaves no hint rather than failing the read).
+async fn suggest_names(
+    client: &GraphClient,
+    alias: &str,
+    want: &Wanted,
+    principals: &mut PrincipalsObservation,
+) {
+    let prefix = |name: &str| name.chars().take(3).collect::<String>();
+    let missing_users = want
+        .upns
+        .iter()
+        .filter(|u| !principals.users_by_upn.contains_key(&u.to_lowercase()))
+        .map(|u| (u.to_lowercase(), directory::users_starting_with(&prefix(u))));
+    let missing_groups = want
+        .group_names
+        .iter()
+        .filter(|g| !principals.groups_by_name.contains_key(*g))
+        .map(|g| (g.clone(), directory::groups_starting_with(&prefix(g))));
+    let lookups: Vec<(String, String, bool)> = missing_users
+        .map(|(name, path)| (name, path, true))
+        .chain(missing_groups.map(|(name, path)| (name, path, false)))
+        .take(directory::MAX_SUGGESTION_LOOKUPS)
+        .collect();
+    if lookups.is_empty() {
+        return;
+    }
+    let requests: Vec<GraphRequest> = lookups
+        .iter()
+        .map(|(_, path, _)| GraphRequest::get(path.as_str()))
+        .collect();
+    let answers = client.send_all(alias, &requests).await;
+    for ((name, _, is_user), answer) in lookups.into_iter().zip(answers) {
+        let Ok(answer) = answer else { continue };
+        let items = answer
+            .body
+            .get("value")
+            .and_then(|v| v.as_array())
+            .cloned()
+            .unwrap_or_default();
+        let names: Vec<String> = if is_user {
+            items
+                .into_iter()
+                .filter_map(|v| serde_json::from_value::<directory::User>(v).ok())
+                .filter_map(|u| u.user_principal_name)
+                .collect()
+        } else {
+            items
+                .into_iter()
+                .filter_map(|v| serde_json::from_value::<directory::Group>(v).ok())
+                .filter_map(|g| g.display_name)
+                .collect()
+        };
+        principals.candidates.insert(name, names);
+    }
 }
 
 /// Jobs and assignments (wave 2), then schemas (wave 3), for the given configurations.

@@ -408,6 +408,10 @@ pub struct PrincipalsObservation {
     pub groups_by_name: BTreeMap<String, Vec<GroupObservation>>,
     /// By object id.
     pub groups_by_id: BTreeMap<Guid, GroupObservation>,
+    /// For each name the spec uses that the tenant does not have (lowercase UPN, or group
+    /// display name): existing names that start like it, to suggest the one meant.
+    #[serde(default)]
+    pub candidates: BTreeMap<String, Vec<String>>,
 }
 
 /// A user.

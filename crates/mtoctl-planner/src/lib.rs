@@ -36,7 +36,7 @@ use mtoctl_model::{DesiredState, ObservedState};
 pub use addr::ResourceAddr;
 pub use lint::lint;
 pub use plan::{Action, ActionId, ActionKind, Operation, Plan};
-pub use report::{DeferredAction, Note, PlanError, Severity};
+pub use report::{DeferredAction, Note, PlanError, ScopeEntry, ScopeList, Severity, SpecLocation};
 
 /// Computes the plan that takes `observed` to `desired`.
 ///

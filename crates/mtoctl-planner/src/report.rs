@@ -27,6 +27,62 @@ pub struct Note {
     pub addr: Option<ResourceAddr>,
     /// What to know, in one or two sentences.
     pub message: String,
+    /// The scope entry of the spec it is about, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry: Option<ScopeEntry>,
+    /// Where the spec writes that entry (filled in by whoever has the spec's text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<SpecLocation>,
+}
+
+/// A name in a sync's scope, as the spec writes it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ScopeEntry {
+    /// The sync's source tenant.
+    pub from: Alias,
+    /// The sync's target tenant.
+    pub to: Alias,
+    /// Which list of the scope.
+    pub list: ScopeList,
+    /// The entry's text (a UPN, a group name or an object id).
+    pub name: String,
+}
+
+/// A list of a sync's scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScopeList {
+    /// `scope.users`.
+    Users,
+    /// `scope.groups`.
+    Groups,
+}
+
+impl ScopeList {
+    /// The key of the list in the spec.
+    pub fn key(self) -> &'static str {
+        match self {
+            ScopeList::Users => "users",
+            ScopeList::Groups => "groups",
+        }
+    }
+}
+
+/// A place in the spec file.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SpecLocation {
+    /// The file as the user named it.
+    pub file: String,
+    /// Line, from 1.
+    pub line: usize,
+    /// Column in characters, from 1.
+    pub column: usize,
+}
+
+impl std::fmt::Display for SpecLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
 }
 
 /// Work that cannot be planned yet because it needs asynchronous Graph work to complete first

@@ -135,9 +135,11 @@ pub fn assess(
         .map(|s| {
             // Pair settings and syncs wait for both tenants to be members (the planner defers
             // them until then): judge such a sync by the membership it waits for.
-            let blocked = tenants
-                .iter()
-                .find(|t| (t.alias == s.from || t.alias == s.to) && t.health != Health::Healthy);
+            // Only membership blocks them: a member with another role than the spec's (a
+            // finding of its own) syncs all the same.
+            let blocked = tenants.iter().find(|t| {
+                (t.alias == s.from || t.alias == s.to) && t.state.as_deref() != Some("active")
+            });
             match blocked {
                 Some(t) => waiting_for_member(s, t),
                 None => sync_status(s, desired, observed, health),
@@ -307,6 +309,32 @@ fn waiting_for_member(sync: &SyncSpec, tenant: &TenantStatus) -> SyncStatus {
     status
 }
 
+/// The users and groups a sync's scope names that its source tenant does not have.
+fn missing_principals(sync: &SyncSpec, observed: &ObservedState) -> Vec<String> {
+    use mtoctl_model::desired::{GroupRef, UserRef};
+    let Some(principals) = observed.tenants.get(&sync.from).map(|t| &t.principals) else {
+        return Vec::new();
+    };
+    let users = sync.scope.users.iter().filter_map(|u| match u {
+        UserRef::UserPrincipalName(upn) => {
+            (!principals.users_by_upn.contains_key(&upn.to_lowercase()))
+                .then(|| format!("user {upn}"))
+        }
+        UserRef::ObjectId(id) => {
+            (!principals.users_by_id.contains_key(id)).then(|| format!("user {id}"))
+        }
+    });
+    let groups = sync.scope.groups.iter().filter_map(|g| match g {
+        GroupRef::DisplayName(name) => {
+            (!principals.groups_by_name.contains_key(name)).then(|| format!("group \"{name}\""))
+        }
+        GroupRef::ObjectId(id) => {
+            (!principals.groups_by_id.contains_key(id)).then(|| format!("group {id}"))
+        }
+    });
+    users.chain(groups).collect()
+}
+
 fn sync_status(
     sync: &SyncSpec,
     desired: &DesiredState,
@@ -319,6 +347,16 @@ fn sync_status(
         status.findings.push(finding);
     };
     policy_findings(sync, desired, observed, &mut status, &mut flag);
+    for name in missing_principals(sync, observed) {
+        flag(
+            &mut status,
+            Health::Broken,
+            format!(
+                "{name} is in the spec's scope but does not exist in {}: fix the name (mtoctl plan says which names are close)",
+                sync.from
+            ),
+        );
+    }
     let configuration = observed.tenants.get(&sync.from).and_then(|t| {
         t.sync_configurations
             .iter()

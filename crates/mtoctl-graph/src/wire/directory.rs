@@ -27,6 +27,30 @@ pub fn groups_by_name_paths(names: &[String]) -> Vec<String> {
     in_filter_paths("/groups", "displayName", names, GROUP_SELECT)
 }
 
+/// How many names of a tenant that do not resolve get a look for similar ones (each is one
+/// more request, and a spec pasted with the wrong domain could name thousands).
+pub const MAX_SUGGESTION_LOOKUPS: usize = 20;
+
+/// Users whose UPN starts with `prefix` (to suggest the one a name that did not resolve
+/// meant), at most 100.
+pub fn users_starting_with(prefix: &str) -> String {
+    format!(
+        "/users?$filter={}&$select=id,userPrincipalName&$top=100",
+        encode_query_value(&format!(
+            "startswith(userPrincipalName,{})",
+            odata_quote(prefix)
+        ))
+    )
+}
+
+/// Groups whose display name starts with `prefix`, at most 100.
+pub fn groups_starting_with(prefix: &str) -> String {
+    format!(
+        "/groups?$filter={}&$select=id,displayName&$top=100",
+        encode_query_value(&format!("startswith(displayName,{})", odata_quote(prefix)))
+    )
+}
+
 /// Queries resolving groups by object id.
 pub fn groups_by_id_paths(ids: &[String]) -> Vec<String> {
     in_filter_paths("/groups", "id", ids, GROUP_SELECT)

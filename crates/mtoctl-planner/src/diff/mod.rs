@@ -30,7 +30,7 @@ use crate::plan::{
     ActionId, ActionKind, ActionReason, AsyncWait, AttributeChange, ExpectedBefore, Impact,
     Operation,
 };
-use crate::report::{DeferredAction, Note, PlanError, Severity};
+use crate::report::{DeferredAction, Note, PlanError, ScopeEntry, Severity};
 
 /// An action before ordering. Dependencies and symbolic references (`ObjectRef::CreatedBy`,
 /// `ExpectedBefore::CreatedBy`/`ChangedBy`) name other drafts by key: an [`ActionId`] holding
@@ -187,6 +187,25 @@ impl<'a> Ctx<'a> {
             severity,
             addr,
             message,
+            entry: None,
+            location: None,
+        });
+    }
+
+    /// Records a note about one entry of a sync's scope.
+    pub fn note_entry(
+        &mut self,
+        severity: Severity,
+        addr: ResourceAddr,
+        entry: ScopeEntry,
+        message: String,
+    ) {
+        self.notes.push(Note {
+            severity,
+            addr: Some(addr),
+            message,
+            entry: Some(entry),
+            location: None,
         });
     }
 

@@ -19,6 +19,7 @@ use mtoctl_model::observed::{
     AssignmentObservation, SyncConfigurationObservation, SyncJobObservation,
 };
 use mtoctl_model::spec::document::{LeavingScope, PruneKind};
+use mtoctl_model::spec::suggest::closest;
 
 use super::schema::SchemaParts;
 use super::{Ctx, Draft, Readiness, change};
@@ -27,7 +28,7 @@ use crate::fingerprint;
 use crate::plan::{
     ActionId, ActionKind, ActionReason, ExpectedBefore, Impact, ObjectRef, Operation, PrincipalKind,
 };
-use crate::report::Severity;
+use crate::report::{ScopeEntry, ScopeList, Severity};
 
 pub(crate) fn diff(ctx: &mut Ctx<'_>) {
     let desired = ctx.desired;
@@ -440,12 +441,26 @@ struct Principal {
     label: String,
 }
 
-/// Resolves the spec's users and groups in the source tenant; unresolved ones become notes.
-fn resolve(ctx: &mut Ctx<'_>, s: &SyncSpec) -> Vec<Principal> {
+/// The spec's users and groups found in the source tenant, and whether every one was: a name
+/// that resolves to nothing is an error (a typo would otherwise drop the real principal it
+/// meant from the scope), with the closest existing names.
+fn resolve(ctx: &mut Ctx<'_>, s: &SyncSpec) -> (Vec<Principal>, bool) {
     let principals = &ctx.obs(&s.from).principals;
     let addr = ResourceAddr::sync(s.from.as_str(), &s.name);
     let mut out = Vec::new();
-    let mut problems = Vec::new();
+    let mut problems: Vec<(ScopeList, String, String)> = Vec::new();
+    let suggest = |name: &str, key: &str| -> String {
+        let names = principals
+            .candidates
+            .get(key)
+            .map(|c| closest(name, c.iter().map(String::as_str), 3))
+            .unwrap_or_default();
+        match names.as_slice() {
+            [] => String::new(),
+            [one] => format!(" (did you mean {one}?)"),
+            many => format!(" (did you mean one of {}?)", many.join(", ")),
+        }
+    };
     for user in &s.scope.users {
         let found = match user {
             UserRef::UserPrincipalName(upn) => principals.users_by_upn.get(&upn.to_lowercase()),
@@ -457,11 +472,15 @@ fn resolve(ctx: &mut Ctx<'_>, s: &SyncSpec) -> Vec<Principal> {
                 kind: PrincipalKind::User,
                 label: format!("user:{}", u.user_principal_name.to_lowercase()),
             }),
-            None => problems.push(format!(
-                "user {} was not found in {}",
-                user_text(user),
-                s.from
-            )),
+            None => {
+                let name = user_text(user);
+                let hint = suggest(&name, &name.to_lowercase());
+                problems.push((
+                    ScopeList::Users,
+                    name.clone(),
+                    format!("user {name} does not exist in {}{hint}", s.from),
+                ));
+            }
         }
     }
     for group in &s.scope.groups {
@@ -472,7 +491,11 @@ fn resolve(ctx: &mut Ctx<'_>, s: &SyncSpec) -> Vec<Principal> {
                     kind: PrincipalKind::Group,
                     label: format!("group:{}", g.display_name),
                 }),
-                None => problems.push(format!("group {id} was not found in {}", s.from)),
+                None => problems.push((
+                    ScopeList::Groups,
+                    id.to_string(),
+                    format!("group {id} does not exist in {}", s.from),
+                )),
             },
             GroupRef::DisplayName(name) => {
                 match principals.groups_by_name.get(name).map(Vec::as_slice) {
@@ -481,24 +504,45 @@ fn resolve(ctx: &mut Ctx<'_>, s: &SyncSpec) -> Vec<Principal> {
                         kind: PrincipalKind::Group,
                         label: format!("group:{}", g.display_name),
                     }),
-                    Some(many) if many.len() > 1 => problems.push(format!(
-                        "{} groups in {} are named \"{name}\"; name the one meant by object id",
-                        many.len(),
-                        s.from
+                    Some(many) if many.len() > 1 => problems.push((
+                        ScopeList::Groups,
+                        name.clone(),
+                        format!(
+                            "{} groups in {} are named \"{name}\"; name the one meant by object id",
+                            many.len(),
+                            s.from
+                        ),
                     )),
-                    _ => problems.push(format!("group \"{name}\" was not found in {}", s.from)),
+                    _ => {
+                        let hint = suggest(name, name);
+                        problems.push((
+                            ScopeList::Groups,
+                            name.clone(),
+                            format!("group \"{name}\" does not exist in {}{hint}", s.from),
+                        ));
+                    }
                 }
             }
         }
     }
-    for problem in problems {
-        ctx.note(
-            Severity::Warning,
-            Some(addr.clone()),
-            format!("{problem}; it is not assigned"),
+    let complete = problems.is_empty();
+    for (list, name, problem) in problems {
+        ctx.note_entry(
+            Severity::Error,
+            addr.clone(),
+            ScopeEntry {
+                from: s.from.clone(),
+                to: s.to.clone(),
+                list,
+                name,
+            },
+            format!(
+                "{problem}. Fix the name in the scope of {} → {}; until every name resolves, nothing leaves this scope and the plan cannot be applied",
+                s.from, s.to
+            ),
         );
     }
-    out
+    (out, complete)
 }
 
 fn user_text(user: &UserRef) -> String {
@@ -519,7 +563,7 @@ fn assignments(
     reason: ActionReason,
 ) -> Vec<ActionId> {
     let from = s.from.as_str();
-    let wanted = resolve(ctx, s);
+    let (wanted, complete) = resolve(ctx, s);
     let assigned: BTreeSet<&Guid> = existing.iter().map(|a| &a.principal_id).collect();
     let mut keys = Vec::new();
     let missing: Vec<&Principal> = wanted
@@ -563,8 +607,9 @@ fn assignments(
             );
         }
     }
-    if s.scope.all_users {
-        // With `SyncAll` every internal user is in scope; assignments do not narrow it.
+    // With `SyncAll` every internal user is in scope; assignments do not narrow it. With a
+    // name that did not resolve, the principal it meant may be one assigned now: no removal.
+    if s.scope.all_users || !complete {
         return keys;
     }
     let wanted_ids: BTreeSet<&Guid> = wanted.iter().map(|p| &p.id).collect();

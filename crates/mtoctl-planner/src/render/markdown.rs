@@ -23,7 +23,9 @@ pub fn render(plan: &Plan) -> String {
 pub fn render_limited(plan: &Plan, limit: usize) -> String {
     let mut head = String::new();
     let s = &plan.summary;
-    if plan.actions.is_empty() {
+    if plan.actions.is_empty() && !plan.applyable {
+        let _ = writeln!(head, "### mtoctl plan: errors, no changes planned\n");
+    } else if plan.actions.is_empty() {
         let _ = writeln!(head, "### mtoctl plan: no changes\n");
         let _ = writeln!(head, "No changes. Live configuration matches the spec.");
     } else {
@@ -65,10 +67,27 @@ pub fn render_limited(plan: &Plan, limit: usize) -> String {
         );
     }
     if !plan.applyable {
-        let _ = writeln!(
-            head,
-            "> [!WARNING]\n> This plan cannot be applied; see the errors in the notes.\n"
-        );
+        // The errors themselves, not only that there are some: the plan below is collapsed.
+        let _ = writeln!(head, "> [!CAUTION]\n> **This plan cannot be applied:**");
+        let errors = plan
+            .notes
+            .iter()
+            .filter(|n| n.severity == crate::report::Severity::Error);
+        for n in errors.clone().take(BANNER_ITEMS) {
+            match &n.location {
+                Some(at) => {
+                    let _ = writeln!(head, "> - `{at}`: {}", escape(&n.message));
+                }
+                None => {
+                    let _ = writeln!(head, "> - {}", escape(&n.message));
+                }
+            }
+        }
+        let more = errors.count().saturating_sub(BANNER_ITEMS);
+        if more > 0 {
+            let _ = writeln!(head, "> - and {more} more (in the notes below)");
+        }
+        head.push('\n');
     }
 
     let body = text::render(plan, TextOptions { color: false });

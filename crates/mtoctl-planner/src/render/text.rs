@@ -126,11 +126,12 @@ pub fn write(out: &mut dyn fmt::Write, plan: &Plan, options: TextOptions) -> fmt
     if plan.actions.is_empty() {
         notes(out, plan, &paint)?;
         deferred(out, plan, &steps)?;
-        writeln!(
-            out,
-            "{}",
-            paint.bold("No changes. Live configuration matches the spec.")
-        )?;
+        let verdict = if plan.applyable {
+            "No changes. Live configuration matches the spec."
+        } else {
+            "No changes planned, but the spec has errors (see the notes): it does not match the live configuration."
+        };
+        writeln!(out, "{}", paint.bold(verdict))?;
         return Ok(());
     }
 
@@ -327,7 +328,10 @@ fn notes(out: &mut dyn fmt::Write, plan: &Plan, paint: &Paint) -> fmt::Result {
             Severity::Warning => paint.code("33", "warning"),
             Severity::Error => paint.code("31", "error"),
         };
-        writeln!(out, "  - {label}: {}", n.message)?;
+        match &n.location {
+            Some(at) => writeln!(out, "  - {label}: {at}: {}", n.message)?,
+            None => writeln!(out, "  - {label}: {}", n.message)?,
+        }
     }
     out.write_char('\n')
 }

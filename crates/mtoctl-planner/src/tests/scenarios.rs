@@ -313,6 +313,22 @@ fn hub_and_spoke_fresh_plan_is_incomplete_with_waits_and_deferred_work() {
     assert!(p.summary.wait == 4);
 }
 
+/// Makes `member` pending, with `transition`, in both tenants' member lists.
+fn pending_in_both_views(
+    b: &mut ObservedStateBuilder<'_>,
+    member: &mtoctl_model::ids::TenantId,
+    transition: Option<MemberTransition>,
+) {
+    for t in ["contoso", "fabrikam"] {
+        for m in &mut b.tenant_mut(t).organization.members {
+            if &m.tenant_id == member {
+                m.state = Known::Known(MemberState::Pending);
+                m.transition = transition.clone();
+            }
+        }
+    }
+}
+
 #[test]
 fn joined_member_with_pending_join_only_waits() {
     let desired = example("quickstart");
@@ -320,13 +336,7 @@ fn joined_member_with_pending_join_only_waits() {
     let contoso = ObservedStateBuilder::fresh(&desired).id("contoso");
     let observed = ObservedStateBuilder::converged(&desired)
         .with(|b| {
-            for t in ["contoso", "fabrikam"] {
-                for m in &mut b.tenant_mut(t).organization.members {
-                    if m.tenant_id == fabrikam {
-                        m.state = Known::Known(MemberState::Pending);
-                    }
-                }
-            }
+            pending_in_both_views(b, &fabrikam, None);
             let jr = &mut b.tenant_mut("fabrikam").join_request;
             jr.added_by = Some(contoso.clone());
             jr.member_state = Some(Known::Known(MemberState::Pending));
@@ -351,14 +361,7 @@ fn added_not_joined(transition: Option<MemberTransition>) -> Plan {
     let fabrikam = ObservedStateBuilder::fresh(&desired).id("fabrikam");
     let observed = ObservedStateBuilder::converged(&desired)
         .with(|b| {
-            for t in ["contoso", "fabrikam"] {
-                for m in &mut b.tenant_mut(t).organization.members {
-                    if m.tenant_id == fabrikam {
-                        m.state = Known::Known(MemberState::Pending);
-                        m.transition = transition.clone();
-                    }
-                }
-            }
+            pending_in_both_views(b, &fabrikam, transition.clone());
             let jr = &mut b.tenant_mut("fabrikam").join_request;
             jr.added_by = None;
             jr.member_state = None;
@@ -440,6 +443,92 @@ fn failed_join_is_reset_and_resubmitted() {
             ]
         ),
         "{ops:#?}"
+    );
+}
+
+#[test]
+fn a_misspelt_user_is_an_error_with_the_name_meant_and_removes_nobody() {
+    let original = example("quickstart");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/quickstart/mto.yaml"
+    );
+    let text = std::fs::read_to_string(path).expect("reads");
+    let typo = spec(
+        text.replace(
+            "- bob@contoso.onmicrosoft.com",
+            "- bobb@contoso.onmicrosoft.com",
+        )
+        .replace("- Contoso Sales", "- Contoso Sale")
+        .as_bytes(),
+    );
+    let observed = ObservedStateBuilder::converged(&original)
+        .with(|b| {
+            let candidates = &mut b.tenant_mut("contoso").principals.candidates;
+            candidates.insert(
+                "bobb@contoso.onmicrosoft.com".into(),
+                vec![
+                    "bob@contoso.onmicrosoft.com".into(),
+                    "bobby.tables@contoso.onmicrosoft.com".into(),
+                ],
+            );
+            candidates.insert(
+                "Contoso Sale".into(),
+                vec!["Contoso Sales".into(), "Contoso Support".into()],
+            );
+        })
+        .build();
+    let p = plan(&typo, &observed);
+    assert!(!p.applyable);
+    assert!(
+        !p.actions
+            .iter()
+            .any(|a| matches!(a.operation, Operation::RemoveAssignment { .. })),
+        "{:#?}",
+        kinds(&p)
+    );
+    let errors: Vec<&crate::Note> = p
+        .notes
+        .iter()
+        .filter(|n| n.severity == Severity::Error)
+        .collect();
+    assert_eq!(errors.len(), 2, "{:#?}", p.notes);
+    let user = errors
+        .iter()
+        .find(|n| n.message.contains("bobb@"))
+        .expect("the user's error");
+    assert!(
+        user.message
+            .starts_with("user bobb@contoso.onmicrosoft.com does not exist in contoso (did you mean one of bob@contoso.onmicrosoft.com, bobby.tables@contoso.onmicrosoft.com?)"),
+        "{}",
+        user.message
+    );
+    let entry = user.entry.as_ref().expect("the entry");
+    assert_eq!(
+        (
+            entry.from.as_str(),
+            entry.to.as_str(),
+            entry.list,
+            entry.name.as_str()
+        ),
+        (
+            "contoso",
+            "fabrikam",
+            crate::ScopeList::Users,
+            "bobb@contoso.onmicrosoft.com"
+        )
+    );
+    let group = errors
+        .iter()
+        .find(|n| n.message.contains("Contoso Sale\""))
+        .expect("the group's error");
+    assert!(
+        group.message.contains("(did you mean Contoso Sales")
+            || group
+                .message
+                .contains("(did you mean one of Contoso Sales,"),
+        "{}",
+        group.message
     );
 }
 
