@@ -511,6 +511,21 @@ fn a_spec_given_without_f_earns_a_tip() {
     }
 }
 
+/// `apply SPEC` takes the spec for a saved plan: it says so and how to give it.
+#[test]
+fn a_spec_given_to_apply_as_a_plan_is_named_a_spec() {
+    let spec = repo("examples/quickstart/mto.yaml");
+    let spec = spec.to_str().expect("utf8");
+    let (code, _, stderr) = run(mtoctl().args(["apply", spec, "--color", "never"]));
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains(&format!(
+            "is a spec, not a saved plan: give a spec with -f (`mtoctl apply -f {spec}`)"
+        )),
+        "{stderr}"
+    );
+}
+
 /// `apply --help` says when `-f` may be left out, and every subcommand's help ends with
 /// examples of it.
 #[test]

@@ -335,8 +335,23 @@ fn confirm(printer: &Printer) -> anyhow::Result<()> {
 fn read_plan(path: &Path) -> anyhow::Result<Plan> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the plan `{}`", path.display()))?;
-    let value: serde_json::Value = serde_json::from_str(&text)
-        .with_context(|| format!("`{}` is not a plan file (JSON)", path.display()))?;
+    let value: serde_json::Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        // `mtoctl apply spec.yaml`: the spec taken for a saved plan.
+        Err(_)
+            if text.contains("apiVersion: mtoctl/")
+                || text.contains("kind: MultiTenantOrganization") =>
+        {
+            anyhow::bail!(
+                "`{0}` is a spec, not a saved plan: give a spec with -f (`mtoctl apply -f {0}`)",
+                path.display()
+            )
+        }
+        Err(e) => {
+            return Err(anyhow::Error::new(e)
+                .context(format!("`{}` is not a plan file (JSON)", path.display())));
+        }
+    };
     let version = value
         .get("format_version")
         .and_then(serde_json::Value::as_str)
