@@ -29,6 +29,30 @@ fn mtoctl(dir: &Path, args: &[&str]) -> Run {
     }
 }
 
+/// `plan --emulator --detailed-exitcode -f SPEC` in `dir`: 0 when it plans nothing.
+fn plan_detailed(dir: &Path, spec: &str) -> Run {
+    mtoctl(
+        dir,
+        &["plan", "--emulator", "--detailed-exitcode", "-f", spec],
+    )
+}
+
+/// `apply --emulator --auto-approve --wait 2m -f SPEC` in `dir`.
+fn apply_waiting(dir: &Path, spec: &str) -> Run {
+    mtoctl(
+        dir,
+        &[
+            "apply",
+            "--emulator",
+            "--auto-approve",
+            "--wait",
+            "2m",
+            "-f",
+            spec,
+        ],
+    )
+}
+
 #[test]
 fn a_spec_alone_is_seeded_applied_and_stays_converged_across_runs() {
     // hub-and-spoke has no world.yaml: the world comes from the spec alone, and its tenants
@@ -40,18 +64,7 @@ fn a_spec_alone_is_seeded_applied_and_stays_converged_across_runs() {
     )
     .expect("copy");
 
-    let apply = mtoctl(
-        &dir,
-        &[
-            "apply",
-            "--emulator",
-            "--auto-approve",
-            "--wait",
-            "2m",
-            "-f",
-            "mto.yaml",
-        ],
-    );
+    let apply = apply_waiting(&dir, "mto.yaml");
     assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
     assert!(
         apply.stderr.contains("emulator: a new emulated world"),
@@ -75,16 +88,7 @@ fn a_spec_alone_is_seeded_applied_and_stays_converged_across_runs() {
         Some("*")
     );
 
-    let plan = mtoctl(
-        &dir,
-        &[
-            "plan",
-            "--emulator",
-            "--detailed-exitcode",
-            "-f",
-            "mto.yaml",
-        ],
-    );
+    let plan = plan_detailed(&dir, "mto.yaml");
     assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
     assert!(
         plan.stderr.contains("emulator: the saved emulated world"),
@@ -185,16 +189,7 @@ fn time_between_runs_passes_in_the_emulated_world() {
         "{}",
         status.stdout
     );
-    let plan = mtoctl(
-        &dir,
-        &[
-            "plan",
-            "--emulator",
-            "--detailed-exitcode",
-            "-f",
-            "mto.yaml",
-        ],
-    );
+    let plan = plan_detailed(&dir, "mto.yaml");
     assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -251,18 +246,7 @@ fn an_exported_spec_sees_the_world_it_was_exported_from() {
     for file in ["mto.yaml", "world.yaml"] {
         std::fs::copy(repo("examples/quickstart").join(file), dir.join(file)).expect("copy");
     }
-    let apply = mtoctl(
-        &dir,
-        &[
-            "apply",
-            "--emulator",
-            "--auto-approve",
-            "--wait",
-            "2m",
-            "-f",
-            "mto.yaml",
-        ],
-    );
+    let apply = apply_waiting(&dir, "mto.yaml");
     assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
     assert!(
         !apply.stderr.contains("so the new world has"),
@@ -281,16 +265,7 @@ fn an_exported_spec_sees_the_world_it_was_exported_from() {
         ],
     );
     assert_eq!(export.code, 0, "{}\n{}", export.stdout, export.stderr);
-    let plan = mtoctl(
-        &dir,
-        &[
-            "plan",
-            "--emulator",
-            "--detailed-exitcode",
-            "-f",
-            "exported.yaml",
-        ],
-    );
+    let plan = plan_detailed(&dir, "exported.yaml");
     assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
     assert!(
         plan.stderr.contains("emulator: the saved emulated world"),

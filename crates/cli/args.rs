@@ -141,45 +141,47 @@ pub struct GraphArgs {
     pub deadline: std::time::Duration,
 }
 
-/// A `--deadline`: seconds, or a number and `s`, `m` or `h` (`90s`, `15m`, `1h30m`); at least
-/// one second.
-fn parse_deadline(text: &str) -> Result<std::time::Duration, String> {
-    let bad =
-        || format!("`{text}` is not a duration of one second or more (examples: 90s, 15m, 1h)");
+/// A duration: seconds, or numbers with `s`, `m` or `h` (`90`, `90s`, `15m`, `1h30m`).
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let bad = || format!("`{text}` is not a duration (examples: 90s, 15m, 4h, 1h30m)");
     let text = text.trim();
-    let seconds = match text.parse::<u64>() {
-        Ok(seconds) => seconds,
-        Err(_) => {
-            let mut total = 0u64;
-            let mut number = String::new();
-            for c in text.chars() {
-                if c.is_ascii_digit() {
-                    number.push(c);
-                    continue;
-                }
-                let n: u64 = number.parse().map_err(|_| bad())?;
-                number.clear();
-                let unit = match c {
-                    's' => 1,
-                    'm' => 60,
-                    'h' => 3600,
-                    _ => return Err(bad()),
-                };
-                total = n
-                    .checked_mul(unit)
-                    .and_then(|s| total.checked_add(s))
-                    .ok_or_else(bad)?;
-            }
-            if !number.is_empty() {
-                return Err(bad());
-            }
-            total
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Ok(std::time::Duration::from_secs(seconds));
+    }
+    let mut total = 0u64;
+    let mut number = String::new();
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
         }
-    };
-    if seconds == 0 {
+        let n: u64 = number.parse().map_err(|_| bad())?;
+        number.clear();
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            _ => return Err(bad()),
+        };
+        total = n
+            .checked_mul(unit)
+            .and_then(|s| total.checked_add(s))
+            .ok_or_else(bad)?;
+    }
+    if !number.is_empty() {
         return Err(bad());
     }
-    Ok(std::time::Duration::from_secs(seconds))
+    Ok(std::time::Duration::from_secs(total))
+}
+
+/// A `--deadline`: a [`parse_duration`] of at least one second.
+fn parse_deadline(text: &str) -> Result<std::time::Duration, String> {
+    match parse_duration(text) {
+        Ok(d) if d.as_secs() >= 1 => Ok(d),
+        _ => Err(format!(
+            "`{text}` is not a duration of one second or more (examples: 90s, 15m, 1h)"
+        )),
+    }
 }
 
 impl GraphArgs {
@@ -342,7 +344,20 @@ pub struct CompletionsArgs {
 mod deadline_tests {
     use std::time::Duration;
 
-    use super::parse_deadline;
+    use super::{parse_deadline, parse_duration};
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90").ok(), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("15m").ok(), Some(Duration::from_secs(900)));
+        assert_eq!(
+            parse_duration("1h30m").ok(),
+            Some(Duration::from_secs(5400))
+        );
+        assert!(parse_duration("10x").is_err());
+        assert!(parse_duration("5m3").is_err());
+        assert!(parse_duration("99999999999999999h").is_err());
+    }
 
     #[test]
     fn deadlines_parse() {

@@ -6,7 +6,7 @@ use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context;
 use mtoctl_exec::{ApplyEvent, ApplyOptions, ApplyOutcome, ApplyReport, Observer};
@@ -33,7 +33,12 @@ impl Observer for Channel {
 }
 
 pub fn run(printer: &Printer, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
-    let wait = args.wait.as_deref().map(parse_duration).transpose()?;
+    let wait = args
+        .wait
+        .as_deref()
+        .map(crate::args::parse_duration)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
     let spec_path: PathBuf = match (&args.file, &args.plan) {
         (Some(f), _) => f.clone(),
         (None, Some(_)) => PathBuf::from("mto.yaml"),
@@ -364,51 +369,4 @@ fn read_plan(path: &Path) -> anyhow::Result<Plan> {
     );
     serde_json::from_value(value)
         .with_context(|| format!("`{}` is not a valid plan", path.display()))
-}
-
-/// `90`, `90s`, `15m`, `4h`, `1h30m`.
-fn parse_duration(text: &str) -> anyhow::Result<Duration> {
-    let bad = || anyhow::anyhow!("`{text}` is not a duration (examples: 90s, 15m, 4h, 1h30m)");
-    let text = text.trim();
-    if let Ok(seconds) = text.parse::<u64>() {
-        return Ok(Duration::from_secs(seconds));
-    }
-    let mut total = 0u64;
-    let mut number = String::new();
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            number.push(c);
-            continue;
-        }
-        let n: u64 = number.parse().map_err(|_| bad())?;
-        number.clear();
-        total += n * match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            _ => return Err(bad()),
-        };
-    }
-    if !number.is_empty() {
-        return Err(bad());
-    }
-    Ok(Duration::from_secs(total))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_duration;
-    use std::time::Duration;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("90").ok(), Some(Duration::from_secs(90)));
-        assert_eq!(parse_duration("15m").ok(), Some(Duration::from_secs(900)));
-        assert_eq!(
-            parse_duration("1h30m").ok(),
-            Some(Duration::from_secs(5400))
-        );
-        assert!(parse_duration("10x").is_err());
-        assert!(parse_duration("5m3").is_err());
-    }
 }

@@ -306,25 +306,28 @@ fn read<T: DeserializeOwned>(value: &Json) -> Option<T> {
     serde_json::from_value(value.clone()).ok()
 }
 
-/// Removes the value at `path` from a JSON tree (a mapping entry, or a list element's content).
-fn remove_path(json: &mut Json, path: &Path) {
-    let Some((last, parents)) = path.0.split_last() else {
-        return;
-    };
+/// The last segment of `path` and the node it is in, if the tree has that node.
+fn parent_of<'a, 'p>(
+    json: &'a mut Json,
+    path: &'p Path,
+) -> Option<(&'p PathSegment, &'a mut Json)> {
+    let (last, parents) = path.0.split_last()?;
     let mut node = json;
     for segment in parents {
         node = match (segment, node) {
-            (PathSegment::Key(k), Json::Object(map)) => match map.get_mut(k) {
-                Some(n) => n,
-                None => return,
-            },
-            (PathSegment::Index(i), Json::Array(items)) => match items.get_mut(*i) {
-                Some(n) => n,
-                None => return,
-            },
-            _ => return,
+            (PathSegment::Key(k), Json::Object(map)) => map.get_mut(k)?,
+            (PathSegment::Index(i), Json::Array(items)) => items.get_mut(*i)?,
+            _ => return None,
         };
     }
+    Some((last, node))
+}
+
+/// Removes the value at `path` from a JSON tree (a mapping entry, or a list element's content).
+fn remove_path(json: &mut Json, path: &Path) {
+    let Some((last, node)) = parent_of(json, path) else {
+        return;
+    };
     match (last, node) {
         (PathSegment::Key(k), Json::Object(map)) => {
             map.remove(k);
@@ -348,23 +351,9 @@ fn at_or_below(set: &BTreeSet<Path>, path: &Path) -> bool {
 /// Puts `value` at `path` in a JSON tree (a mapping entry, or a list element), if its parent
 /// is there.
 fn set_path(json: &mut Json, path: &Path, value: Json) {
-    let Some((last, parents)) = path.0.split_last() else {
+    let Some((last, node)) = parent_of(json, path) else {
         return;
     };
-    let mut node = json;
-    for segment in parents {
-        node = match (segment, node) {
-            (PathSegment::Key(k), Json::Object(map)) => match map.get_mut(k) {
-                Some(n) => n,
-                None => return,
-            },
-            (PathSegment::Index(i), Json::Array(items)) => match items.get_mut(*i) {
-                Some(n) => n,
-                None => return,
-            },
-            _ => return,
-        };
-    }
     match (last, node) {
         (PathSegment::Key(k), Json::Object(map)) => {
             map.insert(k.clone(), value);
