@@ -413,13 +413,14 @@ async fn name_assigned(
     let mut users = BTreeSet::new();
     let mut groups = BTreeSet::new();
     for a in details.values().flat_map(|d| &d.assignments) {
-        let is_group = a
-            .principal_type
-            .as_deref()
-            .is_some_and(|t| t.eq_ignore_ascii_case("group"));
-        if is_group && !principals.groups_by_id.contains_key(&a.principal_id) {
+        let known = |t: &str| {
+            a.principal_type
+                .as_deref()
+                .is_some_and(|p| p.eq_ignore_ascii_case(t))
+        };
+        if known("Group") && !principals.groups_by_id.contains_key(&a.principal_id) {
             groups.insert(a.principal_id.to_string());
-        } else if !is_group && !principals.users_by_id.contains_key(&a.principal_id) {
+        } else if known("User") && !principals.users_by_id.contains_key(&a.principal_id) {
             users.insert(a.principal_id.to_string());
         }
     }
