@@ -10,7 +10,6 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -55,40 +54,14 @@ fn plain_http_server() -> u16 {
     port
 }
 
-/// Everything logged while a test runs (at DEBUG, every target), as text.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Capture {
-    /// Captures this thread's events (the tests run on a current-thread runtime).
-    fn start() -> (Self, tracing::subscriber::DefaultGuard) {
-        let capture = Capture::default();
-        let writer = capture.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::DEBUG)
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .finish();
-        let guard = tracing::subscriber::set_default(subscriber);
-        (capture, guard)
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
-    }
+/// The retries logged at WARN, the CLI's default level; panics when there is none.
+fn retries_announced(logs: &str) -> Vec<&str> {
+    let announced: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains(" WARN ") && l.contains("retrying"))
+        .collect();
+    assert!(!announced.is_empty(), "no retry was announced:\n{logs}");
+    announced
 }
 
 /// TCP connections hyper opened to `port` (its own DEBUG event, one per attempt).
@@ -152,7 +125,7 @@ fn mto() -> GraphRequest {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_refused_graph_endpoint_fails_in_seconds_and_names_the_url() {
-    let (capture, _guard) = Capture::start();
+    let (capture, _guard) = Capture::start(tracing::Level::DEBUG);
     let world = big_world(1, Default::default()).await;
     let port = refused_port();
     let graph = format!("http://127.0.0.1:{port}");
@@ -176,11 +149,7 @@ async fn a_refused_graph_endpoint_fails_in_seconds_and_names_the_url() {
     assert!(text.contains("connection refused"), "{text}");
     assert_network(&err, Service::Graph, &graph, NetworkFailure::Refused);
     // Announced at WARN, the CLI's default level: what, where, and for how long.
-    let announced: Vec<&str> = logs
-        .lines()
-        .filter(|l| l.contains(" WARN ") && l.contains("retrying"))
-        .collect();
-    assert!(!announced.is_empty(), "no retry was announced:\n{logs}");
+    let announced = retries_announced(&logs);
     for line in &announced {
         assert!(
             line.contains("tenant big") && line.contains(&graph),
@@ -193,7 +162,7 @@ async fn a_refused_graph_endpoint_fails_in_seconds_and_names_the_url() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_refused_login_endpoint_fails_in_seconds_and_names_the_url() {
-    let (capture, _guard) = Capture::start();
+    let (capture, _guard) = Capture::start(tracing::Level::DEBUG);
     let world = big_world(1, Default::default()).await;
     let port = refused_port();
     let login = format!("http://127.0.0.1:{port}");
@@ -221,11 +190,7 @@ async fn a_refused_login_endpoint_fails_in_seconds_and_names_the_url() {
     assert!(!format!("{err:?}").contains(BIG_SECRET));
     assert!(!logs.contains("mtoctl-loopback"), "{logs}");
     assert!(!text.contains("mtoctl-loopback"), "{text}");
-    let announced: Vec<&str> = logs
-        .lines()
-        .filter(|l| l.contains(" WARN ") && l.contains("retrying"))
-        .collect();
-    assert!(!announced.is_empty(), "no retry was announced:\n{logs}");
+    let announced = retries_announced(&logs);
     for line in &announced {
         assert!(
             line.contains("tenant big") && line.contains(&login),
@@ -295,7 +260,7 @@ async fn a_host_name_that_does_not_resolve_is_a_dns_failure() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn paths_in_errors_and_logs_are_shown_decoded() {
-    let (capture, _guard) = Capture::start();
+    let (capture, _guard) = Capture::start(tracing::Level::DEBUG);
     let world = big_world(1, Default::default()).await;
     let client = big_client(&world, ClientConfig::default());
     let err = client

@@ -3,39 +3,13 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use common::*;
 use mtoctl_graph::collect::collect;
 use mtoctl_graph::transport::{ClientConfig, GraphRequest};
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn no_secret_or_token_in_logs_errors_or_debug_output() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (capture, _guard) = Capture::start(tracing::Level::TRACE);
 
     let world = quickstart_world(Default::default()).await;
     let desired = quickstart_spec();
@@ -65,8 +39,7 @@ async fn no_secret_or_token_in_logs_errors_or_debug_output() {
         .await
         .expect_err("refused");
 
-    let logs = String::from_utf8(capture.0.lock().unwrap_or_else(|e| e.into_inner()).clone())
-        .expect("utf-8");
+    let logs = String::from_utf8(capture.bytes()).expect("utf-8");
     assert!(logs.contains("graph call"), "debug logs were captured");
     let everything = format!("{logs}\n{err}\n{err:?}\n{client:?}\n{ctx:?}\n{observed:?}");
     for secret in [
