@@ -299,71 +299,6 @@ fn hanging_server() -> u16 {
     port
 }
 
-/// `mtoctl plan` of the quickstart against these endpoints, killed after `limit`; the run
-/// (code -1 when killed) and how long it took.
-fn plan_against(
-    graph: &str,
-    login: &str,
-    args: &[&str],
-    env: &[(&str, &str)],
-    limit: Duration,
-) -> (common::Run, Duration) {
-    use std::io::Read;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mtoctl"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("MTOCTL_GRAPH_URL")
-        .env_remove("MTOCTL_LOGIN_URL")
-        .env_remove("MTOCTL_LOG")
-        .env_remove("MTOCTL_DEADLINE")
-        .envs(common::quickstart_env())
-        .envs(env.iter().copied())
-        .args([
-            "plan",
-            "-f",
-            "examples/quickstart/mto.yaml",
-            "--color",
-            "never",
-        ])
-        .args(["--graph-url", graph, "--login-url", login])
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("runs");
-    let started = std::time::Instant::now();
-    let mut stdout = child.stdout.take().expect("stdout");
-    let mut stderr = child.stderr.take().expect("stderr");
-    let out = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stdout.read_to_string(&mut s);
-        s
-    });
-    let err = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
-        s
-    });
-    let code = loop {
-        if let Some(status) = child.try_wait().expect("waits") {
-            break status.code().unwrap_or(-1);
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            break -1;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let elapsed = started.elapsed();
-    let run = common::Run {
-        code,
-        stdout: out.join().expect("stdout"),
-        stderr: err.join().expect("stderr"),
-    };
-    (run, elapsed)
-}
-
 /// TCP connections hyper opened to `port` (its DEBUG event, one per attempt).
 fn connections_to(logs: &str, port: u16) -> usize {
     logs.lines()
@@ -403,7 +338,7 @@ fn a_refused_login_endpoint_fails_plan_in_seconds_naming_it() {
     let port = refused_port();
     let url = format!("http://127.0.0.1:{port}");
     let limit = Duration::from_secs(120);
-    let (run, elapsed) = plan_against(&url, &url, &[], &[], limit);
+    let (run, elapsed) = common::plan_against(&url, &url, &[], &[], limit);
     assert_unreachable(&run, elapsed, &url);
     assert!(
         run.stderr.contains("cannot get a Microsoft Graph token"),
@@ -411,7 +346,7 @@ fn a_refused_login_endpoint_fails_plan_in_seconds_naming_it() {
         run.stderr
     );
 
-    let (run, _) = plan_against(&url, &url, &["--log-level", "debug"], &[], limit);
+    let (run, _) = common::plan_against(&url, &url, &["--log-level", "debug"], &[], limit);
     let attempts = connections_to(&run.stderr, port);
     assert!(
         (2..=6).contains(&attempts),
@@ -430,7 +365,7 @@ async fn a_refused_graph_endpoint_fails_plan_in_seconds_naming_it() {
     let limit = Duration::from_secs(180);
     let (run, elapsed) = {
         let (url, login) = (url.clone(), login.clone());
-        tokio::task::spawn_blocking(move || plan_against(&url, &login, &[], &[], limit))
+        tokio::task::spawn_blocking(move || common::plan_against(&url, &login, &[], &[], limit))
             .await
             .expect("joined")
     };
@@ -439,7 +374,7 @@ async fn a_refused_graph_endpoint_fails_plan_in_seconds_naming_it() {
     let (run, _) = {
         let url = url.clone();
         tokio::task::spawn_blocking(move || {
-            plan_against(&url, &login, &["--log-level", "debug"], &[], limit)
+            common::plan_against(&url, &login, &["--log-level", "debug"], &[], limit)
         })
         .await
         .expect("joined")
@@ -460,7 +395,7 @@ async fn the_deadline_bounds_how_long_a_silent_graph_is_retried() {
     let url = format!("http://127.0.0.1:{}", hanging_server());
     let login = s.server.base_url.clone();
     let (run, elapsed) = tokio::task::spawn_blocking(move || {
-        plan_against(
+        common::plan_against(
             &url,
             &login,
             &[],

@@ -274,45 +274,10 @@ fn a_failed_tls_handshake_is_named_and_fails_in_seconds() {
             let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n");
         }
     });
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mtoctl"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("MTOCTL_GRAPH_URL")
-        .env_remove("MTOCTL_LOGIN_URL")
-        .env_remove("MTOCTL_DEADLINE")
-        .envs(common::quickstart_env())
-        .args([
-            "plan",
-            "-f",
-            "examples/quickstart/mto.yaml",
-            "--color",
-            "never",
-        ])
-        .args(["--graph-url", &url, "--login-url", &url])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("runs");
-    let started = std::time::Instant::now();
-    let mut stderr = child.stderr.take().expect("stderr");
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
-        s
-    });
-    let code = loop {
-        if let Some(status) = child.try_wait().expect("waits") {
-            break status.code();
-        }
-        if started.elapsed() > std::time::Duration::from_secs(120) {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    };
-    let elapsed = started.elapsed();
-    let stderr = reader.join().expect("stderr");
+    let (run, elapsed) =
+        common::plan_against(&url, &url, &[], &[], std::time::Duration::from_secs(120));
+    let stderr = run.stderr;
+    let code = Some(run.code).filter(|c| *c != -1);
     assert_eq!(code, Some(1), "after {elapsed:?}: {stderr}");
     assert!(
         elapsed < std::time::Duration::from_secs(20),

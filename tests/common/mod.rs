@@ -47,3 +47,68 @@ pub fn scratch(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("scratch dir");
     dir
 }
+
+/// `mtoctl plan` of the quickstart against these endpoints, killed after `limit`; the run
+/// (code -1 when killed) and how long it took.
+pub fn plan_against(
+    graph: &str,
+    login: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+    limit: std::time::Duration,
+) -> (Run, std::time::Duration) {
+    use std::io::Read;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mtoctl"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("MTOCTL_GRAPH_URL")
+        .env_remove("MTOCTL_LOGIN_URL")
+        .env_remove("MTOCTL_LOG")
+        .env_remove("MTOCTL_DEADLINE")
+        .envs(quickstart_env())
+        .envs(env.iter().copied())
+        .args([
+            "plan",
+            "-f",
+            "examples/quickstart/mto.yaml",
+            "--color",
+            "never",
+        ])
+        .args(["--graph-url", graph, "--login-url", login])
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let started = std::time::Instant::now();
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut stderr = child.stderr.take().expect("stderr");
+    let out = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stdout.read_to_string(&mut s);
+        s
+    });
+    let err = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let code = loop {
+        if let Some(status) = child.try_wait().expect("waits") {
+            break status.code().unwrap_or(-1);
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break -1;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let elapsed = started.elapsed();
+    let run = Run {
+        code,
+        stdout: out.join().expect("stdout"),
+        stderr: err.join().expect("stderr"),
+    };
+    (run, elapsed)
+}
