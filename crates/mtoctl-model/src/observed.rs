@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::desired::{GroupRef, UserRef};
 use crate::ids::{Alias, Guid, TenantId};
 
 /// Everything read from every tenant of a spec.
@@ -412,6 +413,24 @@ pub struct PrincipalsObservation {
     /// display name): existing names that start like it, to suggest the one meant.
     #[serde(default)]
     pub candidates: BTreeMap<String, Vec<String>>,
+}
+
+impl PrincipalsObservation {
+    /// The user a scope entry names, if the tenant has it.
+    pub fn user(&self, user: &UserRef) -> Option<&UserObservation> {
+        match user {
+            UserRef::UserPrincipalName(upn) => self.users_by_upn.get(&upn.to_lowercase()),
+            UserRef::ObjectId(id) => self.users_by_id.get(id),
+        }
+    }
+
+    /// The groups a scope entry names: none, one, or (for a display name) several.
+    pub fn groups(&self, group: &GroupRef) -> &[GroupObservation] {
+        match group {
+            GroupRef::DisplayName(name) => self.groups_by_name.get(name).map_or(&[], Vec::as_slice),
+            GroupRef::ObjectId(id) => self.groups_by_id.get(id).map_or(&[], std::slice::from_ref),
+        }
+    }
 }
 
 /// A user.

@@ -315,23 +315,24 @@ fn missing_principals(sync: &SyncSpec, observed: &ObservedState) -> Vec<String> 
     let Some(principals) = observed.tenants.get(&sync.from).map(|t| &t.principals) else {
         return Vec::new();
     };
-    let users = sync.scope.users.iter().filter_map(|u| match u {
-        UserRef::UserPrincipalName(upn) => {
-            (!principals.users_by_upn.contains_key(&upn.to_lowercase()))
-                .then(|| format!("user {upn}"))
-        }
-        UserRef::ObjectId(id) => {
-            (!principals.users_by_id.contains_key(id)).then(|| format!("user {id}"))
-        }
-    });
-    let groups = sync.scope.groups.iter().filter_map(|g| match g {
-        GroupRef::DisplayName(name) => {
-            (!principals.groups_by_name.contains_key(name)).then(|| format!("group \"{name}\""))
-        }
-        GroupRef::ObjectId(id) => {
-            (!principals.groups_by_id.contains_key(id)).then(|| format!("group {id}"))
-        }
-    });
+    let users = sync
+        .scope
+        .users
+        .iter()
+        .filter(|u| principals.user(u).is_none())
+        .map(|u| match u {
+            UserRef::UserPrincipalName(upn) => format!("user {upn}"),
+            UserRef::ObjectId(id) => format!("user {id}"),
+        });
+    let groups = sync
+        .scope
+        .groups
+        .iter()
+        .filter(|g| principals.groups(g).is_empty())
+        .map(|g| match g {
+            GroupRef::DisplayName(name) => format!("group \"{name}\""),
+            GroupRef::ObjectId(id) => format!("group {id}"),
+        });
     users.chain(groups).collect()
 }
 

@@ -462,11 +462,7 @@ fn resolve(ctx: &mut Ctx<'_>, s: &SyncSpec) -> (Vec<Principal>, bool) {
         }
     };
     for user in &s.scope.users {
-        let found = match user {
-            UserRef::UserPrincipalName(upn) => principals.users_by_upn.get(&upn.to_lowercase()),
-            UserRef::ObjectId(id) => principals.users_by_id.get(id),
-        };
-        match found {
+        match principals.user(user) {
             Some(u) => out.push(Principal {
                 id: u.id.clone(),
                 kind: PrincipalKind::User,
@@ -484,45 +480,37 @@ fn resolve(ctx: &mut Ctx<'_>, s: &SyncSpec) -> (Vec<Principal>, bool) {
         }
     }
     for group in &s.scope.groups {
-        match group {
-            GroupRef::ObjectId(id) => match principals.groups_by_id.get(id) {
-                Some(g) => out.push(Principal {
-                    id: g.id.clone(),
-                    kind: PrincipalKind::Group,
-                    label: format!("group:{}", g.display_name),
-                }),
-                None => problems.push((
+        let (name, quoted) = match group {
+            GroupRef::DisplayName(name) => (name.clone(), format!("\"{name}\"")),
+            GroupRef::ObjectId(id) => (id.to_string(), id.to_string()),
+        };
+        match principals.groups(group) {
+            [g] => out.push(Principal {
+                id: g.id.clone(),
+                kind: PrincipalKind::Group,
+                label: format!("group:{}", g.display_name),
+            }),
+            [] => {
+                // Names are suggested; an id has no near miss to offer.
+                let hint = match group {
+                    GroupRef::DisplayName(_) => suggest(&name, &name),
+                    GroupRef::ObjectId(_) => String::new(),
+                };
+                problems.push((
                     ScopeList::Groups,
-                    id.to_string(),
-                    format!("group {id} does not exist in {}", s.from),
-                )),
-            },
-            GroupRef::DisplayName(name) => {
-                match principals.groups_by_name.get(name).map(Vec::as_slice) {
-                    Some([g]) => out.push(Principal {
-                        id: g.id.clone(),
-                        kind: PrincipalKind::Group,
-                        label: format!("group:{}", g.display_name),
-                    }),
-                    Some(many) if many.len() > 1 => problems.push((
-                        ScopeList::Groups,
-                        name.clone(),
-                        format!(
-                            "{} groups in {} are named \"{name}\"; name the one meant by object id",
-                            many.len(),
-                            s.from
-                        ),
-                    )),
-                    _ => {
-                        let hint = suggest(name, name);
-                        problems.push((
-                            ScopeList::Groups,
-                            name.clone(),
-                            format!("group \"{name}\" does not exist in {}{hint}", s.from),
-                        ));
-                    }
-                }
+                    name,
+                    format!("group {quoted} does not exist in {}{hint}", s.from),
+                ));
             }
+            many => problems.push((
+                ScopeList::Groups,
+                name,
+                format!(
+                    "{} groups in {} are named {quoted}; name the one meant by object id",
+                    many.len(),
+                    s.from
+                ),
+            )),
         }
     }
     let complete = problems.is_empty();
