@@ -306,6 +306,70 @@ async fn with_wait_and_a_fast_clock_one_apply_converges() {
     assert_eq!(plan.code, 0, "{}", plan.stdout);
 }
 
+/// `apply --wait --format json` reports every round, and every action id of the run (in the
+/// report and in the progress events) is unique.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_wait_the_json_report_holds_every_round_with_ids_unique_in_the_run() {
+    let world = Scenario::quickstart(mtoctl_emulator::Options {
+        follow_wall_clock: true,
+        time_scale: 0.001,
+        ..Default::default()
+    })
+    .await;
+    let run = world
+        .run(&[
+            "apply",
+            "-f",
+            SPEC,
+            "--auto-approve",
+            "--wait",
+            "3m",
+            "--format",
+            "json",
+        ])
+        .await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("one JSON report");
+    assert_eq!(report["format_version"], "1.0");
+    assert_eq!(report["complete"], true);
+    let rounds = report["rounds"].as_array().expect("rounds");
+    assert!(
+        rounds.len() >= 2,
+        "the join takes a round of its own: {rounds:?}"
+    );
+    let actions = report["actions"].as_array().expect("actions");
+    let per_round: Vec<u64> = rounds
+        .iter()
+        .map(|r| r["actions"].as_u64().expect("count"))
+        .collect();
+    assert_eq!(actions.len() as u64, per_round.iter().sum::<u64>());
+    // The first round (the organization's creation and the join) is in the report.
+    assert!(
+        actions
+            .iter()
+            .any(|a| a["round"] == 1 && a["addr"] == "organization"),
+        "{actions:#?}"
+    );
+    let ids: Vec<&str> = actions
+        .iter()
+        .map(|a| a["id"].as_str().expect("id"))
+        .collect();
+    let unique: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
+    assert_eq!(unique.len(), ids.len(), "{ids:?}");
+    assert!(ids.contains(&"a001") && ids.contains(&"r2.a001"), "{ids:?}");
+    // The progress events name the same ids, each action started once.
+    let started: Vec<String> = run
+        .stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| e["event"] == "started")
+        .map(|e| e["action"].as_str().expect("action").to_owned())
+        .collect();
+    let started_unique: std::collections::BTreeSet<&String> = started.iter().collect();
+    assert_eq!(started.len(), started_unique.len(), "{started:?}");
+    assert_eq!(started.len(), ids.len());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scope_shrink_applies_only_with_allow_destroy() {
     let world = Scenario::quickstart(Default::default()).await;
@@ -392,7 +456,7 @@ async fn hub_and_spoke_converges() {
 /// removed out of band meanwhile is what the plan wanted, and counts as removed).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_guarded_action_refuses_when_its_object_changed_after_planning() {
-    use mtoctl_planner::plan::{ObjectRef, Operation};
+    use mtoctl_model::plan::{ObjectRef, Operation};
     let world = Scenario::quickstart(Default::default()).await;
     world.converge(6).await;
 
@@ -539,11 +603,11 @@ async fn each_guarded_action_refuses_when_its_object_changed_after_planning() {
         std::sync::Arc::new(mtoctl_exec::Silent),
     )
     .await;
-    let status = |id: &mtoctl_planner::ActionId| {
+    let status = |id: &mtoctl_model::plan::ActionId| {
         report
             .actions
             .iter()
-            .find(|r| &r.id == id)
+            .find(|r| &r.id.action == id)
             .map(|r| r.status.clone())
             .expect("reported")
     };
@@ -669,7 +733,10 @@ fn writes_of(recorded: Value) -> Vec<String> {
 async fn plan_in_process(
     world: &Scenario,
     spec: &std::path::Path,
-) -> (mtoctl_planner::Plan, mtoctl_graph::transport::GraphClient) {
+) -> (
+    mtoctl_model::plan::Plan,
+    mtoctl_graph::transport::GraphClient,
+) {
     let (desired, client) =
         world.client_for_spec(spec, mtoctl_graph::transport::ClientConfig::default());
     let observed = mtoctl_graph::collect::collect(&client, &desired)
@@ -684,7 +751,7 @@ async fn plan_in_process(
 /// Applies `plan` in the test process, without the pre-flight staleness check; each action's
 /// address and outcome.
 async fn apply_in_process(
-    plan: &mtoctl_planner::Plan,
+    plan: &mtoctl_model::plan::Plan,
     client: &mtoctl_graph::transport::GraphClient,
 ) -> Vec<(String, mtoctl_exec::ActionStatus)> {
     let options = mtoctl_exec::ApplyOptions {
@@ -718,7 +785,7 @@ fn refused(statuses: &[(String, mtoctl_exec::ActionStatus)], addr: &str) -> bool
 /// their object changed after planning.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn join_and_configuration_actions_refuse_when_changed_after_planning() {
-    use mtoctl_planner::plan::Operation;
+    use mtoctl_model::plan::Operation;
     use reqwest::Method;
 
     // A join that failed (too soon after the organization was made): the plan resets it; the
@@ -802,7 +869,7 @@ impl mtoctl_exec::Observer for Polls {
 /// A wait gives up at its own timeout in the plan when that comes before `--wait`'s.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wait_gives_up_at_its_own_timeout_before_the_overall_one() {
-    use mtoctl_planner::plan::Operation;
+    use mtoctl_model::plan::Operation;
     let world = Scenario::quickstart(Default::default()).await;
     // The first round submits the join; the clock is frozen, so it never completes.
     assert_eq!(world.apply().await.code, 3);

@@ -21,7 +21,9 @@ fn listed() -> Vec<(String, Vec<String>)> {
         .expect("runs");
     assert_eq!(out.status.code(), Some(0));
     let all: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    all.as_array()
+    assert_eq!(all["format_version"], "1.0");
+    all["tenants"]
+        .as_array()
         .expect("a list")
         .iter()
         .map(|t| {

@@ -137,7 +137,7 @@ async fn show_refuses_unknown_plan_formats() {
     assert_eq!(code, 1);
     assert!(stdout.is_empty());
     assert!(
-        stderr.contains("has plan format 9.0; this mtoctl reads format 1.0"),
+        stderr.contains("it has plan format version 9.0; this mtoctl reads only version 1.0 plans"),
         "{stderr}"
     );
     let _ = std::fs::remove_file(path);
@@ -299,7 +299,8 @@ fn permissions_lists_what_each_tenant_needs() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(0));
     let all: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    let tenants = all.as_array().expect("list");
+    assert_eq!(all["format_version"], "1.0");
+    let tenants = all["tenants"].as_array().expect("list");
     assert_eq!(tenants.len(), 5);
     assert_eq!(tenants[0]["alias"], "hq");
     for t in tenants {

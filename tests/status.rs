@@ -37,6 +37,7 @@ async fn after_apply_status_is_healthy_and_shows_provisioned_members() {
     let run = world.run(&["status", "-f", SPEC, "--format", "json"]).await;
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let v = report(&run);
+    assert_eq!(v["format_version"], "1.1");
     assert_eq!(v["health"], "healthy");
     assert_eq!(v["organization"], "Contoso Group");
     for t in v["tenants"].as_array().unwrap() {
@@ -54,9 +55,9 @@ async fn after_apply_status_is_healthy_and_shows_provisioned_members() {
     let syncs = v["syncs"].as_array().unwrap();
     assert_eq!(syncs.len(), 2);
     let contoso_to_fabrikam = &syncs[0];
-    assert_eq!(contoso_to_fabrikam["jobStatus"], "Active");
+    assert_eq!(contoso_to_fabrikam["job_status"], "Active");
     // alice and bob by name, erin through Contoso Sales (alice is in it too).
-    assert_eq!(contoso_to_fabrikam["inScope"], 3);
+    assert_eq!(contoso_to_fabrikam["in_scope"], 3);
     assert_eq!(contoso_to_fabrikam["provisioned"], 3);
     let samples: Vec<(String, String)> = contoso_to_fabrikam["samples"]
         .as_array()
@@ -64,8 +65,8 @@ async fn after_apply_status_is_healthy_and_shows_provisioned_members() {
         .iter()
         .map(|s| {
             (
-                s["userPrincipalName"].as_str().unwrap().to_owned(),
-                s["userType"].as_str().unwrap().to_owned(),
+                s["user_principal_name"].as_str().unwrap().to_owned(),
+                s["user_type"].as_str().unwrap().to_owned(),
             )
         })
         .collect();
@@ -87,6 +88,17 @@ async fn after_apply_status_is_healthy_and_shows_provisioned_members() {
         ]
     );
     assert!(findings(&v).is_empty(), "{:?}", findings(&v));
+    // Each user sampled has a verdict with every check, and the counts are the list's.
+    let counts = &contoso_to_fabrikam["user_counts"];
+    assert_eq!(counts["coverage"], "sample");
+    let users = contoso_to_fabrikam["users"].as_array().unwrap();
+    assert_eq!(counts["in_scope"], users.len());
+    assert_eq!(counts["provisioned"], 3);
+    assert_eq!(counts["failing"], 0);
+    for u in users {
+        assert_eq!(u["health"], "healthy", "{u}");
+        assert_eq!(u["checks"].as_array().unwrap().len(), 6, "{u}");
+    }
 
     // The text form says the same for people.
     let text = world.run(&["status", "-f", SPEC]).await;
@@ -152,7 +164,7 @@ async fn a_target_forbidding_inbound_sync_and_the_quarantine_it_causes_are_named
     let broken = &v["syncs"][0];
     assert_eq!(broken["from"], "contoso");
     assert_eq!(broken["health"], "broken");
-    assert_eq!(broken["jobStatus"], "Quarantine");
+    assert_eq!(broken["job_status"], "Quarantine");
     let found = findings(&v);
     assert!(
         found
@@ -203,16 +215,17 @@ async fn a_role_that_differs_from_the_spec_leaves_the_syncs_reported() {
     let fabrikam = &v["tenants"][1];
     assert_ne!(fabrikam["health"], "healthy", "{v}");
     for s in v["syncs"].as_array().expect("syncs") {
-        assert_eq!(s["jobStatus"], "Active", "{s}");
+        assert_eq!(s["job_status"], "Active", "{s}");
         assert_eq!(s["health"], "healthy", "{s}");
     }
-    // The text says the users it lists are a sample, not the counts' users.
+    // The text says the users it lists are a sample, and its counts are the list's own.
     let text = world
         .run(&["status", "-f", spec.to_str().expect("utf8")])
         .await;
     assert!(
-        text.stdout
-            .contains("a sample of the users in scope, looked up in fabrikam:"),
+        text.stdout.contains(
+            "users, a sample (--all-users checks every one): 3 in scope, 3 provisioned in fabrikam, 0 failing"
+        ),
         "{}",
         text.stdout
     );

@@ -50,8 +50,14 @@ pub enum Command {
     /// Check that the organization works: memberships, sync jobs, provisioned users.
     #[command(after_help = "Examples:
   mtoctl status -f mto.yaml
+  mtoctl status -f mto.yaml --all-users         # every synced user, each with every check
   mtoctl status -f mto.yaml --format json")]
     Status(StatusArgs),
+    /// Act on cross-tenant synchronization now, instead of waiting for its next cycle.
+    #[command(after_help = "Examples:
+  mtoctl sync now -f mto.yaml                   # the first user in scope of each sync
+  mtoctl sync now -f mto.yaml --user alice@contoso.com --user bob@contoso.com")]
+    Sync(SyncArgs),
     /// Write a spec from the live state of the given tenants, to adopt an existing organization.
     #[command(after_help = "Examples:
   mtoctl export -f tenants.yaml --out mto.yaml  # tenants.yaml: apiVersion, kind and tenants
@@ -127,10 +133,11 @@ pub struct GraphArgs {
     #[arg(long, conflicts_with_all = ["graph_url", "login_url"])]
     pub emulator_reset: bool,
     /// How long one sign-in or Graph request is retried (no answer, throttling, server
-    /// errors) before mtoctl gives up on it: `90s`, `15m`, `1h`. Each retry is logged with what
-    /// is retried and for how long. A connection refused by a loopback endpoint (the emulator
-    /// not running) or a failed TLS handshake fails after a few quick attempts whatever this
-    /// says.
+    /// errors) before mtoctl gives up on it: `90s`, `15m`, `1h`. A retry after a network
+    /// failure, or one that waits 5 s or more, is a warning saying what is retried and for how
+    /// long (the others show with `--log-level debug`). A connection refused by a loopback
+    /// endpoint (the emulator not running) or a failed TLS handshake fails after a few quick
+    /// attempts whatever this says.
     #[arg(
         long,
         value_name = "DURATION",
@@ -221,6 +228,10 @@ pub struct ApplyArgs {
     /// Output format of the report (and of progress events on stderr).
     #[arg(long, value_enum, default_value_t = ListFormat::Text)]
     pub format: ListFormat,
+    /// After a successful apply, provision the first user in scope of each sync at once
+    /// (`mtoctl sync now`) and check their copies; exit 1 if one fails a check.
+    #[arg(long)]
+    pub verify: bool,
     /// Where Graph and login are.
     #[command(flatten)]
     pub graph: GraphArgs,
@@ -232,6 +243,53 @@ pub struct StatusArgs {
     /// The spec file (`-` reads standard input).
     #[arg(short = 'f', long = "file", value_name = "SPEC")]
     pub file: std::path::PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+    /// Explain where this user stands in each sync from their tenant instead: assigned or
+    /// not, the scoping filter, the latest provisioning events, their copy in the target.
+    #[arg(long, value_name = "UPN")]
+    pub user: Option<String>,
+    /// Check every user in scope of each sync (up to 10,000 per sync), not a sample of five.
+    #[arg(long, conflicts_with = "user")]
+    pub all_users: bool,
+    /// Where Graph and login are.
+    #[command(flatten)]
+    pub graph: GraphArgs,
+}
+
+/// `mtoctl sync`.
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: SyncCommand,
+}
+
+/// The subcommands of `mtoctl sync`.
+#[derive(Debug, Subcommand)]
+pub enum SyncCommand {
+    /// Provision users through each sync's job at once (Graph's provisionOnDemand), wait for
+    /// their copies, and check each one as `status` does.
+    #[command(after_help = "Examples:
+  mtoctl sync now -f mto.yaml
+  mtoctl sync now -f mto.yaml --user alice@contoso.com --format json")]
+    Now(SyncNowArgs),
+}
+
+/// `mtoctl sync now`.
+#[derive(Debug, Args)]
+pub struct SyncNowArgs {
+    /// The spec file (`-` reads standard input).
+    #[arg(short = 'f', long = "file", value_name = "SPEC")]
+    pub file: std::path::PathBuf,
+    /// A user of a source tenant to provision (by UPN); repeat for more. Default: the first
+    /// user in scope of each sync.
+    #[arg(long = "user", value_name = "UPN")]
+    pub users: Vec<String>,
+    /// How long to wait for the copies to show in the target (`30s`, `2m`).
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_duration)]
+    pub wait: std::time::Duration,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ListFormat::Text)]
     pub format: ListFormat,

@@ -44,6 +44,9 @@ fn main() -> ExitCode {
         Command::Show(args) => commands::show::run(&printer, &args),
         Command::Apply(args) => commands::apply::run(&printer, &args),
         Command::Status(args) => commands::status::run(&printer, &args),
+        Command::Sync(args) => match &args.command {
+            args::SyncCommand::Now(now) => commands::sync::run(&printer, now),
+        },
         Command::Export(args) => commands::export::run(&printer, &args),
         Command::Permissions(args) => commands::permissions::run(&printer, &args),
         Command::Schema(args) => commands::schema::run(&printer, &args),

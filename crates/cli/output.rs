@@ -2,8 +2,35 @@
 //! colors per `--color` and NO_COLOR.
 
 use std::io::{self, Write};
+use std::sync::Mutex;
 
 use crate::args::ColorWhen;
+
+/// The progress bars on screen, if any: log lines are written with them hidden, so that a
+/// retry warning does not land in the middle of a bar and is not drawn over by it.
+static BARS: Mutex<Option<indicatif::MultiProgress>> = Mutex::new(None);
+
+/// Tells log lines which bars are on screen (`None` once they are gone).
+pub fn bars_on_screen(bars: Option<indicatif::MultiProgress>) {
+    *BARS.lock().unwrap_or_else(|e| e.into_inner()) = bars;
+}
+
+/// Where log lines go: stderr, with the progress bars hidden while one is written.
+pub struct LogWriter;
+
+impl Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let bars = BARS.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        match bars {
+            Some(bars) => bars.suspend(|| io::stderr().write(buf)),
+            None => io::stderr().write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        io::stderr().flush()
+    }
+}
 
 /// Writes command output. Commands print only through this.
 pub struct Printer {

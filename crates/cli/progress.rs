@@ -4,8 +4,7 @@
 use std::collections::BTreeMap;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use mtoctl_exec::report::ApplyEvent;
-use mtoctl_planner::Plan;
+use mtoctl_exec::report::{ApplyEvent, TenantActions};
 
 /// The bars of one apply round.
 pub struct Bars {
@@ -14,35 +13,32 @@ pub struct Bars {
 }
 
 impl Bars {
-    /// A bar for every tenant that has actions in `plan`, its length that tenant's actions.
-    pub fn new(plan: &Plan, target: ProgressDrawTarget) -> Self {
+    /// A bar for every tenant of a round (alias and its actions, in the plan's tenant order,
+    /// as [`ApplyEvent::RoundStarted`] lists them).
+    pub fn new(tenants: &[TenantActions], target: ProgressDrawTarget) -> Self {
         let multi = MultiProgress::with_draw_target(target);
         let style = ProgressStyle::with_template("{prefix:>12} [{bar:24}] {pos}/{len} {wide_msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> ");
-        let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
-        for action in &plan.actions {
-            *counts.entry(action.tenant.as_str()).or_default() += 1;
-        }
         let mut by_tenant = BTreeMap::new();
-        // In spec order, so the bars read like the plan.
-        for tenant in &plan.tenants {
-            let alias = tenant.alias.as_str();
-            let Some(count) = counts.get(alias) else {
-                continue;
-            };
-            let bar = multi.add(ProgressBar::new(*count));
+        for TenantActions { alias, actions } in tenants {
+            let bar = multi.add(ProgressBar::new(*actions));
             bar.set_style(style.clone());
             bar.set_prefix(alias.to_owned());
             bar.set_message("waiting for its turn");
             by_tenant.insert(alias.to_owned(), bar);
         }
+        crate::output::bars_on_screen(Some(multi.clone()));
         Self { multi, by_tenant }
     }
 
     /// Shows one event: the current action on its tenant's bar, finished ones above the bars.
     pub fn event(&self, event: &ApplyEvent) {
         match event {
+            ApplyEvent::RoundStarted { .. } => {}
+            ApplyEvent::Planning { .. } => {
+                let _ = self.multi.println(event.render_line());
+            }
             ApplyEvent::Started {
                 tenant, summary, ..
             } => {
@@ -68,6 +64,7 @@ impl Bars {
         for bar in self.by_tenant.values() {
             bar.finish_and_clear();
         }
+        crate::output::bars_on_screen(None);
     }
 
     /// A tenant's bar position and message (for tests).
@@ -82,7 +79,8 @@ impl Bars {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mtoctl_exec::report::{ActionResult, ActionStatus};
+    use mtoctl_exec::report::{ActionResult, ActionStatus, RunActionId};
+    use mtoctl_model::plan::Plan;
 
     fn quickstart_plan() -> Plan {
         let path = format!(
@@ -95,7 +93,17 @@ mod tests {
     #[test]
     fn bars_follow_each_tenant_and_count_finished_actions() {
         let plan = quickstart_plan();
-        let bars = Bars::new(&plan, ProgressDrawTarget::hidden());
+        let mut tenants: Vec<TenantActions> = Vec::new();
+        for t in &plan.tenants {
+            let n = plan.actions.iter().filter(|a| a.tenant == t.alias).count() as u64;
+            if n > 0 {
+                tenants.push(TenantActions {
+                    alias: t.alias.to_string(),
+                    actions: n,
+                });
+            }
+        }
+        let bars = Bars::new(&tenants, ProgressDrawTarget::hidden());
         let contoso_actions = plan
             .actions
             .iter()
@@ -104,7 +112,7 @@ mod tests {
         assert_eq!(bars.by_tenant["contoso"].length(), Some(contoso_actions));
         let first = &plan.actions[0];
         bars.event(&ApplyEvent::Started {
-            action: first.id,
+            action: RunActionId::first(first.id),
             addr: first.addr.clone(),
             tenant: first.tenant.to_string(),
             summary: first.summary.clone(),
@@ -115,7 +123,8 @@ mod tests {
         );
         bars.event(&ApplyEvent::Finished {
             result: ActionResult {
-                id: first.id,
+                id: RunActionId::first(first.id),
+                round: 1,
                 addr: first.addr.clone(),
                 tenant: first.tenant.to_string(),
                 summary: first.summary.clone(),

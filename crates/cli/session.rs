@@ -78,7 +78,7 @@ pub fn init_logging(level: LogLevel, color: bool) {
     };
     let _ = tracing_subscriber::fmt()
         .with_max_level(level)
-        .with_writer(std::io::stderr)
+        .with_writer(|| crate::output::LogWriter)
         .with_ansi(color)
         .with_target(false)
         .try_init();
@@ -256,13 +256,37 @@ impl Lacking {
     }
 }
 
+/// A client with a credential per tenant, and what their tokens lack (checked before any
+/// read, so that a refusal names the missing permission).
+pub async fn connect(
+    printer: &Printer,
+    spec: &LoadedSpec,
+    graph: &GraphArgs,
+) -> anyhow::Result<(GraphClient, Lacking)> {
+    let client = graph_client(printer, spec, graph).await?;
+    let lacking = preflight(printer, &client, &spec.desired).await;
+    Ok((client, lacking))
+}
+
+/// The live state of every tenant of the spec.
+pub async fn read_live(
+    client: &GraphClient,
+    spec: &LoadedSpec,
+    lacking: &Lacking,
+) -> anyhow::Result<mtoctl_model::ObservedState> {
+    mtoctl_graph::collect::collect(client, &spec.desired)
+        .await
+        .context("cannot read the live state")
+        .map_err(|e| lacking.explain(e))
+}
+
 /// Reads every tenant and plans the spec against what it found. `nothing` says what did not
 /// happen when the read fails ("nothing was planned", "nothing was applied").
 pub async fn live_plan(
     client: &mtoctl_graph::transport::GraphClient,
     spec: &LoadedSpec,
     nothing: &str,
-) -> anyhow::Result<mtoctl_planner::Plan> {
+) -> anyhow::Result<mtoctl_model::plan::Plan> {
     let observed = mtoctl_graph::collect::collect(client, &spec.desired)
         .await
         .with_context(|| format!("cannot read the live state; {nothing}"))?;
@@ -286,7 +310,7 @@ pub async fn live_plan(
 /// Points the plan's notes about scope entries at where the spec writes them. The spec is read
 /// again only when there are such notes (its load keeps no location per entry), and not when
 /// it came from standard input.
-fn locate_notes(plan: &mut mtoctl_planner::Plan, spec: &LoadedSpec) {
+fn locate_notes(plan: &mut mtoctl_model::plan::Plan, spec: &LoadedSpec) {
     if !plan.notes.iter().any(|n| n.entry.is_some()) || spec.path.as_os_str() == "-" {
         return;
     }
@@ -305,7 +329,7 @@ fn locate_notes(plan: &mut mtoctl_planner::Plan, spec: &LoadedSpec) {
             entry.list.key(),
             &entry.name,
         )
-        .map(|(line, column)| mtoctl_planner::SpecLocation {
+        .map(|(line, column)| mtoctl_model::plan::SpecLocation {
             file: name.clone(),
             line,
             column,

@@ -3,15 +3,17 @@
 //! touches changed since. Progress is plain lines on stderr (JSON lines with `--format json`).
 
 use std::io::{BufRead, IsTerminal};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Instant;
 
 use anyhow::Context;
-use mtoctl_exec::{ApplyEvent, ApplyOptions, ApplyOutcome, ApplyReport, Observer};
+use mtoctl_exec::report::REPORT_FORMAT_VERSION;
+use mtoctl_exec::{
+    ApplyEvent, ApplyOptions, ApplyOutcome, MAX_ROUNDS, Observer, Replan, RoundsError, RunReport,
+};
 use mtoctl_graph::transport::GraphClient;
-use mtoctl_planner::Plan;
+use mtoctl_model::plan::Plan;
 
 use crate::args::{ApplyArgs, ListFormat, PlanFormat};
 use crate::output::Printer;
@@ -21,8 +23,6 @@ use crate::session::{self, LoadedSpec};
 const EXIT_WAITING: u8 = 3;
 /// Ctrl-C: the shell's code for a command ended by SIGINT (128 + 2).
 const EXIT_INTERRUPTED: u8 = 130;
-/// Rounds of plan-and-apply one `--wait` run makes at most (joins, then what they unlock).
-const MAX_ROUNDS: usize = 8;
 
 struct Channel(tokio::sync::mpsc::UnboundedSender<ApplyEvent>);
 
@@ -44,7 +44,11 @@ pub fn run(printer: &Printer, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
         (None, Some(_)) => PathBuf::from("mto.yaml"),
         (None, None) => anyhow::bail!("give a spec (`-f SPEC`) or a saved plan (`apply PLANFILE`)"),
     };
-    let saved = args.plan.as_deref().map(read_plan).transpose()?;
+    let saved = args
+        .plan
+        .as_deref()
+        .map(super::show::read_plan)
+        .transpose()?;
     let Some(spec) = session::load_spec(printer, &spec_path)? else {
         return Ok(ExitCode::from(1));
     };
@@ -56,12 +60,9 @@ pub fn run(printer: &Printer, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
     };
     let runtime = session::runtime()?;
     let result = runtime.block_on(async {
-        let client = session::graph_client(printer, &spec, &args.graph).await?;
         // A missing permission would otherwise surface halfway through the apply.
-        let lacking = session::preflight(printer, &client, &spec.desired).await;
-        let started = Instant::now();
-        let mut round = 0;
-        let mut plan = match saved {
+        let (client, lacking) = session::connect(printer, &spec, &args.graph).await?;
+        let first = match saved {
             Some(plan) => {
                 mtoctl_exec::check_plan(&plan, &spec.desired, &options)?;
                 check_fresh(&plan, &client, &spec).await?;
@@ -76,7 +77,8 @@ pub fn run(printer: &Printer, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
                 // nothing (a misspelt name plans no removal, and is no success).
                 mtoctl_exec::check_plan(&plan, &spec.desired, &options)?;
                 if !plan.has_changes() {
-                    return finish(printer, args.format, &plan, None);
+                    let run = RunReport::nothing(plan.complete);
+                    return verified(printer, args, &run, &client, &spec).await;
                 }
                 if !args.auto_approve {
                     confirm(printer)?;
@@ -86,47 +88,41 @@ pub fn run(printer: &Printer, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
                 plan
             }
         };
-        loop {
-            round += 1;
-            let report = run_one(printer, args.format, &plan, &client, &options)
-                .await
-                .map_err(|tally| Interrupted(tally.describe(round)))?;
-            let carry_on = args.plan.is_none()
-                && report.outcome == ApplyOutcome::Applied
-                && !plan.complete
-                && round < MAX_ROUNDS
-                && wait.is_some_and(|w| started.elapsed() < w);
-            if !carry_on {
-                return finish(printer, args.format, &plan, Some(&report));
+        // A saved plan is the one its reviewer saw: no round after it.
+        let max_rounds = if args.plan.is_some() { 1 } else { MAX_ROUNDS };
+        let mut replan = LivePlan {
+            printer,
+            client: &client,
+            spec: &spec,
+            format: args.format,
+            lacking: &lacking,
+        };
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let observer: Arc<dyn Observer> = Arc::new(Channel(tx));
+        let run = async {
+            tokio::select! {
+                run = mtoctl_exec::converge(
+                    first, &spec.desired, &client, &options, observer, max_rounds, &mut replan,
+                ) => Some(run),
+                () = interrupt() => None,
             }
-            if args.format == ListFormat::Text {
-                printer.out_display(&report.text())?;
-            }
-            // The waits are over: plan the work they unlocked (shown as deferred before).
-            printer.err("Planning the work the completed waits unlocked...\n");
-            // Ctrl-C is ours since the first round began (the terminal's default no longer
-            // applies), so planning the next one listens for it too.
-            let next = tokio::select! {
-                next = session::live_plan(&client, &spec, "nothing was applied") => next,
-                () = interrupt() => Err(Interrupted(format!(
-                    "while planning round {} (round {round} was applied; nothing of round {} was)",
-                    round + 1,
-                    round + 1
-                ))
-                .into()),
-            }
-            .map_err(|e| lacking.explain(e))?;
-            show(printer, &next, args.format)?;
-            let remaining = wait.map(|w| w.saturating_sub(started.elapsed()));
-            let options = ApplyOptions {
-                wait: remaining,
-                ..options.clone()
-            };
-            mtoctl_exec::check_plan(&next, &spec.desired, &options)?;
-            if !next.has_changes() {
-                return finish(printer, args.format, &next, Some(&report));
-            }
-            plan = next;
+        };
+        let version = if args.verify {
+            VERIFIED_FORMAT_VERSION
+        } else {
+            REPORT_FORMAT_VERSION
+        };
+        let (run, tally) = tokio::join!(run, progress(printer, args.format, version, rx));
+        match run {
+            None => Err(Interrupted(tally.describe()).into()),
+            Some(Ok(run)) => verified(printer, args, &run, &client, &spec).await,
+            Some(Err(RoundsError::Plan { round, source })) => Err(source.context(format!(
+                "cannot plan round {round}; the rounds before it were applied"
+            ))),
+            Some(Err(RoundsError::Refused { round, source })) => Err(anyhow::Error::new(source)
+                .context(format!(
+                    "round {round} was planned but not applied; the rounds before it were"
+                ))),
         }
     });
     match result.map_err(anyhow::Error::downcast::<Interrupted>) {
@@ -138,6 +134,27 @@ pub fn run(printer: &Printer, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(EXIT_INTERRUPTED))
         }
         Err(Err(error)) => Err(error),
+    }
+}
+
+/// Plans each round after the first from Graph as it is now, and shows it.
+struct LivePlan<'a> {
+    printer: &'a Printer,
+    client: &'a GraphClient,
+    spec: &'a LoadedSpec,
+    format: ListFormat,
+    lacking: &'a session::Lacking,
+}
+
+impl Replan for LivePlan<'_> {
+    type Error = anyhow::Error;
+
+    async fn next(&mut self, _run: &RunReport) -> anyhow::Result<Plan> {
+        let next = session::live_plan(self.client, self.spec, "nothing of this round was applied")
+            .await
+            .map_err(|e| self.lacking.explain(e))?;
+        show(self.printer, &next, self.format)?;
+        Ok(next)
     }
 }
 
@@ -162,17 +179,30 @@ async fn interrupt() {
     }
 }
 
-/// What an interrupted round had done, from its progress events.
+/// What an interrupted run had done, from its progress events.
 #[derive(Debug, Default)]
 struct Tally {
-    total: usize,
-    finished: usize,
+    round: u32,
+    planning: bool,
+    total: u64,
+    finished: u64,
     in_flight: std::collections::BTreeMap<String, String>,
 }
 
 impl Tally {
     fn note(&mut self, event: &ApplyEvent) {
         match event {
+            ApplyEvent::RoundStarted { round, tenants } => {
+                *self = Tally {
+                    round: *round,
+                    total: tenants.iter().map(|t| t.actions).sum(),
+                    ..Tally::default()
+                };
+            }
+            ApplyEvent::Planning { round } => {
+                self.round = *round;
+                self.planning = true;
+            }
             ApplyEvent::Started {
                 action,
                 tenant,
@@ -192,7 +222,14 @@ impl Tally {
 
     /// "while applying the plan: 12 of 40 actions finished; stopped in flight (perhaps done
     /// in Graph already): …".
-    fn describe(&self, round: usize) -> String {
+    fn describe(&self) -> String {
+        let round = self.round.max(1);
+        if self.planning {
+            return format!(
+                "while planning round {round} (round {} was applied; nothing of round {round} was)",
+                round - 1
+            );
+        }
         let what = match round {
             1 => "the plan".to_owned(),
             n => format!("round {n}"),
@@ -216,79 +253,126 @@ impl Tally {
     }
 }
 
-/// Applies one plan, showing progress. Ctrl-C stops it: the apply is dropped, which aborts its
-/// requests in flight, and what it had done comes back instead of a report.
-async fn run_one(
-    printer: &Printer,
-    format: ListFormat,
-    plan: &Plan,
-    client: &GraphClient,
-    options: &ApplyOptions,
-) -> Result<ApplyReport, Tally> {
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let observer: Arc<dyn Observer> = Arc::new(Channel(tx));
-    let apply = mtoctl_exec::apply(plan, client, options, observer);
-    // Bars on a terminal; plain lines (or JSON events) in logs.
-    let bars = (format == ListFormat::Text && std::io::stderr().is_terminal())
-        .then(|| crate::progress::Bars::new(plan, indicatif::ProgressDrawTarget::stderr()));
-    let progress = async {
-        let mut tally = Tally {
-            total: plan.actions.len(),
-            ..Tally::default()
-        };
-        while let Some(event) = rx.recv().await {
-            tally.note(&event);
-            match (&bars, format) {
-                (Some(bars), _) => bars.event(&event),
-                (None, ListFormat::Text) => printer.err(&format!("{}\n", event.render_line())),
-                (None, ListFormat::Json) => printer.err(&format!(
-                    "{}\n",
-                    serde_json::to_string(&event).unwrap_or_default()
-                )),
-            }
-        }
-        if let Some(bars) = &bars {
-            bars.finish();
-        }
-        tally
-    };
-    let apply = async {
-        tokio::select! {
-            report = apply => Some(report),
-            () = interrupt() => None,
-        }
-    };
-    let (report, tally) = tokio::join!(apply, progress);
-    report.ok_or(tally)
+/// An event as one line of JSON, with the version of the report's format.
+#[derive(serde::Serialize)]
+struct EventLine<'a> {
+    format_version: &'static str,
+    #[serde(flatten)]
+    event: &'a ApplyEvent,
 }
 
-fn finish(
+/// Shows a run's progress events until the run ends (its observer is dropped): bars on a
+/// terminal, plain lines (or JSON lines) in logs. Returns what the run had done.
+async fn progress(
     printer: &Printer,
     format: ListFormat,
-    plan: &Plan,
-    report: Option<&ApplyReport>,
+    version: &'static str,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<ApplyEvent>,
+) -> Tally {
+    let terminal = format == ListFormat::Text && std::io::stderr().is_terminal();
+    let mut bars: Option<crate::progress::Bars> = None;
+    let mut tally = Tally::default();
+    while let Some(event) = rx.recv().await {
+        tally.note(&event);
+        if let ApplyEvent::RoundStarted { tenants, .. } = &event
+            && terminal
+        {
+            if let Some(old) = &bars {
+                old.finish();
+            }
+            bars = Some(crate::progress::Bars::new(
+                tenants,
+                indicatif::ProgressDrawTarget::stderr(),
+            ));
+        }
+        match (&bars, format) {
+            (Some(bars), _) => bars.event(&event),
+            // The first round's start says nothing the plan shown above did not.
+            (None, ListFormat::Text)
+                if matches!(event, ApplyEvent::RoundStarted { round: 1, .. }) => {}
+            (None, ListFormat::Text) => printer.err(&format!("{}\n", event.render_line())),
+            (None, ListFormat::Json) => printer.err(&format!(
+                "{}\n",
+                serde_json::to_string(&EventLine {
+                    format_version: version,
+                    event: &event,
+                })
+                .unwrap_or_default()
+            )),
+        }
+    }
+    if let Some(bars) = &bars {
+        bars.finish();
+    }
+    tally
+}
+
+/// The version of the report and events with `--verify`: 1.1 adds the report's `verify`.
+const VERIFIED_FORMAT_VERSION: &str = "1.1";
+
+/// The report with `--verify --format json`: the run's keys and the verification.
+#[derive(serde::Serialize)]
+struct VerifiedRun<'a> {
+    #[serde(flatten)]
+    run: &'a RunReport,
+    verify: &'a mtoctl_planner::status::SyncNowReport,
+}
+
+/// `finish`, then with `--verify` after a complete apply, `mtoctl sync now` for the first user
+/// in scope of each sync: exit 1 if a user fails a check, 3 if a copy does not show yet.
+async fn verified(
+    printer: &Printer,
+    args: &ApplyArgs,
+    run: &RunReport,
+    client: &GraphClient,
+    spec: &LoadedSpec,
 ) -> anyhow::Result<ExitCode> {
-    let Some(report) = report else {
-        if format == ListFormat::Json {
+    if !args.verify || run.outcome != ApplyOutcome::Applied || !run.complete {
+        if args.verify && args.format == ListFormat::Text {
+            printer.err("not verifying: the apply is not complete\n");
+        }
+        return finish(printer, args.format, run);
+    }
+    if args.format == ListFormat::Text {
+        finish(printer, args.format, run)?;
+    }
+    let report = super::sync::check(client, &spec.desired, &[], super::sync::VERIFY_WAIT)
+        .await
+        .context("the apply succeeded, but verifying it failed")?;
+    match args.format {
+        ListFormat::Text => printer.out(&format!(
+            "\nVerification (mtoctl sync now, the first user in scope of each sync):\n{}",
+            super::sync::render(&report)
+        ))?,
+        ListFormat::Json => {
+            let mut run = run.clone();
+            run.format_version = VERIFIED_FORMAT_VERSION.to_owned();
             printer.out(&format!(
                 "{}\n",
-                serde_json::json!({"outcome": "applied", "actions": []})
+                serde_json::to_string_pretty(&VerifiedRun {
+                    run: &run,
+                    verify: &report,
+                })?
             ))?;
         }
-        return Ok(if plan.complete {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(EXIT_WAITING)
-        });
-    };
-    match format {
-        ListFormat::Text => printer.out_display(&report.text())?,
-        ListFormat::Json => printer.out(&format!("{}\n", serde_json::to_string_pretty(report)?))?,
     }
-    Ok(match report.outcome {
+    Ok(match report.health {
+        mtoctl_planner::status::Health::Healthy => ExitCode::SUCCESS,
+        mtoctl_planner::status::Health::Waiting => ExitCode::from(EXIT_WAITING),
+        mtoctl_planner::status::Health::Broken => ExitCode::from(1),
+    })
+}
+
+fn finish(printer: &Printer, format: ListFormat, run: &RunReport) -> anyhow::Result<ExitCode> {
+    match format {
+        ListFormat::Text if run.rounds.is_empty() => {}
+        ListFormat::Text => printer.out_display(&run.text())?,
+        ListFormat::Json => printer.out(&format!("{}\n", serde_json::to_string_pretty(run)?))?,
+    }
+    Ok(match run.outcome {
         ApplyOutcome::Failed => ExitCode::from(1),
         ApplyOutcome::Waiting => ExitCode::from(EXIT_WAITING),
-        ApplyOutcome::Applied if !plan.complete => {
+        ApplyOutcome::Applied if !run.complete => {
             if format == ListFormat::Text {
                 printer
                     .out("Some work is deferred until Graph finishes; run apply again later.\n")?;
@@ -335,38 +419,4 @@ fn confirm(printer: &Printer) -> anyhow::Result<()> {
         "apply cancelled; nothing was changed"
     );
     Ok(())
-}
-
-fn read_plan(path: &Path) -> anyhow::Result<Plan> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the plan `{}`", path.display()))?;
-    let value: serde_json::Value = match serde_json::from_str(&text) {
-        Ok(v) => v,
-        // `mtoctl apply spec.yaml`: the spec taken for a saved plan.
-        Err(_)
-            if text.contains("apiVersion: mtoctl/")
-                || text.contains("kind: MultiTenantOrganization") =>
-        {
-            anyhow::bail!(
-                "`{0}` is a spec, not a saved plan: give a spec with -f (`mtoctl apply -f {0}`)",
-                path.display()
-            )
-        }
-        Err(e) => {
-            return Err(anyhow::Error::new(e)
-                .context(format!("`{}` is not a plan file (JSON)", path.display())));
-        }
-    };
-    let version = value
-        .get("format_version")
-        .and_then(serde_json::Value::as_str)
-        .unwrap_or("(none)");
-    anyhow::ensure!(
-        version == mtoctl_planner::plan::FORMAT_VERSION,
-        "`{}` has plan format version {version}; this mtoctl applies only version {} plans; plan again",
-        path.display(),
-        mtoctl_planner::plan::FORMAT_VERSION
-    );
-    serde_json::from_value(value)
-        .with_context(|| format!("`{}` is not a valid plan", path.display()))
 }

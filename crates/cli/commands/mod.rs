@@ -8,4 +8,6 @@ pub mod plan;
 pub mod schema;
 pub mod show;
 pub mod status;
+pub mod sync;
+pub mod trace;
 pub mod validate;

@@ -2,9 +2,23 @@
 
 use std::process::ExitCode;
 
+use mtoctl_planner::permissions::TenantPermissions;
+
 use crate::args::{ListFormat, PermissionsArgs};
 use crate::output::Printer;
 use crate::session;
+
+/// The version of the `--format json` document (docs/json-output.md): a minor version adds
+/// keys, a major one changes or removes some.
+pub const FORMAT_VERSION: &str = "1.0";
+
+/// The `--format json` document.
+#[derive(serde::Serialize)]
+struct JsonReport<'a> {
+    format_version: &'static str,
+    /// Per tenant, in spec order.
+    tenants: &'a [TenantPermissions],
+}
 
 pub fn run(printer: &Printer, args: &PermissionsArgs) -> anyhow::Result<ExitCode> {
     let Some(spec) = session::load_spec(printer, &args.file)? else {
@@ -12,7 +26,13 @@ pub fn run(printer: &Printer, args: &PermissionsArgs) -> anyhow::Result<ExitCode
     };
     let all = mtoctl_planner::permissions::for_spec(&spec.desired);
     let text = match args.format {
-        ListFormat::Json => format!("{}\n", serde_json::to_string_pretty(&all)?),
+        ListFormat::Json => {
+            let json = JsonReport {
+                format_version: FORMAT_VERSION,
+                tenants: &all,
+            };
+            format!("{}\n", serde_json::to_string_pretty(&json)?)
+        }
         ListFormat::Text => {
             let mut out = String::new();
             for t in &all {

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use mtoctl_planner::Plan;
+use mtoctl_model::plan::Plan;
 
 use crate::args::{PlanArgs, PlanFormat};
 use crate::output::Printer;
@@ -15,8 +15,7 @@ pub fn run(printer: &Printer, args: &PlanArgs) -> anyhow::Result<ExitCode> {
     };
     let runtime = session::runtime()?;
     let plan = runtime.block_on(async {
-        let client = session::graph_client(printer, &spec, &args.graph).await?;
-        let lacking = session::preflight(printer, &client, &spec.desired).await;
+        let (client, lacking) = session::connect(printer, &spec, &args.graph).await?;
         session::live_plan(&client, &spec, "nothing was planned")
             .await
             .map_err(|e| lacking.explain(e))

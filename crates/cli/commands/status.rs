@@ -1,17 +1,34 @@
 //! `mtoctl status -f SPEC`: does the organization really work? Per tenant its membership and
-//! role; per sync direction its job's health, the users in scope and provisioned, and a few
-//! provisioned users with their `#EXT#` UPN and user type. Exit 0 when everything is healthy,
-//! 3 when Graph is still working on something, 4 when something is broken.
+//! role; per sync direction its job's health and a verdict on each user checked (a sample, or
+//! every user in scope with `--all-users`): its `#EXT#` copy in the target and each check,
+//! failing users first. Exit 0 when everything is healthy, 3 when Graph is still working on
+//! something, 4 when something is broken.
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use mtoctl_planner::status::{Health, StatusReport, SyncStatus, TenantStatus};
+use mtoctl_model::health::Coverage;
+use mtoctl_model::ids::Alias;
+use mtoctl_planner::status::{
+    Check, Health, OutOfScope, StatusReport, SyncStatus, TenantStatus, UserCounts, UserVerdict,
+};
 
 use crate::args::{ListFormat, StatusArgs};
 use crate::output::Printer;
 use crate::session;
+
+/// The version of the `--format json` report (docs/json-output.md): a minor version adds keys,
+/// a major one changes or removes some.
+pub const FORMAT_VERSION: &str = "1.1";
+
+/// The `--format json` document: the format version, then the report's keys.
+#[derive(serde::Serialize)]
+struct JsonReport<'a> {
+    format_version: &'static str,
+    #[serde(flatten)]
+    report: &'a StatusReport,
+}
 
 /// "Waiting on Graph; run again later" (as for `apply`).
 const EXIT_WAITING: u8 = 3;
@@ -19,18 +36,22 @@ const EXIT_WAITING: u8 = 3;
 const EXIT_BROKEN: u8 = 4;
 
 pub fn run(printer: &Printer, args: &StatusArgs) -> anyhow::Result<ExitCode> {
+    if let Some(upn) = &args.user {
+        return super::trace::run(printer, args, upn);
+    }
     let Some(spec) = session::load_spec(printer, &args.file)? else {
         return Ok(ExitCode::from(1));
     };
     let runtime = session::runtime()?;
     let report = runtime.block_on(async {
-        let client = session::graph_client(printer, &spec, &args.graph).await?;
-        let lacking = session::preflight(printer, &client, &spec.desired).await;
-        let observed = mtoctl_graph::collect::collect(&client, &spec.desired)
-            .await
-            .context("cannot read the live state")
-            .map_err(|e| lacking.explain(e))?;
-        let health = mtoctl_graph::health::read(&client, &spec.desired, &observed)
+        let (client, lacking) = session::connect(printer, &spec, &args.graph).await?;
+        let observed = session::read_live(&client, &spec, &lacking).await?;
+        let coverage = if args.all_users {
+            Coverage::All
+        } else {
+            Coverage::Sample
+        };
+        let health = mtoctl_graph::health::read(&client, &spec.desired, &observed, coverage)
             .await
             .context("cannot read the synchronization jobs' health")
             .map_err(|e| lacking.explain(e))?;
@@ -43,7 +64,11 @@ pub fn run(printer: &Printer, args: &StatusArgs) -> anyhow::Result<ExitCode> {
     match args.format {
         ListFormat::Text => printer.out(&render(&report))?,
         ListFormat::Json => {
-            printer.out(&format!("{}\n", serde_json::to_string_pretty(&report)?))?
+            let json = JsonReport {
+                format_version: FORMAT_VERSION,
+                report: &report,
+            };
+            printer.out(&format!("{}\n", serde_json::to_string_pretty(&json)?))?
         }
     }
     Ok(match report.health {
@@ -53,7 +78,7 @@ pub fn run(printer: &Printer, args: &StatusArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn mark(health: Health) -> &'static str {
+pub fn mark(health: Health) -> &'static str {
     match health {
         Health::Healthy => "ok     ",
         Health::Waiting => "waiting",
@@ -61,7 +86,7 @@ fn mark(health: Health) -> &'static str {
     }
 }
 
-/// The text report: one line per tenant and per sync, findings and samples indented below.
+/// The text report: one line per tenant and per sync, findings and users indented below.
 pub fn render(report: &StatusReport) -> String {
     let mut out = String::new();
     if let Some(name) = &report.organization {
@@ -119,49 +144,113 @@ fn sync_lines(out: &mut String, s: &SyncStatus) {
         s.to,
         s.name
     );
-    let mut facts = Vec::new();
     if let Some(cycle) = &s.last_cycle {
-        facts.push(format!(
+        // The job's counts are Entra's as of its last cycle; the users below are as they are
+        // now, and their counts are the lists' own.
+        let mut line = format!(
             "last cycle {} {}",
             cycle.ended.as_deref().unwrap_or("(running)"),
             cycle.state.as_deref().unwrap_or("")
-        ));
+        );
+        let counted: Vec<String> = [
+            s.in_scope.map(|n| format!("{n} in scope")),
+            s.provisioned.map(|n| format!("{n} provisioned")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if !counted.is_empty() {
+            line.push_str(&format!(" (Entra then counted {})", counted.join(", ")));
+        }
+        let _ = writeln!(out, "            {line}");
     }
-    if let Some(n) = s.in_scope {
-        facts.push(format!("{n} in scope"));
-    }
-    if let Some(n) = s.provisioned {
-        facts.push(format!("{n} provisioned in {}", s.to));
-    }
-    if !facts.is_empty() {
-        let _ = writeln!(out, "            {}", facts.join(", "));
-    }
-    for f in &s.findings {
+    // The findings that restate users' verdicts are left to the users' own lines below.
+    let own = s.findings.len().saturating_sub(s.user_findings);
+    for f in &s.findings[..own] {
         let _ = writeln!(out, "            {f}");
     }
-    if !s.samples.is_empty() || !s.not_found.is_empty() {
-        // A sample, said so: the counts above are the job's, the users below a few looked up.
-        let _ = writeln!(
-            out,
-            "            a sample of the users in scope, looked up in {}:",
-            s.to
-        );
+    if s.configured && s.job_status.is_some() {
+        user_lines(out, &s.to, &s.user_counts, &s.users, &s.out_of_scope);
     }
-    for p in &s.samples {
+}
+
+/// The users of a direction: a line with their counts (each the count of the lines below it),
+/// then each user, worst first, a failing one with each failed check, what a person would
+/// notice and what to do, then the users read that are not in scope.
+pub fn user_lines(
+    out: &mut String,
+    to: &Alias,
+    counts: &UserCounts,
+    users: &[UserVerdict],
+    out_of_scope: &[OutOfScope],
+) {
+    const INDENT: &str = "            ";
+    let which = match (counts.coverage, counts.truncated) {
+        (Coverage::Sample, _) => "users, a sample (--all-users checks every one)".to_owned(),
+        (Coverage::All, false) => "users, all of them".to_owned(),
+        (Coverage::All, true) => format!(
+            "users, the first {} read (there are more; mtoctl reads at most {} per sync)",
+            counts.in_scope + counts.out_of_scope,
+            mtoctl_graph::health::ALL_USERS_LIMIT
+        ),
+        (Coverage::First | Coverage::Named, _) => "users provisioned now".to_owned(),
+    };
+    let _ = writeln!(
+        out,
+        "{INDENT}{which}: {} in scope, {} provisioned in {to}, {} failing",
+        counts.in_scope, counts.provisioned, counts.failing
+    );
+    for u in users {
+        let target = match &u.target {
+            Some(t) => t.clone(),
+            None => format!("(not in {to})"),
+        };
+        let user_type = u
+            .checks
+            .iter()
+            .find(|c| c.check == Check::UserType)
+            .and_then(|c| c.observed.as_deref())
+            .map(|t| format!("  {t}"))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "            {}  {}  (from {})",
-            p.user_principal_name,
-            p.user_type.as_deref().unwrap_or("?"),
-            p.source
+            "{INDENT}{} {target}{user_type}  (from {})",
+            mark(u.health),
+            u.source
         );
+        for c in u.failed() {
+            let what = match c.check {
+                Check::Exists => format!("not in {to}"),
+                _ => format!(
+                    "{} is {}, expected {}",
+                    check_name(c.check),
+                    c.observed.as_deref().unwrap_or("not set"),
+                    c.expected
+                ),
+            };
+            let _ = writeln!(
+                out,
+                "{INDENT}          {what}: {}",
+                c.consequence.as_deref().unwrap_or("")
+            );
+            if let Some(fix) = &c.fix {
+                let _ = writeln!(out, "{INDENT}          to fix: {fix}");
+            }
+        }
     }
-    if !s.not_found.is_empty() {
-        let _ = writeln!(
-            out,
-            "            not (yet) in {}: {}",
-            s.to,
-            s.not_found.join(", ")
-        );
+    for o in out_of_scope {
+        let _ = writeln!(out, "{INDENT}not in scope: {} ({})", o.source, o.reason);
+    }
+}
+
+/// A check as people call it.
+fn check_name(check: Check) -> &'static str {
+    match check {
+        Check::Exists => "the copy",
+        Check::UserType => "userType",
+        Check::Identity => "its sign-in identity",
+        Check::ShowInAddressList => "showInAddressList",
+        Check::AccountEnabled => "accountEnabled",
+        Check::UserPrincipalName => "its UPN",
     }
 }

@@ -11,6 +11,10 @@ use serde::Serialize;
 use crate::args::{DiagnosticFormat, ValidateArgs};
 use crate::output::Printer;
 
+/// The version of the `--format json` report (docs/json-output.md): a minor version adds keys,
+/// a major one changes or removes some.
+pub const FORMAT_VERSION: &str = "1.0";
+
 pub fn run(printer: &Printer, args: &ValidateArgs) -> anyhow::Result<ExitCode> {
     let (name, bytes) = read_spec(&args.file)?;
     let (valid, diagnostics, summary) = match mtoctl_model::spec::load(&name, &bytes) {
@@ -39,6 +43,7 @@ pub fn run(printer: &Printer, args: &ValidateArgs) -> anyhow::Result<ExitCode> {
         }
         DiagnosticFormat::Json => {
             let report = JsonReport {
+                format_version: FORMAT_VERSION,
                 file: &name,
                 valid,
                 error_count: diagnostics.error_count(),
@@ -76,7 +81,7 @@ pub fn read_spec(path: &Path) -> anyhow::Result<(String, Vec<u8>)> {
 }
 
 /// Up to `limit` bytes of `reader`: whatever it holds, if less.
-fn read_at_most(reader: impl Read, limit: u64) -> std::io::Result<Vec<u8>> {
+pub(crate) fn read_at_most(reader: impl Read, limit: u64) -> std::io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     reader.take(limit).read_to_end(&mut bytes)?;
     Ok(bytes)
@@ -84,6 +89,7 @@ fn read_at_most(reader: impl Read, limit: u64) -> std::io::Result<Vec<u8>> {
 
 #[derive(Serialize)]
 struct JsonReport<'a> {
+    format_version: &'static str,
     file: &'a str,
     valid: bool,
     error_count: usize,

@@ -56,6 +56,10 @@ pub(crate) struct Navigation {
 #[derive(Debug)]
 pub(crate) struct Structured {
     pub base: Option<String>,
+    /// An open type (`OpenType="true"`): instances may carry properties it does not declare.
+    pub open: bool,
+    /// An entity type (not a complex type).
+    pub entity: bool,
     pub properties: BTreeMap<String, Property>,
     pub navigation: BTreeMap<String, Navigation>,
 }
@@ -148,6 +152,8 @@ struct RawStructured {
     #[serde(default)]
     base: Option<String>,
     #[serde(default)]
+    open: bool,
+    #[serde(default)]
     properties: BTreeMap<String, RawProperty>,
     #[serde(default)]
     navigation: BTreeMap<String, RawProperty>,
@@ -200,10 +206,12 @@ impl Model {
             container.insert(name, (kind, TypeRef::parse(&c.ty).name));
         }
         let mut types = HashMap::new();
-        for map in [raw.entity_types, raw.complex_types] {
+        for (entity, map) in [(true, raw.entity_types), (false, raw.complex_types)] {
             for (name, t) in map {
                 let structured = Structured {
                     base: t.base.map(|b| TypeRef::parse(&b).name),
+                    open: t.open,
+                    entity,
                     properties: t
                         .properties
                         .into_iter()
@@ -306,6 +314,16 @@ impl Model {
             };
             Some(current)
         })
+    }
+
+    /// Whether an instance of `ty` may carry `key` though no type of its chain declares it: an
+    /// open complex type takes any name (`detailsInfo`); an open entity type (the directory
+    /// objects) only directory extension properties, `extension_<appId>_<name>`, which is what
+    /// makes them open.
+    pub fn allows_dynamic(&self, ty: &str, key: &str) -> bool {
+        let mut chain = self.chain(ty).peekable();
+        let entity = chain.peek().is_some_and(|(_, t)| t.entity);
+        chain.any(|(_, t)| t.open) && (!entity || key.starts_with("extension_"))
     }
 
     /// Whether `name` is `base` or derives (transitively) from it.

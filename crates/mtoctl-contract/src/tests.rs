@@ -1308,3 +1308,38 @@ fn numbers_are_checked_by_kind_and_range() {
         &["body.riskScore.total must be a number (Edm.Single)"],
     );
 }
+
+#[test]
+fn an_open_type_takes_properties_it_does_not_declare_and_others_still_do_not() {
+    let entry = |details: Value| {
+        json!({"value": [{
+            "id": "x", "sourceIdentity": {"id": "u", "details": details},
+            "provisioningSteps": [{"name": "EntryExport", "details": {"SkipReason": "x"}}]
+        }]})
+    };
+    let problems = answer(
+        "GET",
+        "/auditLogs/provisioning",
+        200,
+        entry(json!({"UserPrincipalName": "a@b"})),
+    );
+    assert!(
+        !problems.iter().any(|p| p.contains("is not a property")),
+        "detailsInfo is open: {problems:?}"
+    );
+    // provisioningStep is not open.
+    let mut body = entry(json!({}));
+    body["value"][0]["provisioningSteps"][0]["bogus"] = json!(1);
+    let problems = answer("GET", "/auditLogs/provisioning", 200, body);
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("provisioningSteps[0].bogus is not a property of provisioningStep")),
+        "{problems:?}"
+    );
+    // Open directory objects take directory extensions only.
+    let path = format!("/servicePrincipals/{ID}");
+    let mut sp = service_principal();
+    sp["extension_0123_costCentre"] = json!("x");
+    assert_clean(&answer("GET", &path, 200, sp));
+}

@@ -263,8 +263,11 @@ impl<'a> Checker<'a> {
             }
             let candidates = self.model.members_lenient(ty, key);
             let Some(first) = candidates.first().copied() else {
-                self.problems
-                    .push(format!("{key_path} is not a property of {ty}"));
+                // An open type's dynamic properties are any name with any JSON value.
+                if !self.model.allows_dynamic(ty, key) {
+                    self.problems
+                        .push(format!("{key_path} is not a property of {ty}"));
+                }
                 continue;
             };
             if candidates.len() == 1 {

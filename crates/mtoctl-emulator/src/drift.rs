@@ -1,7 +1,7 @@
 //! Out-of-band directory edits through the admin API ("drift"): add tenants,
-//! add, change and delete users, add groups and change their members, as an
-//! administrator would in the portal. Graph itself stays read-only for users
-//! and groups, as in mtoctl's use of it.
+//! add, change and delete users (internal ones, or users synced into a target tenant), add
+//! groups and change their members, as an administrator would in the portal. Graph itself
+//! stays read-only for users and groups, as in mtoctl's use of it.
 
 use axum::Router;
 use axum::extract::{Path, State as AxState};
@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::Emulator;
 use crate::ids::Rng;
-use crate::state::Tenant;
+use crate::state::{ObjectIdentity, PROFILE_ATTRIBUTES, Tenant};
 use crate::world::{
     GroupSpec, TenantSpec, UserSpec, WorldError, add_group, add_user, build_tenant,
 };
@@ -105,7 +105,13 @@ fn create_in_tenant<S: serde::de::DeserializeOwned>(
 }
 
 /// Body: any of `displayName`, `givenName`, `surname`, `mail`, `department`,
-/// `jobTitle` (strings or null), `accountEnabled` (bool), `userType` (`Member`/`Guest`).
+/// `jobTitle` (strings or null), `accountEnabled` (bool), `userType` (`Member`/`Guest`),
+/// `showInAddressList` (bool or null), `identities` (a list of `objectIdentity`, each of
+/// `signInType`, `issuer`, `issuerAssignedId` strings or null, replacing the user's; null puts
+/// back the identities Entra gives it), and the profile attributes
+/// ([`PROFILE_ATTRIBUTES`]: `employeeType`, `companyName`, ..., strings or null). Any user,
+/// synced in or not: a synced user changed in the target keeps the change until its source
+/// user changes (the sync engine's watermark).
 async fn update_user(
     AxState(emu): AxState<Emulator>,
     Path((tenant, user)): Path<(String, String)>,
@@ -143,6 +149,19 @@ async fn update_user(
             ("userType", Value::String(s)) if s == "Member" || s == "Guest" => {
                 next.user_type = s.clone()
             }
+            (k, _) if PROFILE_ATTRIBUTES.contains(&k) && (val.is_string() || val.is_null()) => {
+                match text() {
+                    Some(v) => next.profile.insert(k.to_owned(), v),
+                    None => next.profile.remove(k),
+                };
+            }
+            ("showInAddressList", Value::Bool(b)) => next.show_in_address_list = Some(*b),
+            ("showInAddressList", Value::Null) => next.show_in_address_list = None,
+            ("identities", Value::Null) => next.identities = None,
+            ("identities", Value::Array(items)) => match identities(items) {
+                Ok(set) => next.identities = Some(set),
+                Err(e) => return err(StatusCode::BAD_REQUEST, e),
+            },
             _ => return err(StatusCode::BAD_REQUEST, format!("cannot set {k} to {val}")),
         }
     }
@@ -155,6 +174,35 @@ async fn update_user(
     core.dirty = true;
     emu.persist_locked(&mut core);
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// `identities` of a drift body: objects of `signInType`, `issuer` and `issuerAssignedId`,
+/// each a string or null.
+fn identities(items: &[Value]) -> Result<Vec<ObjectIdentity>, String> {
+    items
+        .iter()
+        .map(|item| {
+            let Some(o) = item.as_object() else {
+                return Err(format!("identities: {item} is not an object"));
+            };
+            let field = |k: &str| match o.get(k) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(v) => Err(format!("identities: {k} must be a string or null, not {v}")),
+            };
+            if let Some(k) = o
+                .keys()
+                .find(|k| !["signInType", "issuer", "issuerAssignedId"].contains(&k.as_str()))
+            {
+                return Err(format!("identities: unknown property {k}"));
+            }
+            Ok(ObjectIdentity {
+                sign_in_type: field("signInType")?,
+                issuer: field("issuer")?,
+                issuer_assigned_id: field("issuerAssignedId")?,
+            })
+        })
+        .collect()
 }
 
 async fn delete_user(

@@ -249,6 +249,49 @@ pub fn in_scope(schema: &Value, user: &serde_json::Map<String, Value>) -> bool {
     })
 }
 
+/// Every clause of the user mapping's scoping filter with its result on a user, labelled as
+/// the provisioning service shows them in a scoping step
+/// (`{filter name}.{attribute} {OPERATOR} '{value}'`, as in the cross-tenant how-tos'
+/// `Marketing department filter.department EQUALS 'Marketing'`); empty without a filter.
+pub fn scope_evaluation(
+    schema: &Value,
+    user: &serde_json::Map<String, Value>,
+) -> Vec<(String, bool)> {
+    let groups = user_mapping(schema)
+        .and_then(|m| m.get("scope"))
+        .and_then(|s| s.get("groups"))
+        .and_then(Value::as_array);
+    let mut out = Vec::new();
+    for g in groups.into_iter().flatten() {
+        let name = g.get("name").and_then(Value::as_str).unwrap_or("");
+        for c in g
+            .get("clauses")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let attr = c
+                .get("sourceOperandName")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let op = c.get("operatorName").and_then(Value::as_str).unwrap_or("");
+            let values: Vec<&str> = c
+                .get("targetOperand")
+                .and_then(|t| t.get("values"))
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let label = if values.is_empty() {
+                format!("{name}.{attr} {op}")
+            } else {
+                format!("{name}.{attr} {op} '{}'", values.join("', '"))
+            };
+            out.push((label, clause_matches(c, user)));
+        }
+    }
+    out
+}
+
 fn clause_matches(c: &Value, user: &serde_json::Map<String, Value>) -> bool {
     let name = c
         .get("sourceOperandName")

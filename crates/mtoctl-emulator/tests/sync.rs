@@ -663,7 +663,7 @@ async fn provision_on_demand_and_its_rate_limit() {
     );
     let value: Value = serde_json::from_str(r.body["value"].as_str().unwrap()).unwrap();
     assert_eq!(
-        value["provisioningSteps"]
+        value[0]["provisioningSteps"]
             .as_array()
             .unwrap()
             .last()
@@ -680,7 +680,7 @@ async fn provision_on_demand_and_its_rate_limit() {
     // bob is not assigned: skipped.
     let r = env.call(&a, "POST", &url, Some(body(&bob))).await;
     let value: Value = serde_json::from_str(r.body["value"].as_str().unwrap()).unwrap();
-    assert_eq!(value["statusInfo"]["status"], "skipped");
+    assert_eq!(value[0]["statusInfo"]["status"], "Skipped");
     let r = env.call(&a, "POST", &url, Some(json!({"parameters": [{"ruleId": "nope", "subjects": [{"objectId": alice, "objectTypeName": "User"}]}]}))).await;
     assert_eq!(r.status, 400);
     for _ in 0..3 {

@@ -88,6 +88,8 @@ fn user(id: String, upn: String, now: i64) -> User {
         deleted_ms: None,
         external: None,
         changed_seq: 0,
+        identities: None,
+        profile: Default::default(),
     }
 }
 

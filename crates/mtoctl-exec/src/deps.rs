@@ -6,12 +6,11 @@
 use std::collections::HashSet;
 
 use mtoctl_model::observed::Fingerprint;
-use mtoctl_planner::plan::{ExpectedBefore, ObjectRef};
-use mtoctl_planner::{Action, Plan};
+use mtoctl_model::plan::{Action, Plan};
+use mtoctl_model::plan::{ExpectedBefore, ObjectRef};
 
 /// Indices into `plan.actions`, as `u32` and in flat vectors rather than maps and a vector
-/// per action: at B4's 200,000 actions the maps and vectors were some 30 MB of the apply's
-/// peak.
+/// per action, which weighed on the apply's peak memory at scale (docs/benchmarks.md).
 pub(crate) struct Deps<'p> {
     plan: &'p Plan,
     /// The direct dependents of action `i` are `dependents[starts[i]..starts[i + 1]]`.
@@ -118,7 +117,7 @@ impl<'p> Deps<'p> {
     /// The fingerprint an action expects right before it writes, when it can be re-checked:
     /// waits write nothing, and an object that another action of the plan may change first
     /// (one that does not wait for this action, on an address whose fingerprint it
-    /// [covers](mtoctl_planner::fingerprint::covers)) cannot be expected to still look as
+    /// [covers](mtoctl_model::plan::fingerprint::covers)) cannot be expected to still look as
     /// planned.
     pub(crate) fn checkable_precondition(&self, action: &Action) -> Option<Fingerprint> {
         let ExpectedBefore::Fingerprint { fingerprint } = &action.expected_before else {
@@ -136,7 +135,7 @@ impl<'p> Deps<'p> {
             .flat_map(|addr| self.writers(addr))
             .any(|other| {
                 other != me
-                    && mtoctl_planner::fingerprint::covers(
+                    && mtoctl_model::plan::fingerprint::covers(
                         &action.addr,
                         &self.plan.actions[other].addr,
                     )

@@ -1,8 +1,77 @@
 //! The apply report and progress events.
+//!
+//! An apply with `--wait` runs in rounds, each a plan of its own with ids from `a001`; results
+//! and events name actions by [`RunActionId`], which adds the round, so ids are unique within
+//! a run.
 
-use mtoctl_planner::ActionId;
-use mtoctl_planner::ResourceAddr;
+use mtoctl_model::plan::ActionId;
+use mtoctl_model::plan::ResourceAddr;
 use serde::{Deserialize, Serialize};
+
+/// The version of the JSON of [`RunReport`] and of [`ApplyEvent`] lines.
+pub const REPORT_FORMAT_VERSION: &str = "1.0";
+
+/// An action of one round of a run: `a001` in the first round, `r2.a001` in the second.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RunActionId {
+    /// The round, from 1.
+    pub round: u32,
+    /// The action's id in that round's plan.
+    pub action: ActionId,
+}
+
+impl RunActionId {
+    /// The first round's action.
+    pub fn first(action: ActionId) -> Self {
+        Self { round: 1, action }
+    }
+
+    /// Reads `a001` or `r2.a001`.
+    pub fn parse(text: &str) -> Option<Self> {
+        let Some(rest) = text.strip_prefix('r') else {
+            return ActionId::parse(text).map(Self::first);
+        };
+        let (round, action) = rest.split_once('.')?;
+        let round: u32 = round.parse().ok().filter(|r| *r >= 2)?;
+        let id = Self {
+            round,
+            action: ActionId::parse(action)?,
+        };
+        (id.to_string() == text).then_some(id)
+    }
+}
+
+impl std::fmt::Display for RunActionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.round {
+            1 => write!(f, "{}", self.action),
+            n => write!(f, "r{n}.{}", self.action),
+        }
+    }
+}
+
+impl std::fmt::Debug for RunActionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RunActionId({self})")
+    }
+}
+
+impl Serialize for RunActionId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for RunActionId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Self::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(format_args!(
+                "action id {text:?} is not of the form a001 or r2.a001"
+            ))
+        })
+    }
+}
 
 /// Ids an action created or adopted, for later actions' symbolic references.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,20 +120,22 @@ pub enum SkipReason {
     /// An action it depends on (transitively) failed.
     DependencyFailed {
         /// The failed action.
-        action: ActionId,
+        action: RunActionId,
     },
     /// An action it depends on waits on Graph; the next apply does it.
     DependencyWaiting {
         /// The waiting action.
-        action: ActionId,
+        action: RunActionId,
     },
 }
 
 /// One action's result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActionResult {
-    /// Plan-local id.
-    pub id: ActionId,
+    /// The action, with its round.
+    pub id: RunActionId,
+    /// The round it ran in, from 1.
+    pub round: u32,
     /// The object.
     pub addr: ResourceAddr,
     /// Acting tenant alias.
@@ -89,33 +160,80 @@ pub enum ApplyOutcome {
     Failed,
 }
 
-/// Everything an apply did, in plan order.
+/// Everything one round's apply did, in plan order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApplyReport {
+    /// The round, from 1.
+    pub round: u32,
     /// How it ended.
     pub outcome: ApplyOutcome,
     /// Per action, in plan order.
     pub actions: Vec<ActionResult>,
 }
 
+/// How one round of a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoundSummary {
+    /// The round, from 1.
+    pub round: u32,
+    /// How its apply ended.
+    pub outcome: ApplyOutcome,
+    /// Whether its plan left nothing deferred.
+    pub plan_complete: bool,
+    /// Its actions.
+    pub actions: usize,
+}
+
+/// Everything a run did: every round, every action (`apply --format json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunReport {
+    /// Always [`REPORT_FORMAT_VERSION`].
+    pub format_version: String,
+    /// How the last round ended.
+    pub outcome: ApplyOutcome,
+    /// Whether nothing is left for a later run (the last plan was complete and applied).
+    pub complete: bool,
+    /// Each round.
+    pub rounds: Vec<RoundSummary>,
+    /// Every action of every round, round by round in plan order.
+    pub actions: Vec<ActionResult>,
+}
+
+impl RunReport {
+    /// A run of no round: the plan changed nothing.
+    pub fn nothing(complete: bool) -> Self {
+        Self {
+            format_version: REPORT_FORMAT_VERSION.to_owned(),
+            outcome: ApplyOutcome::Applied,
+            complete,
+            rounds: Vec::new(),
+            actions: Vec::new(),
+        }
+    }
+
+    /// Adds a round that applied a plan (`plan_complete`: nothing was deferred in it).
+    pub fn push(&mut self, report: ApplyReport, plan_complete: bool) {
+        self.rounds.push(RoundSummary {
+            round: report.round,
+            outcome: report.outcome,
+            plan_complete,
+            actions: report.actions.len(),
+        });
+        self.outcome = report.outcome;
+        self.complete = plan_complete && report.outcome == ApplyOutcome::Applied;
+        self.actions.extend(report.actions);
+    }
+}
+
 impl ApplyReport {
     /// Counts of ok, failed, skipped and waiting actions.
     pub fn counts(&self) -> (usize, usize, usize, usize) {
-        let mut c = (0, 0, 0, 0);
-        for a in &self.actions {
-            match a.status {
-                ActionStatus::Ok { .. } => c.0 += 1,
-                ActionStatus::Failed { .. } => c.1 += 1,
-                ActionStatus::Skipped { .. } => c.2 += 1,
-                ActionStatus::Waiting { .. } => c.3 += 1,
-            }
-        }
-        c
+        counts(&self.actions)
     }
 
     /// The result of one action.
     pub fn result(&self, id: &ActionId) -> Option<&ActionResult> {
-        self.actions.iter().find(|a| &a.id == id)
+        self.actions.iter().find(|a| &a.id.action == id)
     }
 
     /// The report for people.
@@ -126,17 +244,49 @@ impl ApplyReport {
     /// The report for people, written as it is formatted (an apply of 200,000 actions
     /// reports some 50 MB of text, which the CLI streams rather than holds).
     pub fn text(&self) -> TextReport<'_> {
-        TextReport(self)
+        TextReport {
+            actions: &self.actions,
+            outcome: self.outcome,
+            rounds: 1,
+        }
     }
 }
 
-/// [`ApplyReport::text`]: the report for people, as [`std::fmt::Display`].
-pub struct TextReport<'a>(&'a ApplyReport);
+impl RunReport {
+    /// The report for people, every round's actions, written as it is formatted.
+    pub fn text(&self) -> TextReport<'_> {
+        TextReport {
+            actions: &self.actions,
+            outcome: self.outcome,
+            rounds: self.rounds.len(),
+        }
+    }
+}
+
+/// Counts of ok, failed, skipped and waiting actions.
+fn counts(actions: &[ActionResult]) -> (usize, usize, usize, usize) {
+    let mut c = (0, 0, 0, 0);
+    for a in actions {
+        match a.status {
+            ActionStatus::Ok { .. } => c.0 += 1,
+            ActionStatus::Failed { .. } => c.1 += 1,
+            ActionStatus::Skipped { .. } => c.2 += 1,
+            ActionStatus::Waiting { .. } => c.3 += 1,
+        }
+    }
+    c
+}
+
+/// The report for people, as [`std::fmt::Display`].
+pub struct TextReport<'a> {
+    actions: &'a [ActionResult],
+    outcome: ApplyOutcome,
+    rounds: usize,
+}
 
 impl std::fmt::Display for TextReport<'_> {
     fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let report = self.0;
-        for a in &report.actions {
+        for a in self.actions {
             match &a.status {
                 ActionStatus::Ok { created } => {
                     write!(out, "ok       {} {}: {}", a.id, a.addr, a.summary)?;
@@ -166,12 +316,16 @@ impl std::fmt::Display for TextReport<'_> {
             }
             out.write_str("\n")?;
         }
-        let (ok, failed, skipped, waiting) = report.counts();
+        let (ok, failed, skipped, waiting) = counts(self.actions);
+        let rounds = match self.rounds {
+            0 | 1 => String::new(),
+            n => format!(" in {n} rounds"),
+        };
         writeln!(
             out,
-            "\nApply: {ok} done, {failed} failed, {skipped} skipped, {waiting} waiting."
+            "\nApply{rounds}: {ok} done, {failed} failed, {skipped} skipped, {waiting} waiting."
         )?;
-        out.write_str(match report.outcome {
+        out.write_str(match self.outcome {
             ApplyOutcome::Applied => "Apply complete.\n",
             ApplyOutcome::Waiting => {
                 "Applied; waiting on Graph; run again later (or use --wait DURATION).\n"
@@ -185,10 +339,22 @@ impl std::fmt::Display for TextReport<'_> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum ApplyEvent {
+    /// A round's apply begins.
+    RoundStarted {
+        /// The round, from 1.
+        round: u32,
+        /// Each tenant with actions in it, in the plan's tenant order.
+        tenants: Vec<TenantActions>,
+    },
+    /// The waits of the last round ended and the work they unlocked is being planned.
+    Planning {
+        /// The round being planned.
+        round: u32,
+    },
     /// An action started.
     Started {
         /// The action.
-        action: ActionId,
+        action: RunActionId,
         /// Its object.
         addr: ResourceAddr,
         /// Acting tenant.
@@ -199,7 +365,7 @@ pub enum ApplyEvent {
     /// A wait polled and is still pending.
     Polling {
         /// The action.
-        action: ActionId,
+        action: RunActionId,
         /// What is awaited.
         message: String,
     },
@@ -214,6 +380,13 @@ impl ApplyEvent {
     /// One plain line for people.
     pub fn render_line(&self) -> String {
         match self {
+            ApplyEvent::RoundStarted { round, tenants } => {
+                let actions: u64 = tenants.iter().map(|t| t.actions).sum();
+                format!("Round {round}: {actions} actions.")
+            }
+            ApplyEvent::Planning { round } => {
+                format!("Planning round {round}: the work the completed waits unlocked...")
+            }
             ApplyEvent::Started {
                 action,
                 addr,
@@ -235,6 +408,15 @@ impl ApplyEvent {
             }
         }
     }
+}
+
+/// A tenant's share of a round.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantActions {
+    /// The tenant's alias.
+    pub alias: String,
+    /// Its actions in the round.
+    pub actions: u64,
 }
 
 /// Receives progress events while an apply runs.

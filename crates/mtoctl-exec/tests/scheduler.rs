@@ -10,7 +10,7 @@ use mtoctl_exec::{
 use mtoctl_graph::auth::{AuthContext, MapEnvironment, credential_for};
 use mtoctl_graph::endpoints::Endpoints;
 use mtoctl_graph::transport::{ClientConfig, GraphClient, http_client};
-use mtoctl_planner::Plan;
+use mtoctl_model::plan::Plan;
 use serde_json::json;
 
 const WORLD: &str = r#"
@@ -150,7 +150,7 @@ async fn a_failure_skips_transitive_dependents_only() {
     assert_eq!(report.outcome, ApplyOutcome::Failed);
     let status = |id: &str| {
         report
-            .result(&mtoctl_planner::ActionId::parse(id).expect("id"))
+            .result(&mtoctl_model::plan::ActionId::parse(id).expect("id"))
             .expect("result")
             .status
             .clone()
@@ -160,7 +160,7 @@ async fn a_failure_skips_transitive_dependents_only() {
         "{report:?}"
     );
     let failed = SkipReason::DependencyFailed {
-        action: mtoctl_planner::ActionId::at(0),
+        action: mtoctl_exec::RunActionId::first(mtoctl_model::plan::ActionId::at(0)),
     };
     assert_eq!(
         status("a002"),
@@ -229,7 +229,7 @@ async fn an_unfinished_wait_reports_waiting_and_defers_its_dependents() {
     assert_eq!(report.outcome, ApplyOutcome::Waiting, "{report:?}");
     let status = |id: &str| {
         report
-            .result(&mtoctl_planner::ActionId::parse(id).expect("id"))
+            .result(&mtoctl_model::plan::ActionId::parse(id).expect("id"))
             .expect("result")
             .status
             .clone()
@@ -239,7 +239,7 @@ async fn an_unfinished_wait_reports_waiting_and_defers_its_dependents() {
         status("a004"),
         ActionStatus::Skipped {
             reason: SkipReason::DependencyWaiting {
-                action: mtoctl_planner::ActionId::at(2)
+                action: mtoctl_exec::RunActionId::first(mtoctl_model::plan::ActionId::at(2))
             }
         }
     );
@@ -252,7 +252,7 @@ async fn an_unfinished_wait_reports_waiting_and_defers_its_dependents() {
     )
     .await;
     let created = |id: &str| match &again
-        .result(&mtoctl_planner::ActionId::parse(id).expect("id"))
+        .result(&mtoctl_model::plan::ActionId::parse(id).expect("id"))
         .expect("result")
         .status
     {
@@ -425,7 +425,7 @@ async fn assignments_to_one_configuration_share_one_read_and_go_through_batch() 
             &[],
         );
         removal["expected_before"] = json!({"state": "fingerprint",
-            "fingerprint": mtoctl_planner::fingerprint::assignment(&seen).0});
+            "fingerprint": mtoctl_model::plan::fingerprint::assignment(&seen).0});
         removals.push(removal);
     }
     let gone = mtoctl_graph::wire::writes::decode_assignment(&listed[0]).expect("assignment");

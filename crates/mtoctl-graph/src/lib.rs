@@ -10,6 +10,8 @@
 //!   lag after creates, `client-request-id` and a tracing span on every call;
 //! - [`wire`]: typed Graph objects with their exact property names, decoded into the domain
 //!   types of `mtoctl_model::observed`;
+//! - [`objects`]: the executor's typed operations on each kind of object, with Graph's ways
+//!   of answering (find before create, adopting what exists, lost answers) kept inside;
 //! - [`collect`]: the observed state of every tenant of a spec, read in parallel waves.
 //! - [`discover`]: every sync configuration and assigned principal of a set of tenants, for
 //!   `mtoctl export`.
@@ -26,5 +28,8 @@ pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod health;
+pub mod objects;
+pub mod trace;
 pub mod transport;
+pub mod verify;
 pub mod wire;

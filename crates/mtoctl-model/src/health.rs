@@ -1,9 +1,13 @@
-//! What `mtoctl status` reads beyond the planner's observation: the health of each sync
-//! direction's job (its last cycle, counts and quarantine) and a sample of the users it
-//! provisioned in the target. Plain data, filled by `mtoctl-graph`, judged by the planner's
-//! `status` module. No I/O here.
+//! What `mtoctl status` and `mtoctl sync now` read beyond the planner's observation: the health
+//! of each sync direction's job (its last cycle, counts and quarantine), the users assigned to
+//! it in the source (a sample, or all of them) and their copies in the target with the
+//! properties that make them work there, and what `provisionOnDemand` answered. Plain data,
+//! filled by `mtoctl-graph`, judged by the planner's `status` module. No I/O here.
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::ids::Alias;
 
@@ -24,7 +28,7 @@ impl HealthObservation {
 
 /// The health of one sync direction.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "snake_case")]
 pub struct SyncHealthObservation {
     /// The source tenant.
     pub from: Alias,
@@ -32,16 +36,58 @@ pub struct SyncHealthObservation {
     pub to: Alias,
     /// The job's status.
     pub job: JobHealth,
-    /// Users of the source tenant whose provisioned copies were looked up in the target (by
-    /// their UPN), at most a handful.
-    pub sampled: Vec<String>,
-    /// The copies found in the target.
+    /// Whether `users` is a few of the users in scope or all of them.
+    pub coverage: Coverage,
+    /// Users of the source tenant assigned to the configuration (directly, or as direct members
+    /// of an assigned group; every user read for a configuration syncing all users), as read.
+    /// Whether each is in scope (an internal member matching the scoping filter) is for the
+    /// planner to judge.
+    pub users: Vec<SourceUser>,
+    /// Whether the assigned users were more than mtoctl reads ([`Coverage::All`] stops at a
+    /// bound; the first ones were read).
+    pub truncated: bool,
+    /// The copies of `users` found in the target.
     pub provisioned: Vec<ProvisionedUser>,
+    /// What `provisionOnDemand` answered for each user it was asked for (`sync now`); empty
+    /// for `status`.
+    pub on_demand: Vec<OnDemandResult>,
+}
+
+/// How many of a direction's users were looked at.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Coverage {
+    /// The first few (the users the spec names, then the first members of its groups).
+    #[default]
+    Sample,
+    /// Every user in scope (`--all-users`), up to a bound.
+    All,
+    /// The first user in scope of each direction (`sync now` without `--user`).
+    First,
+    /// The users asked for by name (`sync now --user`).
+    Named,
+}
+
+/// A user of a source tenant, as read there.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub struct SourceUser {
+    /// Object id.
+    pub id: String,
+    /// UPN.
+    pub user_principal_name: String,
+    /// `Member` or `Guest` (only internal members are synced).
+    pub user_type: Option<String>,
+    /// Whether the account may sign in (a disabled user is synced disabled).
+    pub account_enabled: Option<bool>,
+    /// The attributes the spec's scoping filter reads, as Graph gave them (`null` when
+    /// unset); an attribute mtoctl could not read is absent.
+    pub attributes: BTreeMap<String, Value>,
 }
 
 /// A synchronization job's status (`synchronizationStatus`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "snake_case")]
 pub struct JobHealth {
     /// `NotConfigured`, `NotRun`, `Active`, `Paused` or `Quarantine`.
     pub status_code: Option<String>,
@@ -63,7 +109,7 @@ pub struct JobHealth {
 
 /// One cycle (`synchronizationTaskExecution`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "snake_case")]
 pub struct CycleSummary {
     /// `Succeeded`, `Failed` or `EntryLevelErrors`.
     pub state: Option<String>,
@@ -76,13 +122,107 @@ pub struct CycleSummary {
 }
 
 /// A user the job provisioned into the target.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub struct ProvisionedUser {
     /// The source user's UPN.
     pub source: String,
+    /// The target user's object id.
+    pub id: Option<String>,
     /// The target user's UPN (`alice_contoso.com#EXT#@fabrikam.onmicrosoft.com`).
     pub user_principal_name: String,
     /// `Member` or `Guest`.
     pub user_type: Option<String>,
+    /// Whether it may sign in.
+    pub account_enabled: Option<bool>,
+    /// Whether it is listed in the global address list (`None`: Graph gave no value).
+    pub show_in_address_list: Option<bool>,
+    /// Its sign-in identities (`None`: Graph gave none).
+    pub identities: Option<Vec<UserIdentity>>,
+}
+
+/// One of a user's sign-in identities (`objectIdentity`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub struct UserIdentity {
+    /// `federated`, `userPrincipalName`, `emailAddress`, …
+    pub sign_in_type: Option<String>,
+    /// Who vouches for it: `ExternalAzureAD` for a user of another Entra tenant, a domain, `mail`…
+    pub issuer: Option<String>,
+    /// The issuer's id of the user.
+    pub issuer_assigned_id: Option<String>,
+}
+
+/// What `provisionOnDemand` answered for one user (`sync now`): Graph's step report, read
+/// best-effort (its `value` is JSON inside a string, and its shape is not part of the
+/// metadata).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub struct OnDemandResult {
+    /// The source user's UPN.
+    pub source: String,
+    /// The overall status (`statusInfo.status`, or the `result` of a JSON `key`): `Success`,
+    /// `Skipped`, `Failed`, … as Graph spells it.
+    pub status: Option<String>,
+    /// Why, when it did not succeed (`statusInfo.errorCode` and `reason`).
+    pub error: Option<String>,
+    /// The steps, in order.
+    pub steps: Vec<OnDemandStep>,
+    /// The target user's object id, if Graph named one.
+    pub target_id: Option<String>,
+}
+
+/// One step of a `provisionOnDemand` report.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub struct OnDemandStep {
+    /// `EntryImport`, `EntrySynchronizationScoping`, `EntryExportAdd`, …
+    pub name: Option<String>,
+    /// `Import`, `Matching`, `Scoping`, `Export`, …
+    pub kind: Option<String>,
+    /// `Success`, `Skipped`, `Failed`, …
+    pub status: Option<String>,
+    /// What it did, in Graph's words.
+    pub description: Option<String>,
+}
+
+impl OnDemandResult {
+    /// Whether the scoping step said the user is not in scope.
+    pub fn out_of_scope(&self) -> bool {
+        self.steps.iter().any(|s| {
+            s.kind
+                .as_deref()
+                .is_some_and(|k| k.eq_ignore_ascii_case("Scoping"))
+                && !s
+                    .status
+                    .as_deref()
+                    .is_some_and(|st| st.eq_ignore_ascii_case("Success"))
+        })
+    }
+
+    /// Whether Graph reported a failure (overall or of a step).
+    pub fn failed(&self) -> bool {
+        let failed = |s: &Option<String>| {
+            s.as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case("Failed"))
+        };
+        failed(&self.status) || self.steps.iter().any(|s| failed(&s.status))
+    }
+
+    /// The description of the first step that did not succeed, else the error, else the
+    /// description of the last step.
+    pub fn reason(&self) -> Option<&str> {
+        let unsuccessful = self
+            .steps
+            .iter()
+            .find(|s| {
+                !s.status
+                    .as_deref()
+                    .is_some_and(|st| st.eq_ignore_ascii_case("Success"))
+            })
+            .and_then(|s| s.description.as_deref());
+        unsuccessful
+            .or(self.error.as_deref())
+            .or_else(|| self.steps.last().and_then(|s| s.description.as_deref()))
+    }
 }

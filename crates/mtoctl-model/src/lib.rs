@@ -12,6 +12,7 @@ pub mod desired;
 pub mod health;
 pub mod ids;
 pub mod observed;
+pub mod plan;
 pub mod spec;
 
 pub use desired::DesiredState;

@@ -5,11 +5,12 @@ use mtoctl_model::observed::Fingerprint;
 use crate::diff::{Ctx, Draft, op_name};
 use crate::order::{self, Phase};
 use crate::permissions;
-use crate::plan::{
+use crate::report::PlanError;
+use mtoctl_model::plan::Severity;
+use mtoctl_model::plan::{
     Action, ActionId, ActionKind, ExpectedBefore, FORMAT_VERSION, ObjectRef, Plan, PlanTenant,
     Summary,
 };
-use crate::report::{PlanError, Severity};
 
 pub(crate) fn assemble(mut ctx: Ctx<'_>) -> Result<Plan, PlanError> {
     let mut drafts = std::mem::take(&mut ctx.drafts);
@@ -74,8 +75,8 @@ pub(crate) fn assemble(mut ctx: Ctx<'_>) -> Result<Plan, PlanError> {
     };
 
     // The drafts are put in execution order where they are, then turned into actions from the
-    // last, the drafts' vector shrinking as the actions' grows: at B4's 200,000 actions, both
-    // vectors whole at once were some 145 MB of the planner's peak.
+    // last, the drafts' vector shrinking as the actions' grows, so both are never whole at
+    // once (the planner's peak memory at scale).
     let mut place = rank.clone();
     for i in 0..count {
         while place[i] != i {
@@ -124,8 +125,8 @@ pub(crate) fn assemble(mut ctx: Ctx<'_>) -> Result<Plan, PlanError> {
             ActionKind::Check => summary.check += 1,
         }
     }
-    // A set, not a scan of the actions per address checked: an incremental apply of B3 checks
-    // 190,000 assignments against 3,800 actions.
+    // A set, not a scan of the actions per address checked: an incremental plan checks far
+    // more objects than it has actions.
     let acted: std::collections::HashSet<&str> = actions.iter().map(|a| a.addr.as_str()).collect();
     summary.no_op = ctx
         .checked
@@ -208,10 +209,10 @@ fn action(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{ActionReason, Operation};
     use crate::testing::ObservedStateBuilder;
     use crate::tests::example;
     use mtoctl_model::ids::Alias;
+    use mtoctl_model::plan::{ActionReason, Operation};
 
     /// Assembles the drafts `push` records, as the quickstart's first tenant's, into a plan.
     fn assemble_drafts(push: impl FnOnce(&mut Ctx<'_>, &Alias)) -> Result<Plan, PlanError> {
@@ -224,7 +225,7 @@ mod tests {
 
     fn draft(tenant: &Alias, operation: Operation) -> Draft {
         Draft::new(
-            crate::addr::ResourceAddr::organization(),
+            mtoctl_model::plan::ResourceAddr::organization(),
             tenant,
             ActionKind::Update,
             operation,

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use mtoctl_model::DesiredState;
 use mtoctl_model::ids::Alias;
 
-use crate::{ActionKind, Plan, ResourceAddr};
+use mtoctl_model::plan::{ActionKind, Plan, ResourceAddr};
 
 /// One token bucket: its burst capacity and its refill rate.
 #[derive(Debug, Clone, Copy, PartialEq)]

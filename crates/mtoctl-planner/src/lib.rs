@@ -12,31 +12,28 @@
 //! JSON (operations are domain-level, `mtoctl-graph` maps them to requests); deleting anything
 //! the spec does not declare unless its `prune` list names the kind. See docs/ARCHITECTURE.md.
 
-pub mod addr;
 mod assemble;
 mod diff;
 pub mod estimate;
 pub mod export;
-pub mod fingerprint;
 pub mod lint;
 pub mod order;
 pub mod permissions;
-pub mod plan;
 pub mod render;
 pub mod report;
 pub mod status;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod trace;
 
 #[cfg(test)]
 mod tests;
 
+use mtoctl_model::plan::Plan;
 use mtoctl_model::{DesiredState, ObservedState};
 
-pub use addr::ResourceAddr;
 pub use lint::lint;
-pub use plan::{Action, ActionId, ActionKind, Operation, Plan};
-pub use report::{DeferredAction, Note, PlanError, ScopeEntry, ScopeList, Severity, SpecLocation};
+pub use report::PlanError;
 
 /// Computes the plan that takes `observed` to `desired`.
 ///

@@ -2,7 +2,7 @@
 //! every plan; the CLI and the executor can run it on a plan read from a file before trusting
 //! it, since a saved plan is user-editable input.
 
-use crate::plan::{ActionId, ExpectedBefore, FORMAT_VERSION, ObjectRef, Plan};
+use mtoctl_model::plan::{ActionId, ExpectedBefore, FORMAT_VERSION, ObjectRef, Plan};
 
 /// Everything wrong with `plan`, one sentence each; empty for a well-formed plan.
 pub fn lint(plan: &Plan) -> Vec<String> {

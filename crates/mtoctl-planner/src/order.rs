@@ -9,8 +9,8 @@
 
 use std::collections::BTreeSet;
 
-use crate::plan::Operation;
 use crate::report::PlanError;
+use mtoctl_model::plan::Operation;
 
 /// When an operation runs relative to the others. Deletes come after every create and in the
 /// reverse order of the corresponding creates (Terraform's inverted destroy edges): a sync

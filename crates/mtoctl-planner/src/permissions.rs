@@ -10,7 +10,7 @@ use mtoctl_model::ids::{Alias, TenantId};
 use mtoctl_model::spec::document::PruneKind;
 use serde::Serialize;
 
-use crate::plan::{ObjectRef, Operation};
+use mtoctl_model::plan::{ObjectRef, Operation};
 
 const MTO_WRITE: &str = "MultiTenantOrganization.ReadWrite.All";
 const MTO_READ: &str = "MultiTenantOrganization.Read.All";
@@ -70,7 +70,7 @@ pub fn for_spec(desired: &DesiredState) -> Vec<TenantPermissions> {
             let is_source = desired.syncs.iter().any(|s| s.from == t.alias);
             let mut to_adopt = BTreeMap::new();
             if is_source {
-                add(APP_OWNED, "create sync configurations, and validate, configure and start the jobs of those it created (its app owns them)");
+                add(APP_OWNED, "create sync configurations, and validate, configure and start the jobs of those it created (its app owns them), and provision users on demand through them (`mtoctl sync now`)");
                 add(ASSIGN_WRITE, "assign the users and groups in scope to the sync configurations");
                 add(APP_READ, "find sync configurations and read their assignments; Graph also asks for it with AppRoleAssignment.ReadWrite.All to assign");
                 add(USER_READ, "resolve the users named in sync scopes");
@@ -80,7 +80,7 @@ pub fn for_spec(desired: &DesiredState) -> Vec<TenantPermissions> {
                 }
                 to_adopt.insert(
                     SYNC_WRITE.to_owned(),
-                    "read and configure the jobs of sync configurations made outside mtoctl (the Microsoft 365 admin center's), which its app does not own".to_owned(),
+                    "read and configure the jobs of sync configurations made outside mtoctl (the Microsoft 365 admin center's), which its app does not own, and provision users on demand through them".to_owned(),
                 );
             } else {
                 add(APP_READ, "find sync configurations (service principals of the sync template)");
@@ -141,7 +141,7 @@ pub fn missing<'a>(needed: &'a BTreeMap<String, String>, granted: &[String]) -> 
 }
 
 /// The permissions of one kind of operation, sorted. Plans borrow these lists (`Cow`), so an
-/// action holds no copy of its permissions: B4's 198,000 assignments held one list each.
+/// action holds no copy of its permissions.
 pub(crate) type Permissions = Cow<'static, [Cow<'static, str>]>;
 
 const fn one(name: &'static str) -> [Cow<'static, str>; 1] {

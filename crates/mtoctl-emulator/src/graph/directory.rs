@@ -36,6 +36,16 @@ const USER_PROPS: &[&str] = &[
     "creationType",
     "externalUserState",
     "identities",
+    "city",
+    "companyName",
+    "country",
+    "employeeId",
+    "employeeType",
+    "mailNickname",
+    "postalCode",
+    "state",
+    "streetAddress",
+    "usageLocation",
 ];
 
 const GROUP_PROPS: &[&str] = &[

@@ -1,11 +1,13 @@
 //! `GET /auditLogs/provisioning`: provisioning logs of the caller's tenant
-//! (newest first), with `$filter`, `$select`, `$top` and paging, and the
-//! identity-reports rate limit of 5 requests per 10 s per app and tenant.
+//! (newest first), with what `provisioningobjectsummary-list` documents — `$filter` (`eq`,
+//! `contains`, `gt`, `lt`, case-sensitive), `$orderby` (`activityDateTime`), `$top`,
+//! `$skiptoken` paging — and `$select`, and the identity-reports rate limit of 5 requests
+//! per 10 s per app and tenant.
 
 use super::{Ctx, GraphRequest, GraphResponse};
 use crate::core::Core;
 use crate::errors::{GraphError, GraphResult};
-use crate::odata::{PageSpec, page};
+use crate::odata::{Dialect, PageSpec, QueryOptions, page};
 
 /// Route `/auditLogs/...`.
 pub fn route(
@@ -39,7 +41,7 @@ pub fn route(
         )
         .with_header("Retry-After", crate::http::retry_after_value(wait)));
     }
-    let opts = req.options()?;
+    let opts = QueryOptions::parse_for(&req.query, req.eventual(), Dialect::ProvisioningLogs)?;
     let items = crate::provisioning_log::entries(&core.state, &ctx.tenant)
         .into_iter()
         .filter_map(|v| v.as_object().cloned())

@@ -121,4 +121,19 @@ pub struct Job {
     pub cycles: u64,
     /// Live users provisioned by this job (for `synchronizedEntryCountByType`).
     pub synchronized_users: i64,
+    /// Where the last completed cycle left off; `None` until the first one, and again after a
+    /// restart or a schema change, so that the next cycle is a full one.
+    #[serde(default)]
+    pub watermark: Option<Watermark>,
+}
+
+/// What an incremental cycle has already seen: it processes only users (or their group, or
+/// their assignment) changed since.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Watermark {
+    /// The source tenant's change sequence number when the cycle ran.
+    pub seq: u64,
+    /// The cycle's virtual time.
+    pub at_ms: i64,
 }

@@ -1,10 +1,14 @@
 //! Graph's JSON, typed: the exact camelCase property names of the wire reference, unknown
-//! fields ignored, enum values kept when unknown. Each module turns wire objects into the
-//! domain types of `mtoctl_model::observed`.
+//! fields ignored, enum values kept when unknown. `mto`, `policy`, `sync` and `directory` turn
+//! wire objects into the domain types of `mtoctl_model::observed`; `reads` and `writes` build
+//! the executor's requests, `answers` and `observe` decode what they get back.
 
+pub mod answers;
 pub mod directory;
 pub mod mto;
+pub mod observe;
 pub mod policy;
+pub mod reads;
 pub mod sync;
 pub mod writes;
 

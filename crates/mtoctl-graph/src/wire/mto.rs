@@ -1,5 +1,6 @@
 //! `multiTenantOrganization`, its members and the join request record.
 
+use mtoctl_model::ids::TenantId;
 use mtoctl_model::observed::{
     JoinRequestObservation, JoinTransition, MemberObservation, MemberTransition,
     OrganizationObservation,
@@ -14,6 +15,11 @@ pub const MTO_PATH: &str = "/tenantRelationships/multiTenantOrganization";
 pub const TENANTS_PATH: &str = "/tenantRelationships/multiTenantOrganization/tenants";
 /// Path of the join request record.
 pub const JOIN_REQUEST_PATH: &str = "/tenantRelationships/multiTenantOrganization/joinRequest";
+
+/// Path of one member: its key is the tenant id (§2.1).
+pub fn member_path(tenant_id: &TenantId) -> String {
+    format!("{TENANTS_PATH}/{tenant_id}")
+}
 
 /// `multiTenantOrganization`.
 #[derive(Debug, Deserialize)]

@@ -1,5 +1,6 @@
 //! Cross-tenant access policy: partners, identity sync policies, the two MTO templates.
 
+use mtoctl_model::ids::TenantId;
 use mtoctl_model::observed::{
     AccessRuleObservation, B2bPolicyObservation, IdentitySyncObservation,
     IdentitySyncTemplateObservation, InboundTrustObservation, PartnerObservation,
@@ -9,6 +10,8 @@ use serde::Deserialize;
 
 use super::{known, tenant_id};
 
+/// The partner collection.
+pub const PARTNERS_PATH: &str = "/policies/crossTenantAccessPolicy/partners";
 /// The partner collection, with every identity sync policy expanded in the same call.
 pub const PARTNERS_WITH_SYNC_PATH: &str =
     "/policies/crossTenantAccessPolicy/partners?$expand=identitySynchronization";
@@ -18,6 +21,16 @@ pub const PARTNER_TEMPLATE_PATH: &str =
 /// The identity sync template.
 pub const IDENTITY_SYNC_TEMPLATE_PATH: &str =
     "/policies/crossTenantAccessPolicy/templates/multiTenantOrganizationIdentitySynchronization";
+
+/// Path of one partner configuration: its key is the partner's tenant id (§4.4).
+pub fn partner_path(partner: &TenantId) -> String {
+    format!("{PARTNERS_PATH}/{partner}")
+}
+
+/// Path of the identity sync policy for one partner (§4.5).
+pub fn identity_sync_path(partner: &TenantId) -> String {
+    format!("{}/identitySynchronization", partner_path(partner))
+}
 
 /// `crossTenantAccessPolicyConfigurationPartner` (and the shared settings of the template).
 #[derive(Debug, Deserialize)]

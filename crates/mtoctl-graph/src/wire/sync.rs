@@ -96,8 +96,19 @@ pub struct Job {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Schedule {
-    /// `Active`, `Disabled`, `Paused`.
+    /// `Active`, `Disabled`, `Paused` (kept as text: the observation carries it verbatim).
     pub state: Option<String>,
+}
+
+/// `synchronizationScheduleState` (§6.5): whether a job runs on its schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+pub enum ScheduleState {
+    /// Running on its schedule (started).
+    Active,
+    /// Never started: Graph creates jobs disabled.
+    Disabled,
+    /// Paused by an administrator or by mtoctl, its progress kept.
+    Paused,
 }
 
 /// `synchronizationStatus`.

@@ -25,12 +25,13 @@ use mtoctl_model::observed::{Fingerprint, TenantObservation};
 use mtoctl_model::{DesiredState, ObservedState};
 use serde::Serialize;
 
-use crate::addr::ResourceAddr;
-use crate::plan::{
+use crate::report::PlanError;
+use mtoctl_model::plan::ResourceAddr;
+use mtoctl_model::plan::{
     ActionId, ActionKind, ActionReason, AsyncWait, AttributeChange, ExpectedBefore, Impact,
     Operation,
 };
-use crate::report::{DeferredAction, Note, PlanError, ScopeEntry, Severity};
+use mtoctl_model::plan::{DeferredAction, Note, ScopeEntry, Severity};
 
 /// An action before ordering. Dependencies and symbolic references (`ObjectRef::CreatedBy`,
 /// `ExpectedBefore::CreatedBy`/`ChangedBy`) name other drafts by key: an [`ActionId`] holding
@@ -160,17 +161,16 @@ impl<'a> Ctx<'a> {
     }
 
     /// Records a draft and returns its key: its position among the drafts, unique by
-    /// construction and a number, because every reference to the draft copies it (B4's 198,000
-    /// assignment drafts keyed by address and operation held some 80 MB of key copies while
-    /// planning). The key names nothing for people; the sort breaks ties by operation and then
-    /// by this position.
+    /// construction and a number, because every reference to the draft copies it (keys by
+    /// address and operation weighed on the planner's peak memory at scale). The key names
+    /// nothing for people; the sort breaks ties by operation and then by this position.
     pub fn push(&mut self, draft: Draft) -> ActionId {
         let key = ActionId::at(self.drafts.len());
         self.drafts.push(draft);
         key
     }
 
-    /// Records the fingerprint of an observed object (computed by `crate::fingerprint`, which
+    /// Records the fingerprint of an observed object (computed by `mtoctl_model::plan::fingerprint`, which
     /// the executor uses too) and returns it as a precondition.
     pub fn seen(&mut self, addr: &ResourceAddr, fingerprint: Fingerprint) -> ExpectedBefore {
         self.fingerprints.insert(addr.clone(), fingerprint.clone());

@@ -12,10 +12,10 @@ use mtoctl_model::spec::document::PruneKind;
 
 use super::settings::{self, NullMeans};
 use super::{Ctx, Draft, Readiness, change};
-use crate::addr::ResourceAddr;
-use crate::fingerprint;
-use crate::plan::{ActionKind, ActionReason, Impact, Operation};
-use crate::report::Severity;
+use mtoctl_model::plan::ResourceAddr;
+use mtoctl_model::plan::Severity;
+use mtoctl_model::plan::fingerprint;
+use mtoctl_model::plan::{ActionKind, ActionReason, Impact, Operation};
 
 pub(crate) fn diff(ctx: &mut Ctx<'_>) {
     let desired = ctx.desired;

@@ -13,7 +13,7 @@ use mtoctl_model::observed::{
 use mtoctl_model::spec::document::{Access, AccessRule, B2bPolicy, PartnerSettings};
 
 use super::{change, show};
-use crate::plan::{
+use mtoctl_model::plan::{
     AttributeChange, B2bValue, ConsentValue, PartnerSettingsPatch, RuleValue, TrustValue,
 };
 

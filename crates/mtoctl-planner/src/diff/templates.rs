@@ -1,18 +1,18 @@
 //! The two MTO policy templates of each tenant, when the spec manages them.
 //!
 //! Templates act only when membership changes (graph-reference §5.3), so they are written
-//! before the organization is created or joined; the organization module makes create and
-//! join depend on them. A managed template is set to `allPairs` with the default application
+//! before any tenant joins; the organization module makes the joins depend on them (the
+//! organization's creation goes beside them). A managed template is set to `allPairs` with the default application
 //! level (`newPartners,existingPartners`), which is what makes it act at all.
 
 use mtoctl_model::observed::TemplateApplicationLevel;
 
 use super::settings::{self, NullMeans};
 use super::{Ctx, Draft, change};
-use crate::addr::ResourceAddr;
-use crate::fingerprint;
-use crate::plan::{ActionKind, ActionReason, AttributeChange, Operation};
-use crate::report::Severity;
+use mtoctl_model::plan::ResourceAddr;
+use mtoctl_model::plan::Severity;
+use mtoctl_model::plan::fingerprint;
+use mtoctl_model::plan::{ActionKind, ActionReason, AttributeChange, Operation};
 
 pub(crate) fn diff(ctx: &mut Ctx<'_>) {
     if !ctx.desired.collaboration.manage_templates {

@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use super::text::{self, TextOptions};
-use crate::plan::Plan;
+use mtoctl_model::plan::Plan;
 
 /// GitHub's maximum comment body, in characters; rendered comments stay strictly below it.
 pub const MAX_COMMENT_CHARS: usize = 65_535;
@@ -72,7 +72,7 @@ pub fn render_limited(plan: &Plan, limit: usize) -> String {
         let errors = plan
             .notes
             .iter()
-            .filter(|n| n.severity == crate::report::Severity::Error);
+            .filter(|n| n.severity == mtoctl_model::plan::Severity::Error);
         for n in errors.clone().take(BANNER_ITEMS) {
             match &n.location {
                 Some(at) => {

@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::plan::{Action, ActionId, ActionKind, Plan};
-use crate::report::Severity;
+use mtoctl_model::plan::Severity;
+use mtoctl_model::plan::{Action, ActionId, ActionKind, Plan};
 
 /// How to render.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

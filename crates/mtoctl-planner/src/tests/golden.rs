@@ -25,7 +25,7 @@ fn golden(name: &str, actual: &str) {
     );
 }
 
-fn quickstart_fresh() -> crate::Plan {
+fn quickstart_fresh() -> mtoctl_model::plan::Plan {
     let desired = example("quickstart");
     let observed = ObservedStateBuilder::fresh(&desired).build();
     plan(&desired, &observed)

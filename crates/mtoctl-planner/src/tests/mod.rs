@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use mtoctl_model::DesiredState;
 use mtoctl_model::ObservedState;
 
-use crate::plan::Plan;
+use mtoctl_model::plan::Plan;
 
 /// The desired state of an example spec (`examples/<name>/mto.yaml`).
 pub(crate) fn example(name: &str) -> DesiredState {
@@ -36,7 +36,18 @@ pub(crate) fn spec(bytes: &[u8]) -> DesiredState {
 pub(crate) fn plan(desired: &DesiredState, observed: &ObservedState) -> Plan {
     let plan = crate::plan(desired, observed).expect("plans");
     lint(&plan);
+    fingerprints_agree(desired, observed, &plan);
     plan
+}
+
+/// Asserts that every fingerprint the plan records is the one `fingerprint::all` gives the
+/// same address: what the stale check of a saved plan compares it with.
+#[track_caller]
+pub(crate) fn fingerprints_agree(desired: &DesiredState, observed: &ObservedState, plan: &Plan) {
+    let all = mtoctl_model::plan::fingerprint::all(desired, observed);
+    for (addr, fingerprint) in &plan.observed {
+        assert_eq!(all.get(addr), Some(fingerprint), "{addr}");
+    }
 }
 
 /// Asserts that the plan keeps the invariants of [`crate::lint`].

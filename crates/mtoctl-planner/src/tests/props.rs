@@ -237,13 +237,14 @@ proptest! {
         prop_assert!(plan.is_ok(), "{:?}", plan.err());
         let plan = plan.expect("checked");
         lint(&plan);
+        super::fingerprints_agree(&desired, &observed, &plan);
         for a in &plan.actions {
             prop_assert!(!a.destructive || a.impact.is_some(), "{} lacks impact", a.id);
             prop_assert!(!a.required_permissions.is_empty());
         }
         // Nothing undeclared is deleted unless pruned.
         if desired.prune.is_empty() {
-            prop_assert!(plan.actions.iter().all(|a| a.reason != crate::plan::ActionReason::Prune));
+            prop_assert!(plan.actions.iter().all(|a| a.reason != mtoctl_model::plan::ActionReason::Prune));
         }
     }
 }

@@ -9,9 +9,9 @@ use mtoctl_model::observed::{
 use mtoctl_model::spec::document::PruneKind;
 
 use super::{example, json, plan, spec};
-use crate::plan::{ActionKind, ExpectedBefore, ObjectRef, Operation, Plan};
-use crate::report::Severity;
 use crate::testing::{ObservedStateBuilder, fake_guid};
+use mtoctl_model::plan::Severity;
+use mtoctl_model::plan::{ActionKind, ExpectedBefore, ObjectRef, Operation, Plan};
 
 fn kinds(plan: &Plan) -> Vec<(ActionKind, String)> {
     plan.actions
@@ -487,7 +487,7 @@ fn a_misspelt_user_is_an_error_with_the_name_meant_and_removes_nobody() {
         "{:#?}",
         kinds(&p)
     );
-    let errors: Vec<&crate::Note> = p
+    let errors: Vec<&mtoctl_model::plan::Note> = p
         .notes
         .iter()
         .filter(|n| n.severity == Severity::Error)
@@ -514,7 +514,7 @@ fn a_misspelt_user_is_an_error_with_the_name_meant_and_removes_nobody() {
         (
             "contoso",
             "fabrikam",
-            crate::ScopeList::Users,
+            mtoctl_model::plan::ScopeList::Users,
             "bobb@contoso.onmicrosoft.com"
         )
     );

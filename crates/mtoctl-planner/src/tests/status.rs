@@ -1,7 +1,9 @@
 //! `status::assess` on built observations: the verdicts the end-to-end tests cannot reach
 //! easily (role changes, failed joins, guests where members were wanted, paused jobs).
 
-use mtoctl_model::health::{HealthObservation, JobHealth, ProvisionedUser, SyncHealthObservation};
+use mtoctl_model::health::{
+    HealthObservation, JobHealth, ProvisionedUser, SourceUser, SyncHealthObservation,
+};
 use mtoctl_model::ids::Alias;
 use mtoctl_model::observed::{
     JoinTransition, Known, MemberRole, MemberState, MemberTransition, ProcessingStatus,
@@ -27,8 +29,11 @@ fn healthy_jobs(desired: &mtoctl_model::DesiredState) -> HealthObservation {
                 from: s.from.clone(),
                 to: s.to.clone(),
                 job: job("Active"),
-                sampled: Vec::new(),
+                coverage: Default::default(),
+                users: Vec::new(),
+                truncated: false,
                 provisioned: Vec::new(),
+                on_demand: Vec::new(),
             })
             .collect(),
     }
@@ -127,11 +132,15 @@ fn guests_where_the_spec_wants_members_and_a_paused_job_are_broken() {
     let desired = example("quickstart");
     let observed = ObservedStateBuilder::converged(&desired).build();
     let mut health = healthy_jobs(&desired);
-    health.syncs[0].sampled = vec!["alice@contoso.onmicrosoft.com".into()];
+    health.syncs[0].users = vec![SourceUser {
+        user_principal_name: "alice@contoso.onmicrosoft.com".into(),
+        ..SourceUser::default()
+    }];
     health.syncs[0].provisioned = vec![ProvisionedUser {
         source: "alice@contoso.onmicrosoft.com".into(),
         user_principal_name: "alice_contoso.onmicrosoft.com#EXT#@fabrikam.onmicrosoft.com".into(),
         user_type: Some("Guest".into()),
+        ..ProvisionedUser::default()
     }];
     health.syncs[1].job = job("Paused");
     let report = assess(&desired, &observed, &health);

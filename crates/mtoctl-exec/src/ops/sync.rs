@@ -1,0 +1,132 @@
+//! Cross-tenant synchronization: configurations, their credentials and settings, jobs and
+//! their schema.
+
+use mtoctl_graph::objects::{FilterGroupWrite, Made, SchemaWrite, jobs, sync};
+use mtoctl_graph::transport::GraphClient;
+use mtoctl_model::plan::{Operation, ScopingFilterGroup};
+
+use super::twins::{self, Kept};
+use super::{OpError, Resolve, Step, done, made, object, step};
+use crate::report::Created;
+
+/// Carries out an operation on a sync configuration or its job.
+pub(super) async fn run(
+    c: &GraphClient,
+    t: &str,
+    op: &Operation,
+    refs: &(dyn Resolve + Sync),
+) -> Result<Step, OpError> {
+    Ok(match op {
+        Operation::InstantiateSyncConfiguration { display_name } => {
+            instantiate(c, t, display_name).await?
+        }
+        Operation::ValidateCredentials {
+            configuration,
+            target_tenant_id,
+        } => {
+            let sp = object(refs, configuration)?;
+            sync::validate_credentials(c, t, &sp, target_tenant_id).await?;
+            done()
+        }
+        Operation::CreateSyncJob { configuration } => {
+            let sp = object(refs, configuration)?;
+            // A configuration this apply just made has no job: no look first.
+            let look_first = !refs.made_here(configuration);
+            match jobs::create(c, t, &sp, look_first).await? {
+                Made::Created(ours) => match twins::keep_one_job(c, t, &sp, &ours).await? {
+                    None => step(Made::Created(ours), |id| (Some(id), None)),
+                    Some(theirs) => step(Made::Adopted(theirs), |id| (Some(id), None)),
+                },
+                adopted => step(adopted, |id| (Some(id), None)),
+            }
+        }
+        Operation::PutSyncSecrets {
+            configuration,
+            target_tenant_id,
+            sync_all,
+        } => {
+            let sp = object(refs, configuration)?;
+            sync::put_secrets(c, t, &sp, target_tenant_id, *sync_all).await?;
+            done()
+        }
+        Operation::UpdateSchema {
+            configuration,
+            job,
+            user_type,
+            flow,
+            filter,
+            deletes,
+        } => {
+            let (sp, job) = (object(refs, configuration)?, object(refs, job)?);
+            let want = SchemaWrite {
+                user_type: *user_type,
+                flow: *flow,
+                filter: filter.iter().map(filter_group).collect(),
+                deletes: *deletes,
+            };
+            jobs::update_schema(c, t, &sp, &job, &want).await?;
+            done()
+        }
+        Operation::StartJob { configuration, job } => {
+            let sp = object(refs, configuration)?;
+            // A job this apply just made is stopped (Graph creates jobs disabled): no look.
+            let look_first = !refs.made_here(job);
+            let job = object(refs, job)?;
+            made(jobs::start(c, t, &sp, &job, look_first).await?)
+        }
+        Operation::PauseJob { configuration, job } => {
+            let (sp, job) = (object(refs, configuration)?, object(refs, job)?);
+            made(jobs::pause(c, t, &sp, &job).await?)
+        }
+        Operation::DeleteSyncConfiguration {
+            service_principal_id,
+            ..
+        } => {
+            sync::delete_configuration(c, t, service_principal_id).await?;
+            done()
+        }
+        _ => {
+            return Err(OpError::Misrouted(
+                format!("{op:?}"),
+                "a sync configuration",
+            ));
+        }
+    })
+}
+
+/// Makes the configuration, or adopts the one with its name; one this run made is checked
+/// for a twin another run made at the same moment (see [`twins`]).
+async fn instantiate(c: &GraphClient, t: &str, display_name: &str) -> Result<Step, OpError> {
+    let ids =
+        |x: mtoctl_graph::objects::ConfigurationIds| (Some(x.service_principal_id), x.user_role_id);
+    let ours = match sync::instantiate(c, t, display_name).await? {
+        Made::Created(ours) => ours,
+        adopted => return Ok(step(adopted, ids)),
+    };
+    let made = match twins::keep_one_configuration(c, t, display_name, ours).await? {
+        Kept::Ours(made) => made,
+        Kept::Theirs(found) => return Ok(step(Made::Adopted(found), ids)),
+    };
+    let user_role_id = match made.user_role_id {
+        Some(role) => Some(role),
+        None => sync::find(c, t, display_name)
+            .await?
+            .and_then(|f| f.user_role_id),
+    };
+    Ok(Step::Done(Created {
+        id: Some(made.service_principal_id),
+        user_role_id,
+        adopted: false,
+    }))
+}
+
+fn filter_group(g: &ScopingFilterGroup) -> FilterGroupWrite {
+    FilterGroupWrite {
+        name: g.name.clone(),
+        clauses: g
+            .clauses
+            .iter()
+            .map(|c| (c.attribute.clone(), c.operator, c.values.clone()))
+            .collect(),
+    }
+}

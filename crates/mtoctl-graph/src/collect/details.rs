@@ -1,0 +1,120 @@
+//! The details of sync configurations: their jobs and assignments (wave 2), then the jobs'
+//! schemas (wave 3).
+
+use std::collections::BTreeMap;
+
+use mtoctl_model::observed::SyncConfigurationDetails;
+
+use super::Failures;
+use super::decode::{decode_items, printable};
+use crate::error::GraphError;
+use crate::transport::{GraphClient, GraphRequest};
+use crate::wire::sync;
+
+/// Jobs and assignments (wave 2), then schemas (wave 3), for the given configurations.
+pub(crate) async fn read_details(
+    client: &GraphClient,
+    alias: &str,
+    declared: &[&sync::ServicePrincipal],
+    failures: &mut Failures,
+) -> BTreeMap<String, SyncConfigurationDetails> {
+    let mut out = BTreeMap::new();
+    if declared.is_empty() {
+        return out;
+    }
+    let mut requests = Vec::new();
+    for sp in declared {
+        requests.push(GraphRequest::get(sync::jobs_path(&sp.id)));
+        requests.push(GraphRequest::get(sync::assignments_path(&sp.id)));
+    }
+    let answers = client.send_all(alias, &requests).await;
+    // Every collection's further pages together, not one configuration after another (a
+    // round trip each).
+    let firsts = requests
+        .iter()
+        .zip(answers)
+        .map(|(request, answer)| (request, answer.map(|r| r.body)))
+        .collect();
+    let mut pages = client.follow_all_pages(alias, firsts).await.into_iter();
+    let mut jobs_by_sp = Vec::new();
+    for (i, sp) in declared.iter().enumerate() {
+        let label = |what: &str| {
+            format!(
+                "tenant {alias}: {what} of sync configuration `{}`",
+                sp.display_name.as_deref().unwrap_or(&sp.id)
+            )
+        };
+        let (Some(jobs), Some(assignments)) = (pages.next(), pages.next()) else {
+            break;
+        };
+        let jobs: Vec<sync::Job> =
+            match jobs.and_then(|items| decode_items(alias, &requests[2 * i], items)) {
+                Ok(j) => j,
+                Err(e) => {
+                    failures.push((label("the jobs"), e));
+                    continue;
+                }
+            };
+        let assignments: Vec<sync::Assignment> =
+            match assignments.and_then(|items| decode_items(alias, &requests[2 * i + 1], items)) {
+                Ok(a) => a,
+                Err(e) => {
+                    failures.push((label("the assignments"), e));
+                    continue;
+                }
+            };
+        jobs_by_sp.push((sp, jobs, assignments));
+    }
+    let schema_requests: Vec<GraphRequest> = jobs_by_sp
+        .iter()
+        .flat_map(|(sp, jobs, _)| {
+            jobs.iter()
+                .map(|j| GraphRequest::get(sync::schema_path(&sp.id, &j.id)))
+        })
+        .collect();
+    let mut schemas = client.send_all(alias, &schema_requests).await.into_iter();
+    for (sp, jobs, assignments) in jobs_by_sp {
+        let mut observed_jobs = Vec::new();
+        for job in jobs {
+            let schema = match schemas.next() {
+                Some(Ok(mut r)) => match serde_json::from_value::<sync::Schema>({
+                    printable(&mut r.body);
+                    r.body
+                }) {
+                    Ok(s) => Some(s),
+                    Err(e) => {
+                        failures.push((
+                            format!("tenant {alias}: the schema of job {}", job.id),
+                            GraphError::Decode {
+                                tenant: alias.to_owned(),
+                                method: "GET".into(),
+                                path: sync::schema_path(&sp.id, &job.id),
+                                reason: e.to_string(),
+                            },
+                        ));
+                        None
+                    }
+                },
+                Some(Err(e)) => {
+                    failures.push((format!("tenant {alias}: the schema of job {}", job.id), e));
+                    None
+                }
+                None => None,
+            };
+            observed_jobs.push(job.observe(schema));
+        }
+        let mut assignments: Vec<_> = assignments
+            .into_iter()
+            .filter_map(sync::Assignment::observe)
+            .collect();
+        assignments.sort_by(|a, b| (&a.principal_id, &a.id).cmp(&(&b.principal_id, &b.id)));
+        out.insert(
+            sp.id.clone(),
+            SyncConfigurationDetails {
+                jobs: observed_jobs,
+                assignments,
+            },
+        );
+    }
+    out
+}

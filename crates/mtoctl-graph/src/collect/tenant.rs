@@ -1,0 +1,275 @@
+//! One tenant's observed state: wave 1 (everything addressable from the spec alone), then the
+//! details of the configurations the spec declares, assembled into a [`TenantObservation`].
+
+use std::collections::BTreeMap;
+
+use mtoctl_model::desired::TenantSpec;
+use mtoctl_model::observed::{
+    JoinRequestObservation, MtoState, OrganizationObservation, PartnerObservation,
+    PrincipalsObservation, SyncConfigurationObservation, TemplatesObservation, TenantObservation,
+};
+
+use super::decode::{collection, decode_items, decode_one};
+use super::details::read_details;
+use super::principals::{name_assigned, suggest_names};
+use super::{Failures, Wanted};
+use crate::error::GraphError;
+use crate::transport::{GraphClient, GraphRequest, GraphResponse};
+use crate::wire::{directory, mto, policy, sync};
+
+pub(super) async fn collect_tenant(
+    client: GraphClient,
+    want: Wanted,
+    tenant: TenantSpec,
+) -> Result<TenantObservation, Failures> {
+    let client = &client;
+    let alias = tenant.alias.as_str();
+    let mut failures: Failures = Vec::new();
+
+    // Wave 1: everything addressable from the spec alone.
+    let mut requests = vec![
+        (
+            "the multitenant organization",
+            GraphRequest::get(mto::MTO_PATH),
+        ),
+        (
+            "the organization's members",
+            GraphRequest::get(mto::TENANTS_PATH),
+        ),
+        (
+            "the join request",
+            GraphRequest::get(mto::JOIN_REQUEST_PATH),
+        ),
+        (
+            "the partner configuration template",
+            GraphRequest::get(policy::PARTNER_TEMPLATE_PATH),
+        ),
+        (
+            "the identity sync template",
+            GraphRequest::get(policy::IDENTITY_SYNC_TEMPLATE_PATH),
+        ),
+        (
+            "partner configurations",
+            GraphRequest::get(policy::PARTNERS_WITH_SYNC_PATH),
+        ),
+        (
+            "cross-tenant sync configurations",
+            GraphRequest::get(sync::service_principals_path()),
+        ),
+    ];
+    let lookups: [(&str, Vec<String>); 4] = [
+        (
+            "users named in sync scopes",
+            directory::users_by_upn_paths(&want.upns),
+        ),
+        (
+            "users named in sync scopes",
+            directory::users_by_id_paths(&want.user_ids),
+        ),
+        (
+            "groups named in sync scopes",
+            directory::groups_by_name_paths(&want.group_names),
+        ),
+        (
+            "groups named in sync scopes",
+            directory::groups_by_id_paths(&want.group_ids),
+        ),
+    ];
+    let first_lookup = requests.len();
+    let mut lookup_kinds = Vec::new();
+    for (kind, (what, paths)) in lookups.into_iter().enumerate() {
+        for path in paths {
+            requests.push((what, GraphRequest::get(path)));
+            lookup_kinds.push(kind);
+        }
+    }
+    let plain: Vec<GraphRequest> = requests.iter().map(|(_, r)| r.clone()).collect();
+    let answers = client.send_all(alias, &plain).await;
+    let mut answers: Vec<Option<Result<GraphResponse, GraphError>>> =
+        answers.into_iter().map(Some).collect();
+    let mut take = |i: usize| {
+        answers[i]
+            .take()
+            .unwrap_or_else(|| Err(GraphError::UnknownTenant(alias.to_owned())))
+    };
+
+    let organization_raw = take(0);
+    let members_raw = take(1);
+    let join_raw = take(2);
+    let partner_template_raw = take(3);
+    let sync_template_raw = take(4);
+    let partners_raw = take(5);
+    let sps_raw = take(6);
+    let lookup_raw: Vec<Result<GraphResponse, GraphError>> =
+        (first_lookup..requests.len()).map(&mut take).collect();
+
+    let what = |label: &str| format!("tenant {alias}: {label}");
+
+    let organization: Option<mto::MultiTenantOrganization> =
+        decode_one(alias, &requests[0].1, organization_raw)
+            .map_err(|e| failures.push((what(requests[0].0), e)))
+            .ok();
+    let has_mto = organization
+        .as_ref()
+        .is_some_and(|o| o.state.as_deref() == Some("active"));
+    // Without an MTO there are no members to list; Graph may answer that with a 404.
+    let members = match members_raw {
+        Err(e) if e.is_not_found() && !has_mto => Ok(Vec::new()),
+        other => match other {
+            Ok(page) => client.follow_pages(alias, &requests[1].1, page.body).await,
+            Err(e) => Err(e),
+        },
+    };
+    let members: Vec<mto::Member> =
+        match members.and_then(|items| decode_items(alias, &requests[1].1, items)) {
+            Ok(m) if has_mto => m,
+            Ok(_) => Vec::new(),
+            Err(e) => {
+                failures.push((what(requests[1].0), e));
+                Vec::new()
+            }
+        };
+    let join_request: Option<mto::JoinRequest> = decode_one(alias, &requests[2].1, join_raw)
+        .map_err(|e| failures.push((what(requests[2].0), e)))
+        .ok();
+    let partner_template: Option<policy::PartnerTemplate> =
+        decode_one(alias, &requests[3].1, partner_template_raw)
+            .map_err(|e| failures.push((what(requests[3].0), e)))
+            .ok();
+    let sync_template: Option<policy::IdentitySyncTemplate> =
+        decode_one(alias, &requests[4].1, sync_template_raw)
+            .map_err(|e| failures.push((what(requests[4].0), e)))
+            .ok();
+    let partners: Vec<policy::Partner> =
+        match collection(client, alias, &requests[5].1, partners_raw).await {
+            Ok(p) => p,
+            Err(e) => {
+                failures.push((what(requests[5].0), e));
+                Vec::new()
+            }
+        };
+    let sps: Vec<sync::ServicePrincipal> =
+        match collection(client, alias, &requests[6].1, sps_raw).await {
+            Ok(s) => s,
+            Err(e) => {
+                failures.push((what(requests[6].0), e));
+                Vec::new()
+            }
+        };
+
+    let mut principals = PrincipalsObservation::default();
+    for ((raw, kind), (label, request)) in lookup_raw
+        .into_iter()
+        .zip(lookup_kinds)
+        .zip(requests[first_lookup..].iter())
+    {
+        match kind {
+            0 | 1 => match collection::<directory::User>(client, alias, request, raw).await {
+                Ok(users) => {
+                    for user in users.into_iter().filter_map(directory::User::observe) {
+                        principals
+                            .users_by_upn
+                            .insert(user.user_principal_name.to_lowercase(), user.clone());
+                        principals.users_by_id.insert(user.id.clone(), user);
+                    }
+                }
+                Err(e) => failures.push((what(label), e)),
+            },
+            _ => match collection::<directory::Group>(client, alias, request, raw).await {
+                Ok(groups) => {
+                    for group in groups.into_iter().filter_map(directory::Group::observe) {
+                        principals
+                            .groups_by_name
+                            .entry(group.display_name.clone())
+                            .or_default()
+                            .push(group.clone());
+                        principals.groups_by_id.insert(group.id.clone(), group);
+                    }
+                }
+                Err(e) => failures.push((what(label), e)),
+            },
+        }
+    }
+    // A name lookup can return a name in another case; keep only what was asked for, exactly
+    // for groups (display names), and drop duplicates an overlapping query returned twice.
+    for groups in principals.groups_by_name.values_mut() {
+        groups.sort_by(|a, b| a.id.cmp(&b.id));
+        groups.dedup();
+    }
+
+    // Hints for a plan's errors: not worth a request when the reads already failed.
+    if failures.is_empty() {
+        suggest_names(client, alias, &want, &mut principals).await;
+    }
+
+    // Waves 2 and 3: jobs, assignments and schemas of the configurations the spec declares.
+    let declared: Vec<&sync::ServicePrincipal> = sps
+        .iter()
+        .filter(|sp| {
+            sp.display_name
+                .as_deref()
+                .is_some_and(|n| want.sync_names.contains(&n.to_lowercase()))
+        })
+        .collect();
+    let mut details = read_details(client, alias, &declared, &mut failures).await;
+    if failures.is_empty() {
+        name_assigned(client, alias, &details, &mut principals).await;
+    }
+    let mut configurations: Vec<SyncConfigurationObservation> = sps
+        .iter()
+        .map(|sp| SyncConfigurationObservation {
+            service_principal_id: sp.id.clone(),
+            app_id: sp.app_id.clone(),
+            display_name: sp.display_name.clone().unwrap_or_default(),
+            user_app_role_id: sp.user_role_id(),
+            // Moved, not copied: a configuration's details hold all its assignments.
+            details: details.remove(&sp.id),
+        })
+        .collect();
+    configurations.sort_by(|a, b| {
+        (&a.display_name, &a.service_principal_id).cmp(&(&b.display_name, &b.service_principal_id))
+    });
+
+    if !failures.is_empty() {
+        return Err(failures);
+    }
+    let (Some(organization), Some(join_request), Some(partner_template), Some(sync_template)) =
+        (organization, join_request, partner_template, sync_template)
+    else {
+        return Err(vec![(
+            what("the tenant"),
+            GraphError::UnknownTenant(alias.to_owned()),
+        )]);
+    };
+    let members = members
+        .into_iter()
+        .filter_map(mto::Member::observe)
+        .collect();
+    let organization: OrganizationObservation = organization.observe(members);
+    let organization = if organization.state.is(&MtoState::Inactive) {
+        OrganizationObservation {
+            members: Vec::new(),
+            ..organization
+        }
+    } else {
+        organization
+    };
+    let join_request: JoinRequestObservation = join_request.observe();
+    let partners: BTreeMap<_, PartnerObservation> = partners
+        .into_iter()
+        .filter_map(policy::Partner::observe)
+        .map(|p| (p.tenant_id.clone(), p))
+        .collect();
+    Ok(TenantObservation {
+        tenant_id: tenant.tenant_id.clone(),
+        organization,
+        join_request,
+        templates: TemplatesObservation {
+            partner: partner_template.observe(),
+            identity_sync: sync_template.observe(),
+        },
+        partners,
+        sync_configurations: configurations,
+        principals,
+    })
+}

@@ -1,0 +1,45 @@
+//! The client's settings: lanes, write pacing, time limits and retries.
+
+use std::time::Duration;
+
+use super::retry::RetryPolicy;
+
+/// Client settings.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Read calls in flight per tenant (a `$batch` counts once).
+    pub read_concurrency: usize,
+    /// Write calls in flight per tenant. Their rate is the write pacer's business (see
+    /// [`Self::pace_writes`]); this only bounds how many slow writes (an `instantiate` takes
+    /// seconds) overlap.
+    pub write_concurrency: usize,
+    /// Writes in flight per tenant, a `$batch` counting its writes: before Graph first
+    /// signals pressure the pacer does not hold writes back, and what is in flight when the
+    /// bucket empties is throttled (and charged) all the same.
+    pub writes_in_flight: usize,
+    /// Pace each tenant's writes from Graph's throttle signals (`transport::pace`), so that
+    /// a long apply writes at the rate Graph's write buckets refill instead of being throttled.
+    pub pace_writes: bool,
+    /// Time limit of one HTTP exchange.
+    pub request_timeout: Duration,
+    /// Retries.
+    pub retry: RetryPolicy,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            // Little's law at ~150 ms per call keeps six batches per tenant well inside Graph's
+            // read buckets (performance-model.md §9).
+            read_concurrency: 6,
+            // Slow single writes (an `instantiate` takes seconds) of a hub's 99 configurations
+            // go side by side; the pacer, not the lanes, keeps the rate within Graph's buckets.
+            write_concurrency: 64,
+            // 16 full `$batch` calls.
+            writes_in_flight: 320,
+            pace_writes: true,
+            request_timeout: Duration::from_secs(60),
+            retry: RetryPolicy::default(),
+        }
+    }
+}

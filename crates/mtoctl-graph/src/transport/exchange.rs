@@ -1,0 +1,292 @@
+//! One HTTP exchange with Graph: the tenant's token and lanes, its write pacer and quiet
+//! period, the call itself traced with its `client-request-id`, and what the answer says about
+//! throttling.
+
+use std::sync::Mutex;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tracing::Instrument;
+
+use super::retry::parse_retry_after;
+use super::{GraphClient, GraphRequest, TenantSession, batch, pace};
+use crate::auth::GRAPH_SCOPE;
+use crate::error::{GraphError, NetworkError, Service, SignInError, one_line, shown};
+
+/// The shortest time limit of one HTTP exchange, however little is left of the deadline.
+const MIN_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The outcome of one HTTP exchange before classification.
+pub(super) enum Exchange {
+    Answered {
+        status: u16,
+        body: Value,
+        retry_after: Option<Duration>,
+        request_id: Option<String>,
+    },
+    NoAnswer(NetworkError),
+}
+
+impl GraphClient {
+    /// The tenant's session and a current token for it (from the cache when fresh).
+    pub(super) async fn session_and_token(
+        &self,
+        tenant: &str,
+    ) -> Result<(&TenantSession, azure_core::credentials::AccessToken), GraphError> {
+        let session = self
+            .inner
+            .tenants
+            .get(tenant)
+            .ok_or_else(|| GraphError::UnknownTenant(tenant.to_owned()))?;
+        let token = session
+            .credential
+            .get_token(&[GRAPH_SCOPE], None)
+            .await
+            .map_err(|e| {
+                // A login endpoint that could not be reached says so, typed; anything else is
+                // the credential's own message (AADSTS codes), on one line.
+                let cause = SignInError::find_in(&e).cloned();
+                let reason = match &cause {
+                    Some(sign_in) => sign_in.to_string(),
+                    None => one_line(&e.to_string()).into_owned(),
+                };
+                GraphError::Token {
+                    tenant: tenant.to_owned(),
+                    reason,
+                    cause,
+                }
+            })?;
+        Ok((session, token))
+    }
+
+    /// One HTTP exchange: token, lane, send, read the body; given up after the request
+    /// timeout, or sooner when less than that is `remaining` of the overall deadline.
+    pub(super) async fn exchange(
+        &self,
+        tenant: &str,
+        request: &GraphRequest,
+        remaining: Duration,
+    ) -> Result<Exchange, GraphError> {
+        let (session, token) = self.session_and_token(tenant).await?;
+        // Counted once: a `$batch`'s items are scanned for it.
+        let writes = request.writes();
+        let lane = if writes > 0 {
+            &session.writes
+        } else {
+            &session.reads
+        };
+        let _permit = lane
+            .acquire()
+            .await
+            .map_err(|_| GraphError::UnknownTenant(tenant.to_owned()))?;
+        let _volume = if writes > 0 {
+            Some(
+                session
+                    .write_volume
+                    .acquire_many(writes.min(batch::MAX_BATCH as u32))
+                    .await
+                    .map_err(|_| GraphError::UnknownTenant(tenant.to_owned()))?,
+            )
+        } else {
+            None
+        };
+        let ticket = if self.inner.config.pace_writes && writes > 0 {
+            Some(session.pacer.admit(writes).await)
+        } else {
+            None
+        };
+        loop {
+            let own = *session
+                .quiet_until
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            let app = *session.app_quiet.lock().unwrap_or_else(|e| e.into_inner());
+            match own.max(app) {
+                Some(until) if until > Instant::now() => {
+                    tokio::time::sleep_until(until.into()).await
+                }
+                _ => break,
+            }
+        }
+
+        let url =
+            self.inner
+                .endpoints
+                .graph_url(&request.path)
+                .map_err(|e| GraphError::Decode {
+                    tenant: tenant.to_owned(),
+                    method: request.method.to_string(),
+                    path: request.path.clone(),
+                    reason: format!("not a valid path: {e}"),
+                })?;
+        let client_request_id = uuid::Uuid::new_v4().to_string();
+        let span = tracing::debug_span!(
+            "graph",
+            tenant,
+            method = %request.method,
+            path = %shown(&request.path),
+            client_request_id = %client_request_id,
+            status = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+            request_id = tracing::field::Empty,
+        );
+        // Instrumented, not entered: a span entered across an await is attached to whatever
+        // else the thread runs meanwhile, and the log would credit other tenants' calls to it.
+        let traced = span.clone();
+        async move {
+            let mut builder = self
+                .inner
+                .http
+                .request(request.method.clone(), url)
+                .bearer_auth(token.token.secret())
+                .timeout(
+                    self.inner
+                        .config
+                        .request_timeout
+                        .min(remaining.max(MIN_ATTEMPT_TIMEOUT)),
+                )
+                .header("client-request-id", &client_request_id)
+                .header("return-client-request-id", "true");
+            if request.eventual {
+                builder = builder.header("ConsistencyLevel", "eventual");
+            }
+            if let Some(encoded) = &request.encoded {
+                builder = builder
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(encoded.json.clone());
+            } else if let Some(body) = &request.body {
+                builder = builder.json(body);
+            }
+            self.inner
+                .counters
+                .http_calls
+                .fetch_add(1, Ordering::Relaxed);
+            let started = Instant::now();
+            let response = match builder.send().await {
+                Ok(r) => r,
+                Err(e) => {
+                    span.record("latency_ms", started.elapsed().as_millis() as u64);
+                    let cause = self.no_answer(e);
+                    tracing::debug!(error = %cause, "no answer");
+                    return Ok(Exchange::NoAnswer(cause));
+                }
+            };
+            let status = response.status().as_u16();
+            let header = |name: &str| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            };
+            let request_id = header("request-id");
+            let retry_after = parse_retry_after(header("retry-after").as_deref());
+            let app_wide = pace::is_app_wide(header(pace::SCOPE_HEADER).as_deref());
+            let limit_percentage = pace::parse_percentage(header(pace::LIMIT_HEADER).as_deref());
+            let bytes = match response.bytes().await {
+                Ok(b) => b,
+                Err(e) => {
+                    let cause = self.no_answer(e);
+                    tracing::debug!(error = %cause, "the body was cut off");
+                    return Ok(Exchange::NoAnswer(cause));
+                }
+            };
+            span.record("status", status);
+            span.record("latency_ms", started.elapsed().as_millis() as u64);
+            if let Some(id) = &request_id {
+                span.record("request_id", id.as_str());
+            }
+            tracing::debug!("graph call");
+            let body = if bytes.is_empty() {
+                Value::Null
+            } else {
+                match serde_json::from_slice(&bytes) {
+                    Ok(v) => v,
+                    Err(_) if !(200..300).contains(&status) => Value::Null,
+                    Err(e) => {
+                        return Err(GraphError::Decode {
+                            tenant: tenant.to_owned(),
+                            method: request.method.to_string(),
+                            path: request.path.clone(),
+                            reason: format!("not JSON: {e}"),
+                        });
+                    }
+                }
+            };
+            // A throttled answer quiets the tenant before this call's lane is free again: a
+            // call that took the lane first would still go out early. A `$batch`'s throttled
+            // items count like a throttled call.
+            let throttled = if status == 429 {
+                Some(batch::Throttled {
+                    retry_after,
+                    app_wide,
+                })
+            } else if request.path == "/$batch" {
+                batch::throttled_items(&body)
+            } else {
+                None
+            };
+            if let Some(throttled) = throttled {
+                self.quiet(tenant, throttled);
+            }
+            // What Graph said about the tenant's write buckets, told to its pacer: a `$batch`
+            // envelope carries no signal, its write items do.
+            if let Some(ticket) = ticket {
+                let signal = if request.path == "/$batch" {
+                    batch::write_signal(request, &body)
+                } else {
+                    pace::Signal::of(status, limit_percentage)
+                };
+                session.pacer.observe(signal, ticket);
+            }
+            Ok(Exchange::Answered {
+                status,
+                body,
+                retry_after,
+                request_id,
+            })
+        }
+        .instrument(traced)
+        .await
+    }
+
+    /// A request to Graph that got no answer, classified, naming Graph as the user gave it.
+    /// reqwest's error keeps no URL: the one it would carry is the URL-encoded request URL.
+    fn no_answer(&self, error: reqwest::Error) -> NetworkError {
+        NetworkError::new(
+            Service::Graph,
+            self.inner.endpoints.graph_as_given(),
+            error.without_url(),
+        )
+    }
+
+    /// Keeps `tenant` quiet for the `Retry-After` (one second when Graph gave none), at most
+    /// the retry deadline; and every tenant of its app registration too when the bucket
+    /// throttled is the app's own.
+    fn quiet(&self, tenant: &str, throttled: batch::Throttled) {
+        let Some(session) = self.inner.tenants.get(tenant) else {
+            return;
+        };
+        // Never quieter than a request's retry deadline: a request given a longer Retry-After
+        // gives up at once, and the tenant's other requests must not wait (say) a day for it.
+        let wait = throttled
+            .retry_after
+            .unwrap_or(Duration::from_secs(1))
+            .min(self.inner.config.retry.deadline);
+        let until = Instant::now() + wait;
+        let extend = |quiet: &Mutex<Option<Instant>>| {
+            let mut quiet = quiet.lock().unwrap_or_else(|e| e.into_inner());
+            *quiet = Some(quiet.map_or(until, |q| q.max(until)));
+        };
+        extend(&session.quiet_until);
+        if throttled.app_wide {
+            tracing::debug!(
+                tenant,
+                ?wait,
+                "the app's own write bucket is empty: every tenant of the app waits"
+            );
+            extend(&session.app_quiet);
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! Write pacing for one tenant (performance-model.md §9).
+//!
+//! Graph's write buckets (3,000 writes per 150 s per app and tenant, 35,000 per 5 min per app,
+//! 18,000 per 5 min per tenant) refill at a fixed rate after a burst. Writing faster than the
+//! refill only earns 429s, and throttled writes are charged all the same, so a client that
+//! keeps pushing stays throttled longer.
+//!
+//! A tenant's [`Pacer`] lets each write call go at the tenant's own rate ([`rate`], learnt
+//! from the [`signal`]s in Graph's answers) and at most at the cap its app registration's
+//! [`share`] sets, so that the tenant that bounds the apply keeps the app's bucket to itself.
+//!
+//! It does not know the quotas, on purpose: other apps' writes share the tenant's bucket, and
+//! the emulator's time-scaled buckets refill faster; it learns from Graph's answers only.
+//! Reads are not paced (their buckets are 40 times larger and the read lane's concurrency
+//! keeps within them).
+
+mod rate;
+mod share;
+mod signal;
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use rate::{State, Ticket};
+pub(super) use share::Share;
+pub(super) use signal::{LIMIT_HEADER, SCOPE_HEADER, Signal, is_app_wide, parse_percentage};
+
+/// One tenant's write pacer.
+#[derive(Debug)]
+pub(super) struct Pacer {
+    state: Mutex<State>,
+    /// The tenants of the same app registration, this one among them at `me`.
+    share: Arc<Share>,
+    me: usize,
+}
+
+impl Pacer {
+    /// The pacer of a tenant written to through the app registration whose tenants `share`.
+    pub(super) fn new(share: Arc<Share>) -> Self {
+        let me = share.join();
+        Self {
+            state: Mutex::new(State::new(Instant::now())),
+            share,
+            me,
+        }
+    }
+
+    /// The tenant expects to send `writes` writes from now on (see [`Share`]).
+    pub(super) fn expect(&self, writes: u64) {
+        self.share.expect(self.me, writes);
+    }
+
+    /// Waits for the turn of a call carrying `writes` writes (a `$batch` carries up to 20).
+    pub(super) async fn admit(&self, writes: u32) -> Ticket {
+        loop {
+            // Decided when the call goes, at the rate of that moment: calls booked ahead at an
+            // old rate would keep it alive for as long as the queue of waiting calls.
+            let now = Instant::now();
+            let cap = self.share.cap(self.me, now);
+            let turn = self.lock().take_turn(now, writes, cap);
+            match turn {
+                Ok(ticket) => {
+                    self.share.sent(self.me, writes, now);
+                    return ticket;
+                }
+                Err(next) => tokio::time::sleep_until(next.into()).await,
+            }
+        }
+    }
+
+    /// Adjusts the rate to what the answer to a call sent with `ticket` said.
+    pub(super) fn observe(&self, signal: Signal, ticket: Ticket) {
+        let mut s = self.lock();
+        let before = s.rate;
+        s.observe(Instant::now(), signal, ticket);
+        if s.rate != before {
+            tracing::debug!(?signal, writes_per_second = ?s.rate, "write pace");
+            self.share.paced_at(self.me, s.rate);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}

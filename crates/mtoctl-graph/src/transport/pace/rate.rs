@@ -1,0 +1,455 @@
+//! One tenant's own write rate, adjusted from what Graph's answers say about its write
+//! buckets (AIMD).
+//!
+//! The pacer lets a tenant's writes through unpaced until Graph signals pressure: an
+//! `x-ms-throttle-limit-percentage` header on a write's answer (Graph sends it once a bucket is
+//! more than 80 % used) or a write answered 429. From then on each call waits its turn at a
+//! rate it adjusts from those signals (AIMD): halved on a 429 (once per round trip), ×0.7 at
+//! most every half second while a bucket is 95 % used or more (Graph reports 1.0: the level
+//! answers slowly, so not at every answer), held at 0.9 and 0.8, and up ×1.25 per half second
+//! once Graph stops reporting pressure, but only ×1.05 past three times the rate at which the
+//! bucket last came back below 0.9 (or past the rate the episode began at, if higher). Growth
+//! counts half seconds, not answers: one answer grows the rate by as many steps as half
+//! seconds passed since the last change (at most four), so a slow rate, whose `$batch` calls
+//! come seconds apart, recovers as fast as a quick one. The first rate is half the rate the
+//! tenant was writing at when the pressure began (that rate was emptying the bucket), but at
+//! least 20 writes per second: a tenant writing slower cannot have emptied a bucket of its
+//! own, and the pressure it saw is a shared one's.
+//!
+//! Why the rate need not be exact: Graph's bucket is the buffer. While it is neither empty nor
+//! full, writes go through at exactly its refill rate whatever the pacer's rate does around
+//! it; the pacer only has to keep the bucket off empty (no 429s) without leaving it idle. It
+//! holds the bucket nearly empty (85–95 % used) because what is left in it when the apply
+//! ends is write capacity never used.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use super::signal::Signal;
+
+/// How recent writes are measured to seed the first rate.
+pub(super) const WINDOW: Duration = Duration::from_secs(2);
+/// The slowest the pacer goes, writes per second (Graph's slowest documented refill is 20).
+pub(super) const MIN_RATE: f64 = 0.5;
+/// The first rate, as a share of the rate the tenant was writing at when pressure began
+/// (before the share the signal itself asks for): that rate was emptying the bucket.
+const SEED_SHARE: f64 = 0.5;
+/// At most one increase per this long: a bucket answers an increase only after a while.
+const INCREASE_EVERY: Duration = Duration::from_millis(500);
+/// The most [`INCREASE_EVERY`] steps one answer may grow the rate by, when the answers come
+/// further apart than that (see [`State::observe`]).
+const MAX_STEPS_PER_ANSWER: f64 = 4.0;
+/// The lowest first rate, writes per second: the refill of Graph's smallest write bucket (3,000
+/// per 150 s per app and tenant). A tenant writing slower than that cannot have emptied a bucket
+/// of its own; the pressure it saw is a shared bucket's (the app's, emptied by its other
+/// tenants), and a seed from its own few writes would leave it crawling.
+const MIN_SEED: f64 = 20.0;
+/// At most one decrease for a nearly empty bucket per this long (429s halve at once).
+const LEVEL_DECREASE_EVERY: Duration = Duration::from_millis(500);
+
+/// When a write call went, in the pacer's epochs (one per change of rate): an answer to a
+/// call sent before the last change says nothing about the current rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(in crate::transport) struct Ticket(u64);
+
+#[derive(Debug)]
+pub(super) struct State {
+    /// Writes per second; `None` until Graph first signals pressure.
+    pub(super) rate: Option<f64>,
+    /// When the next write may be sent.
+    next: Instant,
+    /// When the last call went and its writes: a [`Share`] cap spaces the next call from it.
+    ///
+    /// [`Share`]: super::share::Share
+    last: Option<(Instant, u32)>,
+    /// Writes sent within the last [`WINDOW`], oldest first.
+    recent: VecDeque<(Instant, u32)>,
+    /// Changes of rate so far.
+    epoch: u64,
+    /// The epoch the last decrease began: a 429 answering a call sent before it is the
+    /// decrease's cause, not news (one halving per round trip, as TCP does).
+    decreased: u64,
+    /// When the rate last changed.
+    changed: Instant,
+    /// Three times the rate at which the bucket last came back below 0.9 (that rate let it
+    /// refill, so the refill is above it), or the rate the episode began at if higher. Growth
+    /// past the ceiling is slow: Graph says nothing while a bucket is less than 80 % used,
+    /// and a rate grown freely through a long refill begins the next episode far past the
+    /// refill, with a flood of 429s.
+    ceiling: Option<f64>,
+    /// While the bucket is in a pressure episode (0.9 or more, or a 429, since it was last
+    /// seen below 0.9): the rate when the episode began (the recent rate, when writes were
+    /// unpaced). `None` outside an episode. A rate that fell far below it fell for a shared
+    /// bucket (the app's, emptied by the app's other tenants) or overshot downwards; the
+    /// tenant's own refill is not that low, so the ceiling is at least this rate.
+    episode_from: Option<f64>,
+}
+
+impl State {
+    pub(super) fn new(now: Instant) -> Self {
+        Self {
+            rate: None,
+            next: now,
+            last: None,
+            recent: VecDeque::new(),
+            epoch: 0,
+            decreased: 0,
+            changed: now,
+            ceiling: None,
+            episode_from: None,
+        }
+    }
+
+    /// A call of `writes` writes asks to go at `now`: its ticket when it may (unpaced, or its
+    /// turn has come), or when to ask again. Idle time earns no burst: the next turn is counted
+    /// from the later of the last turn and now.
+    ///
+    /// `cap` (writes per second, from [`Share::cap`]) is a second, separate limit: the last
+    /// call's writes spaced at the cap of this moment. Separate, so that the tenant's own turns
+    /// stay booked at its own rate and a lifted cap leaves nothing booked at the cap behind.
+    ///
+    /// [`Share::cap`]: super::share::Share::cap
+    pub(super) fn take_turn(
+        &mut self,
+        now: Instant,
+        writes: u32,
+        cap: Option<f64>,
+    ) -> Result<Ticket, Instant> {
+        if let (Some(cap), Some((at, last))) = (cap, self.last) {
+            let capped = at + Duration::from_secs_f64(f64::from(last) / cap);
+            if now < capped {
+                return Err(match self.rate {
+                    Some(_) => capped.max(self.next),
+                    None => capped,
+                });
+            }
+        }
+        if let Some(rate) = self.rate {
+            if now < self.next {
+                return Err(self.next);
+            }
+            self.next = now + Duration::from_secs_f64(f64::from(writes) / rate);
+        }
+        self.last = Some((now, writes));
+        self.forget_before(now);
+        self.recent.push_back((now, writes));
+        Ok(Ticket(self.epoch))
+    }
+
+    pub(super) fn observe(&mut self, now: Instant, signal: Signal, ticket: Ticket) {
+        // Growth is per half second, not per answer: at a low rate a `$batch` of 20 takes
+        // seconds to come round, and a rate grown once per answer would crawl.
+        let steps = (now.duration_since(self.changed).as_secs_f64() / INCREASE_EVERY.as_secs_f64())
+            .clamp(1.0, MAX_STEPS_PER_ANSWER);
+        let factor: f64 = match signal {
+            Signal::Throttled => 0.5,
+            // Graph prints the percentage to one decimal: 1.0 is a bucket 95 % used or more,
+            // so close to empty that the calls in flight may be throttled.
+            Signal::Pressure(p) if p >= 1.0 => 0.7,
+            // 75 to 95 % used: where the pacer holds. A bucket kept nearly empty leaves little
+            // unspent when the apply ends, and at a paced rate only a batch or two is in
+            // flight, far less than the 5 % (150 writes) left.
+            Signal::Pressure(_) => 1.0,
+            Signal::Clear => match (self.rate, self.ceiling) {
+                (Some(rate), Some(ceiling)) if rate * 1.25 > ceiling => 1.05_f64.powf(steps),
+                _ => 1.25_f64.powf(steps),
+            },
+        };
+        let pressing = matches!(signal, Signal::Throttled)
+            || matches!(signal, Signal::Pressure(p) if p >= 0.9);
+        if pressing {
+            if self.episode_from.is_none() {
+                self.episode_from = Some(match self.rate {
+                    Some(rate) => rate,
+                    None => self.recent_rate(now),
+                });
+            }
+        } else if let (Some(from), Some(rate)) = (self.episode_from, self.rate) {
+            self.episode_from = None;
+            self.ceiling = Some((rate * 3.0).max(from));
+        }
+        let rate = match self.rate {
+            // Unpaced: pressure starts pacing below the rate that brought it.
+            None if signal == Signal::Clear => return,
+            None => (self.recent_rate(now) * SEED_SHARE * factor.min(1.0)).max(MIN_SEED),
+            // A 429 answers the rate its call went at: one halving per round trip.
+            Some(rate) if signal == Signal::Throttled && ticket.0 >= self.decreased => {
+                rate * factor
+            }
+            // The level is slow to answer: a bucket near empty stays near empty for seconds
+            // after the rate has dropped below its refill, while it refills. Every answer of
+            // those seconds says so; deciding on each would drive the rate to the floor.
+            Some(rate)
+                if factor < 1.0
+                    && signal != Signal::Throttled
+                    && now.duration_since(self.changed) >= LEVEL_DECREASE_EVERY =>
+            {
+                rate * factor
+            }
+            Some(rate)
+                if factor > 1.0
+                    && ticket.0 >= self.epoch
+                    && now.duration_since(self.changed) >= INCREASE_EVERY =>
+            {
+                rate * factor
+            }
+            Some(_) => return,
+        };
+        // Seeding is a decrease too: from unpaced to paced.
+        let decrease = factor < 1.0 || self.rate.is_none();
+        self.rate = Some(rate.max(MIN_RATE));
+        self.epoch += 1;
+        if decrease {
+            self.decreased = self.epoch;
+        }
+        self.changed = now;
+    }
+
+    fn forget_before(&mut self, now: Instant) {
+        while let Some(&(at, _)) = self.recent.front() {
+            if now.duration_since(at) <= WINDOW {
+                break;
+            }
+            self.recent.pop_front();
+        }
+    }
+
+    /// Writes per second sent over the last [`WINDOW`] (at least [`MIN_RATE`]).
+    fn recent_rate(&mut self, now: Instant) -> f64 {
+        self.forget_before(now);
+        let writes: u32 = self.recent.iter().map(|(_, n)| n).sum();
+        let span = self
+            .recent
+            .front()
+            .map_or(WINDOW, |(at, _)| now.duration_since(*at))
+            .max(Duration::from_millis(250));
+        (f64::from(writes) / span.as_secs_f64()).max(MIN_RATE)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    /// A call that goes at `now`, or waits for its turn and goes then.
+    fn go(s: &mut State, now: Instant, writes: u32) -> Ticket {
+        match s.take_turn(now, writes, None) {
+            Ok(ticket) => ticket,
+            Err(next) => s.take_turn(next, writes, None).expect("its turn"),
+        }
+    }
+
+    #[test]
+    fn writes_go_unpaced_until_graph_signals_pressure() {
+        let t0 = Instant::now();
+        let mut s = State::new(t0);
+        for i in 0..10 {
+            assert_eq!(s.take_turn(t0 + ms(i), 20, None), Ok(Ticket(0)), "unpaced");
+        }
+        s.observe(t0 + ms(10), Signal::Clear, Ticket(0));
+        assert_eq!(s.rate, None, "no pressure, no pacing");
+        assert_eq!(s.take_turn(t0 + ms(11), 20, None), Ok(Ticket(0)));
+    }
+
+    #[test]
+    fn pressure_paces_below_the_rate_measured_then_spaces_calls() {
+        let t0 = Instant::now();
+        let mut s = State::new(t0);
+        // 200 writes over one second, then Graph says a bucket is 80 % used.
+        for i in 0..10 {
+            assert!(s.take_turn(t0 + ms(100 * i), 20, None).is_ok());
+        }
+        s.observe(t0 + ms(1_000), Signal::Pressure(0.8), Ticket(0));
+        let rate = s.rate.expect("paced");
+        assert!((95.0..=115.0).contains(&rate), "half of ≈200/s: {rate}");
+        // Calls asking at once go one after another, 20/rate apart.
+        let gap = Duration::from_secs_f64(20.0 / rate);
+        let now = t0 + ms(1_000);
+        assert_eq!(s.take_turn(now, 20, None), Ok(Ticket(1)));
+        assert_eq!(s.take_turn(now, 20, None), Err(now + gap));
+        assert_eq!(s.take_turn(now + gap, 20, None), Ok(Ticket(1)));
+        // A new rate applies to the calls already waiting: a halving doubles the next gap.
+        s.observe(now + gap, Signal::Throttled, Ticket(1));
+        let halved = s.rate.expect("paced");
+        assert!((halved - rate * 0.5).abs() < 1e-9);
+        assert!(s.take_turn(now + gap * 2, 20, None).is_ok());
+        let next = s.take_turn(now + gap * 2, 20, None).expect_err("waits");
+        let expected = now + gap * 2 + Duration::from_secs_f64(20.0 / halved);
+        assert!(next.duration_since(expected) < Duration::from_micros(1));
+    }
+
+    #[test]
+    fn a_429_halves_once_per_round_trip_a_near_empty_bucket_lowers_every_half_second() {
+        let t0 = Instant::now();
+        let mut s = State::new(t0);
+        for i in 0..5 {
+            go(&mut s, t0 + ms(100 * i), 20);
+        }
+        // Calls sent unpaced (epoch 0) answer: the first signal seeds the rate.
+        s.observe(t0 + ms(500), Signal::Pressure(0.9), Ticket(0));
+        let seeded = s.rate.expect("paced");
+        // The other answers to calls sent before it are its cause, not news.
+        s.observe(t0 + ms(501), Signal::Throttled, Ticket(0));
+        s.observe(t0 + ms(502), Signal::Pressure(1.2), Ticket(0));
+        assert_eq!(s.rate, Some(seeded));
+        // A call sent at the new rate is throttled: halve, once for its whole round trip.
+        let booked = go(&mut s, t0 + ms(510), 20);
+        s.observe(t0 + ms(600), Signal::Throttled, booked);
+        s.observe(t0 + ms(601), Signal::Throttled, booked);
+        let halved = s.rate.expect("paced");
+        assert!((halved - seeded * 0.5).abs() < 1e-9, "{seeded} → {halved}");
+        // Clear answers to calls booked before the decrease do not raise it.
+        s.observe(t0 + ms(2_000), Signal::Clear, booked);
+        assert_eq!(s.rate, Some(halved));
+        // A current one does, ×1.25 per half second since the last change (1.5 s: three).
+        let current = go(&mut s, t0 + ms(2_000), 20);
+        s.observe(t0 + ms(2_100), Signal::Clear, current);
+        let raised = s.rate.expect("paced");
+        assert!(
+            (raised - halved * 1.25_f64.powi(3)).abs() < 1e-9,
+            "{halved} → {raised}"
+        );
+        let next = go(&mut s, t0 + ms(2_100), 20);
+        s.observe(t0 + ms(2_200), Signal::Clear, next);
+        assert_eq!(s.rate, Some(raised), "too soon after the last increase");
+        // A bucket near empty lowers the rate, but at most once per LEVEL_DECREASE_EVERY: it
+        // stays near empty for a while after the rate has dropped, and says so every answer.
+        s.observe(t0 + ms(2_300), Signal::Pressure(1.0), current);
+        assert_eq!(s.rate, Some(raised), "too soon after the last change");
+        s.observe(t0 + ms(2_600), Signal::Pressure(1.0), current);
+        let lowered = s.rate.expect("paced");
+        assert!((lowered - raised * 0.7).abs() < 1e-9);
+        s.observe(t0 + ms(2_700), Signal::Pressure(1.1), current);
+        assert_eq!(s.rate, Some(lowered));
+        s.observe(t0 + ms(3_100), Signal::Pressure(1.0), current);
+        assert!((s.rate.expect("paced") - lowered * 0.7).abs() < 1e-9);
+        // 0.9 holds the rate.
+        let rate = s.rate;
+        let held = go(&mut s, t0 + ms(3_900), 20);
+        s.observe(t0 + ms(3_950), Signal::Pressure(0.9), held);
+        assert_eq!(s.rate, rate);
+        // Never below the floor, however often Graph throttles.
+        for k in 0..100 {
+            let t = go(&mut s, t0 + ms(4_000 + k), 1);
+            s.observe(t0 + ms(4_000 + k), Signal::Throttled, t);
+        }
+        assert_eq!(s.rate, Some(MIN_RATE));
+    }
+
+    #[test]
+    fn after_a_pressure_episode_growth_is_slow_past_three_times_the_rate_that_let_it_refill() {
+        let t0 = Instant::now();
+        let mut s = State::new(t0);
+        s.rate = Some(10.0);
+        // An episode: 0.9, then back to 0.8 at 10/s (the bucket refilled at that rate).
+        let t = go(&mut s, t0, 1);
+        s.observe(t0 + ms(600), Signal::Pressure(0.9), t);
+        assert_eq!(s.ceiling, None);
+        let t = go(&mut s, t0 + ms(700), 1);
+        s.observe(t0 + ms(700), Signal::Pressure(0.8), t);
+        assert_eq!(s.ceiling, Some(30.0));
+        assert_eq!(s.rate, Some(10.0), "0.8 holds");
+        // Answers every half second from here: one step each.
+        s.changed = t0 + ms(700);
+        let mut at = t0 + ms(700);
+        let mut rates = Vec::new();
+        for _ in 0..7 {
+            at += INCREASE_EVERY;
+            let t = go(&mut s, at, 1);
+            s.observe(at, Signal::Clear, t);
+            rates.push(s.rate.expect("paced"));
+        }
+        // ×1.25 while that stays under 30/s, then ×1.05.
+        let expected = [
+            12.5,
+            15.625,
+            19.53125,
+            24.4140625,
+            25.634765625,
+            26.91650390625,
+        ];
+        for (got, want) in rates.iter().zip(expected) {
+            assert!((got - want).abs() < 1e-6, "{rates:?}");
+        }
+    }
+
+    #[test]
+    fn a_tenant_that_wrote_little_starts_at_the_smallest_refill_and_grows_per_half_second() {
+        let t0 = Instant::now();
+        let mut s = State::new(t0);
+        // Two writes in the last two seconds, then a shared bucket (the app's, emptied by
+        // other tenants) reports 1.0: a seed from its own rate would be 0.35/s.
+        go(&mut s, t0, 1);
+        let t = go(&mut s, t0 + ms(1_500), 1);
+        s.observe(t0 + ms(2_000), Signal::Pressure(1.0), t);
+        assert_eq!(s.rate, Some(MIN_SEED));
+        // At 20/s a batch of 20 goes once a second; its Clear answer two seconds after the
+        // change grows the rate by four half-second steps, not one.
+        let t = go(&mut s, t0 + ms(3_900), 20);
+        s.observe(t0 + ms(4_000), Signal::Clear, t);
+        let grown = s.rate.expect("paced");
+        assert!(
+            (grown - MIN_SEED * 1.25_f64.powi(4)).abs() < 1e-9,
+            "{grown}"
+        );
+        // The bucket came back at 20/s: past three times that, growth is ×1.05 a step, and
+        // however long the silence, one answer grows it by at most MAX_STEPS_PER_ANSWER steps.
+        assert_eq!(s.ceiling, Some(3.0 * MIN_SEED));
+        let t = go(&mut s, t0 + ms(60_000), 20);
+        s.observe(t0 + ms(60_000), Signal::Clear, t);
+        let capped = s.rate.expect("paced");
+        assert!(
+            (capped - grown * 1.05_f64.powf(MAX_STEPS_PER_ANSWER)).abs() < 1e-9,
+            "{capped}"
+        );
+    }
+
+    #[test]
+    fn a_rate_that_fell_far_below_where_its_episode_began_grows_back_quickly() {
+        let t0 = Instant::now();
+        let mut s = State::new(t0);
+        s.rate = Some(150.0);
+        // A shared bucket reports 1.0 for seconds: the rate falls ×0.7 every half second.
+        let mut at = t0;
+        for _ in 0..12 {
+            at += LEVEL_DECREASE_EVERY;
+            let t = go(&mut s, at, 1);
+            s.observe(at, Signal::Pressure(1.0), t);
+        }
+        let fallen = s.rate.expect("paced");
+        assert!(fallen < 3.0, "{fallen}");
+        // The bucket comes back: the ceiling is where the episode began, not 3 × 2/s.
+        at += INCREASE_EVERY;
+        let t = go(&mut s, at, 1);
+        s.observe(at, Signal::Pressure(0.8), t);
+        assert_eq!(s.ceiling, Some(150.0));
+        for _ in 0..20 {
+            at += INCREASE_EVERY;
+            let t = go(&mut s, at, 1);
+            s.observe(at, Signal::Clear, t);
+        }
+        // ×1.25 a step up to 150/s (18 steps from 2/s), ×1.05 past it.
+        let grown = s.rate.expect("paced");
+        assert!((150.0..200.0).contains(&grown), "{fallen} → {grown}");
+    }
+
+    #[test]
+    fn a_capped_call_waits_for_the_last_calls_writes_at_the_cap_and_a_lifted_cap_frees_it() {
+        let t0 = Instant::now();
+        let mut s = State::new(t0);
+        assert_eq!(
+            s.take_turn(t0, 20, Some(2.0)),
+            Ok(Ticket(0)),
+            "nothing went before"
+        );
+        // 20 writes at 2 per second: the next call goes 10 s later.
+        assert_eq!(s.take_turn(t0 + ms(1), 1, Some(2.0)), Err(t0 + ms(10_000)));
+        assert!(s.take_turn(t0 + ms(10_000), 1, Some(2.0)).is_ok());
+        // The cap lifted (the busiest tenant went idle): the tenant's own pace alone, unpaced.
+        assert!(s.take_turn(t0 + ms(10_001), 20, None).is_ok());
+    }
+}

@@ -1,0 +1,242 @@
+//! The job schema (§6.8): the parts mtoctl manages, edited into the schema as read and put
+//! back whole.
+
+use mtoctl_model::spec::document::{FilterOperator, UserType, UserTypeApplies};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::transport::GraphRequest;
+use crate::wire::sync::schema_path;
+
+/// One scoping filter group (clauses AND-ed; groups OR-ed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilterGroupWrite {
+    /// Label.
+    pub name: String,
+    /// Clauses: attribute, operator, values.
+    pub clauses: Vec<(String, FilterOperator, Vec<String>)>,
+}
+
+/// The managed parts of a job schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaWrite {
+    /// The constant of the `userType` mapping.
+    pub user_type: UserType,
+    /// When the `userType` mapping applies.
+    pub flow: UserTypeApplies,
+    /// Scoping filter groups; empty for none.
+    pub filter: Vec<FilterGroupWrite>,
+    /// Whether leaving the scope deletes (the `Delete` flow type of the user mapping).
+    pub deletes: bool,
+}
+
+/// Why a schema as read cannot take the managed parts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SchemaError {
+    /// No `synchronizationRules` list.
+    #[error("the schema has no synchronizationRules")]
+    NoRules,
+    /// No object mapping of users.
+    #[error("the schema has no user mapping")]
+    NoUserMapping,
+    /// The user mapping's `attributeMappings` is not a list.
+    #[error("the user mapping's attributeMappings is not a list")]
+    AttributesNotAList,
+}
+
+/// `PUT` a job's complete schema back (§6.8), without the instance annotations the `GET`
+/// carried (`@odata.context` and the like): a request body holds only declared properties.
+pub fn put_schema(sp: &str, job: &str, mut schema: Value) -> GraphRequest {
+    strip_annotations(&mut schema);
+    GraphRequest::with_body(Method::PUT, schema_path(sp, job), schema)
+}
+
+/// Removes every instance annotation (`@odata.context`, `name@odata.type`) from `value`, at
+/// every depth.
+fn strip_annotations(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|k, _| !k.starts_with('@') && !k.contains("@odata."));
+            map.values_mut().for_each(strip_annotations);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_annotations),
+        _ => {}
+    }
+}
+
+fn operator_name(op: FilterOperator) -> String {
+    // Graph's spellings are upper snake case (`EQUALS`, `NOT_EQUALS`, `IS_TRUE`; §6.8).
+    let camel = serde_json::to_value(op)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let mut out = String::new();
+    for c in camel.chars() {
+        if c.is_ascii_uppercase() && !out.is_empty() {
+            out.push('_');
+        }
+        out.push(c.to_ascii_uppercase());
+    }
+    out
+}
+
+/// Sets the managed parts of a schema read with [`crate::wire::reads::get_schema`], leaving everything else as
+/// read: the user mapping's `userType` constant and flow type, its scoping filter and whether
+/// its flow types include `Delete`. Fails when the schema has no user mapping.
+pub fn edit_schema(schema: &mut Value, want: &SchemaWrite) -> Result<(), SchemaError> {
+    let user_type = match want.user_type {
+        UserType::Member => "Member",
+        UserType::Guest => "Guest",
+    };
+    let flow = match want.flow {
+        UserTypeApplies::Always => "Always",
+        UserTypeApplies::OnCreate => "ObjectAddOnly",
+    };
+    let mappings = schema
+        .get_mut("synchronizationRules")
+        .and_then(Value::as_array_mut)
+        .ok_or(SchemaError::NoRules)?
+        .iter_mut()
+        .filter_map(|r| r.get_mut("objectMappings").and_then(Value::as_array_mut))
+        .flatten();
+    let mut found = false;
+    for mapping in mappings {
+        let is_user = mapping
+            .get("sourceObjectName")
+            .and_then(Value::as_str)
+            .is_some_and(|n| n.eq_ignore_ascii_case("User"));
+        if !is_user {
+            continue;
+        }
+        found = true;
+        let Some(obj) = mapping.as_object_mut() else {
+            continue;
+        };
+        let mut flows = vec!["Add", "Update"];
+        if want.deletes {
+            flows.push("Delete");
+        }
+        obj.insert("flowTypes".into(), json!(flows.join(", ")));
+        let groups: Vec<Value> = want
+            .filter
+            .iter()
+            .map(|g| {
+                json!({
+                    "name": g.name,
+                    "clauses": g.clauses.iter().map(|(attr, op, values)| json!({
+                        "sourceOperandName": attr,
+                        "operatorName": operator_name(*op),
+                        "targetOperand": {"values": values},
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let scope = obj.entry("scope").or_insert_with(|| json!({}));
+        if !scope.is_object() {
+            *scope = json!({});
+        }
+        if let Some(scope) = scope.as_object_mut() {
+            scope.insert("groups".into(), Value::Array(groups));
+            scope
+                .entry("inputFilterGroups")
+                .or_insert_with(|| json!([]));
+            scope
+                .entry("categoryFilterGroups")
+                .or_insert_with(|| json!([]));
+        }
+        let attributes = obj.entry("attributeMappings").or_insert_with(|| json!([]));
+        let Some(attributes) = attributes.as_array_mut() else {
+            return Err(SchemaError::AttributesNotAList);
+        };
+        let wanted = json!({
+            "targetAttributeName": "userType",
+            "source": {"type": "Constant", "name": user_type, "expression": format!("\"{user_type}\""), "parameters": []},
+            "defaultValue": null,
+            "flowType": flow,
+            "flowBehavior": "FlowWhenChanged",
+            "matchingPriority": 0,
+            "exportMissingReferences": false,
+        });
+        match attributes
+            .iter_mut()
+            .find(|a| a.get("targetAttributeName").and_then(Value::as_str) == Some("userType"))
+        {
+            Some(existing) => {
+                if let Some(e) = existing.as_object_mut() {
+                    e.insert("source".into(), wanted["source"].clone());
+                    e.insert("flowType".into(), json!(flow));
+                }
+            }
+            None => attributes.push(wanted),
+        }
+    }
+    if found {
+        Ok(())
+    } else {
+        Err(SchemaError::NoUserMapping)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operators_are_upper_snake_case() {
+        assert_eq!(operator_name(FilterOperator::Equals), "EQUALS");
+        assert_eq!(operator_name(FilterOperator::NotEquals), "NOT_EQUALS");
+        assert_eq!(operator_name(FilterOperator::IsNotNull), "IS_NOT_NULL");
+    }
+
+    #[test]
+    fn schema_edit_keeps_the_rest() {
+        let mut schema = json!({"id": "j", "version": "v1.2", "directories": [{"name": "x"}],
+            "synchronizationRules": [{"id": "r", "objectMappings": [
+                {"sourceObjectName": "Group", "enabled": false},
+                {"sourceObjectName": "User", "flowTypes": "Add, Update, Delete", "attributeMappings": [
+                    {"targetAttributeName": "userType", "flowType": "ObjectAddOnly", "matchingPriority": 0,
+                     "source": {"type": "Constant", "name": "Member", "expression": "\"Member\"", "parameters": []}},
+                    {"targetAttributeName": "mail", "flowType": "Always"}]}]}]});
+        edit_schema(
+            &mut schema,
+            &SchemaWrite {
+                user_type: UserType::Guest,
+                flow: UserTypeApplies::Always,
+                filter: vec![FilterGroupWrite {
+                    name: "Sales".into(),
+                    clauses: vec![(
+                        "department".into(),
+                        FilterOperator::Equals,
+                        vec!["Sales".into()],
+                    )],
+                }],
+                deletes: false,
+            },
+        )
+        .expect("edits");
+        let user = &schema["synchronizationRules"][0]["objectMappings"][1];
+        assert_eq!(user["flowTypes"], "Add, Update");
+        assert_eq!(user["attributeMappings"][0]["flowType"], "Always");
+        assert_eq!(user["attributeMappings"][0]["source"]["name"], "Guest");
+        assert_eq!(user["attributeMappings"][1]["targetAttributeName"], "mail");
+        assert_eq!(
+            user["scope"]["groups"][0]["clauses"][0]["operatorName"],
+            "EQUALS"
+        );
+        assert_eq!(schema["directories"][0]["name"], "x");
+    }
+
+    #[test]
+    fn a_schema_is_put_back_without_the_annotations_its_get_carried() {
+        let read = json!({"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#x",
+            "id": "j", "version": "v1", "directories": [{"name": "d", "objects@odata.type": "t"}],
+            "synchronizationRules": []});
+        let put = put_schema("sp", "job", read);
+        let body = put.body.expect("a body");
+        assert_eq!(
+            body,
+            json!({"id": "j", "version": "v1", "directories": [{"name": "d"}],
+                "synchronizationRules": []})
+        );
+    }
+}

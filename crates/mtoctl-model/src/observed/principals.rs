@@ -1,0 +1,65 @@
+//! The users and groups a spec names, as found in their tenant.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::desired::{GroupRef, UserRef};
+use crate::ids::Guid;
+
+/// Users and groups named in the spec, as found in their tenant.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct PrincipalsObservation {
+    /// By lowercase user principal name; absent names are not in the map.
+    pub users_by_upn: BTreeMap<String, UserObservation>,
+    /// By object id.
+    pub users_by_id: BTreeMap<Guid, UserObservation>,
+    /// By display name: every group with that name (more than one is ambiguous).
+    pub groups_by_name: BTreeMap<String, Vec<GroupObservation>>,
+    /// By object id.
+    pub groups_by_id: BTreeMap<Guid, GroupObservation>,
+    /// For each name the spec uses that the tenant does not have (lowercase UPN, or group
+    /// display name): existing names that start like it, to suggest the one meant.
+    #[serde(default)]
+    pub candidates: BTreeMap<String, Vec<String>>,
+}
+
+impl PrincipalsObservation {
+    /// The user a scope entry names, if the tenant has it.
+    pub fn user(&self, user: &UserRef) -> Option<&UserObservation> {
+        match user {
+            UserRef::UserPrincipalName(upn) => self.users_by_upn.get(&upn.to_lowercase()),
+            UserRef::ObjectId(id) => self.users_by_id.get(id),
+        }
+    }
+
+    /// The groups a scope entry names: none, one, or (for a display name) several.
+    pub fn groups(&self, group: &GroupRef) -> &[GroupObservation] {
+        match group {
+            GroupRef::DisplayName(name) => self.groups_by_name.get(name).map_or(&[], Vec::as_slice),
+            GroupRef::ObjectId(id) => self.groups_by_id.get(id).map_or(&[], std::slice::from_ref),
+        }
+    }
+}
+
+/// A user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserObservation {
+    /// Object id.
+    pub id: Guid,
+    /// User principal name.
+    pub user_principal_name: String,
+    /// `Member` or `Guest`.
+    pub user_type: Option<String>,
+    /// Display name.
+    pub display_name: Option<String>,
+}
+
+/// A group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupObservation {
+    /// Object id.
+    pub id: Guid,
+    /// Display name.
+    pub display_name: String,
+}

@@ -1,0 +1,152 @@
+//! An existing configuration with its job, brought to the spec: the schema (destructive when a
+//! narrower filter soft-deletes users), the assignments, and whether the job runs.
+
+use mtoctl_model::desired::SyncSpec;
+use mtoctl_model::observed::{AssignmentObservation, SyncJobObservation};
+
+use super::scope::assignments;
+use crate::diff::schema::WantedSchema;
+use crate::diff::{Ctx, Draft, change};
+use mtoctl_model::plan::ResourceAddr;
+use mtoctl_model::plan::Severity;
+use mtoctl_model::plan::fingerprint;
+use mtoctl_model::plan::fingerprint::SchemaParts;
+use mtoctl_model::plan::{ActionId, ActionKind, ActionReason, Impact, ObjectRef, Operation};
+
+/// An existing configuration with its job: schema, assignments, running state.
+pub(super) fn reconcile(
+    ctx: &mut Ctx<'_>,
+    s: &SyncSpec,
+    job: &SyncJobObservation,
+    existing: &[AssignmentObservation],
+    config: ObjectRef,
+    app_role: Option<ObjectRef>,
+    prereqs: Vec<ActionId>,
+) {
+    let from = s.from.as_str();
+    let job_addr = ResourceAddr::sync_part(from, &s.name, "job");
+    let job_expected = ctx.seen(&job_addr, fingerprint::job(job));
+    ctx.check(&job_addr);
+    let job_ref = ObjectRef::Existing { id: job.id.clone() };
+
+    // Schema.
+    let schema_addr = ResourceAddr::sync_part(from, &s.name, "schema");
+    let have = SchemaParts::observed(job);
+    let schema_expected = ctx.seen(&schema_addr, fingerprint::schema(job));
+    ctx.check(&schema_addr);
+    let want = WantedSchema::desired(s);
+    // Schema and scope changes do not depend on the partner settings; starting the job does.
+    let mut after = Vec::new();
+    if !want.matches(&have) {
+        let mut d = Draft::new(
+            schema_addr,
+            &s.from,
+            ActionKind::Update,
+            want.operation(config.clone(), job_ref.clone()),
+            ActionReason::Drift,
+            format!(
+                "update the user type, scoping filter and deletions of {}",
+                s.name
+            ),
+        )
+        .after(after.clone())
+        .expect(schema_expected)
+        .changes(want.changes_from(Some(&have)));
+        let filter_narrows = want.parts.filter != have.filter && !want.parts.filter.is_empty();
+        // A job never started (Graph creates jobs `Disabled`) has provisioned no one, so no
+        // one can leave its scope: setting up its filter is not destructive. This is where an
+        // apply interrupted between creating the job and writing its schema resumes.
+        let never_started = job.schedule_state.as_deref() == Some("Disabled");
+        if filter_narrows && want.parts.deletes == Some(true) && !never_started {
+            d.destructive = true;
+            d.impact = Some(Box::new(Impact {
+                message: format!(
+                    "users that do not match the new scoping filter leave the scope and will be soft-deleted in {} (not counted: mtoctl does not read user attributes)",
+                    s.to
+                ),
+                users_leaving_scope: 0,
+                groups_leaving_scope: Vec::new(),
+                soft_deletes: true,
+            }));
+        }
+        after.push(ctx.push(d));
+    }
+
+    // Assignments.
+    let assigned = assignments(
+        ctx,
+        s,
+        &config,
+        app_role.as_ref(),
+        existing,
+        after.clone(),
+        ActionReason::ScopeChange,
+    );
+    after.extend(assigned);
+    after.extend(prereqs);
+
+    // Running state: never start a running job.
+    match job.schedule_state.as_deref() {
+        Some("Active") => {
+            if !s.enabled {
+                ctx.push(
+                    Draft::new(
+                        job_addr.clone(),
+                        &s.from,
+                        ActionKind::Stop,
+                        Operation::PauseJob {
+                            configuration: config,
+                            job: job_ref,
+                        },
+                        ActionReason::Drift,
+                        format!("pause synchronizing from {} into {}", s.from, s.to),
+                    )
+                    .expect(job_expected)
+                    .changes(vec![change("schedule_state", Some(&"Active"), Some(&"Paused"))]),
+                );
+            } else if job.status_code.as_deref() == Some("Quarantine") {
+                ctx.note(
+                    Severity::Warning,
+                    Some(job_addr),
+                    format!(
+                        "the job of {} is quarantined ({}); mtoctl does not restart a running job",
+                        s.name,
+                        job.quarantine_reason.as_deref().unwrap_or("no reason given")
+                    ),
+                );
+            }
+        }
+        None | Some("Disabled" | "Paused") => {
+            if s.enabled {
+                ctx.push(
+                    Draft::new(
+                        job_addr,
+                        &s.from,
+                        ActionKind::Start,
+                        Operation::StartJob {
+                            configuration: config,
+                            job: job_ref,
+                        },
+                        ActionReason::Drift,
+                        format!("start synchronizing from {} into {}", s.from, s.to),
+                    )
+                    .after(after)
+                    .expect(job_expected)
+                    .changes(vec![change(
+                        "schedule_state",
+                        Some(&job.schedule_state),
+                        Some(&"Active"),
+                    )]),
+                );
+            }
+        }
+        Some(other) => ctx.note(
+            Severity::Warning,
+            Some(job_addr),
+            format!(
+                "the job of {} has schedule state `{other}`, which mtoctl does not know; not starting or pausing it",
+                s.name
+            ),
+        ),
+    }
+}

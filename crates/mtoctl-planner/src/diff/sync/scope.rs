@@ -1,0 +1,250 @@
+//! A sync's scope: the spec's users and groups resolved in the source tenant (a name that
+//! resolves to nothing is an error, with the closest names), assigned when missing and
+//! unassigned when no longer named.
+
+use std::collections::BTreeSet;
+
+use mtoctl_model::desired::{GroupRef, SyncSpec, UserRef};
+use mtoctl_model::ids::Guid;
+use mtoctl_model::observed::AssignmentObservation;
+use mtoctl_model::spec::document::LeavingScope;
+use mtoctl_model::spec::suggest::closest;
+
+use crate::diff::{Ctx, Draft, change};
+use mtoctl_model::plan::ResourceAddr;
+use mtoctl_model::plan::fingerprint;
+use mtoctl_model::plan::{
+    ActionId, ActionKind, ActionReason, Impact, ObjectRef, Operation, PrincipalKind,
+};
+use mtoctl_model::plan::{ScopeEntry, ScopeList, Severity};
+
+/// A resolved principal of a scope.
+struct Principal {
+    id: Guid,
+    kind: PrincipalKind,
+    label: String,
+}
+
+/// The spec's users and groups found in the source tenant, and whether every one was: a name
+/// that resolves to nothing is an error (a typo would otherwise drop the real principal it
+/// meant from the scope), with the closest existing names.
+fn resolve(ctx: &mut Ctx<'_>, s: &SyncSpec) -> (Vec<Principal>, bool) {
+    let principals = &ctx.obs(&s.from).principals;
+    let addr = ResourceAddr::sync(s.from.as_str(), &s.name);
+    let mut out = Vec::new();
+    let mut problems: Vec<(ScopeList, String, String)> = Vec::new();
+    let suggest = |name: &str, key: &str| -> String {
+        let names = principals
+            .candidates
+            .get(key)
+            .map(|c| closest(name, c.iter().map(String::as_str), 3))
+            .unwrap_or_default();
+        match names.as_slice() {
+            [] => String::new(),
+            [one] => format!(" (did you mean {one}?)"),
+            many => format!(" (did you mean one of {}?)", many.join(", ")),
+        }
+    };
+    for user in &s.scope.users {
+        match principals.user(user) {
+            Some(u) => out.push(Principal {
+                id: u.id.clone(),
+                kind: PrincipalKind::User,
+                label: format!("user:{}", u.user_principal_name.to_lowercase()),
+            }),
+            None => {
+                let name = user_text(user);
+                let hint = suggest(&name, &name.to_lowercase());
+                problems.push((
+                    ScopeList::Users,
+                    name.clone(),
+                    format!("user {name} does not exist in {}{hint}", s.from),
+                ));
+            }
+        }
+    }
+    for group in &s.scope.groups {
+        let (name, quoted) = match group {
+            GroupRef::DisplayName(name) => (name.clone(), format!("\"{name}\"")),
+            GroupRef::ObjectId(id) => (id.to_string(), id.to_string()),
+        };
+        match principals.groups(group) {
+            [g] => out.push(Principal {
+                id: g.id.clone(),
+                kind: PrincipalKind::Group,
+                label: format!("group:{}", g.display_name),
+            }),
+            [] => {
+                // Names are suggested; an id has no near miss to offer.
+                let hint = match group {
+                    GroupRef::DisplayName(_) => suggest(&name, &name),
+                    GroupRef::ObjectId(_) => String::new(),
+                };
+                problems.push((
+                    ScopeList::Groups,
+                    name,
+                    format!("group {quoted} does not exist in {}{hint}", s.from),
+                ));
+            }
+            many => problems.push((
+                ScopeList::Groups,
+                name,
+                format!(
+                    "{} groups in {} are named {quoted}; name the one meant by object id",
+                    many.len(),
+                    s.from
+                ),
+            )),
+        }
+    }
+    let complete = problems.is_empty();
+    for (list, name, problem) in problems {
+        ctx.note_entry(
+            Severity::Error,
+            addr.clone(),
+            ScopeEntry {
+                from: s.from.clone(),
+                to: s.to.clone(),
+                list,
+                name,
+            },
+            format!(
+                "{problem}. Fix the name in the scope of {} → {}; until every name resolves, nothing leaves this scope and the plan cannot be applied",
+                s.from, s.to
+            ),
+        );
+    }
+    (out, complete)
+}
+
+fn user_text(user: &UserRef) -> String {
+    match user {
+        UserRef::UserPrincipalName(upn) => upn.clone(),
+        UserRef::ObjectId(id) => id.to_string(),
+    }
+}
+
+/// Assigns what the spec names and is missing; unassigns what is assigned and not named.
+pub(super) fn assignments(
+    ctx: &mut Ctx<'_>,
+    s: &SyncSpec,
+    config: &ObjectRef,
+    app_role: Option<&ObjectRef>,
+    existing: &[AssignmentObservation],
+    after: Vec<ActionId>,
+    reason: ActionReason,
+) -> Vec<ActionId> {
+    let from = s.from.as_str();
+    let (wanted, complete) = resolve(ctx, s);
+    let assigned: BTreeSet<&Guid> = existing.iter().map(|a| &a.principal_id).collect();
+    let mut keys = Vec::new();
+    let missing: Vec<&Principal> = wanted
+        .iter()
+        .filter(|p| !assigned.contains(&p.id))
+        .collect();
+    if !missing.is_empty() && app_role.is_none() {
+        ctx.note(
+            Severity::Warning,
+            Some(ResourceAddr::sync(from, &s.name)),
+            format!(
+                "{} has no app role for users; cannot assign users or groups to it",
+                s.name
+            ),
+        );
+    }
+    if let Some(app_role) = app_role {
+        for p in missing {
+            keys.push(
+                ctx.push(
+                    Draft::new(
+                        ResourceAddr::assignment(from, &s.name, &p.label),
+                        &s.from,
+                        ActionKind::Create,
+                        Operation::AssignPrincipal {
+                            configuration: config.clone(),
+                            app_role: app_role.clone(),
+                            principal_id: p.id.clone(),
+                            kind: p.kind,
+                        },
+                        reason,
+                        format!("bring {} into the scope of {}", p.label, s.name),
+                    )
+                    .after(after.clone())
+                    .changes(vec![change(
+                        "principal_id",
+                        None::<&()>,
+                        Some(&p.id),
+                    )]),
+                ),
+            );
+        }
+    }
+    // With `SyncAll` every internal user is in scope; assignments do not narrow it. With a
+    // name that did not resolve, the principal it meant may be one assigned now: no removal.
+    if s.scope.all_users || !complete {
+        return keys;
+    }
+    let wanted_ids: BTreeSet<&Guid> = wanted.iter().map(|p| &p.id).collect();
+    let soft_deletes = s.on_leaving_scope == LeavingScope::SoftDelete;
+    for a in existing
+        .iter()
+        .filter(|a| !wanted_ids.contains(&a.principal_id))
+    {
+        let is_group = a
+            .principal_type
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case("group"));
+        let label = fingerprint::assignment_label(a, &ctx.obs(&s.from).principals);
+        let name = label
+            .split_once(':')
+            .map_or(label.as_str(), |(_, n)| n)
+            .to_owned();
+        let addr = ResourceAddr::assignment(from, &s.name, &label);
+        let expected = ctx.seen(&addr, fingerprint::assignment(a));
+        let fate = if soft_deletes {
+            format!("will be soft-deleted in {}", s.to)
+        } else {
+            format!("stay in {} (onLeavingScope: keep)", s.to)
+        };
+        let impact = if is_group {
+            Impact {
+                message: format!(
+                    "group {name} (members not counted) leaves the scope; its members {fate}"
+                ),
+                users_leaving_scope: 0,
+                groups_leaving_scope: vec![name.clone()],
+                soft_deletes,
+            }
+        } else {
+            Impact {
+                message: format!("1 user ({name}) leaves the scope and {fate}"),
+                users_leaving_scope: 1,
+                groups_leaving_scope: Vec::new(),
+                soft_deletes,
+            }
+        };
+        let mut d = Draft::new(
+            addr,
+            &s.from,
+            ActionKind::Delete,
+            Operation::RemoveAssignment {
+                configuration: config.clone(),
+                assignment_id: a.id.clone(),
+                principal_id: a.principal_id.clone(),
+            },
+            ActionReason::ScopeChange,
+            format!("take {label} out of the scope of {}", s.name),
+        )
+        .after(after.clone())
+        .expect(expected)
+        .changes(vec![change(
+            "principal_id",
+            Some(&a.principal_id),
+            None::<&()>,
+        )]);
+        d.destructive = soft_deletes;
+        d.impact = Some(Box::new(impact));
+        keys.push(ctx.push(d));
+    }
+    keys
+}
