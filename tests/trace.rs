@@ -5,8 +5,8 @@
 
 mod common;
 
-use common::Run;
 use common::harden::Scenario;
+use common::{Run, keys_not_in_snake_case};
 use serde_json::Value;
 
 const SPEC: &str = "examples/quickstart/mto.yaml";
@@ -28,25 +28,6 @@ fn only(v: &Value) -> &Value {
     &directions[0]
 }
 
-/// Every key mtoctl names is snake_case (docs/json-output.md).
-fn assert_snake_case(v: &Value, at: &str) {
-    match v {
-        Value::Object(map) => {
-            for (k, inner) in map {
-                let ok = k.starts_with(|c: char| c.is_ascii_lowercase())
-                    && k.chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-                assert!(ok, "{at}.{k} is not snake_case");
-                assert_snake_case(inner, &format!("{at}.{k}"));
-            }
-        }
-        Value::Array(items) => items
-            .iter()
-            .for_each(|i| assert_snake_case(i, &format!("{at}[]"))),
-        _ => {}
-    }
-}
-
 async fn trace(world: &Scenario, spec: &str, upn: &str) -> Value {
     report(
         &world
@@ -63,7 +44,8 @@ async fn a_converged_user_is_in_scope_and_provisioned() {
     let v = trace(&world, SPEC, "alice@contoso.onmicrosoft.com").await;
     assert_eq!(v["format_version"], "1.0");
     assert_eq!(v["user_principal_name"], "alice@contoso.onmicrosoft.com");
-    assert_snake_case(&v, "");
+    let bad = keys_not_in_snake_case(&v);
+    assert!(bad.is_empty(), "keys not in snake_case: {bad:?}");
     let d = only(&v);
     assert_eq!(
         (d["from"].as_str(), d["to"].as_str()),

@@ -7,7 +7,7 @@
 mod common;
 
 use common::harden::Scenario;
-use common::{CONTOSO, FABRIKAM, Run};
+use common::{CONTOSO, FABRIKAM, Run, keys_not_in_snake_case};
 use mtoctl_graph::transport::{ClientConfig, GraphRequest};
 use serde_json::{Value, json};
 
@@ -26,28 +26,17 @@ fn document(run: &Run) -> Value {
     let v: Value = serde_json::from_str(&run.stdout)
         .unwrap_or_else(|e| panic!("--format json: {e}\n{}\n{}", run.stdout, run.stderr));
     // The JSON convention (docs/json-output.md): snake_case keys at every depth, a version.
-    fn keys(v: &Value, path: &str, bad: &mut Vec<String>) {
-        match v {
-            Value::Object(o) => {
-                for (k, v) in o {
-                    let snake = k.starts_with(|c: char| c.is_ascii_lowercase())
-                        && k.chars()
-                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-                    if !snake {
-                        bad.push(format!("{path}/{k}"));
-                    }
-                    keys(v, &format!("{path}/{k}"), bad);
-                }
-            }
-            Value::Array(a) => a.iter().for_each(|v| keys(v, &format!("{path}/*"), bad)),
-            _ => {}
-        }
-    }
-    let mut bad = Vec::new();
-    keys(&v, "", &mut bad);
+    let bad = keys_not_in_snake_case(&v);
     assert!(bad.is_empty(), "keys not in snake_case: {bad:?}");
     assert!(v["format_version"].is_string(), "{v}");
     v
+}
+
+/// `mtoctl ARGS` against the world: its exit code checked, its JSON document read.
+async fn json_run(world: &Scenario, args: &[&str], code: i32) -> Value {
+    let run = world.run(args).await;
+    assert_eq!(run.code, code, "{}\n{}", run.stdout, run.stderr);
+    document(&run)
 }
 
 /// The users of a sync of a status or `sync now` document, checked to agree with the counts.
@@ -154,11 +143,12 @@ async fn sync_now_provisions_at_once_and_status_all_users_shows_every_user_passi
 
     // status --all-users: frank is in scope and not in fabrikam yet, listed first, and the
     // counts are the list's.
-    let before = world
-        .run(&["status", "-f", SPEC, "--all-users", "--format", "json"])
-        .await;
-    assert_eq!(before.code, 3, "{}\n{}", before.stdout, before.stderr);
-    let v = document(&before);
+    let v = json_run(
+        &world,
+        &["status", "-f", SPEC, "--all-users", "--format", "json"],
+        3,
+    )
+    .await;
     let to_fabrikam = &v["syncs"][0];
     assert_eq!(to_fabrikam["user_counts"]["coverage"], "all");
     assert_eq!(to_fabrikam["user_counts"]["in_scope"], 4);
@@ -190,13 +180,14 @@ async fn sync_now_provisions_at_once_and_status_all_users_shows_every_user_passi
     );
 
     // sync now provisions frank at once and checks his copy.
-    let now = world
-        .run(&[
+    let v = json_run(
+        &world,
+        &[
             "sync", "now", "-f", SPEC, "--user", FRANK, "--format", "json",
-        ])
-        .await;
-    assert_eq!(now.code, 0, "{}\n{}", now.stdout, now.stderr);
-    let v = document(&now);
+        ],
+        0,
+    )
+    .await;
     assert_eq!(v["format_version"], "1.0");
     assert_eq!(v["health"], "healthy");
     let syncs = v["syncs"].as_array().expect("syncs");
@@ -210,11 +201,12 @@ async fn sync_now_provisions_at_once_and_status_all_users_shows_every_user_passi
     );
 
     // status --all-users: every synced user of both directions, every check passing.
-    let after = world
-        .run(&["status", "-f", SPEC, "--all-users", "--format", "json"])
-        .await;
-    assert_eq!(after.code, 0, "{}\n{}", after.stdout, after.stderr);
-    let v = document(&after);
+    let v = json_run(
+        &world,
+        &["status", "-f", SPEC, "--all-users", "--format", "json"],
+        0,
+    )
+    .await;
     assert_eq!(v["format_version"], "1.1");
     let mut checked = Vec::new();
     for sync in v["syncs"].as_array().expect("syncs") {
@@ -242,11 +234,7 @@ async fn sync_now_provisions_at_once_and_status_all_users_shows_every_user_passi
 
     // Without --user: the first user in scope of each sync.
     world.advance(60).await;
-    let first = world
-        .run(&["sync", "now", "-f", SPEC, "--format", "json"])
-        .await;
-    assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
-    let v = document(&first);
+    let v = json_run(&world, &["sync", "now", "-f", SPEC, "--format", "json"], 0).await;
     let picked: Vec<(&str, &str)> = v["syncs"]
         .as_array()
         .expect("syncs")
@@ -319,11 +307,12 @@ async fn drifted_users_are_reported_with_what_people_notice_and_sync_now_mends_w
     )
     .await;
 
-    let run = world
-        .run(&["status", "-f", SPEC, "--all-users", "--format", "json"])
-        .await;
-    assert_eq!(run.code, 4, "{}\n{}", run.stdout, run.stderr);
-    let v = document(&run);
+    let v = json_run(
+        &world,
+        &["status", "-f", SPEC, "--all-users", "--format", "json"],
+        4,
+    )
+    .await;
     assert_eq!(v["health"], "broken");
     let (to_fabrikam, to_contoso) = (&v["syncs"][0], &v["syncs"][1]);
     assert_eq!(to_fabrikam["user_counts"]["failing"], 3);
@@ -394,8 +383,9 @@ async fn drifted_users_are_reported_with_what_people_notice_and_sync_now_mends_w
 
     // sync now provisions the four again: userType, the address list and sign-in flow from
     // the source and are mended; a copy tied to another identity is not.
-    let now = world
-        .run(&[
+    let v = json_run(
+        &world,
+        &[
             "sync",
             "now",
             "-f",
@@ -410,10 +400,10 @@ async fn drifted_users_are_reported_with_what_people_notice_and_sync_now_mends_w
             "carol@fabrikam.onmicrosoft.com",
             "--format",
             "json",
-        ])
-        .await;
-    assert_eq!(now.code, 4, "{}\n{}", now.stdout, now.stderr);
-    let v = document(&now);
+        ],
+        4,
+    )
+    .await;
     let to_fabrikam = &v["syncs"][0];
     for source in [
         "alice@contoso.onmicrosoft.com",
@@ -463,8 +453,9 @@ async fn apply_verify_checks_the_first_user_of_each_sync() {
         json!({"identities": [{"signInType": "emailAddress", "issuer": "mail", "issuerAssignedId": "carol@fabrikam.onmicrosoft.com"}]}),
     )
     .await;
-    let run = world
-        .run(&[
+    let v = json_run(
+        &world,
+        &[
             "apply",
             "-f",
             SPEC,
@@ -472,10 +463,10 @@ async fn apply_verify_checks_the_first_user_of_each_sync() {
             "--verify",
             "--format",
             "json",
-        ])
-        .await;
-    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    let v = document(&run);
+        ],
+        1,
+    )
+    .await;
     assert_eq!(v["format_version"], "1.1");
     assert_eq!(v["outcome"], "applied");
     assert_eq!(v["verify"]["health"], "broken");
@@ -512,11 +503,12 @@ async fn all_users_reads_every_page_of_a_large_group_and_counts_exactly() {
     world.converge(6).await;
     world.advance(3600).await;
 
-    let run = world
-        .run(&["status", "-f", SPEC, "--all-users", "--format", "json"])
-        .await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let v = document(&run);
+    let v = json_run(
+        &world,
+        &["status", "-f", SPEC, "--all-users", "--format", "json"],
+        0,
+    )
+    .await;
     let to_fabrikam = &v["syncs"][0];
     // alice and bob by name, erin and the 1,100 through Contoso Sales.
     assert_eq!(to_fabrikam["user_counts"]["in_scope"], 3 + MORE);
@@ -568,11 +560,12 @@ async fn users_the_scoping_filter_leaves_out_are_set_apart_and_the_counts_agree_
     }
     world.advance(3600).await;
 
-    let run = world
-        .run(&["status", "-f", spec, "--all-users", "--format", "json"])
-        .await;
-    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    let v = document(&run);
+    let v = json_run(
+        &world,
+        &["status", "-f", spec, "--all-users", "--format", "json"],
+        0,
+    )
+    .await;
     let to_fabrikam = &v["syncs"][0];
     // bob is assigned by name but works in Engineering: not in scope, and not failing.
     let sources: Vec<&str> = users(to_fabrikam)

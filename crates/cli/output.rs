@@ -6,6 +6,25 @@ use std::sync::Mutex;
 
 use crate::args::ColorWhen;
 
+/// A `--format json` document (docs/json-output.md): `format_version`, then the keys of
+/// `report`, pretty-printed with a final newline.
+pub fn versioned_json<T: serde::Serialize>(
+    format_version: &'static str,
+    report: &T,
+) -> anyhow::Result<String> {
+    #[derive(serde::Serialize)]
+    struct Document<'a, T> {
+        format_version: &'static str,
+        #[serde(flatten)]
+        report: &'a T,
+    }
+    let document = Document {
+        format_version,
+        report,
+    };
+    Ok(format!("{}\n", serde_json::to_string_pretty(&document)?))
+}
+
 /// The progress bars on screen, if any: log lines are written with them hidden, so that a
 /// retry warning does not land in the middle of a bar and is not drawn over by it.
 static BARS: Mutex<Option<indicatif::MultiProgress>> = Mutex::new(None);

@@ -40,6 +40,33 @@ pub struct Run {
     pub stderr: String,
 }
 
+/// Every key of `v` that is not snake_case (docs/json-output.md), as a path (`*` for array
+/// items).
+pub fn keys_not_in_snake_case(v: &serde_json::Value) -> Vec<String> {
+    fn walk(v: &serde_json::Value, path: &str, bad: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(o) => {
+                for (k, v) in o {
+                    let snake = k.starts_with(|c: char| c.is_ascii_lowercase())
+                        && k.chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+                    if !snake {
+                        bad.push(format!("{path}/{k}"));
+                    }
+                    walk(v, &format!("{path}/{k}"), bad);
+                }
+            }
+            serde_json::Value::Array(a) => {
+                a.iter().for_each(|v| walk(v, &format!("{path}/*"), bad))
+            }
+            _ => {}
+        }
+    }
+    let mut bad = Vec::new();
+    walk(v, "", &mut bad);
+    bad
+}
+
 /// A new, empty scratch directory for one test (`name` keeps tests apart).
 pub fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("mtoctl-test-{name}-{}", std::process::id()));

@@ -15,20 +15,12 @@ use mtoctl_planner::status::{
 };
 
 use crate::args::{ListFormat, StatusArgs};
-use crate::output::Printer;
+use crate::output::{Printer, versioned_json};
 use crate::session;
 
 /// The version of the `--format json` report (docs/json-output.md): a minor version adds keys,
 /// a major one changes or removes some.
 pub const FORMAT_VERSION: &str = "1.1";
-
-/// The `--format json` document: the format version, then the report's keys.
-#[derive(serde::Serialize)]
-struct JsonReport<'a> {
-    format_version: &'static str,
-    #[serde(flatten)]
-    report: &'a StatusReport,
-}
 
 /// "Waiting on Graph; run again later" (as for `apply`).
 const EXIT_WAITING: u8 = 3;
@@ -63,19 +55,18 @@ pub fn run(printer: &Printer, args: &StatusArgs) -> anyhow::Result<ExitCode> {
     })?;
     match args.format {
         ListFormat::Text => printer.out(&render(&report))?,
-        ListFormat::Json => {
-            let json = JsonReport {
-                format_version: FORMAT_VERSION,
-                report: &report,
-            };
-            printer.out(&format!("{}\n", serde_json::to_string_pretty(&json)?))?
-        }
+        ListFormat::Json => printer.out(&versioned_json(FORMAT_VERSION, &report)?)?,
     }
-    Ok(match report.health {
+    Ok(exit_code(report.health))
+}
+
+/// The exit code for a verdict: 0 healthy, 3 waiting, 4 broken (`status` and `sync now`).
+pub fn exit_code(health: Health) -> ExitCode {
+    match health {
         Health::Healthy => ExitCode::SUCCESS,
         Health::Waiting => ExitCode::from(EXIT_WAITING),
         Health::Broken => ExitCode::from(EXIT_BROKEN),
-    })
+    }
 }
 
 pub fn mark(health: Health) -> &'static str {

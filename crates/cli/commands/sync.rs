@@ -21,7 +21,7 @@ use mtoctl_model::health::Coverage;
 use mtoctl_planner::status::{Health, SyncNowReport};
 
 use crate::args::{ListFormat, SyncNowArgs};
-use crate::output::Printer;
+use crate::output::{Printer, versioned_json};
 use crate::session;
 
 /// The version of the `--format json` document (docs/json-output.md).
@@ -29,29 +29,6 @@ pub const FORMAT_VERSION: &str = "1.0";
 
 /// How long `apply --verify` waits for the copies to show.
 pub const VERIFY_WAIT: Duration = Duration::from_secs(120);
-
-/// The `--format json` document: the format version, then the report's keys.
-#[derive(serde::Serialize)]
-pub struct JsonReport<'a> {
-    format_version: &'static str,
-    #[serde(flatten)]
-    report: &'a SyncNowReport,
-}
-
-impl<'a> JsonReport<'a> {
-    /// The document for `report`.
-    pub fn new(report: &'a SyncNowReport) -> Self {
-        Self {
-            format_version: FORMAT_VERSION,
-            report,
-        }
-    }
-}
-
-/// "Waiting on Graph; run again later" (as for `apply` and `status`).
-const EXIT_WAITING: u8 = 3;
-/// Something failed.
-const EXIT_BROKEN: u8 = 4;
 
 pub fn run(printer: &Printer, args: &SyncNowArgs) -> anyhow::Result<ExitCode> {
     let Some(spec) = session::load_spec(printer, &args.file)? else {
@@ -66,16 +43,9 @@ pub fn run(printer: &Printer, args: &SyncNowArgs) -> anyhow::Result<ExitCode> {
     })?;
     match args.format {
         ListFormat::Text => printer.out(&render(&report))?,
-        ListFormat::Json => printer.out(&format!(
-            "{}\n",
-            serde_json::to_string_pretty(&JsonReport::new(&report))?
-        ))?,
+        ListFormat::Json => printer.out(&versioned_json(FORMAT_VERSION, &report)?)?,
     }
-    Ok(match report.health {
-        Health::Healthy => ExitCode::SUCCESS,
-        Health::Waiting => ExitCode::from(EXIT_WAITING),
-        Health::Broken => ExitCode::from(EXIT_BROKEN),
-    })
+    Ok(super::status::exit_code(report.health))
 }
 
 /// Reads the live state, provisions `users` (or the first user in scope of each direction)

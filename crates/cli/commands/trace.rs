@@ -4,33 +4,22 @@
 //! then the facts behind it: how they are assigned, the scoping filter clause by clause, the
 //! latest provisioning events, and their copy in the target.
 //!
-//! `mtoctl-graph`'s `trace` reads, `mtoctl-planner`'s `trace` judges; this module turns one
-//! into the other's input and prints. Exit 0 when the trace was made, whatever it found; 1
-//! when it could not be (a user no source tenant has, a failed read).
+//! `mtoctl-graph`'s `trace` reads (`mtoctl_model::trace`'s types), `mtoctl-planner`'s `trace`
+//! judges; this module passes one to the other and prints. Exit 0 when the trace was made,
+//! whatever it found; 1 when it could not be (a user no source tenant has, a failed read).
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use mtoctl_graph::trace as read;
-use mtoctl_planner::trace::{
-    Attribute, DirectionObservation, DirectionTrace, ProvisioningEvent, SourceUser, TargetIdentity,
-    TargetUser, TraceObservation, TraceReport,
-};
+use mtoctl_planner::trace::{DirectionTrace, TraceReport};
 
 use crate::args::{ListFormat, StatusArgs};
-use crate::output::Printer;
+use crate::output::{Printer, versioned_json};
 use crate::session;
 
 /// The version of the `--format json` document (docs/json-output.md).
 pub const FORMAT_VERSION: &str = "1.0";
-
-/// The `--format json` document: the format version, then the report's keys.
-#[derive(serde::Serialize)]
-struct JsonReport<'a> {
-    format_version: &'static str,
-    #[serde(flatten)]
-    report: &'a TraceReport,
-}
 
 /// Events shown in the text form (the JSON has every one read).
 const EVENTS_SHOWN: usize = 5;
@@ -57,100 +46,14 @@ pub fn run(printer: &Printer, args: &StatusArgs, upn: &str) -> anyhow::Result<Ex
         anyhow::Ok(mtoctl_planner::trace::explain(
             &spec.desired,
             &observed,
-            &observation(trace),
+            &trace,
         ))
     })?;
     match args.format {
         ListFormat::Text => printer.out(&render(&report))?,
-        ListFormat::Json => {
-            let json = JsonReport {
-                format_version: FORMAT_VERSION,
-                report: &report,
-            };
-            printer.out(&format!("{}\n", serde_json::to_string_pretty(&json)?))?
-        }
+        ListFormat::Json => printer.out(&versioned_json(FORMAT_VERSION, &report)?)?,
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// What the graph crate read, as the planner's input.
-fn observation(trace: read::UserTrace) -> TraceObservation {
-    TraceObservation {
-        user_principal_name: trace.user_principal_name,
-        sources: trace
-            .sources
-            .into_iter()
-            .map(|u| SourceUser {
-                tenant: u.tenant,
-                id: u.id,
-                user_principal_name: u.user_principal_name,
-                display_name: u.display_name,
-                user_type: u.user_type,
-                account_enabled: u.account_enabled,
-                attributes: u
-                    .attributes
-                    .into_iter()
-                    .map(|(name, value)| (name, attribute(value)))
-                    .collect(),
-            })
-            .collect(),
-        directions: trace
-            .directions
-            .into_iter()
-            .map(|d| DirectionObservation {
-                from: d.from,
-                to: d.to,
-                name: d.name,
-                member_of: d.member_of,
-                unchecked_groups: d.unchecked_groups,
-                events: d
-                    .events
-                    .map(|events| events.into_iter().map(event).collect()),
-                copies: d.copies.into_iter().map(copy).collect(),
-            })
-            .collect(),
-    }
-}
-
-fn attribute(value: read::AttributeValue) -> Attribute {
-    match value {
-        read::AttributeValue::Null => Attribute::Null,
-        read::AttributeValue::Text(s) => Attribute::Text(s),
-        read::AttributeValue::Bool(b) => Attribute::Bool(b),
-        read::AttributeValue::Number(n) => Attribute::Number(n),
-    }
-}
-
-fn event(e: read::ProvisioningEvent) -> ProvisioningEvent {
-    ProvisioningEvent {
-        at: e.at,
-        action: e.action,
-        status: e.status,
-        reason: e.reason,
-        failing_step: e.failing_step,
-        target_id: e.target_id,
-    }
-}
-
-fn copy(c: read::Copy) -> TargetUser {
-    TargetUser {
-        id: c.id,
-        user_principal_name: c.user_principal_name,
-        user_type: c.user_type,
-        account_enabled: c.account_enabled,
-        show_in_address_list: c.show_in_address_list,
-        creation_type: c.creation_type,
-        external_user_state: c.external_user_state,
-        identities: c
-            .identities
-            .into_iter()
-            .map(|i| TargetIdentity {
-                sign_in_type: i.sign_in_type,
-                issuer: i.issuer,
-                issuer_assigned_id: i.issuer_assigned_id,
-            })
-            .collect(),
-    }
 }
 
 /// The text report: one block per direction, its verdict line first.

@@ -320,9 +320,16 @@ fn clause_matches(c: &Value, user: &serde_json::Map<String, Value>) -> bool {
                 .collect()
         })
         .unwrap_or_default();
-    let eq = actual_s
-        .as_ref()
-        .is_some_and(|a| values.iter().any(|v| v.eq_ignore_ascii_case(a)));
+    // "EQUALS: … matches the input string value exactly (case sensitive)" (Entra docs,
+    // define-conditional-rules-for-provisioning-user-accounts); booleans as text, any case.
+    let eq = match actual {
+        Value::Bool(b) => values
+            .iter()
+            .any(|v| v.eq_ignore_ascii_case(&b.to_string())),
+        _ => actual_s
+            .as_ref()
+            .is_some_and(|a| values.iter().any(|v| v == a)),
+    };
     match op {
         "EQUALS" => eq,
         "NOT_EQUALS" => !eq,
@@ -446,8 +453,11 @@ mod tests {
         ]});
         validate(&s).unwrap();
         let mut u = serde_json::Map::new();
-        u.insert("department".into(), json!("sales"));
+        u.insert("department".into(), json!("Sales"));
         assert!(in_scope(&s, &u));
+        // EQUALS is case-sensitive.
+        u.insert("department".into(), json!("sales"));
+        assert!(!in_scope(&s, &u));
         u.insert("department".into(), json!("Engineering"));
         assert!(!in_scope(&s, &u));
         s["synchronizationRules"][0]["objectMappings"][0]["scope"]["groups"][0]["clauses"][0]["operatorName"] =

@@ -30,6 +30,14 @@ impl Sync {
             self.sp, self.job
         )
     }
+
+    /// The provisioning log's query for the job's entries of the source user `id`.
+    fn user_entries(&self, id: &str) -> String {
+        format!(
+            "?$filter=jobId eq '{}' and sourceIdentity/id eq '{id}'",
+            self.job
+        )
+    }
 }
 
 async fn setup(env: &Env) -> Sync {
@@ -60,6 +68,22 @@ async fn start_and_run(env: &Env, s: &Sync) {
 }
 
 /// `#` of an `#EXT#` UPN, escaped for a URL.
+/// Changes the job schema's user mapping (`edit` gets its first object mapping) and puts the
+/// schema back.
+async fn edit_mapping(env: &Env, s: &Sync, edit: impl FnOnce(&mut Value)) {
+    let mut schema = env.get(&s.a, &format!("{}/schema", s.jobs())).await.body;
+    edit(&mut schema["synchronizationRules"][0]["objectMappings"][0]);
+    let r = env
+        .call(
+            &s.a,
+            "PUT",
+            &format!("{}/schema", s.jobs()),
+            Some(as_body(schema)),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+}
+
 fn esc(upn: &str) -> String {
     upn.replace('#', "%23")
 }
@@ -211,25 +235,16 @@ async fn the_schema_decides_user_type_address_list_and_account_state() {
         .await;
     assert_eq!(r.status, 204);
     // Guests, and no showInAddressList mapping.
-    let mut schema = env.get(&s.a, &format!("{}/schema", s.jobs())).await.body;
-    let mappings = schema["synchronizationRules"][0]["objectMappings"][0]["attributeMappings"]
-        .as_array_mut()
-        .unwrap();
-    mappings.retain(|m| m["targetAttributeName"] != "showInAddressList");
-    for m in mappings.iter_mut() {
-        if m["targetAttributeName"] == "userType" {
-            m["source"] = json!({"type": "Constant", "name": "Guest", "expression": "\"Guest\"", "parameters": []});
+    edit_mapping(&env, &s, |mapping| {
+        let mappings = mapping["attributeMappings"].as_array_mut().unwrap();
+        mappings.retain(|m| m["targetAttributeName"] != "showInAddressList");
+        for m in mappings.iter_mut() {
+            if m["targetAttributeName"] == "userType" {
+                m["source"] = json!({"type": "Constant", "name": "Guest", "expression": "\"Guest\"", "parameters": []});
+            }
         }
-    }
-    let r = env
-        .call(
-            &s.a,
-            "PUT",
-            &format!("{}/schema", s.jobs()),
-            Some(as_body(schema)),
-        )
-        .await;
-    assert_eq!(r.status, 204, "{}", r.body);
+    })
+    .await;
     start_and_run(&env, &s).await;
     let r = env
         .get(
@@ -511,15 +526,7 @@ async fn provision_on_demand_body_result_errors_and_rate_limit() {
     assert_eq!(r.status, 200, "{}", r.body);
 
     // Every subject provisioned is in the log, under the changeId its status gave.
-    let r = logs(
-        &env,
-        &s.a,
-        &format!(
-            "?$filter=jobId eq '{}' and sourceIdentity/id eq '{alice}'",
-            s.job
-        ),
-    )
-    .await;
+    let r = logs(&env, &s.a, &s.user_entries(&alice)).await;
     let entries = values(&r);
     assert_eq!(entries.len(), 4, "create, then three skips");
     assert_eq!(entries[3]["changeId"], created["changeId"]);
@@ -541,19 +548,12 @@ async fn a_user_outside_the_scoping_filter_is_skipped_with_the_reason() {
     let s = setup(&env).await;
     let alice = assign_upn(&env, &s, "alice@contoso.onmicrosoft.com").await;
     let bob = assign_upn(&env, &s, "bob@contoso.onmicrosoft.com").await;
-    let mut schema = env.get(&s.a, &format!("{}/schema", s.jobs())).await.body;
-    schema["synchronizationRules"][0]["objectMappings"][0]["scope"] = json!({"groups": [{"name": "Engineering only", "clauses": [
+    edit_mapping(&env, &s, |mapping| {
+        mapping["scope"] = json!({"groups": [{"name": "Engineering only", "clauses": [
         {"sourceOperandName": "department", "operatorName": "EQUALS", "targetOperand": {"values": ["Engineering"]}}
     ]}]});
-    let r = env
-        .call(
-            &s.a,
-            "PUT",
-            &format!("{}/schema", s.jobs()),
-            Some(as_body(schema)),
-        )
-        .await;
-    assert_eq!(r.status, 204, "{}", r.body);
+    })
+    .await;
     start_and_run(&env, &s).await;
     assert!(synced(&env, &s.b, "bob_").await);
     assert!(
@@ -561,10 +561,7 @@ async fn a_user_outside_the_scoping_filter_is_skipped_with_the_reason() {
         "Sales, outside the filter"
     );
 
-    let query = format!(
-        "?$filter=jobId eq '{}' and sourceIdentity/id eq '{alice}'",
-        s.job
-    );
+    let query = s.user_entries(&alice);
     let entries = values(&logs(&env, &s.a, &query).await);
     assert_eq!(entries.len(), 1);
     let e = &entries[0];
@@ -610,17 +607,7 @@ async fn a_user_outside_the_scoping_filter_is_skipped_with_the_reason() {
     env.advance(2400.0).await;
     assert_eq!(values(&logs(&env, &s.a, &query).await).len(), 1);
     // bob's create is logged once too.
-    let bob_entries = values(
-        &logs(
-            &env,
-            &s.a,
-            &format!(
-                "?$filter=jobId eq '{}' and sourceIdentity/id eq '{bob}'",
-                s.job
-            ),
-        )
-        .await,
-    );
+    let bob_entries = values(&logs(&env, &s.a, &s.user_entries(&bob)).await);
     assert_eq!(bob_entries.len(), 1);
     assert_eq!(bob_entries[0]["provisioningAction"], "create");
 
@@ -664,10 +651,7 @@ async fn provisioning_logs_of_one_user_of_one_job() {
     env.advance(2400.0).await;
     let alice_b = user_id(&env, &s.b, &esc(ALICE_EXT)).await;
 
-    let one = format!(
-        "?$filter=jobId eq '{}' and sourceIdentity/id eq '{alice}'",
-        s.job
-    );
+    let one = s.user_entries(&alice);
     let entries = values(&logs(&env, &s.a, &one).await);
     let actions: Vec<&Value> = entries.iter().map(|e| &e["provisioningAction"]).collect();
     assert_eq!(
@@ -843,19 +827,12 @@ async fn profile_attributes_are_read_and_scope_the_sync() {
 
     // A scoping filter on employeeType: only gina is synced.
     assert_eq!(assign(&env, &s.a, &s.sp, &s.role, &sales).await.status, 201);
-    let mut schema = env.get(&s.a, &format!("{}/schema", s.jobs())).await.body;
-    schema["synchronizationRules"][0]["objectMappings"][0]["scope"] = json!({"groups": [{"name": "Employees", "clauses": [
+    edit_mapping(&env, &s, |mapping| {
+        mapping["scope"] = json!({"groups": [{"name": "Employees", "clauses": [
         {"sourceOperandName": "employeeType", "operatorName": "EQUALS", "targetOperand": {"values": ["Employee"]}}
     ]}]});
-    let r = env
-        .call(
-            &s.a,
-            "PUT",
-            &format!("{}/schema", s.jobs()),
-            Some(as_body(schema)),
-        )
-        .await;
-    assert_eq!(r.status, 204, "{}", r.body);
+    })
+    .await;
     start_and_run(&env, &s).await;
     assert!(synced(&env, &s.b, "gina_").await);
     assert!(!synced(&env, &s.b, "alice_").await);

@@ -36,13 +36,10 @@ pub(crate) struct One {
 
 impl One {
     /// Carries the action out; its id and how it ended.
-    pub async fn carry_out(self) -> (ActionId, Result<ops::Step, String>) {
+    pub async fn carry_out(self) -> (ActionId, Result<ops::Step, ops::OpError>) {
         let id = self.action.action;
         let Some(acting_id) = &self.acting_id else {
-            return (
-                id,
-                Err(format!("tenant {} is not in the plan", self.tenant)),
-            );
+            return (id, Err(ops::OpError::TenantNotInPlan(self.tenant.clone())));
         };
         if let Some(expected) = &self.precondition {
             match ops::current_fingerprint(
@@ -59,13 +56,8 @@ impl One {
                     } else {
                         "changed"
                     };
-                    return (
-                        id,
-                        Err(format!(
-                            "precondition failed: {} {what} since the plan was made; nothing was written for this action, plan again",
-                            self.addr
-                        )),
-                    );
+                    let addr = self.addr.clone();
+                    return (id, Err(ops::OpError::Precondition { addr, what }));
                 }
                 Ok(_) => {}
                 Err(e) => return (id, Err(e)),

@@ -45,7 +45,7 @@ pub async fn apply(
     let round = options.round.max(1);
     let mut sched = Schedule::new(plan, &deps, observer.clone(), round);
     // A task carries one action, or a group of one tenant's assignments (made or removed).
-    let mut running: JoinSet<Vec<(ActionId, Result<ops::Step, String>)>> = JoinSet::new();
+    let mut running: JoinSet<Vec<(ActionId, Result<ops::Step, ops::OpError>)>> = JoinSet::new();
     // Each task's tenant, actions, and whether it is a group.
     let mut tasks: HashMap<tokio::task::Id, (String, Vec<ActionId>, bool)> = HashMap::new();
     let concurrency = options.concurrency.max(1);
@@ -185,7 +185,7 @@ pub async fn apply(
                 Some((_, ids, _)) => (
                     e.id(),
                     ids.iter()
-                        .map(|id| (*id, Err(format!("internal error: {e}"))))
+                        .map(|id| (*id, Err(ops::OpError::Panicked(e.to_string()))))
                         .collect(),
                 ),
                 None => continue,
@@ -252,9 +252,10 @@ pub async fn apply(
 
 /// An action Graph refused with 403 names what it needs: Graph's own message ("Insufficient
 /// privileges") does not say which permission is missing.
-fn with_permission_hint(error: String, action: &Action) -> String {
-    if !error.contains("HTTP 403") || action.required_permissions.is_empty() {
-        return error;
+fn with_permission_hint(error: ops::OpError, action: &Action) -> String {
+    let text = ops::message(&error);
+    if !error.forbidden() || action.required_permissions.is_empty() {
+        return text;
     }
     let needs: Vec<&str> = action
         .required_permissions
@@ -262,7 +263,7 @@ fn with_permission_hint(error: String, action: &Action) -> String {
         .map(|p| p.as_ref())
         .collect();
     format!(
-        "{error}; this action needs the application permission{} {} in tenant {} (see `mtoctl permissions`)",
+        "{text}; this action needs the application permission{} {} in tenant {} (see `mtoctl permissions`)",
         if needs.len() > 1 { "s" } else { "" },
         needs.join(" and "),
         action.tenant

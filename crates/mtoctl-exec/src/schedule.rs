@@ -46,24 +46,29 @@ impl Resolved {
 }
 
 impl ops::Resolve for Resolved {
-    fn object(&self, r: &ObjectRef) -> Result<String, String> {
+    fn object(&self, r: &ObjectRef) -> Result<String, ops::OpError> {
         match r {
             ObjectRef::Existing { id } => Ok(id.clone()),
-            ObjectRef::CreatedBy { action } => self
-                .created(action)
-                .and_then(|c| c.id)
-                .ok_or_else(|| format!("{action} reported no id for the object it created")),
+            ObjectRef::CreatedBy { action } => {
+                self.created(action).and_then(|c| c.id).ok_or_else(|| {
+                    ops::OpError::Unresolved(format!(
+                        "{action} reported no id for the object it created"
+                    ))
+                })
+            }
         }
     }
 
-    fn role(&self, r: &ObjectRef) -> Result<String, String> {
+    fn role(&self, r: &ObjectRef) -> Result<String, ops::OpError> {
         match r {
             ObjectRef::Existing { id } => Ok(id.clone()),
             ObjectRef::CreatedBy { action } => self
                 .created(action)
                 .and_then(|c| c.user_role_id)
                 .ok_or_else(|| {
-                    format!("the configuration created by {action} has no app role for users")
+                    ops::OpError::Unresolved(format!(
+                        "the configuration created by {action} has no app role for users"
+                    ))
                 }),
         }
     }

@@ -14,6 +14,7 @@ pub mod ids;
 pub mod observed;
 pub mod plan;
 pub mod spec;
+pub mod trace;
 
 pub use desired::DesiredState;
 pub use observed::ObservedState;

@@ -5,7 +5,7 @@ use mtoctl_graph::objects::assignments::{self, NewAssignment};
 use mtoctl_graph::transport::GraphClient;
 use mtoctl_model::plan::Operation;
 
-use super::{OpError, Resolve, Step, done, message, object, step};
+use super::{OpError, Resolve, Step, done, object, step};
 
 /// Carries out one assignment or removal.
 pub(super) async fn run(
@@ -22,7 +22,7 @@ pub(super) async fn run(
             ..
         } => {
             let sp = object(refs, configuration)?;
-            let role = refs.role(app_role).map_err(OpError::Unresolved)?;
+            let role = refs.role(app_role)?;
             let principal = principal_id.to_string();
             step(
                 assignments::assign(c, t, &sp, &principal, &role).await?,
@@ -68,7 +68,7 @@ pub(crate) async fn assign_all<A>(
     c: &GraphClient,
     t: &str,
     items: Vec<Assignment<A>>,
-) -> Vec<(A, Result<Step, String>)> {
+) -> Vec<(A, Result<Step, OpError>)> {
     let new: Vec<NewAssignment<'_>> = items
         .iter()
         .map(|i| NewAssignment {
@@ -108,7 +108,7 @@ pub(crate) async fn remove_all<A>(
     c: &GraphClient,
     t: &str,
     items: Vec<Removal<A>>,
-) -> Vec<(A, Result<Step, String>)> {
+) -> Vec<(A, Result<Step, OpError>)> {
     let ids: Vec<(&str, &str)> = items
         .iter()
         .map(|i| (i.sp.as_str(), i.assignment_id.as_str()))
@@ -126,13 +126,10 @@ fn hand_back<A>(
     actions: impl Iterator<Item = A>,
     mut outcomes: impl Iterator<Item = Result<Step, OpError>>,
     what: &'static str,
-) -> Vec<(A, Result<Step, String>)> {
+) -> Vec<(A, Result<Step, OpError>)> {
     actions
         .map(|a| {
-            let outcome = outcomes
-                .next()
-                .unwrap_or(Err(OpError::NoOutcome(what)))
-                .map_err(|e| message(&e));
+            let outcome = outcomes.next().unwrap_or(Err(OpError::NoOutcome(what)));
             (a, outcome)
         })
         .collect()

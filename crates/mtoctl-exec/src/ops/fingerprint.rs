@@ -6,7 +6,7 @@ use mtoctl_model::observed::Fingerprint;
 use mtoctl_model::plan::Operation;
 use mtoctl_model::plan::fingerprint as fp;
 
-use super::{OpError, Resolve, message, object};
+use super::{OpError, Resolve, object};
 
 /// The current fingerprint of the object an operation writes, read now and computed by
 /// `mtoctl_model::plan::fingerprint` from the same domain observation the planner fingerprinted,
@@ -18,8 +18,8 @@ pub(crate) async fn current_fingerprint(
     t: &str,
     op: &Operation,
     refs: &(dyn Resolve + Sync),
-) -> Result<Option<Option<Fingerprint>>, String> {
-    read(c, t, op, refs).await.map_err(|e| message(&e))
+) -> Result<Option<Option<Fingerprint>>, OpError> {
+    read(c, t, op, refs).await
 }
 
 async fn read(

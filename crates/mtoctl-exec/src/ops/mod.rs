@@ -17,7 +17,7 @@ use mtoctl_graph::objects::{
 use mtoctl_graph::transport::GraphClient;
 use mtoctl_model::ids::TenantId;
 use mtoctl_model::plan::{
-    B2bValue, ObjectKind, ObjectRef, Operation, PartnerSettingsPatch, RuleValue,
+    B2bValue, ObjectKind, ObjectRef, Operation, PartnerSettingsPatch, ResourceAddr, RuleValue,
 };
 
 use crate::report::Created;
@@ -37,9 +37,9 @@ pub(crate) enum Step {
 /// Ids resolved for an operation's symbolic references.
 pub(crate) trait Resolve {
     /// The object id of an [`ObjectRef`].
-    fn object(&self, r: &ObjectRef) -> Result<String, String>;
+    fn object(&self, r: &ObjectRef) -> Result<String, OpError>;
     /// The user app role id of an [`ObjectRef`] naming a role.
-    fn role(&self, r: &ObjectRef) -> Result<String, String>;
+    fn role(&self, r: &ObjectRef) -> Result<String, OpError>;
     /// Whether this apply made the object moments ago (not found and adopted): nothing can
     /// hang under it yet that another run did not make in the same moment, which the
     /// creates' race checks settle.
@@ -73,6 +73,44 @@ pub(crate) enum OpError {
     /// An operation reached the module of another kind of object (a bug in the dispatch).
     #[error("internal error: {0} is not an operation on {1}")]
     Misrouted(String, &'static str),
+    /// The object changed since the plan was made (its fingerprint, re-read just before the
+    /// write, differs): nothing was written.
+    #[error(
+        "precondition failed: {addr} {what} since the plan was made; nothing was written for this action, plan again"
+    )]
+    Precondition {
+        /// The object.
+        addr: ResourceAddr,
+        /// `changed` or `is gone`.
+        what: &'static str,
+    },
+    /// The plan's action names a tenant the plan does not list (a hand-edited plan).
+    #[error("tenant {0} is not in the plan")]
+    TenantNotInPlan(String),
+    /// The task carrying the action panicked (a bug).
+    #[error("internal error: {0}")]
+    Panicked(String),
+}
+
+impl OpError {
+    /// Whether Graph refused with 403 (a permission the credential lacks).
+    pub(crate) fn forbidden(&self) -> bool {
+        let OpError::Graph(e) = self else {
+            return false;
+        };
+        let mut at: Option<&(dyn std::error::Error + 'static)> = Some(e);
+        while let Some(err) = at {
+            let status = err
+                .downcast_ref::<GraphError>()
+                .or_else(|| err.downcast_ref::<Box<GraphError>>().map(|b| &**b))
+                .and_then(GraphError::status);
+            if status == Some(403) {
+                return true;
+            }
+            at = err.source();
+        }
+        false
+    }
 }
 
 /// An error as the report shows it: its message and each cause's, down to the Graph error,
@@ -127,7 +165,7 @@ pub(crate) fn settings(p: &PartnerSettingsPatch) -> PartnerSettingsWrite {
 
 /// The ids of an [`ObjectRef`], typed.
 fn object(refs: &(dyn Resolve + Sync), r: &ObjectRef) -> Result<String, OpError> {
-    refs.object(r).map_err(OpError::Unresolved)
+    refs.object(r)
 }
 
 /// Done, with what was created or adopted.
@@ -158,10 +196,8 @@ pub(crate) async fn run(
     acting_id: &TenantId,
     op: &Operation,
     refs: &(dyn Resolve + Sync),
-) -> Result<Step, String> {
-    dispatch(client, acting, acting_id, op, refs)
-        .await
-        .map_err(|e| message(&e))
+) -> Result<Step, OpError> {
+    dispatch(client, acting, acting_id, op, refs).await
 }
 
 async fn dispatch(
@@ -212,5 +248,31 @@ mod tests {
             source: Box::new(graph.clone()),
         });
         assert_eq!(message(&e), format!("cannot add the member: {graph}"));
+    }
+
+    #[test]
+    fn a_refusal_is_told_by_its_status_not_by_its_text() {
+        let refused = |status: u16, message: &str| {
+            OpError::from(ObjectError::Graph {
+                action: "create the partner configuration",
+                source: Box::new(GraphError::Status(Box::new(
+                    mtoctl_graph::error::StatusError {
+                        tenant: "contoso".into(),
+                        method: "POST".into(),
+                        path: "/policies/crossTenantAccessPolicy/partners".into(),
+                        status,
+                        code: "Authorization_RequestDenied".into(),
+                        message: message.into(),
+                        request_id: None,
+                        retry_after: None,
+                    },
+                ))),
+            })
+        };
+        assert!(refused(403, "Insufficient privileges to complete the operation.").forbidden());
+        // A 400 whose text mentions 403 is no refusal; a 403 is, whatever its text says.
+        assert!(!refused(400, "HTTP 403 was expected").forbidden());
+        assert!(refused(403, "").forbidden());
+        assert!(!OpError::TenantNotInPlan("contoso".into()).forbidden());
     }
 }

@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 
 use mtoctl_model::DesiredState;
 use mtoctl_model::desired::SyncSpec;
-use mtoctl_model::health::{ProvisionedUser, SourceUser, UserIdentity};
-use serde::Deserialize;
+use mtoctl_model::health::{ProvisionedUser, SourceUser};
 
 use crate::collect::collection;
 use crate::error::GraphError;
 use crate::transport::{GraphClient, GraphRequest};
+use crate::wire::directory::{Identity, UserCopy};
 use crate::wire::{encode_query_value, odata_quote};
 
 use super::users_in_paths;
@@ -88,7 +88,7 @@ async fn copies_at(
     client: &GraphClient,
     alias: &str,
     paths: &[String],
-) -> Result<Vec<Copy>, GraphError> {
+) -> Result<Vec<UserCopy>, GraphError> {
     if paths.is_empty() {
         return Ok(Vec::new());
     }
@@ -96,14 +96,14 @@ async fn copies_at(
     let answers = client.send_all(alias, &requests).await;
     let mut copies = Vec::new();
     for (request, answer) in requests.iter().zip(answers) {
-        copies.extend(collection::<Copy>(client, alias, request, answer).await?);
+        copies.extend(collection::<UserCopy>(client, alias, request, answer).await?);
     }
     Ok(copies)
 }
 
 /// Files each copy under the source user whose name it starts with (case-insensitively).
 fn take_copies(
-    copies: Vec<Copy>,
+    copies: Vec<UserCopy>,
     sources: &[(String, &str)],
     found: &mut BTreeMap<String, ProvisionedUser>,
 ) {
@@ -127,15 +127,10 @@ fn take_copies(
                 user_type: copy.user_type.clone(),
                 account_enabled: copy.account_enabled,
                 show_in_address_list: copy.show_in_address_list,
-                identities: copy.identities.clone().map(|all| {
-                    all.into_iter()
-                        .map(|i| UserIdentity {
-                            sign_in_type: i.sign_in_type,
-                            issuer: i.issuer,
-                            issuer_assigned_id: i.issuer_assigned_id,
-                        })
-                        .collect()
-                }),
+                identities: copy
+                    .identities
+                    .clone()
+                    .map(|all| all.into_iter().map(Identity::observe).collect()),
             });
     }
 }
@@ -145,25 +140,4 @@ fn take_copies(
 pub fn copy_prefix(upn: &str) -> Option<String> {
     let (local, domain) = upn.rsplit_once('@')?;
     (!local.is_empty() && !domain.is_empty()).then(|| format!("{local}_{domain}#EXT#@"))
-}
-
-/// A copy as selected.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Copy {
-    id: Option<String>,
-    user_principal_name: Option<String>,
-    user_type: Option<String>,
-    account_enabled: Option<bool>,
-    show_in_address_list: Option<bool>,
-    identities: Option<Vec<Identity>>,
-}
-
-/// `objectIdentity`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Identity {
-    sign_in_type: Option<String>,
-    issuer: Option<String>,
-    issuer_assigned_id: Option<String>,
 }

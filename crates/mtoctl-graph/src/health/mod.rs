@@ -37,8 +37,7 @@ use mtoctl_model::observed::ObservedState;
 use crate::collect::CollectError;
 use crate::error::GraphError;
 use crate::transport::GraphClient;
-use crate::wire::directory::MAX_IN_VALUES;
-use crate::wire::{encode_query_value, odata_quote};
+use crate::wire::directory::in_filter_paths;
 pub use copies::copy_prefix;
 pub(crate) use copies::read_copies;
 pub(crate) use job::job_health;
@@ -172,15 +171,5 @@ type Failures = Vec<(String, GraphError)>;
 
 /// `/users?$filter={property} in (…)&$select=…`, 15 values to a request.
 pub(crate) fn users_in_paths(property: &str, values: &[String], select: &str) -> Vec<String> {
-    values
-        .chunks(MAX_IN_VALUES)
-        .map(|chunk| {
-            let list: Vec<String> = chunk.iter().map(|v| odata_quote(v)).collect();
-            let filter = format!("{property} in ({})", list.join(","));
-            format!(
-                "/users?$filter={}&$select={select}&$top=999",
-                encode_query_value(&filter)
-            )
-        })
-        .collect()
+    in_filter_paths("/users", property, values, select)
 }

@@ -1,42 +1,14 @@
-//! The shapes of Graph's answers the per-direction reads decode (a page of users, a
-//! `provisioningObjectSummary`), and what each becomes.
+//! The shapes of Graph's answers the per-direction reads decode (a page, a
+//! `provisioningObjectSummary`), and what an event becomes (a copy is `wire::directory`'s).
 
 use serde::Deserialize;
 
-use super::{Copy, Identity, ProvisioningEvent};
+use mtoctl_model::trace::ProvisioningEvent;
 
 #[derive(Deserialize)]
 pub(super) struct Page<T> {
     #[serde(default = "Vec::new")]
     pub(super) value: Vec<T>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct WireCopy {
-    id: Option<String>,
-    user_principal_name: Option<String>,
-    user_type: Option<String>,
-    account_enabled: Option<bool>,
-    show_in_address_list: Option<bool>,
-    creation_type: Option<String>,
-    external_user_state: Option<String>,
-    identities: Option<Vec<Identity>>,
-}
-
-impl WireCopy {
-    pub(super) fn copy(self) -> Option<Copy> {
-        Some(Copy {
-            id: self.id?,
-            user_principal_name: self.user_principal_name?,
-            user_type: self.user_type,
-            account_enabled: self.account_enabled,
-            show_in_address_list: self.show_in_address_list,
-            creation_type: self.creation_type,
-            external_user_state: self.external_user_state,
-            identities: self.identities.unwrap_or_default(),
-        })
-    }
 }
 
 #[derive(Deserialize)]

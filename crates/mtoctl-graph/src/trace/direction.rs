@@ -3,20 +3,22 @@
 
 use mtoctl_model::desired::SyncSpec;
 use mtoctl_model::observed::ObservedState;
+use mtoctl_model::trace::{ProvisioningEvent, SourceUser, TargetUser};
 
 use crate::collect::printable;
 use crate::error::GraphError;
 use crate::health::copy_prefix;
 use crate::transport::{GraphClient, GraphRequest};
+use crate::wire::directory::UserCopy;
 use crate::wire::{encode_query_value, odata_quote};
 
-use super::answers::{Page, WireCopy, WireEvent};
-use super::{Copy, EVENTS, ProvisioningEvent, SourceUser, configuration, decode_error};
+use super::answers::{Page, WireEvent};
+use super::{EVENTS, configuration, decode_error};
 
 /// The properties of a copy in the target that say whether it works there.
 const COPY_SELECT: &str = "id,userPrincipalName,userType,accountEnabled,showInAddressList,creationType,externalUserState,identities";
 
-type DirectionFacts = (Result<Vec<ProvisioningEvent>, String>, Vec<Copy>);
+type DirectionFacts = (Result<Vec<ProvisioningEvent>, String>, Vec<TargetUser>);
 
 /// One direction's events (in the source) and the user's copy (in the target).
 pub(super) async fn read_direction(
@@ -100,7 +102,7 @@ async fn copies_by_upn(
     client: &GraphClient,
     alias: &str,
     upn: &str,
-) -> Result<Vec<Copy>, GraphError> {
+) -> Result<Vec<TargetUser>, GraphError> {
     let Some(prefix) = copy_prefix(upn) else {
         return Ok(Vec::new());
     };
@@ -119,18 +121,26 @@ async fn copies_by_id(
     client: &GraphClient,
     alias: &str,
     id: &str,
-) -> Result<Vec<Copy>, GraphError> {
+) -> Result<Vec<TargetUser>, GraphError> {
     copies(client, alias, &format!("id eq {}", odata_quote(id))).await
 }
 
-async fn copies(client: &GraphClient, alias: &str, filter: &str) -> Result<Vec<Copy>, GraphError> {
+async fn copies(
+    client: &GraphClient,
+    alias: &str,
+    filter: &str,
+) -> Result<Vec<TargetUser>, GraphError> {
     let request = GraphRequest::get(format!(
         "/users?$filter={}&$select={COPY_SELECT}&$top=5",
         encode_query_value(filter)
     ));
     let mut body = client.send(alias, &request).await?.body;
     printable(&mut body);
-    let page: Page<WireCopy> =
+    let page: Page<UserCopy> =
         serde_json::from_value(body).map_err(|e| decode_error(alias, &request, &e.to_string()))?;
-    Ok(page.value.into_iter().filter_map(WireCopy::copy).collect())
+    Ok(page
+        .value
+        .into_iter()
+        .filter_map(UserCopy::target_user)
+        .collect())
 }

@@ -4,11 +4,12 @@
 use mtoctl_model::DesiredState;
 use mtoctl_model::ids::Alias;
 use mtoctl_model::observed::ObservedState;
+use mtoctl_model::trace::SourceUser;
 use serde_json::Value;
 
 use crate::transport::{GraphClient, GraphRequest};
 
-use super::{Failures, MAX_GROUPS, MAX_MEMBER_PAGES, SourceUser, configuration, decode_error};
+use super::{Failures, MAX_GROUPS, MAX_MEMBER_PAGES, configuration, decode_error};
 
 /// The ids of the groups assigned to `alias`'s declared configurations, in spec and
 /// assignment order, without repeats.

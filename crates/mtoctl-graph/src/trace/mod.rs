@@ -21,7 +21,7 @@
 //!
 //! It does not judge: the planner's `trace` module does.
 //!
-//! Here: the types read and [`read`], which runs the reads and puts them together; `source`
+//! Here: [`read`], which fills `mtoctl_model::trace`'s types: it runs the reads and puts them together; `source`
 //! finds the user in the source tenants, `memberships` checks the assigned groups, `direction`
 //! reads each direction's events and copies, whose answers `answers` decodes.
 
@@ -40,8 +40,7 @@ use mtoctl_model::DesiredState;
 use mtoctl_model::desired::SyncSpec;
 use mtoctl_model::ids::Alias;
 use mtoctl_model::observed::{ObservedState, SyncConfigurationObservation};
-use serde::Deserialize;
-use serde_json::Value;
+use mtoctl_model::trace::{DirectionObservation, SourceUser, TraceObservation};
 
 use crate::collect::CollectError;
 use crate::error::GraphError;
@@ -61,133 +60,6 @@ pub const MAX_MEMBER_PAGES: usize = 20;
 
 /// UPNs suggested for a user no source tenant has.
 pub const SUGGESTIONS: usize = 3;
-
-/// Everything read about one user.
-#[derive(Debug, Clone, PartialEq)]
-pub struct UserTrace {
-    /// The UPN asked about, as given.
-    pub user_principal_name: String,
-    /// The user in each source tenant that has them, in spec order.
-    pub sources: Vec<SourceUser>,
-    /// Per sync direction from those tenants, in spec order.
-    pub directions: Vec<DirectionRead>,
-}
-
-/// The user in a source tenant.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SourceUser {
-    /// The tenant.
-    pub tenant: Alias,
-    /// Object id.
-    pub id: String,
-    /// UPN.
-    pub user_principal_name: String,
-    /// Display name.
-    pub display_name: Option<String>,
-    /// `Member` or `Guest`.
-    pub user_type: Option<String>,
-    /// Whether the account may sign in.
-    pub account_enabled: Option<bool>,
-    /// The attributes the scoping filters name, keyed by the filter's attribute name in
-    /// lowercase. An attribute with no Graph property mtoctl knows, or whose value is a list
-    /// or an object, is absent.
-    pub attributes: BTreeMap<String, AttributeValue>,
-}
-
-/// A user attribute's value as Graph gave it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AttributeValue {
-    /// `null`.
-    Null,
-    /// A string.
-    Text(String),
-    /// A boolean.
-    Bool(bool),
-    /// A number, as written.
-    Number(String),
-}
-
-impl AttributeValue {
-    fn of(value: &Value) -> Option<Self> {
-        Some(match value {
-            Value::Null => Self::Null,
-            Value::String(s) => Self::Text(s.clone()),
-            Value::Bool(b) => Self::Bool(*b),
-            Value::Number(n) => Self::Number(n.to_string()),
-            Value::Array(_) | Value::Object(_) => return None,
-        })
-    }
-}
-
-/// What was read for one sync direction.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DirectionRead {
-    /// Source alias.
-    pub from: Alias,
-    /// Target alias.
-    pub to: Alias,
-    /// The configuration's name.
-    pub name: String,
-    /// Ids of the configuration's assigned groups the user is a direct member of.
-    pub member_of: Vec<String>,
-    /// Ids of assigned groups whose members were not all read.
-    pub unchecked_groups: Vec<String>,
-    /// The job's latest events for the user, newest first (none without a job), or why they
-    /// could not be read.
-    pub events: Result<Vec<ProvisioningEvent>, String>,
-    /// The user's copies in the target.
-    pub copies: Vec<Copy>,
-}
-
-/// One `provisioningObjectSummary`, as far as it explains something.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ProvisioningEvent {
-    /// `activityDateTime`.
-    pub at: Option<String>,
-    /// `provisioningAction`.
-    pub action: Option<String>,
-    /// `provisioningStatusInfo.status`.
-    pub status: Option<String>,
-    /// The error's reason (or code), else the description of the step that failed or skipped.
-    pub reason: Option<String>,
-    /// The name of the step that failed.
-    pub failing_step: Option<String>,
-    /// `targetIdentity.id`, when set.
-    pub target_id: Option<String>,
-}
-
-/// A user of the target tenant that is the source user's copy.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Copy {
-    /// Object id.
-    pub id: String,
-    /// UPN.
-    pub user_principal_name: String,
-    /// `Member` or `Guest`.
-    pub user_type: Option<String>,
-    /// `accountEnabled`.
-    pub account_enabled: Option<bool>,
-    /// `showInAddressList`.
-    pub show_in_address_list: Option<bool>,
-    /// `creationType`.
-    pub creation_type: Option<String>,
-    /// `externalUserState`.
-    pub external_user_state: Option<String>,
-    /// `identities`.
-    pub identities: Vec<Identity>,
-}
-
-/// An `objectIdentity`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Identity {
-    /// `signInType`.
-    pub sign_in_type: Option<String>,
-    /// `issuer`.
-    pub issuer: Option<String>,
-    /// `issuerAssignedId`.
-    pub issuer_assigned_id: Option<String>,
-}
 
 /// Why a trace could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -237,7 +109,7 @@ pub async fn read(
     desired: &DesiredState,
     observed: &ObservedState,
     upn: &str,
-) -> Result<UserTrace, TraceError> {
+) -> Result<TraceObservation, TraceError> {
     let upn = upn.trim();
     let mut sources: Vec<&Alias> = Vec::new();
     for s in &desired.syncs {
@@ -315,7 +187,7 @@ pub async fn read(
                     .any(|a| a.principal_id.as_str().eq_ignore_ascii_case(id))
             })
         };
-        directions.push(DirectionRead {
+        directions.push(DirectionObservation {
             from: sync.from.clone(),
             to: sync.to.clone(),
             name: sync.name.clone(),
@@ -328,7 +200,7 @@ pub async fn read(
     if !failures.is_empty() {
         return Err(CollectError { failures }.into());
     }
-    Ok(UserTrace {
+    Ok(TraceObservation {
         user_principal_name: upn.to_owned(),
         sources: users,
         directions,

@@ -8,6 +8,7 @@ use mtoctl_model::DesiredState;
 use mtoctl_model::ids::Alias;
 use mtoctl_model::observed::ObservedState;
 use mtoctl_model::spec::suggest::closest;
+use mtoctl_model::trace::{Attribute, SourceUser};
 use serde_json::Value;
 
 use crate::collect::printable;
@@ -15,7 +16,7 @@ use crate::error::GraphError;
 use crate::transport::{GraphClient, GraphRequest};
 use crate::wire::{directory, encode_query_value, odata_quote};
 
-use super::{AttributeValue, SUGGESTIONS, SourceUser, configuration};
+use super::{SUGGESTIONS, configuration};
 
 /// The source user's properties read whatever the filters name.
 const USER_SELECT: [&str; 5] = [
@@ -143,7 +144,7 @@ pub(super) async fn find_user(
             (Some(_), _) => &Value::Null,
             (None, v) => v,
         };
-        if let Some(value) = AttributeValue::of(value) {
+        if let Some(value) = Attribute::of(value) {
             found.insert(name, value);
         }
     }

@@ -1,7 +1,9 @@
 //! Users and groups: name resolution with `in` filters of at most 15 values.
 
+use mtoctl_model::health::UserIdentity;
 use mtoctl_model::ids::Guid;
 use mtoctl_model::observed::{GroupObservation, UserObservation};
+use mtoctl_model::trace::TargetUser;
 use serde::Deserialize;
 
 use super::{encode_query_value, odata_quote};
@@ -56,7 +58,8 @@ pub fn groups_by_id_paths(ids: &[String]) -> Vec<String> {
     in_filter_paths("/groups", "id", ids, GROUP_SELECT)
 }
 
-fn in_filter_paths(
+/// `{collection}?$filter={property} in (…)&$select={select}`, 15 values to a request.
+pub fn in_filter_paths(
     collection: &str,
     property: &str,
     values: &[String],
@@ -117,6 +120,73 @@ impl Group {
         Some(GroupObservation {
             id: Guid::parse(&self.id)?,
             display_name: self.display_name.unwrap_or_default(),
+        })
+    }
+}
+
+/// A user of a target tenant as selected to tell whether it is a working copy of a source user
+/// (`health`, `trace`; a property not selected is `None`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserCopy {
+    /// Object id.
+    pub id: Option<String>,
+    /// UPN.
+    pub user_principal_name: Option<String>,
+    /// `Member` / `Guest`.
+    pub user_type: Option<String>,
+    /// `accountEnabled`.
+    pub account_enabled: Option<bool>,
+    /// `showInAddressList`.
+    pub show_in_address_list: Option<bool>,
+    /// `creationType`.
+    pub creation_type: Option<String>,
+    /// `externalUserState`.
+    pub external_user_state: Option<String>,
+    /// `identities`.
+    pub identities: Option<Vec<Identity>>,
+}
+
+/// An `objectIdentity`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Identity {
+    /// `signInType`.
+    pub sign_in_type: Option<String>,
+    /// `issuer`.
+    pub issuer: Option<String>,
+    /// `issuerAssignedId`.
+    pub issuer_assigned_id: Option<String>,
+}
+
+impl Identity {
+    /// The domain form.
+    pub fn observe(self) -> UserIdentity {
+        UserIdentity {
+            sign_in_type: self.sign_in_type,
+            issuer: self.issuer,
+            issuer_assigned_id: self.issuer_assigned_id,
+        }
+    }
+}
+
+impl UserCopy {
+    /// The copy as `trace` reports it; `None` without an id or a UPN.
+    pub fn target_user(self) -> Option<TargetUser> {
+        Some(TargetUser {
+            id: self.id?,
+            user_principal_name: self.user_principal_name?,
+            user_type: self.user_type,
+            account_enabled: self.account_enabled,
+            show_in_address_list: self.show_in_address_list,
+            creation_type: self.creation_type,
+            external_user_state: self.external_user_state,
+            identities: self
+                .identities
+                .unwrap_or_default()
+                .into_iter()
+                .map(Identity::observe)
+                .collect(),
         })
     }
 }

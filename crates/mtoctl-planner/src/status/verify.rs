@@ -80,14 +80,7 @@ pub fn sync_now(
             name: sync.name.clone(),
             health: Health::Healthy,
             findings: Vec::new(),
-            user_counts: UserCounts {
-                coverage: Default::default(),
-                in_scope: 0,
-                provisioned: 0,
-                failing: 0,
-                out_of_scope: 0,
-                truncated: false,
-            },
+            user_counts: UserCounts::default(),
             users: Vec::new(),
             out_of_scope: Vec::new(),
         };

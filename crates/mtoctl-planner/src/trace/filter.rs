@@ -61,7 +61,13 @@ pub(super) fn any(values: impl Iterator<Item = Option<bool>>) -> Option<bool> {
 
 /// One clause against the user's value (`None`: the attribute was not read).
 pub(super) fn clause(c: &FilterClauseObservation, value: Option<&Attribute>) -> ClauseTrace {
-    let operator = c.operator.to_ascii_uppercase().replace(' ', "_");
+    // Graph writes `NOT_EQUALS`, the spec `notEquals`: compared folded, letters only.
+    let operator: String = c
+        .operator
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|ch| ch.to_ascii_uppercase())
+        .collect();
     let attr = &c.attribute;
     let text = value.and_then(Attribute::text);
     let shown = match &text {
@@ -74,7 +80,7 @@ pub(super) fn clause(c: &FilterClauseObservation, value: Option<&Attribute>) -> 
             Some(format!("mtoctl did not read {attr} from the source")),
         ),
         Some(value) => match operator.as_str() {
-            "EQUALS" | "NOT_EQUALS" => {
+            "EQUALS" | "NOTEQUALS" => {
                 let equal = c.values.iter().any(|v| equals(value, v));
                 let want = operator == "EQUALS";
                 let near = !equal
@@ -89,8 +95,8 @@ pub(super) fn clause(c: &FilterClauseObservation, value: Option<&Attribute>) -> 
                 };
                 (Some(equal == want), Some(why))
             }
-            "IS_TRUE" | "IS_FALSE" => {
-                let want = operator == "IS_TRUE";
+            "ISTRUE" | "ISFALSE" => {
+                let want = operator == "ISTRUE";
                 let is = match value {
                     Attribute::Bool(b) => Some(*b),
                     Attribute::Text(t) if t.eq_ignore_ascii_case("true") => Some(true),
@@ -99,21 +105,22 @@ pub(super) fn clause(c: &FilterClauseObservation, value: Option<&Attribute>) -> 
                 };
                 (Some(is == Some(want)), Some(shown))
             }
-            "IS_NULL" => (Some(text.is_none()), Some(shown)),
-            "IS_NOT_NULL" => (Some(text.is_some()), Some(shown)),
-            "GREATER_THAN" | "GREATER_THAN_OR_EQUALS" | "LESS_THAN" | "LESS_THAN_OR_EQUALS" => {
+            "ISNULL" => (Some(text.is_none()), Some(shown)),
+            "ISNOTNULL" => (Some(text.is_some()), Some(shown)),
+            "GREATERTHAN" | "GREATERTHANOREQUALS" | "LESSTHAN" | "LESSTHANOREQUALS" => {
                 compare(&operator, text.as_deref(), &c.values, shown)
             }
-            "REGEX_MATCH" | "NOT_REGEX_MATCH" => (
+            "REGEXMATCH" | "NOTREGEXMATCH" => (
                 None,
                 Some(format!(
                     "{shown}; mtoctl does not evaluate regular expressions"
                 )),
             ),
-            other => (
+            _ => (
                 None,
                 Some(format!(
-                    "{shown}; mtoctl does not know the operator {other}"
+                    "{shown}; mtoctl does not know the operator {}",
+                    c.operator
                 )),
             ),
         },
@@ -152,12 +159,15 @@ fn compare(
         value.trim().parse::<i64>(),
         values.first().map(|v| v.trim().parse::<i64>()),
     ) else {
-        return (None, Some(format!("{shown}; {operator} compares integers")));
+        return (
+            None,
+            Some(format!("{shown}; the comparison takes integers")),
+        );
     };
     let holds = match operator {
-        "GREATER_THAN" => have > want,
-        "GREATER_THAN_OR_EQUALS" => have >= want,
-        "LESS_THAN" => have < want,
+        "GREATERTHAN" => have > want,
+        "GREATERTHANOREQUALS" => have >= want,
+        "LESSTHAN" => have < want,
         _ => have <= want,
     };
     (Some(holds), Some(shown))

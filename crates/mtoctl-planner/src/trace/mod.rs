@@ -17,8 +17,8 @@
 //! or the job is in quarantine and no copy exists); provisioned (a copy exists in the target);
 //! not provisioned yet. Each direction's `summary` is the line a person reads first.
 //!
-//! Here: what was read, and [`explain`] assembling each direction's trace; `report` holds the
-//! answer's types, `verdict` judges a direction and words its summary, `notes` adds the facts
+//! Here: [`explain`] assembling each direction's trace from what was read
+//! (`mtoctl_model::trace`); `report` holds the answer's types, `verdict` judges a direction and words its summary, `notes` adds the facts
 //! beside the verdict, `filter` evaluates the scoping filter.
 
 mod filter;
@@ -29,14 +29,12 @@ mod verdict;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
-
-use serde::Serialize;
-
 use mtoctl_model::DesiredState;
 use mtoctl_model::desired::SyncSpec;
-use mtoctl_model::ids::Alias;
 use mtoctl_model::observed::{AssignmentObservation, ObservedState};
+use mtoctl_model::trace::{
+    Attribute, DirectionObservation, ProvisioningEvent, SourceUser, TargetUser, TraceObservation,
+};
 
 pub use filter::evaluate;
 use notes::notes;
@@ -44,137 +42,6 @@ pub use report::{
     ClauseTrace, DirectionTrace, FilterGroupTrace, FilterTrace, ScopeTrace, TraceReport, Verdict,
 };
 use verdict::judge;
-
-/// What was read about one user for [`explain`] (filled by `mtoctl-graph`'s `trace`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct TraceObservation {
-    /// The user principal name asked about, as given.
-    pub user_principal_name: String,
-    /// The user in each source tenant that has them.
-    pub sources: Vec<SourceUser>,
-    /// What was read for each sync direction from those tenants.
-    pub directions: Vec<DirectionObservation>,
-}
-
-/// The user as their source tenant has them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub struct SourceUser {
-    /// The tenant (each direction names it as `from`).
-    #[serde(skip)]
-    pub tenant: Alias,
-    /// Object id.
-    pub id: String,
-    /// User principal name.
-    pub user_principal_name: String,
-    /// Display name.
-    pub display_name: Option<String>,
-    /// `Member` or `Guest`.
-    pub user_type: Option<String>,
-    /// Whether the account can sign in.
-    pub account_enabled: Option<bool>,
-    /// The attributes the scoping filters name, keyed by the filter's attribute name in
-    /// lowercase; an attribute that could not be read is absent.
-    #[serde(skip)]
-    pub attributes: BTreeMap<String, Attribute>,
-}
-
-/// A user attribute's value, as the scoping filter sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Attribute {
-    /// Empty.
-    Null,
-    /// Text.
-    Text(String),
-    /// A boolean.
-    Bool(bool),
-    /// A number, as written.
-    Number(String),
-}
-
-impl Attribute {
-    /// The value as text; `None` when empty.
-    fn text(&self) -> Option<String> {
-        match self {
-            Attribute::Null => None,
-            Attribute::Text(s) if s.is_empty() => None,
-            Attribute::Text(s) | Attribute::Number(s) => Some(s.clone()),
-            Attribute::Bool(b) => Some(b.to_string()),
-        }
-    }
-}
-
-/// What was read for one sync direction.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DirectionObservation {
-    /// Source alias.
-    pub from: Alias,
-    /// Target alias.
-    pub to: Alias,
-    /// The configuration's name.
-    pub name: String,
-    /// Ids of the configuration's assigned groups the user is a direct member of.
-    pub member_of: Vec<String>,
-    /// Ids of assigned groups whose members were not all checked (too many to read).
-    pub unchecked_groups: Vec<String>,
-    /// The latest provisioning events of the job for the user, newest first (none when the
-    /// configuration has no job); an error saying why they could not be read.
-    pub events: Result<Vec<ProvisioningEvent>, String>,
-    /// The user's copies in the target (normally none or one).
-    pub copies: Vec<TargetUser>,
-}
-
-/// One provisioning event (`provisioningObjectSummary`) for the user.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub struct ProvisioningEvent {
-    /// When it happened.
-    pub at: Option<String>,
-    /// `create`, `update`, `delete`, `disable`, `other`, … as Graph spells it.
-    pub action: Option<String>,
-    /// `success`, `failure`, `skipped`, `warning`, … as Graph spells it.
-    pub status: Option<String>,
-    /// Why it failed or was skipped: the failing step's description, or the error's reason.
-    pub reason: Option<String>,
-    /// The name of the step that failed, if one did.
-    pub failing_step: Option<String>,
-    /// The target object's id, when known.
-    pub target_id: Option<String>,
-}
-
-/// The user's copy in the target tenant.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub struct TargetUser {
-    /// Object id.
-    pub id: String,
-    /// Its UPN (`alice_contoso.com#EXT#@fabrikam.com`).
-    pub user_principal_name: String,
-    /// `Member` or `Guest`.
-    pub user_type: Option<String>,
-    /// Whether it can sign in.
-    pub account_enabled: Option<bool>,
-    /// Whether it shows in the global address list.
-    pub show_in_address_list: Option<bool>,
-    /// `Invitation` for B2B users.
-    pub creation_type: Option<String>,
-    /// `Accepted`, `PendingAcceptance`.
-    pub external_user_state: Option<String>,
-    /// Its identities.
-    pub identities: Vec<TargetIdentity>,
-}
-
-/// One of a target user's identities (`objectIdentity`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub struct TargetIdentity {
-    /// `federated`, `userPrincipalName`, …
-    pub sign_in_type: Option<String>,
-    /// The issuer (`ExternalAzureAD`, a domain, …).
-    pub issuer: Option<String>,
-    /// The id at the issuer.
-    pub issuer_assigned_id: Option<String>,
-}
 
 /// The verdict for each sync direction of `desired` whose source tenant has the user.
 pub fn explain(

@@ -1,6 +1,9 @@
 //! The verdicts and their sentences on built observations, one per way a user can stand with a
 //! sync direction, and the scoping filter's operators.
 
+use std::collections::BTreeMap;
+
+use mtoctl_model::ids::Alias;
 use mtoctl_model::observed::FilterClauseObservation;
 
 use super::filter::{all, any, clause};
@@ -76,16 +79,42 @@ fn trace(
     report.directions.into_iter().next().expect("one")
 }
 
-#[test]
-fn an_assigned_user_with_a_copy_is_provisioned() {
+/// The trace of `upn` of contoso in `department`, with what was read of the direction.
+fn user_trace(
+    desired: &DesiredState,
+    observed: &ObservedState,
+    upn: &str,
+    department: &str,
+    d: DirectionObservation,
+) -> DirectionTrace {
+    trace(desired, observed, source(observed, upn, department), d)
+}
+
+/// The id of contoso's assigned group `Contoso Sales`.
+fn contoso_sales(observed: &ObservedState) -> String {
+    observed.tenants[&Alias("contoso".into())]
+        .principals
+        .groups_by_name["Contoso Sales"][0]
+        .id
+        .to_string()
+}
+
+/// Alice of the quickstart, assigned directly, with her copy in the target.
+fn alice_provisioned() -> DirectionTrace {
     let desired = example("quickstart");
     let observed = ObservedStateBuilder::converged(&desired).build();
-    let t = trace(
+    user_trace(
         &desired,
         &observed,
-        source(&observed, ALICE, "Sales"),
+        ALICE,
+        "Sales",
         facts(Vec::new(), vec![copy(ALICE)]),
-    );
+    )
+}
+
+#[test]
+fn an_assigned_user_with_a_copy_is_provisioned() {
+    let t = alice_provisioned();
     assert_eq!(t.verdict, Verdict::Provisioned, "{t:?}");
     assert_eq!(t.summary, "in scope and provisioned");
     assert!(t.scope.direct);
@@ -96,15 +125,12 @@ fn an_assigned_user_with_a_copy_is_provisioned() {
 fn a_member_of_an_assigned_group_is_in_scope_through_it() {
     let desired = example("quickstart");
     let observed = ObservedStateBuilder::converged(&desired).build();
-    let sales = observed.tenants[&Alias("contoso".into())]
-        .principals
-        .groups_by_name["Contoso Sales"][0]
-        .id
-        .to_string();
-    let t = trace(
+    let sales = contoso_sales(&observed);
+    let t = user_trace(
         &desired,
         &observed,
-        source(&observed, "erin@contoso.onmicrosoft.com", "Sales"),
+        "erin@contoso.onmicrosoft.com",
+        "Sales",
         facts(vec![sales.to_uppercase()], Vec::new()),
     );
     assert!(!t.scope.direct);
@@ -118,10 +144,11 @@ fn a_user_neither_assigned_nor_in_an_assigned_group_is_not_assigned() {
     let desired = example("quickstart");
     let observed = ObservedStateBuilder::converged(&desired).build();
     let frank = "frank@contoso.onmicrosoft.com";
-    let t = trace(
+    let t = user_trace(
         &desired,
         &observed,
-        source(&observed, frank, "Marketing"),
+        frank,
+        "Marketing",
         facts(Vec::new(), Vec::new()),
     );
     assert_eq!(t.verdict, Verdict::NotAssigned);
@@ -132,10 +159,11 @@ fn a_user_neither_assigned_nor_in_an_assigned_group_is_not_assigned() {
         t.summary
     );
     // With a copy left from earlier, the next cycle removes it.
-    let t = trace(
+    let t = user_trace(
         &desired,
         &observed,
-        source(&observed, frank, "Marketing"),
+        frank,
+        "Marketing",
         facts(Vec::new(), vec![copy(frank)]),
     );
     assert!(
@@ -149,17 +177,14 @@ fn a_user_neither_assigned_nor_in_an_assigned_group_is_not_assigned() {
 fn a_group_too_large_to_check_leaves_the_assignment_unknown() {
     let desired = example("quickstart");
     let observed = ObservedStateBuilder::converged(&desired).build();
-    let sales = observed.tenants[&Alias("contoso".into())]
-        .principals
-        .groups_by_name["Contoso Sales"][0]
-        .id
-        .to_string();
+    let sales = contoso_sales(&observed);
     let mut d = facts(Vec::new(), Vec::new());
     d.unchecked_groups = vec![sales];
-    let t = trace(
+    let t = user_trace(
         &desired,
         &observed,
-        source(&observed, "frank@contoso.onmicrosoft.com", "Sales"),
+        "frank@contoso.onmicrosoft.com",
+        "Sales",
         d,
     );
     assert_eq!(t.verdict, Verdict::Unknown);
@@ -197,10 +222,11 @@ fn the_scoping_filter_names_the_clause_that_does_not_match() {
     let desired = spec(FILTERED.as_bytes());
     let observed = ObservedStateBuilder::converged(&desired).build();
     let frank = "frank@contoso.onmicrosoft.com";
-    let t = trace(
+    let t = user_trace(
         &desired,
         &observed,
-        source(&observed, frank, "Marketing"),
+        frank,
+        "Marketing",
         facts(Vec::new(), Vec::new()),
     );
     assert_eq!(t.verdict, Verdict::OutOfScope, "{t:?}");
@@ -217,17 +243,19 @@ fn the_scoping_filter_names_the_clause_that_does_not_match() {
     assert_eq!(filter.groups[0].clauses[1].matches, Some(true));
 
     // Sales passes; sales does not, and the summary says why.
-    let t = trace(
+    let t = user_trace(
         &desired,
         &observed,
-        source(&observed, frank, "Sales"),
+        frank,
+        "Sales",
         facts(Vec::new(), vec![copy(frank)]),
     );
     assert_eq!(t.verdict, Verdict::Provisioned, "{t:?}");
-    let t = trace(
+    let t = user_trace(
         &desired,
         &observed,
-        source(&observed, frank, "sales"),
+        frank,
+        "sales",
         facts(Vec::new(), Vec::new()),
     );
     assert!(
@@ -307,7 +335,7 @@ fn a_failed_latest_event_is_the_verdict_with_its_reason() {
             target_id: None,
         },
     ]);
-    let t = trace(&desired, &observed, source(&observed, ALICE, "Sales"), d);
+    let t = user_trace(&desired, &observed, ALICE, "Sales", d);
     assert_eq!(t.verdict, Verdict::Failed);
     assert_eq!(
         t.summary,
@@ -372,14 +400,7 @@ fn a_copy_synced_in_points_at_the_original() {
 
 #[test]
 fn the_report_is_snake_case_json() {
-    let desired = example("quickstart");
-    let observed = ObservedStateBuilder::converged(&desired).build();
-    let t = trace(
-        &desired,
-        &observed,
-        source(&observed, ALICE, "Sales"),
-        facts(Vec::new(), vec![copy(ALICE)]),
-    );
+    let t = alice_provisioned();
     let v = serde_json::to_value(&t).expect("json");
     assert_eq!(v["verdict"], "provisioned");
     assert_eq!(v["target"]["show_in_address_list"], true);

@@ -121,8 +121,9 @@ pub struct OutOfScope {
     pub reason: String,
 }
 
-/// The counts of a direction's users, each the count of the lists beside it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The counts of a direction's users, each the count of the lists beside it (by default, no
+/// user yet).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub struct UserCounts {
     /// `sample` (a few users), `all` (every user in scope), `first` (the first user in scope,

@@ -1,10 +1,13 @@
 //! Whether a source user is in a direction's scope as far as what was read tells: an internal
-//! member, and admitted by the spec's scoping filter (clauses evaluated as Entra does).
+//! member, and admitted by the spec's scoping filter (evaluated by `crate::trace::evaluate`).
 
-use mtoctl_model::desired::{FilterClauseSpec, SyncSpec};
+use std::collections::BTreeMap;
+
+use mtoctl_model::desired::SyncSpec;
 use mtoctl_model::health::SourceUser;
+use mtoctl_model::observed::{FilterClauseObservation, FilterGroupObservation};
 use mtoctl_model::spec::document::FilterOperator;
-use serde_json::Value;
+use mtoctl_model::trace::Attribute;
 
 /// Whether a source user is in the scope of `sync`, as far as what was read tells: `Ok` in
 /// scope, `Err(Some(why))` out of it, `Err(None)` undetermined (the filter reads an attribute
@@ -30,78 +33,43 @@ pub fn scope_of(sync: &SyncSpec, user: &SourceUser) -> Result<(), Option<String>
             sync.from
         )));
     }
-    let filter = &sync.scope.filter;
-    if filter.is_empty() {
+    if sync.scope.filter.is_empty() {
         return Ok(());
     }
-    // Groups are OR-ed, clauses AND-ed; `None` is "cannot tell".
-    let mut any_unknown = false;
-    for group in filter {
-        let mut all = Some(true);
-        for clause in &group.clauses {
-            match clause_matches(clause, &user.attributes) {
-                Some(true) => {}
-                Some(false) => {
-                    all = Some(false);
-                    break;
-                }
-                None => all = None,
-            }
-        }
-        match all {
-            Some(true) => return Ok(()),
-            Some(false) => {}
-            None => any_unknown = true,
-        }
-    }
-    if any_unknown {
-        Err(None)
-    } else {
-        Err(Some("does not match the spec's scoping filter".into()))
+    // The one evaluation `status --user` explains, so the two never disagree.
+    let groups: Vec<FilterGroupObservation> = sync
+        .scope
+        .filter
+        .iter()
+        .map(|g| FilterGroupObservation {
+            name: g.name.clone(),
+            clauses: g
+                .clauses
+                .iter()
+                .map(|c| FilterClauseObservation {
+                    attribute: c.attribute.clone(),
+                    operator: operator_name(c.operator),
+                    values: c.values.clone(),
+                })
+                .collect(),
+        })
+        .collect();
+    let attributes: BTreeMap<String, Attribute> = user
+        .attributes
+        .iter()
+        .filter_map(|(k, v)| Some((k.to_lowercase(), Attribute::of(v)?)))
+        .collect();
+    match crate::trace::evaluate(&groups, &attributes).matches {
+        Some(true) => Ok(()),
+        Some(false) => Err(Some("does not match the spec's scoping filter".into())),
+        None => Err(None),
     }
 }
 
-/// One clause on a user's attributes, as the provisioning service evaluates it (values compared
-/// case-insensitively); `None` when it cannot be told.
-fn clause_matches(
-    clause: &FilterClauseSpec,
-    attributes: &std::collections::BTreeMap<String, Value>,
-) -> Option<bool> {
-    let actual = attributes
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(&clause.attribute))
-        .map(|(_, v)| v)?;
-    let text = match actual {
-        Value::String(s) => Some(s.clone()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    };
-    let equals = text
-        .as_deref()
-        .is_some_and(|a| clause.values.iter().any(|v| v.eq_ignore_ascii_case(a)));
-    let compare = |pick: fn(f64, f64) -> bool| -> Option<bool> {
-        let a: f64 = text.as_deref()?.trim().parse().ok()?;
-        let b: f64 = clause.values.first()?.trim().parse().ok()?;
-        Some(pick(a, b))
-    };
-    let is = |want: bool| {
-        actual.as_bool() == Some(want)
-            || text
-                .as_deref()
-                .is_some_and(|s| s.eq_ignore_ascii_case(&want.to_string()))
-    };
-    match clause.operator {
-        FilterOperator::Equals => Some(equals),
-        FilterOperator::NotEquals => Some(!equals),
-        FilterOperator::IsTrue => Some(is(true)),
-        FilterOperator::IsFalse => Some(is(false)),
-        FilterOperator::IsNull => Some(actual.is_null()),
-        FilterOperator::IsNotNull => Some(!actual.is_null()),
-        FilterOperator::GreaterThan => compare(|a, b| a > b),
-        FilterOperator::GreaterThanOrEquals => compare(|a, b| a >= b),
-        FilterOperator::LessThan => compare(|a, b| a < b),
-        FilterOperator::LessThanOrEquals => compare(|a, b| a <= b),
-        FilterOperator::RegexMatch | FilterOperator::NotRegexMatch => None,
-    }
+/// The operator as the spec writes it (`notEquals`); the evaluation folds spellings.
+fn operator_name(operator: FilterOperator) -> String {
+    serde_json::to_value(operator)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }

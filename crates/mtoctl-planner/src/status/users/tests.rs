@@ -35,11 +35,16 @@ fn copy(upn: &str) -> ProvisionedUser {
         user_type: Some("Member".into()),
         account_enabled: Some(true),
         show_in_address_list: Some(true),
-        identities: Some(vec![UserIdentity {
-            sign_in_type: Some("federated".into()),
-            issuer: Some("ExternalAzureAD".into()),
-            issuer_assigned_id: None,
-        }]),
+        identities: Some(vec![identity("federated", "ExternalAzureAD", None)]),
+    }
+}
+
+/// A sign-in identity of a copy.
+fn identity(sign_in_type: &str, issuer: &str, issuer_assigned_id: Option<&str>) -> UserIdentity {
+    UserIdentity {
+        sign_in_type: Some(sign_in_type.into()),
+        issuer: Some(issuer.into()),
+        issuer_assigned_id: issuer_assigned_id.map(Into::into),
     }
 }
 
@@ -77,6 +82,15 @@ fn judged(desired: &DesiredState, read: &SyncHealthObservation, mode: Mode) -> U
     judged
 }
 
+/// Alice judged for `status` with `copy` as her copy in fabrikam.
+fn alice_judged(desired: &DesiredState, copy: ProvisionedUser) -> UsersJudged {
+    judged(
+        desired,
+        &read(vec![source(ALICE)], vec![copy]),
+        Mode::Status,
+    )
+}
+
 fn one_failure(judged: &UsersJudged, check: Check) -> &UserCheck {
     let user = &judged.users[0];
     let failed: Vec<&UserCheck> = user.failed().collect();
@@ -88,11 +102,7 @@ fn one_failure(judged: &UsersJudged, check: Check) -> &UserCheck {
 #[test]
 fn a_copy_as_sync_makes_it_passes_every_check() {
     let desired = example("quickstart");
-    let j = judged(
-        &desired,
-        &read(vec![source(ALICE)], vec![copy(ALICE)]),
-        Mode::Status,
-    );
+    let j = alice_judged(&desired, copy(ALICE));
     let alice = &j.users[0];
     assert_eq!(alice.health, Health::Healthy);
     assert_eq!(alice.target.as_deref(), Some(ALICE_COPY));
@@ -117,11 +127,7 @@ fn a_guest_where_the_spec_says_member_is_shown_as_external() {
     let desired = example("quickstart");
     let mut guest = copy(ALICE);
     guest.user_type = Some("Guest".into());
-    let j = judged(
-        &desired,
-        &read(vec![source(ALICE)], vec![guest]),
-        Mode::Status,
-    );
+    let j = alice_judged(&desired, guest);
     let c = one_failure(&j, Check::UserType);
     assert_eq!(j.users[0].health, Health::Broken);
     assert!(
@@ -148,11 +154,7 @@ fn a_guest_where_the_spec_says_member_is_shown_as_external() {
     desired.syncs[0].user_type_applies = UserTypeApplies::OnCreate;
     let mut guest = copy(ALICE);
     guest.user_type = Some("Guest".into());
-    let j = judged(
-        &desired,
-        &read(vec![source(ALICE)], vec![guest]),
-        Mode::Status,
-    );
+    let j = alice_judged(&desired, guest);
     let c = one_failure(&j, Check::UserType);
     assert!(
         c.fix
@@ -167,11 +169,7 @@ fn a_copy_hidden_from_the_address_list_is_not_found_in_search() {
     let desired = example("quickstart");
     let mut hidden = copy(ALICE);
     hidden.show_in_address_list = Some(false);
-    let j = judged(
-        &desired,
-        &read(vec![source(ALICE)], vec![hidden]),
-        Mode::Status,
-    );
+    let j = alice_judged(&desired, hidden);
     let c = one_failure(&j, Check::ShowInAddressList);
     assert!(
         c.consequence
@@ -183,11 +181,7 @@ fn a_copy_hidden_from_the_address_list_is_not_found_in_search() {
     // Graph often gives no value: not checked, not failed.
     let mut unknown = copy(ALICE);
     unknown.show_in_address_list = None;
-    let j = judged(
-        &desired,
-        &read(vec![source(ALICE)], vec![unknown]),
-        Mode::Status,
-    );
+    let j = alice_judged(&desired, unknown);
     assert_eq!(j.users[0].health, Health::Healthy);
     assert!(
         j.users[0]
@@ -201,16 +195,8 @@ fn a_copy_hidden_from_the_address_list_is_not_found_in_search() {
 fn a_copy_not_tied_to_its_home_account_cannot_sign_in_with_it() {
     let desired = example("quickstart");
     let mut invited = copy(ALICE);
-    invited.identities = Some(vec![UserIdentity {
-        sign_in_type: Some("emailAddress".into()),
-        issuer: Some("mail".into()),
-        issuer_assigned_id: Some(ALICE.into()),
-    }]);
-    let j = judged(
-        &desired,
-        &read(vec![source(ALICE)], vec![invited]),
-        Mode::Status,
-    );
+    invited.identities = Some(vec![identity("emailAddress", "mail", Some(ALICE))]);
+    let j = alice_judged(&desired, invited);
     let c = one_failure(&j, Check::Identity);
     assert_eq!(c.observed.as_deref(), Some("issued by mail"));
     assert!(
@@ -221,16 +207,8 @@ fn a_copy_not_tied_to_its_home_account_cannot_sign_in_with_it() {
     );
     // The reference's wording (the home organization's domain as issuer) passes too.
     let mut by_domain = copy(ALICE);
-    by_domain.identities = Some(vec![UserIdentity {
-        sign_in_type: Some("federated".into()),
-        issuer: Some("contoso.onmicrosoft.com".into()),
-        issuer_assigned_id: None,
-    }]);
-    let j = judged(
-        &desired,
-        &read(vec![source(ALICE)], vec![by_domain]),
-        Mode::Status,
-    );
+    by_domain.identities = Some(vec![identity("federated", "contoso.onmicrosoft.com", None)]);
+    let j = alice_judged(&desired, by_domain);
     assert_eq!(j.users[0].health, Health::Healthy);
 }
 
@@ -239,11 +217,7 @@ fn a_disabled_copy_cannot_sign_in_unless_its_home_account_is_disabled_too() {
     let desired = example("quickstart");
     let mut disabled = copy(ALICE);
     disabled.account_enabled = Some(false);
-    let j = judged(
-        &desired,
-        &read(vec![source(ALICE)], vec![disabled.clone()]),
-        Mode::Status,
-    );
+    let j = alice_judged(&desired, disabled.clone());
     let c = one_failure(&j, Check::AccountEnabled);
     assert_eq!(
         c.consequence.as_deref(),
@@ -265,11 +239,7 @@ fn the_upn_must_be_the_sources_with_ext_in_the_targets_domain() {
     let mut renamed = copy(ALICE);
     renamed.user_principal_name =
         "alice_contoso.onmicrosoft.com#EXT#@fabrikamtest.onmicrosoft.com".into();
-    let j = judged(
-        &desired,
-        &read(vec![source(ALICE)], vec![renamed]),
-        Mode::Status,
-    );
+    let j = alice_judged(&desired, renamed);
     let c = one_failure(&j, Check::UserPrincipalName);
     assert_eq!(c.expected, ALICE_COPY);
     // Without the target's domain in the spec, the name is not checked.
@@ -277,11 +247,7 @@ fn the_upn_must_be_the_sources_with_ext_in_the_targets_domain() {
     for t in &mut desired.tenants {
         t.domain = None;
     }
-    let j = judged(
-        &desired,
-        &read(vec![source(ALICE)], vec![copy(ALICE)]),
-        Mode::Status,
-    );
+    let j = alice_judged(&desired, copy(ALICE));
     assert!(
         j.users[0]
             .checks
@@ -357,7 +323,7 @@ fn guests_synced_in_users_and_users_the_filter_leaves_out_are_not_in_scope() {
         &desired,
         &read(
             vec![
-                with_department(ALICE, "sales"),
+                with_department(ALICE, "Sales"),
                 with_department("bob@contoso.onmicrosoft.com", "Engineering"),
                 guest,
                 synced_in,
