@@ -1,9 +1,10 @@
 //! One convention for every `--format json` (docs/json-output.md): every key mtoctl names is
 //! snake_case (`^[a-z][a-z0-9_]*$`), and every top-level document carries a `format_version`.
 //! Runs each command that prints JSON (validate on the whole bad-spec corpus, permissions, and
-//! plan, show, apply and status against the emulator at several stages of the quickstart) and
-//! walks every key of what it printed. Objects whose keys are data (a map keyed by resource
-//! address or permission name) are named per document and only their values are walked.
+//! plan, show, apply, status and doctor against the emulator at several stages of the
+//! quickstart) and walks every key of what it printed. Objects whose keys are data (a map keyed
+//! by resource address or permission name) are named per document and only their values are
+//! walked.
 
 mod common;
 
@@ -18,12 +19,25 @@ const SPEC: &str = "examples/quickstart/mto.yaml";
 
 /// The plan's maps keyed by data: `observed` is keyed by resource address.
 const PLAN_MAPS: &[&str] = &["/observed"];
-/// `permissions`: `application` and `to_adopt` are keyed by Graph permission name.
-const PERMISSION_MAPS: &[&str] = &["/tenants/*/application", "/tenants/*/to_adopt"];
+/// `permissions`: `application`, `to_adopt` and `to_diagnose` are keyed by Graph permission
+/// name.
+const PERMISSION_MAPS: &[&str] = &[
+    "/tenants/*/application",
+    "/tenants/*/to_adopt",
+    "/tenants/*/to_diagnose",
+];
 
 /// The commands this test runs with `--format json`; any other command offering it fails
 /// [`every_command_offering_json_is_covered`] until it is added here and below.
-const COVERED: &[&str] = &["apply", "permissions", "plan", "show", "status", "validate"];
+const COVERED: &[&str] = &[
+    "apply",
+    "doctor",
+    "permissions",
+    "plan",
+    "show",
+    "status",
+    "validate",
+];
 
 fn is_snake_case(key: &str) -> bool {
     let mut chars = key.chars();
@@ -181,6 +195,9 @@ async fn plan_show_apply_and_status_print_snake_case_and_a_format_version() {
     let status = world.run(&["status", "-f", SPEC, "--format", "json"]).await;
     assert_ne!(status.code, 0, "nothing is set up yet");
     check_document("status (fresh)", &status.stdout, &[]);
+    let doctor = world.run(&["doctor", "-f", SPEC, "--format", "json"]).await;
+    assert_eq!(doctor.code, 0, "{}\n{}", doctor.stdout, doctor.stderr);
+    check_document("doctor (fresh)", &doctor.stdout, &[]);
 
     // apply's report on stdout and its events on stderr, one JSON object per line.
     let apply = world

@@ -21,7 +21,7 @@ fn listed() -> Vec<(String, Vec<String>)> {
         .expect("runs");
     assert_eq!(out.status.code(), Some(0));
     let all: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(all["format_version"], "1.0");
+    assert_eq!(all["format_version"], "1.1");
     all["tenants"]
         .as_array()
         .expect("a list")

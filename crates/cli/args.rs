@@ -53,6 +53,11 @@ pub enum Command {
   mtoctl status -f mto.yaml --all-users         # every synced user, each with every check
   mtoctl status -f mto.yaml --format json")]
     Status(StatusArgs),
+    /// Before the first apply: check, read-only, that each tenant is ready for the spec.
+    #[command(after_help = "Examples:
+  mtoctl doctor -f mto.yaml                     # exit 0 ready, 3 fixable first, 4 blocked
+  mtoctl doctor -f mto.yaml --format json")]
+    Doctor(DoctorArgs),
     /// Act on cross-tenant synchronization now, instead of waiting for its next cycle.
     #[command(after_help = "Examples:
   mtoctl sync now -f mto.yaml                   # the first user in scope of each sync
@@ -253,6 +258,20 @@ pub struct StatusArgs {
     /// Check every user in scope of each sync (up to 10,000 per sync), not a sample of five.
     #[arg(long, conflicts_with = "user")]
     pub all_users: bool,
+    /// Where Graph and login are.
+    #[command(flatten)]
+    pub graph: GraphArgs,
+}
+
+/// `mtoctl doctor`.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The spec file (`-` reads standard input).
+    #[arg(short = 'f', long = "file", value_name = "SPEC")]
+    pub file: std::path::PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
     /// Where Graph and login are.
     #[command(flatten)]
     pub graph: GraphArgs,

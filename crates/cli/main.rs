@@ -44,6 +44,7 @@ fn main() -> ExitCode {
         Command::Show(args) => commands::show::run(&printer, &args),
         Command::Apply(args) => commands::apply::run(&printer, &args),
         Command::Status(args) => commands::status::run(&printer, &args),
+        Command::Doctor(args) => commands::doctor::run(&printer, &args),
         Command::Sync(args) => match &args.command {
             args::SyncCommand::Now(now) => commands::sync::run(&printer, now),
         },

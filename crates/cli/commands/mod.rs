@@ -2,6 +2,7 @@
 
 pub mod apply;
 pub mod completions;
+pub mod doctor;
 pub mod export;
 pub mod permissions;
 pub mod plan;

@@ -10,7 +10,7 @@ use crate::session;
 
 /// The version of the `--format json` document (docs/json-output.md): a minor version adds
 /// keys, a major one changes or removes some.
-pub const FORMAT_VERSION: &str = "1.0";
+pub const FORMAT_VERSION: &str = "1.1";
 
 /// The `--format json` document.
 #[derive(serde::Serialize)]
@@ -50,6 +50,13 @@ pub fn run(printer: &Printer, args: &PermissionsArgs) -> anyhow::Result<ExitCode
                     );
                     let width = t.to_adopt.keys().map(String::len).max().unwrap_or(0);
                     for (permission, why) in &t.to_adopt {
+                        out.push_str(&format!("    {permission:width$}  {why}\n"));
+                    }
+                }
+                if !t.to_diagnose.is_empty() {
+                    out.push_str("  Also, for `mtoctl doctor` (its licence check is skipped without them):\n");
+                    let width = t.to_diagnose.keys().map(String::len).max().unwrap_or(0);
+                    for (permission, why) in &t.to_diagnose {
                         out.push_str(&format!("    {permission:width$}  {why}\n"));
                     }
                 }

@@ -1,7 +1,9 @@
 //! Application permissions as the API reference's tables give them (docs/graph-facts):
 //! assigning an app role needs a read permission beside `AppRoleAssignment.ReadWrite.All`,
 //! `Application.ReadWrite.OwnedBy` manages only what the caller's app created, and the
-//! provisioning logs need `Directory.Read.All` beside `AuditLog.Read.All`.
+//! provisioning logs need `Directory.Read.All` beside `AuditLog.Read.All`, and
+//! `subscribedSkus` needs `LicenseAssignment.Read.All` (or a higher directory or organization
+//! read).
 
 mod common;
 
@@ -37,11 +39,15 @@ tenants:
       - clientId: 22222222-0000-4000-8000-000000000006
         secret: audit-directory
         roles: [AuditLog.Read.All, Directory.Read.All]
+      - clientId: 22222222-0000-4000-8000-000000000007
+        secret: licences
+        roles: [LicenseAssignment.Read.All]
     users:
       - userPrincipalName: alice@contoso.onmicrosoft.com
   - id: 3c9c5e9e-1d4b-4f8e-9a51-6f0b2d7c8a11
     displayName: Fabrikam
     domain: fabrikam.onmicrosoft.com
+    skus: [AAD_PREMIUM, O365_BUSINESS_ESSENTIALS]
     apps:
       - clientId: 7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d
         secret: fabrikam-emulator-secret
@@ -244,4 +250,51 @@ async fn provisioning_logs_need_directory_read_too() {
     let audit_directory = app(&env, 6, "audit-directory").await;
     let r = env.get(&audit_directory, "/auditLogs/provisioning").await;
     assert_eq!(r.status, 200, "{}", r.body);
+}
+
+#[tokio::test]
+async fn subscribed_skus_need_license_assignment_read_and_show_the_world_files_skus() {
+    let env = env().await;
+    denied(
+        &env.get(&app(&env, 5, "audit").await, "/subscribedSkus")
+            .await,
+    );
+
+    // Contoso says nothing in the world file: one Microsoft Entra ID P2, with both plans.
+    let licences = app(&env, 7, "licences").await;
+    let r = env.get(&licences, "/subscribedSkus").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let skus = r.body["value"].as_array().expect("value");
+    assert_eq!(skus.len(), 1, "{}", r.body);
+    assert_eq!(skus[0]["skuPartNumber"], "AAD_PREMIUM_P2");
+    assert_eq!(skus[0]["skuId"], "84a661c4-e949-4bd2-a560-ed7766fcaf2b");
+    let plans: Vec<&str> = skus[0]["servicePlans"]
+        .as_array()
+        .expect("plans")
+        .iter()
+        .map(|p| p["servicePlanName"].as_str().expect("name"))
+        .collect();
+    assert_eq!(plans, ["AAD_PREMIUM", "AAD_PREMIUM_P2"]);
+
+    // Fabrikam's world file lists its SKUs; one the emulator does not know has no plans.
+    let fabrikam = env.b().await;
+    let r = env
+        .get(
+            &fabrikam,
+            "/subscribedSkus?$select=skuPartNumber,servicePlans",
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let skus = r.body["value"].as_array().expect("value");
+    let parts: Vec<&str> = skus
+        .iter()
+        .map(|s| s["skuPartNumber"].as_str().expect("part"))
+        .collect();
+    assert_eq!(parts, ["AAD_PREMIUM", "O365_BUSINESS_ESSENTIALS"]);
+    assert_eq!(skus[1]["servicePlans"], json!([]));
+    assert!(
+        skus[0].get("capabilityStatus").is_none(),
+        "$select: {}",
+        r.body
+    );
 }

@@ -23,6 +23,7 @@
 pub mod auth;
 pub mod collect;
 pub mod discover;
+pub mod doctor;
 pub mod endpoints;
 pub mod error;
 #[doc(hidden)]

@@ -9,6 +9,7 @@
 //! types; see docs/ARCHITECTURE.md.
 
 pub mod desired;
+pub mod doctor;
 pub mod health;
 pub mod ids;
 pub mod observed;

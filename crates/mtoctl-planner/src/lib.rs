@@ -14,6 +14,7 @@
 
 mod assemble;
 mod diff;
+pub mod doctor;
 pub mod estimate;
 pub mod export;
 pub mod lint;

@@ -24,6 +24,7 @@ const POLICY_READ: &str = "Policy.Read.All";
 const SYNC_READ: &str = "Synchronization.Read.All";
 const USER_READ: &str = "User.Read.All";
 const GROUP_MEMBER_READ: &str = "GroupMember.Read.All";
+const LICENCE_READ: &str = "LicenseAssignment.Read.All";
 
 /// What mtoctl needs in one tenant to plan and apply a spec.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -38,6 +39,9 @@ pub struct TenantPermissions {
     /// (the Microsoft 365 admin center's, adopted by name): `Application.ReadWrite.OwnedBy`
     /// covers the ones mtoctl created, which its app owns.
     pub to_adopt: BTreeMap<String, String>,
+    /// Needed besides `application` only by `mtoctl doctor`, to read what plan and apply never
+    /// read (the tenant's subscriptions); without them doctor skips that check.
+    pub to_diagnose: BTreeMap<String, String>,
     /// The least-privileged Entra role for a person signing in (Azure CLI credentials).
     pub entra_roles: Vec<String>,
 }
@@ -94,6 +98,10 @@ pub fn for_spec(desired: &DesiredState) -> Vec<TenantPermissions> {
                 tenant_id: t.tenant_id.clone(),
                 application: need,
                 to_adopt,
+                to_diagnose: BTreeMap::from([(
+                    LICENCE_READ.to_owned(),
+                    "read the tenant's subscriptions (`mtoctl doctor` checks for Microsoft Entra ID P1 or P2)".to_owned(),
+                )]),
                 entra_roles: if is_source {
                     vec!["Security Administrator".into(), "Application Administrator".into()]
                 } else {
@@ -124,6 +132,12 @@ pub fn missing<'a>(needed: &'a BTreeMap<String, String>, granted: &[String]) -> 
                 SYNC_READ => &[SYNC_WRITE],
                 USER_READ => &[
                     "User.ReadWrite.All",
+                    "Directory.Read.All",
+                    "Directory.ReadWrite.All",
+                ],
+                LICENCE_READ => &[
+                    "Organization.Read.All",
+                    "Organization.ReadWrite.All",
                     "Directory.Read.All",
                     "Directory.ReadWrite.All",
                 ],

@@ -10,6 +10,7 @@ pub mod mto;
 pub mod mto_transitions;
 pub mod policies;
 pub mod reports;
+pub mod skus;
 pub mod sync;
 pub mod templates;
 
@@ -257,6 +258,7 @@ pub fn dispatch(core: &mut Core, ctx: &Ctx, req: &GraphRequest) -> GraphResult<G
             deleted::route(core, ctx, req, rest)
         }
         ["auditLogs", rest @ ..] => reports::route(core, ctx, req, rest),
+        ["subscribedSkus", rest @ ..] => skus::route(core, ctx, req, rest),
         ["users", ..] | ["groups", ..] | ["directoryObjects", ..] => {
             directory::route(core, ctx, req, &segs)
         }

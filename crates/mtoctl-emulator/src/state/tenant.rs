@@ -59,9 +59,19 @@ pub struct Tenant {
     /// Soft-deleted identity sync policies (beta recycle area) with deletion time.
     #[serde(default)]
     pub deleted_sync: BTreeMap<String, (IdentitySync, i64)>,
+    /// Commercial subscriptions (`subscribedSkus`), by part number.
+    #[serde(default = "default_skus")]
+    pub skus: Vec<String>,
     /// Lookup cache of `users` by id and UPN; rebuilt on demand, never saved.
     #[serde(skip)]
     user_index: UserIndex,
+}
+
+/// A tenant's SKUs unless its world file says otherwise: Microsoft Entra ID P2 (an assumption:
+/// multitenant organizations need P1 or P2 in every tenant, and a world that says nothing is
+/// meant to work).
+pub fn default_skus() -> Vec<String> {
+    vec!["AAD_PREMIUM_P2".to_owned()]
 }
 
 impl Tenant {
@@ -87,6 +97,7 @@ impl Tenant {
             provisioning_logs: Default::default(),
             deleted_partners: BTreeMap::new(),
             deleted_sync: BTreeMap::new(),
+            skus: default_skus(),
             user_index: UserIndex::default(),
         }
     }

@@ -24,6 +24,9 @@ pub fn build_tenant(rng: &mut Rng, t: TenantSpec, now: i64) -> Result<Tenant, Wo
     for g in t.groups {
         add_group(&mut tenant, rng, g, now)?;
     }
+    if let Some(skus) = t.skus {
+        tenant.skus = skus;
+    }
     Ok(tenant)
 }
 

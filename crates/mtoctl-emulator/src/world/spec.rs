@@ -110,6 +110,10 @@ pub struct TenantSpec {
     /// Groups with direct members.
     #[serde(default)]
     pub groups: Vec<GroupSpec>,
+    /// Commercial subscriptions by SKU part number (`AAD_PREMIUM`, `AAD_PREMIUM_P2`, …);
+    /// default: one Microsoft Entra ID P2 (`AAD_PREMIUM_P2`); `[]` for none.
+    #[serde(default)]
+    pub skus: Option<Vec<String>>,
 }
 
 /// An app registration's credentials.

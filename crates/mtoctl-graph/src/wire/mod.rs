@@ -9,6 +9,7 @@ pub mod mto;
 pub mod observe;
 pub mod policy;
 pub mod reads;
+pub mod skus;
 pub mod sync;
 pub mod writes;
 

@@ -10,6 +10,8 @@ use serde::Deserialize;
 
 use super::{known, tenant_id};
 
+/// The default configuration: what every partner without settings of its own inherits.
+pub const DEFAULT_PATH: &str = "/policies/crossTenantAccessPolicy/default";
 /// The partner collection.
 pub const PARTNERS_PATH: &str = "/policies/crossTenantAccessPolicy/partners";
 /// The partner collection, with every identity sync policy expanded in the same call.

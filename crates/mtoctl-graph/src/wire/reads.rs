@@ -60,6 +60,17 @@ pub fn get_identity_sync_template() -> GraphRequest {
     GraphRequest::get(IDENTITY_SYNC_TEMPLATE_PATH)
 }
 
+/// `GET` the default cross-tenant access settings (§4.3).
+pub fn get_default_settings() -> GraphRequest {
+    GraphRequest::get(crate::wire::policy::DEFAULT_PATH)
+}
+
+/// Lists the tenant's commercial subscriptions (`subscribedsku-list`), with only what
+/// `doctor` judges.
+pub fn list_subscribed_skus() -> GraphRequest {
+    GraphRequest::get(crate::wire::skus::SUBSCRIBED_SKUS_PATH)
+}
+
 /// Lists the tenant's sync configurations (service principals of the template).
 pub fn list_configurations() -> GraphRequest {
     GraphRequest::get(service_principals_path())

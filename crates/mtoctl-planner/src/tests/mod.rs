@@ -1,6 +1,7 @@
 //! Planner tests: scenarios built with [`crate::testing::ObservedStateBuilder`], golden
 //! renderings, and property tests.
 
+mod doctor;
 mod golden;
 mod props;
 mod scenarios;
