@@ -499,8 +499,17 @@ fn a_finding_past_column_65535_is_shown_in_a_window_and_located_exactly() {
 /// "unexpected argument".
 #[test]
 fn a_spec_given_without_f_earns_a_tip() {
-    for command in ["validate", "plan", "status", "permissions"] {
-        let (code, _, stderr) = run(mtoctl().args([command, "spec.yaml", "--color", "never"]));
+    for command in [
+        "validate",
+        "plan",
+        "status",
+        "permissions",
+        "doctor",
+        "sync now",
+    ] {
+        let mut args: Vec<&str> = command.split(' ').collect();
+        args.extend(["spec.yaml", "--color", "never"]);
+        let (code, _, stderr) = run(mtoctl().args(args));
         assert_eq!(code, 1);
         assert!(
             stderr.contains(&format!(

@@ -83,14 +83,23 @@ fn hint_spec_flag(err: &mut clap::Error) {
     {
         return;
     }
+    // The innermost subcommand named (`sync now`), and the words that name it.
     let cli = Cli::command();
-    let Some(sub) = args.iter().find_map(|a| cli.find_subcommand(a)) else {
+    let mut path: Vec<&str> = Vec::new();
+    let mut sub = &cli;
+    for a in &args {
+        if let Some(next) = sub.find_subcommand(a) {
+            path.push(next.get_name());
+            sub = next;
+        }
+    }
+    if path.is_empty() {
         return;
-    };
+    }
     if sub.get_arguments().any(|a| a.get_short() == Some('f')) {
         let tip = format!(
             "to give the spec, use `-f`: `mtoctl {} -f {arg}`",
-            sub.get_name()
+            path.join(" ")
         );
         err.insert(
             ContextKind::Suggested,
