@@ -226,11 +226,6 @@ impl RunReport {
 }
 
 impl ApplyReport {
-    /// Counts of ok, failed, skipped and waiting actions.
-    pub fn counts(&self) -> (usize, usize, usize, usize) {
-        counts(&self.actions)
-    }
-
     /// The result of one action.
     pub fn result(&self, id: &ActionId) -> Option<&ActionResult> {
         self.actions.iter().find(|a| &a.id.action == id)

@@ -262,21 +262,9 @@ pub(super) fn change_role(
         status: "notStarted".into(),
         details: None,
     });
-    core.state.schedule(
-        now + delay / 2,
-        EventKind::TransitionRunning {
-            mto: key.clone(),
-            tenant: id.clone(),
-        },
-    );
-    core.state.schedule(
-        now + delay,
-        EventKind::RoleChange {
-            mto: key,
-            tenant: id,
-        },
-    );
-    core.dirty = true;
+    schedule_transition(core, now, delay, key, id, |mto, tenant| {
+        EventKind::RoleChange { mto, tenant }
+    });
     Ok(GraphResponse::no_content())
 }
 
@@ -337,20 +325,28 @@ pub(super) fn remove_member(core: &mut Core, ctx: &Ctx, id: &str) -> GraphResult
         status: "notStarted".into(),
         details: None,
     });
+    schedule_transition(core, now, delay, key, id, |mto, tenant| {
+        EventKind::Removal { mto, tenant }
+    });
+    Ok(GraphResponse::no_content())
+}
+
+/// A member's transition on the virtual clock: running at half the delay, `done` at its end.
+fn schedule_transition(
+    core: &mut Core,
+    now: i64,
+    delay: i64,
+    mto: String,
+    tenant: String,
+    done: impl FnOnce(String, String) -> EventKind,
+) {
     core.state.schedule(
         now + delay / 2,
         EventKind::TransitionRunning {
-            mto: key.clone(),
-            tenant: id.clone(),
+            mto: mto.clone(),
+            tenant: tenant.clone(),
         },
     );
-    core.state.schedule(
-        now + delay,
-        EventKind::Removal {
-            mto: key,
-            tenant: id,
-        },
-    );
+    core.state.schedule(now + delay, done(mto, tenant));
     core.dirty = true;
-    Ok(GraphResponse::no_content())
 }
