@@ -570,6 +570,7 @@ async fn each_guarded_action_refuses_when_its_object_changed_after_planning() {
             flow: mtoctl_model::spec::document::UserTypeApplies::Always,
             filter: Vec::new(),
             deletes: false,
+            mappings: Vec::new(),
         },
     )
     .expect("edits");

@@ -1,5 +1,6 @@
 //! The whole lifecycle against the emulator — plan, apply from nothing with the join, drift
-//! repair, a scope shrink, status, export, removal of a member with prune — with every request
+//! repair, a scope shrink, status, export, removal of a member with prune, destroy with the
+//! synced accounts — with every request
 //! mtoctl sends and every answer the emulator gives checked against Microsoft's published Graph
 //! v1.0 contract (`mtoctl-contract`), and the routes it must have covered. The other end-to-end
 //! tests (faults, crashes, concurrent applies) are checked the same way by their `Scenario`.
@@ -87,6 +88,32 @@ async fn the_lifecycle_keeps_to_graphs_published_contract() {
         .await;
     assert_eq!(removed.code, 0, "{}\n{}", removed.stdout, removed.stderr);
 
+    // Fabrikam back, a sync cycle, then everything destroyed, the synced accounts too.
+    world.converge(6).await;
+    world.advance(3600).await;
+    for _ in 0..4 {
+        let destroyed = world
+            .run(&[
+                "destroy",
+                "-f",
+                SPEC,
+                "--auto-approve",
+                "--remove-synced-users",
+            ])
+            .await;
+        assert!(
+            destroyed.code == 0 || destroyed.code == 3,
+            "{}\n{}",
+            destroyed.stdout,
+            destroyed.stderr
+        );
+        world.advance(3600).await;
+    }
+    let gone = world
+        .run(&["plan", "-f", SPEC, "--destroy", "--detailed-exitcode"])
+        .await;
+    assert_eq!(gone.code, 0, "{}\n{}", gone.stdout, gone.stderr);
+
     // The run covered every kind of call mtoctl makes.
     let routes = world.contract.0.routes();
     let mto = "/tenantRelationships/multiTenantOrganization";
@@ -105,7 +132,13 @@ async fn the_lifecycle_keeps_to_graphs_published_contract() {
         "PATCH /policies/crossTenantAccessPolicy/partners/{id}".into(),
         "POST /applicationTemplates/{id}/instantiate".into(),
         "GET /servicePrincipals".into(),
-        format!("DELETE {sp}"),
+        "DELETE /applications/{id}".into(),
+        "DELETE /users/{id}".into(),
+        "DELETE /policies/crossTenantAccessPolicy/partners/{id}".into(),
+        "DELETE /policies/crossTenantAccessPolicy/partners/{id}/identitySynchronization".into(),
+        "POST /policies/crossTenantAccessPolicy/templates/multiTenantOrganizationPartnerConfiguration/resetToDefaultSettings".into(),
+        "POST /policies/crossTenantAccessPolicy/templates/multiTenantOrganizationIdentitySynchronization/resetToDefaultSettings".into(),
+        format!("POST {sp}/synchronization/jobs/{{id}}/pause"),
         format!("POST {sp}/synchronization/jobs/validateCredentials"),
         format!("POST {sp}/synchronization/jobs"),
         format!("GET {sp}/synchronization/jobs"),

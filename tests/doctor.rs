@@ -248,3 +248,35 @@ async fn a_credential_that_cannot_sign_in_is_fixable_and_its_other_checks_skippe
     }
     assert_eq!(check(&v, "contoso", "sign_in")["verdict"], "ok", "{v}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_credential_that_cannot_be_made_fails_its_tenant_only() {
+    let mut world = Scenario::quickstart(Default::default()).await;
+    world
+        .env
+        .retain(|(name, _)| name != "FABRIKAM_CLIENT_SECRET");
+    let mut cmd = world.command(&["doctor", "-f", SPEC, "--format", "json"]);
+    cmd.env_remove("FABRIKAM_CLIENT_SECRET");
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .expect("joined")
+        .expect("runs");
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    let v = report(&run);
+    let sign_in = check(&v, "fabrikam", "sign_in");
+    assert_eq!(sign_in["verdict"], "fixable", "{v}");
+    assert!(
+        sign_in["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("FABRIKAM_CLIENT_SECRET")),
+        "{v}"
+    );
+    // The other tenant is checked all the same.
+    assert_eq!(check(&v, "contoso", "sign_in")["verdict"], "ok", "{v}");
+    assert_eq!(check(&v, "contoso", "licence")["verdict"], "ok", "{v}");
+}

@@ -25,12 +25,14 @@ const PERMISSION_MAPS: &[&str] = &[
     "/tenants/*/application",
     "/tenants/*/to_adopt",
     "/tenants/*/to_diagnose",
+    "/tenants/*/to_remove_synced_users",
 ];
 
 /// The commands this test runs with `--format json`; any other command offering it fails
 /// [`every_command_offering_json_is_covered`] until it is added here and below.
 const COVERED: &[&str] = &[
     "apply",
+    "destroy",
     "doctor",
     "permissions",
     "plan",
@@ -259,6 +261,27 @@ async fn plan_show_apply_and_status_print_snake_case_and_a_format_version() {
     );
     let status = world.run(&["status", "-f", typo, "--format", "json"]).await;
     check_document("status (a missing user)", &status.stdout, &[]);
+
+    // destroy: its plan (with `mode`), its report and events.
+    let plan = world
+        .run(&["plan", "-f", SPEC, "--destroy", "--format", "json"])
+        .await;
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let v = check_document("plan --destroy", &plan.stdout, PLAN_MAPS);
+    assert_eq!(v["mode"], "destroy", "{v}");
+    let destroy = world
+        .run(&["destroy", "-f", SPEC, "--auto-approve", "--format", "json"])
+        .await;
+    assert!(
+        destroy.code == 0 || destroy.code == 3,
+        "{}\n{}",
+        destroy.stdout,
+        destroy.stderr
+    );
+    check_document("destroy report", &destroy.stdout, &[]);
+    for line in destroy.stderr.lines().filter(|l| l.starts_with('{')) {
+        check_document("destroy event", line, &[]);
+    }
 
     let _ = std::fs::remove_dir_all(&dir);
 }

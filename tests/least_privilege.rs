@@ -21,7 +21,7 @@ fn listed() -> Vec<(String, Vec<String>)> {
         .expect("runs");
     assert_eq!(out.status.code(), Some(0));
     let all: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(all["format_version"], "1.1");
+    assert_eq!(all["format_version"], "1.2");
     all["tenants"]
         .as_array()
         .expect("a list")
@@ -161,4 +161,98 @@ async fn without_any_one_listed_permission_the_lifecycle_fails_naming_it() {
         )
         .await;
     }
+}
+
+/// Destroys until `plan --destroy` finds nothing (advancing past removals); the first run that
+/// fails is the error.
+async fn destroy(world: &Scenario, extra: &[&str]) -> Result<(), Run> {
+    for _ in 0..6 {
+        let mut args = vec!["destroy", "-f", &world.spec, "--auto-approve"];
+        args.extend_from_slice(extra);
+        let run = world.run(&args).await;
+        if run.code != 0 && run.code != 3 {
+            return Err(run);
+        }
+        world.advance(3600).await;
+        let mut plan = vec![
+            "plan",
+            "-f",
+            &world.spec,
+            "--destroy",
+            "--detailed-exitcode",
+        ];
+        plan.extend_from_slice(extra);
+        if world.run(&plan).await.code == 0 {
+            return Ok(());
+        }
+    }
+    Err(world.run(&["plan", "-f", &world.spec, "--destroy"]).await)
+}
+
+/// Each tenant's permissions for `destroy --remove-synced-users`, as `permissions` lists them.
+fn listed_for_removing_synced_users() -> Vec<(String, Vec<String>)> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mtoctl"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["permissions", "-f", SPEC, "--format", "json"])
+        .output()
+        .expect("runs");
+    let all: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    all["tenants"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|t| {
+            let alias = t["alias"].as_str().expect("alias").to_owned();
+            let perms = t["to_remove_synced_users"]
+                .as_object()
+                .expect("a map")
+                .keys()
+                .cloned()
+                .collect();
+            (alias, perms)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn destroy_needs_the_listed_permissions_and_removing_synced_users_the_ones_listed_apart() {
+    let world = Scenario::quickstart_in(&world_granting(&listed()), Default::default()).await;
+    if let Err(run) = lifecycle(&world).await {
+        panic!("exit {}:\n{}\n{}", run.code, run.stdout, run.stderr);
+    }
+    world.advance(3600).await;
+    // Removing the accounts sync made is refused without the permission listed apart, naming
+    // it; nothing else is in the way.
+    let refused = destroy(&world, &["--remove-synced-users"])
+        .await
+        .expect_err("User.ReadWrite.All is not granted");
+    let said = format!("{}\n{}", refused.stdout, refused.stderr);
+    assert!(said.contains("User.ReadWrite.All"), "{said}");
+    let apart = listed_for_removing_synced_users();
+    assert!(
+        apart
+            .iter()
+            .all(|(_, perms)| perms == &vec!["User.ReadWrite.All".to_owned()]),
+        "{apart:?}"
+    );
+    {
+        let mut core = world.server.emulator.lock();
+        for id in [common::CONTOSO, common::FABRIKAM] {
+            for app in &mut core.state.tenants.get_mut(id).expect("tenant").apps {
+                app.roles.push("User.ReadWrite.All".into());
+            }
+        }
+    }
+    if let Err(run) = destroy(&world, &["--remove-synced-users"]).await {
+        panic!("exit {}:\n{}\n{}", run.code, run.stdout, run.stderr);
+    }
+    let census = world.census();
+    assert_eq!(census.organizations, 0, "{census:?}");
+    assert!(
+        census
+            .tenants
+            .iter()
+            .all(|t| t.configurations == 0 && t.applications == 0 && t.partners == 0),
+        "{census:?}"
+    );
 }

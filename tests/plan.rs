@@ -299,7 +299,7 @@ fn permissions_lists_what_each_tenant_needs() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(0));
     let all: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(all["format_version"], "1.1");
+    assert_eq!(all["format_version"], "1.2");
     let tenants = all["tenants"].as_array().expect("list");
     assert_eq!(tenants.len(), 5);
     assert_eq!(tenants[0]["alias"], "hq");

@@ -47,6 +47,12 @@ pub enum Command {
   mtoctl apply -f mto.yaml --auto-approve --wait 30m
   mtoctl apply -f mto.yaml plan.json            # the plan saved by `plan --out plan.json`")]
     Apply(ApplyArgs),
+    /// Remove everything the spec manages, in the reverse of the order apply sets it up.
+    #[command(after_help = "Examples:
+  mtoctl destroy -f mto.yaml                    # shows the plan, asks before removing anything
+  mtoctl destroy -f mto.yaml --auto-approve --wait 30m --remove-synced-users
+  mtoctl destroy -f mto.yaml destroy.json       # saved by `plan --destroy --out destroy.json`")]
+    Destroy(DestroyArgs),
     /// Check that the organization works: memberships, sync jobs, provisioned users.
     #[command(after_help = "Examples:
   mtoctl status -f mto.yaml
@@ -111,12 +117,20 @@ pub struct PlanArgs {
     /// Exit 0 when there are no changes, 2 when there are, 1 on errors (Terraform's convention).
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Plan the removal of everything the spec manages (what `mtoctl destroy` would do); save
+    /// it with `--out` and carry it out with `mtoctl destroy -f SPEC PLANFILE`.
+    #[arg(long)]
+    pub destroy: bool,
+    /// With `--destroy`: also delete the accounts synchronization made in the targets (see
+    /// `mtoctl destroy --help`).
+    #[arg(long, requires = "destroy")]
+    pub remove_synced_users: bool,
     /// Where Graph and login are.
     #[command(flatten)]
     pub graph: GraphArgs,
 }
 
-/// Endpoint overrides, for sovereign setups and for the local emulator.
+/// Endpoint overrides (for sovereign setups and the local emulator), retries, and recording.
 #[derive(Debug, Args)]
 pub struct GraphArgs {
     /// Microsoft Graph's base URL (default `https://graph.microsoft.com`). Plain http only for
@@ -151,6 +165,16 @@ pub struct GraphArgs {
         value_parser = parse_deadline
     )]
     pub deadline: std::time::Duration,
+    /// Record every exchange with Graph to FILE, one JSON line each (docs/transcripts.md):
+    /// secrets removed and personal data (ids, names, UPNs, domains) replaced by pseudonyms,
+    /// so it can be attached to a bug report. Sign-ins are not recorded. An existing FILE is
+    /// replaced.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    /// With `--record`: also write what each pseudonym stands for to KEYFILE (readable by you
+    /// only). It holds the personal data the transcript does not: never attach it.
+    #[arg(long, value_name = "KEYFILE", requires = "record")]
+    pub record_key: Option<PathBuf>,
 }
 
 /// A duration: seconds, or numbers with `s`, `m` or `h` (`90`, `90s`, `15m`, `1h30m`).
@@ -201,6 +225,25 @@ impl GraphArgs {
     pub fn embedded(&self) -> bool {
         self.emulator || self.emulator_reset
     }
+
+    /// What `--record` and `--record-key` ask for, for the subcommand `command`.
+    pub fn record_options(
+        &self,
+        command: &str,
+    ) -> anyhow::Result<Option<mtoctl_graph::record::RecordOptions>> {
+        let Some(transcript) = &self.record else {
+            return Ok(None);
+        };
+        anyhow::ensure!(
+            self.record_key.as_ref() != Some(transcript),
+            "`--record` and `--record-key` name the same file; the key must stay private, apart from the transcript"
+        );
+        Ok(Some(mtoctl_graph::record::RecordOptions {
+            transcript: transcript.clone(),
+            key: self.record_key.clone(),
+            command: command.to_owned(),
+        }))
+    }
 }
 
 /// `mtoctl apply`.
@@ -240,6 +283,61 @@ pub struct ApplyArgs {
     /// Where Graph and login are.
     #[command(flatten)]
     pub graph: GraphArgs,
+}
+
+/// `mtoctl destroy`.
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    /// A plan saved with `plan --destroy --out`: carried out without asking, after checking
+    /// that nothing it touches changed since.
+    #[arg(value_name = "PLANFILE")]
+    pub plan: Option<std::path::PathBuf>,
+    /// The spec file (`-` reads standard input). Required, except with a PLANFILE: then it
+    /// defaults to `mto.yaml` in the working directory.
+    #[arg(short = 'f', long = "file", value_name = "SPEC")]
+    pub file: Option<std::path::PathBuf>,
+    /// Destroy without asking (for CI). Without it, destroy asks on a terminal and refuses
+    /// without one.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Carry out a saved plan that another mtoctl version computed (refused by default).
+    #[arg(long)]
+    pub allow_version_skew: bool,
+    /// Wait up to this long (`90s`, `15m`, `4h`) for removals and role changes, then carry on
+    /// with the work they unlock (the organization's last owner leaves last). Without it,
+    /// destroy exits 3 while Graph works; run it again later to go on.
+    #[arg(long, value_name = "DURATION")]
+    pub wait: Option<String>,
+    /// Output format of the report (and of progress events on stderr).
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+    /// Also delete, in each target tenant, the account synchronization made for every user in
+    /// a sync's scope (found by the `#EXT#` name sync gives it, so an invited guest it matched
+    /// is included), each a line of the plan; the job is paused first. Graph keeps deleted
+    /// accounts restorable for 30 days. Needs `User.ReadWrite.All` in the targets. Without it
+    /// the accounts stay, and the plan says so.
+    #[arg(long)]
+    pub remove_synced_users: bool,
+    /// Where Graph and login are.
+    #[command(flatten)]
+    pub graph: GraphArgs,
+}
+
+impl DestroyArgs {
+    /// The same run as `apply`: destruction allowed, no verification.
+    pub fn into_apply(self) -> ApplyArgs {
+        ApplyArgs {
+            plan: self.plan,
+            file: self.file,
+            auto_approve: self.auto_approve,
+            allow_destroy: true,
+            allow_version_skew: self.allow_version_skew,
+            wait: self.wait,
+            format: self.format,
+            verify: false,
+            graph: self.graph,
+        }
+    }
 }
 
 /// `mtoctl status`.

@@ -43,6 +43,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => commands::plan::run(&printer, &args),
         Command::Show(args) => commands::show::run(&printer, &args),
         Command::Apply(args) => commands::apply::run(&printer, &args),
+        Command::Destroy(args) => commands::apply::run_destroy(&printer, args),
         Command::Status(args) => commands::status::run(&printer, &args),
         Command::Doctor(args) => commands::doctor::run(&printer, &args),
         Command::Sync(args) => match &args.command {
@@ -53,6 +54,7 @@ fn main() -> ExitCode {
         Command::Schema(args) => commands::schema::run(&printer, &args),
         Command::Completions(args) => commands::completions::run(&printer, &args),
     };
+    let result = session::finish_recording(&printer, result);
     match result {
         Ok(code) => code,
         Err(err) => {

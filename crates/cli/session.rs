@@ -1,9 +1,11 @@
 //! What commands that talk to Graph share: loading the spec (with its findings printed), the
-//! async runtime, logging, and one Graph client with a credential per tenant.
+//! async runtime, logging, and one Graph client with a credential per tenant (recording its
+//! exchanges with `--record`).
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -11,6 +13,7 @@ use mtoctl_graph::auth::{
     AuthContext, Environment, MapEnvironment, ProcessEnvironment, credential_with_retry,
 };
 use mtoctl_graph::endpoints::Endpoints;
+use mtoctl_graph::record::Recorder;
 use mtoctl_graph::transport::retry::RetryPolicy;
 use mtoctl_graph::transport::{ClientConfig, GraphClient, http_client};
 use mtoctl_model::desired::{Credential, TenantSpec};
@@ -92,24 +95,101 @@ pub async fn graph_client(
     spec: &LoadedSpec,
     graph: &GraphArgs,
 ) -> anyhow::Result<GraphClient> {
+    let (client, problems) = graph_client_of_some(printer, spec, graph).await?;
+    let problems: Vec<String> = problems.into_iter().map(|(_, p)| p).collect();
+    anyhow::ensure!(problems.is_empty(), "{}", problems.join("\n"));
+    Ok(client)
+}
+
+/// [`graph_client`], with the tenants whose credential cannot be made (a secret's variable
+/// unset, a certificate missing) left out and returned with what is wrong, by alias: `doctor`
+/// reports them per tenant and checks the others.
+pub async fn graph_client_of_some(
+    printer: &Printer,
+    spec: &LoadedSpec,
+    graph: &GraphArgs,
+) -> anyhow::Result<(GraphClient, Vec<(String, String)>)> {
+    let recorder = start_recording(spec, graph)?;
     if graph.embedded() {
-        return embedded_client(printer, spec, graph).await;
+        return embedded_client(printer, spec, graph, recorder).await;
     }
     let endpoints = Endpoints::new(graph.graph_url.as_deref(), graph.login_url.as_deref())?;
-    client_with(
+    Ok(client_with(
         endpoints,
         Arc::new(ProcessEnvironment),
         spec,
         &spec.desired.tenants,
         graph.deadline,
-    )
+        recorder,
+    ))
+}
+
+/// The `--record` of this run, if there is one: made with the first Graph client (before it
+/// sends anything) and ended by [`finish_recording`] once the command is done, however it
+/// ends (an error, an interrupted apply).
+static RECORDING: Mutex<Option<Arc<Recorder>>> = Mutex::new(None);
+
+/// Creates the transcript `--record` asks for (and its key file), or returns the one this run
+/// already writes.
+fn start_recording(spec: &LoadedSpec, graph: &GraphArgs) -> anyhow::Result<Option<Arc<Recorder>>> {
+    let Some(options) = graph.record_options(&command_name())? else {
+        return Ok(None);
+    };
+    let mut current = RECORDING.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(recorder) = current.as_ref() {
+        return Ok(Some(Arc::clone(recorder)));
+    }
+    let recorder = Arc::new(Recorder::create(&options, &spec.desired)?);
+    *current = Some(Arc::clone(&recorder));
+    Ok(Some(recorder))
+}
+
+/// Ends this run's `--record`, if it had one. Every line is already written; a write that
+/// failed on the way fails the command (exit 1) now that its work is done, since a transcript
+/// silently missing exchanges would mislead whoever reads it. When the command failed too,
+/// its own error is the one returned and the recording's is printed first.
+pub fn finish_recording(
+    printer: &Printer,
+    result: anyhow::Result<ExitCode>,
+) -> anyhow::Result<ExitCode> {
+    let recorder = RECORDING.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let Some(recorder) = recorder else {
+        return result;
+    };
+    match (recorder.finish(), result) {
+        (Ok(_), result) => result,
+        (Err(e), Ok(_)) => Err(e.into()),
+        (Err(e), Err(first)) => {
+            printer.error(&e.into());
+            Err(first)
+        }
+    }
+}
+
+/// The subcommand's name as the user typed it (`apply`, `sync now`), without its arguments.
+fn command_name() -> String {
+    use clap::CommandFactory;
+    let cli = crate::args::Cli::command();
+    let mut names = Vec::new();
+    let mut at = &cli;
+    for arg in std::env::args_os().skip(1) {
+        if !at.has_subcommands() {
+            break;
+        }
+        if let Some(sub) = arg.to_str().and_then(|a| at.find_subcommand(a)) {
+            names.push(sub.get_name().to_owned());
+            at = sub;
+        }
+    }
+    names.join(" ")
 }
 
 async fn embedded_client(
     printer: &Printer,
     spec: &LoadedSpec,
     graph: &GraphArgs,
-) -> anyhow::Result<GraphClient> {
+    recorder: Option<Arc<Recorder>>,
+) -> anyhow::Result<(GraphClient, Vec<(String, String)>)> {
     let work_dir = std::env::current_dir().context("cannot read the working directory")?;
     let emulator =
         crate::embedded::start(&spec.desired, &spec.path, &work_dir, graph.emulator_reset).await?;
@@ -151,23 +231,27 @@ async fn embedded_client(
         tenants.push(signed_in);
     }
     let url = Some(emulator.base_url.as_str());
-    client_with(
+    Ok(client_with(
         Endpoints::new(url, url)?,
         Arc::new(MapEnvironment(env)),
         spec,
         &tenants,
         graph.deadline,
-    )
+        recorder,
+    ))
 }
 
-/// The client, its requests and sign-ins each retried for at most `deadline` (`--deadline`).
+/// The client, its requests and sign-ins each retried for at most `deadline` (`--deadline`),
+/// every exchange recorded to `recorder` if there is one; and the tenants whose credential
+/// could not be made, left out of it, each with why.
 fn client_with(
     endpoints: Endpoints,
     env: Arc<dyn Environment>,
     spec: &LoadedSpec,
     tenants: &[TenantSpec],
     deadline: Duration,
-) -> anyhow::Result<GraphClient> {
+    recorder: Option<Arc<Recorder>>,
+) -> (GraphClient, Vec<(String, String)>) {
     let config = ClientConfig {
         retry: RetryPolicy {
             deadline,
@@ -194,11 +278,13 @@ fn client_with(
                     None => builder.tenant(tenant.alias.as_str(), credential),
                 }
             }
-            Err(e) => problems.push(e.to_string()),
+            Err(e) => problems.push((tenant.alias.as_str().to_owned(), e.to_string())),
         }
     }
-    anyhow::ensure!(problems.is_empty(), "{}", problems.join("\n"));
-    Ok(builder.build())
+    if let Some(recorder) = recorder {
+        builder = builder.record(recorder);
+    }
+    (builder.build(), problems)
 }
 
 /// Warns about permissions a tenant's token lacks, before anything fails halfway. Only a
@@ -285,13 +371,33 @@ pub async fn read_live(
 pub async fn live_plan(
     client: &mtoctl_graph::transport::GraphClient,
     spec: &LoadedSpec,
+    planning: Planning,
     nothing: &str,
 ) -> anyhow::Result<mtoctl_model::plan::Plan> {
     let observed = mtoctl_graph::collect::collect(client, &spec.desired)
         .await
         .with_context(|| format!("cannot read the live state; {nothing}"))?;
-    let plan = mtoctl_planner::plan(&spec.desired, &observed)
-        .map_err(|e| anyhow::anyhow!("cannot plan: {e}"))?;
+    let plan = match planning {
+        Planning::Apply => mtoctl_planner::plan(&spec.desired, &observed),
+        Planning::Destroy {
+            remove_synced_users: false,
+        } => mtoctl_planner::destroy(&spec.desired, &observed, None),
+        Planning::Destroy {
+            remove_synced_users: true,
+        } => {
+            // Every user in scope and their copies, as `status --all-users` reads them.
+            let synced = mtoctl_graph::health::read(
+                client,
+                &spec.desired,
+                &observed,
+                mtoctl_model::health::Coverage::All,
+            )
+            .await
+            .with_context(|| format!("cannot read the accounts synchronization made; {nothing}"))?;
+            mtoctl_planner::destroy(&spec.desired, &observed, Some(&synced))
+        }
+    }
+    .map_err(|e| anyhow::anyhow!("cannot plan: {e}"))?;
     let problems = mtoctl_planner::lint(&plan);
     anyhow::ensure!(
         problems.is_empty(),
@@ -305,6 +411,28 @@ pub async fn live_plan(
     let mut plan = plan;
     locate_notes(&mut plan, spec);
     Ok(plan)
+}
+
+/// What a plan is computed for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Planning {
+    /// Bring Graph to the spec.
+    Apply,
+    /// Remove what the spec manages; with the accounts sync made when asked.
+    Destroy {
+        /// Also delete the accounts synchronization made in the targets.
+        remove_synced_users: bool,
+    },
+}
+
+impl Planning {
+    /// The mode the plan records.
+    pub fn mode(self) -> mtoctl_model::plan::PlanMode {
+        match self {
+            Planning::Apply => mtoctl_model::plan::PlanMode::Apply,
+            Planning::Destroy { .. } => mtoctl_model::plan::PlanMode::Destroy,
+        }
+    }
 }
 
 /// Points the plan's notes about scope entries at where the spec writes them. The spec is read

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 pub mod contract;
 pub mod harden;
+pub mod proxy;
 
 /// Contoso, the quickstart's owner tenant.
 pub const CONTOSO: &str = "6babcaad-604b-40ac-a9d7-9fd97c0b779f";

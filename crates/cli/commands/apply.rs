@@ -1,6 +1,8 @@
-//! `mtoctl apply`: carry a plan out. `-f SPEC` plans, shows the plan and asks (on a terminal,
-//! or `--auto-approve`); `apply PLANFILE` applies a saved plan after checking that nothing it
-//! touches changed since. Progress is plain lines on stderr (JSON lines with `--format json`).
+//! `mtoctl apply` and `mtoctl destroy`: carry a plan out. `-f SPEC` plans, shows the plan and
+//! asks (on a terminal, or `--auto-approve`); `apply PLANFILE` applies a saved plan after
+//! checking that nothing it touches changed since. `destroy` is the same run with the plans of
+//! `plan --destroy` and destruction allowed. Progress is plain lines on stderr (JSON lines with
+//! `--format json`).
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -13,11 +15,11 @@ use mtoctl_exec::{
     ApplyEvent, ApplyOptions, ApplyOutcome, MAX_ROUNDS, Observer, Replan, RoundsError, RunReport,
 };
 use mtoctl_graph::transport::GraphClient;
-use mtoctl_model::plan::Plan;
+use mtoctl_model::plan::{Plan, PlanMode};
 
-use crate::args::{ApplyArgs, ListFormat, PlanFormat};
+use crate::args::{ApplyArgs, DestroyArgs, ListFormat, PlanFormat};
 use crate::output::Printer;
-use crate::session::{self, LoadedSpec};
+use crate::session::{self, LoadedSpec, Planning};
 
 /// "Applied; waiting on Graph; run again later."
 const EXIT_WAITING: u8 = 3;
@@ -33,6 +35,19 @@ impl Observer for Channel {
 }
 
 pub fn run(printer: &Printer, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
+    execute(printer, args, Planning::Apply)
+}
+
+/// `mtoctl destroy`: apply's run, on the plans of `plan --destroy`.
+pub fn run_destroy(printer: &Printer, args: DestroyArgs) -> anyhow::Result<ExitCode> {
+    let planning = Planning::Destroy {
+        remove_synced_users: args.remove_synced_users,
+    };
+    execute(printer, &args.into_apply(), planning)
+}
+
+fn execute(printer: &Printer, args: &ApplyArgs, planning: Planning) -> anyhow::Result<ExitCode> {
+    let mode = planning.mode();
     let wait = args
         .wait
         .as_deref()
@@ -64,12 +79,17 @@ pub fn run(printer: &Printer, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
         let (client, lacking) = session::connect(printer, &spec, &args.graph).await?;
         let first = match saved {
             Some(plan) => {
+                if mode == PlanMode::Destroy && plan.mode != PlanMode::Destroy {
+                    anyhow::bail!(
+                        "not destroying: this plan was made by `mtoctl plan`, not `mtoctl plan --destroy`; nothing was changed"
+                    );
+                }
                 mtoctl_exec::check_plan(&plan, &spec.desired, &options)?;
                 check_fresh(&plan, &client, &spec).await?;
                 plan
             }
             None => {
-                let plan = session::live_plan(&client, &spec, "nothing was applied")
+                let plan = session::live_plan(&client, &spec, planning, "nothing was applied")
                     .await
                     .map_err(|e| lacking.explain(e))?;
                 show(printer, &plan, args.format)?;
@@ -81,7 +101,7 @@ pub fn run(printer: &Printer, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
                     return verified(printer, args, &run, &client, &spec).await;
                 }
                 if !args.auto_approve {
-                    confirm(printer)?;
+                    confirm(printer, mode)?;
                     // Time passed while the reviewer read: refuse what changed meanwhile.
                     check_fresh(&plan, &client, &spec).await?;
                 }
@@ -94,6 +114,7 @@ pub fn run(printer: &Printer, args: &ApplyArgs) -> anyhow::Result<ExitCode> {
             printer,
             client: &client,
             spec: &spec,
+            planning,
             format: args.format,
             lacking: &lacking,
         };
@@ -142,6 +163,7 @@ struct LivePlan<'a> {
     printer: &'a Printer,
     client: &'a GraphClient,
     spec: &'a LoadedSpec,
+    planning: Planning,
     format: ListFormat,
     lacking: &'a session::Lacking,
 }
@@ -150,9 +172,14 @@ impl Replan for LivePlan<'_> {
     type Error = anyhow::Error;
 
     async fn next(&mut self, _run: &RunReport) -> anyhow::Result<Plan> {
-        let next = session::live_plan(self.client, self.spec, "nothing of this round was applied")
-            .await
-            .map_err(|e| self.lacking.explain(e))?;
+        let next = session::live_plan(
+            self.client,
+            self.spec,
+            self.planning,
+            "nothing of this round was applied",
+        )
+        .await
+        .map_err(|e| self.lacking.explain(e))?;
         show(self.printer, &next, self.format)?;
         Ok(next)
     }
@@ -402,13 +429,24 @@ fn show(printer: &Printer, plan: &Plan, format: ListFormat) -> anyhow::Result<()
     }
 }
 
-fn confirm(printer: &Printer) -> anyhow::Result<()> {
+fn confirm(printer: &Printer, mode: PlanMode) -> anyhow::Result<()> {
     let stdin = std::io::stdin();
-    anyhow::ensure!(
-        stdin.is_terminal(),
-        "not applying: there is no terminal to confirm on; review the plan and pass --auto-approve, or save it with `plan --out` and run `apply PLANFILE`"
-    );
-    printer.err("\nDo you want to perform these actions? Only 'yes' will be accepted: ");
+    match mode {
+        PlanMode::Apply => anyhow::ensure!(
+            stdin.is_terminal(),
+            "not applying: there is no terminal to confirm on; review the plan and pass --auto-approve, or save it with `plan --out` and run `apply PLANFILE`"
+        ),
+        PlanMode::Destroy => anyhow::ensure!(
+            stdin.is_terminal(),
+            "not destroying: there is no terminal to confirm on; review the plan and pass --auto-approve, or save it with `plan --destroy --out` and run `destroy PLANFILE`"
+        ),
+    }
+    printer.err(match mode {
+        PlanMode::Apply => "\nDo you want to perform these actions? Only 'yes' will be accepted: ",
+        PlanMode::Destroy => {
+            "\nDo you really want to destroy everything this spec manages? Only 'yes' will be accepted: "
+        }
+    });
     let mut answer = String::new();
     stdin
         .lock()

@@ -29,8 +29,15 @@ pub fn run(printer: &Printer, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
     };
     let runtime = session::runtime()?;
     let report = runtime.block_on(async {
-        let client = session::graph_client(printer, &spec, &args.graph).await?;
-        let readings = mtoctl_graph::doctor::read(&client, &spec.desired).await;
+        // A tenant whose credential cannot be made fails its sign-in check; the others are
+        // checked all the same.
+        let (client, unmade) = session::graph_client_of_some(printer, &spec, &args.graph).await?;
+        let mut readings = mtoctl_graph::doctor::read(&client, &spec.desired).await;
+        for (alias, why) in unmade {
+            if let Some(r) = readings.iter_mut().find(|r| r.alias.as_str() == alias) {
+                r.sign_in = mtoctl_model::doctor::Read::Failed(why);
+            }
+        }
         anyhow::Ok(mtoctl_planner::doctor::diagnose(&spec.desired, &readings))
     })?;
     match args.format {

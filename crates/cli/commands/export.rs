@@ -74,7 +74,7 @@ pub fn run(printer: &Printer, args: &ExportArgs) -> anyhow::Result<ExitCode> {
             dir: session_spec.dir.clone(),
             path: session_spec.path.clone(),
         };
-        let plan = session::live_plan(&client, &check, "the exported spec was not checked")
+        let plan = session::live_plan(&client, &check, session::Planning::Apply, "the exported spec was not checked")
             .await?;
         anyhow::Ok((text, exported, plan))
     })?;

@@ -10,7 +10,7 @@ use crate::session;
 
 /// The version of the `--format json` document (docs/json-output.md): a minor version adds
 /// keys, a major one changes or removes some.
-pub const FORMAT_VERSION: &str = "1.1";
+pub const FORMAT_VERSION: &str = "1.2";
 
 /// The `--format json` document.
 #[derive(serde::Serialize)]
@@ -57,6 +57,20 @@ pub fn run(printer: &Printer, args: &PermissionsArgs) -> anyhow::Result<ExitCode
                     out.push_str("  Also, for `mtoctl doctor` (its licence check is skipped without them):\n");
                     let width = t.to_diagnose.keys().map(String::len).max().unwrap_or(0);
                     for (permission, why) in &t.to_diagnose {
+                        out.push_str(&format!("    {permission:width$}  {why}\n"));
+                    }
+                }
+                if !t.to_remove_synced_users.is_empty() {
+                    out.push_str(
+                        "  Also, for `mtoctl destroy --remove-synced-users` (deletes the accounts sync made here):\n",
+                    );
+                    let width = t
+                        .to_remove_synced_users
+                        .keys()
+                        .map(String::len)
+                        .max()
+                        .unwrap_or(0);
+                    for (permission, why) in &t.to_remove_synced_users {
                         out.push_str(&format!("    {permission:width$}  {why}\n"));
                     }
                 }

@@ -16,7 +16,14 @@ pub fn run(printer: &Printer, args: &PlanArgs) -> anyhow::Result<ExitCode> {
     let runtime = session::runtime()?;
     let plan = runtime.block_on(async {
         let (client, lacking) = session::connect(printer, &spec, &args.graph).await?;
-        session::live_plan(&client, &spec, "nothing was planned")
+        let planning = if args.destroy {
+            session::Planning::Destroy {
+                remove_synced_users: args.remove_synced_users,
+            }
+        } else {
+            session::Planning::Apply
+        };
+        session::live_plan(&client, &spec, planning, "nothing was planned")
             .await
             .map_err(|e| lacking.explain(e))
     })?;

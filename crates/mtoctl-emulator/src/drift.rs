@@ -214,19 +214,9 @@ async fn delete_user(
     let Some(t) = core.state.tenants.get_mut(&tenant.to_ascii_lowercase()) else {
         return err(StatusCode::NOT_FOUND, "unknown tenant");
     };
-    let Some(u) = t.users.iter_mut().find(|u| {
-        u.deleted_ms.is_none()
-            && (u.id.eq_ignore_ascii_case(&user)
-                || u.user_principal_name.eq_ignore_ascii_case(&user))
-    }) else {
-        return err(StatusCode::NOT_FOUND, "unknown user");
-    };
     // Soft delete, like the directory recycle bin.
-    u.deleted_ms = Some(now);
-    let user_id = u.id.clone();
-    let seq = t.next_seq();
-    if let Some(u) = t.users.iter_mut().find(|u| u.id == user_id) {
-        u.changed_seq = seq;
+    if !t.soft_delete_user(&user, now) {
+        return err(StatusCode::NOT_FOUND, "unknown user");
     }
     core.dirty = true;
     emu.persist_locked(&mut core);

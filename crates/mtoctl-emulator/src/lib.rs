@@ -52,6 +52,7 @@ pub mod ids;
 pub mod odata;
 pub mod persist;
 pub mod provisioning_log;
+pub mod replay;
 pub mod schema;
 pub mod state;
 pub mod sync_engine;

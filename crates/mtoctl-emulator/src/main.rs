@@ -1,4 +1,5 @@
-//! The `mtoctl-emulator` binary: `mtoctl-emulator serve [flags]`.
+//! The `mtoctl-emulator` binary: `mtoctl-emulator serve [flags]`, `check-world FILE`, and
+//! `replay FILE` (a transcript recorded by `mtoctl --record`, sent again and compared).
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -29,6 +30,54 @@ enum Command {
         /// World file (YAML or JSON).
         file: PathBuf,
     },
+    /// Replay a transcript (`mtoctl --record`) against an in-process emulator and report every
+    /// difference in status or shape of the answers. Exit 0: none; 1: some; 2: the replay could
+    /// not run (the transcript, key or world cannot be read, a tenant cannot be mapped).
+    Replay(Replay),
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum ReportFormat {
+    /// One difference a line, then a summary line.
+    Text,
+    /// One versioned JSON object.
+    Json,
+}
+
+#[derive(Parser)]
+struct Replay {
+    /// Transcripts (JSON lines) written by `mtoctl --record`, replayed one after the other
+    /// against one emulator (a command and the next: `apply.jsonl status.jsonl`).
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Key file written by `mtoctl --record-key`, so that the original names and ids are sent;
+    /// repeat it for several transcripts, one key each, in the same order.
+    #[arg(long = "key", value_name = "KEYFILE")]
+    keys: Vec<PathBuf>,
+    /// World file (YAML or JSON); default: the transcript's tenants alone, without users.
+    #[arg(long)]
+    world: Option<PathBuf>,
+    /// Seed for ids (overrides the world file's).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Multiplier for emulated durations, as `serve --time-scale`: the recording emulator's.
+    #[arg(long, default_value_t = 1.0)]
+    time_scale: f64,
+    /// Map a transcript tenant to a tenant of the world (`t1=6babcaad-…`); repeatable.
+    #[arg(long = "tenant", value_name = "tN=TENANT_ID", value_parser = parse_tenant)]
+    tenants: Vec<(String, String)>,
+    /// Report format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: ReportFormat,
+}
+
+fn parse_tenant(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((t, id)) if !t.is_empty() && mtoctl_emulator::ids::is_guid(id) => {
+            Ok((t.to_owned(), id.to_ascii_lowercase()))
+        }
+        _ => Err(format!("expected tN=TENANT_ID (a GUID), not {s:?}")),
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -101,6 +150,7 @@ async fn main() -> std::process::ExitCode {
     let result = match Cli::parse().command {
         Command::Serve(s) => serve(s).await,
         Command::CheckWorld { file } => check_world(&file),
+        Command::Replay(r) => return replay(r).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -111,6 +161,69 @@ async fn main() -> std::process::ExitCode {
             std::process::ExitCode::from(1)
         }
     }
+}
+
+/// Exit 0 without differences, 1 with some, 2 when the replay cannot run.
+async fn replay(r: Replay) -> std::process::ExitCode {
+    match run_replay(r).await {
+        Ok(differences) => std::process::ExitCode::from(u8::from(differences)),
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+/// The replay's report printed; whether it found differences.
+async fn run_replay(r: Replay) -> anyhow::Result<bool> {
+    use mtoctl_emulator::replay::{Key, ReplayOptions, Transcript, replay_all};
+    if !r.keys.is_empty() && r.keys.len() != r.files.len() {
+        bail!(
+            "{} transcripts and {} key files: give one key per transcript, in the same order, or none",
+            r.files.len(),
+            r.keys.len()
+        );
+    }
+    let transcripts = r
+        .files
+        .iter()
+        .map(|f| Transcript::read(f))
+        .collect::<Result<Vec<_>, _>>()?;
+    let keys = r
+        .keys
+        .iter()
+        .map(|k| Key::read(k))
+        .collect::<Result<Vec<_>, _>>()?;
+    let world = match &r.world {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            Some(WorldFile::parse(&text).with_context(|| format!("in {}", path.display()))?)
+        }
+        None => None,
+    };
+    let options = ReplayOptions {
+        world,
+        seed: r.seed,
+        time_scale: r.time_scale,
+        tenants: r.tenants.into_iter().collect(),
+    };
+    let pairs: Vec<_> = transcripts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t, keys.get(i)))
+        .collect();
+    let report = replay_all(&pairs, &options).await?;
+    let mut out = std::io::stdout().lock();
+    match r.format {
+        ReportFormat::Text => out.write_all(report.text().as_bytes())?,
+        ReportFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &report)?;
+            writeln!(out)?;
+        }
+    }
+    out.flush()?;
+    Ok(!report.differences.is_empty())
 }
 
 fn check_world(file: &std::path::Path) -> anyhow::Result<()> {

@@ -1,11 +1,19 @@
 //! The Azure2Azure synchronization schema the emulator hands out for new
 //! cross-tenant sync jobs (graph-reference §6.8), and the parts of it the sync
-//! engine honours: the user mapping's `userType` and `showInAddressList`
-//! constants (with `flowType`), its `flowTypes` (Delete) and scoping filter.
+//! engine honours: the user mapping's `flowTypes` (Add, Update, Delete), its scoping filter,
+//! and its attribute mappings (`attributes`: the directories' `User` attributes; `expr`: the
+//! expression language; `eval`: evaluating it).
+
+pub mod attributes;
+pub mod eval;
+pub mod expr;
 
 use serde_json::{Value, json};
 
 use crate::errors::{GraphError, GraphResult};
+use attributes::directory;
+use eval::EvalError;
+use expr::Expr;
 
 /// The id of the `USER_INBOUND_USER` rule (used as `ruleId` for provision on demand).
 pub const USER_RULE_ID: &str = "6c409270-f78a-4bc6-af23-7cf3ab6482fe";
@@ -50,26 +58,14 @@ fn constant(target: &str, value: &str, flow: &str) -> Value {
     )
 }
 
-fn directory(id: &str, name: &str) -> Value {
-    let attrs: Vec<Value> = [
-        "accountEnabled", "alternativeSecurityIds", "department", "displayName", "givenName", "IsSoftDeleted",
-        "jobTitle", "mail", "mailNickname", "manager", "netId", "showInAddressList", "surname", "userPrincipalName", "userType",
-    ]
-    .iter()
-    .map(|a| json!({"name": a, "type": if *a == "accountEnabled" || *a == "IsSoftDeleted" || *a == "showInAddressList" { "Boolean" } else { "String" }, "multivalued": *a == "alternativeSecurityIds", "mutability": "ReadWrite", "anchor": *a == "netId", "caseExact": false, "flowNullValues": false, "required": false}))
-    .collect();
-    json!({
-        "id": id,
-        "name": name,
-        "version": "2025-01-01",
-        "discoveryDateTime": null,
-        "discoverabilities": "None",
-        "readOnly": true,
-        "objects": [{"name": "User", "attributes": attrs, "supportedApis": [], "metadata": []}]
-    })
-}
-
-/// A fresh schema for job `job_id`.
+/// A fresh schema for job `job_id`. Its user mappings are those the cross-tenant how-tos show:
+/// the Attribute Mapping screenshot of `cross-tenant-synchronization-configure` step 9
+/// (`alternativeSecurityIds` from `AltSecIdFromNetid([netid])` with matching precedence 1,
+/// `IsSoftDeleted`, `accountEnabled`, `streetAddress`, `city`, `state`, `postalCode`, `country`,
+/// `department`, `employeeId`, `displayName`, `givenName`, …, `userPrincipalName`, `true` →
+/// `showInAddressList`, `mail`, `Member` → `userType`), its provision-on-demand screenshot
+/// (`mailNickname`, `preferredLanguage`), and the emulator's earlier ones (`jobTitle`, `manager`,
+/// `surname`).
 pub fn default_schema(job_id: &str) -> Value {
     let user_mappings = vec![
         mapping(
@@ -80,12 +76,20 @@ pub fn default_schema(job_id: &str) -> Value {
         ),
         attr("IsSoftDeleted", "IsSoftDeleted"),
         attr("accountEnabled", "accountEnabled"),
+        attr("city", "city"),
+        attr("country", "country"),
         attr("department", "department"),
         attr("displayName", "displayName"),
+        attr("employeeId", "employeeId"),
         attr("givenName", "givenName"),
         attr("jobTitle", "jobTitle"),
+        attr("mail", "mail"),
         attr("mailNickname", "mailNickname"),
         attr("manager", "manager"),
+        attr("postalCode", "postalCode"),
+        attr("preferredLanguage", "preferredLanguage"),
+        attr("state", "state"),
+        attr("streetAddress", "streetAddress"),
         attr("surname", "surname"),
         attr("userPrincipalName", "userPrincipalName"),
         constant("showInAddressList", "true", "Always"),
@@ -181,41 +185,100 @@ pub fn constant_for(schema: &Value, target: &str) -> Option<(String, String)> {
     Some((value, flow))
 }
 
-/// What the user mapping produces for `target` from the source user's
-/// attributes: `None` when nothing maps to it, otherwise (value, flowType).
-/// `Attribute` sources copy the named source attribute, `Constant` sources
-/// give their value; `Function` sources are not evaluated: they copy the
-/// same-named source attribute (an approximation, documented).
-pub fn mapped(
-    schema: &Value,
-    target: &str,
-    source: &serde_json::Map<String, Value>,
-) -> Option<(Value, String)> {
-    let m = user_mapping(schema)?;
-    let am = m
-        .get("attributeMappings")?
-        .as_array()?
-        .iter()
-        .find(|a| a.get("targetAttributeName").and_then(Value::as_str) == Some(target))?;
-    let src = am.get("source")?;
-    let flow = am
-        .get("flowType")
+/// One attribute mapping of the user mapping (`attributeMapping`), as the engine reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct Mapping<'a> {
+    /// `targetAttributeName`.
+    pub target: &'a str,
+    /// `flowType` (`Always` when absent, its documented default).
+    pub flow: &'a str,
+    /// `defaultValue`: "Default value to be used in case the source property was evaluated to
+    /// null".
+    pub default: Option<&'a str>,
+    /// `source` (`attributeMappingSource`).
+    pub source: &'a Value,
+}
+
+/// The user mapping's attribute mappings, in order.
+pub fn attribute_mappings(schema: &Value) -> Vec<Mapping<'_>> {
+    let Some(m) = user_mapping(schema) else {
+        return Vec::new();
+    };
+    m.get("attributeMappings")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|a| {
+            Some(Mapping {
+                target: a.get("targetAttributeName")?.as_str()?,
+                flow: a
+                    .get("flowType")
+                    .and_then(Value::as_str)
+                    .unwrap_or("Always"),
+                default: a.get("defaultValue").and_then(Value::as_str),
+                source: a.get("source").unwrap_or(&Value::Null),
+            })
+        })
+        .collect()
+}
+
+impl Mapping<'_> {
+    /// What the mapping gives for a source object whose attributes `lookup` gives: `Ok(None)`
+    /// when `IgnoreFlowIfNullOrEmpty` drops the attribute from the flow, the `defaultValue` when
+    /// the source evaluates to null, and `Err` (a sentence) when the source cannot be evaluated
+    /// (an unknown function, an argument a function cannot use, or a function the emulator does
+    /// not evaluate).
+    pub fn evaluate(&self, lookup: &dyn Fn(&str) -> Value) -> Result<Option<Value>, String> {
+        let shown = self
+            .source
+            .get("expression")
+            .and_then(Value::as_str)
+            .or_else(|| self.source.get("name").and_then(Value::as_str))
+            .unwrap_or("");
+        let fail = |why: String| {
+            format!(
+                "The attribute mapping of '{}' failed: its source '{shown}' could not be evaluated: {why}.",
+                self.target
+            )
+        };
+        let e = Expr::from_source(self.source)
+            .map_err(|e| fail(e.message.trim_end_matches('.').to_owned()))?;
+        match eval::eval(&e, lookup) {
+            Ok(Value::Null) => Ok(Some(self.default.map_or(Value::Null, |d| json!(d)))),
+            Ok(v) => Ok(Some(v)),
+            Err(EvalError::Ignore) => Ok(None),
+            Err(EvalError::Failed(why)) => Err(fail(why)),
+        }
+    }
+}
+
+/// The attributes of the source directory's `User` object: the directory the user rule names
+/// `sourceDirectoryName`, or the default schema's when the schema does not define it.
+pub fn source_attributes(schema: &Value) -> Vec<String> {
+    let source = schema
+        .get("synchronizationRules")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find(|r| {
+            r.get("objectMappings")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .any(|m| m.get("sourceObjectName").and_then(Value::as_str) == Some("User"))
+        })
+        .and_then(|r| r.get("sourceDirectoryName"))
         .and_then(Value::as_str)
-        .unwrap_or("Always")
-        .to_owned();
-    let lookup = |name: &str| {
-        source
+        .unwrap_or("Azure Active Directory");
+    let found = attributes::object_attributes(schema, source, "User");
+    if found.is_empty() {
+        attributes::USER_ATTRIBUTES
             .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.clone())
-            .unwrap_or(Value::Null)
-    };
-    let value = match src.get("type").and_then(Value::as_str) {
-        Some("Attribute") => lookup(src.get("name").and_then(Value::as_str).unwrap_or(target)),
-        Some("Constant") => src.get("name").cloned().unwrap_or(Value::Null),
-        _ => lookup(target),
-    };
-    Some((value, flow))
+            .map(|a| (*a).to_owned())
+            .collect()
+    } else {
+        found
+    }
 }
 
 /// Whether the user mapping is enabled and allows `flow` (`Add`, `Update`, `Delete`).
@@ -463,6 +526,42 @@ mod tests {
         s["synchronizationRules"][0]["objectMappings"][0]["scope"]["groups"][0]["clauses"][0]["operatorName"] =
             json!("SOUNDS_LIKE");
         assert!(validate(&s).is_err());
+    }
+
+    /// The source directory's attributes are the schema's own (a PUT may add directory
+    /// extensions); the default lists the documented ones.
+    #[test]
+    fn source_attributes_follow_the_schema() {
+        let mut s = default_schema("job");
+        let names = source_attributes(&s);
+        assert!(names.iter().any(|n| n == "companyName"));
+        assert!(!names.iter().any(|n| n == "officeLocation"));
+        s["directories"][0]["objects"][0]["attributes"] =
+            json!([{"name": "extension_9d98_Nickname", "type": "String"}]);
+        assert_eq!(source_attributes(&s), ["extension_9d98_Nickname"]);
+        s["synchronizationRules"][0]["sourceDirectoryName"] = json!("Elsewhere");
+        assert_eq!(
+            source_attributes(&s).len(),
+            attributes::USER_ATTRIBUTES.len()
+        );
+    }
+
+    #[test]
+    fn a_mapping_says_why_it_cannot_be_evaluated() {
+        let m = json!({"targetAttributeName": "jobTitle", "flowType": "ObjectAddOnly",
+            "source": {"type": "Function", "expression": "Mid([givenName], \"x\", 2)"}});
+        let s = json!({"synchronizationRules": [{"objectMappings": [
+            {"sourceObjectName": "User", "attributeMappings": [m]}]}]});
+        let mappings = attribute_mappings(&s);
+        assert_eq!(
+            (mappings[0].target, mappings[0].flow),
+            ("jobTitle", "ObjectAddOnly")
+        );
+        let why = mappings[0].evaluate(&|_| json!("Ada")).unwrap_err();
+        assert_eq!(
+            why,
+            "The attribute mapping of 'jobTitle' failed: its source 'Mid([givenName], \"x\", 2)' could not be evaluated: Mid's start must be a whole number, not 'x'."
+        );
     }
 
     #[test]

@@ -222,11 +222,16 @@ async fn groups_and_members() {
         404
     );
     assert_eq!(
-        env.call(&a, "DELETE", "/users/alice@contoso.onmicrosoft.com", None)
+        env.call(&a, "PATCH", "/users/alice@contoso.onmicrosoft.com", None)
             .await
             .status,
         405
     );
+    // "Delete a user": 204, then the user is in the recycle bin, no longer found.
+    let alice = "/users/alice@contoso.onmicrosoft.com";
+    assert_eq!(env.call(&a, "DELETE", alice, None).await.status, 204);
+    assert_eq!(env.get(&a, alice).await.status, 404);
+    assert_eq!(env.call(&a, "DELETE", alice, None).await.status, 404);
 }
 
 #[tokio::test]

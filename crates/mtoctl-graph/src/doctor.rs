@@ -1,7 +1,7 @@
 //! The reads of `mtoctl doctor`: per tenant, its token's permissions, its subscriptions, the
-//! organization it already sees, its default cross-tenant access settings, and
-//! `validateCredentials` on each existing sync configuration of the spec (as `apply` does it).
-//! Bounded: four reads per tenant, and one lookup and one validation per sync out of it; the
+//! organization it already sees, its default cross-tenant access settings and partner
+//! configurations, and `validateCredentials` on each existing sync configuration of the spec
+//! (as `apply` does it). Bounded: five reads per tenant, and one lookup and one validation per sync out of it; the
 //! tenants are read concurrently. A refused read is recorded (`Read::Forbidden`), never an
 //! error: the planner's `doctor` says what to grant.
 //!
@@ -37,6 +37,7 @@ async fn tenant(c: &GraphClient, desired: &DesiredState, t: &TenantSpec) -> Tena
         skus: Read::NotRead,
         organization: Read::NotRead,
         default_settings: Read::NotRead,
+        partners: Read::NotRead,
         credentials: Vec::new(),
     };
     if !matches!(readings.sign_in, Read::Found(_)) {
@@ -58,6 +59,20 @@ async fn tenant(c: &GraphClient, desired: &DesiredState, t: &TenantSpec) -> Tena
             Ok(settings) => Read::Found(settings.observe()),
             Err(e) => Read::Failed(format!("cannot read the default settings: {e}")),
         },
+        Err(e) => refused(&e),
+    };
+    readings.partners = match c.get_all(alias, &reads::list_partners()).await {
+        Ok(items) => Read::Found(
+            desired
+                .tenants
+                .iter()
+                .filter(|x| x.alias != t.alias)
+                .filter_map(|x| {
+                    observe::partner(&items, &x.tenant_id)
+                        .map(|p| (x.tenant_id.clone(), p.settings))
+                })
+                .collect(),
+        ),
         Err(e) => refused(&e),
     };
     for sync in desired.syncs.iter().filter(|s| s.from == t.alias) {

@@ -77,7 +77,17 @@ pub fn decode_everything(value: &Value) {
             clauses: vec![("a".into(), FilterOperator::Equals, vec!["v".into()])],
         }],
         deletes: true,
+        mappings: vec![writes::MappingWrite {
+            spec: mtoctl_model::desired::MappingSpec {
+                target: "companyName".into(),
+                source: mtoctl_model::desired::MappingSource::Constant("C".into()),
+                applies: UserTypeApplies::Always,
+                matching_precedence: None,
+            },
+            parsed: None,
+        }],
     };
+    let _ = writes::parsed_expression(value);
     if writes::edit_schema(&mut schema, &want).is_ok() {
         // An edited schema still decodes as the schema the collector reads.
         let _ = decode::<sync::Schema>(&schema);

@@ -15,6 +15,8 @@
 //! - [`collect`]: the observed state of every tenant of a spec, read in parallel waves.
 //! - [`discover`]: every sync configuration and assigned principal of a set of tenants, for
 //!   `mtoctl export`.
+//! - [`record`]: `--record`, every exchange written to a transcript with secrets removed and
+//!   personal data replaced by pseudonyms.
 //!
 //! What it does not do: decide anything (the planner does), print anything (the CLI does), or
 //! treat a failed read as an absent object. Secrets and tokens never reach logs, errors or
@@ -30,6 +32,7 @@ pub mod error;
 pub mod fuzzing;
 pub mod health;
 pub mod objects;
+pub mod record;
 pub mod trace;
 pub mod transport;
 pub mod verify;

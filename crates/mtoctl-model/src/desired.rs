@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ids::{Alias, Guid, TenantId};
 use crate::spec::document::{
@@ -202,6 +202,61 @@ pub struct SyncSpec {
     pub enabled: bool,
     /// What leaving the scope does in the target.
     pub on_leaving_scope: LeavingScope,
+    /// The attribute mappings the spec manages, sorted by target attribute (lowercased, each
+    /// once); the others stay as Graph has them. Left out of the digest when empty, so a spec
+    /// without mappings digests as it did before they existed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mappings: Vec<MappingSpec>,
+}
+
+/// One managed attribute mapping of provisioned users.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MappingSpec {
+    /// The target attribute, as the spec spells it.
+    pub target: String,
+    /// Where its value comes from.
+    pub source: MappingSource,
+    /// When it applies.
+    pub applies: UserTypeApplies,
+    /// Matching precedence, when the spec sets it.
+    pub matching_precedence: Option<u32>,
+}
+
+/// Where a mapped value comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+pub enum MappingSource {
+    /// A source attribute.
+    Attribute(String),
+    /// A constant.
+    Constant(String),
+    /// An expression (as written).
+    Expression(String),
+}
+
+impl MappingSource {
+    /// The source attributes it reads.
+    pub fn attributes(&self) -> Vec<String> {
+        match self {
+            MappingSource::Attribute(a) => vec![a.clone()],
+            MappingSource::Constant(_) => Vec::new(),
+            MappingSource::Expression(e) => crate::expression::parse(e)
+                .map(|p| p.attributes)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// As Entra's admin center and expressions write it: `[attribute]`, `"constant"`, or the
+    /// expression.
+    pub fn shown(&self) -> String {
+        match self {
+            MappingSource::Attribute(a) => format!("[{a}]"),
+            MappingSource::Constant(c) => {
+                format!("\"{}\"", c.replace('\\', "\\\\").replace('"', "\\\""))
+            }
+            MappingSource::Expression(e) => e.clone(),
+        }
+    }
 }
 
 /// Who a sync configuration provisions.

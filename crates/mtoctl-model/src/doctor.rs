@@ -1,7 +1,10 @@
 //! What `mtoctl doctor` read about each tenant before judging whether an apply can succeed:
 //! the token's permissions, the tenant's subscriptions, the organization it already belongs
-//! to, its default cross-tenant access settings, and the credential check of each existing
+//! to, its default cross-tenant access settings and partner configurations, and the credential
+//! check of each existing
 //! sync configuration. Read by `mtoctl_graph::doctor`, judged by `mtoctl_planner::doctor`.
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
@@ -73,6 +76,9 @@ pub struct TenantReadings {
     pub organization: Read<Option<OrganizationObservation>>,
     /// The default cross-tenant access settings.
     pub default_settings: Read<PartnerSettingsObservation>,
+    /// The partner configurations for the spec's other tenants, by their tenant id (one the
+    /// tenant does not have is absent): their own B2B settings override the defaults.
+    pub partners: Read<BTreeMap<TenantId, PartnerSettingsObservation>>,
     /// Each sync of the spec out of this tenant, in spec order.
     pub credentials: Vec<CredentialCheck>,
 }

@@ -10,6 +10,7 @@
 
 pub mod desired;
 pub mod doctor;
+pub mod expression;
 pub mod health;
 pub mod ids;
 pub mod observed;

@@ -139,6 +139,7 @@ pub(crate) fn assemble(mut ctx: Ctx<'_>) -> Result<Plan, PlanError> {
         format_version: FORMAT_VERSION.to_owned(),
         mtoctl_version: env!("CARGO_PKG_VERSION").to_owned(),
         spec_digest: Fingerprint::of(ctx.desired),
+        mode: ctx.mode,
         tenants: ctx
             .desired
             .tenants

@@ -250,6 +250,7 @@ fn token_permissions(r: &TenantReadings, need: Option<&TenantPermissions>) -> Ch
         need.application.contains_key(p)
             || need.to_adopt.contains_key(p)
             || need.to_diagnose.contains_key(p)
+            || need.to_remove_synced_users.contains_key(p)
     };
     let extra: Vec<&str> = roles
         .iter()
@@ -404,19 +405,30 @@ fn default_settings(desired: &DesiredState, r: &TenantReadings) -> Check {
     let Some(defaults) = r.default_settings.found() else {
         return check("default_settings", Verdict::Skipped, "not checked");
     };
-    // The partners whose B2B collaboration the spec leaves to the defaults.
+    // The partners whose B2B collaboration the spec leaves to the defaults and whose partner
+    // configuration, if the tenant has one, sets none of its own (both directions).
+    let own = |partner: &Alias| {
+        let id = desired.tenant(partner).map(|t| &t.tenant_id);
+        match (&r.partners, id) {
+            (Read::Found(partners), Some(id)) => partners.get(id).is_some_and(|p| {
+                p.b2b_collaboration_inbound.is_some() && p.b2b_collaboration_outbound.is_some()
+            }),
+            _ => false,
+        }
+    };
     let inheriting: Vec<&str> = desired
         .collaboration
         .pairs
         .iter()
         .filter(|(k, s)| k.tenant == r.alias && s.b2b_collaboration.is_none())
+        .filter(|(k, _)| !own(&k.partner))
         .map(|(k, _)| k.partner.as_str())
         .collect();
     if inheriting.is_empty() {
         return check(
             "default_settings",
             Verdict::Ok,
-            "the spec sets B2B collaboration for every partner of this tenant",
+            "the spec, or the partner configurations it leaves alone, set B2B collaboration for every partner of this tenant",
         );
     }
     let blocking = blocked_settings(defaults);

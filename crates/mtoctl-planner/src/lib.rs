@@ -10,9 +10,11 @@
 //!
 //! What it does not do: any I/O, async, clock or randomness; printing; knowing Graph URLs or
 //! JSON (operations are domain-level, `mtoctl-graph` maps them to requests); deleting anything
-//! the spec does not declare unless its `prune` list names the kind. See docs/ARCHITECTURE.md.
+//! the spec does not declare unless its `prune` list names the kind. [`destroy()`] is the other
+//! entry: the plan that removes what the spec manages. See docs/ARCHITECTURE.md.
 
 mod assemble;
+mod destroy;
 mod diff;
 pub mod doctor;
 pub mod estimate;
@@ -33,6 +35,7 @@ mod tests;
 use mtoctl_model::plan::Plan;
 use mtoctl_model::{DesiredState, ObservedState};
 
+pub use destroy::destroy;
 pub use lint::lint;
 pub use report::PlanError;
 

@@ -45,6 +45,9 @@ pub(crate) enum Phase {
     SyncAssignments,
     /// Start or pause the job, once everything else is in place.
     SyncRun,
+    /// Delete the accounts sync made (`destroy --remove-synced-users`), its job paused first
+    /// and its configuration deleted after.
+    DeleteSyncedUsers,
     /// Delete sync configurations the spec no longer declares.
     DeleteSyncConfiguration,
     /// Delete identity sync policies (before their partner configuration).
@@ -53,6 +56,8 @@ pub(crate) enum Phase {
     DeletePartner,
     /// Demote and remove members.
     MemberRemoval,
+    /// Reset the MTO policy templates (`destroy`): last, the reverse of their setting.
+    ResetTemplates,
     /// Wait for asynchronous Graph work.
     Wait,
 }
@@ -84,10 +89,14 @@ impl Phase {
                 Phase::SyncAssignments
             }
             Operation::StartJob { .. } | Operation::PauseJob { .. } => Phase::SyncRun,
+            Operation::DeleteSyncedUser { .. } => Phase::DeleteSyncedUsers,
             Operation::DeleteSyncConfiguration { .. } => Phase::DeleteSyncConfiguration,
             Operation::DeleteIdentitySync { .. } => Phase::DeleteIdentitySync,
             Operation::DeletePartner { .. } => Phase::DeletePartner,
             Operation::RemoveMember { .. } => Phase::MemberRemoval,
+            Operation::ResetPartnerTemplate | Operation::ResetIdentitySyncTemplate => {
+                Phase::ResetTemplates
+            }
             Operation::WaitForJoin { .. }
             | Operation::WaitForRole { .. }
             | Operation::WaitForRemoval { .. } => Phase::Wait,

@@ -25,6 +25,7 @@ const SYNC_READ: &str = "Synchronization.Read.All";
 const USER_READ: &str = "User.Read.All";
 const GROUP_MEMBER_READ: &str = "GroupMember.Read.All";
 const LICENCE_READ: &str = "LicenseAssignment.Read.All";
+const USER_WRITE: &str = "User.ReadWrite.All";
 
 /// What mtoctl needs in one tenant to plan and apply a spec.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -42,6 +43,9 @@ pub struct TenantPermissions {
     /// Needed besides `application` only by `mtoctl doctor`, to read what plan and apply never
     /// read (the tenant's subscriptions); without them doctor skips that check.
     pub to_diagnose: BTreeMap<String, String>,
+    /// Needed besides `application` only by `mtoctl destroy --remove-synced-users`, in a
+    /// target tenant, to delete the accounts synchronization made there.
+    pub to_remove_synced_users: BTreeMap<String, String>,
     /// The least-privileged Entra role for a person signing in (Azure CLI credentials).
     pub entra_roles: Vec<String>,
 }
@@ -79,9 +83,6 @@ pub fn for_spec(desired: &DesiredState) -> Vec<TenantPermissions> {
                 add(APP_READ, "find sync configurations and read their assignments; Graph also asks for it with AppRoleAssignment.ReadWrite.All to assign");
                 add(USER_READ, "resolve the users named in sync scopes");
                 add(GROUP_MEMBER_READ, "resolve the groups named in sync scopes");
-                if desired.prune.contains(&PruneKind::SyncConfigurations) {
-                    add(APP_ALL, "delete sync configurations the spec no longer declares (prune: syncConfigurations)");
-                }
                 to_adopt.insert(
                     SYNC_WRITE.to_owned(),
                     "read and configure the jobs of sync configurations made outside mtoctl (the Microsoft 365 admin center's), which its app does not own, and provision users on demand through them".to_owned(),
@@ -93,11 +94,24 @@ pub fn for_spec(desired: &DesiredState) -> Vec<TenantPermissions> {
             if desired.syncs.iter().any(|s| s.to == t.alias) {
                 add(USER_READ, "find the users synced into it (`mtoctl status`)");
             }
+            // Any tenant may hold configurations the spec no longer declares, a former source
+            // included.
+            if desired.prune.contains(&PruneKind::SyncConfigurations) {
+                add(APP_ALL, "delete sync configurations the spec no longer declares (prune: syncConfigurations)");
+            }
+            let mut to_remove_synced_users = BTreeMap::new();
+            if desired.syncs.iter().any(|s| s.to == t.alias) {
+                to_remove_synced_users.insert(
+                    USER_WRITE.to_owned(),
+                    "delete the accounts synchronization made in it (`mtoctl destroy --remove-synced-users`; the reference's least privilege for deleting a user)".to_owned(),
+                );
+            }
             TenantPermissions {
                 alias: t.alias.clone(),
                 tenant_id: t.tenant_id.clone(),
                 application: need,
                 to_adopt,
+                to_remove_synced_users,
                 to_diagnose: BTreeMap::from([(
                     LICENCE_READ.to_owned(),
                     "read the tenant's subscriptions (`mtoctl doctor` checks for Microsoft Entra ID P1 or P2)".to_owned(),
@@ -170,12 +184,15 @@ const SYNC_WRITE_LIST: &[Cow<'static, str>] = &one(SYNC_WRITE);
 const ASSIGN_LIST: &[Cow<'static, str>] = &[Cow::Borrowed(ASSIGN_WRITE), Cow::Borrowed(APP_READ)];
 const UNASSIGN_LIST: &[Cow<'static, str>] = &one(ASSIGN_WRITE);
 const APP_ALL_LIST: &[Cow<'static, str>] = &one(APP_ALL);
+const USER_WRITE_LIST: &[Cow<'static, str>] = &one(USER_WRITE);
 
 /// The permissions `op` needs, sorted.
 pub(crate) fn required(op: &Operation) -> Permissions {
     Cow::Borrowed(match op {
         Operation::PatchPartnerTemplate { .. }
         | Operation::PatchIdentitySyncTemplate { .. }
+        | Operation::ResetPartnerTemplate
+        | Operation::ResetIdentitySyncTemplate
         | Operation::CreatePartner { .. }
         | Operation::PatchPartner { .. }
         | Operation::DeletePartner { .. }
@@ -210,6 +227,8 @@ pub(crate) fn required(op: &Operation) -> Permissions {
         Operation::RemoveAssignment { .. } => UNASSIGN_LIST,
         // A pruned configuration may have been created by someone else (the admin center).
         Operation::DeleteSyncConfiguration { .. } => APP_ALL_LIST,
+        // The reference's least privilege for deleting a user.
+        Operation::DeleteSyncedUser { .. } => USER_WRITE_LIST,
     })
 }
 
@@ -228,6 +247,7 @@ mod list_tests {
             ASSIGN_LIST,
             UNASSIGN_LIST,
             APP_ALL_LIST,
+            USER_WRITE_LIST,
         ] {
             assert!(list.is_sorted(), "{list:?}");
         }
@@ -283,6 +303,17 @@ mod spec_tests {
             fabrikam.entra_roles,
             vec!["Security Administrator".to_owned()]
         );
+    }
+
+    #[test]
+    fn pruning_configurations_needs_the_wider_permission_in_a_former_source_too() {
+        let mut desired = quickstart();
+        desired.syncs.retain(|s| s.from.as_str() == "contoso");
+        desired.prune.insert(PruneKind::SyncConfigurations);
+        // fabrikam syncs nothing now, but the plan deletes the configuration it still holds.
+        for t in for_spec(&desired) {
+            assert!(t.application.contains_key(APP_ALL), "{}", t.alias);
+        }
     }
 
     #[test]

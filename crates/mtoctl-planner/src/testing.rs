@@ -7,17 +7,17 @@
 use std::collections::BTreeMap;
 
 use mtoctl_model::DesiredState;
-use mtoctl_model::desired::{GroupRef, UserRef};
+use mtoctl_model::desired::{GroupRef, MappingSource, MappingSpec, UserRef};
 use mtoctl_model::ids::{Alias, Guid, TenantId};
 use mtoctl_model::observed::{
-    AccessRuleObservation, AccessType, AssignmentObservation, B2bPolicyObservation,
-    FilterClauseObservation, FilterGroupObservation, GroupObservation, IdentitySyncObservation,
-    IdentitySyncTemplateObservation, InboundTrustObservation, JoinRequestObservation, Known,
-    MemberObservation, MemberRole, MemberState, MtoState, ObservedState, OrganizationObservation,
-    PartnerObservation, PartnerSettingsObservation, PartnerTemplateObservation,
-    PrincipalsObservation, SyncConfigurationDetails, SyncConfigurationObservation,
-    SyncJobObservation, TemplateApplicationLevel, TemplatesObservation, TenantObservation,
-    UserObservation, UserTypeMappingObservation,
+    AccessRuleObservation, AccessType, AssignmentObservation, AttributeMappingObservation,
+    B2bPolicyObservation, FilterClauseObservation, FilterGroupObservation, GroupObservation,
+    IdentitySyncObservation, IdentitySyncTemplateObservation, InboundTrustObservation,
+    JoinRequestObservation, Known, MemberObservation, MemberRole, MemberState, MtoState,
+    ObservedState, OrganizationObservation, PartnerObservation, PartnerSettingsObservation,
+    PartnerTemplateObservation, PrincipalsObservation, SyncConfigurationDetails,
+    SyncConfigurationObservation, SyncJobObservation, TemplateApplicationLevel,
+    TemplatesObservation, TenantObservation, UserObservation, UserTypeMappingObservation,
 };
 use mtoctl_model::spec::document::{
     Access, AccessRule, B2bPolicy, FilterOperator, LeavingScope, PartnerSettings, Role, UserType,
@@ -229,6 +229,10 @@ impl<'a> ObservedStateBuilder<'a> {
                             .collect(),
                     })
                     .collect(),
+                mappings: s.mappings.iter().map(graph_mapping).collect(),
+                source_attributes: Vec::new(),
+                target_attributes: Vec::new(),
+                template_mappings: Vec::new(),
             };
             obs.sync_configurations.push(SyncConfigurationObservation {
                 service_principal_id: fake_guid(&format!("{seed}/sp")).to_string(),
@@ -294,6 +298,34 @@ fn role(r: Role) -> MemberRole {
     match r {
         Role::Owner => MemberRole::Owner,
         Role::Member => MemberRole::Member,
+    }
+}
+
+/// A spec mapping as Graph holds it once written: an attribute or constant source by name, an
+/// expression as a function source.
+pub fn graph_mapping(m: &MappingSpec) -> AttributeMappingObservation {
+    let (kind, name, expression) = match &m.source {
+        MappingSource::Attribute(a) => ("Attribute", a.clone(), format!("[{a}]")),
+        MappingSource::Constant(c) => ("Constant", c.clone(), m.source.shown()),
+        MappingSource::Expression(e) => (
+            "Function",
+            e.split('(').next().unwrap_or_default().trim().to_owned(),
+            e.clone(),
+        ),
+    };
+    AttributeMappingObservation {
+        target: m.target.clone(),
+        kind: Some(kind.into()),
+        name: Some(name),
+        expression: Some(expression),
+        flow_type: Some(
+            match m.applies {
+                UserTypeApplies::Always => "Always",
+                UserTypeApplies::OnCreate => "ObjectAddOnly",
+            }
+            .into(),
+        ),
+        matching_priority: Some(m.matching_precedence.map_or(0, i64::from)),
     }
 }
 

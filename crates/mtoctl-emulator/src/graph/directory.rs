@@ -71,6 +71,9 @@ pub fn route(
     if req.method == "POST" && segs == ["directoryObjects", "getByIds"] {
         return get_by_ids(core, ctx, req);
     }
+    if let ("DELETE", ["users", id]) = (req.method.as_str(), segs) {
+        return delete_user(core, ctx, id);
+    }
     if req.method != "GET" {
         return Err(GraphError::method_not_allowed());
     }
@@ -241,6 +244,24 @@ fn looked_up<'t>(t: &'t Tenant, filter: Option<&Expr>) -> Option<Vec<&'t User>> 
     // booleans and null match nobody in the generic filter either).
     let values: Vec<&str> = values.iter().filter_map(Value::as_str).collect();
     Some(users_at(t, t.user_positions(key, &values)).collect())
+}
+
+/// `DELETE /users/{id}` → 204: the user goes to the recycle bin (soft-deleted, no longer
+/// listed). The reference ("Delete a user") names `User.ReadWrite.All` as the only application
+/// permission; an unknown or deleted id is 404.
+fn delete_user(core: &mut Core, ctx: &Ctx, id: &str) -> GraphResult<GraphResponse> {
+    ctx.require(perms::USER_WRITE)?;
+    let now = core.now();
+    let t = core
+        .state
+        .tenants
+        .get_mut(&ctx.tenant)
+        .ok_or_else(|| GraphError::unauthorized("Unknown tenant."))?;
+    if !t.soft_delete_user(id, now) {
+        return Err(GraphError::not_found(id));
+    }
+    core.dirty = true;
+    Ok(GraphResponse::no_content())
 }
 
 /// A user by object id or UPN (not soft-deleted), the first in tenant order.

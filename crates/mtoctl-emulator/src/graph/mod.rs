@@ -191,6 +191,8 @@ pub mod perms {
         "Directory.Read.All",
         "Directory.ReadWrite.All",
     ];
+    /// Delete users (the reference's only application permission for it).
+    pub const USER_WRITE: &[&str] = &["User.ReadWrite.All"];
     /// Read groups.
     pub const GROUP_READ: &[&str] = &[
         "GroupMember.Read.All",

@@ -133,6 +133,23 @@ impl Tenant {
         self.change_seq
     }
 
+    /// Soft-deletes the user with this id or UPN, as Graph's recycle bin keeps it (restorable
+    /// for 30 days; the reference, "Delete a user"). False when there is no such live user.
+    pub fn soft_delete_user(&mut self, key: &str, now: i64) -> bool {
+        let seq = self.change_seq + 1;
+        let Some(u) = self.users.iter_mut().find(|u| {
+            u.deleted_ms.is_none()
+                && (u.id.eq_ignore_ascii_case(key)
+                    || u.user_principal_name.eq_ignore_ascii_case(key))
+        }) else {
+            return false;
+        };
+        u.deleted_ms = Some(now);
+        u.changed_seq = seq;
+        self.change_seq = seq;
+        true
+    }
+
     /// Internal member users that are not deleted (the population sync and limits count).
     pub fn internal_users(&self) -> impl Iterator<Item = &User> {
         self.users

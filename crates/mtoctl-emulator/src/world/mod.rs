@@ -37,6 +37,7 @@ pub const DEFAULT_ROLES: &[&str] = &[
     "AppRoleAssignment.ReadWrite.All",
     "Application.Read.All",
     "User.Read.All",
+    "User.ReadWrite.All",
     "GroupMember.Read.All",
     "Group.Read.All",
     "AuditLog.Read.All",

@@ -1,6 +1,6 @@
 //! The executor's re-check of a guarded action: the fingerprint of its object, read now.
 
-use mtoctl_graph::objects::{assignments, jobs, organization, partners, sync};
+use mtoctl_graph::objects::{assignments, jobs, organization, partners, sync, users};
 use mtoctl_graph::transport::GraphClient;
 use mtoctl_model::observed::Fingerprint;
 use mtoctl_model::plan::Operation;
@@ -45,12 +45,12 @@ async fn read(
                 .and_then(|p| p.identity_sync)
                 .map(|s| fp::identity_sync(&s))
         }
-        Operation::PatchPartnerTemplate { .. } => Some(fp::partner_template(
-            &partners::partner_template(c, t).await?,
-        )),
-        Operation::PatchIdentitySyncTemplate { .. } => Some(fp::identity_sync_template(
-            &partners::identity_sync_template(c, t).await?,
-        )),
+        Operation::PatchPartnerTemplate { .. } | Operation::ResetPartnerTemplate => Some(
+            fp::partner_template(&partners::partner_template(c, t).await?),
+        ),
+        Operation::PatchIdentitySyncTemplate { .. } | Operation::ResetIdentitySyncTemplate => Some(
+            fp::identity_sync_template(&partners::identity_sync_template(c, t).await?),
+        ),
         Operation::UpdateOrganization { .. } => organization::organization(c, t)
             .await?
             .map(|o| fp::organization(&o)),
@@ -107,5 +107,8 @@ async fn read(
         | Operation::CreateSyncJob { .. }
         | Operation::PutSyncSecrets { .. }
         | Operation::AssignPrincipal { .. } => return Ok(None),
+        Operation::DeleteSyncedUser { user_id, .. } => users::synced_user(c, t, user_id)
+            .await?
+            .map(|u| u.fingerprint()),
     }))
 }

@@ -9,6 +9,7 @@ mod organization;
 mod partners;
 mod sync;
 mod twins;
+mod users;
 
 use mtoctl_graph::error::GraphError;
 use mtoctl_graph::objects::{
@@ -212,6 +213,7 @@ async fn dispatch(
         ObjectKind::Organization => organization::run(c, t, acting_id, op).await,
         ObjectKind::SyncConfiguration => sync::run(c, t, op, refs).await,
         ObjectKind::Assignment => assignments::run(c, t, op, refs).await,
+        ObjectKind::SyncedUser => users::run(c, t, op).await,
     }
 }
 

@@ -26,6 +26,14 @@ pub(super) async fn run(c: &GraphClient, t: &str, op: &Operation) -> Result<Step
             partners::patch_identity_sync_template(c, t, level, *is_sync_allowed).await?;
             done()
         }
+        Operation::ResetPartnerTemplate => {
+            partners::reset_partner_template(c, t).await?;
+            done()
+        }
+        Operation::ResetIdentitySyncTemplate => {
+            partners::reset_identity_sync_template(c, t).await?;
+            done()
+        }
         Operation::CreatePartner {
             partner_tenant_id,
             settings: s,

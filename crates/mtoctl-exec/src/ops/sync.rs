@@ -1,7 +1,7 @@
 //! Cross-tenant synchronization: configurations, their credentials and settings, jobs and
 //! their schema.
 
-use mtoctl_graph::objects::{FilterGroupWrite, Made, SchemaWrite, jobs, sync};
+use mtoctl_graph::objects::{FilterGroupWrite, Made, MappingWrite, SchemaWrite, jobs, sync};
 use mtoctl_graph::transport::GraphClient;
 use mtoctl_model::plan::{Operation, ScopingFilterGroup};
 
@@ -55,6 +55,7 @@ pub(super) async fn run(
             user_type,
             flow,
             filter,
+            mappings,
             deletes,
         } => {
             let (sp, job) = (object(refs, configuration)?, object(refs, job)?);
@@ -63,6 +64,13 @@ pub(super) async fn run(
                 flow: *flow,
                 filter: filter.iter().map(filter_group).collect(),
                 deletes: *deletes,
+                mappings: mappings
+                    .iter()
+                    .map(|m| MappingWrite {
+                        spec: m.clone(),
+                        parsed: None,
+                    })
+                    .collect(),
             };
             jobs::update_schema(c, t, &sp, &job, &want).await?;
             done()

@@ -140,6 +140,68 @@ async fn read_schema(
     Ok(send(c, t, &read, "read the job's schema").await?.body)
 }
 
+/// Checks the managed mappings against the schema as read, before anything is written: each
+/// target attribute must be one of the target directory's user attributes, each copied source
+/// attribute one of the source directory's, and each expression must parse (Graph's
+/// `parseExpression`, whose parsed source is what gets written).
+async fn check_mappings(
+    c: &GraphClient,
+    t: &str,
+    sp: &str,
+    job: &str,
+    schema: &serde_json::Value,
+    mappings: &mut [writes::MappingWrite],
+) -> Result<(), ObjectError> {
+    use mtoctl_model::desired::MappingSource;
+    if mappings.is_empty() {
+        return Ok(());
+    }
+    let (sources, targets) = serde_json::from_value::<crate::wire::sync::Schema>(schema.clone())
+        .map(|s| s.user_attributes())
+        .unwrap_or_default();
+    let known = |list: &[String], name: &str| {
+        list.is_empty() || list.iter().any(|a| a.eq_ignore_ascii_case(name))
+    };
+    for m in mappings.iter_mut() {
+        let spec = &m.spec;
+        if !known(&targets, &spec.target) {
+            return Err(ObjectError::UnknownAttribute {
+                job: job.to_owned(),
+                attribute: spec.target.clone(),
+                side: "target",
+            });
+        }
+        match &spec.source {
+            MappingSource::Attribute(a) if !known(&sources, a) => {
+                return Err(ObjectError::UnknownAttribute {
+                    job: job.to_owned(),
+                    attribute: a.clone(),
+                    side: "source",
+                });
+            }
+            MappingSource::Expression(e) => {
+                let answer = send(
+                    c,
+                    t,
+                    &writes::parse_expression(sp, job, e),
+                    "parse a mapping's expression",
+                )
+                .await?;
+                let parsed = writes::parsed_expression(&answer.body).map_err(|reason| {
+                    ObjectError::Expression {
+                        target: spec.target.clone(),
+                        expression: e.clone(),
+                        reason,
+                    }
+                })?;
+                m.parsed = Some(parsed);
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Sets the managed parts of the job's schema, the rest kept as read: the schema is read,
 /// edited and put back whole (Graph has no partial update of it).
 pub async fn update_schema(
@@ -150,6 +212,9 @@ pub async fn update_schema(
     want: &SchemaWrite,
 ) -> Result<(), ObjectError> {
     let mut schema = read_schema(c, t, sp, job).await?;
+    let mut want = want.clone();
+    check_mappings(c, t, sp, job, &schema, &mut want.mappings).await?;
+    let want = &want;
     writes::edit_schema(&mut schema, want).map_err(|source| ObjectError::Schema {
         job: job.to_owned(),
         source,

@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod organization;
 pub mod partners;
 pub mod sync;
+pub mod users;
 
 use std::future::Future;
 use std::time::Duration;
@@ -26,8 +27,8 @@ use crate::transport::{GraphClient, GraphRequest, GraphResponse};
 pub use crate::wire::answers::ConfigurationIds;
 pub use crate::wire::sync::ScheduleState;
 pub use crate::wire::writes::{
-    B2bWrite, ConsentWrite, FilterGroupWrite, PartnerSettingsWrite, RuleWrite, SchemaError,
-    SchemaWrite, TrustWrite,
+    B2bWrite, ConsentWrite, FilterGroupWrite, MappingWrite, PartnerSettingsWrite, RuleWrite,
+    SchemaError, SchemaWrite, TrustWrite,
 };
 
 /// What a create did.
@@ -108,6 +109,30 @@ pub enum ObjectError {
     UnreadableSecrets {
         /// The configuration's service principal id.
         sp: String,
+    },
+    /// A mapping names an attribute the job's schema does not have.
+    #[error(
+        "the schema of job {job} has no {side} attribute `{attribute}`; nothing was written to it"
+    )]
+    UnknownAttribute {
+        /// The job.
+        job: String,
+        /// The attribute.
+        attribute: String,
+        /// `source` or `target`.
+        side: &'static str,
+    },
+    /// Graph could not parse a mapping's expression.
+    #[error(
+        "Graph could not parse the expression mapped to {target} (`{expression}`): {reason}; nothing was written to the schema"
+    )]
+    Expression {
+        /// The target attribute.
+        target: String,
+        /// The expression.
+        expression: String,
+        /// Graph's reason.
+        reason: String,
     },
     /// The schema as read cannot take the managed parts.
     #[error("cannot edit the schema of job {job}")]

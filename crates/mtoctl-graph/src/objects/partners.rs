@@ -155,6 +155,20 @@ pub async fn patch_identity_sync_template(
     Ok(())
 }
 
+/// Resets the partner configuration template to Graph's defaults.
+pub async fn reset_partner_template(c: &GraphClient, t: &str) -> Result<(), ObjectError> {
+    let reset = writes::reset_partner_template();
+    send(c, t, &reset, "reset the partner configuration template").await?;
+    Ok(())
+}
+
+/// Resets the identity sync template to Graph's defaults.
+pub async fn reset_identity_sync_template(c: &GraphClient, t: &str) -> Result<(), ObjectError> {
+    let reset = writes::reset_identity_sync_template();
+    send(c, t, &reset, "reset the identity sync template").await?;
+    Ok(())
+}
+
 /// Reads a template (every tenant has both: a 404 or an answer of another shape is an error).
 async fn template<T: DeserializeOwned>(
     c: &GraphClient,

@@ -126,10 +126,23 @@ pub async fn undo_instantiate(
     delete(c, t, &undo, "delete the sync configuration").await
 }
 
-/// Deletes a configuration (its service principal, with its jobs).
+/// Deletes a configuration: its application registration, which takes the service principal,
+/// its jobs and its assignments with it; the service principal alone when no application of
+/// its app id is found (deleting only that would leave the registration behind).
 pub async fn delete_configuration(c: &GraphClient, t: &str, sp: &str) -> Result<(), ObjectError> {
-    let delete_it = writes::delete_configuration(sp);
-    delete(c, t, &delete_it, "delete the sync configuration").await
+    let Some(found) = configuration(c, t, sp).await? else {
+        return Ok(());
+    };
+    let mut ids = ConfigurationIds {
+        service_principal_id: sp.to_owned(),
+        app_id: found.app_id,
+        display_name: None,
+        user_role_id: None,
+        created: None,
+        application_id: None,
+    };
+    with_applications(c, t, std::iter::once(&mut ids)).await?;
+    undo_instantiate(c, t, &ids).await
 }
 
 /// Tests the configuration's credentials against the target tenant.

@@ -11,6 +11,7 @@ use tokio::sync::Semaphore;
 use super::retry::Jitter;
 use super::{ClientConfig, Counters, GraphClient, Inner, TenantSession, batch, pace};
 use crate::endpoints::Endpoints;
+use crate::record::Recorder;
 
 impl GraphClient {
     /// A builder with the shared HTTP client, endpoints and settings.
@@ -25,6 +26,7 @@ impl GraphClient {
             config,
             tenants: BTreeMap::new(),
             apps: HashMap::new(),
+            recorder: None,
         }
     }
 }
@@ -38,6 +40,7 @@ pub struct GraphClientBuilder {
     /// What the tenants of each app registration (client id) share: its quiet period and
     /// the progress its pacers spread the app's write bucket by.
     apps: HashMap<String, App>,
+    recorder: Option<Arc<Recorder>>,
 }
 
 /// What tenants reached through one app registration share.
@@ -83,6 +86,12 @@ impl GraphClientBuilder {
         self
     }
 
+    /// Records every exchange of the client to `recorder`'s transcript (`--record`).
+    pub fn record(mut self, recorder: Arc<Recorder>) -> Self {
+        self.recorder = Some(recorder);
+        self
+    }
+
     /// The client.
     pub fn build(self) -> GraphClient {
         GraphClient {
@@ -94,6 +103,7 @@ impl GraphClientBuilder {
                 counters: Counters::default(),
                 jitter: Jitter::new(),
                 created: Mutex::new(HashMap::new()),
+                recorder: self.recorder,
             }),
         }
     }

@@ -1,6 +1,6 @@
 //! One HTTP exchange with Graph: the tenant's token and lanes, its write pacer and quiet
-//! period, the call itself traced with its `client-request-id`, and what the answer says about
-//! throttling.
+//! period, the call itself traced with its `client-request-id` (and recorded, with
+//! `--record`), and what the answer says about throttling.
 
 use std::sync::Mutex;
 use std::sync::atomic::Ordering;
@@ -13,6 +13,7 @@ use super::retry::parse_retry_after;
 use super::{GraphClient, GraphRequest, TenantSession, batch, pace};
 use crate::auth::GRAPH_SCOPE;
 use crate::error::{GraphError, NetworkError, Service, SignInError, one_line, shown};
+use crate::record::Answer;
 
 /// The shortest time limit of one HTTP exchange, however little is left of the deadline.
 const MIN_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(1);
@@ -169,6 +170,7 @@ impl GraphClient {
                     span.record("latency_ms", started.elapsed().as_millis() as u64);
                     let cause = self.no_answer(e);
                     tracing::debug!(error = %cause, "no answer");
+                    self.record(tenant, request, started, Answer::NoAnswer(cause.kind));
                     return Ok(Exchange::NoAnswer(cause));
                 }
             };
@@ -184,11 +186,17 @@ impl GraphClient {
             let retry_after = parse_retry_after(header("retry-after").as_deref());
             let app_wide = pace::is_app_wide(header(pace::SCOPE_HEADER).as_deref());
             let limit_percentage = pace::parse_percentage(header(pace::LIMIT_HEADER).as_deref());
+            let kept_headers = if self.recording() {
+                super::record::kept_headers(response.headers())
+            } else {
+                Vec::new()
+            };
             let bytes = match response.bytes().await {
                 Ok(b) => b,
                 Err(e) => {
                     let cause = self.no_answer(e);
                     tracing::debug!(error = %cause, "the body was cut off");
+                    self.record(tenant, request, started, Answer::NoAnswer(cause.kind));
                     return Ok(Exchange::NoAnswer(cause));
                 }
             };
@@ -198,20 +206,33 @@ impl GraphClient {
                 span.record("request_id", id.as_str());
             }
             tracing::debug!("graph call");
-            let body = if bytes.is_empty() {
-                Value::Null
+            let parsed = if bytes.is_empty() {
+                Ok(Value::Null)
             } else {
-                match serde_json::from_slice(&bytes) {
-                    Ok(v) => v,
-                    Err(_) if !(200..300).contains(&status) => Value::Null,
-                    Err(e) => {
-                        return Err(GraphError::Decode {
-                            tenant: tenant.to_owned(),
-                            method: request.method.to_string(),
-                            path: request.path.clone(),
-                            reason: format!("not JSON: {e}"),
-                        });
-                    }
+                serde_json::from_slice::<Value>(&bytes)
+            };
+            // Recorded as it came, before anything is made of it (an answer that is not JSON
+            // has a `null` body in the transcript).
+            if self.recording() {
+                let body = parsed.as_ref().unwrap_or(&Value::Null);
+                let headers = kept_headers;
+                let answer = Answer::Answered {
+                    status,
+                    headers,
+                    body,
+                };
+                self.record(tenant, request, started, answer);
+            }
+            let body = match parsed {
+                Ok(v) => v,
+                Err(_) if !(200..300).contains(&status) => Value::Null,
+                Err(e) => {
+                    return Err(GraphError::Decode {
+                        tenant: tenant.to_owned(),
+                        method: request.method.to_string(),
+                        path: request.path.clone(),
+                        reason: format!("not JSON: {e}"),
+                    });
                 }
             };
             // A throttled answer quiets the tenant before this call's lane is free again: a

@@ -7,9 +7,10 @@
 //!
 //! Where each part lives: `request` (what is sent and received), `config` (the settings),
 //! `builder` (tenants, credentials, app registrations), `send` (one request with retries),
-//! `exchange` (one HTTP exchange: token, lanes, pacer, quiet periods), `batch` (`$batch`
-//! packing with per-item retries), `paging` (whole collections), `replication` (lag after
-//! creates), `pace` (write pacing) and `retry` (the retry policy).
+//! `exchange` (one HTTP exchange: token, lanes, pacer, quiet periods), `record` (each exchange
+//! handed to the `--record` recorder), `batch` (`$batch` packing with per-item retries),
+//! `paging` (whole collections), `replication` (lag after creates), `pace` (write pacing) and
+//! `retry` (the retry policy).
 
 mod batch;
 mod builder;
@@ -17,6 +18,7 @@ mod config;
 mod exchange;
 mod pace;
 mod paging;
+mod record;
 mod replication;
 mod request;
 pub mod retry;
@@ -93,6 +95,8 @@ struct Inner {
     /// Paths and ids of objects this client created, with when: a 404 on them soon after is
     /// replication lag, not absence.
     created: Mutex<HashMap<(String, String), Instant>>,
+    /// Where every exchange is recorded (`--record`), if anywhere.
+    recorder: Option<Arc<crate::record::Recorder>>,
 }
 
 /// The Graph client. Cheap to clone.

@@ -2,8 +2,8 @@
 
 use mtoctl_model::ids::Guid;
 use mtoctl_model::observed::{
-    AssignmentObservation, FilterClauseObservation, FilterGroupObservation, SyncJobObservation,
-    UserTypeMappingObservation,
+    AssignmentObservation, AttributeMappingObservation, FilterClauseObservation,
+    FilterGroupObservation, SyncJobObservation, UserTypeMappingObservation,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -192,6 +192,39 @@ pub struct Schema {
     /// Rules.
     #[serde(default)]
     pub synchronization_rules: Vec<Rule>,
+    /// The source and target directories, with their objects' attributes.
+    #[serde(default)]
+    pub directories: Vec<Directory>,
+}
+
+/// `directoryDefinition`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Directory {
+    /// Name (`Azure Active Directory`, `Azure Active Directory (target tenant)`).
+    pub name: Option<String>,
+    /// Objects.
+    #[serde(default)]
+    pub objects: Vec<DirectoryObject>,
+}
+
+/// `objectDefinition`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DirectoryObject {
+    /// `User`, `Group`, …
+    pub name: Option<String>,
+    /// Attributes.
+    #[serde(default)]
+    pub attributes: Vec<AttributeDefinition>,
+}
+
+/// `attributeDefinition`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttributeDefinition {
+    /// Name.
+    pub name: Option<String>,
 }
 
 /// `synchronizationRule`.
@@ -201,6 +234,10 @@ pub struct Rule {
     /// Object mappings.
     #[serde(default)]
     pub object_mappings: Vec<ObjectMapping>,
+    /// The directory users come from.
+    pub source_directory_name: Option<String>,
+    /// The directory users go to.
+    pub target_directory_name: Option<String>,
 }
 
 /// `objectMapping`.
@@ -271,6 +308,8 @@ pub struct AttributeMapping {
     pub source: Option<AttributeSource>,
     /// `Always`, `ObjectAddOnly`, …
     pub flow_type: Option<String>,
+    /// `matchingPriority`.
+    pub matching_priority: Option<i64>,
 }
 
 /// `attributeMappingSource`.
@@ -282,6 +321,8 @@ pub struct AttributeSource {
     pub kind: Option<String>,
     /// Name (the constant's value for constants).
     pub name: Option<String>,
+    /// The expression (`[department]`, `"Contoso"`, `Join(…)`).
+    pub expression: Option<String>,
 }
 
 /// `appRoleAssignment`.
@@ -304,6 +345,18 @@ impl Job {
     /// The domain form, with what the schema says (when it was read).
     pub fn observe(self, schema: Option<Schema>) -> SyncJobObservation {
         let user_mapping = schema.as_ref().and_then(Schema::user_mapping);
+        let (source_attributes, target_attributes) = schema
+            .as_ref()
+            .map(Schema::user_attributes)
+            .unwrap_or_default();
+        let mappings = user_mapping
+            .map(|m| {
+                m.attribute_mappings
+                    .iter()
+                    .filter_map(observe_mapping)
+                    .collect()
+            })
+            .unwrap_or_default();
         SyncJobObservation {
             id: self.id,
             template_id: self.template_id,
@@ -359,21 +412,104 @@ impl Job {
                         .collect()
                 })
                 .unwrap_or_default(),
+            mappings,
+            source_attributes,
+            target_attributes,
+            template_mappings: Vec::new(),
         }
     }
+}
+
+/// `synchronizationTemplate`, as listed by `GET …/synchronization/templates`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Template {
+    /// `Azure2Azure`.
+    pub factory_tag: Option<String>,
+    /// Its id.
+    pub id: Option<String>,
+    /// The factory schema.
+    pub schema: Option<Schema>,
+}
+
+impl Template {
+    /// The user mappings of the template's schema.
+    pub fn user_mappings(&self) -> Vec<AttributeMappingObservation> {
+        self.schema
+            .as_ref()
+            .and_then(Schema::user_mapping)
+            .map(|m| {
+                m.attribute_mappings
+                    .iter()
+                    .filter_map(observe_mapping)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+fn observe_mapping(a: &AttributeMapping) -> Option<AttributeMappingObservation> {
+    let source = a.source.as_ref();
+    Some(AttributeMappingObservation {
+        target: a.target_attribute_name.clone()?,
+        kind: source.and_then(|s| s.kind.clone()),
+        name: source.and_then(|s| s.name.clone()),
+        expression: source.and_then(|s| s.expression.clone()),
+        flow_type: a.flow_type.clone(),
+        matching_priority: a.matching_priority,
+    })
+}
+
+/// The templates of a configuration (§6.6).
+pub fn templates_path(sp: &str) -> String {
+    format!("/servicePrincipals/{sp}/synchronization/templates")
 }
 
 impl Schema {
     /// The object mapping of users (the one mtoctl manages).
     fn user_mapping(&self) -> Option<&ObjectMapping> {
-        self.synchronization_rules
-            .iter()
-            .flat_map(|r| r.object_mappings.iter())
-            .find(|m| {
-                m.source_object_name
-                    .as_deref()
-                    .is_some_and(|n| n.eq_ignore_ascii_case("User"))
-            })
+        self.user_rule().map(|(_, m)| m)
+    }
+
+    /// The rule holding the user mapping, and that mapping.
+    fn user_rule(&self) -> Option<(&Rule, &ObjectMapping)> {
+        self.synchronization_rules.iter().find_map(|r| {
+            r.object_mappings
+                .iter()
+                .find(|m| {
+                    m.source_object_name
+                        .as_deref()
+                        .is_some_and(|n| n.eq_ignore_ascii_case("User"))
+                })
+                .map(|m| (r, m))
+        })
+    }
+
+    /// The attribute names of users in the user rule's source directory and target directory.
+    pub fn user_attributes(&self) -> (Vec<String>, Vec<String>) {
+        let Some((rule, _)) = self.user_rule() else {
+            return (Vec::new(), Vec::new());
+        };
+        let of = |directory: Option<&str>| -> Vec<String> {
+            let Some(directory) = directory else {
+                return Vec::new();
+            };
+            self.directories
+                .iter()
+                .filter(|d| d.name.as_deref() == Some(directory))
+                .flat_map(|d| d.objects.iter())
+                .filter(|o| {
+                    o.name
+                        .as_deref()
+                        .is_some_and(|n| n.eq_ignore_ascii_case("User"))
+                })
+                .flat_map(|o| o.attributes.iter().filter_map(|a| a.name.clone()))
+                .collect()
+        };
+        (
+            of(rule.source_directory_name.as_deref()),
+            of(rule.target_directory_name.as_deref()),
+        )
     }
 }
 

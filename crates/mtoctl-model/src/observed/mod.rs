@@ -23,9 +23,9 @@ use crate::ids::{Alias, TenantId};
 pub use fingerprint::Fingerprint;
 pub use principals::{GroupObservation, PrincipalsObservation, UserObservation};
 pub use sync::{
-    AssignmentObservation, FilterClauseObservation, FilterGroupObservation,
-    SyncConfigurationDetails, SyncConfigurationObservation, SyncJobObservation,
-    UserTypeMappingObservation,
+    AssignmentObservation, AttributeMappingObservation, FilterClauseObservation,
+    FilterGroupObservation, SyncConfigurationDetails, SyncConfigurationObservation,
+    SyncJobObservation, UserTypeMappingObservation,
 };
 
 /// Everything read from every tenant of a spec.

@@ -49,6 +49,35 @@ pub struct SyncJobObservation {
     pub deletes_on_leaving_scope: Option<bool>,
     /// The user mapping's scoping filter groups.
     pub scoping_filter: Vec<FilterGroupObservation>,
+    /// The user mapping's attribute mappings, when the schema was read.
+    #[serde(default)]
+    pub mappings: Vec<AttributeMappingObservation>,
+    /// The attribute names of users in the schema's source directory (empty when not read).
+    #[serde(default)]
+    pub source_attributes: Vec<String>,
+    /// The attribute names of users in the schema's target directory (empty when not read).
+    #[serde(default)]
+    pub target_attributes: Vec<String>,
+    /// The user mappings of the job's template (the factory defaults), read only by `export`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub template_mappings: Vec<AttributeMappingObservation>,
+}
+
+/// One attribute mapping of the user mapping, as read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttributeMappingObservation {
+    /// `targetAttributeName`.
+    pub target: String,
+    /// `source.type`: `Attribute`, `Constant` or `Function`.
+    pub kind: Option<String>,
+    /// `source.name`: the attribute, the constant's value, or the function.
+    pub name: Option<String>,
+    /// `source.expression`.
+    pub expression: Option<String>,
+    /// `flowType`: `Always`, `ObjectAddOnly`, …
+    pub flow_type: Option<String>,
+    /// `matchingPriority`.
+    pub matching_priority: Option<i64>,
 }
 
 /// The `userType` attribute mapping.

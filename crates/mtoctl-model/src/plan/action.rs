@@ -176,6 +176,8 @@ pub enum ActionReason {
     ScopeChange,
     /// Asynchronous Graph work must complete before the next round.
     Async,
+    /// `mtoctl destroy` removes what the spec manages.
+    Destroy,
     /// A previous asynchronous attempt failed and is retried.
     Retry,
 }

@@ -82,6 +82,14 @@ impl ResourceAddr {
         ))
     }
 
+    /// An account synchronization made in a target tenant, by its UPN there.
+    pub fn synced_user(tenant: &str, user_principal_name: &str) -> Self {
+        Self(format!(
+            "tenant.{tenant}.synced_user{}",
+            key(user_principal_name)
+        ))
+    }
+
     /// The address text.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -52,6 +52,10 @@ pub struct Plan {
     pub mtoctl_version: String,
     /// Fingerprint of the desired state the plan was computed from.
     pub spec_digest: Fingerprint,
+    /// What the plan does with the spec: bring Graph to it, or remove what it manages. Absent
+    /// in the JSON for `apply`, the plans written before `destroy` existed.
+    #[serde(default, skip_serializing_if = "PlanMode::is_apply")]
+    pub mode: PlanMode,
     /// The tenants of the spec, in spec order (alias and id), for renderers.
     pub tenants: Vec<PlanTenant>,
     /// Fingerprint of every object the planner read, by address: the staleness guard.
@@ -95,6 +99,24 @@ impl Plan {
     pub fn index_of(&self, id: &ActionId) -> Option<usize> {
         let i = id.index();
         (self.actions.get(i)?.id == *id).then_some(i)
+    }
+}
+
+/// What a plan was computed for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanMode {
+    /// Bring Graph to the spec (`plan`, `apply`).
+    #[default]
+    Apply,
+    /// Remove everything the spec manages (`plan --destroy`, `destroy`).
+    Destroy,
+}
+
+impl PlanMode {
+    /// Whether this is the default mode (not written to JSON).
+    pub fn is_apply(&self) -> bool {
+        *self == PlanMode::Apply
     }
 }
 

@@ -48,7 +48,8 @@ pub struct ScopeEntry {
     pub name: String,
 }
 
-/// A list of a sync's scope.
+/// A list of a sync's entries a note can point at: the scope's users and groups, or its
+/// attribute mappings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ScopeList {
@@ -56,6 +57,8 @@ pub enum ScopeList {
     Users,
     /// `scope.groups`.
     Groups,
+    /// `mappings` (the entry's name is the target attribute).
+    Mappings,
 }
 
 impl ScopeList {
@@ -64,6 +67,7 @@ impl ScopeList {
         match self {
             ScopeList::Users => "users",
             ScopeList::Groups => "groups",
+            ScopeList::Mappings => "mappings",
         }
     }
 }

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ActionId;
+use crate::desired::MappingSpec;
 use crate::ids::{Guid, TenantId};
 use crate::observed::MemberRole;
 use crate::spec::document::{Access, FilterOperator, UserType, UserTypeApplies};
@@ -55,6 +56,10 @@ pub enum Operation {
         /// `userSyncInbound.isSyncAllowed`, when changed.
         is_sync_allowed: Option<bool>,
     },
+    /// Resets the partner configuration template to Graph's defaults (`resetToDefaultSettings`).
+    ResetPartnerTemplate,
+    /// Resets the identity synchronization template to Graph's defaults.
+    ResetIdentitySyncTemplate,
     /// Creates the multitenant organization; the caller becomes its first owner.
     #[serde(rename_all = "snake_case")]
     CreateOrganization {
@@ -214,6 +219,9 @@ pub enum Operation {
         flow: UserTypeApplies,
         /// Scoping filter groups (OR-ed); empty for none.
         filter: Vec<ScopingFilterGroup>,
+        /// The attribute mappings the spec manages (the others are written back as read).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        mappings: Vec<MappingSpec>,
         /// Whether users leaving the scope are soft-deleted in the target.
         deletes: bool,
     },
@@ -264,6 +272,15 @@ pub enum Operation {
         /// Its name (for display).
         display_name: String,
     },
+    /// Deletes, in the target tenant, the account synchronization made for a source user
+    /// (`destroy --remove-synced-users`); Graph keeps it restorable for 30 days.
+    #[serde(rename_all = "snake_case")]
+    DeleteSyncedUser {
+        /// The account's object id in the target.
+        user_id: String,
+        /// Its UPN there (`alice_contoso.com#EXT#@…`), for display.
+        user_principal_name: String,
+    },
 }
 
 /// The object references of an operation, borrowed as the operation is (`&` or `&mut`): one
@@ -307,6 +324,8 @@ impl Operation {
         match self {
             Operation::PatchPartnerTemplate { .. }
             | Operation::PatchIdentitySyncTemplate { .. }
+            | Operation::ResetPartnerTemplate
+            | Operation::ResetIdentitySyncTemplate
             | Operation::CreatePartner { .. }
             | Operation::PatchPartner { .. }
             | Operation::DeletePartner { .. }
@@ -334,6 +353,7 @@ impl Operation {
             Operation::AssignPrincipal { .. } | Operation::RemoveAssignment { .. } => {
                 ObjectKind::Assignment
             }
+            Operation::DeleteSyncedUser { .. } => ObjectKind::SyncedUser,
         }
     }
 }
@@ -349,6 +369,8 @@ pub enum ObjectKind {
     SyncConfiguration,
     /// Assignments of users and groups to a configuration.
     Assignment,
+    /// Accounts synchronization made in a target tenant.
+    SyncedUser,
 }
 
 /// Partner settings to write. Each field present is a whole value (Graph replaces complex

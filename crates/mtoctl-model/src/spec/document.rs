@@ -7,6 +7,8 @@
 //! `validate`, which turns a [`SpecDocument`] into a [`crate::DesiredState`].
 
 use schemars::JsonSchema;
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// An mtoctl spec: one multitenant organization (MTO), its tenants, how they collaborate and
@@ -345,6 +347,36 @@ pub struct SyncDirection {
     /// are soft-deleted and purged after 30 days) or `keep`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_leaving_scope: Option<LeavingScope>,
+    /// Attribute mappings of the provisioned users, by target attribute (for example
+    /// `companyName: {constant: Contoso}`). Mappings not named here stay as Graph has them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub mappings: BTreeMap<String, AttributeMapping>,
+}
+
+/// Where one target attribute of a provisioned user comes from: exactly one of `source`,
+/// `constant` and `expression`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AttributeMapping {
+    /// A source user attribute, copied (for example `department`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// A constant value (for example the source organization's name for `companyName`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub constant: Option<String>,
+    /// An expression in Entra's mapping language, for example
+    /// `Join(" ", [givenName], [surname])`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expression: Option<String>,
+    /// When it applies: `always` (the default; on creation and every update) or `onCreate`
+    /// (only when the user is created in the target).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applies: Option<UserTypeApplies>,
+    /// Matching precedence: 1 and up make the attribute one that matches source users with
+    /// existing target users, in that order; 0 makes it not match. Left as Graph has it when
+    /// absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matching_precedence: Option<u32>,
 }
 
 /// The user type of provisioned users.

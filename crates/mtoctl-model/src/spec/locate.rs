@@ -24,9 +24,23 @@ pub fn scope_entry(
         Value::Str(s) => s == name,
         _ => false,
     };
-    let entry = syncs
+    let syncs = syncs
         .iter()
-        .filter(|s| is_str(field(s, "from"), from) && is_str(field(s, "to"), to))
+        .filter(|s| is_str(field(s, "from"), from) && is_str(field(s, "to"), to));
+    if list == "mappings" {
+        // A mapping, by its target attribute: the key's line.
+        let mapping = syncs
+            .filter_map(|s| field(s, "mappings"))
+            .find_map(|m| match &m.value {
+                Value::Map(entries) => entries
+                    .iter()
+                    .find(|(k, _)| k.name.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v),
+                _ => None,
+            })?;
+        return Some(line_column(text, mapping.span.offset));
+    }
+    let entry = syncs
         .filter_map(|s| field(field(s, "scope")?, list))
         .find_map(|entries| match &entries.value {
             Value::Seq(items) => items.iter().find(|n| same(n)),

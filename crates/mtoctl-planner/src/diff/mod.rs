@@ -29,7 +29,7 @@ use crate::report::PlanError;
 use mtoctl_model::plan::ResourceAddr;
 use mtoctl_model::plan::{
     ActionId, ActionKind, ActionReason, AsyncWait, AttributeChange, ExpectedBefore, Impact,
-    Operation,
+    Operation, PlanMode,
 };
 use mtoctl_model::plan::{DeferredAction, Note, ScopeEntry, Severity};
 
@@ -121,6 +121,8 @@ pub(crate) struct Ctx<'a> {
     pub template_keys: BTreeMap<Alias, Vec<ActionId>>,
     /// Draft keys of changes to the partner configuration and identity sync `(tenant, partner)`.
     pub pair_keys: BTreeMap<(Alias, Alias), Vec<ActionId>>,
+    /// What the plan is for (written into it by `crate::assemble`).
+    pub mode: PlanMode,
 }
 
 impl<'a> Ctx<'a> {
@@ -143,6 +145,7 @@ impl<'a> Ctx<'a> {
             readiness: BTreeMap::new(),
             template_keys: BTreeMap::new(),
             pair_keys: BTreeMap::new(),
+            mode: PlanMode::Apply,
         })
     }
 
@@ -265,6 +268,8 @@ pub(crate) fn op_name(op: &Operation) -> &'static str {
     match op {
         Operation::PatchPartnerTemplate { .. } => "patch_partner_template",
         Operation::PatchIdentitySyncTemplate { .. } => "patch_identity_sync_template",
+        Operation::ResetPartnerTemplate => "reset_partner_template",
+        Operation::ResetIdentitySyncTemplate => "reset_identity_sync_template",
         Operation::CreateOrganization { .. } => "create_organization",
         Operation::UpdateOrganization { .. } => "update_organization",
         Operation::AddMember { .. } => "add_member",
@@ -291,6 +296,7 @@ pub(crate) fn op_name(op: &Operation) -> &'static str {
         Operation::StartJob { .. } => "start_job",
         Operation::PauseJob { .. } => "pause_job",
         Operation::DeleteSyncConfiguration { .. } => "delete_sync_configuration",
+        Operation::DeleteSyncedUser { .. } => "delete_synced_user",
     }
 }
 

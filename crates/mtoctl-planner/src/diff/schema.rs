@@ -1,9 +1,11 @@
 //! The schema a sync wants (the `userType` mapping, whether leaving the scope deletes, the
-//! scoping filter), compared with a job's as `mtoctl_model::plan::fingerprint::SchemaParts`.
+//! scoping filter, the attribute mappings the spec declares), compared with a job's as
+//! `mtoctl_model::plan::fingerprint::SchemaParts`; mappings the spec does not declare are not
+//! compared.
 
 use super::show;
-use mtoctl_model::desired::{FilterGroupSpec, SyncSpec};
-use mtoctl_model::plan::fingerprint::{FilterKey, SchemaParts, normalise_filter};
+use mtoctl_model::desired::{FilterGroupSpec, MappingSpec, SyncSpec};
+use mtoctl_model::plan::fingerprint::{FilterKey, MappingKey, SchemaParts, normalise_filter};
 use mtoctl_model::plan::{
     AttributeChange, ObjectRef, Operation, ScopingClause, ScopingFilterGroup,
 };
@@ -16,6 +18,7 @@ pub(crate) struct WantedSchema {
     pub parts: SchemaParts,
     spec_filter: Vec<ScopingFilterGroup>,
     spec: (UserType, UserTypeApplies, bool),
+    spec_mappings: Vec<MappingSpec>,
 }
 
 impl WantedSchema {
@@ -37,10 +40,27 @@ impl WantedSchema {
                 flow: Some(flow_name(s.user_type_applies).into()),
                 deletes: Some(deletes),
                 filter,
+                mappings: s.mappings.iter().map(MappingKey::desired).collect(),
             },
             spec_filter,
             spec: (s.user_type, s.user_type_applies, deletes),
+            spec_mappings: s.mappings.clone(),
         }
+    }
+
+    /// The declared mappings a job's schema does not have as the spec says.
+    fn unmet_mappings<'a>(
+        &'a self,
+        have: &'a SchemaParts,
+    ) -> Vec<(&'a MappingKey, Option<&'a MappingKey>)> {
+        self.parts
+            .mappings
+            .iter()
+            .filter_map(|want| {
+                let found = have.mappings.iter().find(|h| h.target == want.target);
+                (!found.is_some_and(|h| want.satisfied_by(h))).then_some((want, found))
+            })
+            .collect()
     }
 
     pub(crate) fn matches(&self, have: &SchemaParts) -> bool {
@@ -53,6 +73,7 @@ impl WantedSchema {
             && eq(&want.flow, &have.flow)
             && want.deletes == have.deletes
             && want.filter == have.filter
+            && self.unmet_mappings(have).is_empty()
     }
 
     pub(crate) fn operation(&self, configuration: ObjectRef, job: ObjectRef) -> Operation {
@@ -63,6 +84,7 @@ impl WantedSchema {
             user_type,
             flow,
             filter: self.spec_filter.clone(),
+            mappings: self.spec_mappings.clone(),
             deletes,
         }
     }
@@ -77,7 +99,7 @@ impl WantedSchema {
             ]
         };
         let before = have.map(render);
-        render(&self.parts)
+        let mut changes: Vec<AttributeChange> = render(&self.parts)
             .into_iter()
             .enumerate()
             .filter_map(|(i, (path, after))| {
@@ -88,8 +110,44 @@ impl WantedSchema {
                     after: Some(after),
                 })
             })
-            .collect()
+            .collect();
+        let empty = SchemaParts {
+            user_type: None,
+            flow: None,
+            deletes: None,
+            filter: Vec::new(),
+            mappings: Vec::new(),
+        };
+        for (want, found) in self.unmet_mappings(have.unwrap_or(&empty)) {
+            let target = self
+                .spec_mappings
+                .iter()
+                .find(|m| m.target.eq_ignore_ascii_case(&want.target))
+                .map_or(want.target.as_str(), |m| m.target.as_str());
+            changes.push(AttributeChange {
+                path: format!("mapping.{target}"),
+                before: found.map(describe_mapping),
+                after: Some(describe_mapping(want)),
+            });
+        }
+        changes
     }
+}
+
+/// A mapping as a reviewer reads it: its source as an expression, and when it applies if not
+/// always, and its matching precedence when it has one.
+fn describe_mapping(m: &MappingKey) -> String {
+    let mut out = m.shown.clone();
+    if m.flow
+        .as_deref()
+        .is_some_and(|f| f.eq_ignore_ascii_case("ObjectAddOnly"))
+    {
+        out.push_str(" (on create)");
+    }
+    if let Some(p) = m.matching.filter(|p| *p > 0) {
+        out.push_str(&format!(" (matching {p})"));
+    }
+    show(&out)
 }
 
 fn describe_filter(filter: &[FilterKey]) -> String {

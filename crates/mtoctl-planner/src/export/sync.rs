@@ -7,8 +7,8 @@ use mtoctl_model::desired::{PairKey, default_sync_name};
 use mtoctl_model::ids::{Alias, Guid};
 use mtoctl_model::observed::{SyncConfigurationObservation, TenantObservation};
 use mtoctl_model::spec::document::{
-    FilterClause, FilterGroup, FilterOperator, LeavingScope, ScopingFilter, SyncDirection,
-    SyncScope, UserType, UserTypeApplies,
+    AttributeMapping, FilterClause, FilterGroup, FilterOperator, LeavingScope, ScopingFilter,
+    SyncDirection, SyncScope, UserType, UserTypeApplies,
 };
 use mtoctl_model::spec::export_input::{ExportInput, InputTenant};
 
@@ -212,6 +212,7 @@ fn direction(
         scope: SyncScope::default(),
         enabled: None,
         on_leaving_scope: None,
+        mappings: Default::default(),
     };
     let what = format!("sync configuration `{name}` in {from}");
     let mapping = job.user_type.as_ref();
@@ -253,6 +254,7 @@ fn direction(
             "{what}: its scoping filter cannot be written ({why}); left out, so the plan will remove it"
         )),
     }
+    d.mappings = mappings(job, &what, warnings);
     scope(
         &mut d.scope,
         obs[from],
@@ -261,6 +263,82 @@ fn direction(
         warnings,
     );
     Some(d)
+}
+
+/// The job's user mappings that differ from its template's, in the spec's terms. Those the
+/// sync's own fields manage (`userType`) or that must not change (the matching anchor) are
+/// left out; a template mapping the job no longer has cannot be written, and is named.
+fn mappings(
+    job: &mtoctl_model::observed::SyncJobObservation,
+    what: &str,
+    warnings: &mut Vec<String>,
+) -> BTreeMap<String, AttributeMapping> {
+    use mtoctl_model::plan::fingerprint::MappingKey;
+    let mut out = BTreeMap::new();
+    if job.template_mappings.is_empty() {
+        return out;
+    }
+    let reserved = |t: &str| {
+        t.eq_ignore_ascii_case("userType") || t.eq_ignore_ascii_case("alternativeSecurityIds")
+    };
+    for m in job.mappings.iter().filter(|m| !reserved(&m.target)) {
+        let have = MappingKey::observed(m);
+        let default = job
+            .template_mappings
+            .iter()
+            .find(|t| t.target.eq_ignore_ascii_case(&m.target))
+            .map(MappingKey::observed);
+        if default.as_ref() == Some(&have) {
+            continue;
+        }
+        let kind = m.kind.as_deref().unwrap_or_default();
+        let mut mapping = AttributeMapping::default();
+        match (kind, &m.name, &m.expression) {
+            (k, Some(n), _) if k.eq_ignore_ascii_case("Attribute") => {
+                mapping.source = Some(n.clone())
+            }
+            (k, Some(n), _) if k.eq_ignore_ascii_case("Constant") => {
+                mapping.constant = Some(n.clone())
+            }
+            (_, _, Some(e)) if mtoctl_model::expression::parse(e).is_ok() => {
+                mapping.expression = Some(e.clone());
+            }
+            _ => {
+                warnings.push(format!(
+                    "{what}: its mapping of `{}` cannot be written in the spec language; left out (kept as it is)",
+                    m.target
+                ));
+                continue;
+            }
+        }
+        if m.flow_type
+            .as_deref()
+            .is_some_and(|f| f.eq_ignore_ascii_case("ObjectAddOnly"))
+        {
+            mapping.applies = Some(UserTypeApplies::OnCreate);
+        }
+        if m.matching_priority != default.as_ref().and_then(|d| d.matching) {
+            mapping.matching_precedence = m.matching_priority.and_then(|p| u32::try_from(p).ok());
+        }
+        out.insert(m.target.clone(), mapping);
+    }
+    for t in job
+        .template_mappings
+        .iter()
+        .filter(|t| !reserved(&t.target))
+    {
+        if !job
+            .mappings
+            .iter()
+            .any(|m| m.target.eq_ignore_ascii_case(&t.target))
+        {
+            warnings.push(format!(
+                "{what}: the template maps `{}`, which this job no longer does; a spec cannot remove a mapping, so it is left as it is",
+                t.target
+            ));
+        }
+    }
+    out
 }
 
 /// The observed scoping filter in the spec's terms.

@@ -316,3 +316,91 @@ fn members_not_in_the_input_are_named() {
     );
     assert!(exported.document.sync.iter().all(|s| s.to != "fabrikam"));
 }
+
+#[test]
+fn mappings_that_differ_from_the_template_are_written_and_plan_nothing() {
+    use mtoctl_model::observed::AttributeMappingObservation;
+    let text = example("quickstart");
+    let mapping = |target: &str, kind: &str, name: &str, expression: &str, flow: &str| {
+        AttributeMappingObservation {
+            target: target.into(),
+            kind: Some(kind.into()),
+            name: Some(name.into()),
+            expression: Some(expression.into()),
+            flow_type: Some(flow.into()),
+            matching_priority: Some(0),
+        }
+    };
+    let template = vec![
+        mapping(
+            "department",
+            "Attribute",
+            "department",
+            "[department]",
+            "Always",
+        ),
+        mapping(
+            "displayName",
+            "Attribute",
+            "displayName",
+            "[displayName]",
+            "Always",
+        ),
+        mapping("jobTitle", "Attribute", "jobTitle", "[jobTitle]", "Always"),
+        mapping(
+            "userType",
+            "Constant",
+            "Member",
+            "\"Member\"",
+            "ObjectAddOnly",
+        ),
+    ];
+    let observed = converged(&text, |b| {
+        let name = "MTO_Sync_3c9c5e9e-1d4b-4f8e-9a51-6f0b2d7c8a11";
+        let job = &mut b
+            .sync_mut("contoso", name)
+            .details
+            .as_mut()
+            .expect("details")
+            .jobs[0];
+        job.template_mappings = template.clone();
+        job.mappings = vec![
+            // As the template has it: not written.
+            template[0].clone(),
+            // Changed: a constant, on create; an expression.
+            mapping(
+                "displayName",
+                "Constant",
+                "Contoso people",
+                "\"Contoso people\"",
+                "ObjectAddOnly",
+            ),
+            mapping(
+                "companyName",
+                "Function",
+                "Append",
+                "Append([companyName], \" (Contoso)\")",
+                "Always",
+            ),
+            template[3].clone(),
+        ];
+    });
+    let (exported, yaml) = round_trip(&text, &observed);
+    let m = &exported.document.sync[0].mappings;
+    assert_eq!(m.len(), 2, "{yaml}");
+    assert_eq!(m["displayName"].constant.as_deref(), Some("Contoso people"));
+    assert_eq!(
+        m["displayName"].applies,
+        Some(mtoctl_model::spec::document::UserTypeApplies::OnCreate)
+    );
+    assert_eq!(
+        m["companyName"].expression.as_deref(),
+        Some("Append([companyName], \" (Contoso)\")")
+    );
+    // The job dropped the template's `jobTitle` mapping, which a spec cannot say.
+    assert!(
+        exported.warnings.iter().any(|w| w.contains("`jobTitle`")),
+        "{:?}",
+        exported.warnings
+    );
+}

@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use super::text::{self, TextOptions};
-use mtoctl_model::plan::Plan;
+use mtoctl_model::plan::{Plan, PlanMode};
 
 /// GitHub's maximum comment body, in characters; rendered comments stay strictly below it.
 pub const MAX_COMMENT_CHARS: usize = 65_535;
@@ -25,13 +25,23 @@ pub fn render_limited(plan: &Plan, limit: usize) -> String {
     let s = &plan.summary;
     if plan.actions.is_empty() && !plan.applyable {
         let _ = writeln!(head, "### mtoctl plan: errors, no changes planned\n");
+    } else if plan.actions.is_empty() && plan.mode == PlanMode::Destroy {
+        let _ = writeln!(head, "### mtoctl plan --destroy: nothing to destroy\n");
+        let _ = writeln!(
+            head,
+            "Nothing to destroy: nothing the spec manages is left."
+        );
     } else if plan.actions.is_empty() {
         let _ = writeln!(head, "### mtoctl plan: no changes\n");
         let _ = writeln!(head, "No changes. Live configuration matches the spec.");
     } else {
+        let command = match plan.mode {
+            PlanMode::Apply => "mtoctl plan",
+            PlanMode::Destroy => "mtoctl plan --destroy",
+        };
         let _ = writeln!(
             head,
-            "### mtoctl plan: {} to add, {} to change, {} to destroy, {} to wait\n",
+            "### {command}: {} to add, {} to change, {} to destroy, {} to wait\n",
             s.create + s.replace,
             s.update,
             s.delete + s.replace,

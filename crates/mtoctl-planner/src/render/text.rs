@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use mtoctl_model::plan::Severity;
-use mtoctl_model::plan::{Action, ActionId, ActionKind, Plan};
+use mtoctl_model::plan::{Action, ActionId, ActionKind, Plan, PlanMode};
 
 /// How to render.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -126,7 +126,9 @@ pub fn write(out: &mut dyn fmt::Write, plan: &Plan, options: TextOptions) -> fmt
     if plan.actions.is_empty() {
         notes(out, plan, &paint)?;
         deferred(out, plan, &steps)?;
-        let verdict = if plan.applyable {
+        let verdict = if plan.mode == PlanMode::Destroy {
+            "Nothing to destroy: nothing the spec manages is left."
+        } else if plan.applyable {
             "No changes. Live configuration matches the spec."
         } else {
             "No changes planned, but the spec has errors (see the notes): it does not match the live configuration."
@@ -135,6 +137,13 @@ pub fn write(out: &mut dyn fmt::Write, plan: &Plan, options: TextOptions) -> fmt
         return Ok(());
     }
 
+    if plan.mode == PlanMode::Destroy {
+        writeln!(
+            out,
+            "{}\n",
+            paint.bold("This plan destroys everything the spec manages.")
+        )?;
+    }
     writeln!(
         out,
         "mtoctl will perform the following actions, grouped by tenant; steps are numbered in execution order.\n\

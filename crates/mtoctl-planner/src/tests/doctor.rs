@@ -6,8 +6,8 @@ use mtoctl_model::DesiredState;
 use mtoctl_model::doctor::{CredentialCheck, Read, SkuObservation, TenantReadings};
 use mtoctl_model::ids::{Guid, TenantId};
 use mtoctl_model::observed::{
-    Known, MemberObservation, MemberRole, MemberState, MtoState, OrganizationObservation,
-    PartnerSettingsObservation,
+    AccessRuleObservation, AccessType, B2bPolicyObservation, Known, MemberObservation, MemberRole,
+    MemberState, MtoState, OrganizationObservation, PartnerSettingsObservation,
 };
 
 use super::example;
@@ -37,6 +37,7 @@ fn ready(desired: &DesiredState) -> Vec<TenantReadings> {
                 skus: Read::Found(vec![p2()]),
                 organization: Read::Found(None),
                 default_settings: Read::Found(PartnerSettingsObservation::default()),
+                partners: Read::Found(Default::default()),
                 credentials: desired
                     .syncs
                     .iter()
@@ -178,4 +179,58 @@ fn a_failed_credential_check_is_fixable() {
         "{c:?}"
     );
     assert_eq!(r.verdict, Verdict::Fixable);
+}
+
+/// B2B collaboration as a rule over everyone: blocked or allowed.
+fn b2b(access: AccessType) -> Option<B2bPolicyObservation> {
+    let rule = |all: &str| AccessRuleObservation {
+        access: Known::Known(access),
+        targets: vec![all.to_owned()],
+    };
+    Some(B2bPolicyObservation {
+        users_and_groups: Some(rule("AllUsers")),
+        applications: Some(rule("AllApplications")),
+    })
+}
+
+#[test]
+fn blocking_defaults_matter_only_for_partners_that_inherit_them() {
+    let desired = example("quickstart");
+    let mut readings = ready(&desired);
+    let blocking = PartnerSettingsObservation {
+        b2b_collaboration_inbound: b2b(AccessType::Blocked),
+        ..Default::default()
+    };
+    readings[1].default_settings = Read::Found(blocking);
+    // No partner configuration for contoso yet: it would inherit the block.
+    let r = diagnose(&desired, &readings);
+    let c = check(&r, "fabrikam", "default_settings");
+    assert_eq!(c.verdict, Verdict::Fixable, "{c:#?}");
+    assert!(c.summary.contains("b2bCollaborationInbound"), "{c:#?}");
+    // A partner configuration for contoso with B2B settings of its own both ways overrides the
+    // defaults, and the spec leaves those settings alone: nothing is blocked.
+    let own = PartnerSettingsObservation {
+        b2b_collaboration_inbound: b2b(AccessType::Allowed),
+        b2b_collaboration_outbound: b2b(AccessType::Allowed),
+        ..Default::default()
+    };
+    let contoso = desired.tenants[0].tenant_id.clone();
+    readings[1].partners = Read::Found([(contoso.clone(), own)].into_iter().collect());
+    let r = diagnose(&desired, &readings);
+    assert_eq!(
+        check(&r, "fabrikam", "default_settings").verdict,
+        Verdict::Ok,
+        "{r:#?}"
+    );
+    // One that sets only one direction still inherits the other from the defaults.
+    let half = PartnerSettingsObservation {
+        b2b_collaboration_outbound: b2b(AccessType::Allowed),
+        ..Default::default()
+    };
+    readings[1].partners = Read::Found([(contoso, half)].into_iter().collect());
+    let r = diagnose(&desired, &readings);
+    assert_eq!(
+        check(&r, "fabrikam", "default_settings").verdict,
+        Verdict::Fixable
+    );
 }

@@ -1,8 +1,10 @@
 //! Planner tests: scenarios built with [`crate::testing::ObservedStateBuilder`], golden
 //! renderings, and property tests.
 
+mod destroy;
 mod doctor;
 mod golden;
+mod mappings;
 mod props;
 mod scenarios;
 mod status;

@@ -1,9 +1,10 @@
 //! One synchronization job: read, delete, start, pause, restart; its schema read, replaced,
-//! patched, reset; the schema's filter operators.
+//! patched, reset; the schema's filter operators and `parseExpression`.
 
 use serde_json::{Map, Value, json};
 
 use super::on_demand::provision_on_demand;
+use super::parse_expression::parse_expression;
 use super::render::job_json;
 use super::validate_credentials;
 use crate::core::Core;
@@ -15,7 +16,7 @@ use crate::state::Job;
 
 /// Route `/servicePrincipals/{id}/synchronization/jobs/{jobId}/...`: the job, its actions
 /// (start, pause, restart, validateCredentials, provisionOnDemand), its schema and the
-/// schema's filter operators.
+/// schema's filter operators and parseExpression.
 pub(super) fn job_route(
     core: &mut Core,
     ctx: &Ctx,
@@ -166,6 +167,10 @@ pub(super) fn job_route(
             core.dirty = true;
             Ok(GraphResponse::no_content())
         }
+        ("POST", ["schema", "parseExpression"]) => {
+            let schema = job_mut(core, &ctx.tenant, sp, job_id, now)?.schema.clone();
+            parse_expression(ctx, req, &schema)
+        }
         ("GET", ["schema", "filterOperators"]) => {
             job_mut(core, &ctx.tenant, sp, job_id, now)?;
             let ops: Vec<Value> = schema::OPERATORS
@@ -184,7 +189,8 @@ pub(super) fn job_route(
             | ["pause"]
             | ["restart"]
             | ["provisionOnDemand"]
-            | ["validateCredentials"],
+            | ["validateCredentials"]
+            | ["schema", "parseExpression"],
         ) => Err(GraphError::method_not_allowed()),
         _ => Err(GraphError::unknown_segment(
             rest.last().copied().unwrap_or(""),

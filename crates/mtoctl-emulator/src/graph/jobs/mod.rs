@@ -1,13 +1,16 @@
 //! Synchronization jobs of a configuration's service principal (reference
 //! §6.3–§6.9): templates, secrets, jobs and their actions (start, pause,
-//! restart, validateCredentials, provisionOnDemand), schema and filter operators.
+//! restart, validateCredentials, provisionOnDemand), schema, filter operators and
+//! parseExpression.
 //!
 //! Here: the routes of `synchronization` itself (templates, secrets, the job list) and the
 //! credentials check; `render` shows a job as Graph does, `job` routes one job's actions and
-//! schema, `on_demand` provisions one user on demand.
+//! schema, `on_demand` provisions one user on demand, `parse_expression` parses (and tries) a
+//! mapping's expression.
 
 mod job;
 mod on_demand;
+mod parse_expression;
 mod render;
 
 use serde_json::{Map, Value, json};
@@ -109,6 +112,15 @@ pub fn sync_route(
                 "value": [{"id": "Azure2Azure", "applicationId": app_id, "default": true, "description": "Azure AD to Azure AD cross-tenant synchronization", "discoverable": true, "factoryTag": "Azure2Azure", "metadata": [], "schema": schema::default_schema("Azure2Azure")}]
             }),
         )),
+        ("POST", ["templates", "Azure2Azure", "schema", "parseExpression"]) => {
+            parse_expression::parse_expression(ctx, req, &schema::default_schema("Azure2Azure"))
+        }
+        (_, ["templates", "Azure2Azure", "schema", "parseExpression"]) => {
+            Err(GraphError::method_not_allowed())
+        }
+        (_, ["templates", template, ..]) if *template != "Azure2Azure" => {
+            Err(GraphError::not_found(template))
+        }
         ("PUT", ["secrets"]) => {
             let body = req.object_body()?;
             let items = body.get("value").and_then(Value::as_array).ok_or_else(|| {

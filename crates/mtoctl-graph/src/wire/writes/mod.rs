@@ -22,12 +22,16 @@ pub use partners::{
     B2bWrite, ConsentWrite, PartnerSettingsWrite, RuleWrite, TrustWrite, create_identity_sync,
     create_partner, delete_identity_sync, delete_partner, patch_identity_sync,
     patch_identity_sync_template, patch_partner, patch_partner_template,
+    reset_identity_sync_template, reset_partner_template,
 };
-pub use schema::{FilterGroupWrite, SchemaError, SchemaWrite, edit_schema, put_schema};
+pub use schema::{
+    FilterGroupWrite, MappingWrite, SchemaError, SchemaWrite, edit_schema, parse_expression,
+    parsed_expression, put_schema,
+};
 pub use sync::{
     MANAGED_SECRETS, SYNC_JOB_TEMPLATE_ID, assign, create_job, delete_application,
-    delete_configuration, delete_job, instantiate, pause_job, put_sync_secrets, remove_assignment,
-    start_job, validate_credentials,
+    delete_configuration, delete_job, delete_user, instantiate, pause_job, put_sync_secrets,
+    remove_assignment, start_job, validate_credentials,
 };
 
 pub use super::answers::{

@@ -152,6 +152,23 @@ pub fn patch_partner_template(
     GraphRequest::with_body(Method::PATCH, PARTNER_TEMPLATE_PATH, Value::Object(body))
 }
 
+/// `POST …/resetToDefaultSettings` of the partner configuration template: back to Graph's
+/// defaults, where it acts on nothing but makes unconfigured partners for new members.
+pub fn reset_partner_template() -> GraphRequest {
+    GraphRequest::new(
+        Method::POST,
+        format!("{PARTNER_TEMPLATE_PATH}/resetToDefaultSettings"),
+    )
+}
+
+/// `POST …/resetToDefaultSettings` of the identity synchronization template.
+pub fn reset_identity_sync_template() -> GraphRequest {
+    GraphRequest::new(
+        Method::POST,
+        format!("{IDENTITY_SYNC_TEMPLATE_PATH}/resetToDefaultSettings"),
+    )
+}
+
 /// `PATCH` the identity synchronization template (§5.3).
 pub fn patch_identity_sync_template(
     level: Option<&[String]>,

@@ -1,6 +1,7 @@
 //! The job schema (§6.8): the parts mtoctl manages, edited into the schema as read and put
 //! back whole.
 
+use mtoctl_model::desired::{MappingSource, MappingSpec};
 use mtoctl_model::spec::document::{FilterOperator, UserType, UserTypeApplies};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -17,8 +18,18 @@ pub struct FilterGroupWrite {
     pub clauses: Vec<(String, FilterOperator, Vec<String>)>,
 }
 
+/// One attribute mapping to write: the spec's, with the source Graph parsed an expression into
+/// (`parseExpression`'s `parsedExpression`) when it is one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MappingWrite {
+    /// The spec's mapping.
+    pub spec: MappingSpec,
+    /// For an expression, the `attributeMappingSource` Graph parsed it into.
+    pub parsed: Option<Value>,
+}
+
 /// The managed parts of a job schema.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SchemaWrite {
     /// The constant of the `userType` mapping.
     pub user_type: UserType,
@@ -28,6 +39,8 @@ pub struct SchemaWrite {
     pub filter: Vec<FilterGroupWrite>,
     /// Whether leaving the scope deletes (the `Delete` flow type of the user mapping).
     pub deletes: bool,
+    /// Attribute mappings the spec manages; the others stay as read.
+    pub mappings: Vec<MappingWrite>,
 }
 
 /// Why a schema as read cannot take the managed parts.
@@ -42,6 +55,9 @@ pub enum SchemaError {
     /// The user mapping's `attributeMappings` is not a list.
     #[error("the user mapping's attributeMappings is not a list")]
     AttributesNotAList,
+    /// An expression mapping without the source Graph parsed it into (a bug of the caller).
+    #[error("the expression mapped to {0} was not parsed")]
+    Unparsed(String),
 }
 
 /// `PUT` a job's complete schema back (§6.8), without the instance annotations the `GET`
@@ -169,11 +185,99 @@ pub fn edit_schema(schema: &mut Value, want: &SchemaWrite) -> Result<(), SchemaE
             }
             None => attributes.push(wanted),
         }
+        for m in &want.mappings {
+            set_mapping(attributes, m)?;
+        }
     }
     if found {
         Ok(())
     } else {
         Err(SchemaError::NoUserMapping)
+    }
+}
+
+/// Writes one managed mapping into the user mapping's `attributeMappings`: its source and flow
+/// type (and matching priority when the spec sets one) into the mapping of the same target
+/// attribute, or a new mapping with Graph's defaults for the rest.
+fn set_mapping(attributes: &mut Vec<Value>, m: &MappingWrite) -> Result<(), SchemaError> {
+    let spec = &m.spec;
+    let source = match (&spec.source, &m.parsed) {
+        (MappingSource::Attribute(a), _) => {
+            json!({"type": "Attribute", "name": a, "expression": format!("[{a}]"), "parameters": []})
+        }
+        (MappingSource::Constant(_), _) => {
+            json!({"type": "Constant", "name": constant_value(&spec.source), "expression": spec.source.shown(), "parameters": []})
+        }
+        (MappingSource::Expression(_), Some(parsed)) => parsed.clone(),
+        (MappingSource::Expression(_), None) => {
+            return Err(SchemaError::Unparsed(spec.target.clone()));
+        }
+    };
+    let flow = match spec.applies {
+        UserTypeApplies::Always => "Always",
+        UserTypeApplies::OnCreate => "ObjectAddOnly",
+    };
+    let same = |a: &&mut Value| {
+        a.get("targetAttributeName")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t.eq_ignore_ascii_case(&spec.target))
+    };
+    match attributes
+        .iter_mut()
+        .find(same)
+        .and_then(Value::as_object_mut)
+    {
+        Some(existing) => {
+            existing.insert("source".into(), source);
+            existing.insert("flowType".into(), json!(flow));
+            if let Some(p) = spec.matching_precedence {
+                existing.insert("matchingPriority".into(), json!(p));
+            }
+        }
+        None => attributes.push(json!({
+            "targetAttributeName": spec.target,
+            "source": source,
+            "defaultValue": null,
+            "flowType": flow,
+            "flowBehavior": "FlowWhenChanged",
+            "matchingPriority": spec.matching_precedence.unwrap_or(0),
+            "exportMissingReferences": false,
+        })),
+    }
+    Ok(())
+}
+
+fn constant_value(source: &MappingSource) -> &str {
+    match source {
+        MappingSource::Constant(c) => c,
+        _ => "",
+    }
+}
+
+/// `POST …/schema/parseExpression` (§6.8): Graph parses an expression into the
+/// `attributeMappingSource` a mapping holds, or says why it cannot.
+pub fn parse_expression(sp: &str, job: &str, expression: &str) -> GraphRequest {
+    GraphRequest::with_body(
+        Method::POST,
+        format!("{}/parseExpression", schema_path(sp, job)),
+        json!({"expression": expression, "testInputObject": null, "targetAttributeDefinition": null}),
+    )
+}
+
+/// What `parseExpression` answered: the parsed source, or Graph's reason.
+pub fn parsed_expression(answer: &Value) -> Result<Value, String> {
+    let parsed = answer
+        .get("parsingSucceeded")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    match answer.get("parsedExpression") {
+        Some(source) if parsed && source.is_object() => Ok(source.clone()),
+        _ => Err(answer
+            .get("error")
+            .and_then(|e| e.get("message"))
+            .and_then(Value::as_str)
+            .unwrap_or("Graph could not parse it and gave no reason")
+            .to_owned()),
     }
 }
 
@@ -211,6 +315,26 @@ mod tests {
                     )],
                 }],
                 deletes: false,
+                mappings: vec![
+                    MappingWrite {
+                        spec: MappingSpec {
+                            target: "companyName".into(),
+                            source: MappingSource::Constant("Contoso \"Group\"".into()),
+                            applies: UserTypeApplies::Always,
+                            matching_precedence: None,
+                        },
+                        parsed: None,
+                    },
+                    MappingWrite {
+                        spec: MappingSpec {
+                            target: "Mail".into(),
+                            source: MappingSource::Expression("ToLower([mail])".into()),
+                            applies: UserTypeApplies::OnCreate,
+                            matching_precedence: Some(2),
+                        },
+                        parsed: Some(json!({"type": "Function", "name": "ToLower", "expression": "ToLower([mail])", "parameters": []})),
+                    },
+                ],
             },
         )
         .expect("edits");
@@ -219,6 +343,16 @@ mod tests {
         assert_eq!(user["attributeMappings"][0]["flowType"], "Always");
         assert_eq!(user["attributeMappings"][0]["source"]["name"], "Guest");
         assert_eq!(user["attributeMappings"][1]["targetAttributeName"], "mail");
+        // The mapping of `mail` took the parsed source, its flow and matching priority.
+        assert_eq!(user["attributeMappings"][1]["source"]["name"], "ToLower");
+        assert_eq!(user["attributeMappings"][1]["flowType"], "ObjectAddOnly");
+        assert_eq!(user["attributeMappings"][1]["matchingPriority"], 2);
+        // A new one for `companyName`, with the constant's expression escaped.
+        let company = &user["attributeMappings"][2];
+        assert_eq!(company["targetAttributeName"], "companyName");
+        assert_eq!(company["source"]["name"], "Contoso \"Group\"");
+        assert_eq!(company["source"]["expression"], "\"Contoso \\\"Group\\\"\"");
+        assert_eq!(company["matchingPriority"], 0);
         assert_eq!(
             user["scope"]["groups"][0]["clauses"][0]["operatorName"],
             "EQUALS"

@@ -23,6 +23,12 @@ pub fn instantiate(display_name: &str) -> GraphRequest {
     )
 }
 
+/// `DELETE` a user (to the directory's deleted items for 30 days; the reference's least
+/// privilege is `User.ReadWrite.All`).
+pub fn delete_user(user_id: &str) -> GraphRequest {
+    GraphRequest::new(Method::DELETE, format!("/users/{user_id}"))
+}
+
 /// `DELETE` an application (its service principal goes with it): undoes an `instantiate`.
 pub fn delete_application(application_id: &str) -> GraphRequest {
     GraphRequest::new(Method::DELETE, format!("/applications/{application_id}"))

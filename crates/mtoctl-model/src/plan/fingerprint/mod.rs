@@ -25,7 +25,7 @@ mod all;
 mod schema;
 
 pub use all::{all, assignment_label, is_active_owner};
-pub use schema::{ClauseKey, FilterKey, SchemaParts, normalise_filter};
+pub use schema::{ClauseKey, FilterKey, MappingKey, SchemaParts, normalise_filter};
 
 /// The organization object's own fields (`organization`, as the acting owner reads it).
 #[derive(Serialize)]
@@ -48,6 +48,12 @@ pub fn organization(org: &OrganizationObservation) -> Fingerprint {
 /// (recorded for review; no action is guarded by it).
 pub fn tenant_organization(org: &OrganizationObservation) -> Fingerprint {
     Fingerprint::of(org)
+}
+
+/// An account synchronization made in a target tenant: its id and UPN (it has no address in
+/// `all`: `destroy --remove-synced-users` reads it apart, and only its action is guarded).
+pub fn synced_user(id: &str, user_principal_name: &str) -> Fingerprint {
+    Fingerprint::of(&(id.to_lowercase(), user_principal_name.to_lowercase()))
 }
 
 /// `organization.member[…]`: one member as the acting owner lists it.

@@ -3,13 +3,128 @@
 
 use serde::Serialize;
 
-use crate::observed::{FilterGroupObservation, SyncJobObservation};
+use crate::desired::{MappingSource, MappingSpec};
+use crate::observed::{AttributeMappingObservation, FilterGroupObservation, SyncJobObservation};
+use crate::spec::document::UserTypeApplies;
 
 /// A scoping clause in comparable form: attribute, operator, values.
 pub type ClauseKey = (String, String, Vec<String>);
 
 /// A scoping filter group in comparable form: name and clauses.
 pub type FilterKey = (String, Vec<ClauseKey>);
+
+/// An attribute mapping in comparable form. Two keys are equal when all but `shown` are.
+#[derive(Debug, Clone, Serialize)]
+pub struct MappingKey {
+    /// The target attribute, lowercased.
+    pub target: String,
+    /// Where the value comes from, as an expression would write it: `[attribute]` (lowercased),
+    /// `"constant"`, or the expression with blanks outside strings removed.
+    pub value: String,
+    /// `Always`, `ObjectAddOnly`, … (as read; compared case-insensitively).
+    pub flow: Option<String>,
+    /// `matchingPriority`; `None` in what the spec wants when it leaves it as it is.
+    pub matching: Option<i64>,
+    /// The source as written (the spec's, or Graph's expression), for people.
+    #[serde(skip)]
+    pub shown: String,
+}
+
+impl MappingKey {
+    fn compared(&self) -> (&str, &str, &Option<String>, &Option<i64>) {
+        (&self.target, &self.value, &self.flow, &self.matching)
+    }
+}
+
+impl PartialEq for MappingKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.compared() == other.compared()
+    }
+}
+
+impl Eq for MappingKey {}
+
+impl PartialOrd for MappingKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for MappingKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.compared().cmp(&other.compared())
+    }
+}
+
+impl MappingKey {
+    /// The comparable form of a mapping the spec declares.
+    pub fn desired(m: &MappingSpec) -> Self {
+        Self {
+            target: m.target.to_lowercase(),
+            value: value_of(&m.source),
+            flow: Some(
+                match m.applies {
+                    UserTypeApplies::Always => "Always",
+                    UserTypeApplies::OnCreate => "ObjectAddOnly",
+                }
+                .to_owned(),
+            ),
+            matching: m.matching_precedence.map(i64::from),
+            shown: m.source.shown(),
+        }
+    }
+
+    /// The comparable form of a mapping as read.
+    pub fn observed(m: &AttributeMappingObservation) -> Self {
+        let source = match (m.kind.as_deref(), &m.name, &m.expression) {
+            (Some(k), Some(n), _) if k.eq_ignore_ascii_case("Attribute") => {
+                MappingSource::Attribute(n.clone())
+            }
+            (Some(k), Some(n), _) if k.eq_ignore_ascii_case("Constant") => {
+                MappingSource::Constant(n.clone())
+            }
+            (_, _, Some(e)) => MappingSource::Expression(e.clone()),
+            (_, n, None) => MappingSource::Expression(n.clone().unwrap_or_default()),
+        };
+        Self {
+            target: m.target.to_lowercase(),
+            value: value_of(&source),
+            flow: m.flow_type.clone(),
+            matching: m.matching_priority,
+            shown: source.shown(),
+        }
+    }
+
+    /// Whether a mapping as read is the one wanted (`self`): the same value and flow, and the
+    /// same matching precedence when the spec sets one.
+    pub fn satisfied_by(&self, have: &MappingKey) -> bool {
+        let flow = match (&self.flow, &have.flow) {
+            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+            // Graph's default flow type is `Always`.
+            (Some(a), None) => a.eq_ignore_ascii_case("Always"),
+            (None, _) => true,
+        };
+        self.target == have.target
+            && self.value == have.value
+            && flow
+            && (self.matching.is_none() || self.matching == have.matching)
+    }
+}
+
+fn value_of(source: &MappingSource) -> String {
+    match source {
+        MappingSource::Attribute(a) => format!("[{}]", a.to_lowercase()),
+        MappingSource::Constant(_) => source.shown(),
+        MappingSource::Expression(e) => {
+            let e = crate::expression::normalise(e);
+            // `[department]` is how Graph writes an attribute source, whatever its case.
+            match e.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+                Some(a) if !a.contains(['[', ']', '(', '"']) => format!("[{}]", a.to_lowercase()),
+                _ => e,
+            }
+        }
+    }
+}
 
 /// The parts of a job's schema mtoctl manages (the `userType` mapping, whether leaving the
 /// scope deletes, the scoping filter), in a form where Graph's spellings (operator names,
@@ -25,6 +140,10 @@ pub struct SchemaParts {
     /// Normalised filter: groups sorted, clauses sorted, values sorted, operator spelling and
     /// attribute case folded.
     pub filter: Vec<FilterKey>,
+    /// Attribute mappings, sorted: every one as read; the spec's when wanted. Left out of the
+    /// fingerprint's JSON when empty, so a schema read without them fingerprints as before.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mappings: Vec<MappingKey>,
 }
 
 impl SchemaParts {
@@ -35,6 +154,12 @@ impl SchemaParts {
             flow: job.user_type.as_ref().and_then(|u| u.flow_type.clone()),
             deletes: job.deletes_on_leaving_scope,
             filter: normalise_filter(job.scoping_filter.iter().map(observed_group)),
+            mappings: {
+                let mut m: Vec<MappingKey> =
+                    job.mappings.iter().map(MappingKey::observed).collect();
+                m.sort();
+                m
+            },
         }
     }
 }

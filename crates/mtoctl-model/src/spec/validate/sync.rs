@@ -5,11 +5,13 @@ use std::collections::BTreeSet;
 use super::values::{guid, is_upn};
 use super::{Cx, PartialDocument, TenantTable, duplicates, resolve_alias};
 use crate::desired::{
-    CollaborationSpec, FilterClauseSpec, FilterGroupSpec, GroupRef, PairKey, ScopeSpec, SyncSpec,
-    UserRef, default_sync_name,
+    CollaborationSpec, FilterClauseSpec, FilterGroupSpec, GroupRef, MappingSource, MappingSpec,
+    PairKey, ScopeSpec, SyncSpec, UserRef, default_sync_name,
 };
 use crate::ids::Guid;
-use crate::spec::document::{LeavingScope, SyncDirection, SyncScope, UserType, UserTypeApplies};
+use crate::spec::document::{
+    AttributeMapping, LeavingScope, SyncDirection, SyncScope, UserType, UserTypeApplies,
+};
 use crate::spec::node::Path;
 
 pub(super) fn check(
@@ -102,8 +104,9 @@ fn sync_spec(
 ) -> Option<SyncSpec> {
     let from = resolve_alias(cx, tenants, &path.key("from"), &d.from);
     let to = resolve_alias(cx, tenants, &path.key("to"), &d.to);
-    // The scope is checked before anything can end this entry's checks early.
+    // The scope and mappings are checked before anything can end this entry's checks early.
     let scope = scope(cx, &path.key("scope"), &d.scope);
+    let mappings = mappings(cx, &path.key("mappings"), &d.mappings);
     // Users are judged by the source tenant; a `from` reported already names none.
     if !cx.tainted_below(&path.key("from")) {
         check_user_domains(cx, path, d, tenants);
@@ -157,7 +160,148 @@ fn sync_spec(
         scope: scope?,
         enabled: d.enabled.unwrap_or(true),
         on_leaving_scope: d.on_leaving_scope.unwrap_or(LeavingScope::SoftDelete),
+        mappings: mappings?,
     })
+}
+
+/// Target attributes a mapping must not name: what `userType` and `userTypeApplies` manage, and
+/// the attribute cross-tenant sync matches users by (changing it unlinks every user).
+const RESERVED_TARGETS: &[(&str, &str)] = &[
+    (
+        "userType",
+        "set it with the sync's `userType` and `userTypeApplies`",
+    ),
+    (
+        "alternativeSecurityIds",
+        "cross-tenant synchronization matches users by it (AltSecIdFromNetId); changing it unlinks every synced user",
+    ),
+];
+
+fn mappings(
+    cx: &mut Cx<'_>,
+    path: &Path,
+    given: &std::collections::BTreeMap<String, AttributeMapping>,
+) -> Option<Vec<MappingSpec>> {
+    let mut ok = true;
+    let mut out: Vec<MappingSpec> = Vec::new();
+    for (target, m) in given {
+        let at = path.key(target);
+        let name = target.trim();
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+        {
+            cx.error(
+                "spec::mapping",
+                &at,
+                format!("`{target}` is not an attribute name"),
+                "not an attribute",
+            )
+            .with_help("name the target attribute as Entra does, for example `companyName`");
+            ok = false;
+            continue;
+        }
+        if let Some((reserved, why)) = RESERVED_TARGETS
+            .iter()
+            .find(|(r, _)| r.eq_ignore_ascii_case(name))
+        {
+            cx.error(
+                "spec::mapping",
+                &at,
+                format!("the `{reserved}` mapping is not set here"),
+                "reserved",
+            )
+            .with_help((*why).to_owned());
+            ok = false;
+            continue;
+        }
+        if let Some(first) = out.iter().find(|o| o.target.eq_ignore_ascii_case(name)) {
+            cx.error(
+                "spec::mapping",
+                &at,
+                format!(
+                    "`{target}` is mapped twice (attribute names ignore case: `{}`)",
+                    first.target
+                ),
+                "mapped again",
+            );
+            ok = false;
+            continue;
+        }
+        let given: Vec<(&str, &String)> = [
+            ("source", m.source.as_ref()),
+            ("constant", m.constant.as_ref()),
+            ("expression", m.expression.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect();
+        let source = match given.as_slice() {
+            [("source", a)] if a.trim().is_empty() => {
+                cx.error(
+                    "spec::empty",
+                    &at.key("source"),
+                    "the source attribute is empty".into(),
+                    "empty",
+                );
+                None
+            }
+            [("source", a)] => Some(MappingSource::Attribute(a.trim().to_owned())),
+            [("constant", c)] => Some(MappingSource::Constant((*c).clone())),
+            [(_, e)] => match crate::expression::parse(e) {
+                Ok(_) => Some(MappingSource::Expression((*e).clone())),
+                Err(err) => {
+                    cx.error(
+                        "spec::expression",
+                        &at.key("expression"),
+                        format!("the expression for `{target}` does not parse: {err}"),
+                        "does not parse",
+                    )
+                    .with_help("see Entra's \"Reference for writing expressions for attribute mappings\"; function names are case-sensitive");
+                    None
+                }
+            },
+            [] => {
+                cx.error(
+                    "spec::mapping",
+                    &at,
+                    format!(
+                        "the mapping of `{target}` says nothing about where its value comes from"
+                    ),
+                    "no source",
+                )
+                .with_help("give one of `source`, `constant` or `expression`");
+                None
+            }
+            _ => {
+                let keys: Vec<&str> = given.iter().map(|(k, _)| *k).collect();
+                cx.error(
+                    "spec::mapping",
+                    &at,
+                    format!(
+                        "the mapping of `{target}` has {}: one source only",
+                        keys.join(" and ")
+                    ),
+                    "more than one source",
+                )
+                .with_help("keep one of `source`, `constant` or `expression`");
+                None
+            }
+        };
+        let Some(source) = source else {
+            ok = false;
+            continue;
+        };
+        out.push(MappingSpec {
+            target: name.to_owned(),
+            source,
+            applies: m.applies.unwrap_or(UserTypeApplies::Always),
+            matching_precedence: m.matching_precedence,
+        });
+    }
+    out.sort_by_key(|m| m.target.to_lowercase());
+    ok.then_some(out)
 }
 
 /// The target must let the source sync in, and both must auto-redeem invitations

@@ -19,6 +19,8 @@ mod existing;
 mod join;
 mod undeclared;
 
+pub(crate) use undeclared::remove as remove_member;
+
 use mtoctl_model::ids::Alias;
 use mtoctl_model::observed::{Known, MemberRole, MtoState};
 use mtoctl_model::spec::document::Role;

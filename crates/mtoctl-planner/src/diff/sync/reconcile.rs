@@ -8,10 +8,54 @@ use super::scope::assignments;
 use crate::diff::schema::WantedSchema;
 use crate::diff::{Ctx, Draft, change};
 use mtoctl_model::plan::ResourceAddr;
-use mtoctl_model::plan::Severity;
 use mtoctl_model::plan::fingerprint;
 use mtoctl_model::plan::fingerprint::SchemaParts;
 use mtoctl_model::plan::{ActionId, ActionKind, ActionReason, Impact, ObjectRef, Operation};
+use mtoctl_model::plan::{ScopeEntry, ScopeList, Severity};
+
+/// Whether the job's schema has every attribute the spec's mappings name (its target
+/// directory's user attributes for targets, its source directory's for what they read); an
+/// error note at the mapping's line for each that it lacks. A schema read without its
+/// directories has nothing to check against: Graph checks when it is written.
+fn mappings_fit(ctx: &mut Ctx<'_>, s: &SyncSpec, job: &SyncJobObservation) -> bool {
+    let mut fit = true;
+    let has = |list: &[String], name: &str| {
+        list.is_empty() || list.iter().any(|a| a.eq_ignore_ascii_case(name))
+    };
+    let addr = ResourceAddr::sync_part(s.from.as_str(), &s.name, "schema");
+    for m in &s.mappings {
+        let mut problems = Vec::new();
+        if !has(&job.target_attributes, &m.target) {
+            problems.push(format!(
+                "{} has no attribute `{}` for users to map to",
+                s.to, m.target
+            ));
+        }
+        for a in m.source.attributes() {
+            if !has(&job.source_attributes, &a) {
+                problems.push(format!("{} has no user attribute `{a}` to read", s.from));
+            }
+        }
+        for problem in problems {
+            fit = false;
+            ctx.note_entry(
+                Severity::Error,
+                addr.clone(),
+                ScopeEntry {
+                    from: s.from.clone(),
+                    to: s.to.clone(),
+                    list: ScopeList::Mappings,
+                    name: m.target.clone(),
+                },
+                format!(
+                    "the mapping of `{}` in {}: {problem} (the job's schema lists the attributes it knows)",
+                    m.target, s.name
+                ),
+            );
+        }
+    }
+    fit
+}
 
 /// An existing configuration with its job: schema, assignments, running state.
 pub(super) fn reconcile(
@@ -37,17 +81,26 @@ pub(super) fn reconcile(
     let want = WantedSchema::desired(s);
     // Schema and scope changes do not depend on the partner settings; starting the job does.
     let mut after = Vec::new();
-    if !want.matches(&have) {
+    if !mappings_fit(ctx, s, job) {
+        // Nothing is written to a schema that cannot take the spec's mappings.
+    } else if !want.matches(&have) {
         let mut d = Draft::new(
             schema_addr,
             &s.from,
             ActionKind::Update,
             want.operation(config.clone(), job_ref.clone()),
             ActionReason::Drift,
-            format!(
-                "update the user type, scoping filter and deletions of {}",
-                s.name
-            ),
+            if s.mappings.is_empty() {
+                format!(
+                    "update the user type, scoping filter and deletions of {}",
+                    s.name
+                )
+            } else {
+                format!(
+                    "update the user type, scoping filter, deletions and attribute mappings of {}",
+                    s.name
+                )
+            },
         )
         .after(after.clone())
         .expect(schema_expected)

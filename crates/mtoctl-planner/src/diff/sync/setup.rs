@@ -85,10 +85,17 @@ pub(super) fn setup(
             ActionKind::Update,
             want.operation(chain.config.clone(), job_ref.clone()),
             chain.reason,
-            format!(
-                "set the user type, scoping filter and deletions of {}",
-                s.name
-            ),
+            if s.mappings.is_empty() {
+                format!(
+                    "set the user type, scoping filter and deletions of {}",
+                    s.name
+                )
+            } else {
+                format!(
+                    "set the user type, scoping filter, deletions and attribute mappings of {}",
+                    s.name
+                )
+            },
         )
         .after([secrets])
         .expect(created.clone())
