@@ -14,6 +14,11 @@ const SPEC: &str = "examples/quickstart/mto.yaml";
 
 /// Each tenant's alias and the permissions `mtoctl permissions` lists for it.
 fn listed() -> Vec<(String, Vec<String>)> {
+    listed_as("application")
+}
+
+/// Each tenant's alias and the permissions `mtoctl permissions` lists under `key`.
+fn listed_as(key: &str) -> Vec<(String, Vec<String>)> {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_mtoctl"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(["permissions", "-f", SPEC, "--format", "json"])
@@ -28,12 +33,7 @@ fn listed() -> Vec<(String, Vec<String>)> {
         .iter()
         .map(|t| {
             let alias = t["alias"].as_str().expect("alias").to_owned();
-            let perms = t["application"]
-                .as_object()
-                .expect("a map")
-                .keys()
-                .cloned()
-                .collect();
+            let perms = t[key].as_object().expect("a map").keys().cloned().collect();
             (alias, perms)
         })
         .collect()
@@ -189,31 +189,6 @@ async fn destroy(world: &Scenario, extra: &[&str]) -> Result<(), Run> {
     Err(world.run(&["plan", "-f", &world.spec, "--destroy"]).await)
 }
 
-/// Each tenant's permissions for `destroy --remove-synced-users`, as `permissions` lists them.
-fn listed_for_removing_synced_users() -> Vec<(String, Vec<String>)> {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mtoctl"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["permissions", "-f", SPEC, "--format", "json"])
-        .output()
-        .expect("runs");
-    let all: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    all["tenants"]
-        .as_array()
-        .expect("a list")
-        .iter()
-        .map(|t| {
-            let alias = t["alias"].as_str().expect("alias").to_owned();
-            let perms = t["to_remove_synced_users"]
-                .as_object()
-                .expect("a map")
-                .keys()
-                .cloned()
-                .collect();
-            (alias, perms)
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn destroy_needs_the_listed_permissions_and_removing_synced_users_the_ones_listed_apart() {
     let world = Scenario::quickstart_in(&world_granting(&listed()), Default::default()).await;
@@ -228,7 +203,7 @@ async fn destroy_needs_the_listed_permissions_and_removing_synced_users_the_ones
         .expect_err("User.ReadWrite.All is not granted");
     let said = format!("{}\n{}", refused.stdout, refused.stderr);
     assert!(said.contains("User.ReadWrite.All"), "{said}");
-    let apart = listed_for_removing_synced_users();
+    let apart = listed_as("to_remove_synced_users");
     assert!(
         apart
             .iter()

@@ -18,19 +18,18 @@ use mtoctl_model::desired::{SyncSpec, TenantSpec};
 use mtoctl_model::health::HealthObservation;
 use mtoctl_model::ids::Alias;
 use mtoctl_model::observed::{
-    IdentitySyncTemplateObservation, MtoState, PartnerSettingsObservation,
-    PartnerTemplateObservation, TemplateApplicationLevel,
+    IdentitySyncTemplateObservation, PartnerSettingsObservation, PartnerTemplateObservation,
+    TemplateApplicationLevel,
 };
-use mtoctl_model::plan::fingerprint::{self, is_active_owner};
+use mtoctl_model::plan::fingerprint;
 use mtoctl_model::plan::{
     ActionId, ActionKind, ActionReason, ExpectedBefore, Impact, ObjectRef, Operation, Plan,
     PlanMode, ResourceAddr, Severity,
 };
-use mtoctl_model::spec::document::Role;
 use mtoctl_model::{DesiredState, ObservedState};
 
 use crate::assemble;
-use crate::diff::organization::remove_member;
+use crate::diff::organization::{acting_owner, active_tenants, remove_member};
 use crate::diff::{Ctx, Draft};
 use crate::report::PlanError;
 
@@ -79,6 +78,8 @@ fn configurations(
     synced: Option<&HealthObservation>,
 ) {
     let desired = ctx.desired;
+    // Two syncs between the same tenants read the same copies: each is deleted once.
+    let mut deleted = std::collections::BTreeSet::new();
     for sync in &desired.syncs {
         let obs = ctx.obs(&sync.from);
         let matching = obs
@@ -86,7 +87,7 @@ fn configurations(
             .iter()
             .filter(|c| c.display_name.eq_ignore_ascii_case(&sync.name));
         for c in matching {
-            let copies = synced.map(|h| synced_users(ctx, sync, c, h));
+            let copies = synced.map(|h| synced_users(ctx, sync, c, h, &mut deleted));
             let addr = ResourceAddr::sync(sync.from.as_str(), &sync.name);
             let expected = ctx.seen(&addr, fingerprint::sync_configuration(c));
             let mut d = Draft::new(
@@ -154,6 +155,7 @@ fn synced_users(
     sync: &SyncSpec,
     c: &mtoctl_model::observed::SyncConfigurationObservation,
     health: &HealthObservation,
+    deleted: &mut std::collections::BTreeSet<String>,
 ) -> Vec<ActionId> {
     let Some(read) = health
         .syncs
@@ -166,6 +168,7 @@ fn synced_users(
         .provisioned
         .iter()
         .filter_map(|u| u.id.as_ref().map(|id| (id, u)))
+        .filter(|(id, _)| deleted.insert(id.to_lowercase()))
         .collect();
     let mut keys = Vec::new();
     let job = c
@@ -323,22 +326,8 @@ fn pairs(ctx: &mut Ctx<'_>, by_tenant: &mut TenantKeys) {
 
 /// The organization: every other member removed by the acting owner, then the owner itself.
 fn membership(ctx: &mut Ctx<'_>, by_tenant: &TenantKeys) {
-    let desired = ctx.desired;
-    let owners_first = desired
-        .tenants
-        .iter()
-        .filter(|t| t.role == Role::Owner)
-        .chain(desired.tenants.iter().filter(|t| t.role != Role::Owner));
-    let Some(owner) = owners_first
-        .clone()
-        .find(|t| is_active_owner(ctx.obs(&t.alias), &t.tenant_id))
-    else {
-        let active: Vec<&str> = desired
-            .tenants
-            .iter()
-            .filter(|t| ctx.obs(&t.alias).organization.state.is(&MtoState::Active))
-            .map(|t| t.alias.as_str())
-            .collect();
+    let Some(owner) = acting_owner(ctx) else {
+        let active = active_tenants(ctx);
         if !active.is_empty() {
             ctx.note(
                 Severity::Warning,

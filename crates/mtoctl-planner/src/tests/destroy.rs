@@ -330,3 +330,68 @@ fn destroy_plans_are_deterministic_and_say_their_mode() {
     let apply = super::json(&super::plan(&desired, &observed));
     assert!(!apply.contains("\"mode\""));
 }
+
+#[test]
+fn synced_accounts_are_deleted_after_the_pause_and_before_their_configuration() {
+    use mtoctl_model::health::{
+        Coverage, HealthObservation, JobHealth, ProvisionedUser, SyncHealthObservation,
+    };
+    let desired = example("quickstart");
+    let observed = ObservedStateBuilder::converged(&desired).build();
+    let copy = |upn: &str, id: &str| ProvisionedUser {
+        source: format!("{upn}@contoso.onmicrosoft.com"),
+        id: Some(id.into()),
+        user_principal_name: format!("{upn}_contoso.onmicrosoft.com#EXT#@fabrikam.onmicrosoft.com"),
+        ..ProvisionedUser::default()
+    };
+    let direction = SyncHealthObservation {
+        from: mtoctl_model::ids::Alias("contoso".into()),
+        to: mtoctl_model::ids::Alias("fabrikam".into()),
+        job: JobHealth::default(),
+        coverage: Coverage::All,
+        users: Vec::new(),
+        truncated: false,
+        // The same copy twice (as two syncs between the same tenants would read it).
+        provisioned: vec![copy("alice", "a1"), copy("bob", "b2"), copy("alice", "a1")],
+        on_demand: Vec::new(),
+    };
+    let health = HealthObservation {
+        syncs: vec![direction],
+    };
+    let p = crate::destroy(&desired, &observed, Some(&health)).expect("plans");
+    lint(&p);
+    fingerprints_agree(&desired, &observed, &p);
+    let deletes: Vec<_> = p
+        .actions
+        .iter()
+        .filter(|a| matches!(a.operation, Operation::DeleteSyncedUser { .. }))
+        .collect();
+    assert_eq!(deletes.len(), 2, "each copy once: {:#?}", p.actions);
+    let pause = p
+        .actions
+        .iter()
+        .find(|a| {
+            matches!(a.operation, Operation::PauseJob { .. }) && a.tenant.as_str() == "contoso"
+        })
+        .expect("the job is paused first");
+    let config = p
+        .actions
+        .iter()
+        .find(|a| {
+            matches!(a.operation, Operation::DeleteSyncConfiguration { .. })
+                && a.tenant.as_str() == "contoso"
+        })
+        .expect("the configuration goes");
+    for d in &deletes {
+        assert_eq!(d.tenant.as_str(), "fabrikam", "deleted in the target");
+        assert!(d.destructive && d.impact.is_some());
+        assert!(d.depends_on.contains(&pause.id), "{}", d.addr);
+        assert!(config.depends_on.contains(&d.id), "{}", d.addr);
+    }
+    // Asked to delete them, the plan no longer says they stay.
+    assert!(
+        !p.notes.iter().any(|n| n.message.contains("stay there")),
+        "{:#?}",
+        p.notes
+    );
+}

@@ -21,6 +21,7 @@ mod undeclared;
 
 pub(crate) use undeclared::remove as remove_member;
 
+use mtoctl_model::desired::TenantSpec;
 use mtoctl_model::ids::Alias;
 use mtoctl_model::observed::{Known, MemberRole, MtoState};
 use mtoctl_model::spec::document::Role;
@@ -74,28 +75,11 @@ pub(crate) fn diff(ctx: &mut Ctx<'_>) {
             set_readiness(ctx, &t.alias, Readiness::Blocked { why });
         }
     }
-    let owners_first = desired
-        .tenants
-        .iter()
-        .filter(|t| t.role == Role::Owner)
-        .chain(desired.tenants.iter().filter(|t| t.role != Role::Owner));
-    let acting = owners_first
-        .clone()
-        .find(|t| is_active_owner(ctx.obs(&t.alias), &t.tenant_id));
-    let any_active = desired
-        .tenants
-        .iter()
-        .any(|t| ctx.obs(&t.alias).organization.state.is(&MtoState::Active));
-    match acting {
+    let active = active_tenants(ctx);
+    match acting_owner(ctx) {
         Some(owner) => existing(ctx, owner),
-        None if !any_active => fresh(ctx),
+        None if active.is_empty() => fresh(ctx),
         None => {
-            let active: Vec<&str> = desired
-                .tenants
-                .iter()
-                .filter(|t| ctx.obs(&t.alias).organization.state.is(&MtoState::Active))
-                .map(|t| t.alias.as_str())
-                .collect();
             let why = format!(
                 "{} belong to a multitenant organization, but no tenant of the spec is an active owner of it, so mtoctl cannot manage its membership",
                 active.join(", ")
@@ -110,6 +94,30 @@ pub(crate) fn diff(ctx: &mut Ctx<'_>) {
             }
         }
     }
+}
+
+/// The tenant whose credential changes membership: the first spec tenant, owners first, that
+/// sees itself as an active owner.
+pub(crate) fn acting_owner<'a>(ctx: &Ctx<'a>) -> Option<&'a TenantSpec> {
+    let desired = ctx.desired;
+    let owners_first = desired
+        .tenants
+        .iter()
+        .filter(|t| t.role == Role::Owner)
+        .chain(desired.tenants.iter().filter(|t| t.role != Role::Owner));
+    owners_first
+        .clone()
+        .find(|t| is_active_owner(ctx.obs(&t.alias), &t.tenant_id))
+}
+
+/// The aliases of the spec tenants that belong to an active organization.
+pub(crate) fn active_tenants<'a>(ctx: &Ctx<'a>) -> Vec<&'a str> {
+    ctx.desired
+        .tenants
+        .iter()
+        .filter(|t| ctx.obs(&t.alias).organization.state.is(&MtoState::Active))
+        .map(|t| t.alias.as_str())
+        .collect()
 }
 
 /// No tenant has an organization: the spec's first owner creates it and adds the others.
