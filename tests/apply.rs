@@ -571,6 +571,7 @@ async fn each_guarded_action_refuses_when_its_object_changed_after_planning() {
             filter: Vec::new(),
             deletes: false,
             mappings: Vec::new(),
+            remove_mappings: Vec::new(),
         },
     )
     .expect("edits");

@@ -2,8 +2,8 @@
 //! `companyName` to a constant, maps `department` from another attribute and `displayName` by
 //! an expression plans exactly those mapping changes, applies them with one schema write per
 //! job, re-plans clean, and the users provisioned into the target carry the mapped values after
-//! a cycle. A mapping to an attribute the schema lacks is a located plan error that writes
-//! nothing.
+//! a cycle; `resetMappings` brings them back to the template. A mapping to an attribute the
+//! schema lacks is a located plan error that writes nothing.
 
 mod common;
 
@@ -136,6 +136,52 @@ async fn mappings_are_planned_applied_once_per_job_and_carried_by_synced_users()
     assert_eq!(changes[0]["path"], "mapping.companyName");
     assert_eq!(changes[0]["before"], "\"\\\"Contoso\\\"\"");
     assert_eq!(changes[0]["after"], "\"\\\"Contoso Ltd\\\"\"");
+
+    // `resetMappings` without mappings: what was mapped goes back to the template's defaults,
+    // `companyName` (not in the template) is removed, then nothing is left to do.
+    let reset = spec_with(&dir, "reset.yaml", "");
+    let text = std::fs::read_to_string(&reset).expect("spec");
+    std::fs::write(
+        &reset,
+        text.replacen("    mappings:\n", "    resetMappings: true\n", 1),
+    )
+    .expect("write");
+    let plan = s.run(&["plan", "-f", &reset, "--format", "json"]).await;
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    let v: Value = serde_json::from_str(&plan.stdout).expect("plan json");
+    let actions = v["actions"].as_array().expect("actions");
+    assert_eq!(actions.len(), 1, "{v}");
+    let mut changes: Vec<(String, Value)> = actions[0]["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| {
+            (
+                c["path"].as_str().unwrap_or_default().to_owned(),
+                c["after"].clone(),
+            )
+        })
+        .collect();
+    changes.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        changes,
+        vec![
+            ("mapping.companyName".to_owned(), Value::Null),
+            (
+                "mapping.department".to_owned(),
+                Value::from("\"[department]\"")
+            ),
+            (
+                "mapping.displayName".to_owned(),
+                Value::from("\"[displayName]\"")
+            ),
+        ],
+        "{v}"
+    );
+    let applied = s.run(&["apply", "-f", &reset, "--auto-approve"]).await;
+    assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
+    let again = s.run(&["plan", "-f", &reset, "--detailed-exitcode"]).await;
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
 
     // A target attribute the job's schema does not have: a located error, nothing planned for
     // the schema, the plan refused.

@@ -20,7 +20,7 @@ use mtoctl_model::observed::{
     ObservedState, PrincipalsObservation, SyncConfigurationDetails, SyncConfigurationObservation,
 };
 
-use crate::collect::{CollectError, Failures, collect, collection, read_details};
+use crate::collect::{CollectError, Failures, collect, collection, read_details, read_templates};
 use crate::transport::{GraphClient, GraphRequest};
 use crate::wire::{directory, sync};
 
@@ -103,38 +103,7 @@ async fn discover_tenant(
         c.details = details.remove(&c.service_principal_id);
     }
     // The template each job was made from: export writes the mappings that differ from it.
-    let requests: Vec<GraphRequest> = configurations
-        .iter()
-        .map(|c| GraphRequest::get(sync::templates_path(&c.service_principal_id)))
-        .collect();
-    let answers = client.send_all(alias, &requests).await;
-    for ((c, request), answer) in configurations.iter_mut().zip(&requests).zip(answers) {
-        let templates = match collection::<sync::Template>(client, alias, request, answer).await {
-            Ok(t) => t,
-            Err(e) => {
-                failures.push((
-                    format!(
-                        "tenant {alias}: the templates of sync configuration {}",
-                        c.display_name
-                    ),
-                    e,
-                ));
-                continue;
-            }
-        };
-        let Some(jobs) = c.details.as_mut().map(|d| &mut d.jobs) else {
-            continue;
-        };
-        for job in jobs {
-            let template = templates.iter().find(|t| {
-                let tag = t.factory_tag.as_deref().or(t.id.as_deref());
-                tag.is_some() && tag == job.template_id.as_deref()
-            });
-            job.template_mappings = template
-                .map(sync::Template::user_mappings)
-                .unwrap_or_default();
-        }
-    }
+    read_templates(client, alias, &mut configurations, |_| true, &mut failures).await;
     if !failures.is_empty() {
         return Err(failures);
     }

@@ -207,6 +207,9 @@ pub struct SyncSpec {
     /// without mappings digests as it did before they existed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mappings: Vec<MappingSpec>,
+    /// Whether the user mappings `mappings` does not name are brought back to the template's.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub reset_mappings: bool,
 }
 
 /// One managed attribute mapping of provisioned users.

@@ -56,6 +56,7 @@ pub(super) async fn run(
             flow,
             filter,
             mappings,
+            remove_mappings,
             deletes,
         } => {
             let (sp, job) = (object(refs, configuration)?, object(refs, job)?);
@@ -71,6 +72,7 @@ pub(super) async fn run(
                         parsed: None,
                     })
                     .collect(),
+                remove_mappings: remove_mappings.clone(),
             };
             jobs::update_schema(c, t, &sp, &job, &want).await?;
             done()

@@ -1,9 +1,9 @@
 //! The details of sync configurations: their jobs and assignments (wave 2), then the jobs'
-//! schemas (wave 3).
+//! schemas (wave 3); and, when asked, the templates the jobs were made from.
 
 use std::collections::BTreeMap;
 
-use mtoctl_model::observed::SyncConfigurationDetails;
+use mtoctl_model::observed::{SyncConfigurationDetails, SyncConfigurationObservation};
 
 use super::Failures;
 use super::decode::{decode_items, printable};
@@ -117,4 +117,57 @@ pub(crate) async fn read_details(
         );
     }
     out
+}
+
+/// The user mappings of the template each job of `configurations` was made from (`GET
+/// …/synchronization/templates`), for those `wanted` names: `export` compares mappings with
+/// them, and `resetMappings` brings mappings back to them.
+pub(crate) async fn read_templates(
+    client: &GraphClient,
+    alias: &str,
+    configurations: &mut [SyncConfigurationObservation],
+    wanted: impl Fn(&str) -> bool,
+    failures: &mut Failures,
+) {
+    let chosen: Vec<&mut SyncConfigurationObservation> = configurations
+        .iter_mut()
+        .filter(|c| c.details.is_some() && wanted(&c.display_name))
+        .collect();
+    if chosen.is_empty() {
+        return;
+    }
+    let requests: Vec<GraphRequest> = chosen
+        .iter()
+        .map(|c| GraphRequest::get(sync::templates_path(&c.service_principal_id)))
+        .collect();
+    let answers = client.send_all(alias, &requests).await;
+    for ((c, request), answer) in chosen.into_iter().zip(&requests).zip(answers) {
+        let templates =
+            match super::decode::collection::<sync::Template>(client, alias, request, answer).await
+            {
+                Ok(t) => t,
+                Err(e) => {
+                    failures.push((
+                        format!(
+                            "tenant {alias}: the templates of sync configuration {}",
+                            c.display_name
+                        ),
+                        e,
+                    ));
+                    continue;
+                }
+            };
+        let Some(jobs) = c.details.as_mut().map(|d| &mut d.jobs) else {
+            continue;
+        };
+        for job in jobs {
+            let template = templates.iter().find(|t| {
+                let tag = t.factory_tag.as_deref().or(t.id.as_deref());
+                tag.is_some() && tag == job.template_id.as_deref()
+            });
+            job.template_mappings = template
+                .map(sync::Template::user_mappings)
+                .unwrap_or_default();
+        }
+    }
 }

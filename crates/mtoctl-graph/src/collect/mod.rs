@@ -29,7 +29,7 @@ use tenant::collect_tenant;
 
 pub use decode::{canonical_id, printable};
 pub(crate) use decode::{collection, decode_one};
-pub(crate) use details::read_details;
+pub(crate) use details::{read_details, read_templates};
 
 /// Every read that failed, per tenant. Collection is all or nothing.
 #[derive(Debug, thiserror::Error)]
@@ -117,6 +117,8 @@ struct Wanted {
     group_ids: Vec<String>,
     /// Lowercased names of the sync configurations declared with this tenant as source.
     sync_names: BTreeSet<String>,
+    /// Those of them whose mappings are reset to their template's (`resetMappings`).
+    reset_names: BTreeSet<String>,
 }
 
 fn wanted(desired: &DesiredState, tenant: &Alias) -> Wanted {
@@ -125,8 +127,12 @@ fn wanted(desired: &DesiredState, tenant: &Alias) -> Wanted {
     let mut group_names = BTreeSet::new();
     let mut group_ids = BTreeSet::new();
     let mut sync_names = BTreeSet::new();
+    let mut reset_names = BTreeSet::new();
     for s in desired.syncs.iter().filter(|s| &s.from == tenant) {
         sync_names.insert(s.name.to_lowercase());
+        if s.reset_mappings {
+            reset_names.insert(s.name.to_lowercase());
+        }
         for u in &s.scope.users {
             match u {
                 UserRef::UserPrincipalName(upn) => upns.insert(upn.clone()),
@@ -146,6 +152,7 @@ fn wanted(desired: &DesiredState, tenant: &Alias) -> Wanted {
         group_names: group_names.into_iter().collect(),
         group_ids: group_ids.into_iter().collect(),
         sync_names,
+        reset_names,
     }
 }
 

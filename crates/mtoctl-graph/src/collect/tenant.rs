@@ -10,7 +10,7 @@ use mtoctl_model::observed::{
 };
 
 use super::decode::{collection, decode_items, decode_one};
-use super::details::read_details;
+use super::details::{read_details, read_templates};
 use super::principals::{name_assigned, suggest_names};
 use super::{Failures, Wanted};
 use crate::error::GraphError;
@@ -229,6 +229,10 @@ pub(super) async fn collect_tenant(
     configurations.sort_by(|a, b| {
         (&a.display_name, &a.service_principal_id).cmp(&(&b.display_name, &b.service_principal_id))
     });
+    if failures.is_empty() && !want.reset_names.is_empty() {
+        let reset = |name: &str| want.reset_names.contains(&name.to_lowercase());
+        read_templates(client, alias, &mut configurations, reset, &mut failures).await;
+    }
 
     if !failures.is_empty() {
         return Err(failures);

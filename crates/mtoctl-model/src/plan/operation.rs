@@ -222,6 +222,9 @@ pub enum Operation {
         /// The attribute mappings the spec manages (the others are written back as read).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         mappings: Vec<MappingSpec>,
+        /// Target attributes whose mappings are removed (`resetMappings`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        remove_mappings: Vec<String>,
         /// Whether users leaving the scope are soft-deleted in the target.
         deletes: bool,
     },

@@ -351,6 +351,11 @@ pub struct SyncDirection {
     /// `companyName: {constant: Contoso}`). Mappings not named here stay as Graph has them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub mappings: BTreeMap<String, AttributeMapping>,
+    /// Bring every user mapping that `mappings` does not name back to the job template's
+    /// default, and remove those the template does not have. Default: false (they stay as
+    /// Graph has them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reset_mappings: Option<bool>,
 }
 
 /// Where one target attribute of a provisioned user comes from: exactly one of `source`,

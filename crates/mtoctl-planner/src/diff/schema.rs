@@ -4,7 +4,8 @@
 //! compared.
 
 use super::show;
-use mtoctl_model::desired::{FilterGroupSpec, MappingSpec, SyncSpec};
+use mtoctl_model::desired::{FilterGroupSpec, MappingSource, MappingSpec, SyncSpec};
+use mtoctl_model::observed::{AttributeMappingObservation, SyncJobObservation};
 use mtoctl_model::plan::fingerprint::{FilterKey, MappingKey, SchemaParts, normalise_filter};
 use mtoctl_model::plan::{
     AttributeChange, ObjectRef, Operation, ScopingClause, ScopingFilterGroup,
@@ -19,10 +20,76 @@ pub(crate) struct WantedSchema {
     spec_filter: Vec<ScopingFilterGroup>,
     spec: (UserType, UserTypeApplies, bool),
     spec_mappings: Vec<MappingSpec>,
+    /// Targets (lowercased) of mappings to remove: with `resetMappings`, those of `job` that
+    /// neither the spec nor the template has.
+    remove: Vec<String>,
+    /// The targets' spelling as read, for people.
+    removed_shown: Vec<(String, String)>,
+}
+
+/// The target attributes a mapping of the spec never touches: `userType` (the sync's own
+/// fields set it).
+fn managed_elsewhere(target: &str) -> bool {
+    target.eq_ignore_ascii_case("userType")
+}
+
+/// A template's mapping as the spec would declare it; `None` for a flow type the spec cannot
+/// say (left as it is).
+fn from_template(m: &AttributeMappingObservation) -> Option<MappingSpec> {
+    let applies = match m.flow_type.as_deref() {
+        None => UserTypeApplies::Always,
+        Some(f) if f.eq_ignore_ascii_case("Always") => UserTypeApplies::Always,
+        Some(f) if f.eq_ignore_ascii_case("ObjectAddOnly") => UserTypeApplies::OnCreate,
+        Some(_) => return None,
+    };
+    let source = match (m.kind.as_deref(), &m.name, &m.expression) {
+        (Some(k), Some(n), _) if k.eq_ignore_ascii_case("Attribute") => {
+            MappingSource::Attribute(n.clone())
+        }
+        (Some(k), Some(n), _) if k.eq_ignore_ascii_case("Constant") => {
+            MappingSource::Constant(n.clone())
+        }
+        (_, _, Some(e)) => MappingSource::Expression(e.clone()),
+        _ => return None,
+    };
+    Some(MappingSpec {
+        target: m.target.clone(),
+        source,
+        applies,
+        matching_precedence: m.matching_priority.and_then(|p| u32::try_from(p).ok()),
+    })
 }
 
 impl WantedSchema {
-    pub(crate) fn desired(s: &SyncSpec) -> Self {
+    /// What `s` wants of a job's schema. With `resetMappings` and the job's template read, the
+    /// mappings the spec does not declare are wanted as the template has them, and the job's
+    /// others removed.
+    pub(crate) fn desired(s: &SyncSpec, job: Option<&SyncJobObservation>) -> Self {
+        let mut mappings = s.mappings.clone();
+        let mut remove = Vec::new();
+        let mut removed_shown = Vec::new();
+        if let Some(job) = job.filter(|j| s.reset_mappings && !j.template_mappings.is_empty()) {
+            let declared = |t: &str| s.mappings.iter().any(|m| m.target.eq_ignore_ascii_case(t));
+            for t in &job.template_mappings {
+                if declared(&t.target) || managed_elsewhere(&t.target) {
+                    continue;
+                }
+                if let Some(m) = from_template(t) {
+                    mappings.push(m);
+                }
+            }
+            for m in &job.mappings {
+                let in_template = job
+                    .template_mappings
+                    .iter()
+                    .any(|t| t.target.eq_ignore_ascii_case(&m.target));
+                if !in_template && !declared(&m.target) && !managed_elsewhere(&m.target) {
+                    remove.push(m.target.to_lowercase());
+                    removed_shown.push((m.target.clone(), MappingKey::observed(m).shown));
+                }
+            }
+            mappings.sort_by_key(|m| m.target.to_lowercase());
+        }
         let spec_filter: Vec<ScopingFilterGroup> = s.scope.filter.iter().map(spec_group).collect();
         let filter = normalise_filter(s.scope.filter.iter().map(|g| {
             (
@@ -40,11 +107,13 @@ impl WantedSchema {
                 flow: Some(flow_name(s.user_type_applies).into()),
                 deletes: Some(deletes),
                 filter,
-                mappings: s.mappings.iter().map(MappingKey::desired).collect(),
+                mappings: mappings.iter().map(MappingKey::desired).collect(),
             },
             spec_filter,
             spec: (s.user_type, s.user_type_applies, deletes),
-            spec_mappings: s.mappings.clone(),
+            spec_mappings: mappings,
+            remove,
+            removed_shown,
         }
     }
 
@@ -74,6 +143,7 @@ impl WantedSchema {
             && want.deletes == have.deletes
             && want.filter == have.filter
             && self.unmet_mappings(have).is_empty()
+            && self.remove.is_empty()
     }
 
     pub(crate) fn operation(&self, configuration: ObjectRef, job: ObjectRef) -> Operation {
@@ -85,6 +155,7 @@ impl WantedSchema {
             flow,
             filter: self.spec_filter.clone(),
             mappings: self.spec_mappings.clone(),
+            remove_mappings: self.remove.clone(),
             deletes,
         }
     }
@@ -128,6 +199,13 @@ impl WantedSchema {
                 path: format!("mapping.{target}"),
                 before: found.map(describe_mapping),
                 after: Some(describe_mapping(want)),
+            });
+        }
+        for (target, shown) in &self.removed_shown {
+            changes.push(AttributeChange {
+                path: format!("mapping.{target}"),
+                before: Some(show(shown)),
+                after: None,
             });
         }
         changes

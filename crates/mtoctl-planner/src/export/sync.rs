@@ -213,6 +213,7 @@ fn direction(
         enabled: None,
         on_leaving_scope: None,
         mappings: Default::default(),
+        reset_mappings: None,
     };
     let what = format!("sync configuration `{name}` in {from}");
     let mapping = job.user_type.as_ref();

@@ -197,3 +197,85 @@ fn attributes_the_schema_lacks_are_located_errors_and_nothing_is_written() {
     assert!(p.notes.iter().all(|n| n.severity != Severity::Error
         || n.entry.as_ref().is_some_and(|e| e.list.key() == "mappings")));
 }
+
+#[test]
+fn reset_mappings_brings_undeclared_ones_back_to_the_template_and_removes_the_rest() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/quickstart/mto.yaml"
+    ))
+    .expect("quickstart");
+    let anchor = "  - from: contoso\n    to: fabrikam\n";
+    let desired = spec(
+        text.replacen(anchor, &format!("{anchor}    resetMappings: true\n"), 1)
+            .as_bytes(),
+    );
+    let mut w = ObservedStateBuilder::converged(&desired);
+    let job = &mut w
+        .sync_mut("contoso", NAME)
+        .details
+        .as_mut()
+        .expect("details")
+        .jobs[0];
+    job.template_mappings = defaults();
+    // An admin changed `department` and added `companyName` in the admin center.
+    job.mappings = defaults();
+    job.mappings[0].kind = Some("Constant".into());
+    job.mappings[0].name = Some("Sales".into());
+    job.mappings[0].expression = Some("\"Sales\"".into());
+    job.mappings.push(AttributeMappingObservation {
+        target: "companyName".into(),
+        kind: Some("Constant".into()),
+        name: Some("Contoso".into()),
+        expression: Some("\"Contoso\"".into()),
+        flow_type: Some("Always".into()),
+        matching_priority: Some(0),
+    });
+    let p = plan(&desired, &w.build());
+    assert_eq!(
+        schema_changes(&p),
+        vec![
+            (
+                "mapping.department".into(),
+                Some(r#""\"Sales\"""#.into()),
+                Some(r#""[department]""#.into())
+            ),
+            (
+                "mapping.companyName".into(),
+                Some(r#""\"Contoso\"""#.into()),
+                None
+            ),
+        ]
+    );
+    let Some(Operation::UpdateSchema {
+        remove_mappings, ..
+    }) = p.actions.first().map(|a| &a.operation)
+    else {
+        panic!("{:#?}", p.actions)
+    };
+    assert_eq!(remove_mappings, &vec!["companyname".to_owned()]);
+
+    // Without the opt-in, both stay as they are.
+    let plain = example_quickstart();
+    let mut w = ObservedStateBuilder::converged(&plain);
+    let job = &mut w
+        .sync_mut("contoso", NAME)
+        .details
+        .as_mut()
+        .expect("details")
+        .jobs[0];
+    job.template_mappings = defaults();
+    job.mappings = vec![AttributeMappingObservation {
+        target: "companyName".into(),
+        kind: Some("Constant".into()),
+        name: Some("Contoso".into()),
+        expression: None,
+        flow_type: Some("Always".into()),
+        matching_priority: Some(0),
+    }];
+    assert!(plan(&plain, &w.build()).actions.is_empty());
+}
+
+fn example_quickstart() -> DesiredState {
+    super::example("quickstart")
+}

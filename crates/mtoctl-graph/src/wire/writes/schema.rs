@@ -41,6 +41,8 @@ pub struct SchemaWrite {
     pub deletes: bool,
     /// Attribute mappings the spec manages; the others stay as read.
     pub mappings: Vec<MappingWrite>,
+    /// Target attributes whose mappings are removed.
+    pub remove_mappings: Vec<String>,
 }
 
 /// Why a schema as read cannot take the managed parts.
@@ -188,6 +190,14 @@ pub fn edit_schema(schema: &mut Value, want: &SchemaWrite) -> Result<(), SchemaE
         for m in &want.mappings {
             set_mapping(attributes, m)?;
         }
+        attributes.retain(|a| {
+            let target = a.get("targetAttributeName").and_then(Value::as_str);
+            !target.is_some_and(|t| {
+                want.remove_mappings
+                    .iter()
+                    .any(|r| r.eq_ignore_ascii_case(t))
+            })
+        });
     }
     if found {
         Ok(())
@@ -300,7 +310,8 @@ mod tests {
                 {"sourceObjectName": "User", "flowTypes": "Add, Update, Delete", "attributeMappings": [
                     {"targetAttributeName": "userType", "flowType": "ObjectAddOnly", "matchingPriority": 0,
                      "source": {"type": "Constant", "name": "Member", "expression": "\"Member\"", "parameters": []}},
-                    {"targetAttributeName": "mail", "flowType": "Always"}]}]}]});
+                    {"targetAttributeName": "mail", "flowType": "Always"},
+                    {"targetAttributeName": "mail2", "flowType": "Always"}]}]}]});
         edit_schema(
             &mut schema,
             &SchemaWrite {
@@ -315,6 +326,7 @@ mod tests {
                     )],
                 }],
                 deletes: false,
+                remove_mappings: vec!["MAIL2".into()],
                 mappings: vec![
                     MappingWrite {
                         spec: MappingSpec {
@@ -353,6 +365,8 @@ mod tests {
         assert_eq!(company["source"]["name"], "Contoso \"Group\"");
         assert_eq!(company["source"]["expression"], "\"Contoso \\\"Group\\\"\"");
         assert_eq!(company["matchingPriority"], 0);
+        // `mail2` was removed (the name compared ignoring case), nothing else.
+        assert_eq!(user["attributeMappings"].as_array().map(Vec::len), Some(3));
         assert_eq!(
             user["scope"]["groups"][0]["clauses"][0]["operatorName"],
             "EQUALS"

@@ -161,6 +161,7 @@ fn sync_spec(
         enabled: d.enabled.unwrap_or(true),
         on_leaving_scope: d.on_leaving_scope.unwrap_or(LeavingScope::SoftDelete),
         mappings: mappings?,
+        reset_mappings: d.reset_mappings.unwrap_or(false),
     })
 }
 

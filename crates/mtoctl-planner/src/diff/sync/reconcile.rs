@@ -78,7 +78,17 @@ pub(super) fn reconcile(
     let have = SchemaParts::observed(job);
     let schema_expected = ctx.seen(&schema_addr, fingerprint::schema(job));
     ctx.check(&schema_addr);
-    let want = WantedSchema::desired(s);
+    if s.reset_mappings && job.template_mappings.is_empty() {
+        ctx.note(
+            Severity::Warning,
+            Some(ResourceAddr::sync_part(from, &s.name, "schema")),
+            format!(
+                "the template of {}'s job could not be read: its mappings are not reset (resetMappings)",
+                s.name
+            ),
+        );
+    }
+    let want = WantedSchema::desired(s, Some(job));
     // Schema and scope changes do not depend on the partner settings; starting the job does.
     let mut after = Vec::new();
     if !mappings_fit(ctx, s, job) {

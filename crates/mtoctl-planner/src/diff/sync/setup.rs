@@ -77,7 +77,8 @@ pub(super) fn setup(
             change("sync_all", None::<&()>, Some(&s.scope.all_users)),
         ]),
     );
-    let want = WantedSchema::desired(s);
+    // A job this plan creates has its template's mappings: nothing to reset.
+    let want = WantedSchema::desired(s, None);
     let schema = ctx.push(
         Draft::new(
             ResourceAddr::sync_part(from, &s.name, "schema"),
