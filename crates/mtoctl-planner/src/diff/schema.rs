@@ -4,9 +4,11 @@
 //! compared.
 
 use super::show;
-use mtoctl_model::desired::{FilterGroupSpec, MappingSource, MappingSpec, SyncSpec};
+use mtoctl_model::desired::{FilterGroupSpec, MappingSpec, SyncSpec};
 use mtoctl_model::observed::{AttributeMappingObservation, SyncJobObservation};
-use mtoctl_model::plan::fingerprint::{FilterKey, MappingKey, SchemaParts, normalise_filter};
+use mtoctl_model::plan::fingerprint::{
+    FilterKey, MappingKey, SchemaParts, normalise_filter, source_of,
+};
 use mtoctl_model::plan::{
     AttributeChange, ObjectRef, Operation, ScopingClause, ScopingFilterGroup,
 };
@@ -42,16 +44,7 @@ fn from_template(m: &AttributeMappingObservation) -> Option<MappingSpec> {
         Some(f) if f.eq_ignore_ascii_case("ObjectAddOnly") => UserTypeApplies::OnCreate,
         Some(_) => return None,
     };
-    let source = match (m.kind.as_deref(), &m.name, &m.expression) {
-        (Some(k), Some(n), _) if k.eq_ignore_ascii_case("Attribute") => {
-            MappingSource::Attribute(n.clone())
-        }
-        (Some(k), Some(n), _) if k.eq_ignore_ascii_case("Constant") => {
-            MappingSource::Constant(n.clone())
-        }
-        (_, _, Some(e)) => MappingSource::Expression(e.clone()),
-        _ => return None,
-    };
+    let source = source_of(m)?;
     Some(MappingSpec {
         target: m.target.clone(),
         source,

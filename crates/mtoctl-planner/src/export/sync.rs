@@ -274,7 +274,8 @@ fn mappings(
     what: &str,
     warnings: &mut Vec<String>,
 ) -> BTreeMap<String, AttributeMapping> {
-    use mtoctl_model::plan::fingerprint::MappingKey;
+    use mtoctl_model::desired::MappingSource;
+    use mtoctl_model::plan::fingerprint::{self, MappingKey};
     let mut out = BTreeMap::new();
     if job.template_mappings.is_empty() {
         return out;
@@ -292,17 +293,12 @@ fn mappings(
         if default.as_ref() == Some(&have) {
             continue;
         }
-        let kind = m.kind.as_deref().unwrap_or_default();
         let mut mapping = AttributeMapping::default();
-        match (kind, &m.name, &m.expression) {
-            (k, Some(n), _) if k.eq_ignore_ascii_case("Attribute") => {
-                mapping.source = Some(n.clone())
-            }
-            (k, Some(n), _) if k.eq_ignore_ascii_case("Constant") => {
-                mapping.constant = Some(n.clone())
-            }
-            (_, _, Some(e)) if mtoctl_model::expression::parse(e).is_ok() => {
-                mapping.expression = Some(e.clone());
+        match fingerprint::source_of(m) {
+            Some(MappingSource::Attribute(a)) => mapping.source = Some(a),
+            Some(MappingSource::Constant(c)) => mapping.constant = Some(c),
+            Some(MappingSource::Expression(e)) if mtoctl_model::expression::parse(&e).is_ok() => {
+                mapping.expression = Some(e);
             }
             _ => {
                 warnings.push(format!(

@@ -25,7 +25,7 @@ mod all;
 mod schema;
 
 pub use all::{all, assignment_label, is_active_owner};
-pub use schema::{ClauseKey, FilterKey, MappingKey, SchemaParts, normalise_filter};
+pub use schema::{ClauseKey, FilterKey, MappingKey, SchemaParts, normalise_filter, source_of};
 
 /// The organization object's own fields (`organization`, as the acting owner reads it).
 #[derive(Serialize)]

@@ -76,16 +76,8 @@ impl MappingKey {
 
     /// The comparable form of a mapping as read.
     pub fn observed(m: &AttributeMappingObservation) -> Self {
-        let source = match (m.kind.as_deref(), &m.name, &m.expression) {
-            (Some(k), Some(n), _) if k.eq_ignore_ascii_case("Attribute") => {
-                MappingSource::Attribute(n.clone())
-            }
-            (Some(k), Some(n), _) if k.eq_ignore_ascii_case("Constant") => {
-                MappingSource::Constant(n.clone())
-            }
-            (_, _, Some(e)) => MappingSource::Expression(e.clone()),
-            (_, n, None) => MappingSource::Expression(n.clone().unwrap_or_default()),
-        };
+        let source = source_of(m)
+            .unwrap_or_else(|| MappingSource::Expression(m.name.clone().unwrap_or_default()));
         Self {
             target: m.target.to_lowercase(),
             value: value_of(&source),
@@ -108,6 +100,21 @@ impl MappingKey {
             && self.value == have.value
             && flow
             && (self.matching.is_none() || self.matching == have.matching)
+    }
+}
+
+/// Where a mapping as read takes its value from, in the spec's terms: an attribute or a
+/// constant by name, anything else by its expression; `None` without either.
+pub fn source_of(m: &AttributeMappingObservation) -> Option<MappingSource> {
+    match (m.kind.as_deref(), &m.name, &m.expression) {
+        (Some(k), Some(n), _) if k.eq_ignore_ascii_case("Attribute") => {
+            Some(MappingSource::Attribute(n.clone()))
+        }
+        (Some(k), Some(n), _) if k.eq_ignore_ascii_case("Constant") => {
+            Some(MappingSource::Constant(n.clone()))
+        }
+        (_, _, Some(e)) => Some(MappingSource::Expression(e.clone())),
+        _ => None,
     }
 }
 
