@@ -154,6 +154,14 @@ impl Ctx {
         )
     }
 
+    /// A created entity's `201` answer: `@odata.context` first, then `m` whole.
+    pub fn created(&self, suffix: &str, m: Map<String, Value>) -> GraphResponse {
+        let mut out = Map::new();
+        out.insert("@odata.context".into(), json!(self.context(suffix)));
+        out.extend(m);
+        GraphResponse::json(201, Value::Object(out))
+    }
+
     /// An entity body: `@odata.context` first, then `m` projected by `$select`.
     pub fn entity(
         &self,

@@ -488,16 +488,9 @@ fn assign(
         created_ms: now,
         visible_ms: now + lag,
     };
-    let mut out = Map::new();
-    out.insert(
-        "@odata.context".into(),
-        json!(ctx.context(&format!(
-            "servicePrincipals('{}')/appRoleAssignedTo/$entity",
-            s.id
-        ))),
-    );
-    out.extend(assignment_json(&a, |_| true));
+    let suffix = format!("servicePrincipals('{}')/appRoleAssignedTo/$entity", s.id);
+    let body = assignment_json(&a, |_| true);
     s.assignments.push(a);
     core.dirty = true;
-    Ok(GraphResponse::json(201, Value::Object(out)))
+    Ok(ctx.created(&suffix, body))
 }

@@ -13,7 +13,7 @@ mod on_demand;
 mod parse_expression;
 mod render;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::sync::{find_sp, find_sp_mut, list, tenant, tenant_mut};
 use super::{Ctx, GraphRequest, GraphResponse, check_keys, perms, required_str};
@@ -199,17 +199,12 @@ pub fn sync_route(
                 synchronized_users: 0,
                 watermark: None,
             };
-            let mut out = Map::new();
-            out.insert(
-                "@odata.context".into(),
-                json!(ctx.context(&format!("{ctx_prefix}/jobs/$entity"))),
-            );
-            out.extend(job_json(&job, core.state.timings.sync_interval));
+            let body = job_json(&job, core.state.timings.sync_interval);
             find_sp_mut(tenant_mut(core, ctx)?, &sp_key, now)?
                 .jobs
                 .push(job);
             core.dirty = true;
-            Ok(GraphResponse::json(201, Value::Object(out)))
+            Ok(ctx.created(&format!("{ctx_prefix}/jobs/$entity"), body))
         }
         ("POST", ["jobs", "validateCredentials"]) => validate_credentials(core, ctx, req, &sp_key),
         (_, ["jobs", job_id, rest @ ..]) => {

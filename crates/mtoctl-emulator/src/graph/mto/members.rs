@@ -192,13 +192,10 @@ pub(super) fn add_member(
     let body = member_json(&member, &key);
     mto.members.push(member);
     core.dirty = true;
-    let mut out = Map::new();
-    out.insert(
-        "@odata.context".into(),
-        json!(ctx.context("tenantRelationships/multiTenantOrganization/tenants/$entity")),
-    );
-    out.extend(body);
-    Ok(GraphResponse::json(201, Value::Object(out)))
+    Ok(ctx.created(
+        "tenantRelationships/multiTenantOrganization/tenants/$entity",
+        body,
+    ))
 }
 
 /// PATCH of a member's role, completing on the virtual clock.

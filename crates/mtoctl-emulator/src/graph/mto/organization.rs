@@ -119,13 +119,7 @@ pub(super) fn create_mto(
         });
     }
     core.dirty = true;
-    let mut out = Map::new();
-    out.insert(
-        "@odata.context".into(),
-        json!(ctx.context("tenantRelationships/multiTenantOrganization/$entity")),
-    );
-    out.extend(body);
-    Ok(GraphResponse::json(201, Value::Object(out)))
+    Ok(ctx.created("tenantRelationships/multiTenantOrganization/$entity", body))
 }
 
 /// PATCH of the organization's display name and description.

@@ -149,13 +149,7 @@ pub(super) fn create_partner(
     let m = partner_json(&p, &ctx.version);
     t.partners.insert(id, p);
     core.dirty = true;
-    let mut out = Map::new();
-    out.insert(
-        "@odata.context".into(),
-        json!(ctx.context("policies/crossTenantAccessPolicy/partners/$entity")),
-    );
-    out.extend(m);
-    Ok(GraphResponse::json(201, Value::Object(out)))
+    Ok(ctx.created("policies/crossTenantAccessPolicy/partners/$entity", m))
 }
 
 /// PATCH of a partner configuration: the settings given replace theirs whole.
