@@ -557,6 +557,25 @@ pub enum ColorWhen {
     Never,
 }
 
+/// The subcommands `args` (the words after `mtoctl`) invoke, outermost first (`["sync",
+/// "now"]`): the words that name them, up to the first command without subcommands.
+pub fn subcommand_path(args: &[String]) -> Vec<String> {
+    use clap::CommandFactory;
+    let cli = Cli::command();
+    let mut names = Vec::new();
+    let mut at = &cli;
+    for arg in args {
+        if !at.has_subcommands() {
+            break;
+        }
+        if let Some(sub) = at.find_subcommand(arg) {
+            names.push(sub.get_name().to_owned());
+            at = sub;
+        }
+    }
+    names
+}
+
 #[cfg(test)]
 mod tests {
     use clap::{CommandFactory, Parser};

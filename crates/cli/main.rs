@@ -86,18 +86,14 @@ fn hint_spec_flag(err: &mut clap::Error) {
         return;
     }
     // The innermost subcommand named (`sync now`), and the words that name it.
-    let cli = Cli::command();
-    let mut path: Vec<&str> = Vec::new();
-    let mut sub = &cli;
-    for a in &args {
-        if let Some(next) = sub.find_subcommand(a) {
-            path.push(next.get_name());
-            sub = next;
-        }
-    }
+    let path = args::subcommand_path(&args);
     if path.is_empty() {
         return;
     }
+    let cli = Cli::command();
+    let sub = path
+        .iter()
+        .fold(&cli, |at, name| at.find_subcommand(name).unwrap_or(at));
     if sub.get_arguments().any(|a| a.get_short() == Some('f')) {
         let tip = format!(
             "to give the spec, use `-f`: `mtoctl {} -f {arg}`",

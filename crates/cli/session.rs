@@ -168,20 +168,11 @@ pub fn finish_recording(
 
 /// The subcommand's name as the user typed it (`apply`, `sync now`), without its arguments.
 fn command_name() -> String {
-    use clap::CommandFactory;
-    let cli = crate::args::Cli::command();
-    let mut names = Vec::new();
-    let mut at = &cli;
-    for arg in std::env::args_os().skip(1) {
-        if !at.has_subcommands() {
-            break;
-        }
-        if let Some(sub) = arg.to_str().and_then(|a| at.find_subcommand(a)) {
-            names.push(sub.get_name().to_owned());
-            at = sub;
-        }
-    }
-    names.join(" ")
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    crate::args::subcommand_path(&args).join(" ")
 }
 
 async fn embedded_client(

@@ -430,23 +430,24 @@ fn show(printer: &Printer, plan: &Plan, format: ListFormat) -> anyhow::Result<()
 }
 
 fn confirm(printer: &Printer, mode: PlanMode) -> anyhow::Result<()> {
+    let (not_doing, save, question) = match mode {
+        PlanMode::Apply => (
+            "not applying",
+            "`plan --out` and run `apply PLANFILE`",
+            "Do you want to perform these actions?",
+        ),
+        PlanMode::Destroy => (
+            "not destroying",
+            "`plan --destroy --out` and run `destroy PLANFILE`",
+            "Do you really want to destroy everything this spec manages?",
+        ),
+    };
     let stdin = std::io::stdin();
-    match mode {
-        PlanMode::Apply => anyhow::ensure!(
-            stdin.is_terminal(),
-            "not applying: there is no terminal to confirm on; review the plan and pass --auto-approve, or save it with `plan --out` and run `apply PLANFILE`"
-        ),
-        PlanMode::Destroy => anyhow::ensure!(
-            stdin.is_terminal(),
-            "not destroying: there is no terminal to confirm on; review the plan and pass --auto-approve, or save it with `plan --destroy --out` and run `destroy PLANFILE`"
-        ),
-    }
-    printer.err(match mode {
-        PlanMode::Apply => "\nDo you want to perform these actions? Only 'yes' will be accepted: ",
-        PlanMode::Destroy => {
-            "\nDo you really want to destroy everything this spec manages? Only 'yes' will be accepted: "
-        }
-    });
+    anyhow::ensure!(
+        stdin.is_terminal(),
+        "{not_doing}: there is no terminal to confirm on; review the plan and pass --auto-approve, or save it with {save}"
+    );
+    printer.err(&format!("\n{question} Only 'yes' will be accepted: "));
     let mut answer = String::new();
     stdin
         .lock()
