@@ -118,12 +118,7 @@ fn configurations(
                     sync.from, sync.to, sync.to
                 )
             };
-            d.impact = Some(Box::new(Impact {
-                message,
-                users_leaving_scope: 0,
-                groups_leaving_scope: Vec::new(),
-                soft_deletes: false,
-            }));
+            d.impact = Some(Box::new(Impact::described(message)));
             let key = ctx.push(d);
             by_tenant.add([&sync.from, &sync.to], key);
             ctx.pair_keys
@@ -284,12 +279,10 @@ fn pairs(ctx: &mut Ctx<'_>, by_tenant: &mut TenantKeys) {
                 .expect(expected)
                 .after(after.iter().copied());
                 d.destructive = true;
-                d.impact = Some(Box::new(Impact {
-                    message: format!("{partner} can no longer sync users into {}", t.alias),
-                    users_leaving_scope: 0,
-                    groups_leaving_scope: Vec::new(),
-                    soft_deletes: false,
-                }));
+                d.impact = Some(Box::new(Impact::described(format!(
+                    "{partner} can no longer sync users into {}",
+                    t.alias
+                ))));
                 let key = ctx.push(d);
                 by_tenant.add([&t.alias, partner], key);
                 after.push(key);
@@ -309,15 +302,10 @@ fn pairs(ctx: &mut Ctx<'_>, by_tenant: &mut TenantKeys) {
             .expect(expected)
             .after(after);
             d.destructive = true;
-            d.impact = Some(Box::new(Impact {
-                message: format!(
-                    "{} treats {partner} by its default cross-tenant access settings again (automatic consent and trust settings for it go)",
-                    t.alias
-                ),
-                users_leaving_scope: 0,
-                groups_leaving_scope: Vec::new(),
-                soft_deletes: false,
-            }));
+            d.impact = Some(Box::new(Impact::described(format!(
+                "{} treats {partner} by its default cross-tenant access settings again (automatic consent and trust settings for it go)",
+                t.alias
+            ))));
             let key = ctx.push(d);
             by_tenant.add([&t.alias, partner], key);
         }

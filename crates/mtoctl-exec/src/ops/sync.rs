@@ -74,7 +74,7 @@ pub(super) async fn run(
                     .collect(),
                 remove_mappings: remove_mappings.clone(),
             };
-            jobs::update_schema(c, t, &sp, &job, &want).await?;
+            jobs::update_schema(c, t, &sp, &job, want).await?;
             done()
         }
         Operation::StartJob { configuration, job } => {

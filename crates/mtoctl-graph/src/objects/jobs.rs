@@ -209,13 +209,11 @@ pub async fn update_schema(
     t: &str,
     sp: &str,
     job: &str,
-    want: &SchemaWrite,
+    mut want: SchemaWrite,
 ) -> Result<(), ObjectError> {
     let mut schema = read_schema(c, t, sp, job).await?;
-    let mut want = want.clone();
     check_mappings(c, t, sp, job, &schema, &mut want.mappings).await?;
-    let want = &want;
-    writes::edit_schema(&mut schema, want).map_err(|source| ObjectError::Schema {
+    writes::edit_schema(&mut schema, &want).map_err(|source| ObjectError::Schema {
         job: job.to_owned(),
         source,
     })?;

@@ -206,6 +206,18 @@ pub struct Impact {
     pub soft_deletes: bool,
 }
 
+impl Impact {
+    /// An impact said in words only: nobody counted leaving a scope, nothing soft-deleted.
+    pub fn described(message: String) -> Self {
+        Self {
+            message,
+            users_leaving_scope: 0,
+            groups_leaving_scope: Vec::new(),
+            soft_deletes: false,
+        }
+    }
+}
+
 /// What a wait action waits for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AsyncWait {

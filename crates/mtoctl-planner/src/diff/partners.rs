@@ -217,14 +217,9 @@ fn undeclared(ctx: &mut Ctx<'_>, alias: &Alias) {
                 )
                 .expect(sync_expected);
                 d.destructive = true;
-                d.impact = Some(Box::new(Impact {
-                    message: format!(
-                        "tenant {id} can no longer sync users into {alias}; users it already synced stay"
-                    ),
-                    users_leaving_scope: 0,
-                    groups_leaving_scope: Vec::new(),
-                    soft_deletes: false,
-                }));
+                d.impact = Some(Box::new(Impact::described(format!(
+                    "tenant {id} can no longer sync users into {alias}; users it already synced stay"
+                ))));
                 sync_key = Some(ctx.push(d));
             } else {
                 ctx.note(
@@ -269,12 +264,9 @@ fn undeclared(ctx: &mut Ctx<'_>, alias: &Alias) {
         .expect(expected)
         .after(sync_key);
         d.destructive = true;
-        d.impact = Some(Box::new(Impact {
-            message: format!("{alias}'s settings for {id} fall back to its default configuration"),
-            users_leaving_scope: 0,
-            groups_leaving_scope: Vec::new(),
-            soft_deletes: false,
-        }));
+        d.impact = Some(Box::new(Impact::described(format!(
+            "{alias}'s settings for {id} fall back to its default configuration"
+        ))));
         ctx.push(d);
     }
 }

@@ -157,12 +157,7 @@ pub(crate) fn remove(
     .after(after)
     .expect(expected);
     remove.destructive = true;
-    remove.impact = Some(Box::new(Impact {
-        message,
-        users_leaving_scope: 0,
-        groups_leaving_scope: Vec::new(),
-        soft_deletes: false,
-    }));
+    remove.impact = Some(Box::new(Impact::described(message)));
     let key = ctx.push(remove);
     let wait = ctx.push(wait_draft(
         addr,

@@ -53,15 +53,10 @@ pub(super) fn undeclared(ctx: &mut Ctx<'_>, alias: &Alias) {
         )
         .expect(expected);
         d.destructive = true;
-        d.impact = Some(Box::new(Impact {
-            message: format!(
-                "synchronization through {} stops; users it provisioned stay in their target (Graph does not delete them)",
-                c.display_name
-            ),
-            users_leaving_scope: 0,
-            groups_leaving_scope: Vec::new(),
-            soft_deletes: false,
-        }));
+        d.impact = Some(Box::new(Impact::described(format!(
+            "synchronization through {} stops; users it provisioned stay in their target (Graph does not delete them)",
+            c.display_name
+        ))));
         ctx.push(d);
     }
 }
