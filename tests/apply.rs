@@ -109,7 +109,8 @@ async fn drift_is_repaired_and_a_stale_saved_plan_is_refused() {
     let stale = world
         .run(&["apply", planfile.to_str().expect("utf8"), "-f", SPEC])
         .await;
-    assert_eq!(stale.code, 1, "{}\n{}", stale.stdout, stale.stderr);
+    // Exit 5, not 1: CI tells "plan again" from a failure.
+    assert_eq!(stale.code, 5, "{}\n{}", stale.stdout, stale.stderr);
     assert!(stale.stderr.contains("plan is stale"), "{}", stale.stderr);
     assert!(
         stale
@@ -171,7 +172,7 @@ async fn drift_is_repaired_and_a_stale_saved_plan_is_refused() {
     let skewed = world
         .run(&["apply", planfile.to_str().expect("utf8"), "-f", SPEC])
         .await;
-    assert_eq!(skewed.code, 1);
+    assert_eq!(skewed.code, 5, "out of date: plan again");
     assert!(
         skewed.stderr.contains("computed by mtoctl 0.0.1"),
         "{}",
@@ -200,6 +201,39 @@ async fn drift_is_repaired_and_a_stale_saved_plan_is_refused() {
         "{}",
         unknown.stderr
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A saved plan made from another version of the spec (the spec changed after review) is out
+/// of date like a stale one: exit 5 and nothing changed. A plan refused for what it would do
+/// (destruction without `--allow-destroy`) stays exit 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_of_another_spec_exits_5_and_changes_nothing() {
+    let world = Scenario::quickstart(Default::default()).await;
+    let dir = common::scratch("apply-spec-changed");
+    let planfile = dir.join("plan.json");
+    let planfile = planfile.to_str().expect("utf8");
+    let saved = world.run(&["plan", "-f", SPEC, "--out", planfile]).await;
+    assert_eq!(saved.code, 0, "{}", saved.stderr);
+    let edited = dir.join("mto.yaml");
+    let text = std::fs::read_to_string(repo(SPEC)).expect("spec");
+    assert!(text.contains("displayName: Contoso Group"), "{text}");
+    std::fs::write(
+        &edited,
+        text.replace("displayName: Contoso Group", "displayName: Contoso Holding"),
+    )
+    .expect("write");
+    let census = world.census();
+    let changed = world
+        .run(&["apply", planfile, "-f", edited.to_str().expect("utf8")])
+        .await;
+    assert_eq!(changed.code, 5, "{}\n{}", changed.stdout, changed.stderr);
+    assert!(
+        changed.stderr.contains("computed from a different spec"),
+        "{}",
+        changed.stderr
+    );
+    assert_eq!(world.census(), census, "nothing applied");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -572,6 +606,7 @@ async fn each_guarded_action_refuses_when_its_object_changed_after_planning() {
             deletes: false,
             mappings: Vec::new(),
             remove_mappings: Vec::new(),
+            groups: None,
         },
     )
     .expect("edits");

@@ -217,7 +217,7 @@ async fn a_saved_destroy_plan_is_checked_like_a_saved_apply_plan() {
     .await;
     let census = s.census();
     let stale = s.run(&["destroy", "-f", &s.spec, saved]).await;
-    assert_eq!(stale.code, 1, "{}\n{}", stale.stdout, stale.stderr);
+    assert_eq!(stale.code, 5, "{}\n{}", stale.stdout, stale.stderr);
     assert!(stale.stderr.contains("stale"), "{}", stale.stderr);
     assert_eq!(s.census(), census, "a stale plan removes nothing");
 

@@ -37,7 +37,7 @@ async fn after_apply_status_is_healthy_and_shows_provisioned_members() {
     let run = world.run(&["status", "-f", SPEC, "--format", "json"]).await;
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let v = report(&run);
-    assert_eq!(v["format_version"], "1.1");
+    assert_eq!(v["format_version"], "1.2");
     assert_eq!(v["health"], "healthy");
     assert_eq!(v["organization"], "Contoso Group");
     for t in v["tenants"].as_array().unwrap() {

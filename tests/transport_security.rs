@@ -199,12 +199,29 @@ fn tls_is_rustls_only() {
         .filter(|(_, deps)| deps.contains("openssl"))
         .map(|(name, _)| name.as_str())
         .collect();
-    let allowed: BTreeSet<&str> = ["azure_identity", "mtoctl-graph"].into_iter().collect();
+    // `mtoctl` names openssl only on musl, to compile it in (`vendored`) for the static binary.
+    let allowed: BTreeSet<&str> = ["azure_identity", "mtoctl-graph", "mtoctl"]
+        .into_iter()
+        .collect();
     assert!(
         users.is_subset(&allowed),
         "new users of openssl: {:?}; openssl is for certificate files only, never TLS",
         users.difference(&allowed).collect::<Vec<_>>()
     );
+    // And the root package names it in its musl-only table alone.
+    let manifest = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
+        .expect("Cargo.toml");
+    let mut section = "";
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            section = line;
+        } else if line.starts_with("openssl") {
+            assert_eq!(
+                section, "[target.'cfg(target_env = \"musl\")'.dependencies]",
+                "mtoctl may depend on openssl only to compile it into the static (musl) binary"
+            );
+        }
+    }
 }
 
 /// Source files and manifests under `dir`, recursively, skipping build output.

@@ -207,7 +207,7 @@ async fn sync_now_provisions_at_once_and_status_all_users_shows_every_user_passi
         0,
     )
     .await;
-    assert_eq!(v["format_version"], "1.1");
+    assert_eq!(v["format_version"], "1.2");
     let mut checked = Vec::new();
     for sync in v["syncs"].as_array().expect("syncs") {
         assert_eq!(sync["health"], "healthy", "{sync:#}");

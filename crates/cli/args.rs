@@ -69,10 +69,12 @@ pub enum Command {
   mtoctl sync now -f mto.yaml                   # the first user in scope of each sync
   mtoctl sync now -f mto.yaml --user alice@contoso.com --user bob@contoso.com")]
     Sync(SyncArgs),
-    /// Write a spec from the live state of the given tenants, to adopt an existing organization.
+    /// Write a spec from the live state of the given tenants, to adopt an existing organization;
+    /// with `--diff`, show how the live state drifted from a spec, as a diff of its YAML.
     #[command(after_help = "Examples:
   mtoctl export -f tenants.yaml --out mto.yaml  # tenants.yaml: apiVersion, kind and tenants
-  mtoctl export -f mto.yaml                     # what the tenants of a spec hold now")]
+  mtoctl export -f mto.yaml                     # what the tenants of a spec hold now
+  mtoctl export -f mto.yaml --diff              # drift as YAML lines; exit 2 when drifted")]
     Export(ExportArgs),
     /// List the Graph permissions and Entra roles each tenant needs for a spec (offline).
     #[command(after_help = "Examples:
@@ -251,7 +253,8 @@ impl GraphArgs {
 pub struct ApplyArgs {
     /// A plan saved with `plan --out`: applied without asking, after checking that nothing it
     /// touches changed since. The spec (`-f`, default `mto.yaml`) supplies the credentials and
-    /// must be the one the plan was made from.
+    /// must be the one the plan was made from. A plan that is out of date (changed objects,
+    /// another spec, another mtoctl version) changes nothing and exits 5: plan again.
     #[arg(value_name = "PLANFILE")]
     pub plan: Option<std::path::PathBuf>,
     /// The spec file (`-` reads standard input). Required, except with a PLANFILE: then it
@@ -289,7 +292,7 @@ pub struct ApplyArgs {
 #[derive(Debug, Args)]
 pub struct DestroyArgs {
     /// A plan saved with `plan --destroy --out`: carried out without asking, after checking
-    /// that nothing it touches changed since.
+    /// that nothing it touches changed since (exit 5, nothing changed, when it did).
     #[arg(value_name = "PLANFILE")]
     pub plan: Option<std::path::PathBuf>,
     /// The spec file (`-` reads standard input). Required, except with a PLANFILE: then it
@@ -420,12 +423,20 @@ pub struct SyncNowArgs {
 pub struct ExportArgs {
     /// The tenants and their credentials: a spec with at least `apiVersion`, `kind` and
     /// `tenants` (other sections are ignored, except `sync` entries with a `name`, which give
-    /// the target of configurations not named `MTO_Sync_<target id>`). `-` reads standard input.
+    /// the target of configurations not named `MTO_Sync_<target id>`). With `--diff`, the full
+    /// spec to compare with. `-` reads standard input.
     #[arg(short = 'f', long = "file", value_name = "TENANTS")]
     pub file: std::path::PathBuf,
-    /// Write the spec to this file instead of standard output.
+    /// Write the spec (with `--diff`, the diff) to this file instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<std::path::PathBuf>,
+    /// Show drift instead: the live state as a unified diff against the spec file, like
+    /// `kubectl diff`. The `+` side is the spec's own text holding the live values (its
+    /// comments, order and spelling kept; settings it leaves out not compared), so the diff is
+    /// exactly the drifted lines. Drift a spec cannot show is named on stderr. Exit 0 when
+    /// nothing drifted, 2 when something did, 1 on errors (as `plan --detailed-exitcode`).
+    #[arg(long)]
+    pub diff: bool,
     /// Where Graph and login are.
     #[command(flatten)]
     pub graph: GraphArgs,

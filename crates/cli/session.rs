@@ -248,6 +248,7 @@ fn client_with(
             deadline,
             ..RetryPolicy::default()
         },
+        beta_group_sync: spec.desired.group_sync(),
         ..ClientConfig::default()
     };
     let http = http_client(config.request_timeout);

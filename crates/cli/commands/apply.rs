@@ -1,8 +1,8 @@
 //! `mtoctl apply` and `mtoctl destroy`: carry a plan out. `-f SPEC` plans, shows the plan and
 //! asks (on a terminal, or `--auto-approve`); `apply PLANFILE` applies a saved plan after
-//! checking that nothing it touches changed since. `destroy` is the same run with the plans of
-//! `plan --destroy` and destruction allowed. Progress is plain lines on stderr (JSON lines with
-//! `--format json`).
+//! checking that nothing it touches changed since (exit 5, nothing changed, when it did).
+//! `destroy` is the same run with the plans of `plan --destroy` and destruction allowed.
+//! Progress is plain lines on stderr (JSON lines with `--format json`).
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -25,6 +25,9 @@ use crate::session::{self, LoadedSpec, Planning};
 const EXIT_WAITING: u8 = 3;
 /// Ctrl-C: the shell's code for a command ended by SIGINT (128 + 2).
 const EXIT_INTERRUPTED: u8 = 130;
+/// The plan is out of date and nothing was changed: plan again. Its own code so that CI can
+/// tell "re-plan and ask for approval" from a failure (4 is `status`'s and `doctor`'s).
+const EXIT_STALE: u8 = 5;
 
 struct Channel(tokio::sync::mpsc::UnboundedSender<ApplyEvent>);
 
@@ -154,8 +157,25 @@ fn execute(printer: &Printer, args: &ApplyArgs, planning: Planning) -> anyhow::R
             ));
             Ok(ExitCode::from(EXIT_INTERRUPTED))
         }
+        Err(Err(error)) if out_of_date(&error) => {
+            printer.error(&error);
+            Ok(ExitCode::from(EXIT_STALE))
+        }
         Err(Err(error)) => Err(error),
     }
+}
+
+/// Whether the plan was refused for being out of date, which only planning again cures: what
+/// it touches changed since it was planned, or a saved plan came from another spec or another
+/// mtoctl version. Nothing was changed in any of these cases.
+fn out_of_date(error: &anyhow::Error) -> bool {
+    use mtoctl_exec::ApplyError;
+    matches!(
+        error.downcast_ref::<ApplyError>(),
+        Some(
+            ApplyError::Stale(_) | ApplyError::SpecChanged { .. } | ApplyError::VersionSkew { .. }
+        )
+    )
 }
 
 /// Plans each round after the first from Graph as it is now, and shows it.

@@ -5,7 +5,7 @@
 //! checks its own work the way a user would: the spec is validated, and planned against a fresh
 //! read. What it could not express is printed as warnings on stderr; the spec goes to stdout or
 //! `--out`. Exit 0 when the spec was written (even if it plans changes, which are listed), 1 on
-//! errors.
+//! errors. With `--diff`, it compares instead ([`super::export_diff`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::ExitCode;
@@ -20,6 +20,9 @@ use crate::output::Printer;
 use crate::session::{self, LoadedSpec};
 
 pub fn run(printer: &Printer, args: &ExportArgs) -> anyhow::Result<ExitCode> {
+    if args.diff {
+        return super::export_diff::run(printer, args);
+    }
     let (name, bytes) = read_spec(&args.file)?;
     let input = match export_input::load(&name, &bytes) {
         Ok(input) => {
@@ -191,6 +194,7 @@ fn tenants_only(input: &export_input::ExportInput) -> DesiredState {
         },
         syncs: Vec::new(),
         prune: BTreeSet::new(),
+        beta: BTreeSet::new(),
     }
 }
 

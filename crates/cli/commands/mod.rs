@@ -4,6 +4,7 @@ pub mod apply;
 pub mod completions;
 pub mod doctor;
 pub mod export;
+pub mod export_diff;
 pub mod permissions;
 pub mod plan;
 pub mod schema;

@@ -1,8 +1,9 @@
 //! `mtoctl status -f SPEC`: does the organization really work? Per tenant its membership and
 //! role; per sync direction its job's health and a verdict on each user checked (a sample, or
 //! every user in scope with `--all-users`): its `#EXT#` copy in the target and each check,
-//! failing users first. Exit 0 when everything is healthy, 3 when Graph is still working on
-//! something, 4 when something is broken.
+//! failing users first; and for a direction that provisions its groups as groups, a verdict on
+//! each group's copy and its members. Exit 0 when everything is healthy, 3 when Graph is still
+//! working on something, 4 when something is broken.
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -11,7 +12,8 @@ use anyhow::Context;
 use mtoctl_model::health::Coverage;
 use mtoctl_model::ids::Alias;
 use mtoctl_planner::status::{
-    Check, Health, OutOfScope, StatusReport, SyncStatus, TenantStatus, UserCounts, UserVerdict,
+    Check, GroupState, GroupVerdict, Health, OutOfScope, StatusReport, SyncStatus, TenantStatus,
+    UserCounts, UserVerdict,
 };
 
 use crate::args::{ListFormat, StatusArgs};
@@ -20,7 +22,7 @@ use crate::session;
 
 /// The version of the `--format json` report (docs/json-output.md): a minor version adds keys,
 /// a major one changes or removes some.
-pub const FORMAT_VERSION: &str = "1.1";
+pub const FORMAT_VERSION: &str = "1.2";
 
 /// "Waiting on Graph; run again later" (as for `apply`).
 const EXIT_WAITING: u8 = 3;
@@ -155,13 +157,76 @@ fn sync_lines(out: &mut String, s: &SyncStatus) {
         }
         let _ = writeln!(out, "            {line}");
     }
-    // The findings that restate users' verdicts are left to the users' own lines below.
-    let own = s.findings.len().saturating_sub(s.user_findings);
+    // The findings that restate users' and groups' verdicts are left to their own lines below.
+    let own = s
+        .findings
+        .len()
+        .saturating_sub(s.user_findings + s.group_findings);
     for f in &s.findings[..own] {
         let _ = writeln!(out, "            {f}");
     }
     if s.configured && s.job_status.is_some() {
         user_lines(out, &s.to, &s.user_counts, &s.users, &s.out_of_scope);
+        group_lines(out, &s.to, &s.groups);
+    }
+}
+
+/// The groups a direction provisions as groups: a line with their counts, then each group,
+/// worst first, with its members in the target and, when it is not healthy, what people would
+/// notice and what to do.
+fn group_lines(out: &mut String, to: &Alias, groups: &[GroupVerdict]) {
+    const INDENT: &str = "            ";
+    if groups.is_empty() {
+        return;
+    }
+    let found = groups.iter().filter(|g| g.target_id.is_some()).count();
+    let failing = groups
+        .iter()
+        .filter(|g| g.health != Health::Healthy)
+        .count();
+    let _ = writeln!(
+        out,
+        "{INDENT}groups, provisioned as groups: {} in scope, {found} in {to}, {failing} failing",
+        groups.len()
+    );
+    for g in groups {
+        let state = match g.verdict {
+            GroupState::Missing => format!("not in {to}"),
+            GroupState::Ambiguous => format!(
+                "{} security groups of that name in {to}",
+                g.candidates.len()
+            ),
+            GroupState::Provisioned | GroupState::Drift => {
+                format!("{} of {} members", g.members, g.expected_members)
+            }
+        };
+        let more = if g.truncated {
+            " (more members than mtoctl reads)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "{INDENT}{} {}  {state}{more}",
+            mark(g.health),
+            g.source
+        );
+        let lists = [
+            ("not in the group", &g.missing_members),
+            ("not provisioned yet", &g.not_provisioned),
+            ("not in scope in the source", &g.extra_members),
+        ];
+        for (what, list) in lists {
+            if !list.is_empty() {
+                let _ = writeln!(out, "{INDENT}          {what}: {}", list.join(", "));
+            }
+        }
+        if let Some(consequence) = &g.consequence {
+            let _ = writeln!(out, "{INDENT}          {consequence}");
+        }
+        if let Some(fix) = &g.fix {
+            let _ = writeln!(out, "{INDENT}          to fix: {fix}");
+        }
     }
 }
 

@@ -4,12 +4,15 @@
 //! in-process with latency, the Graph throttling model and a time scale, drives the real
 //! `mtoctl` binary as a subprocess through a cold plan, an apply from scratch, a no-op plan and
 //! an incremental apply, and reports what the emulator counted and what the process cost
-//! against the model's lower bounds (`model`).
+//! against the model's lower bounds (`model`). Beside mtoctl it can run a baseline client
+//! modelled on today's tools (`baseline`), and it measures growth with size (`growth`).
 //!
 //! It does not assert timings: the CI quick mode (`tests/quick.rs`) asserts counts only. See
 //! `docs/benchmarks.md` for the command, the settings and the results.
 
+pub mod baseline;
 pub mod checks;
+pub mod growth;
 pub mod model;
 pub mod report;
 pub mod runner;

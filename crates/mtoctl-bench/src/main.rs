@@ -10,7 +10,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use mtoctl_bench::runner::{self, Settings};
 use mtoctl_bench::worlds::Apps;
-use mtoctl_bench::{checks, model, report, scenario};
+use mtoctl_bench::{checks, growth, model, report, scenario};
 
 #[derive(Parser)]
 #[command(
@@ -27,6 +27,8 @@ struct Cli {
 enum Cmd {
     /// Run scenarios and write results.json and results.md.
     Run(RunArgs),
+    /// Measure one scenario at several sizes, fit the growth and draw the chart.
+    Growth(GrowthArgs),
 }
 
 #[derive(clap::Args)]
@@ -65,6 +67,45 @@ struct RunArgs {
     /// The mtoctl binary (default: the release build beside this one, rebuilt if needed).
     #[arg(long)]
     mtoctl: Option<PathBuf>,
+    /// Scenarios that also run the baseline client (one request per resource, parallelism 10)
+    /// on a second emulator of the same world: a comma-separated list, `all` or `none`.
+    #[arg(long, default_value = "B1,B4g")]
+    baseline: String,
+}
+
+#[derive(clap::Args)]
+struct GrowthArgs {
+    /// The scenario to grow.
+    #[arg(long, default_value = "B4")]
+    scenario: String,
+    /// Fractions of its principals per direction, comma-separated.
+    #[arg(long, default_value = "0.01,0.1,0.5,1")]
+    fractions: String,
+    /// Emulator latency L, milliseconds.
+    #[arg(long, default_value_t = 150)]
+    latency_ms: u64,
+    /// Emulator time scale for every size (default: the run's default for the largest size,
+    /// so sizes compare).
+    #[arg(long)]
+    time_scale: Option<f64>,
+    /// Seed of the generated worlds.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output directory for growth.json and growth.md (default: <target dir>/mtoctl-bench).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Where to write the chart (SVG; default: growth.svg in the output directory).
+    #[arg(long)]
+    chart: Option<PathBuf>,
+    /// Only the cold plan at each size.
+    #[arg(long)]
+    plan_only: bool,
+    /// The mtoctl binary (default: the release build beside this one, rebuilt if needed).
+    #[arg(long)]
+    mtoctl: Option<PathBuf>,
+    /// Run nothing: fit and chart the sizes of a growth.json written before.
+    #[arg(long)]
+    from: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -74,9 +115,24 @@ enum AppsArg {
 }
 
 fn main() -> anyhow::Result<()> {
-    let Cli {
-        command: Cmd::Run(args),
-    } = Cli::parse();
+    match Cli::parse().command {
+        Cmd::Run(args) => run(args),
+        Cmd::Growth(args) => growth(args),
+    }
+}
+
+fn out_dir(out: &Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    let out = match out {
+        Some(o) => o.clone(),
+        None => PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or("target".into()))
+            .join("mtoctl-bench"),
+    };
+    std::fs::create_dir_all(&out)
+        .with_context(|| format!("cannot create the output directory `{}`", out.display()))?;
+    Ok(out)
+}
+
+fn run(args: RunArgs) -> anyhow::Result<()> {
     let scenarios = if args.quick {
         checks::quick_scenarios()
     } else if args.scenario.eq_ignore_ascii_case("all") {
@@ -91,12 +147,13 @@ fn main() -> anyhow::Result<()> {
             .collect::<anyhow::Result<_>>()?
     };
     let scenarios: Vec<_> = scenarios.iter().map(|s| s.scaled(args.size)).collect();
-    let out = match &args.out {
-        Some(o) => o.clone(),
-        None => PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or("target".into()))
-            .join("mtoctl-bench"),
+    let out = out_dir(&args.out)?;
+    let with_baseline = |name: &str| -> bool {
+        let list = args.baseline.trim();
+        !args.quick
+            && (list.eq_ignore_ascii_case("all")
+                || list.split(',').any(|n| n.trim().eq_ignore_ascii_case(name)))
     };
-    std::fs::create_dir_all(&out)?;
     let mtoctl = match &args.mtoctl {
         Some(m) => m.clone(),
         None => mtoctl_bench::locate_mtoctl(true, !cfg!(debug_assertions))?,
@@ -132,6 +189,7 @@ fn main() -> anyhow::Result<()> {
             mtoctl: mtoctl.clone(),
             work_dir: out.join("work"),
             plan_only: args.plan_only,
+            baseline: with_baseline(&sc.name),
         };
         settings_used.push(serde_json::json!({
             "scenario": sc.name, "full_size": sc.full_size, "shape": sc.shape,
@@ -172,7 +230,7 @@ fn main() -> anyhow::Result<()> {
             write_results(&out, &results, &settings_used)?;
         }
     }
-    let md = report::markdown(&report::summarise(&results));
+    let md = results_markdown(&report::summarise(&results));
     eprintln!("\n{md}");
     eprintln!("results: {}", out.join("results.json").display());
     anyhow::ensure!(
@@ -215,7 +273,143 @@ fn write_results(
         out.join("results.json"),
         serde_json::to_string_pretty(&json)? + "\n",
     )?;
-    std::fs::write(out.join("results.md"), report::markdown(&summaries))?;
+    std::fs::write(out.join("results.md"), results_markdown(&summaries))?;
+    Ok(())
+}
+
+/// The results table, and the baseline beside mtoctl when a baseline ran.
+fn results_markdown(summaries: &[report::Summary]) -> String {
+    let mut md = report::markdown(summaries);
+    let peers = report::peers_markdown(summaries);
+    if !peers.is_empty() {
+        md.push_str("\nThe baseline client (one request per resource, parallelism 10; docs/benchmarks.md) beside mtoctl, same run, same world and settings:\n\n");
+        md.push_str(&peers);
+    }
+    md
+}
+
+fn growth(args: GrowthArgs) -> anyhow::Result<()> {
+    let base = scenario::by_name(args.scenario.trim())
+        .with_context(|| format!("unknown scenario `{}` (B1, B2, B3, B4, B4g)", args.scenario))?;
+    let fractions: Vec<f64> = args
+        .fractions
+        .split(',')
+        .map(|f| {
+            f.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|f| *f > 0.0 && *f <= 1.0)
+                .with_context(|| format!("`{f}` is not a fraction in (0, 1]"))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let out = out_dir(&args.out)?;
+    let chart = args.chart.clone().unwrap_or_else(|| out.join("growth.svg"));
+    if let Some(from) = &args.from {
+        return growth_from(from, &out, &chart);
+    }
+    let mtoctl = match &args.mtoctl {
+        Some(m) => m.clone(),
+        None => mtoctl_bench::locate_mtoctl(true, !cfg!(debug_assertions))?,
+    };
+    let largest = fractions.iter().copied().fold(0.0, f64::max);
+    let time_scale = args.time_scale.unwrap_or_else(|| {
+        auto_time_scale(&model::counts(&base.fraction(largest).shape), Apps::Shared)
+    });
+    let runtime = tokio::runtime::Runtime::new()?;
+    let mut sizes = Vec::new();
+    for f in &fractions {
+        let sc = base.fraction(*f);
+        let settings = Settings {
+            latency_ms: args.latency_ms,
+            lognormal: false,
+            time_scale,
+            apps: Apps::Shared,
+            mtoctl: mtoctl.clone(),
+            work_dir: out.join("work-growth"),
+            plan_only: args.plan_only,
+            baseline: false,
+        };
+        eprintln!("mtoctl-bench growth: {} (time scale {time_scale})", sc.name);
+        let results = runtime.block_on(runner::run_scenario(&sc, args.seed, &settings))?;
+        for p in &results {
+            eprintln!(
+                "  {:18} {:8.2} s  http {:6}  writes {:7}  429 {:5}  rss {}",
+                p.phase,
+                p.wall_s,
+                p.http_calls,
+                p.writes,
+                p.throttled,
+                p.peak_rss_mib
+                    .map(|m| format!("{m:.0} MiB"))
+                    .unwrap_or_default()
+            );
+        }
+        sizes.push(growth::Size {
+            scenario: sc.name.clone(),
+            principals: model::counts(&sc.shape).a,
+            results,
+        });
+        let series = growth::series(&sizes);
+        let json = serde_json::json!({
+            "machine": machine(),
+            "scenario": base.name, "fractions": fractions, "latency_ms": args.latency_ms,
+            "time_scale": time_scale, "seed": args.seed, "sizes": sizes, "series": series,
+        });
+        std::fs::write(
+            out.join("growth.json"),
+            serde_json::to_string_pretty(&json)? + "\n",
+        )?;
+        std::fs::write(out.join("growth.md"), growth::markdown(&sizes, &series))?;
+    }
+    let series = growth::series(&sizes);
+    let title = growth_title(&base.name, &fractions, args.latency_ms, time_scale);
+    growth::chart::write(&chart, &title, &series)?;
+    eprintln!("\n{}", growth::markdown(&sizes, &series));
+    eprintln!(
+        "growth: {} and {}",
+        out.join("growth.json").display(),
+        chart.display()
+    );
+    Ok(())
+}
+
+fn growth_title(scenario: &str, fractions: &[f64], latency_ms: u64, time_scale: f64) -> String {
+    format!(
+        "{scenario} at {} of its principals (L = {latency_ms} ms, time scale {time_scale})",
+        fractions
+            .iter()
+            .map(|f| format!("{}%", f * 100.0))
+            .collect::<Vec<_>>()
+            .join(", "),
+    )
+}
+
+/// Fits and charts the sizes of a `growth.json` again (after a change of the chart or fits),
+/// without running anything; writes growth.md to `out` and the chart to `chart`.
+fn growth_from(
+    from: &std::path::Path,
+    out: &std::path::Path,
+    chart: &std::path::Path,
+) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(from)
+        .with_context(|| format!("cannot read `{}`", from.display()))?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("`{}` is not JSON", from.display()))?;
+    let sizes: Vec<growth::Size> = serde_json::from_value(json["sizes"].clone())
+        .with_context(|| format!("`{}` has no growth sizes", from.display()))?;
+    let fractions: Vec<f64> = serde_json::from_value(json["fractions"].clone()).unwrap_or_default();
+    let title = growth_title(
+        json["scenario"].as_str().unwrap_or("?"),
+        &fractions,
+        json["latency_ms"].as_u64().unwrap_or(0),
+        json["time_scale"].as_f64().unwrap_or(0.0),
+    );
+    let series = growth::series(&sizes);
+    growth::chart::write(chart, &title, &series)?;
+    let md = growth::markdown(&sizes, &series);
+    std::fs::write(out.join("growth.md"), &md)?;
+    eprintln!("{md}");
+    eprintln!("growth: {} (from {})", chart.display(), from.display());
     Ok(())
 }
 

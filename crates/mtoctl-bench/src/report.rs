@@ -144,6 +144,54 @@ pub fn markdown(summaries: &[Summary]) -> String {
     s
 }
 
+/// The baseline client's phases beside mtoctl's of the same run: for each scenario with a
+/// baseline, its apply from scratch and no-op plan against mtoctl's, and the ratio of the
+/// median wall times (baseline ÷ mtoctl). Empty when no baseline ran.
+pub fn peers_markdown(summaries: &[Summary]) -> String {
+    let find = |sc: &str, phase: &str| {
+        summaries
+            .iter()
+            .find(|x| x.scenario == sc && x.phase == phase)
+    };
+    let mut rows = String::new();
+    let mut scenarios: Vec<&str> = Vec::new();
+    for x in summaries {
+        if !scenarios.contains(&x.scenario.as_str()) {
+            scenarios.push(&x.scenario);
+        }
+    }
+    for sc in scenarios {
+        for (ours, theirs) in [
+            ("apply_scratch", "baseline_apply_scratch"),
+            ("plan_noop", "baseline_plan_noop"),
+        ] {
+            let (Some(m), Some(b)) = (find(sc, ours), find(sc, theirs)) else {
+                continue;
+            };
+            rows.push_str(&format!(
+                "| {sc} | {ours} | {} | {} / {} | {:.1}× | {:.0} / {:.0} | {:.0} / {:.0} | {:.0} ({:.2} %) | {} |\n",
+                m.seeds.min(b.seeds),
+                secs(m.wall_s),
+                secs(b.wall_s),
+                b.wall_s / m.wall_s.max(1e-9),
+                m.http_calls,
+                b.http_calls,
+                m.writes,
+                b.writes,
+                b.throttled,
+                b.throttled_pct,
+                b.early_retries_max,
+            ));
+        }
+    }
+    if rows.is_empty() {
+        return String::new();
+    }
+    format!(
+        "| scenario | phase | seeds | wall mtoctl / baseline (medians) | baseline ÷ mtoctl | HTTP calls mtoctl / baseline | writes mtoctl / baseline | baseline 429s (% inner) | baseline early retries |\n|---|---|---|---|---|---|---|---|---|\n{rows}"
+    )
+}
+
 fn secs(s: f64) -> String {
     if s < 100.0 {
         format!("{s:.2} s")
@@ -154,7 +202,55 @@ fn secs(s: f64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::median;
+    use super::*;
+
+    fn summary(scenario: &str, phase: &str, wall_s: f64, http: f64) -> Summary {
+        Summary {
+            scenario: scenario.into(),
+            phase: phase.into(),
+            seeds: 3,
+            wall_s,
+            wall_max_s: wall_s,
+            http_calls: http,
+            inner_requests: http,
+            resource_units: http,
+            writes: 0.0,
+            throttled: 0.0,
+            throttled_pct: 0.0,
+            early_retries_max: 0,
+            peak_in_flight: 1.0,
+            peak_in_flight_tenant: 1.0,
+            peak_rss_mib_max: None,
+            bound_s: 1.0,
+            binding: "latency".into(),
+            goal_s: 1.0,
+            ratio: 1.0,
+            meets_goal: true,
+            model_http: 1,
+        }
+    }
+
+    #[test]
+    fn peers_put_the_baseline_beside_mtoctl_with_the_ratio() {
+        let s = vec![
+            summary("B1", "apply_scratch", 8.0, 70.0),
+            summary("B1", "plan_noop", 0.5, 10.0),
+            summary("B1", "baseline_apply_scratch", 20.0, 1000.0),
+            summary("B1", "baseline_plan_noop", 10.0, 1500.0),
+            summary("B2", "apply_scratch", 60.0, 1000.0),
+        ];
+        let md = peers_markdown(&s);
+        assert!(
+            md.contains("| B1 | apply_scratch | 3 | 8.00 s / 20.00 s | 2.5× | 70 / 1000 |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| B1 | plan_noop | 3 | 0.50 s / 10.00 s | 20.0× |"),
+            "{md}"
+        );
+        assert!(!md.contains("| B2 |"), "{md}");
+        assert_eq!(peers_markdown(&s[4..]), "");
+    }
 
     #[test]
     fn medians_of_odd_and_even_counts() {

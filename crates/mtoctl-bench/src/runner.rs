@@ -7,6 +7,10 @@
 //! plan after convergence, and an incremental apply of 1 % added and 1 % removed principals.
 //! Between phases the counters are zeroed and the token buckets refilled, as if the next run
 //! came a while later; the state (what was applied) is kept.
+//!
+//! With `Settings::baseline`, the baseline client (`crate::baseline`) then runs its apply from
+//! scratch and its no-op plan against a second emulator of the same world and settings, and
+//! `mtoctl plan` checks in between that it converged.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -16,6 +20,7 @@ use anyhow::{Context, bail};
 use mtoctl_emulator::{Emulator, Latency, Options, world::WorldFile};
 use serde::Serialize;
 
+use crate::baseline;
 use crate::model::{self, Bound, BoundSettings};
 use crate::scenario::Scenario;
 use crate::worlds::{self, Apps, Generated};
@@ -37,10 +42,13 @@ pub struct Settings {
     pub work_dir: PathBuf,
     /// Only the cold plan (for sizes whose apply does not fit the time available).
     pub plan_only: bool,
+    /// Also run the baseline client (`crate::baseline`) against a second emulator made from
+    /// the same world with the same settings: its apply from scratch and its no-op plan.
+    pub baseline: bool,
 }
 
 /// One measured phase.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct PhaseResult {
     /// Scenario name.
     pub scenario: String,
@@ -130,7 +138,195 @@ pub async fn run_scenario(
     let base = server.base_url.clone();
     let result = phases(scenario, seed, settings, &generated, &emulator, &base, &dir).await;
     server.handle.abort();
+    let mut out = result?;
+    if settings.baseline && !settings.plan_only {
+        let peer = baseline_phases(scenario, seed, settings, &generated, &dir).await?;
+        out.extend(peer.phases);
+    }
+    Ok(out)
+}
+
+/// What the baseline client did in one scenario and seed.
+#[derive(Debug, Clone)]
+pub struct BaselineRun {
+    /// `baseline_apply_scratch` and `baseline_plan_noop`, measured like mtoctl's phases.
+    pub phases: Vec<PhaseResult>,
+    /// What the client sent during its apply.
+    pub apply_sent: baseline::Counts,
+    /// What the client sent during its no-op plan.
+    pub plan_sent: baseline::Counts,
+}
+
+/// Runs the baseline client alone on `scenario`'s world (for tests; [`run_scenario`] runs it
+/// after mtoctl when [`Settings::baseline`] is set).
+pub async fn run_baseline(
+    scenario: &Scenario,
+    seed: u64,
+    settings: &Settings,
+) -> anyhow::Result<BaselineRun> {
+    let generated = worlds::generate(scenario, seed, settings.apps);
+    let dir = settings
+        .work_dir
+        .join(format!("{}-seed{seed}", scenario.name.replace('@', "_")));
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create the work directory `{}`", dir.display()))?;
+    std::fs::write(dir.join("spec.yaml"), &generated.spec)?;
+    baseline_phases(scenario, seed, settings, &generated, &dir).await
+}
+
+/// The baseline's apply from scratch and no-op plan on a fresh emulator of the same world and
+/// settings; between them, unmeasured, `mtoctl plan --detailed-exitcode` must find nothing to
+/// do, the check mtoctl's own apply passes.
+async fn baseline_phases(
+    scenario: &Scenario,
+    seed: u64,
+    s: &Settings,
+    g: &Generated,
+    dir: &Path,
+) -> anyhow::Result<BaselineRun> {
+    let emu = start_emulator(g, seed, s)?;
+    let server = emu.spawn_on_loopback().await?;
+    let base = server.base_url.clone();
+    let result = async {
+        let counts = model::counts(&scenario.shape);
+        let bs = bound_settings(s);
+        let plan_b = model::plan_bound(&counts, bs);
+        let (apply_b, apply_goal) = apply_bound(&counts, s);
+        let sh = baseline::new(&base, worlds::SECRET, worlds::layout(scenario, s.apps))?;
+
+        reset(&emu);
+        let started = Instant::now();
+        baseline::apply(&sh)
+            .await
+            .with_context(|| format!("{} seed {seed}: the baseline's apply", scenario.name))?;
+        let ran = Ran {
+            code: 0,
+            wall_s: started.elapsed().as_secs_f64(),
+            rss_mib: None,
+        };
+        let apply_sent = sh.client.tally.counts();
+        let mut phases = vec![phase_result(
+            scenario,
+            seed,
+            "baseline_apply_scratch",
+            &ran,
+            &counted(&emu),
+            &apply_b,
+            apply_goal,
+            &counts,
+            counts.h_apply,
+            None,
+        )];
+
+        let spec = dir.join("spec.yaml").to_string_lossy().into_owned();
+        let check = mtoctl(
+            s,
+            &base,
+            dir,
+            "baseline_check",
+            &["plan", "-f", &spec, "--detailed-exitcode"],
+        )
+        .await?;
+        expect_code(
+            &check,
+            &[0],
+            "mtoctl plan after the baseline's apply (must find nothing)",
+            dir,
+        )?;
+
+        reset(&emu);
+        let started = Instant::now();
+        baseline::plan(&sh)
+            .await
+            .with_context(|| format!("{} seed {seed}: the baseline's no-op plan", scenario.name))?;
+        let ran = Ran {
+            code: 0,
+            wall_s: started.elapsed().as_secs_f64(),
+            rss_mib: None,
+        };
+        phases.push(phase_result(
+            scenario,
+            seed,
+            "baseline_plan_noop",
+            &ran,
+            &counted(&emu),
+            &plan_b,
+            model::goal(&plan_b),
+            &counts,
+            counts.h_plan_waves,
+            None,
+        ));
+        let plan_sent = sh.client.tally.counts().since(&apply_sent);
+        Ok(BaselineRun {
+            phases,
+            apply_sent,
+            plan_sent,
+        })
+    }
+    .await;
+    server.handle.abort();
     result
+}
+
+fn bound_settings(s: &Settings) -> BoundSettings {
+    BoundSettings {
+        latency_s: s.latency_ms as f64 / 1000.0,
+        time_scale: s.time_scale,
+        shared_app: s.apps == Apps::Shared,
+    }
+}
+
+/// The apply from scratch's bound (extras included) and goal.
+fn apply_bound(counts: &model::Counts, s: &Settings) -> (Bound, f64) {
+    let mut b = model::apply_bound(counts, bound_settings(s));
+    let extra = apply_extras_s(s);
+    let goal = model::goal(&b) + extra;
+    b.seconds += extra;
+    (b, goal)
+}
+
+/// One phase's result from what was measured and the model.
+#[allow(clippy::too_many_arguments)]
+fn phase_result(
+    scenario: &Scenario,
+    seed: u64,
+    phase: &str,
+    ran: &Ran,
+    c: &Counted,
+    bound: &Bound,
+    goal_s: f64,
+    counts: &model::Counts,
+    model_http: u64,
+    expected_writes: Option<u64>,
+) -> PhaseResult {
+    PhaseResult {
+        scenario: scenario.name.clone(),
+        seed,
+        phase: phase.to_owned(),
+        wall_s: ran.wall_s,
+        exit_code: ran.code,
+        http_calls: c.http,
+        inner_requests: c.inner,
+        resource_units: c.ru,
+        writes: c.writes,
+        throttled: c.throttled,
+        throttled_pct: if c.inner == 0 {
+            0.0
+        } else {
+            100.0 * c.throttled as f64 / c.inner as f64
+        },
+        early_retries: c.early,
+        peak_in_flight: c.peak,
+        peak_in_flight_tenant: c.peak_tenant,
+        peak_rss_mib: ran.rss_mib,
+        bound_s: bound.seconds,
+        binding: bound.binding.to_owned(),
+        goal_s,
+        ratio: ran.wall_s / bound.seconds.max(1e-9),
+        model_inner: counts.r_plan_waves,
+        model_http,
+        expected_writes,
+    }
 }
 
 fn start_emulator(g: &Generated, seed: u64, s: &Settings) -> anyhow::Result<Emulator> {
@@ -163,11 +359,7 @@ async fn phases(
     dir: &Path,
 ) -> anyhow::Result<Vec<PhaseResult>> {
     let counts = model::counts(&scenario.shape);
-    let bs = BoundSettings {
-        latency_s: s.latency_ms as f64 / 1000.0,
-        time_scale: s.time_scale,
-        shared_app: s.apps == Apps::Shared,
-    };
+    let bs = bound_settings(s);
     let plan_b = model::plan_bound(&counts, bs);
     let spec = dir.join("spec.yaml");
     let spec_incr = dir.join("spec-incremental.yaml");
@@ -181,34 +373,18 @@ async fn phases(
                       goal_s: f64,
                       model_http: u64,
                       expected_writes: Option<u64>| {
-        out.push(PhaseResult {
-            scenario: scenario.name.clone(),
+        out.push(phase_result(
+            scenario,
             seed,
-            phase: phase.to_owned(),
-            wall_s: ran.wall_s,
-            exit_code: ran.code,
-            http_calls: c.http,
-            inner_requests: c.inner,
-            resource_units: c.ru,
-            writes: c.writes,
-            throttled: c.throttled,
-            throttled_pct: if c.inner == 0 {
-                0.0
-            } else {
-                100.0 * c.throttled as f64 / c.inner as f64
-            },
-            early_retries: c.early,
-            peak_in_flight: c.peak,
-            peak_in_flight_tenant: c.peak_tenant,
-            peak_rss_mib: ran.rss_mib,
-            bound_s: bound.seconds,
-            binding: bound.binding.to_owned(),
+            phase,
+            ran,
+            c,
+            bound,
             goal_s,
-            ratio: ran.wall_s / bound.seconds.max(1e-9),
-            model_inner: counts.r_plan_waves,
+            &counts,
             model_http,
             expected_writes,
-        });
+        ));
     };
 
     // 1. Cold plan: nothing configured yet.
@@ -239,10 +415,7 @@ async fn phases(
     )
     .await?;
     expect_code(&ran, &[0], "apply from scratch", dir)?;
-    let mut apply_b = model::apply_bound(&counts, bs);
-    let extra = apply_extras_s(s);
-    let apply_goal = model::goal(&apply_b) + extra;
-    apply_b.seconds += extra;
+    let (apply_b, apply_goal) = apply_bound(&counts, s);
     record(
         "apply_scratch",
         &ran,

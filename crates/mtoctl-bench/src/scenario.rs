@@ -142,6 +142,30 @@ impl Scenario {
         out
     }
 
+    /// The same topology with exactly `fraction` of the principals per direction (at least
+    /// one; of the group members for group scope), unlike [`Self::scaled`]'s floor of 20: the
+    /// growth runs measure B4 at 1 % (10 users each way). Named with a percentage (`B4@1%`).
+    pub fn fraction(&self, fraction: f64) -> Scenario {
+        let shrink = |n: u64| ((n as f64 * fraction).round() as u64).clamp(1, n);
+        let mut out = self.clone();
+        match (&mut out.shape, &mut out.group_members) {
+            (_, Some(members)) => *members = shrink(*members),
+            (
+                Shape::Hub {
+                    per_spoke, per_hub, ..
+                },
+                None,
+            ) => {
+                *per_spoke = shrink(*per_spoke);
+                *per_hub = shrink(*per_hub);
+            }
+            (Shape::Mesh { per_tenant, .. }, None) => *per_tenant = shrink(*per_tenant),
+        }
+        out.full_size = (fraction - 1.0).abs() < f64::EPSILON;
+        out.name = format!("{}@{}%", self.name, fraction * 100.0);
+        out
+    }
+
     /// The reduced B2 of the CI quick mode: a hub with `tenants` tenants and `per` principals
     /// each way.
     pub fn reduced_hub(tenants: usize, per: u64) -> Scenario {
@@ -160,5 +184,34 @@ impl Scenario {
     /// Principals each direction adds (and removes) in the incremental run: 1 %, at least one.
     pub fn churn(n: u64) -> u64 {
         (n / 100).max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fractions_are_exact_down_to_one() {
+        let b4 = by_name("B4").expect("B4");
+        let one = b4.fraction(0.01);
+        assert_eq!(one.name, "B4@1%");
+        assert_eq!(
+            one.shape,
+            Shape::Hub {
+                tenants: 100,
+                per_spoke: 10,
+                per_hub: 10
+            }
+        );
+        assert!(b4.fraction(1.0).full_size);
+        let b1 = by_name("B1").expect("B1").fraction(0.001);
+        assert_eq!(
+            b1.shape,
+            Shape::Mesh {
+                tenants: 2,
+                per_tenant: 1
+            }
+        );
     }
 }

@@ -170,6 +170,69 @@ pub fn generate(scenario: &Scenario, seed: u64, apps: Apps) -> Generated {
     }
 }
 
+/// What a generated spec declares, for clients that do not read specs (the baseline client of
+/// `crate::baseline`): the same tenants, organization and sync scopes as [`generate`]'s `spec`.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// The organization's display name.
+    pub organization: String,
+    /// Tenants; index 0 is the owner.
+    pub tenants: Vec<TenantLayout>,
+    /// Sync directions with the principals each scopes (before the incremental change).
+    pub syncs: Vec<SyncLayout>,
+    /// Whether scopes name groups (display names) rather than users (UPNs).
+    pub groups: bool,
+}
+
+/// One tenant of a [`Layout`].
+#[derive(Debug, Clone)]
+pub struct TenantLayout {
+    /// Tenant id.
+    pub id: String,
+    /// Display name, as the spec gives it.
+    pub display_name: String,
+    /// The app registration's client id in this tenant.
+    pub client_id: String,
+}
+
+/// One sync direction of a [`Layout`].
+#[derive(Debug, Clone)]
+pub struct SyncLayout {
+    /// Source tenant index.
+    pub src: usize,
+    /// Target tenant index.
+    pub tgt: usize,
+    /// UPNs or group display names in scope, in the source tenant.
+    pub principals: Vec<String>,
+}
+
+/// The [`Layout`] of `scenario`'s spec (not the incremental one).
+pub fn layout(scenario: &Scenario, apps: Apps) -> Layout {
+    let (t, dirs, _) = directions(&scenario.shape);
+    let groups = scenario.group_members.is_some();
+    Layout {
+        organization: format!("Bench {}", scenario.name),
+        tenants: (0..t)
+            .map(|i| TenantLayout {
+                id: tenant_id(i),
+                display_name: format!("Tenant {i}"),
+                client_id: client_id(apps, i),
+            })
+            .collect(),
+        syncs: dirs
+            .iter()
+            .map(|d| SyncLayout {
+                src: d.src,
+                tgt: d.tgt,
+                principals: (0..d.n)
+                    .map(|p| if groups { group_name(p) } else { upn(p, d.src) })
+                    .collect(),
+            })
+            .collect(),
+        groups,
+    }
+}
+
 /// Virtual seconds from a join request to its completion in the generated worlds.
 pub const JOIN_COMPLETE_S: f64 = 1.0;
 
@@ -237,6 +300,27 @@ mod tests {
         assert_eq!(g.spec.matches("u250@t0.ex").count(), 0);
         assert_eq!(g.spec_incremental.matches("u250@t0.ex").count(), 1);
         assert_eq!((g.incremental_adds, g.incremental_removes), (4, 4));
+    }
+
+    #[test]
+    fn the_layout_names_what_the_spec_names() {
+        for name in ["B1", "B4g"] {
+            let sc = by_name(name).expect("scenario").scaled(0.1);
+            let g = generate(&sc, 1, Apps::Shared);
+            let l = layout(&sc, Apps::Shared);
+            assert!(g.spec.contains(&format!("displayName: {}", l.organization)));
+            for t in &l.tenants {
+                assert!(g.spec.contains(&format!("tenantId: {}", t.id)), "{name}");
+                assert!(
+                    g.spec.contains(&format!("clientId: {}", t.client_id)),
+                    "{name}"
+                );
+            }
+            for s in &l.syncs {
+                let line = format!("[{}]", s.principals.join(", "));
+                assert!(g.spec.contains(&line), "{name}: {} → {}", s.src, s.tgt);
+            }
+        }
     }
 
     #[test]

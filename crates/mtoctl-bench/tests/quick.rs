@@ -22,6 +22,7 @@ fn settings(dir: &std::path::Path) -> Settings {
         mtoctl: mtoctl_bench::locate_mtoctl(false, false).expect("the mtoctl binary"),
         work_dir: dir.to_path_buf(),
         plan_only: false,
+        baseline: false,
     }
 }
 

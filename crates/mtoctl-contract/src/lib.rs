@@ -12,6 +12,10 @@
 //! end-to-end tests record every request mtoctl sends to the emulator and every answer the
 //! emulator gives, and assert that there are no findings.
 //!
+//! Beta: [`Contract::beta`] checks the requests and answers of the few beta paths mtoctl uses (the
+//! identity sync policy of a partner, with its beta-only `groupSyncInbound`) against a beta overlay
+//! of the same commit (`data/graph-beta-overlay.json`); other beta paths are not checked.
+//!
 //! What it does not do: it knows nothing the metadata does not say, so no status codes, error
 //! bodies, required request properties, permissions, throttling or eventual consistency; it does
 //! not check `$batch` envelopes (the caller checks their items one by one); it accepts any value of
@@ -42,10 +46,26 @@ const DIRECTORY_OBJECT: &str = "directoryObject";
 
 const METADATA: &str = include_str!("../data/graph-v1.0.json");
 
+/// Whether `path` (after the version segment) is the partner list or one partner with its
+/// identity sync policy expanded: how a spec opted into group sync reads partners on beta.
+pub fn is_partner_read_with_sync(path: &str) -> bool {
+    let (path_only, query) = split_query(path);
+    path_only.starts_with("/policies/crossTenantAccessPolicy/partners")
+        && !path_only.contains("/identitySynchronization")
+        && query.contains("$expand=identitySynchronization")
+}
+
+/// The beta overlay: the types whose beta shape mtoctl relies on (`data/graph-beta-overlay.json`,
+/// see `data/README.md`).
+const BETA_OVERLAY: &str = include_str!("../data/graph-beta-overlay.json");
+
 /// The parsed Graph v1.0 metadata, and the checks made against it.
 #[derive(Debug)]
 pub struct Contract {
     model: Model,
+    /// For the beta contract, the entity types the overlay redefines: only paths addressing one
+    /// of them are checked on beta ([`Contract::covers`]). Empty for v1.0.
+    beta_roots: Vec<String>,
 }
 
 /// One way a request or an answer departs from the metadata.
@@ -112,6 +132,41 @@ impl Contract {
         static CONTRACT: OnceLock<Contract> = OnceLock::new();
         CONTRACT.get_or_init(|| Contract {
             model: Model::parse(METADATA).expect("embedded data/graph-v1.0.json parses"),
+            beta_roots: Vec::new(),
+        })
+    }
+
+    /// The beta contract, as far as this crate knows beta: the v1.0 file with the types of the
+    /// beta overlay (`data/graph-beta-overlay.json`: `crossTenantIdentitySyncPolicyPartner` with
+    /// `groupSyncInbound`, from msgraph-metadata's beta type mappings and beta CSDLs) put in their
+    /// place. Only the paths it [covers](Contract::covers) are beta-checked; for any other beta
+    /// path it would wrongly hold v1.0's shapes, so callers skip those.
+    ///
+    /// # Panics
+    ///
+    /// If an embedded file does not parse (a broken build, caught by this crate's tests).
+    pub fn beta() -> &'static Contract {
+        static CONTRACT: OnceLock<Contract> = OnceLock::new();
+        CONTRACT.get_or_init(|| {
+            let mut model = Model::parse(METADATA).expect("embedded data/graph-v1.0.json parses");
+            let beta_roots = model
+                .overlay(BETA_OVERLAY)
+                .expect("embedded data/graph-beta-overlay.json parses");
+            Contract { model, beta_roots }
+        })
+    }
+
+    /// Whether this contract checks `path` (after the version segment, query allowed): always for
+    /// v1.0; for beta, only a path that addresses an entity type of the overlay (the identity
+    /// sync policy of a partner: `/policies/crossTenantAccessPolicy/partners/{id}/identitySynchronization`).
+    pub fn covers(&self, path: &str) -> bool {
+        if self.beta_roots.is_empty() {
+            return true;
+        }
+        let (path_only, _) = split_query(path);
+        self.resolve(path_only).is_ok_and(|t| {
+            matches!(t.kind, TargetKind::Entity | TargetKind::EntityCollection)
+                && self.beta_roots.contains(&t.type_name)
         })
     }
 

@@ -35,10 +35,13 @@ pub struct Exchange<'a> {
 /// Which requests a [`Log`] holds to the contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Requests {
-    /// Every one, and a `beta` one is a finding: a client's requests (mtoctl uses v1.0 only).
+    /// Every one: a client's requests. A `beta` one is checked against the beta contract where it
+    /// covers the path (the identity sync policy of a partner, [`Contract::covers`]), and is a
+    /// finding elsewhere (mtoctl uses v1.0, and beta only for that policy's `groupSyncInbound`).
     All,
-    /// Those answered 2xx, `beta` ones left out: a test of the emulator sends bad requests on
-    /// purpose and expects them refused.
+    /// Those answered 2xx: a test of the emulator sends bad requests on purpose and expects them
+    /// refused. `beta` ones are checked where the beta contract covers the path, left out
+    /// elsewhere.
     Accepted,
 }
 
@@ -86,19 +89,34 @@ impl Log {
 
     /// The findings of one exchange, without keeping them.
     pub fn findings_of(&self, x: &Exchange<'_>) -> Vec<String> {
-        if x.version != "v1.0" {
-            return match self.requests {
-                Requests::All => vec![format!(
-                    "request {} /{}{}: mtoctl uses only v1.0",
-                    x.method, x.version, x.path
-                )],
-                Requests::Accepted => Vec::new(),
-            };
-        }
-        if let Some(found) = not_in_trimmed_file(x) {
+        let contract = match x.version {
+            "v1.0" => Contract::v1(),
+            "beta" if Contract::beta().covers(x.path) => Contract::beta(),
+            // A spec opted into group sync reads its partners on beta with their identity sync
+            // policies expanded. Beta's partner type is not in the overlay (the public beta
+            // names and the Entra how-to disagree on four of its properties, graph-facts.md
+            // open question 3), so this one read is accepted unchecked; the identity sync
+            // policy's own paths are checked.
+            "beta" if crate::is_partner_read_with_sync(x.path) && x.method == "GET" => {
+                return Vec::new();
+            }
+            // The public beta metadata is not in this crate, only the overlay's types: any other
+            // beta path would be judged by v1.0's shapes, so it is not checked.
+            _ => {
+                return match self.requests {
+                    Requests::All => vec![format!(
+                        "request {} /{}{}: mtoctl uses only v1.0, and beta only for the identity sync policy of a partner (the beta contract's paths)",
+                        x.method, x.version, x.path
+                    )],
+                    Requests::Accepted => Vec::new(),
+                };
+            }
+        };
+        if x.version == "v1.0"
+            && let Some(found) = not_in_trimmed_file(x)
+        {
             return found;
         }
-        let contract = Contract::v1();
         let mut found = Vec::new();
         if self.requests == Requests::All || (200..300).contains(&x.status) {
             found.extend(
@@ -258,7 +276,73 @@ mod tests {
             version: "beta",
             ..x("PATCH", path, patch.as_ref(), 204, None)
         };
-        assert!(findings_of(&beta).is_empty());
+        assert!(findings_of(&beta).is_empty(), "not a path beta covers");
+    }
+
+    /// Beta exchanges on the identity sync policy are checked against the beta overlay: its
+    /// `groupSyncInbound` is declared there (and still not on v1.0), undeclared names are
+    /// findings; other beta paths are skipped, or (a client's) findings.
+    #[test]
+    fn beta_identity_sync_policies_are_checked_against_the_beta_overlay() {
+        let path = "/policies/crossTenantAccessPolicy/partners/6babcaad-604b-40ac-a9d7-9fd97c0b779f/identitySynchronization";
+        let x = |version: &'static str, method: &'static str, body: Option<&'static Value>| {
+            move |answer: Option<&'static Value>| Exchange {
+                version,
+                method,
+                path,
+                body,
+                status: if answer.is_some() { 200 } else { 204 },
+                answer,
+            }
+        };
+        let leak = |v: Value| -> &'static Value { Box::leak(Box::new(v)) };
+        let both = leak(json!({"displayName": "Fabrikam",
+            "groupSyncInbound": {"isSyncAllowed": true}, "userSyncInbound": {"isSyncAllowed": true}}));
+        let client = Log::new(Requests::All);
+        assert_eq!(
+            client.findings_of(&x("beta", "PUT", Some(both))(None)),
+            Vec::<String>::new()
+        );
+        let on_v1 = client.findings_of(&x("v1.0", "PUT", Some(both))(None));
+        assert_eq!(on_v1.len(), 1, "{on_v1:#?}");
+        assert!(on_v1[0].contains("groupSyncInbound"), "{on_v1:?}");
+        let got = leak(
+            json!({"@odata.context": "https://graph.microsoft.com/beta/$metadata#policies/crossTenantAccessPolicy/partners('x')/identitySynchronization/$entity",
+            "tenantId": "x", "displayName": null, "userSyncInbound": {"isSyncAllowed": true},
+            "groupSyncInbound": null}),
+        );
+        assert!(
+            client
+                .findings_of(&x("beta", "GET", None)(Some(got)))
+                .is_empty()
+        );
+        let bad = leak(
+            json!({"tenantId": "x", "groupSyncInbound": {"isSyncAllowed": null},
+            "roleEnabledGroupSyncInbound": {"isSyncAllowed": true}}),
+        );
+        let found = client.findings_of(&x("beta", "GET", None)(Some(bad)));
+        assert_eq!(found.len(), 2, "{found:#?}");
+        assert!(
+            found
+                .iter()
+                .any(|f| f.contains("groupSyncInbound.isSyncAllowed"))
+        );
+        assert!(
+            found
+                .iter()
+                .any(|f| f.contains("roleEnabledGroupSyncInbound"))
+        );
+        // A beta path the overlay does not cover.
+        let deleted = Exchange {
+            path: "/policies/deletedItems/crossTenantSyncPolicyPartners",
+            ..x("beta", "GET", None)(Some(got))
+        };
+        assert_eq!(client.findings_of(&deleted).len(), 1);
+        assert!(
+            Log::new(Requests::Accepted)
+                .findings_of(&deleted)
+                .is_empty()
+        );
     }
 
     #[test]

@@ -188,7 +188,64 @@ struct RawOperation {
     returns: Option<String>,
 }
 
+impl RawStructured {
+    fn into_structured(self, entity: bool) -> Structured {
+        Structured {
+            base: self.base.map(|b| TypeRef::parse(&b).name),
+            open: self.open,
+            entity,
+            properties: self
+                .properties
+                .into_iter()
+                .map(|(n, p)| {
+                    let property = Property {
+                        ty: TypeRef::parse(&p.ty),
+                        nullable: p.nullable,
+                    };
+                    (n, property)
+                })
+                .collect(),
+            navigation: self
+                .navigation
+                .into_iter()
+                .map(|(n, p)| {
+                    let navigation = Navigation {
+                        ty: TypeRef::parse(&p.ty),
+                    };
+                    (n, navigation)
+                })
+                .collect(),
+        }
+    }
+}
+
+/// An overlay file: types that replace (or add to) a model's, same shape as the model file's.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawOverlay {
+    source: RawSource,
+    #[serde(default)]
+    entity_types: BTreeMap<String, RawStructured>,
+    #[serde(default)]
+    complex_types: BTreeMap<String, RawStructured>,
+}
+
 impl Model {
+    /// Replaces (or adds) the types an overlay file defines, whole; returns the names of the
+    /// entity types it defines. The model's commit becomes the overlay's.
+    pub fn overlay(&mut self, json: &str) -> Result<Vec<String>, String> {
+        let raw: RawOverlay =
+            serde_json::from_str(json).map_err(|e| format!("graph metadata overlay: {e}"))?;
+        let entities: Vec<String> = raw.entity_types.keys().cloned().collect();
+        for (entity, map) in [(true, raw.entity_types), (false, raw.complex_types)] {
+            for (name, t) in map {
+                self.types.insert(name, t.into_structured(entity));
+            }
+        }
+        self.commit = raw.source.commit;
+        Ok(entities)
+    }
+
     pub fn parse(json: &str) -> Result<Model, String> {
         let raw: RawFile =
             serde_json::from_str(json).map_err(|e| format!("graph metadata: {e}"))?;
@@ -208,37 +265,7 @@ impl Model {
         let mut types = HashMap::new();
         for (entity, map) in [(true, raw.entity_types), (false, raw.complex_types)] {
             for (name, t) in map {
-                let structured = Structured {
-                    base: t.base.map(|b| TypeRef::parse(&b).name),
-                    open: t.open,
-                    entity,
-                    properties: t
-                        .properties
-                        .into_iter()
-                        .map(|(n, p)| {
-                            (
-                                n,
-                                Property {
-                                    ty: TypeRef::parse(&p.ty),
-                                    nullable: p.nullable,
-                                },
-                            )
-                        })
-                        .collect(),
-                    navigation: t
-                        .navigation
-                        .into_iter()
-                        .map(|(n, p)| {
-                            (
-                                n,
-                                Navigation {
-                                    ty: TypeRef::parse(&p.ty),
-                                },
-                            )
-                        })
-                        .collect(),
-                };
-                types.insert(name, structured);
+                types.insert(name, t.into_structured(entity));
             }
         }
         let enums = raw

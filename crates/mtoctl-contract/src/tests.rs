@@ -1074,6 +1074,17 @@ fn partner_answers() {
             "answer.identitySynchronization.groupSyncInbound is not a property of crossTenantIdentitySyncPolicyPartner",
         ],
     );
+    // The beta contract declares it (and covers only the policy's own path).
+    let beta = Contract::beta();
+    let policy = format!("{path}/{ID}/identitySynchronization");
+    assert!(beta.covers(&policy) && !beta.covers(&format!("{path}/{ID}")));
+    assert!(Contract::v1().covers(&format!("{path}/{ID}")));
+    let with_groups = json!({"tenantId": ID, "displayName": "x",
+        "userSyncInbound": {"isSyncAllowed": true}, "groupSyncInbound": {"isSyncAllowed": true}});
+    assert!(
+        beta.check_answer("GET", &policy, 200, Some(&with_groups))
+            .is_empty()
+    );
     let mut bad_target = partner;
     bad_target["b2bCollaborationInbound"]["usersAndGroups"]["accessType"] = json!("Allowed");
     assert_one(

@@ -1,6 +1,7 @@
 //! Out-of-band directory edits through the admin API ("drift"): add tenants,
-//! add, change and delete users (internal ones, or users synced into a target tenant), add
-//! groups and change their members, as an administrator would in the portal. Graph itself
+//! add, change and delete users (internal ones, or users synced into a target tenant), add,
+//! change and delete groups and change their members (in a source tenant, or groups synced
+//! into a target tenant), as an administrator would in the portal. Graph itself
 //! stays read-only for users and groups, as in mtoctl's use of it.
 
 use axum::Router;
@@ -27,6 +28,10 @@ pub fn routes() -> Router<Emulator> {
             patch(update_user).delete(delete_user),
         )
         .route("/_emulator/tenants/{tenant}/groups", post(create_group))
+        .route(
+            "/_emulator/tenants/{tenant}/groups/{group}",
+            patch(update_group).delete(delete_group),
+        )
         .route(
             "/_emulator/tenants/{tenant}/groups/{group}/members",
             post(add_member),
@@ -263,11 +268,7 @@ async fn add_member(
     else {
         return err(StatusCode::NOT_FOUND, "unknown user");
     };
-    let Some(g) = t
-        .groups
-        .iter_mut()
-        .find(|g| g.id.eq_ignore_ascii_case(&group))
-    else {
+    let Some(g) = live_group_mut(t, &group) else {
         return err(StatusCode::NOT_FOUND, "unknown group");
     };
     if !g.members.contains(&uid) {
@@ -299,11 +300,7 @@ async fn remove_member(
         })
         .map(|u| u.id.clone())
         .unwrap_or(user);
-    let Some(g) = t
-        .groups
-        .iter_mut()
-        .find(|g| g.id.eq_ignore_ascii_case(&group))
-    else {
+    let Some(g) = live_group_mut(t, &group) else {
         return err(StatusCode::NOT_FOUND, "unknown group");
     };
     let before = g.members.len();
@@ -317,6 +314,96 @@ async fn remove_member(
     if let Some(g) = t.groups.iter_mut().find(|g| g.id == gid) {
         g.changed_seq = seq;
     }
+    core.dirty = true;
+    emu.persist_locked(&mut core);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// The group `id` of `t` (any case), unless soft-deleted.
+fn live_group_mut<'a>(t: &'a mut Tenant, id: &str) -> Option<&'a mut crate::state::Group> {
+    t.groups
+        .iter_mut()
+        .find(|g| g.deleted_ms.is_none() && g.id.eq_ignore_ascii_case(id))
+}
+
+/// Marks the group `id` of `t` changed (for sync's watermark and delta queries).
+fn touch_group(t: &mut Tenant, id: &str) {
+    let seq = t.next_seq();
+    if let Some(g) = t.groups.iter_mut().find(|g| g.id == id) {
+        g.changed_seq = seq;
+    }
+}
+
+/// Body: any of `displayName` (string), `description` (string or null), `mailNickname`
+/// (string), `securityEnabled`, `mailEnabled` (bools), `groupTypes` (a list of strings:
+/// `Unified`, `DynamicMembership`). Any group, a group synced into a target tenant too: a
+/// change there persists until the source group changes.
+async fn update_group(
+    AxState(emu): AxState<Emulator>,
+    Path((tenant, group)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Response {
+    let v: Value = match parse(&body) {
+        Ok(v) => v,
+        Err(e) => return err(StatusCode::BAD_REQUEST, e),
+    };
+    let Some(obj) = v.as_object() else {
+        return err(StatusCode::BAD_REQUEST, "body must be an object");
+    };
+    let mut core = emu.lock();
+    let Some(t) = core.state.tenants.get_mut(&tenant.to_ascii_lowercase()) else {
+        return err(StatusCode::NOT_FOUND, "unknown tenant");
+    };
+    let Some(g) = live_group_mut(t, &group) else {
+        return err(StatusCode::NOT_FOUND, "unknown group");
+    };
+    let mut next = g.clone();
+    for (k, val) in obj {
+        match (k.as_str(), val) {
+            ("displayName", Value::String(s)) if !s.trim().is_empty() => {
+                next.display_name = s.clone()
+            }
+            ("description", Value::String(s)) => next.description = Some(s.clone()),
+            ("description", Value::Null) => next.description = None,
+            ("mailNickname", Value::String(s)) if !s.trim().is_empty() => {
+                next.mail_nickname = s.clone()
+            }
+            ("securityEnabled", Value::Bool(b)) => next.security_enabled = *b,
+            ("mailEnabled", Value::Bool(b)) => next.mail_enabled = *b,
+            ("groupTypes", Value::Array(items)) if items.iter().all(Value::is_string) => {
+                next.group_types = items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect();
+            }
+            _ => return err(StatusCode::BAD_REQUEST, format!("cannot set {k} to {val}")),
+        }
+    }
+    let id = next.id.clone();
+    *g = next;
+    touch_group(t, &id);
+    core.dirty = true;
+    emu.persist_locked(&mut core);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// Soft-deletes a group (no longer listed nor addressable; sync then deprovisions its copy).
+async fn delete_group(
+    AxState(emu): AxState<Emulator>,
+    Path((tenant, group)): Path<(String, String)>,
+) -> Response {
+    let mut core = emu.lock();
+    let now = core.now();
+    let Some(t) = core.state.tenants.get_mut(&tenant.to_ascii_lowercase()) else {
+        return err(StatusCode::NOT_FOUND, "unknown tenant");
+    };
+    let Some(g) = live_group_mut(t, &group) else {
+        return err(StatusCode::NOT_FOUND, "unknown group");
+    };
+    g.deleted_ms = Some(now);
+    let id = g.id.clone();
+    touch_group(t, &id);
     core.dirty = true;
     emu.persist_locked(&mut core);
     StatusCode::NO_CONTENT.into_response()

@@ -1,4 +1,4 @@
-//! What provisioning one user did, in the provisioning service's vocabulary, and its two
+//! What provisioning one user (or group) did, in the provisioning service's vocabulary, and its two
 //! renderings: the `provisioningObjectSummary` entry written to the source tenant's log (read
 //! through `GET /auditLogs/provisioning`) and the status that `provisionOnDemand` answers.
 //!
@@ -136,15 +136,17 @@ pub struct Step {
     pub details: Map<String, Value>,
 }
 
-/// The source user of a report.
+/// The source object of a report: a user, or a group (group synchronization).
 #[derive(Debug, Clone)]
 pub struct Subject {
     /// Object id in the source tenant.
     pub id: String,
     /// Display name.
     pub display_name: String,
-    /// UPN (the entry's reportable identifier).
+    /// The entry's reportable identifier: a user's UPN, a group's display name.
     pub upn: String,
+    /// `User` or `Group` (`identityType` of `sourceIdentity` and `targetIdentity`).
+    pub identity_type: &'static str,
 }
 
 /// What provisioning one user did.
@@ -223,6 +225,21 @@ pub fn record(state: &mut State, c: &Cycle<'_>, report: &Report) -> String {
         })
         .collect();
     let subject = &report.subject;
+    // A group's details carry no UPN (the group entries' shape is assumed: no page shows one).
+    let source_details = if subject.identity_type == "User" {
+        json!({
+            "id": subject.id,
+            "odatatype": "User",
+            "DisplayName": subject.display_name,
+            "UserPrincipalName": subject.upn,
+        })
+    } else {
+        json!({
+            "id": subject.id,
+            "odatatype": subject.identity_type,
+            "DisplayName": subject.display_name,
+        })
+    };
     let entry = json!({
         "id": id,
         "activityDateTime": iso(c.at),
@@ -243,18 +260,13 @@ pub fn record(state: &mut State, c: &Cycle<'_>, report: &Report) -> String {
         "sourceIdentity": {
             "id": subject.id,
             "displayName": subject.display_name,
-            "identityType": "User",
-            "details": json!({
-                "id": subject.id,
-                "odatatype": "User",
-                "DisplayName": subject.display_name,
-                "UserPrincipalName": subject.upn,
-            }),
+            "identityType": subject.identity_type,
+            "details": source_details,
         },
         "targetIdentity": {
             "id": report.target_id.as_deref().unwrap_or(""),
             "displayName": "",
-            "identityType": "User",
+            "identityType": subject.identity_type,
             "details": {},
         },
         "provisioningStatusInfo": {"status": report.status.log(), "errorInformation": error},
@@ -320,9 +332,9 @@ pub fn on_demand_status(c: &Cycle<'_>, report: &Report, change_id: &str) -> Valu
             "errorCategory": category,
             "recommendedAction": null,
         },
-        "sourceIdentity": {"id": report.subject.id, "type": "User", "displayName": report.subject.display_name, "details": null},
+        "sourceIdentity": {"id": report.subject.id, "type": report.subject.identity_type, "displayName": report.subject.display_name, "details": null},
         "sourceSystem": {"id": c.source, "name": SOURCE_SYSTEM, "details": null},
-        "targetIdentity": {"id": report.target_id, "type": "User", "displayName": null, "details": null},
+        "targetIdentity": {"id": report.target_id, "type": report.subject.identity_type, "displayName": null, "details": null},
         "targetSystem": {"id": c.target, "name": TARGET_SYSTEM, "details": null},
     })
 }

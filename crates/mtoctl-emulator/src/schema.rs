@@ -1,8 +1,8 @@
 //! The Azure2Azure synchronization schema the emulator hands out for new
 //! cross-tenant sync jobs (graph-reference §6.8), and the parts of it the sync
-//! engine honours: the user mapping's `flowTypes` (Add, Update, Delete), its scoping filter,
-//! and its attribute mappings (`attributes`: the directories' `User` attributes; `expr`: the
-//! expression language; `eval`: evaluating it).
+//! engine honours: the user and group mappings' `enabled` and `flowTypes` (Add, Update, Delete),
+//! their scoping filters, and their attribute mappings (`attributes`: the directories' `User`
+//! and `Group` attributes; `expr`: the expression language; `eval`: evaluating it).
 
 pub mod attributes;
 pub mod eval;
@@ -17,6 +17,10 @@ use expr::Expr;
 
 /// The id of the `USER_INBOUND_USER` rule (used as `ruleId` for provision on demand).
 pub const USER_RULE_ID: &str = "6c409270-f78a-4bc6-af23-7cf3ab6482fe";
+
+/// The group mapping's name, as the portal shows it (`cross-tenant-synchronization-configure`,
+/// step 8: "select **Provision Microsoft Entra ID Groups**").
+pub const GROUP_MAPPING_NAME: &str = "Provision Microsoft Entra ID Groups";
 
 /// Scoping filter operators the engine evaluates.
 pub const OPERATORS: &[&str] = &[
@@ -122,15 +126,22 @@ pub fn default_schema(job_id: &str) -> Value {
                     "scope": null,
                     "attributeMappings": user_mappings
                 },
+                // Group synchronization: off by default ("By default, this toggle is set to
+                // No", configure step 8); object names and attribute mappings assumed.
                 {
                     "enabled": false,
                     "flowTypes": "Add, Update, Delete",
-                    "name": "Provision Azure Active Directory Groups",
+                    "name": GROUP_MAPPING_NAME,
                     "sourceObjectName": "Group",
                     "targetObjectName": "Group",
                     "metadata": [],
                     "scope": null,
-                    "attributeMappings": [attr("displayName", "displayName")]
+                    "attributeMappings": [
+                        attr("displayName", "displayName"),
+                        attr("description", "description"),
+                        attr("mailNickname", "mailNickname"),
+                        attr("members", "members")
+                    ]
                 }
             ]
         }],
@@ -141,8 +152,8 @@ pub fn default_schema(job_id: &str) -> Value {
     })
 }
 
-/// The enabled User→User object mapping of a schema, if any.
-pub fn user_mapping(schema: &Value) -> Option<&Value> {
+/// The first object mapping of a schema whose `sourceObjectName` is `object`, if any.
+fn object_mapping<'a>(schema: &'a Value, object: &str) -> Option<&'a Value> {
     schema
         .get("synchronizationRules")?
         .as_array()?
@@ -153,7 +164,37 @@ pub fn user_mapping(schema: &Value) -> Option<&Value> {
                 .into_iter()
                 .flatten()
         })
-        .find(|m| m.get("sourceObjectName").and_then(Value::as_str) == Some("User"))
+        .find(|m| m.get("sourceObjectName").and_then(Value::as_str) == Some(object))
+}
+
+/// The User→User object mapping of a schema, if any.
+pub fn user_mapping(schema: &Value) -> Option<&Value> {
+    object_mapping(schema, "User")
+}
+
+/// The group mapping of a schema (source object `Group`), if any.
+pub fn group_mapping(schema: &Value) -> Option<&Value> {
+    object_mapping(schema, "Group")
+}
+
+/// Whether an object mapping is enabled.
+pub fn enabled(mapping: &Value) -> bool {
+    mapping
+        .get("enabled")
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+}
+
+/// Whether an object mapping is enabled and its `flowTypes` has `flow` (`Add`, `Update`,
+/// `Delete`).
+pub fn mapping_allows(mapping: &Value, flow: &str) -> bool {
+    enabled(mapping)
+        && mapping
+            .get("flowTypes")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .split(',')
+            .any(|f| f.trim() == flow)
 }
 
 /// A constant mapped to `target` in the user mapping: (value, flowType).
@@ -201,9 +242,11 @@ pub struct Mapping<'a> {
 
 /// The user mapping's attribute mappings, in order.
 pub fn attribute_mappings(schema: &Value) -> Vec<Mapping<'_>> {
-    let Some(m) = user_mapping(schema) else {
-        return Vec::new();
-    };
+    user_mapping(schema).map(mappings_of).unwrap_or_default()
+}
+
+/// The attribute mappings of an object mapping, in order.
+pub fn mappings_of(m: &Value) -> Vec<Mapping<'_>> {
     m.get("attributeMappings")
         .and_then(Value::as_array)
         .into_iter()
@@ -283,21 +326,20 @@ pub fn source_attributes(schema: &Value) -> Vec<String> {
 
 /// Whether the user mapping is enabled and allows `flow` (`Add`, `Update`, `Delete`).
 pub fn allows(schema: &Value, flow: &str) -> bool {
-    user_mapping(schema).is_some_and(|m| {
-        m.get("enabled").and_then(Value::as_bool).unwrap_or(false)
-            && m.get("flowTypes")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .split(',')
-                .any(|f| f.trim() == flow)
-    })
+    user_mapping(schema).is_some_and(|m| mapping_allows(m, flow))
 }
 
 /// Evaluate the user mapping's scoping filter on a user's attributes
 /// (groups OR-ed, clauses AND-ed; no filter = in scope).
 pub fn in_scope(schema: &Value, user: &serde_json::Map<String, Value>) -> bool {
-    let groups = user_mapping(schema)
-        .and_then(|m| m.get("scope"))
+    user_mapping(schema).is_none_or(|m| mapping_in_scope(m, user))
+}
+
+/// Evaluate an object mapping's scoping filter on an object's attributes (groups OR-ed,
+/// clauses AND-ed; no filter = in scope).
+pub fn mapping_in_scope(mapping: &Value, object: &serde_json::Map<String, Value>) -> bool {
+    let groups = mapping
+        .get("scope")
         .and_then(|s| s.get("groups"))
         .and_then(Value::as_array);
     let Some(groups) = groups.filter(|g| !g.is_empty()) else {
@@ -308,7 +350,7 @@ pub fn in_scope(schema: &Value, user: &serde_json::Map<String, Value>) -> bool {
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-            .all(|c| clause_matches(c, user))
+            .all(|c| clause_matches(c, object))
     })
 }
 
@@ -320,8 +362,19 @@ pub fn scope_evaluation(
     schema: &Value,
     user: &serde_json::Map<String, Value>,
 ) -> Vec<(String, bool)> {
-    let groups = user_mapping(schema)
-        .and_then(|m| m.get("scope"))
+    user_mapping(schema)
+        .map(|m| mapping_scope_evaluation(m, user))
+        .unwrap_or_default()
+}
+
+/// Every clause of an object mapping's scoping filter with its result on an object (see
+/// [`scope_evaluation`]).
+pub fn mapping_scope_evaluation(
+    mapping: &Value,
+    user: &serde_json::Map<String, Value>,
+) -> Vec<(String, bool)> {
+    let groups = mapping
+        .get("scope")
         .and_then(|s| s.get("groups"))
         .and_then(Value::as_array);
     let mut out = Vec::new();
@@ -462,11 +515,11 @@ pub fn validate(schema: &Value) -> GraphResult<()> {
             "the alternativeSecurityIds matching attribute (priority 1) must not be changed",
         ));
     }
-    for g in m
-        .get("scope")
-        .and_then(|s| s.get("groups"))
-        .and_then(Value::as_array)
-        .into_iter()
+    let scoped = std::iter::once(m).chain(group_mapping(schema));
+    for g in scoped
+        .filter_map(|m| m.get("scope"))
+        .filter_map(|s| s.get("groups"))
+        .filter_map(Value::as_array)
         .flatten()
     {
         for c in g

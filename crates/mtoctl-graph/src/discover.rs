@@ -45,6 +45,7 @@ pub async fn discover(
         },
         syncs: Vec::new(),
         prune: BTreeSet::new(),
+        beta: BTreeSet::new(),
     };
     let mut observed = collect(client, &bare).await?;
 

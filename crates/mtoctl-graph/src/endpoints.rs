@@ -12,8 +12,11 @@ pub const GRAPH_DEFAULT: &str = "https://graph.microsoft.com";
 /// The default login authority.
 pub const LOGIN_DEFAULT: &str = "https://login.microsoftonline.com";
 
-/// Graph's API version path segment used for every call.
+/// Graph's API version path segment used for every call but those a spec's beta opt-in sends
+/// to [`BETA_VERSION`].
 pub const API_VERSION: &str = "v1.0";
+/// Graph's beta API version path segment.
+pub const BETA_VERSION: &str = "beta";
 
 /// The two base URLs mtoctl talks to. Only [`Endpoints::new`] and `Default` make one (the fields
 /// are crate-private), so every value outside this crate has passed the HTTPS check.
@@ -108,8 +111,14 @@ impl Endpoints {
 
     /// The absolute URL of a path relative to the Graph version root (`/users?$top=1`).
     pub fn graph_url(&self, relative: &str) -> Result<Url, url::ParseError> {
+        self.graph_url_in(API_VERSION, relative)
+    }
+
+    /// The absolute URL of a path relative to the root of API version `version` (`v1.0` or
+    /// `beta`).
+    pub fn graph_url_in(&self, version: &str, relative: &str) -> Result<Url, url::ParseError> {
         let base = self.graph.as_str().trim_end_matches('/');
-        Url::parse(&format!("{base}/{API_VERSION}{relative}"))
+        Url::parse(&format!("{base}/{version}{relative}"))
     }
 
     /// The part of an absolute Graph URL (an `@odata.nextLink`) after the version root, so it

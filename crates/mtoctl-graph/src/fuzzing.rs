@@ -87,6 +87,7 @@ pub fn decode_everything(value: &Value) {
             parsed: None,
         }],
         remove_mappings: vec!["jobTitle".into()],
+        groups: Some(true),
     };
     let _ = writes::parsed_expression(value);
     if writes::edit_schema(&mut schema, &want).is_ok() {

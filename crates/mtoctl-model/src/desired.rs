@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{Alias, Guid, TenantId};
 use crate::spec::document::{
-    CertificateFormat, FilterOperator, LeavingScope, PartnerSettings, PruneKind, Role, UserType,
-    UserTypeApplies,
+    BetaFeature, CertificateFormat, FilterOperator, GroupProvisioning, LeavingScope,
+    PartnerSettings, PruneKind, Role, UserType, UserTypeApplies,
 };
 
 /// The validated contents of a spec.
@@ -27,9 +27,18 @@ pub struct DesiredState {
     pub syncs: Vec<SyncSpec>,
     /// Kinds of undeclared object mtoctl may delete.
     pub prune: BTreeSet<PruneKind>,
+    /// The beta features the spec opts into. Left out of the digest when empty.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub beta: BTreeSet<BetaFeature>,
 }
 
 impl DesiredState {
+    /// Whether the spec opted into group synchronization, which reads and writes through
+    /// Graph's beta API.
+    pub fn group_sync(&self) -> bool {
+        self.beta.contains(&BetaFeature::GroupSync)
+    }
+
     /// The tenant with this alias.
     pub fn tenant(&self, alias: &Alias) -> Option<&TenantSpec> {
         self.tenants.iter().find(|t| &t.alias == alias)
@@ -273,6 +282,10 @@ pub struct ScopeSpec {
     pub groups: Vec<GroupRef>,
     /// The attribute scoping filter: groups OR-ed, clauses AND-ed. Empty means no filter.
     pub filter: Vec<FilterGroupSpec>,
+    /// Whether the groups are provisioned as groups; `None` leaves the job's group mapping as
+    /// Graph has it. Left out of the digest when `None`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_provisioning: Option<GroupProvisioning>,
 }
 
 /// A user named in a scope.

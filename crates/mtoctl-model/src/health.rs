@@ -1,8 +1,9 @@
 //! What `mtoctl status` and `mtoctl sync now` read beyond the planner's observation: the health
 //! of each sync direction's job (its last cycle, counts and quarantine), the users assigned to
 //! it in the source (a sample, or all of them) and their copies in the target with the
-//! properties that make them work there, and what `provisionOnDemand` answered. Plain data,
-//! filled by `mtoctl-graph`, judged by the planner's `status` module. No I/O here.
+//! properties that make them work there, the groups it provisions as groups with their members
+//! on both sides, and what `provisionOnDemand` answered. Plain data, filled by `mtoctl-graph`,
+//! judged by the planner's `status` module. No I/O here.
 
 use std::collections::BTreeMap;
 
@@ -51,6 +52,60 @@ pub struct SyncHealthObservation {
     /// What `provisionOnDemand` answered for each user it was asked for (`sync now`); empty
     /// for `status`.
     pub on_demand: Vec<OnDemandResult>,
+    /// The assigned groups the direction provisions as groups (`groupProvisioning:
+    /// groupsAndMembers`, or the job's group mapping enabled), in the order of the spec's
+    /// scope; empty when it provisions none, and for `sync now`.
+    pub groups: Vec<GroupHealthObservation>,
+}
+
+/// An assigned group provisioned as a group, as read in the source and in the target.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub struct GroupHealthObservation {
+    /// The source group's object id.
+    pub source_id: String,
+    /// Its display name, which its copy in the target has too.
+    pub display_name: String,
+    /// When it was assigned to the configuration (its app role assignment's
+    /// `createdDateTime`), if that was read.
+    pub assigned: Option<String>,
+    /// Its direct members that are users, as read in the source (with the attributes the
+    /// scoping filter reads).
+    pub members: Vec<SourceUser>,
+    /// Whether it had more members than mtoctl reads (the first ones were read).
+    pub members_truncated: bool,
+    /// The target's security groups with its display name: none, its copy, or several
+    /// (ambiguous: nothing ties a copy to its source group that mtoctl can read).
+    pub targets: Vec<TargetGroup>,
+    /// The copies in the target of its members that are not members of its copy there (read
+    /// only when there is exactly one), to tell a member not provisioned yet from one left out.
+    pub copies: Vec<ProvisionedUser>,
+}
+
+/// A security group of the target, found by display name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub struct TargetGroup {
+    /// Object id.
+    pub id: String,
+    /// Display name.
+    pub display_name: String,
+    /// Its direct members, read only when it is the one group of its name.
+    pub members: Vec<GroupMember>,
+    /// Whether it had more members than mtoctl reads.
+    pub members_truncated: bool,
+}
+
+/// A direct member of a target group.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub struct GroupMember {
+    /// Object id.
+    pub id: String,
+    /// Its UPN, when it is a user.
+    pub user_principal_name: Option<String>,
+    /// Its kind when it is not a user (`group`, `device`, …), from `@odata.type`.
+    pub other_kind: Option<String>,
 }
 
 /// How many of a direction's users were looked at.
@@ -105,6 +160,9 @@ pub struct JobHealth {
     pub in_scope: Option<i64>,
     /// Users the job keeps synchronized (`synchronizedEntryCountByType`, key `User`).
     pub synchronized: Option<i64>,
+    /// Groups the job keeps synchronized (`synchronizedEntryCountByType`, key `Group`): present
+    /// once it synchronized groups.
+    pub synchronized_groups: Option<i64>,
 }
 
 /// One cycle (`synchronizationTaskExecution`).
@@ -113,6 +171,8 @@ pub struct JobHealth {
 pub struct CycleSummary {
     /// `Succeeded`, `Failed` or `EntryLevelErrors`.
     pub state: Option<String>,
+    /// When it began (`timeBegan`).
+    pub began: Option<String>,
     /// When it ended.
     pub ended: Option<String>,
     /// Its error code, if it failed.

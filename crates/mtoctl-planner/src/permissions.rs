@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use mtoctl_model::DesiredState;
 use mtoctl_model::ids::{Alias, TenantId};
-use mtoctl_model::spec::document::PruneKind;
+use mtoctl_model::spec::document::{GroupProvisioning, PruneKind};
 use serde::Serialize;
 
 use mtoctl_model::plan::{ObjectRef, Operation};
@@ -93,6 +93,12 @@ pub fn for_spec(desired: &DesiredState) -> Vec<TenantPermissions> {
             }
             if desired.syncs.iter().any(|s| s.to == t.alias) {
                 add(USER_READ, "find the users synced into it (`mtoctl status`)");
+            }
+            if desired.syncs.iter().any(|s| {
+                s.to == t.alias
+                    && s.scope.group_provisioning == Some(GroupProvisioning::GroupsAndMembers)
+            }) {
+                add(GROUP_MEMBER_READ, "find the groups synced into it and read their members (`mtoctl status`)");
             }
             // Any tenant may hold configurations the spec no longer declares, a former source
             // included.
@@ -302,6 +308,31 @@ mod spec_tests {
         assert_eq!(
             fabrikam.entra_roles,
             vec!["Security Administrator".to_owned()]
+        );
+    }
+
+    #[test]
+    fn a_target_of_groups_provisioned_as_groups_reads_them_for_status() {
+        let mut desired = quickstart();
+        desired.syncs.retain(|s| s.from.as_str() == "contoso");
+        assert!(
+            !for_spec(&desired)[1]
+                .application
+                .contains_key(GROUP_MEMBER_READ)
+        );
+        desired.syncs[0].scope.group_provisioning = Some(GroupProvisioning::GroupsAndMembers);
+        let fabrikam = &for_spec(&desired)[1];
+        assert!(
+            fabrikam.application[GROUP_MEMBER_READ].contains("mtoctl status"),
+            "{:?}",
+            fabrikam.application
+        );
+        // Members only: nothing more to read in the target.
+        desired.syncs[0].scope.group_provisioning = Some(GroupProvisioning::MembersOnly);
+        assert!(
+            !for_spec(&desired)[1]
+                .application
+                .contains_key(GROUP_MEMBER_READ)
         );
     }
 

@@ -148,6 +148,7 @@ impl<'a> ObservedStateBuilder<'a> {
                 identity_sync: Some(IdentitySyncObservation {
                     display_name: Some(partner.display_name.clone()),
                     is_sync_allowed: want.allow_users_sync_inbound,
+                    group_sync_inbound: want.allow_groups_sync_inbound,
                 }),
             };
             b.tenant_mut(tenant.alias.as_str())
@@ -232,6 +233,10 @@ impl<'a> ObservedStateBuilder<'a> {
                 mappings: s.mappings.iter().map(graph_mapping).collect(),
                 source_attributes: Vec::new(),
                 target_attributes: Vec::new(),
+                groups_provisioned: Some(
+                    s.scope.group_provisioning
+                        == Some(mtoctl_model::spec::document::GroupProvisioning::GroupsAndMembers),
+                ),
                 template_mappings: Vec::new(),
             };
             obs.sync_configurations.push(SyncConfigurationObservation {
@@ -427,10 +432,12 @@ fn principals(desired: &DesiredState, alias: &Alias) -> PrincipalsObservation {
                 GroupRef::DisplayName(name) => GroupObservation {
                     id: fake_guid(&format!("group/{alias}/{name}")),
                     display_name: name.clone(),
+                    member_count: None,
                 },
                 GroupRef::ObjectId(id) => GroupObservation {
                     id: id.clone(),
                     display_name: format!("Group {id}"),
+                    member_count: None,
                 },
             };
             out.groups_by_name

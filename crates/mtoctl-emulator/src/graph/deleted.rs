@@ -40,7 +40,7 @@ pub fn route(
             } else {
                 t.deleted_sync
                     .values()
-                    .map(|(s, at)| with_deleted(sync_json(s), *at))
+                    .map(|(s, at)| with_deleted(sync_json(s, &ctx.version), *at))
                     .collect()
             };
             let opts = req.options()?;
@@ -67,7 +67,7 @@ pub fn route(
             } else {
                 t.deleted_sync
                     .get(&id)
-                    .map(|(s, at)| with_deleted(sync_json(s), *at))
+                    .map(|(s, at)| with_deleted(sync_json(s, &ctx.version), *at))
             };
             let m = m.ok_or_else(|| GraphError::not_found(&id))?;
             ctx.entity(&format!("policies/deletedItems/{kind}/$entity"), m, req)
@@ -117,7 +117,7 @@ pub fn route(
                     .deleted_sync
                     .remove(&id)
                     .ok_or_else(|| GraphError::not_found(&id))?;
-                let m = sync_json(&s);
+                let m = sync_json(&s, &ctx.version);
                 t.identity_sync.insert(id, s);
                 m
             };

@@ -122,11 +122,18 @@ pub fn route(ctx: &Ctx, req: &GraphRequest, t: &Tenant, kind: Kind) -> GraphResu
         }
         Kind::Groups => {
             for g in t.groups.iter().filter(|g| changed(g.changed_seq)) {
-                items.push(Value::Object(project(
-                    g.to_json(),
-                    opts.select.as_deref(),
-                    defaults,
-                )));
+                match g.deleted_ms {
+                    None => items.push(Value::Object(project(
+                        g.to_json(),
+                        opts.select.as_deref(),
+                        defaults,
+                    ))),
+                    // As for users: reported only to a caller that saw the group before.
+                    Some(_) if cursor.since.is_some() => {
+                        items.push(json!({"id": g.id, "@removed": {"reason": "changed"}}))
+                    }
+                    Some(_) => {}
+                }
             }
         }
     }

@@ -1,6 +1,7 @@
 //! `/users` and `/groups` (graph-reference §7): list and get, `$filter`,
 //! `$select`, `$top`, paging, `$count` with `ConsistencyLevel: eventual`,
-//! and direct group members. Soft-deleted users are not listed.
+//! and direct group members (`/members`, `/members/$count`). Soft-deleted users and groups are
+//! not listed.
 //!
 //! Lookups by object id or UPN (`find_user`, `getByIds`, group members and a
 //! `$filter` that is exactly `id`/`userPrincipalName` `eq '…'` or `in (…)`)
@@ -148,12 +149,12 @@ pub fn route(
         }
         ["groups"] => {
             ctx.require(perms::GROUP_READ)?;
-            let items = t.groups.iter().map(Group::to_json).collect();
+            let items = t.live_groups().map(Group::to_json).collect();
             list(ctx, req, items, "groups", GROUP_PROPS, None, "group")
         }
         ["groups", "$count"] => {
             ctx.require(perms::GROUP_READ)?;
-            count(req, t.groups.len())
+            count(req, t.live_groups().count())
         }
         ["groups", id] => {
             ctx.require(perms::GROUP_READ)?;
@@ -168,16 +169,15 @@ pub fn route(
                 "group",
             )
         }
-        ["groups", id, "members"] => {
-            ctx.require(perms::GROUP_READ)?;
+        ["groups", id, "members", "$count"] => {
+            ctx.require(perms::GROUP_MEMBERS_READ)?;
             let g = find_group(t, id).ok_or_else(|| GraphError::not_found(id))?;
-            let items = g
-                .members
-                .iter()
-                .filter_map(|m| {
-                    users_at(t, t.user_positions(UserKey::Id, &[m]))
-                        .find(|u| u.deleted_ms.is_none() && &u.id == m)
-                })
+            count(req, live_members(t, g).count())
+        }
+        ["groups", id, "members"] => {
+            ctx.require(perms::GROUP_MEMBERS_READ)?;
+            let g = find_group(t, id).ok_or_else(|| GraphError::not_found(id))?;
+            let items = live_members(t, g)
                 .map(|u| {
                     let mut m = Map::new();
                     m.insert("@odata.type".into(), json!("#microsoft.graph.user"));
@@ -203,6 +203,14 @@ pub fn route(
             segs.last().copied().unwrap_or(""),
         )),
     }
+}
+
+/// The direct members of `g` that are live users, in membership order.
+fn live_members<'t>(t: &'t Tenant, g: &'t Group) -> impl Iterator<Item = &'t User> {
+    g.members.iter().filter_map(move |m| {
+        users_at(t, t.user_positions(UserKey::Id, &[m]))
+            .find(|u| u.deleted_ms.is_none() && &u.id == m)
+    })
 }
 
 /// Users as a list sees them: with an index lag, recent creations are not
@@ -275,9 +283,9 @@ pub fn find_user<'a>(t: &'a Tenant, id: &str) -> Option<&'a User> {
     })
 }
 
-/// A group by object id.
+/// A group by object id (not soft-deleted).
 pub fn find_group<'a>(t: &'a Tenant, id: &str) -> Option<&'a Group> {
-    t.groups.iter().find(|g| g.id.eq_ignore_ascii_case(id))
+    t.live_group(id)
 }
 
 fn list(

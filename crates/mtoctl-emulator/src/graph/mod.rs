@@ -209,6 +209,17 @@ pub mod perms {
         "Directory.Read.All",
         "Directory.ReadWrite.All",
     ];
+    /// List a group's members ("List group members", application: least privileged
+    /// `GroupMember.Read.All`; higher `Directory.Read.All`, `Group.Read.All`,
+    /// `Group.ReadWrite.All`, `GroupMember.ReadWrite.All`).
+    pub const GROUP_MEMBERS_READ: &[&str] = &[
+        "GroupMember.Read.All",
+        "GroupMember.ReadWrite.All",
+        "Group.Read.All",
+        "Group.ReadWrite.All",
+        "Directory.Read.All",
+        "Directory.ReadWrite.All",
+    ];
     /// Read applications and service principals.
     pub const APP_READ: &[&str] = &[
         "Application.Read.All",

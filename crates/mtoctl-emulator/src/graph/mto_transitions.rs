@@ -213,10 +213,8 @@ fn wire_one_side(st: &mut State, owner: &str, partner: &str) {
     let s = t
         .identity_sync
         .entry(partner.to_owned())
-        .or_insert_with(|| IdentitySync {
-            tenant_id: partner.to_owned(),
-            display_name: partner_name,
-            user_sync_inbound: json!({"isSyncAllowed": false}),
+        .or_insert_with(|| {
+            IdentitySync::new(partner, partner_name, json!({"isSyncAllowed": false}))
         });
     let stpl = &t.sync_template;
     if ((new_sync && level_has(&stpl.level, "newPartners"))

@@ -449,7 +449,7 @@ fn assign(
         .find(|u| u.id == principal && u.deleted_ms.is_none())
     {
         ("User", u.display_name.clone())
-    } else if let Some(g) = t.groups.iter().find(|g| g.id == principal) {
+    } else if let Some(g) = t.live_group(&principal) {
         ("Group", g.display_name.clone())
     } else {
         return Err(GraphError::not_found(&principal));

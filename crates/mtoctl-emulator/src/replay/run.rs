@@ -59,7 +59,8 @@ impl Replayer<'_> {
                 "authorization".into(),
                 self.tenants[&exchange.tenant].1.clone(),
             ));
-            let uri = format!("/{}{path}", transcript.header.api);
+            let api = exchange.api.as_deref().unwrap_or(&transcript.header.api);
+            let uri = format!("/{api}{path}");
             let answer = send::send(self.router, &exchange.method, &uri, &headers, body.as_ref())
                 .await
                 .map_err(|source| ReplayError::Send {

@@ -63,6 +63,9 @@ pub struct Exchange {
     pub latency_ms: Option<u64>,
     /// HTTP method.
     pub method: String,
+    /// The API root of this exchange when not the header's (`beta`).
+    #[serde(default)]
+    pub api: Option<String>,
     /// Path and query relative to the API root, pseudonymised.
     pub path: String,
     /// Request headers that change Graph's behaviour.

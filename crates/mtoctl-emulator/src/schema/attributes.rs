@@ -1,6 +1,11 @@
-//! The `User` object of the Azure2Azure schema's two directories (`Azure Active Directory` and
-//! `Azure Active Directory (target tenant)`): the attributes a mapping may read and write, named
-//! as the provisioning service names them.
+//! The `User` and `Group` objects of the Azure2Azure schema's two directories (`Azure Active
+//! Directory` and `Azure Active Directory (target tenant)`): the attributes a mapping may read and
+//! write, named as the provisioning service names them.
+//!
+//! `Group` (group synchronization) lists `description`, `displayName`, `mailNickname` and
+//! `members`: assumed, as no page lists the group object of a cross-tenant schema; they are the
+//! attributes of the default group mapping the emulator assumes (docs/emulator.md, "Group
+//! synchronization").
 //!
 //! No Microsoft page lists the whole attribute list of a cross-tenant synchronization schema;
 //! this one is the union of what the docs show (docs/emulator.md, "Attribute mappings"):
@@ -73,6 +78,9 @@ pub const USER_ATTRIBUTES: &[&str] = &[
     "userType",
 ];
 
+/// The attributes of the `Group` object (assumed, see the module's documentation).
+pub const GROUP_ATTRIBUTES: &[&str] = &["description", "displayName", "mailNickname", "members"];
+
 /// Boolean attributes (every other one is a string).
 const BOOLEAN: &[&str] = &["accountEnabled", "IsSoftDeleted", "showInAddressList"];
 
@@ -97,9 +105,27 @@ fn definition(name: &str) -> Value {
     })
 }
 
-/// A directory of the Azure2Azure schema (`directoryDefinition`) with its `User` object.
+/// One attribute definition of the `Group` object: `members` a multi-valued reference to users
+/// (`attributeType` `Reference`, `referencedObjects`), the others strings.
+fn group_definition(name: &str) -> Value {
+    let mut d = definition(name);
+    if name == "members" {
+        d["type"] = json!("Reference");
+        d["multivalued"] = json!(true);
+        d["referencedObjects"] =
+            json!([{"referencedObjectName": "User", "referencedProperty": null}]);
+    }
+    d
+}
+
+/// A directory of the Azure2Azure schema (`directoryDefinition`) with its `User` and `Group`
+/// objects.
 pub fn directory(id: &str, name: &str) -> Value {
     let attrs: Vec<Value> = USER_ATTRIBUTES.iter().map(|a| definition(a)).collect();
+    let group: Vec<Value> = GROUP_ATTRIBUTES
+        .iter()
+        .map(|a| group_definition(a))
+        .collect();
     json!({
         "id": id,
         "name": name,
@@ -107,7 +133,10 @@ pub fn directory(id: &str, name: &str) -> Value {
         "discoveryDateTime": null,
         "discoverabilities": "None",
         "readOnly": true,
-        "objects": [{"name": "User", "attributes": attrs, "supportedApis": [], "metadata": []}]
+        "objects": [
+            {"name": "User", "attributes": attrs, "supportedApis": [], "metadata": []},
+            {"name": "Group", "attributes": group, "supportedApis": [], "metadata": []}
+        ]
     })
 }
 
@@ -167,7 +196,10 @@ mod tests {
         assert_eq!(of("accountEnabled")["type"], "Boolean");
         assert_eq!(of("proxyAddresses")["multivalued"], true);
         assert_eq!(of("netId")["anchor"], true);
-        assert!(object_attributes(&s, "Azure Active Directory", "Group").is_empty());
+        assert_eq!(
+            object_attributes(&s, "Azure Active Directory", "Group"),
+            GROUP_ATTRIBUTES
+        );
         assert!(object_attributes(&s, "Other", "User").is_empty());
     }
 }

@@ -115,12 +115,18 @@ pub struct Job {
     pub schema: Value,
     /// Source user id → target user id of users this job provisioned.
     pub provisioned: BTreeMap<String, String>,
+    /// Source group id → target group id of groups this job provisioned.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub provisioned_groups: BTreeMap<String, String>,
     /// Next cycle due (only while active).
     pub next_cycle_ms: Option<i64>,
     /// Cycles run.
     pub cycles: u64,
     /// Live users provisioned by this job (for `synchronizedEntryCountByType`).
     pub synchronized_users: i64,
+    /// Live groups provisioned by this job (for `synchronizedEntryCountByType`).
+    #[serde(default)]
+    pub synchronized_groups: i64,
     /// Where the last completed cycle left off; `None` until the first one, and again after a
     /// restart or a schema change, so that the next cycle is a full one.
     #[serde(default)]

@@ -184,6 +184,19 @@ pub const USER_DEFAULT_PROPS: &[&str] = &[
     "userPrincipalName",
 ];
 
+/// Link of a group made by cross-tenant synchronization to its source group. Internal to the
+/// emulator, never on the wire: no Graph page documents a property that marks a synced group
+/// (Microsoft's support wiki, as copied in a public repository, names an `originTenantId`; not
+/// modelled).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupLink {
+    /// Source tenant.
+    pub source_tenant_id: String,
+    /// Source group object id.
+    pub source_group_id: String,
+}
+
 /// A group.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -209,9 +222,43 @@ pub struct Group {
     /// Change sequence number of the last change (for delta queries).
     #[serde(default)]
     pub changed_seq: u64,
+    /// Soft-deletion time (deleted by the drift API, or deprovisioned by sync): no longer
+    /// listed nor addressable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_ms: Option<i64>,
+    /// Set for groups created by cross-tenant synchronization.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub synced_from: Option<GroupLink>,
 }
 
 impl Group {
+    /// Whether cross-tenant synchronization can take this group: a security group or a
+    /// Microsoft 365 group, static or dynamic; not a mail-enabled security group nor a
+    /// distribution group (`cross-tenant-synchronization-overview`, "What group types are
+    /// supported?").
+    pub fn sync_supported(&self) -> bool {
+        let unified = self
+            .group_types
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case("Unified"));
+        unified || (self.security_enabled && !self.mail_enabled)
+    }
+
+    /// The kind of group, in the FAQ's words (for skip reasons).
+    pub fn kind(&self) -> &'static str {
+        let unified = self
+            .group_types
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case("Unified"));
+        match (unified, self.security_enabled, self.mail_enabled) {
+            (true, _, _) => "Microsoft 365 group",
+            (false, true, false) => "security group",
+            (false, true, true) => "mail-enabled security group",
+            (false, false, true) => "distribution group",
+            (false, false, false) => "group that is neither security- nor mail-enabled",
+        }
+    }
+
     /// Every property the emulator models.
     pub fn to_json(&self) -> Map<String, Value> {
         let mut m = Map::new();
@@ -227,7 +274,10 @@ impl Group {
             "createdDateTime".into(),
             json!(crate::clock::iso(self.created_ms)),
         );
-        m.insert("deletedDateTime".into(), Value::Null);
+        m.insert(
+            "deletedDateTime".into(),
+            json!(self.deleted_ms.map(crate::clock::iso)),
+        );
         m
     }
 }

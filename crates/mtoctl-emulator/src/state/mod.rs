@@ -25,7 +25,7 @@ mod user_index;
 use crate::world::{Limits, Timings};
 pub use apps::{Application, Assignment, Job, ServicePrincipal, Watermark};
 pub use directory::{
-    ExternalLink, Group, ObjectIdentity, PROFILE_ATTRIBUTES, USER_DEFAULT_PROPS, User,
+    ExternalLink, Group, GroupLink, ObjectIdentity, PROFILE_ATTRIBUTES, USER_DEFAULT_PROPS, User,
 };
 pub use mto::{JoinRequest, JoinTransition, LocalMto, Member, MemberTransition, Mto};
 pub use policy::{

@@ -138,13 +138,39 @@ pub struct IdentitySync {
     pub display_name: Option<String>,
     /// `{"isSyncAllowed": bool}`.
     pub user_sync_inbound: Value,
+    /// `{"isSyncAllowed": bool}` (`crossTenantGroupSyncInbound`), a property only beta declares;
+    /// `None` until a beta PUT or PATCH sets it (assumed default: the portal's "Allow group
+    /// synchronization into this tenant" is an opt-in checkbox).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_sync_inbound: Option<Value>,
 }
 
 impl IdentitySync {
+    /// A policy for the partner `tenant_id` as a create (or a join) makes it: group
+    /// synchronization not set.
+    pub fn new(tenant_id: &str, display_name: Option<String>, user_sync_inbound: Value) -> Self {
+        Self {
+            tenant_id: tenant_id.to_owned(),
+            display_name,
+            user_sync_inbound,
+            group_sync_inbound: None,
+        }
+    }
+
     /// Whether inbound sync is allowed.
     pub fn allowed(&self) -> bool {
         self.user_sync_inbound
             .get("isSyncAllowed")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    }
+
+    /// Whether groups may be synchronized in (`groupSyncInbound.isSyncAllowed` is `true`; unset
+    /// or null is not).
+    pub fn groups_allowed(&self) -> bool {
+        self.group_sync_inbound
+            .as_ref()
+            .and_then(|v| v.get("isSyncAllowed"))
             .and_then(Value::as_bool)
             .unwrap_or(false)
     }

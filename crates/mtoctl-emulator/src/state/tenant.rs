@@ -150,6 +150,18 @@ impl Tenant {
         true
     }
 
+    /// The group with this object id (any case), unless soft-deleted.
+    pub fn live_group(&self, id: &str) -> Option<&Group> {
+        self.groups
+            .iter()
+            .find(|g| g.deleted_ms.is_none() && g.id.eq_ignore_ascii_case(id))
+    }
+
+    /// Groups that are not soft-deleted.
+    pub fn live_groups(&self) -> impl Iterator<Item = &Group> {
+        self.groups.iter().filter(|g| g.deleted_ms.is_none())
+    }
+
     /// Internal member users that are not deleted (the population sync and limits count).
     pub fn internal_users(&self) -> impl Iterator<Item = &User> {
         self.users

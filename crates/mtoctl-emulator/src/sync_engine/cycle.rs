@@ -12,6 +12,7 @@ use crate::provisioning_log::{
 use crate::schema;
 use crate::state::{Job, State, User, Watermark};
 
+use super::groups::{UserPass, sync_groups};
 use super::report::{Import, provisioned_report, skipped, subject};
 use super::scope::{Population, ScopeCheck};
 use super::{Outcome, check_policies, provision_user, put_job, take_job, target_of};
@@ -163,6 +164,12 @@ pub fn run_cycle(
     for (u, how, check) in &skips {
         crate::provisioning_log::record(state, &log, &skipped(u, *how, check));
     }
+    // Users whose group memberships may change with this cycle.
+    let mut touched: BTreeSet<String> = process
+        .iter()
+        .chain(&skips)
+        .map(|(u, _, _)| u.id.clone())
+        .collect();
     // Deprovision users that left scope (soft delete in the target). They are no longer
     // linked: back in scope, they are matched again and restored.
     if schema::allows(&job.schema, "Delete") {
@@ -172,6 +179,7 @@ pub fn run_cycle(
             .filter(|(src, _)| !scope.contains(*src))
             .map(|(src, tgt)| (src.clone(), tgt.clone()))
             .collect();
+        touched.extend(leaving.iter().map(|(src, _)| src.clone()));
         let mut deleted: Vec<(String, String)> = Vec::new();
         if let Some(tt) = state.tenants.get_mut(&target) {
             for (src, tid) in leaving {
@@ -202,6 +210,7 @@ pub fn run_cycle(
                         id: src.clone(),
                         display_name: String::new(),
                         upn: src.clone(),
+                        identity_type: "User",
                     },
                     src.clone(),
                 ),
@@ -224,6 +233,14 @@ pub fn run_cycle(
             crate::provisioning_log::record(state, &log, &report);
         }
     }
+    // Then the groups, whose members are the users provisioned above.
+    let users = UserPass {
+        scope: &scope,
+        touched: &touched,
+    };
+    let groups = sync_groups(state, &mut job, &log, wm, &users);
+    exported += groups.exported;
+    escrowed += groups.escrowed;
     let live = state
         .tenants
         .get(&target)

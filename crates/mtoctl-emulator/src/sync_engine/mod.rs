@@ -17,11 +17,21 @@
 //! doesn't query for changes in the target", cross-tenant-synchronization-overview). Every
 //! user processed is written to the source tenant's provisioning log, with its steps.
 //!
+//! Groups (cross-tenant synchronization of groups) follow the users in each cycle: the assigned
+//! security and Microsoft 365 groups are provisioned as static security groups with the target
+//! copies of their in-scope direct members, when the group mapping is enabled and the target's
+//! `groupSyncInbound` allows it (`groups`).
+//!
 //! Here: the policy preconditions, the due cycle and the job's bookkeeping; `scope` decides who
 //! is in a job's scope, `provision` writes one user into the target, `report` words what was
-//! done for the provisioning log, `cycle` runs a cycle, `on_demand` provisions one user at once.
+//! done for the provisioning log, `cycle` runs a cycle, `on_demand` provisions one user at once;
+//! `groups` runs a cycle's group part, `group_provision` writes one group, `group_report` words
+//! it.
 
 mod cycle;
+mod group_provision;
+mod group_report;
+mod groups;
 mod on_demand;
 mod provision;
 mod report;

@@ -176,7 +176,7 @@ fn plan(
 }
 
 /// A value as text; an empty string is no value (Entra stores no empty strings).
-fn as_text(v: &Value) -> Option<String> {
+pub(super) fn as_text(v: &Value) -> Option<String> {
     eval::text(v).filter(|t| !t.is_empty())
 }
 
@@ -208,7 +208,7 @@ fn user_type(v: &Value) -> Result<Option<String>, String> {
 }
 
 /// Whether a mapping with `flow` applies on an update, the target's value being `empty` or not.
-fn flows_on_update(flow: &str, empty: bool, value: &Value) -> bool {
+pub(super) fn flows_on_update(flow: &str, empty: bool, value: &Value) -> bool {
     match flow {
         "ObjectAddOnly" => false,
         "AttributeAddOnly" => empty,

@@ -155,6 +155,7 @@ pub(super) fn subject(u: &User) -> Subject {
         id: u.id.clone(),
         display_name: u.display_name.clone(),
         upn: u.user_principal_name.clone(),
+        identity_type: "User",
     }
 }
 

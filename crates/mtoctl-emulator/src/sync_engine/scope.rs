@@ -30,7 +30,8 @@ impl Population {
             match a.principal_type.as_str() {
                 "User" => add(&a.principal_id, new),
                 "Group" => {
-                    if let Some(g) = t.groups.iter().find(|g| g.id == a.principal_id) {
+                    // A soft-deleted group brings nobody in.
+                    if let Some(g) = t.live_group(&a.principal_id) {
                         let changed = new || wm.is_none_or(|w| g.changed_seq > w.seq);
                         for m in &g.members {
                             add(m, changed);

@@ -105,6 +105,8 @@ pub fn add_group(
         members,
         created_ms: now,
         changed_seq: 0,
+        deleted_ms: None,
+        synced_from: None,
     });
     let seq = tenant.next_seq();
     if let Some(g) = tenant.groups.last_mut() {

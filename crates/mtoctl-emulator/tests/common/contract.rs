@@ -1,6 +1,7 @@
 //! Every exchange a test's emulator carries out, checked against Microsoft's published Graph
 //! v1.0 contract (`mtoctl_contract::log`): the request when its answer was 2xx (a test that
-//! sends a bad request on purpose expects a 4xx), every answer; `beta` left out. The guard fails
+//! sends a bad request on purpose expects a 4xx), every answer; on `beta` only the identity sync
+//! policy's path, against the contract's beta overlay, other beta paths left out. The guard fails
 //! the test at its end with every distinct finding.
 
 use std::sync::Arc;

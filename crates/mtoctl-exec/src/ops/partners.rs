@@ -53,15 +53,31 @@ pub(super) async fn run(c: &GraphClient, t: &str, op: &Operation) -> Result<Step
             partner_tenant_id,
             display_name,
             is_sync_allowed,
+            group_sync_allowed,
         } => made(
-            partners::create_identity_sync(c, t, partner_tenant_id, display_name, *is_sync_allowed)
-                .await?,
+            partners::create_identity_sync(
+                c,
+                t,
+                partner_tenant_id,
+                display_name,
+                *is_sync_allowed,
+                *group_sync_allowed,
+            )
+            .await?,
         ),
         Operation::PatchIdentitySync {
             partner_tenant_id,
             is_sync_allowed,
+            group_sync_allowed,
         } => {
-            partners::patch_identity_sync(c, t, partner_tenant_id, *is_sync_allowed).await?;
+            partners::patch_identity_sync(
+                c,
+                t,
+                partner_tenant_id,
+                *is_sync_allowed,
+                *group_sync_allowed,
+            )
+            .await?;
             done()
         }
         Operation::DeleteIdentitySync { partner_tenant_id } => {

@@ -58,6 +58,7 @@ pub(super) async fn run(
             mappings,
             remove_mappings,
             deletes,
+            groups,
         } => {
             let (sp, job) = (object(refs, configuration)?, object(refs, job)?);
             let want = SchemaWrite {
@@ -73,6 +74,7 @@ pub(super) async fn run(
                     })
                     .collect(),
                 remove_mappings: remove_mappings.clone(),
+                groups: *groups,
             };
             jobs::update_schema(c, t, &sp, &job, want).await?;
             done()

@@ -66,6 +66,39 @@ pub(super) async fn name_assigned(
             }
         }
     }
+    count_members(client, alias, &groups, principals).await;
+}
+
+/// The direct members of the assigned groups the spec does not name: a plan that takes one
+/// out of a scope counts who leaves with it. A failed read leaves the count unknown.
+async fn count_members(
+    client: &GraphClient,
+    alias: &str,
+    groups: &[String],
+    principals: &mut PrincipalsObservation,
+) {
+    if groups.is_empty() {
+        return;
+    }
+    let requests: Vec<GraphRequest> = groups
+        .iter()
+        .map(|g| GraphRequest::get(directory::group_member_ids_path(g)))
+        .collect();
+    let answers = client.send_all(alias, &requests).await;
+    let firsts = requests
+        .iter()
+        .zip(answers)
+        .map(|(request, answer)| (request, answer.map(|r| r.body)))
+        .collect();
+    let pages = client.follow_all_pages(alias, firsts).await;
+    for (id, members) in groups.iter().zip(pages) {
+        let (Ok(members), Some(id)) = (members, mtoctl_model::ids::Guid::parse(id)) else {
+            continue;
+        };
+        if let Some(group) = principals.groups_by_id.get_mut(&id) {
+            group.member_count = Some(members.len());
+        }
+    }
 }
 
 /// For the names the spec uses that `principals` did not find, the tenant's names that start

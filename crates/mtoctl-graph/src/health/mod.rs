@@ -9,16 +9,18 @@
 //! copies of those users, found by the UPN cross-tenant sync gives them
 //! (`alice_contoso.com#EXT#@…`): exactly with `in` filters of 15 when the spec gives the
 //! target's domain, then with `startswith` (5 to a request) for those not found that way, all
-//! packed into `$batch` calls. Nothing is read without a bound. Any read that fails is an
-//! error naming the tenant and the object, as in `collect`.
+//! packed into `$batch` calls. For a direction that provisions its groups as groups, `groups`
+//! then reads each group in both tenants. Nothing is read without a bound. Any read that fails
+//! is an error naming the tenant and the object, as in `collect`.
 //!
 //! It does not judge health: the planner's `status` module does.
 //!
 //! Here: the directions and [`read`]; `source` reads a direction's job and users in the
 //! source, `pages` follows their lists' pages within the bound, `copies` finds the copies in
-//! the target, `job` sums up a job's status.
+//! the target, `groups` the groups provisioned as groups, `job` sums up a job's status.
 
 mod copies;
+mod groups;
 mod job;
 mod pages;
 mod source;
@@ -40,6 +42,7 @@ use crate::transport::GraphClient;
 use crate::wire::directory::in_filter_paths;
 pub use copies::copy_prefix;
 pub(crate) use copies::read_copies;
+use groups::{provisions_groups, read_groups};
 pub(crate) use job::job_health;
 use source::read_source;
 pub(crate) use source::{source_select, source_user};
@@ -64,6 +67,9 @@ pub(crate) struct Direction<'a> {
     named: Vec<String>,
     /// Object ids of the groups its scope names.
     groups: Vec<String>,
+    /// The groups it provisions as groups (see `groups::provisions_groups`): object id and
+    /// display name, in the order of the spec's scope.
+    provisioned_groups: Vec<(String, String)>,
 }
 
 /// Reads the health of every declared sync direction whose configuration has a job, with a
@@ -84,25 +90,30 @@ pub async fn read(
             Err(mut f) => failures.append(&mut f),
         }
     }
-    let targets = join_all(
-        read.iter()
-            .map(|(d, (_, users, _))| read_copies(client, desired, d.sync, users)),
-    )
+    let targets = join_all(read.iter().map(|(d, found)| async move {
+        let copies = read_copies(client, desired, d.sync, &found.users).await;
+        let groups = read_groups(client, desired, d, found.group_members.as_deref()).await;
+        (copies, groups)
+    }))
     .await;
     let mut syncs = Vec::new();
-    for ((d, (job, users, truncated)), copies) in read.into_iter().zip(targets) {
-        match copies {
-            Ok(provisioned) => syncs.push(SyncHealthObservation {
+    for ((d, found), (copies, groups)) in read.into_iter().zip(targets) {
+        match (copies, groups) {
+            (Ok(provisioned), Ok(groups)) => syncs.push(SyncHealthObservation {
                 from: d.sync.from.clone(),
                 to: d.sync.to.clone(),
-                job,
+                job: found.job,
                 coverage,
-                users,
-                truncated,
+                users: found.users,
+                truncated: found.truncated,
                 provisioned,
                 on_demand: Vec::new(),
+                groups,
             }),
-            Err(e) => failures.push(e),
+            (copies, groups) => {
+                failures.extend(copies.err());
+                failures.extend(groups.err().into_iter().flatten());
+            }
         }
     }
     if failures.is_empty() {
@@ -143,6 +154,15 @@ fn direction<'a>(sync: &'a SyncSpec, observed: &ObservedState) -> Option<Directi
         })
         .filter(|id| seen.insert(id.clone()))
         .collect();
+    let mut provisioned_groups: Vec<(String, String)> = Vec::new();
+    if provisions_groups(sync, observed) {
+        for found in sync.scope.groups.iter().flat_map(|g| principals.groups(g)) {
+            let id = found.id.to_string();
+            if !provisioned_groups.iter().any(|(known, _)| known == &id) {
+                provisioned_groups.push((id, found.display_name.clone()));
+            }
+        }
+    }
     let groups = sync
         .scope
         .groups
@@ -164,6 +184,7 @@ fn direction<'a>(sync: &'a SyncSpec, observed: &ObservedState) -> Option<Directi
         job,
         named,
         groups,
+        provisioned_groups,
     })
 }
 

@@ -13,6 +13,7 @@ use crate::error::GraphError;
 use crate::transport::{GraphClient, GraphRequest};
 use crate::wire::{encode_query_value, sync};
 
+use super::job::cycle_began;
 use super::pages::bounded_pages;
 use super::{
     ALL_USERS_LIMIT, Direction, Failures, SAMPLE_GROUPS, SAMPLE_SIZE, job_health, users_in_paths,
@@ -65,13 +66,25 @@ pub(crate) fn source_select<'a>(syncs: impl IntoIterator<Item = &'a SyncSpec>) -
     select.join(",")
 }
 
+/// What [`read_source`] read of one direction.
+pub(super) struct SourceRead {
+    pub(super) job: JobHealth,
+    /// The users assigned, a sample or all up to the bound, each once.
+    pub(super) users: Vec<SourceUser>,
+    /// Whether there were more than the bound.
+    pub(super) truncated: bool,
+    /// With `--all-users`, the users among the direct members of each group of
+    /// `Direction::groups` (in that order), when every member of every group was read.
+    pub(super) group_members: Option<Vec<Vec<SourceUser>>>,
+}
+
 /// The job, the users assigned to one direction (a sample or all, up to the bound) and whether
 /// there were more.
 pub(super) async fn read_source(
     client: &GraphClient,
     d: &Direction<'_>,
     coverage: Coverage,
-) -> Result<(JobHealth, Vec<SourceUser>, bool), Failures> {
+) -> Result<SourceRead, Failures> {
     let alias = d.sync.from.as_str();
     let what = |label: &str| format!("tenant {alias}: {label} of {}", d.sync.name);
     let select = source_select([d.sync]);
@@ -112,8 +125,8 @@ pub(super) async fn read_source(
     let job = answers
         .next()
         .unwrap_or_else(|| Err(GraphError::UnknownTenant(alias.to_owned())));
-    let job = match decode_one::<sync::Job>(alias, &requests[0], job) {
-        Ok(job) => job_health(job),
+    let job = match decode_job(alias, &requests[0], job) {
+        Ok(job) => job,
         Err(e) => {
             failures.push((what("the synchronization job"), e));
             JobHealth::default()
@@ -141,9 +154,19 @@ pub(super) async fn read_source(
         limit.saturating_sub(users.len()),
     )
     .await;
+    // Every member of every group read: each group's members are kept apart too, for the
+    // groups provisioned as groups.
+    let by_group = all && !truncated && !d.sync.scope.all_users;
+    let mut group_members = Vec::new();
     for page in pages {
         match page {
-            Ok(items) => users.extend(items.into_iter().filter_map(source_user)),
+            Ok(items) => {
+                let members: Vec<SourceUser> = items.into_iter().filter_map(source_user).collect();
+                if by_group {
+                    group_members.push(members.clone());
+                }
+                users.extend(members);
+            }
             Err(e) => failures.push((
                 what(if d.sync.scope.all_users {
                     "the users of the tenant"
@@ -160,10 +183,37 @@ pub(super) async fn read_source(
     let truncated = all && (truncated || users.len() > limit);
     users.truncate(limit);
     if failures.is_empty() {
-        Ok((job, users, truncated))
+        Ok(SourceRead {
+            job,
+            users,
+            truncated,
+            group_members: by_group.then_some(group_members),
+        })
     } else {
         Err(failures)
     }
+}
+
+/// The job's health from its answer, with when its last cycle began (which the typed job
+/// leaves out).
+fn decode_job(
+    alias: &str,
+    request: &GraphRequest,
+    answer: Result<crate::transport::GraphResponse, GraphError>,
+) -> Result<JobHealth, GraphError> {
+    let raw = decode_one::<Value>(alias, request, answer)?;
+    let began = cycle_began(&raw);
+    let job: sync::Job = serde_json::from_value(raw).map_err(|e| GraphError::Decode {
+        tenant: alias.to_owned(),
+        method: request.method.to_string(),
+        path: request.path.clone(),
+        reason: e.to_string(),
+    })?;
+    let mut health = job_health(job);
+    if let Some(cycle) = &mut health.last_cycle {
+        cycle.began = began;
+    }
+    Ok(health)
 }
 
 /// A source user from a user or directory object as read (another kind of member, such as a

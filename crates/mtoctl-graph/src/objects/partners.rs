@@ -86,16 +86,18 @@ async fn has_identity_sync(
 }
 
 /// Makes the identity sync policy for `partner`, or sets the one it has: the join makes them
-/// too, and Graph answers 409 to a PUT where one exists.
+/// too, and Graph answers 409 to a PUT where one exists. `groups` (`groupSyncInbound`, beta)
+/// is written when given.
 pub async fn create_identity_sync(
     c: &GraphClient,
     t: &str,
     partner: &TenantId,
     display_name: &str,
     is_sync_allowed: bool,
+    groups: Option<bool>,
 ) -> Result<Made<()>, ObjectError> {
     if !has_identity_sync(c, t, partner).await? {
-        let put = writes::create_identity_sync(partner, display_name, is_sync_allowed);
+        let put = writes::create_identity_sync(partner, display_name, is_sync_allowed, groups);
         let Err(e) = c.send(t, &put).await else {
             return Ok(Made::Created(()));
         };
@@ -103,18 +105,20 @@ pub async fn create_identity_sync(
             return Err(failed("create the identity sync policy")(e));
         }
     }
-    patch_identity_sync(c, t, partner, is_sync_allowed).await?;
+    patch_identity_sync(c, t, partner, Some(is_sync_allowed), groups).await?;
     Ok(Made::Adopted(()))
 }
 
-/// Sets whether `partner` may sync users into this tenant.
+/// Sets whether `partner` may sync users (and, beta, groups) into this tenant, each when
+/// given.
 pub async fn patch_identity_sync(
     c: &GraphClient,
     t: &str,
     partner: &TenantId,
-    is_sync_allowed: bool,
+    users: Option<bool>,
+    groups: Option<bool>,
 ) -> Result<(), ObjectError> {
-    let patch = writes::patch_identity_sync(partner, is_sync_allowed);
+    let patch = writes::patch_identity_sync(partner, users, groups);
     send(c, t, &patch, "update the identity sync policy").await?;
     Ok(())
 }

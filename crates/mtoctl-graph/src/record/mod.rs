@@ -143,6 +143,8 @@ pub(crate) struct Call<'a> {
     pub method: &'a str,
     /// Path and query as sent, relative to the API root.
     pub path: &'a str,
+    /// The API root, when not the header's `v1.0` (`beta`).
+    pub api: Option<&'static str>,
     /// Whether `ConsistencyLevel: eventual` was sent.
     pub eventual: bool,
     /// The JSON body sent.
@@ -223,6 +225,8 @@ struct Line<'a> {
     at_ms: u64,
     latency_ms: u64,
     method: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    api: Option<&'static str>,
     path: String,
     request_headers: BTreeMap<&'static str, &'static str>,
     request_body: Value,
@@ -339,6 +343,7 @@ impl Recorder {
             at_ms: millis(call.sent.saturating_duration_since(self.started)),
             latency_ms: millis(call.latency),
             method: call.method,
+            api: call.api,
             path,
             request_headers,
             request_body,

@@ -32,6 +32,13 @@ pub(super) async fn send_all(
     if requests.len() == 1 {
         return vec![client.send(tenant, &requests[0]).await];
     }
+    // A `$batch` is answered within one API version: what goes to beta is sent on its own.
+    if requests
+        .iter()
+        .any(|r| client.version_of(&r.path) != crate::endpoints::API_VERSION)
+    {
+        return split_by_version(client, tenant, requests).await;
+    }
     let policy = &client.inner.config.retry;
     let mut results: Vec<Option<Result<GraphResponse, GraphError>>> =
         (0..requests.len()).map(|_| None).collect();
@@ -109,6 +116,36 @@ pub(super) async fn send_all(
     }
     results
         .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(GraphError::UnknownTenant(tenant.to_owned()))))
+        .collect()
+}
+
+/// [`send_all`] for a list holding beta requests: those one by one, the others batched, each
+/// answer back at its request's place.
+async fn split_by_version(
+    client: &GraphClient,
+    tenant: &str,
+    requests: &[GraphRequest],
+) -> Vec<Result<GraphResponse, GraphError>> {
+    let (beta, v1): (Vec<usize>, Vec<usize>) = (0..requests.len())
+        .partition(|&i| client.version_of(&requests[i].path) != crate::endpoints::API_VERSION);
+    let batched: Vec<GraphRequest> = v1.iter().map(|&i| requests[i].clone()).collect();
+    let singles = beta.iter().map(|&i| client.send(tenant, &requests[i]));
+    let (singles, batched) = futures_util::future::join(
+        futures_util::future::join_all(singles),
+        Box::pin(send_all(client, tenant, &batched)),
+    )
+    .await;
+    let mut out: Vec<Option<Result<GraphResponse, GraphError>>> =
+        (0..requests.len()).map(|_| None).collect();
+    for (i, r) in beta
+        .into_iter()
+        .zip(singles)
+        .chain(v1.into_iter().zip(batched))
+    {
+        out[i] = Some(r);
+    }
+    out.into_iter()
         .map(|r| r.unwrap_or_else(|| Err(GraphError::UnknownTenant(tenant.to_owned()))))
         .collect()
 }

@@ -24,6 +24,10 @@ pub struct ClientConfig {
     pub request_timeout: Duration,
     /// Retries.
     pub retry: RetryPolicy,
+    /// Send the cross-tenant partner policies to Graph's beta API, where the identity sync
+    /// policy has `groupSyncInbound` (a spec's `beta: [groupSync]`); everything else stays on
+    /// v1.0. Reads and writes of those objects go the same way, so fingerprints agree.
+    pub beta_group_sync: bool,
 }
 
 impl Default for ClientConfig {
@@ -40,6 +44,7 @@ impl Default for ClientConfig {
             pace_writes: true,
             request_timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
+            beta_group_sync: false,
         }
     }
 }

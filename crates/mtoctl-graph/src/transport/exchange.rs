@@ -111,16 +111,16 @@ impl GraphClient {
             }
         }
 
-        let url =
-            self.inner
-                .endpoints
-                .graph_url(&request.path)
-                .map_err(|e| GraphError::Decode {
-                    tenant: tenant.to_owned(),
-                    method: request.method.to_string(),
-                    path: request.path.clone(),
-                    reason: format!("not a valid path: {e}"),
-                })?;
+        let url = self
+            .inner
+            .endpoints
+            .graph_url_in(self.version_of(&request.path), &request.path)
+            .map_err(|e| GraphError::Decode {
+                tenant: tenant.to_owned(),
+                method: request.method.to_string(),
+                path: request.path.clone(),
+                reason: format!("not a valid path: {e}"),
+            })?;
         let client_request_id = uuid::Uuid::new_v4().to_string();
         let span = tracing::debug_span!(
             "graph",

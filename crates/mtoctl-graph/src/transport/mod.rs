@@ -115,6 +115,22 @@ impl fmt::Debug for GraphClient {
 }
 
 impl GraphClient {
+    /// The API version a path goes to: v1.0, but for the partner policies under a spec's
+    /// `beta: [groupSync]` (see [`ClientConfig::beta_group_sync`]).
+    pub(crate) fn version_of(&self, path: &str) -> &'static str {
+        if self.inner.config.beta_group_sync && path.starts_with(crate::wire::policy::PARTNERS_PATH)
+        {
+            crate::endpoints::BETA_VERSION
+        } else {
+            crate::endpoints::API_VERSION
+        }
+    }
+
+    /// Whether this client sends anything to Graph's beta API.
+    pub fn uses_beta(&self) -> bool {
+        self.inner.config.beta_group_sync
+    }
+
     /// The endpoints in use.
     pub fn endpoints(&self) -> &Endpoints {
         &self.inner.endpoints

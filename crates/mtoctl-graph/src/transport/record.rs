@@ -35,6 +35,8 @@ impl GraphClient {
             tenant,
             method: request.method.as_str(),
             path: &request.path,
+            api: Some(self.version_of(&request.path))
+                .filter(|v| *v != crate::endpoints::API_VERSION),
             eventual: request.eventual,
             request_body: encoded.as_ref().or(request.body.as_ref()),
             sent,

@@ -264,5 +264,6 @@ async fn provision(
         truncated: false,
         provisioned,
         on_demand,
+        groups: Vec::new(),
     })
 }

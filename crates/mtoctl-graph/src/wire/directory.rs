@@ -53,7 +53,12 @@ pub fn groups_starting_with(prefix: &str) -> String {
     )
 }
 
-/// Queries resolving groups by object id.
+/// The direct members of a group, ids only, in pages as large as Graph gives (§7.2).
+pub fn group_member_ids_path(group: &str) -> String {
+    format!("/groups/{group}/members?$select=id&$top=999")
+}
+
+/// Groups by object id, up to [`MAX_IN_VALUES`] per request.
 pub fn groups_by_id_paths(ids: &[String]) -> Vec<String> {
     in_filter_paths("/groups", "id", ids, GROUP_SELECT)
 }
@@ -120,6 +125,7 @@ impl Group {
         Some(GroupObservation {
             id: Guid::parse(&self.id)?,
             display_name: self.display_name.unwrap_or_default(),
+            member_count: None,
         })
     }
 }

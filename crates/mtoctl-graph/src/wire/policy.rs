@@ -131,9 +131,11 @@ pub struct IdentitySync {
     pub display_name: Option<String>,
     /// `userSyncInbound`.
     pub user_sync_inbound: Option<UserSyncInbound>,
+    /// `groupSyncInbound` (beta only): the same shape as `userSyncInbound`.
+    pub group_sync_inbound: Option<UserSyncInbound>,
 }
 
-/// `crossTenantUserSyncInbound`.
+/// `crossTenantUserSyncInbound` (and the beta `crossTenantGroupSyncInbound`).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserSyncInbound {
@@ -240,6 +242,7 @@ impl IdentitySync {
         IdentitySyncObservation {
             display_name: self.display_name,
             is_sync_allowed: self.user_sync_inbound.and_then(|u| u.is_sync_allowed),
+            group_sync_inbound: self.group_sync_inbound.and_then(|g| g.is_sync_allowed),
         }
     }
 }

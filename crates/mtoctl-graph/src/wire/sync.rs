@@ -415,6 +415,10 @@ impl Job {
             mappings,
             source_attributes,
             target_attributes,
+            groups_provisioned: schema
+                .as_ref()
+                .and_then(Schema::group_mapping)
+                .map(|m| m.enabled.unwrap_or(false)),
             template_mappings: Vec::new(),
         }
     }
@@ -466,6 +470,19 @@ pub fn templates_path(sp: &str) -> String {
 }
 
 impl Schema {
+    /// The object mapping of groups ("Provision Microsoft Entra ID Groups"), whose `enabled`
+    /// says whether groups are provisioned as groups.
+    fn group_mapping(&self) -> Option<&ObjectMapping> {
+        self.synchronization_rules
+            .iter()
+            .flat_map(|r| r.object_mappings.iter())
+            .find(|m| {
+                m.source_object_name
+                    .as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case("Group"))
+            })
+    }
+
     /// The object mapping of users (the one mtoctl manages).
     fn user_mapping(&self) -> Option<&ObjectMapping> {
         self.user_rule().map(|(_, m)| m)

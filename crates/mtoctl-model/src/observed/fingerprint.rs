@@ -56,6 +56,7 @@ mod tests {
         let a = IdentitySyncObservation {
             display_name: Some("A".into()),
             is_sync_allowed: Some(true),
+            group_sync_inbound: None,
         };
         let mut b = a.clone();
         assert_eq!(Fingerprint::of(&a), Fingerprint::of(&b));

@@ -320,6 +320,11 @@ pub struct IdentitySyncObservation {
     pub display_name: Option<String>,
     /// `userSyncInbound.isSyncAllowed`.
     pub is_sync_allowed: Option<bool>,
+    /// `groupSyncInbound.isSyncAllowed`: read only through the beta API (a spec opted into
+    /// group sync), so `None` also when it was not read. Left out of the fingerprint when
+    /// `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_sync_inbound: Option<bool>,
 }
 
 #[cfg(test)]

@@ -62,4 +62,8 @@ pub struct GroupObservation {
     pub id: Guid,
     /// Display name.
     pub display_name: String,
+    /// How many direct members it has: read only for groups assigned to a configuration that
+    /// the spec no longer names (a plan counts who leaves the scope with them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_count: Option<usize>,
 }

@@ -58,6 +58,10 @@ pub struct SyncJobObservation {
     /// The attribute names of users in the schema's target directory (empty when not read).
     #[serde(default)]
     pub target_attributes: Vec<String>,
+    /// Whether the schema's group object mapping is enabled (groups provisioned as groups);
+    /// `None` when the schema was not read or has no group mapping.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups_provisioned: Option<bool>,
     /// The user mappings of the job's template (the factory defaults), read only by `export`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub template_mappings: Vec<AttributeMappingObservation>,

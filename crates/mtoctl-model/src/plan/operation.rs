@@ -159,14 +159,21 @@ pub enum Operation {
         display_name: String,
         /// `userSyncInbound.isSyncAllowed`.
         is_sync_allowed: bool,
+        /// `groupSyncInbound.isSyncAllowed` (beta), when managed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        group_sync_allowed: Option<bool>,
     },
     /// Changes the identity synchronization policy for a partner.
     #[serde(rename_all = "snake_case")]
     PatchIdentitySync {
         /// The partner.
         partner_tenant_id: TenantId,
-        /// `userSyncInbound.isSyncAllowed`.
-        is_sync_allowed: bool,
+        /// `userSyncInbound.isSyncAllowed`, when it changes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        is_sync_allowed: Option<bool>,
+        /// `groupSyncInbound.isSyncAllowed` (beta), when it changes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        group_sync_allowed: Option<bool>,
     },
     /// Deletes the identity synchronization policy for a partner.
     #[serde(rename_all = "snake_case")]
@@ -227,6 +234,10 @@ pub enum Operation {
         remove_mappings: Vec<String>,
         /// Whether users leaving the scope are soft-deleted in the target.
         deletes: bool,
+        /// Whether the assigned groups are provisioned as groups (the group mapping enabled);
+        /// `None` leaves the group mapping as read.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        groups: Option<bool>,
     },
     /// Assigns a user or group to the configuration.
     #[serde(rename_all = "snake_case")]

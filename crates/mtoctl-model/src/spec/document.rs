@@ -35,6 +35,21 @@ pub struct SpecDocument {
     /// undeclared objects are only reported.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub prune: Vec<PruneKind>,
+    /// Features of Microsoft Graph's beta API the spec opts into (`[groupSync]`). Beta APIs may
+    /// change without notice; nothing that needs one is read or written without this opt-in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub beta: Vec<BetaFeature>,
+}
+
+/// A feature that only Microsoft Graph's beta API offers.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum BetaFeature {
+    /// Cross-tenant synchronization of groups: `allowGroupsSyncInbound` and
+    /// `scope.groupProvisioning: groupsAndMembers`.
+    GroupSync,
 }
 
 /// The spec language version.
@@ -213,6 +228,10 @@ pub struct PartnerSettings {
     /// this tenant with cross-tenant synchronization.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_users_sync_inbound: Option<bool>,
+    /// "Allow groups sync into this tenant" (beta; needs `beta: [groupSync]`): whether the
+    /// partner may provision its groups into this tenant as groups, with their members.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_groups_sync_inbound: Option<bool>,
     /// "Automatically redeem invitations": suppress the consent prompt for users coming in from
     /// the partner (inbound) and for this tenant's users going to the partner (outbound).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -430,6 +449,21 @@ pub struct SyncScope {
     /// An attribute scoping filter on top of the assignments.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter: Option<ScopingFilter>,
+    /// What `groups` provisions: `membersOnly` (their direct members, as users) or
+    /// `groupsAndMembers` (beta; needs `beta: [groupSync]`: each group too, as a security group
+    /// in the target whose members are the provisioned users). Left as Graph has it when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_provisioning: Option<GroupProvisioning>,
+}
+
+/// What the groups of a scope provision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum GroupProvisioning {
+    /// Only the groups' direct members, as users (the job's group mapping disabled).
+    MembersOnly,
+    /// The groups themselves too, with their memberships (the job's group mapping enabled).
+    GroupsAndMembers,
 }
 
 /// An attribute scoping filter: a user is in scope when it matches any of the groups.

@@ -320,6 +320,13 @@ pub(crate) fn change<T: Serialize, U: Serialize>(
 
 /// Runs every diff module in dependency order of their inputs.
 pub(crate) fn run(ctx: &mut Ctx<'_>) {
+    if ctx.desired.group_sync() {
+        ctx.note(
+            Severity::Info,
+            None,
+            "this plan uses Microsoft Graph's beta API (the spec's `beta: [groupSync]`): the identity sync policies are read and written through /beta for `groupSyncInbound`; beta APIs may change without notice".into(),
+        );
+    }
     templates::diff(ctx);
     organization::diff(ctx);
     partners::diff(ctx);

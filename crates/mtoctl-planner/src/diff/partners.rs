@@ -26,7 +26,10 @@ pub(crate) fn diff(ctx: &mut Ctx<'_>) {
             continue;
         };
         let manages_partner = settings::manages_partner_fields(want);
-        if !manages_partner && want.allow_users_sync_inbound.is_none() {
+        if !manages_partner
+            && want.allow_users_sync_inbound.is_none()
+            && want.allow_groups_sync_inbound.is_none()
+        {
             continue;
         }
         let t = &tenant.alias;
@@ -62,7 +65,9 @@ pub(crate) fn diff(ctx: &mut Ctx<'_>) {
         match observed {
             // A partner is created only when there is something to write into it or under it:
             // an absent identity sync policy already means "sync not allowed".
-            None if !manages_partner && want.allow_users_sync_inbound != Some(true) => {}
+            None if !manages_partner
+                && want.allow_users_sync_inbound != Some(true)
+                && want.allow_groups_sync_inbound != Some(true) => {}
             None => {
                 let d = settings::diff(want, &Default::default(), NullMeans::DefaultFalse);
                 let key = ctx.push(
@@ -118,11 +123,20 @@ pub(crate) fn diff(ctx: &mut Ctx<'_>) {
         }
 
         // The identity sync policy: an absent policy and `isSyncAllowed: null` both mean
-        // that sync is not allowed, so they equal a desired `false`.
-        if let Some(allowed) = want.allow_users_sync_inbound {
+        // that sync is not allowed, so they equal a desired `false`; so for groups (beta).
+        let users = want.allow_users_sync_inbound;
+        let groups = want.allow_groups_sync_inbound;
+        if users.is_some() || groups.is_some() {
             let have = observed.and_then(|o| o.identity_sync.as_ref());
             match have {
-                None if allowed => {
+                None if users == Some(true) || groups == Some(true) => {
+                    let mut changes = Vec::new();
+                    if let Some(u) = users {
+                        changes.push(change("is_sync_allowed", None::<&()>, Some(&u)));
+                    }
+                    if let Some(g) = groups {
+                        changes.push(change("group_sync_allowed", None::<&()>, Some(&g)));
+                    }
                     let key = ctx.push(
                         Draft::new(
                             sync_addr.clone(),
@@ -131,17 +145,17 @@ pub(crate) fn diff(ctx: &mut Ctx<'_>) {
                             Operation::CreateIdentitySync {
                                 partner_tenant_id: partner.tenant_id.clone(),
                                 display_name: partner.display_name.clone(),
-                                is_sync_allowed: true,
+                                is_sync_allowed: users.unwrap_or(false),
+                                group_sync_allowed: groups,
                             },
                             ActionReason::Missing,
-                            format!("allow {p} to sync users into {t}"),
+                            format!(
+                                "allow {p} to sync {} into {t}",
+                                what_syncs(users == Some(true), groups == Some(true))
+                            ),
                         )
                         .after(partner_key)
-                        .changes(vec![change(
-                            "is_sync_allowed",
-                            None::<&()>,
-                            Some(&true),
-                        )]),
+                        .changes(changes),
                     );
                     keys.push(key);
                 }
@@ -149,7 +163,47 @@ pub(crate) fn diff(ctx: &mut Ctx<'_>) {
                 Some(policy) => {
                     let expected = ctx.seen(&sync_addr, fingerprint::identity_sync(policy));
                     ctx.check(&sync_addr);
-                    if policy.is_sync_allowed.unwrap_or(false) != allowed {
+                    let users_to = users.filter(|u| policy.is_sync_allowed.unwrap_or(false) != *u);
+                    let groups_to =
+                        groups.filter(|g| policy.group_sync_inbound.unwrap_or(false) != *g);
+                    let mut changes = Vec::new();
+                    if let Some(u) = users_to {
+                        changes.push(change(
+                            "is_sync_allowed",
+                            Some(&policy.is_sync_allowed),
+                            Some(&u),
+                        ));
+                    }
+                    if let Some(g) = groups_to {
+                        changes.push(change(
+                            "group_sync_allowed",
+                            Some(&policy.group_sync_inbound),
+                            Some(&g),
+                        ));
+                    }
+                    // Said as before for users alone; groups join the sentence when they change.
+                    let description = match (users_to, groups_to) {
+                        (None, None) => None,
+                        (Some(u), Some(g)) if u == g => Some(format!(
+                            "{} {p} to sync users and groups into {t}",
+                            if u { "allow" } else { "stop allowing" }
+                        )),
+                        (Some(u), Some(g)) => Some(format!(
+                            "{} {p} to sync users and {} it to sync groups into {t}",
+                            if u { "allow" } else { "stop allowing" },
+                            if g { "allow" } else { "stop allowing" }
+                        )),
+                        (Some(v), None) | (None, Some(v)) => Some(format!(
+                            "{} {p} to sync {} into {t}",
+                            if v { "allow" } else { "stop allowing" },
+                            if users_to.is_some() {
+                                "users"
+                            } else {
+                                "groups"
+                            }
+                        )),
+                    };
+                    if let Some(description) = description {
                         keys.push(
                             ctx.push(
                                 Draft::new(
@@ -158,20 +212,14 @@ pub(crate) fn diff(ctx: &mut Ctx<'_>) {
                                     ActionKind::Update,
                                     Operation::PatchIdentitySync {
                                         partner_tenant_id: partner.tenant_id.clone(),
-                                        is_sync_allowed: allowed,
+                                        is_sync_allowed: users_to,
+                                        group_sync_allowed: groups_to,
                                     },
                                     ActionReason::Drift,
-                                    format!(
-                                        "{} {p} to sync users into {t}",
-                                        if allowed { "allow" } else { "stop allowing" }
-                                    ),
+                                    description,
                                 )
                                 .expect(expected)
-                                .changes(vec![change(
-                                    "is_sync_allowed",
-                                    Some(&policy.is_sync_allowed),
-                                    Some(&allowed),
-                                )]),
+                                .changes(changes),
                             ),
                         );
                     }
@@ -182,6 +230,15 @@ pub(crate) fn diff(ctx: &mut Ctx<'_>) {
     }
     for tenant in &desired.tenants {
         undeclared(ctx, &tenant.alias);
+    }
+}
+
+/// What a new identity sync policy lets in, for its description.
+fn what_syncs(users: bool, groups: bool) -> &'static str {
+    match (users, groups) {
+        (true, true) => "users and groups",
+        (false, true) => "groups",
+        _ => "users",
     }
 }
 

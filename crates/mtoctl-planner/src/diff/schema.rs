@@ -12,7 +12,7 @@ use mtoctl_model::plan::fingerprint::{
 use mtoctl_model::plan::{
     AttributeChange, ObjectRef, Operation, ScopingClause, ScopingFilterGroup,
 };
-use mtoctl_model::spec::document::{LeavingScope, UserType, UserTypeApplies};
+use mtoctl_model::spec::document::{GroupProvisioning, LeavingScope, UserType, UserTypeApplies};
 
 /// The schema the spec wants: its managed parts in comparable form, with what writing it takes.
 #[derive(Debug, Clone)]
@@ -101,6 +101,10 @@ impl WantedSchema {
                 deletes: Some(deletes),
                 filter,
                 mappings: mappings.iter().map(MappingKey::desired).collect(),
+                groups: s
+                    .scope
+                    .group_provisioning
+                    .map(|g| g == GroupProvisioning::GroupsAndMembers),
             },
             spec_filter,
             spec: (s.user_type, s.user_type_applies, deletes),
@@ -137,6 +141,7 @@ impl WantedSchema {
             && want.filter == have.filter
             && self.unmet_mappings(have).is_empty()
             && self.remove.is_empty()
+            && groups_match(want.groups, have.groups)
     }
 
     pub(crate) fn operation(&self, configuration: ObjectRef, job: ObjectRef) -> Operation {
@@ -150,6 +155,7 @@ impl WantedSchema {
             mappings: self.spec_mappings.clone(),
             remove_mappings: self.remove.clone(),
             deletes,
+            groups: self.parts.groups,
         }
     }
 
@@ -175,12 +181,22 @@ impl WantedSchema {
                 })
             })
             .collect();
+        if let Some(want) = self.parts.groups
+            && !groups_match(Some(want), have.and_then(|h| h.groups))
+        {
+            changes.push(AttributeChange {
+                path: "groups_provisioned".into(),
+                before: have.and_then(|h| h.groups).map(|g| show(&g)),
+                after: Some(show(&want)),
+            });
+        }
         let empty = SchemaParts {
             user_type: None,
             flow: None,
             deletes: None,
             filter: Vec::new(),
             mappings: Vec::new(),
+            groups: None,
         };
         for (want, found) in self.unmet_mappings(have.unwrap_or(&empty)) {
             let target = self
@@ -202,6 +218,16 @@ impl WantedSchema {
             });
         }
         changes
+    }
+}
+
+/// Whether the group mapping is as wanted: not managed, or the same; a schema without a group
+/// mapping has nothing to turn off.
+pub(crate) fn groups_match(want: Option<bool>, have: Option<bool>) -> bool {
+    match (want, have) {
+        (None, _) | (Some(false), None) => true,
+        (Some(w), Some(h)) => w == h,
+        (Some(true), None) => false,
     }
 }
 

@@ -19,8 +19,9 @@ use crate::diff::settings::{self, NullMeans};
 
 /// One settable value of [`PartnerSettings`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Leaf {
+pub(super) enum Leaf {
     AllowSync,
+    AllowGroupSync,
     ConsentIn,
     ConsentOut,
     TrustMfa,
@@ -32,8 +33,9 @@ enum Leaf {
     DirectOut,
 }
 
-const LEAVES: [Leaf; 10] = [
+pub(super) const LEAVES: [Leaf; 11] = [
     Leaf::AllowSync,
+    Leaf::AllowGroupSync,
     Leaf::ConsentIn,
     Leaf::ConsentOut,
     Leaf::TrustMfa,
@@ -46,7 +48,7 @@ const LEAVES: [Leaf; 10] = [
 ];
 
 #[derive(Debug, Clone, PartialEq)]
-enum Value {
+pub(super) enum Value {
     Bool(bool),
     Policy(B2bPolicy),
 }
@@ -54,7 +56,7 @@ enum Value {
 impl Leaf {
     /// The value a pair holds, in a form the spec can write; `None` when the planner would
     /// see any written value as a change (the partner configuration or the value is absent).
-    fn observed(self, partner: Option<&PartnerObservation>) -> Option<Value> {
+    pub(super) fn observed(self, partner: Option<&PartnerObservation>) -> Option<Value> {
         if self == Leaf::AllowSync {
             // An absent policy and `isSyncAllowed: null` both mean "not allowed".
             let allowed = partner
@@ -63,12 +65,19 @@ impl Leaf {
                 .unwrap_or(false);
             return Some(Value::Bool(allowed));
         }
+        if self == Leaf::AllowGroupSync {
+            // Seen only through the beta API (a spec opted into group sync); unread, unknown.
+            return partner
+                .and_then(|p| p.identity_sync.as_ref())
+                .and_then(|s| s.group_sync_inbound)
+                .map(Value::Bool);
+        }
         let s = &partner?.settings;
         let trust = |f: fn(&mtoctl_model::observed::InboundTrustObservation) -> Option<bool>| {
             s.inbound_trust.as_ref().and_then(f).map(Value::Bool)
         };
         match self {
-            Leaf::AllowSync => None,
+            Leaf::AllowSync | Leaf::AllowGroupSync => None,
             // A null consent inherits the default configuration, whose value is `false`.
             Leaf::ConsentIn => Some(Value::Bool(
                 s.automatic_user_consent_inbound.unwrap_or(false),
@@ -88,14 +97,17 @@ impl Leaf {
 
     /// Whether `value` is what Graph assumes when nothing is set, so writing it says nothing.
     fn is_default(self, value: &Value) -> bool {
-        matches!(self, Leaf::AllowSync | Leaf::ConsentIn | Leaf::ConsentOut)
-            && *value == Value::Bool(false)
+        matches!(
+            self,
+            Leaf::AllowSync | Leaf::AllowGroupSync | Leaf::ConsentIn | Leaf::ConsentOut
+        ) && *value == Value::Bool(false)
     }
 
-    fn set(self, s: &mut PartnerSettings, value: Value) {
+    pub(super) fn set(self, s: &mut PartnerSettings, value: Value) {
         match value {
             Value::Bool(v) => match self {
                 Leaf::AllowSync => s.allow_users_sync_inbound = Some(v),
+                Leaf::AllowGroupSync => s.allow_groups_sync_inbound = Some(v),
                 Leaf::ConsentIn | Leaf::ConsentOut => {
                     let c = s
                         .automatic_user_consent
@@ -307,6 +319,7 @@ fn leaf_value(s: &PartnerSettings, leaf: Leaf) -> Option<Value> {
     };
     match leaf {
         Leaf::AllowSync => s.allow_users_sync_inbound.map(Value::Bool),
+        Leaf::AllowGroupSync => s.allow_groups_sync_inbound.map(Value::Bool),
         Leaf::ConsentIn => consent.and_then(|c| c.inbound).map(Value::Bool),
         Leaf::ConsentOut => consent.and_then(|c| c.outbound).map(Value::Bool),
         Leaf::TrustMfa => trust.and_then(|t| t.mfa).map(Value::Bool),
@@ -322,7 +335,7 @@ fn leaf_value(s: &PartnerSettings, leaf: Leaf) -> Option<Value> {
 /// Whether the planner, managing this tenant's templates, would find nothing to change: both
 /// at the default application level, holding `allPairs` (a template's null is "leave alone",
 /// not `false`, so the comparison is the templates module's own).
-fn templates_match(obs: &TenantObservation, all_pairs: &PartnerSettings) -> bool {
+pub(super) fn templates_match(obs: &TenantObservation, all_pairs: &PartnerSettings) -> bool {
     let level = mtoctl_model::observed::TemplateApplicationLevel::default_level();
     let partner = &obs.templates.partner;
     let sync = &obs.templates.identity_sync;

@@ -18,6 +18,9 @@
 //!   target); names other than the default are kept, so the planner adopts the configuration;
 //!   users by user principal name, groups by display name unless the name is ambiguous.
 //!
+//! [`drift`] writes the live state in the terms of a given spec instead, as an edit of the
+//! spec's own text (`export --diff`).
+//!
 //! No I/O; the caller reads Graph (`mtoctl_graph::discover`) and writes the YAML.
 
 use std::collections::BTreeMap;
@@ -33,9 +36,14 @@ use mtoctl_model::spec::document::{
 use mtoctl_model::spec::export_input::{ExportInput, InputTenant};
 
 mod collaboration;
+mod drift;
 mod sync;
+mod template;
 #[cfg(test)]
 mod tests;
+mod text;
+
+pub use drift::{Drift, drift};
 
 /// A spec written from live state, and what it could not express.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,6 +61,8 @@ pub enum ExportError {
     MissingObservation(Alias),
     /// No given tenant is an active owner of a multitenant organization.
     NoOwner(String),
+    /// The spec to compare with could not be read as a document (`export --diff`).
+    Spec(String),
 }
 
 impl fmt::Display for ExportError {
@@ -67,6 +77,10 @@ impl fmt::Display for ExportError {
             ExportError::NoOwner(what) => write!(
                 f,
                 "none of the given tenants is an active owner of a multitenant organization ({what}); give the credential of an owner tenant"
+            ),
+            ExportError::Spec(why) => write!(
+                f,
+                "the spec cannot be compared with the live state: {why} (a bug in mtoctl if `mtoctl validate` accepts it; please report it)"
             ),
         }
     }
@@ -166,6 +180,25 @@ pub fn export(input: &ExportInput, observed: &ObservedState) -> Result<Exported,
     let included: Vec<&InputTenant> = tenants.iter().map(|(t, _)| *t).collect();
     let (collaboration, effective) = collaboration::collaboration(&included, &obs);
     let sync = sync::syncs(input, &included, &obs, &effective, &mut warnings);
+    let groups_allowed = |s: &Option<mtoctl_model::spec::document::PartnerSettings>| {
+        s.as_ref()
+            .is_some_and(|s| s.allow_groups_sync_inbound.is_some())
+    };
+    let collaboration_needs_beta = collaboration.as_ref().is_some_and(|c| {
+        groups_allowed(&c.all_pairs)
+            || c.overrides
+                .iter()
+                .any(|o| o.settings.allow_groups_sync_inbound.is_some())
+    });
+    let beta = if collaboration_needs_beta
+        || sync.iter().any(|d| {
+            d.scope.group_provisioning
+                == Some(mtoctl_model::spec::document::GroupProvisioning::GroupsAndMembers)
+        }) {
+        vec![mtoctl_model::spec::document::BetaFeature::GroupSync]
+    } else {
+        Vec::new()
+    };
 
     let document = SpecDocument {
         api_version: ApiVersion::V1Alpha1,
@@ -178,6 +211,7 @@ pub fn export(input: &ExportInput, observed: &ObservedState) -> Result<Exported,
         collaboration,
         sync,
         prune: Vec::new(),
+        beta,
     };
     Ok(Exported { document, warnings })
 }

@@ -7,8 +7,8 @@ use mtoctl_model::desired::{PairKey, default_sync_name};
 use mtoctl_model::ids::{Alias, Guid};
 use mtoctl_model::observed::{SyncConfigurationObservation, TenantObservation};
 use mtoctl_model::spec::document::{
-    AttributeMapping, FilterClause, FilterGroup, FilterOperator, LeavingScope, ScopingFilter,
-    SyncDirection, SyncScope, UserType, UserTypeApplies,
+    AttributeMapping, FilterClause, FilterGroup, FilterOperator, GroupProvisioning, LeavingScope,
+    ScopingFilter, SyncDirection, SyncScope, UserType, UserTypeApplies,
 };
 use mtoctl_model::spec::export_input::{ExportInput, InputTenant};
 
@@ -256,6 +256,11 @@ fn direction(
         )),
     }
     d.mappings = mappings(job, &what, warnings);
+    // Groups provisioned as groups: the spec says so with group sync's beta opt-in, which
+    // `export` adds when it writes this.
+    if job.groups_provisioned == Some(true) {
+        d.scope.group_provisioning = Some(GroupProvisioning::GroupsAndMembers);
+    }
     scope(
         &mut d.scope,
         obs[from],

@@ -254,6 +254,7 @@ fn ambiguous_group_names_are_written_as_ids() {
         let twin = mtoctl_model::observed::GroupObservation {
             id: crate::testing::fake_guid("twin"),
             display_name: "Contoso Sales".into(),
+            member_count: None,
         };
         p.groups_by_name
             .entry("Contoso Sales".into())

@@ -7,16 +7,18 @@
 //! quarantine or failed cycles, and for each user read (a sample, or all of them), is it in
 //! scope and does its copy in the target work: it exists, has the spec's user type, signs in
 //! with its home account, is in the address list, may sign in as its home account may, and
-//! has the `#EXT#` name sync gives.
+//! has the `#EXT#` name sync gives. For a direction that provisions its groups as groups, is each
+//! group's copy in the target, with the copies of its members in scope as members.
 //!
 //! Each finding is one of three kinds: healthy, waiting (Graph is still working: a join in
 //! progress, a first cycle not yet run) or broken (nothing will fix it without a change). It does
 //! not plan: drift in settings that does not stop the MTO working is `mtoctl plan`'s business.
 //!
 //! Here: the report and its verdict; `tenant` judges each tenant's membership, `sync` each sync
-//! direction, `users` each user of a direction, `verify` the users `mtoctl sync now`
-//! provisioned.
+//! direction, `users` each user of a direction, `groups` each group it provisions as a group,
+//! `verify` the users `mtoctl sync now` provisioned.
 
+mod groups;
 mod sync;
 mod tenant;
 mod users;
@@ -24,6 +26,7 @@ mod verify;
 
 use serde::Serialize;
 
+pub use groups::{GroupState, GroupVerdict};
 use mtoctl_model::DesiredState;
 use mtoctl_model::health::{CycleSummary, HealthObservation};
 use mtoctl_model::ids::Alias;
@@ -116,10 +119,17 @@ pub struct SyncStatus {
     pub users: Vec<UserVerdict>,
     /// Users read that are not in scope, and why.
     pub out_of_scope: Vec<OutOfScope>,
-    /// How many of the last `findings` restate the verdicts of `users` (one per kind of failed
-    /// check), for renderings that show the users themselves.
+    /// How many of `findings`, before the last `group_findings`, restate the verdicts of
+    /// `users` (one per kind of failed check), for renderings that show the users themselves.
     #[serde(skip)]
     pub user_findings: usize,
+    /// The groups it provisions as groups, worst first: each group's copy in the target and its
+    /// members (empty when it provisions none).
+    pub groups: Vec<GroupVerdict>,
+    /// How many of the last `findings` restate the verdicts of `groups` (one per group that is
+    /// not healthy), for renderings that show the groups themselves.
+    #[serde(skip)]
+    pub group_findings: usize,
     /// Verdict.
     pub health: Health,
     /// What is wrong or pending.

@@ -1,12 +1,14 @@
 //! One sync direction: does its configuration and job exist, does each side allow what
-//! cross-tenant sync needs, is the job running without quarantine or failed cycles, and does
-//! each user read work in the target (`users` judges them).
+//! cross-tenant sync needs, is the job running without quarantine or failed cycles, does each
+//! user read work in the target (`users` judges them), and is each group it provisions as a
+//! group there with its members (`groups` judges them).
 
 use mtoctl_model::DesiredState;
 use mtoctl_model::desired::SyncSpec;
 use mtoctl_model::health::{CycleSummary, HealthObservation};
 use mtoctl_model::observed::ObservedState;
 
+use super::groups::judge_groups;
 use super::users::{Mode, UserCounts, judge};
 use super::{Health, Sample, SyncStatus, TenantStatus};
 
@@ -28,6 +30,8 @@ fn empty_sync_status(sync: &SyncSpec) -> SyncStatus {
         users: Vec::new(),
         out_of_scope: Vec::new(),
         user_findings: 0,
+        groups: Vec::new(),
+        group_findings: 0,
         health: Health::Healthy,
         findings: Vec::new(),
     }
@@ -72,7 +76,8 @@ fn missing_principals(sync: &SyncSpec, observed: &ObservedState) -> Vec<String> 
 }
 
 /// One sync direction: its configuration and job, the policies each side needs, the job's
-/// cycles, and the verdict on each user read (see `users`).
+/// cycles, the verdict on each user read (see `users`) and on each group provisioned as a
+/// group (see `groups`).
 pub(super) fn sync_status(
     sync: &SyncSpec,
     desired: &DesiredState,
@@ -208,6 +213,13 @@ pub(super) fn sync_status(
     status.user_counts = judged.counts;
     status.users = judged.users;
     status.out_of_scope = judged.out_of_scope;
+    // The groups' findings come last, after the users'.
+    let groups = judge_groups(sync, read);
+    status.group_findings = groups.findings.len();
+    for (health, finding) in groups.findings {
+        flag(&mut status, health, finding);
+    }
+    status.groups = groups.groups;
     status
 }
 

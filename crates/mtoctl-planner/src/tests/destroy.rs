@@ -354,6 +354,7 @@ fn synced_accounts_are_deleted_after_the_pause_and_before_their_configuration() 
         // The same copy twice (as two syncs between the same tenants would read it).
         provisioned: vec![copy("alice", "a1"), copy("bob", "b2"), copy("alice", "a1")],
         on_demand: Vec::new(),
+        groups: Vec::new(),
     };
     let health = HealthObservation {
         syncs: vec![direction],

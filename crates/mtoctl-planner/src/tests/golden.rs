@@ -98,6 +98,7 @@ fn quickstart_drift_text() {
                     identity_sync: Some(mtoctl_model::observed::IdentitySyncObservation {
                         display_name: Some("Stranger".into()),
                         is_sync_allowed: Some(true),
+                        group_sync_inbound: None,
                     }),
                 },
             );

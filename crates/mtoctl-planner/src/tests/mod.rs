@@ -4,6 +4,7 @@
 mod destroy;
 mod doctor;
 mod golden;
+mod group_sync;
 mod mappings;
 mod props;
 mod scenarios;

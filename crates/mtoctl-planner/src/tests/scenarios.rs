@@ -605,6 +605,7 @@ fn undeclared_partner(b: &mut ObservedStateBuilder<'_>) {
             identity_sync: Some(IdentitySyncObservation {
                 display_name: Some("Stranger".into()),
                 is_sync_allowed: Some(true),
+                group_sync_inbound: None,
             }),
         },
     );

@@ -34,6 +34,7 @@ fn healthy_jobs(desired: &mtoctl_model::DesiredState) -> HealthObservation {
                 truncated: false,
                 provisioned: Vec::new(),
                 on_demand: Vec::new(),
+                groups: Vec::new(),
             })
             .collect(),
     }

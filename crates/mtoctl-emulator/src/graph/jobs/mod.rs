@@ -194,9 +194,11 @@ pub fn sync_route(
                 steady_last_ms: None,
                 schema: schema::default_schema(&jid),
                 provisioned: Default::default(),
+                provisioned_groups: Default::default(),
                 next_cycle_ms: None,
                 cycles: 0,
                 synchronized_users: 0,
+                synchronized_groups: 0,
                 watermark: None,
             };
             let body = job_json(&job, core.state.timings.sync_interval);

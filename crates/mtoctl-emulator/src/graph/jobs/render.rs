@@ -53,7 +53,7 @@ pub(super) fn job_json(j: &Job, interval_secs: f64) -> Map<String, Value> {
             "quarantine": j.quarantine,
             "steadyStateFirstAchievedTime": j.steady_first_ms.map(iso).unwrap_or_else(|| "0001-01-01T00:00:00Z".into()),
             "steadyStateLastAchievedTime": j.steady_last_ms.map(iso).unwrap_or_else(|| "0001-01-01T00:00:00Z".into()),
-            "synchronizedEntryCountByType": if j.cycles > 0 { json!([{"key": "User", "value": j.synchronized_users}]) } else { json!([]) },
+            "synchronizedEntryCountByType": entry_counts(j),
             "troubleshootingUrl": null
         }),
     );
@@ -66,4 +66,17 @@ pub(super) fn job_json(j: &Job, interval_secs: f64) -> Map<String, Value> {
         ]),
     );
     m
+}
+
+/// `synchronizedEntryCountByType` once a cycle ran: users, and groups once group
+/// synchronization made one (the `Group` key is assumed by analogy with `User`).
+fn entry_counts(j: &Job) -> Value {
+    if j.cycles == 0 {
+        return json!([]);
+    }
+    let mut counts = vec![json!({"key": "User", "value": j.synchronized_users})];
+    if j.synchronized_groups > 0 || !j.provisioned_groups.is_empty() {
+        counts.push(json!({"key": "Group", "value": j.synchronized_groups}));
+    }
+    Value::Array(counts)
 }

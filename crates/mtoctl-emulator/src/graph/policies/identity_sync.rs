@@ -1,4 +1,12 @@
-//! Identity synchronization policies of partner configurations.
+//! Identity synchronization policies of partner configurations
+//! (`crossTenantIdentitySyncPolicyPartner`).
+//!
+//! `groupSyncInbound` (`crossTenantGroupSyncInbound {isSyncAllowed}`, "Defines whether groups
+//! can be synchronized from a partner tenant") is declared by beta only: the beta resource page
+//! and Graph's "What's new" ("January 2026: New in preview only") list it; the v1.0 page, the
+//! v1.0 SDKs and the v1.0 metadata (`crates/mtoctl-contract/data/graph-v1.0.json`) do not. So
+//! `/beta` answers and accepts it, and `/v1.0` neither shows it nor accepts it (`400`, as for
+//! any property a v1.0 type lacks); a v1.0 write leaves a stored value as it is.
 
 use serde_json::{Map, Value, json};
 
@@ -8,21 +16,59 @@ use crate::errors::{GraphError, GraphResult};
 use crate::graph::{Ctx, GraphRequest, GraphResponse, check_keys};
 use crate::state::{IdentitySync, Tenant};
 
-/// An identity synchronization policy as Graph renders it.
-pub(in crate::graph) fn sync_json(s: &IdentitySync) -> Map<String, Value> {
+/// The property only beta declares.
+const GROUP_SYNC: &str = "groupSyncInbound";
+
+/// An identity synchronization policy as `version` renders it: `groupSyncInbound` on beta only,
+/// `null` until set.
+pub(in crate::graph) fn sync_json(s: &IdentitySync, version: &str) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("tenantId".into(), json!(s.tenant_id));
     m.insert("displayName".into(), json!(s.display_name));
     m.insert("userSyncInbound".into(), s.user_sync_inbound.clone());
+    if version == "beta" {
+        m.insert(
+            GROUP_SYNC.into(),
+            s.group_sync_inbound.clone().unwrap_or(Value::Null),
+        );
+    }
     m
 }
 
-/// The identity synchronization policy of partner `id`, or null.
-pub(super) fn sync_value(t: &Tenant, id: &str) -> Value {
+/// The identity synchronization policy of partner `id` as `version` renders it, or null.
+pub(super) fn sync_value(t: &Tenant, id: &str, version: &str) -> Value {
     t.identity_sync
         .get(id)
-        .map(|s| Value::Object(sync_json(s)))
+        .map(|s| Value::Object(sync_json(s, version)))
         .unwrap_or(Value::Null)
+}
+
+/// The properties a write of `version` may carry.
+fn writable(version: &str) -> Vec<&'static str> {
+    let mut keys = vec!["tenantId", "displayName", "userSyncInbound"];
+    if version == "beta" {
+        keys.push(GROUP_SYNC);
+    }
+    keys
+}
+
+/// `groupSyncInbound` of a (beta) body: `None` when not given, `Some(None)` for `null` (unset
+/// again), else `{"isSyncAllowed": true|false}` (not null: msgraph-metadata's beta CSDLs declare
+/// `crossTenantGroupSyncInbound.isSyncAllowed` `Nullable="false"`).
+fn parse_group_sync_inbound(v: Option<&Value>) -> GraphResult<Option<Option<Value>>> {
+    match v {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(None)),
+        Some(Value::Object(o)) => match o.get("isSyncAllowed") {
+            Some(Value::Bool(b)) if o.len() == 1 => Ok(Some(Some(json!({"isSyncAllowed": b})))),
+            _ => Err(GraphError::bad_request(
+                "groupSyncInbound must be {\"isSyncAllowed\": true|false}.",
+            )),
+        },
+        Some(_) => Err(GraphError::bad_request(
+            "groupSyncInbound must be an object.",
+        )),
+    }
 }
 
 fn parse_sync_inbound(v: Option<&Value>, required: bool) -> GraphResult<Option<Value>> {
@@ -50,7 +96,7 @@ pub(super) fn identity_sync(
     req: &GraphRequest,
     id: &str,
 ) -> GraphResult<GraphResponse> {
-    let allowed = ["tenantId", "displayName", "userSyncInbound"];
+    let allowed = writable(&ctx.version);
     match req.method.as_str() {
         "GET" => {
             let t = tenant(core, ctx)?;
@@ -60,7 +106,7 @@ pub(super) fn identity_sync(
                 .ok_or_else(|| GraphError::not_found(id))?;
             ctx.entity(
                 &format!("policies/crossTenantAccessPolicy/partners('{id}')/identitySynchronization/$entity"),
-                sync_json(s),
+                sync_json(s, &ctx.version),
                 req,
             )
         }
@@ -69,6 +115,7 @@ pub(super) fn identity_sync(
             check_keys(body, &allowed, "crossTenantIdentitySyncPolicyPartner")?;
             let inbound = parse_sync_inbound(body.get("userSyncInbound"), false)?
                 .unwrap_or_else(|| json!({"isSyncAllowed": false}));
+            let groups = parse_group_sync_inbound(body.get(GROUP_SYNC))?.flatten();
             let name = body
                 .get("displayName")
                 .and_then(Value::as_str)
@@ -82,14 +129,9 @@ pub(super) fn identity_sync(
                     "A conflicting object with one or more of the specified property values is present in the directory.",
                 ));
             }
-            t.identity_sync.insert(
-                id.to_owned(),
-                IdentitySync {
-                    tenant_id: id.to_owned(),
-                    display_name: name,
-                    user_sync_inbound: inbound,
-                },
-            );
+            let mut policy = IdentitySync::new(id, name, inbound);
+            policy.group_sync_inbound = groups;
+            t.identity_sync.insert(id.to_owned(), policy);
             core.dirty = true;
             Ok(GraphResponse::no_content())
         }
@@ -97,6 +139,7 @@ pub(super) fn identity_sync(
             let body = req.object_body()?;
             check_keys(body, &allowed, "crossTenantIdentitySyncPolicyPartner")?;
             let inbound = parse_sync_inbound(body.get("userSyncInbound"), false)?;
+            let groups = parse_group_sync_inbound(body.get(GROUP_SYNC))?;
             let t = tenant_mut(core, ctx)?;
             let s = t
                 .identity_sync
@@ -107,6 +150,10 @@ pub(super) fn identity_sync(
             }
             if let Some(i) = inbound {
                 s.user_sync_inbound = i;
+            }
+            // Absent (always so on v1.0): left as it is.
+            if let Some(g) = groups {
+                s.group_sync_inbound = g;
             }
             core.dirty = true;
             Ok(GraphResponse::no_content())

@@ -84,7 +84,10 @@ pub fn route(
             let opts = req.options()?;
             let mut m = partner_json(p, &ctx.version);
             if opts.expand.iter().any(|e| e == "identitySynchronization") {
-                m.insert("identitySynchronization".into(), sync_value(t, &id));
+                m.insert(
+                    "identitySynchronization".into(),
+                    sync_value(t, &id, &ctx.version),
+                );
             }
             let sel = opts.select.map(|mut s| {
                 if m.contains_key("identitySynchronization") {

@@ -75,7 +75,7 @@ pub(super) fn list_partners(
             if expand {
                 m.insert(
                     "identitySynchronization".into(),
-                    sync_value(t, &p.tenant_id),
+                    sync_value(t, &p.tenant_id, &ctx.version),
                 );
             }
             m

@@ -212,26 +212,38 @@ pub fn delete_partner(partner: &TenantId) -> GraphRequest {
     GraphRequest::new(Method::DELETE, partner_path(partner))
 }
 
-/// Creates the identity sync policy: a `PUT`, 409 when one exists (§4.5).
+/// Creates the identity sync policy: a `PUT`, 409 when one exists (§4.5). `groups` is
+/// `groupSyncInbound`, which only the beta API has: the client sends these paths there when
+/// the spec opts into group sync.
 pub fn create_identity_sync(
     partner: &TenantId,
     display_name: &str,
     is_sync_allowed: bool,
+    groups: Option<bool>,
 ) -> GraphRequest {
-    GraphRequest::with_body(
-        Method::PUT,
-        identity_sync_path(partner),
-        json!({"displayName": display_name, "userSyncInbound": {"isSyncAllowed": is_sync_allowed}}),
-    )
+    let mut body =
+        json!({"displayName": display_name, "userSyncInbound": {"isSyncAllowed": is_sync_allowed}});
+    if let Some(groups) = groups {
+        body["groupSyncInbound"] = json!({"isSyncAllowed": groups});
+    }
+    GraphRequest::with_body(Method::PUT, identity_sync_path(partner), body)
 }
 
-/// `PATCH` the identity sync policy (§4.5).
-pub fn patch_identity_sync(partner: &TenantId, is_sync_allowed: bool) -> GraphRequest {
-    GraphRequest::with_body(
-        Method::PATCH,
-        identity_sync_path(partner),
-        json!({"userSyncInbound": {"isSyncAllowed": is_sync_allowed}}),
-    )
+/// `PATCH` the identity sync policy (§4.5): whether users, and whether groups (beta), may
+/// sync in, each when given.
+pub fn patch_identity_sync(
+    partner: &TenantId,
+    users: Option<bool>,
+    groups: Option<bool>,
+) -> GraphRequest {
+    let mut body = json!({});
+    if let Some(users) = users {
+        body["userSyncInbound"] = json!({"isSyncAllowed": users});
+    }
+    if let Some(groups) = groups {
+        body["groupSyncInbound"] = json!({"isSyncAllowed": groups});
+    }
+    GraphRequest::with_body(Method::PATCH, identity_sync_path(partner), body)
 }
 
 /// `DELETE` the identity sync policy (§4.5).

@@ -43,6 +43,9 @@ pub struct SchemaWrite {
     pub mappings: Vec<MappingWrite>,
     /// Target attributes whose mappings are removed.
     pub remove_mappings: Vec<String>,
+    /// Whether the group mapping is enabled (groups provisioned as groups); `None` leaves it
+    /// as read.
+    pub groups: Option<bool>,
 }
 
 /// Why a schema as read cannot take the managed parts.
@@ -60,6 +63,11 @@ pub enum SchemaError {
     /// An expression mapping without the source Graph parsed it into (a bug of the caller).
     #[error("the expression mapped to {0} was not parsed")]
     Unparsed(String),
+    /// Groups are to be provisioned, and the schema has no object mapping of groups.
+    #[error(
+        "the schema has no group mapping (\"Provision Microsoft Entra ID Groups\"), so groups cannot be provisioned as groups"
+    )]
+    NoGroupMapping,
 }
 
 /// `PUT` a job's complete schema back (§6.8), without the instance annotations the `GET`
@@ -199,10 +207,38 @@ pub fn edit_schema(schema: &mut Value, want: &SchemaWrite) -> Result<(), SchemaE
             })
         });
     }
-    if found {
-        Ok(())
-    } else {
-        Err(SchemaError::NoUserMapping)
+    if !found {
+        return Err(SchemaError::NoUserMapping);
+    }
+    if let Some(enabled) = want.groups {
+        set_groups_enabled(schema, enabled)?;
+    }
+    Ok(())
+}
+
+/// Turns the group object mapping on or off: its `enabled` flag is the admin center's
+/// "Provision Microsoft Entra ID Groups" toggle (off by default).
+fn set_groups_enabled(schema: &mut Value, enabled: bool) -> Result<(), SchemaError> {
+    let group_mapping = schema
+        .get_mut("synchronizationRules")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.get_mut("objectMappings").and_then(Value::as_array_mut))
+        .flatten()
+        .find(|m| {
+            m.get("sourceObjectName")
+                .and_then(Value::as_str)
+                .is_some_and(|n| n.eq_ignore_ascii_case("Group"))
+        });
+    match group_mapping.and_then(Value::as_object_mut) {
+        Some(mapping) => {
+            mapping.insert("enabled".into(), json!(enabled));
+            Ok(())
+        }
+        // Nothing to turn off where there is no group mapping.
+        None if !enabled => Ok(()),
+        None => Err(SchemaError::NoGroupMapping),
     }
 }
 
@@ -296,6 +332,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn groups_cannot_be_turned_on_without_a_group_mapping_and_off_is_a_no_op() {
+        let user_only = json!({"synchronizationRules": [{"objectMappings": [
+            {"sourceObjectName": "User", "attributeMappings": []}]}]});
+        let want = |groups| SchemaWrite {
+            user_type: UserType::Member,
+            flow: UserTypeApplies::Always,
+            filter: Vec::new(),
+            deletes: true,
+            mappings: Vec::new(),
+            remove_mappings: Vec::new(),
+            groups,
+        };
+        let mut on = user_only.clone();
+        assert_eq!(
+            edit_schema(&mut on, &want(Some(true))),
+            Err(SchemaError::NoGroupMapping)
+        );
+        let mut off = user_only.clone();
+        assert_eq!(edit_schema(&mut off, &want(Some(false))), Ok(()));
+    }
+
+    #[test]
     fn operators_are_upper_snake_case() {
         assert_eq!(operator_name(FilterOperator::Equals), "EQUALS");
         assert_eq!(operator_name(FilterOperator::NotEquals), "NOT_EQUALS");
@@ -327,6 +385,7 @@ mod tests {
                 }],
                 deletes: false,
                 remove_mappings: vec!["MAIL2".into()],
+                groups: Some(true),
                 mappings: vec![
                     MappingWrite {
                         spec: MappingSpec {
@@ -350,6 +409,11 @@ mod tests {
             },
         )
         .expect("edits");
+        // The group mapping was turned on, and nothing else of it touched.
+        assert_eq!(
+            schema["synchronizationRules"][0]["objectMappings"][0],
+            json!({"sourceObjectName": "Group", "enabled": true})
+        );
         let user = &schema["synchronizationRules"][0]["objectMappings"][1];
         assert_eq!(user["flowTypes"], "Add, Update");
         assert_eq!(user["attributeMappings"][0]["flowType"], "Always");

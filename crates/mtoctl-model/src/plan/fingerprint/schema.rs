@@ -151,6 +151,10 @@ pub struct SchemaParts {
     /// fingerprint's JSON when empty, so a schema read without them fingerprints as before.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mappings: Vec<MappingKey>,
+    /// Whether groups are provisioned as groups (the group mapping enabled); left out when not
+    /// known or not wanted, so other schemas fingerprint as before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<bool>,
 }
 
 impl SchemaParts {
@@ -167,6 +171,7 @@ impl SchemaParts {
                 m.sort();
                 m
             },
+            groups: job.groups_provisioned,
         }
     }
 }

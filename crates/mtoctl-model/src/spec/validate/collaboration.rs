@@ -2,11 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use super::{Cx, PartialDocument, TenantTable, resolve_alias};
+use super::{Cx, PartialDocument, TenantTable, require_beta, resolve_alias};
 use crate::desired::{CollaborationSpec, PairKey};
 use crate::ids::{Alias, Guid};
 use crate::spec::document::{
-    AutomaticUserConsent, B2bPolicy, B2bSettings, InboundTrust, PairOverride, PartnerSettings,
+    AutomaticUserConsent, B2bPolicy, B2bSettings, BetaFeature, InboundTrust, PairOverride,
+    PartnerSettings,
 };
 use crate::spec::node::Path;
 
@@ -21,6 +22,7 @@ enum Leaf {
 fn leaves(s: &PartnerSettings) -> Vec<(&'static [&'static str], Leaf)> {
     let PartnerSettings {
         allow_users_sync_inbound,
+        allow_groups_sync_inbound,
         automatic_user_consent,
         inbound_trust,
         b2b_collaboration,
@@ -33,6 +35,7 @@ fn leaves(s: &PartnerSettings) -> Vec<(&'static [&'static str], Leaf)> {
         }
     };
     flag(&["allowUsersSyncInbound"], allow_users_sync_inbound);
+    flag(&["allowGroupsSyncInbound"], allow_groups_sync_inbound);
     if let Some(c) = automatic_user_consent {
         flag(&["automaticUserConsent", "inbound"], &c.inbound);
         flag(&["automaticUserConsent", "outbound"], &c.outbound);
@@ -65,6 +68,7 @@ fn leaves(s: &PartnerSettings) -> Vec<(&'static [&'static str], Leaf)> {
 fn set_leaf(s: &mut PartnerSettings, path: &[&str], value: Leaf) {
     match (path, value) {
         (["allowUsersSyncInbound"], Leaf::Bool(v)) => s.allow_users_sync_inbound = Some(v),
+        (["allowGroupsSyncInbound"], Leaf::Bool(v)) => s.allow_groups_sync_inbound = Some(v),
         (["automaticUserConsent", which], Leaf::Bool(v)) => {
             let c = s
                 .automatic_user_consent
@@ -118,6 +122,31 @@ pub(super) fn check(
     let collaboration = doc.collaboration.clone().unwrap_or_default();
     let all_pairs = collaboration.all_pairs.clone().unwrap_or_default();
     check_targets(cx, &base.key("allPairs"), &all_pairs);
+    let mut beta_ok = true;
+    if all_pairs.allow_groups_sync_inbound.is_some() {
+        beta_ok &= require_beta(
+            cx,
+            doc,
+            BetaFeature::GroupSync,
+            &base.key("allPairs").key("allowGroupsSyncInbound"),
+            "`allowGroupsSyncInbound`",
+        );
+    }
+    for (i, o) in collaboration.overrides.iter().enumerate() {
+        if o.settings.allow_groups_sync_inbound.is_some() {
+            beta_ok &= require_beta(
+                cx,
+                doc,
+                BetaFeature::GroupSync,
+                &base
+                    .key("overrides")
+                    .index(i)
+                    .key("settings")
+                    .key("allowGroupsSyncInbound"),
+                "`allowGroupsSyncInbound`",
+            );
+        }
+    }
 
     // Which ordered pairs each override applies to.
     let mut applied: Vec<(usize, Vec<PairKey>)> = Vec::new();
@@ -190,7 +219,7 @@ pub(super) fn check(
     }
     // Syncs are judged against these settings; where one was reported wrong, the typed read
     // holds a default instead, and judging by it would only echo that finding.
-    (ok && !cx.altered_below(&base)).then(|| CollaborationSpec {
+    (ok && beta_ok && !cx.altered_below(&base)).then(|| CollaborationSpec {
         manage_templates: collaboration.manage_templates.unwrap_or(true),
         all_pairs,
         pairs,

@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
 
 use super::diagnostic::Diagnostic;
-use super::document::{Collaboration, Organization, PruneKind, SyncDirection, Tenant};
+use super::document::{BetaFeature, Collaboration, Organization, PruneKind, SyncDirection, Tenant};
 use super::node::{Node, Path, PathSegment, Span, Value};
 use crate::desired::{DesiredState, OrganizationSpec, TenantSpec};
 
@@ -91,6 +91,7 @@ pub(crate) fn validate_with(
                 collaboration,
                 syncs,
                 prune: doc.prune.iter().copied().collect::<BTreeSet<PruneKind>>(),
+                beta: doc.beta.clone(),
             })
         }
         _ => None,
@@ -233,6 +234,8 @@ pub(crate) struct PartialDocument {
     /// could not be read as a whole.
     sync_ends: Vec<(Option<String>, Option<String>)>,
     prune: Vec<PruneKind>,
+    /// The beta features opted into.
+    beta: BTreeSet<BetaFeature>,
     /// Whether the top-level lists were readable at all.
     tenants_readable: bool,
     /// The `role` of every tenant entry as written, readable or not.
@@ -283,6 +286,9 @@ impl PartialDocument {
             prune: list("prune")
                 .map(|items| items.iter().filter_map(read).collect())
                 .unwrap_or_default(),
+            beta: list("beta")
+                .map(|items| items.iter().filter_map(read).collect())
+                .unwrap_or_default(),
             tenants_readable: tenants_json.is_some(),
             // As written: a misspelt role was dropped from `json`, but still says which
             // tenant was meant to be the owner.
@@ -300,6 +306,33 @@ impl PartialDocument {
                 .is_some_and(|c| !c.is_null() && read::<Collaboration>(c).is_none()),
         }
     }
+}
+
+/// A field that only Graph's beta API can read or write is an error unless the spec opts
+/// into that beta feature: a beta API may change without notice, so using one is a choice.
+pub(crate) fn require_beta(
+    cx: &mut Cx<'_>,
+    doc: &PartialDocument,
+    feature: BetaFeature,
+    path: &Path,
+    what: &str,
+) -> bool {
+    if doc.beta.contains(&feature) {
+        return true;
+    }
+    let name = match feature {
+        BetaFeature::GroupSync => "groupSync",
+    };
+    cx.error(
+        "spec::beta_required",
+        path,
+        format!("{what} uses Microsoft Graph's beta API, which this spec has not opted into"),
+        "needs a beta API",
+    )
+    .with_help(format!(
+        "add `beta: [{name}]` at the top level of the spec to opt in (beta APIs may change without notice), or remove this field"
+    ));
+    false
 }
 
 fn read<T: DeserializeOwned>(value: &Json) -> Option<T> {

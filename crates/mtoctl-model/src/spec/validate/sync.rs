@@ -3,14 +3,15 @@
 use std::collections::BTreeSet;
 
 use super::values::{guid, is_upn};
-use super::{Cx, PartialDocument, TenantTable, duplicates, resolve_alias};
+use super::{Cx, PartialDocument, TenantTable, duplicates, require_beta, resolve_alias};
 use crate::desired::{
     CollaborationSpec, FilterClauseSpec, FilterGroupSpec, GroupRef, MappingSource, MappingSpec,
     PairKey, ScopeSpec, SyncSpec, UserRef, default_sync_name,
 };
 use crate::ids::Guid;
 use crate::spec::document::{
-    AttributeMapping, LeavingScope, SyncDirection, SyncScope, UserType, UserTypeApplies,
+    AttributeMapping, BetaFeature, GroupProvisioning, LeavingScope, SyncDirection, SyncScope,
+    UserType, UserTypeApplies,
 };
 use crate::spec::node::Path;
 
@@ -31,7 +32,7 @@ pub(super) fn check(
             }
             continue;
         };
-        match sync_spec(cx, &base.index(i), direction, tenants, collaboration) {
+        match sync_spec(cx, doc, &base.index(i), direction, tenants, collaboration) {
             Some(spec) => specs.push((i, spec)),
             None => complete = false,
         }
@@ -97,6 +98,7 @@ fn self_sync(cx: &mut Cx<'_>, path: &Path, from: &str, to: &str) {
 
 fn sync_spec(
     cx: &mut Cx<'_>,
+    doc: &PartialDocument,
     path: &Path,
     d: &SyncDirection,
     tenants: &TenantTable,
@@ -106,6 +108,8 @@ fn sync_spec(
     let to = resolve_alias(cx, tenants, &path.key("to"), &d.to);
     // The scope and mappings are checked before anything can end this entry's checks early.
     let scope = scope(cx, &path.key("scope"), &d.scope);
+    let groups_ok = group_provisioning_ok(cx, doc, &path.key("scope"), &d.scope);
+    let scope = scope.filter(|_| groups_ok);
     let mappings = mappings(cx, &path.key("mappings"), &d.mappings);
     // Users are judged by the source tenant; a `from` reported already names none.
     if !cx.tainted_below(&path.key("from")) {
@@ -150,6 +154,9 @@ fn sync_spec(
     };
     if let Some(collaboration) = collaboration {
         check_allowed(cx, path, collaboration, &from.alias, &to.alias);
+        if d.scope.group_provisioning == Some(GroupProvisioning::GroupsAndMembers) {
+            check_groups_allowed(cx, path, collaboration, &from.alias, &to.alias);
+        }
     }
     Some(SyncSpec {
         from: from.alias.clone(),
@@ -382,6 +389,90 @@ fn check_allowed(
     }
 }
 
+/// `groupsAndMembers` is a beta feature, and provisions the assigned groups: it needs some, and
+/// cannot go with `allUsers` (group sync works on assignments only, graph-reference §6.8).
+fn group_provisioning_ok(
+    cx: &mut Cx<'_>,
+    doc: &PartialDocument,
+    path: &Path,
+    s: &SyncScope,
+) -> bool {
+    if s.group_provisioning != Some(GroupProvisioning::GroupsAndMembers) {
+        return true;
+    }
+    let at = path.key("groupProvisioning");
+    if !require_beta(
+        cx,
+        doc,
+        BetaFeature::GroupSync,
+        &at,
+        "`groupProvisioning: groupsAndMembers`",
+    ) {
+        return false;
+    }
+    if s.all_users == Some(true) {
+        cx.error(
+            "spec::scope",
+            &at,
+            "groups are provisioned only from assignments; `allUsers: true` assigns none".into(),
+            "contradicts `allUsers`",
+        )
+        .with_help("list the groups in `groups` instead of `allUsers: true`");
+        return false;
+    }
+    if s.groups.is_empty() && !cx.tainted_below(path) {
+        cx.error(
+            "spec::scope",
+            &at,
+            "`groupsAndMembers` provisions the groups in `groups`, and this scope lists none"
+                .into(),
+            "no groups",
+        )
+        .with_help("list the groups to provision in `groups`, or remove `groupProvisioning`");
+        return false;
+    }
+    true
+}
+
+/// Groups go in only where the target allows the source's groups in (the identity sync
+/// policy's `groupSyncInbound`); otherwise the service skips them.
+fn check_groups_allowed(
+    cx: &mut Cx<'_>,
+    path: &Path,
+    c: &CollaborationSpec,
+    from: &crate::ids::Alias,
+    to: &crate::ids::Alias,
+) {
+    let target = c.pairs.get(&PairKey {
+        tenant: to.clone(),
+        partner: from.clone(),
+    });
+    let at = path.key("scope").key("groupProvisioning");
+    match target.and_then(|t| t.allow_groups_sync_inbound) {
+        Some(true) => {}
+        Some(false) => {
+            cx.error(
+                "spec::sync_not_allowed",
+                &at,
+                format!("this sync cannot provision groups: {to} does not allow groups to sync in from {from}"),
+                "groups not allowed in",
+            )
+            .with_help(format!(
+                "`allowGroupsSyncInbound` must be true in {to} for {from} (in `collaboration.allPairs` or an override)"
+            ));
+        }
+        None => {
+            cx.warning(
+                "spec::sync_not_managed",
+                &at,
+                format!("provisioning groups relies on a setting the spec does not manage: `allowGroupsSyncInbound` in {to} for {from}"),
+                "groups sync target",
+            )
+            .with_help("set `allowGroupsSyncInbound: true` in `collaboration.allPairs` (or an override); otherwise groups sync only if the tenant already allows it");
+        }
+    }
+}
+
 /// A user whose UPN carries another spec tenant's default domain belongs to that tenant and
 /// cannot be synced from this one (`*.onmicrosoft.com` domains are unique to their tenant).
 fn check_user_domains(cx: &mut Cx<'_>, path: &Path, d: &SyncDirection, tenants: &TenantTable) {
@@ -583,6 +674,7 @@ fn scope(cx: &mut Cx<'_>, path: &Path, s: &SyncScope) -> Option<ScopeSpec> {
         users,
         groups,
         filter,
+        group_provisioning: s.group_provisioning,
     })
 }
 

@@ -132,6 +132,15 @@ pub(super) fn reconcile(
                 soft_deletes: true,
             }));
         }
+        // Turning group provisioning off: what Graph then does with the groups it made is not
+        // documented, and they are no longer kept in sync; reviewed as destructive.
+        if want.parts.groups == Some(false) && have.groups == Some(true) {
+            d.destructive = true;
+            d.impact = Some(Box::new(Impact::described(format!(
+                "the groups {} provisioned into {} as groups are no longer kept in sync (Graph does not document whether they are then deleted or left)",
+                s.from, s.to
+            ))));
+        }
         after.push(ctx.push(d));
     }
 

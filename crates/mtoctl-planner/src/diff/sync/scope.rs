@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use mtoctl_model::desired::{GroupRef, SyncSpec, UserRef};
 use mtoctl_model::ids::Guid;
 use mtoctl_model::observed::AssignmentObservation;
-use mtoctl_model::spec::document::LeavingScope;
+use mtoctl_model::spec::document::{GroupProvisioning, LeavingScope};
 use mtoctl_model::spec::suggest::closest;
 
 use crate::diff::{Ctx, Draft, change};
@@ -186,6 +186,18 @@ pub(super) fn assignments(
     }
     let wanted_ids: BTreeSet<&Guid> = wanted.iter().map(|p| &p.id).collect();
     let soft_deletes = s.on_leaving_scope == LeavingScope::SoftDelete;
+    // Groups provisioned as groups leave the target with their scope, whether the spec says so
+    // or the job's group mapping was enabled by hand (a plan that turns it off says so itself).
+    let groups_as_groups = s.scope.group_provisioning == Some(GroupProvisioning::GroupsAndMembers)
+        || s.scope.group_provisioning.is_none()
+            && ctx
+                .obs(&s.from)
+                .sync_configurations
+                .iter()
+                .filter(|c| c.display_name == s.name)
+                .filter_map(|c| c.details.as_ref())
+                .flat_map(|d| &d.jobs)
+                .any(|j| j.groups_provisioned == Some(true));
     for a in existing
         .iter()
         .filter(|a| !wanted_ids.contains(&a.principal_id))
@@ -207,11 +219,30 @@ pub(super) fn assignments(
             format!("stay in {} (onLeavingScope: keep)", s.to)
         };
         let impact = if is_group {
+            let count = ctx
+                .obs(&s.from)
+                .principals
+                .groups_by_id
+                .get(&a.principal_id)
+                .and_then(|g| g.member_count);
+            let members = match count {
+                Some(1) => "1 member".to_owned(),
+                Some(n) => format!("{n} members"),
+                None => "members not counted".to_owned(),
+            };
+            let also = if groups_as_groups && soft_deletes {
+                format!(
+                    "; the group itself, provisioned as a group, is deleted in {}",
+                    s.to
+                )
+            } else {
+                String::new()
+            };
             Impact {
                 message: format!(
-                    "group {name} (members not counted) leaves the scope; its members {fate}"
+                    "group {name} ({members}) leaves the scope; its members {fate}{also}"
                 ),
-                users_leaving_scope: 0,
+                users_leaving_scope: count.unwrap_or(0),
                 groups_leaving_scope: vec![name.clone()],
                 soft_deletes,
             }

@@ -58,6 +58,7 @@ fn read(users: Vec<SourceUser>, provisioned: Vec<ProvisionedUser>) -> SyncHealth
         truncated: false,
         provisioned,
         on_demand: Vec::new(),
+        groups: Vec::new(),
     }
 }
 
