@@ -77,35 +77,13 @@ async fn a_scoped_group_is_provisioned_as_a_group_and_leaves_only_with_allow_des
     s.spec = spec.to_string_lossy().into_owned();
 
     // From nothing to converged; the partner policies go through /beta, nothing else does.
-    let mut beta = Vec::new();
-    for round in 0..6 {
-        let record = dir.join(format!("apply-{round}.jsonl"));
-        let run = s
-            .run(&[
-                "apply",
-                "-f",
-                &s.spec,
-                "--auto-approve",
-                "--record",
-                record.to_str().expect("utf-8"),
-            ])
-            .await;
-        assert!(
-            run.code == 0 || run.code == 3,
-            "{}\n{}",
-            run.stdout,
-            run.stderr
-        );
-        beta.extend(
-            requests(&record)
-                .into_iter()
-                .filter(|(_, p)| p.starts_with("/beta/")),
-        );
-        s.advance(5 * 3600).await;
-        if s.plan().await.code == 0 {
-            break;
-        }
-    }
+    let beta: Vec<(String, String)> = s
+        .converge_recorded(&dir)
+        .await
+        .iter()
+        .flat_map(|t| requests(t))
+        .filter(|(_, p)| p.starts_with("/beta/"))
+        .collect();
     let plan = s.plan().await;
     assert_eq!(
         plan.code, 0,

@@ -166,6 +166,38 @@ impl Scenario {
             .await
     }
 
+    /// Applies round after round, each recorded to `dir/apply-N.jsonl`, the clock moved five
+    /// hours between them, until the spec plans clean (at most six rounds); the transcripts.
+    #[allow(dead_code)]
+    pub async fn converge_recorded(&self, dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut transcripts = Vec::new();
+        for round in 0..6 {
+            let record = dir.join(format!("apply-{round}.jsonl"));
+            let run = self
+                .run(&[
+                    "apply",
+                    "-f",
+                    &self.spec,
+                    "--auto-approve",
+                    "--record",
+                    record.to_str().expect("utf-8"),
+                ])
+                .await;
+            assert!(
+                run.code == 0 || run.code == 3,
+                "{}\n{}",
+                run.stdout,
+                run.stderr
+            );
+            transcripts.push(record);
+            self.advance(5 * 3600).await;
+            if self.plan().await.code == 0 {
+                break;
+            }
+        }
+        transcripts
+    }
+
     /// `mtoctl plan -f SPEC --detailed-exitcode`: 0 when converged.
     pub async fn plan(&self) -> Run {
         self.run(&["plan", "-f", &self.spec, "--detailed-exitcode"])

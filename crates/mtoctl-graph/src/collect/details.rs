@@ -27,15 +27,9 @@ pub(crate) async fn read_details(
         requests.push(GraphRequest::get(sync::jobs_path(&sp.id)));
         requests.push(GraphRequest::get(sync::assignments_path(&sp.id)));
     }
-    let answers = client.send_all(alias, &requests).await;
     // Every collection's further pages together, not one configuration after another (a
     // round trip each).
-    let firsts = requests
-        .iter()
-        .zip(answers)
-        .map(|(request, answer)| (request, answer.map(|r| r.body)))
-        .collect();
-    let mut pages = client.follow_all_pages(alias, firsts).await.into_iter();
+    let mut pages = client.get_all_of(alias, &requests).await.into_iter();
     let mut jobs_by_sp = Vec::new();
     for (i, sp) in declared.iter().enumerate() {
         let label = |what: &str| {

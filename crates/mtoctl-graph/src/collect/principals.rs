@@ -84,13 +84,7 @@ async fn count_members(
         .iter()
         .map(|g| GraphRequest::get(directory::group_member_ids_path(g)))
         .collect();
-    let answers = client.send_all(alias, &requests).await;
-    let firsts = requests
-        .iter()
-        .zip(answers)
-        .map(|(request, answer)| (request, answer.map(|r| r.body)))
-        .collect();
-    let pages = client.follow_all_pages(alias, firsts).await;
+    let pages = client.get_all_of(alias, &requests).await;
     for (id, members) in groups.iter().zip(pages) {
         let (Ok(members), Some(id)) = (members, mtoctl_model::ids::Guid::parse(id)) else {
             continue;

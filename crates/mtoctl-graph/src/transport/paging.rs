@@ -21,6 +21,22 @@ impl GraphClient {
         self.follow_pages(tenant, request, first.body).await
     }
 
+    /// GETs many collections of one tenant (their first pages in `$batch` calls) and every
+    /// further page of each, read together: one result per request, in order.
+    pub async fn get_all_of(
+        &self,
+        tenant: &str,
+        requests: &[GraphRequest],
+    ) -> Vec<Result<Vec<Value>, GraphError>> {
+        let answers = self.send_all(tenant, requests).await;
+        let firsts = requests
+            .iter()
+            .zip(answers)
+            .map(|(request, answer)| (request, answer.map(|r| r.body)))
+            .collect();
+        self.follow_all_pages(tenant, firsts).await
+    }
+
     /// Collects `value` from a page and from every page after it.
     pub async fn follow_pages(
         &self,

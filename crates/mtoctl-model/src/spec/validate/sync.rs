@@ -312,6 +312,18 @@ fn mappings(
     ok.then_some(out)
 }
 
+/// The settings `tenant` holds for `partner`.
+fn pair<'c>(
+    c: &'c CollaborationSpec,
+    tenant: &crate::ids::Alias,
+    partner: &crate::ids::Alias,
+) -> Option<&'c crate::spec::document::PartnerSettings> {
+    c.pairs.get(&PairKey {
+        tenant: tenant.clone(),
+        partner: partner.clone(),
+    })
+}
+
 /// The target must let the source sync in, and both must auto-redeem invitations
 /// (graph reference §4.6); otherwise Graph refuses the configuration at validation time.
 fn check_allowed(
@@ -321,14 +333,8 @@ fn check_allowed(
     from: &crate::ids::Alias,
     to: &crate::ids::Alias,
 ) {
-    let target = c.pairs.get(&PairKey {
-        tenant: to.clone(),
-        partner: from.clone(),
-    });
-    let source = c.pairs.get(&PairKey {
-        tenant: from.clone(),
-        partner: to.clone(),
-    });
+    let target = pair(c, to, from);
+    let source = pair(c, from, to);
     let (Some(target), Some(source)) = (target, source) else {
         return;
     };
@@ -443,10 +449,7 @@ fn check_groups_allowed(
     from: &crate::ids::Alias,
     to: &crate::ids::Alias,
 ) {
-    let target = c.pairs.get(&PairKey {
-        tenant: to.clone(),
-        partner: from.clone(),
-    });
+    let target = pair(c, to, from);
     let at = path.key("scope").key("groupProvisioning");
     match target.and_then(|t| t.allow_groups_sync_inbound) {
         Some(true) => {}
