@@ -8,7 +8,7 @@ mod common;
 
 use common::Run;
 use common::harden::Scenario;
-use common::repo;
+use common::permissions::{listed_json, listed_under, world_granting};
 
 const SPEC: &str = "examples/quickstart/mto.yaml";
 
@@ -19,38 +19,9 @@ fn listed() -> Vec<(String, Vec<String>)> {
 
 /// Each tenant's alias and the permissions `mtoctl permissions` lists under `key`.
 fn listed_as(key: &str) -> Vec<(String, Vec<String>)> {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mtoctl"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["permissions", "-f", SPEC, "--format", "json"])
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(0));
-    let all: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let all = listed_json(SPEC);
     assert_eq!(all["format_version"], "1.2");
-    all["tenants"]
-        .as_array()
-        .expect("a list")
-        .iter()
-        .map(|t| {
-            let alias = t["alias"].as_str().expect("alias").to_owned();
-            let perms = t[key].as_object().expect("a map").keys().cloned().collect();
-            (alias, perms)
-        })
-        .collect()
-}
-
-/// The quickstart's world with each tenant's app granted exactly `grants`.
-fn world_granting(grants: &[(String, Vec<String>)]) -> String {
-    let mut text = std::fs::read_to_string(repo("examples/quickstart/world.yaml")).expect("world");
-    for (alias, roles) in grants {
-        let line = format!("        secret: {alias}-emulator-secret\n");
-        assert!(text.contains(&line), "{alias}'s app in the world file");
-        text = text.replace(
-            &line,
-            &format!("{line}        roles: [{}]\n", roles.join(", ")),
-        );
-    }
-    text
+    listed_under(&all, key)
 }
 
 /// Applies until plan finds nothing to do (advancing past joins and cycles), then status and

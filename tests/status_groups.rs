@@ -8,6 +8,7 @@
 mod common;
 
 use common::harden::Scenario;
+use common::permissions::{listed_json, listed_under, world_granting};
 use common::{FABRIKAM, Run, keys_not_in_snake_case, repo, scratch};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -238,42 +239,7 @@ fn spec_with_more(dir: &std::path::Path) -> String {
 
 /// Each tenant's alias and the application permissions `mtoctl permissions` lists for `spec`.
 fn listed(spec: &str) -> Vec<(String, Vec<String>)> {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mtoctl"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["permissions", "-f", spec, "--format", "json"])
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(0));
-    let all: Value = serde_json::from_slice(&out.stdout).expect("json");
-    all["tenants"]
-        .as_array()
-        .expect("a list")
-        .iter()
-        .map(|t| {
-            let alias = t["alias"].as_str().expect("alias").to_owned();
-            let perms = t["application"]
-                .as_object()
-                .expect("a map")
-                .keys()
-                .cloned()
-                .collect();
-            (alias, perms)
-        })
-        .collect()
-}
-
-/// The quickstart's world with each tenant's app granted exactly `grants`.
-fn world_granting(grants: &[(String, Vec<String>)]) -> String {
-    let mut text = std::fs::read_to_string(repo("examples/quickstart/world.yaml")).expect("world");
-    for (alias, roles) in grants {
-        let line = format!("        secret: {alias}-emulator-secret\n");
-        assert!(text.contains(&line), "{alias}'s app in the world file");
-        text = text.replace(
-            &line,
-            &format!("{line}        roles: [{}]\n", roles.join(", ")),
-        );
-    }
-    text
+    listed_under(&listed_json(spec), "application")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 pub mod contract;
 pub mod harden;
+pub mod permissions;
 pub mod proxy;
 
 /// Contoso, the quickstart's owner tenant.

@@ -123,11 +123,7 @@ pub async fn run_scenario(
     settings: &Settings,
 ) -> anyhow::Result<Vec<PhaseResult>> {
     let generated = worlds::generate(scenario, seed, settings.apps);
-    let dir = settings
-        .work_dir
-        .join(format!("{}-seed{seed}", scenario.name.replace('@', "_")));
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("cannot create the work directory `{}`", dir.display()))?;
+    let dir = run_dir(settings, scenario, seed)?;
     let spec = dir.join("spec.yaml");
     let spec_incr = dir.join("spec-incremental.yaml");
     std::fs::write(&spec, &generated.spec)?;
@@ -165,11 +161,7 @@ pub async fn run_baseline(
     settings: &Settings,
 ) -> anyhow::Result<BaselineRun> {
     let generated = worlds::generate(scenario, seed, settings.apps);
-    let dir = settings
-        .work_dir
-        .join(format!("{}-seed{seed}", scenario.name.replace('@', "_")));
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("cannot create the work directory `{}`", dir.display()))?;
+    let dir = run_dir(settings, scenario, seed)?;
     std::fs::write(dir.join("spec.yaml"), &generated.spec)?;
     baseline_phases(scenario, seed, settings, &generated, &dir).await
 }
@@ -194,16 +186,12 @@ async fn baseline_phases(
         let (apply_b, apply_goal) = apply_bound(&counts, s);
         let sh = baseline::new(&base, worlds::SECRET, worlds::layout(scenario, s.apps))?;
 
-        reset(&emu);
-        let started = Instant::now();
-        baseline::apply(&sh)
-            .await
-            .with_context(|| format!("{} seed {seed}: the baseline's apply", scenario.name))?;
-        let ran = Ran {
-            code: 0,
-            wall_s: started.elapsed().as_secs_f64(),
-            rss_mib: None,
-        };
+        let ran = timed(&emu, async {
+            baseline::apply(&sh)
+                .await
+                .with_context(|| format!("{} seed {seed}: the baseline's apply", scenario.name))
+        })
+        .await?;
         let apply_sent = sh.client.tally.counts();
         let mut phases = vec![phase_result(
             scenario,
@@ -219,31 +207,22 @@ async fn baseline_phases(
         )];
 
         let spec = dir.join("spec.yaml").to_string_lossy().into_owned();
-        let check = mtoctl(
+        plan_clean(
             s,
             &base,
             dir,
             "baseline_check",
-            &["plan", "-f", &spec, "--detailed-exitcode"],
+            &spec,
+            "mtoctl plan after the baseline's apply (must find nothing)",
         )
         .await?;
-        expect_code(
-            &check,
-            &[0],
-            "mtoctl plan after the baseline's apply (must find nothing)",
-            dir,
-        )?;
 
-        reset(&emu);
-        let started = Instant::now();
-        baseline::plan(&sh)
-            .await
-            .with_context(|| format!("{} seed {seed}: the baseline's no-op plan", scenario.name))?;
-        let ran = Ran {
-            code: 0,
-            wall_s: started.elapsed().as_secs_f64(),
-            rss_mib: None,
-        };
+        let ran = timed(&emu, async {
+            baseline::plan(&sh).await.with_context(|| {
+                format!("{} seed {seed}: the baseline's no-op plan", scenario.name)
+            })
+        })
+        .await?;
         phases.push(phase_result(
             scenario,
             seed,
@@ -266,6 +245,22 @@ async fn baseline_phases(
     .await;
     server.handle.abort();
     result
+}
+
+/// Runs one in-process baseline phase against the emulator reset first, timing it; a phase
+/// that returns has "exited" 0.
+async fn timed(
+    emu: &Emulator,
+    phase: impl std::future::Future<Output = anyhow::Result<()>>,
+) -> anyhow::Result<Ran> {
+    reset(emu);
+    let started = Instant::now();
+    phase.await?;
+    Ok(Ran {
+        code: 0,
+        wall_s: started.elapsed().as_secs_f64(),
+        rss_mib: None,
+    })
 }
 
 fn bound_settings(s: &Settings) -> BoundSettings {
@@ -438,20 +433,15 @@ async fn phases(
 
     // 3. No-op plan after convergence: the everyday command.
     reset(emu);
-    let ran = mtoctl(
+    let ran = plan_clean(
         s,
         base,
         dir,
         "plan_noop",
-        &["plan", "-f", &spec, "--detailed-exitcode"],
+        &spec,
+        "plan after convergence (must find nothing)",
     )
     .await?;
-    expect_code(
-        &ran,
-        &[0],
-        "plan after convergence (must find nothing)",
-        dir,
-    )?;
     record(
         "plan_noop",
         &ran,
@@ -496,15 +486,15 @@ async fn phases(
     );
 
     // The incremental apply converged (not measured).
-    let ran = mtoctl(
+    plan_clean(
         s,
         base,
         dir,
         "plan_after_incremental",
-        &["plan", "-f", &spec_incr, "--detailed-exitcode"],
+        &spec_incr,
+        "plan after the incremental apply",
     )
     .await?;
-    expect_code(&ran, &[0], "plan after the incremental apply", dir)?;
     Ok(out)
 }
 
@@ -545,6 +535,38 @@ fn counted(emu: &Emulator) -> Counted {
             .max()
             .unwrap_or(0),
     }
+}
+
+/// The work directory of one run of `scenario` with `seed`, made if absent.
+fn run_dir(settings: &Settings, scenario: &Scenario, seed: u64) -> anyhow::Result<PathBuf> {
+    let dir = settings
+        .work_dir
+        .join(format!("{}-seed{seed}", scenario.name.replace('@', "_")));
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create the work directory `{}`", dir.display()))?;
+    Ok(dir)
+}
+
+/// `mtoctl plan -f <spec> --detailed-exitcode` run as `label`, which must find nothing to do
+/// (exit 0); `what` names it in the error.
+async fn plan_clean(
+    s: &Settings,
+    base: &str,
+    dir: &Path,
+    label: &str,
+    spec: &str,
+    what: &str,
+) -> anyhow::Result<Ran> {
+    let ran = mtoctl(
+        s,
+        base,
+        dir,
+        label,
+        &["plan", "-f", spec, "--detailed-exitcode"],
+    )
+    .await?;
+    expect_code(&ran, &[0], what, dir)?;
+    Ok(ran)
 }
 
 fn expect_code(ran: &Ran, ok: &[i32], what: &str, dir: &Path) -> anyhow::Result<()> {

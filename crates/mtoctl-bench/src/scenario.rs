@@ -116,13 +116,9 @@ pub fn by_name(name: &str) -> Option<Scenario> {
 }
 
 impl Scenario {
-    /// The same topology with `fraction` of the principals per direction (at least 20), or of
-    /// the group members for group scope. `1.0` is the identity.
-    pub fn scaled(&self, fraction: f64) -> Scenario {
-        if (fraction - 1.0).abs() < f64::EPSILON {
-            return self.clone();
-        }
-        let shrink = |n: u64| ((n as f64 * fraction).round() as u64).max(20).min(n);
+    /// A copy with each principal count (per direction, or the group members for group scope)
+    /// passed through `shrink`.
+    fn resized(&self, shrink: impl Fn(u64) -> u64) -> Scenario {
         let mut out = self.clone();
         match (&mut out.shape, &mut out.group_members) {
             (_, Some(members)) => *members = shrink(*members),
@@ -137,6 +133,17 @@ impl Scenario {
             }
             (Shape::Mesh { per_tenant, .. }, None) => *per_tenant = shrink(*per_tenant),
         }
+        out
+    }
+
+    /// The same topology with `fraction` of the principals per direction (at least 20), or of
+    /// the group members for group scope. `1.0` is the identity.
+    pub fn scaled(&self, fraction: f64) -> Scenario {
+        if (fraction - 1.0).abs() < f64::EPSILON {
+            return self.clone();
+        }
+        let shrink = |n: u64| ((n as f64 * fraction).round() as u64).max(20).min(n);
+        let mut out = self.resized(shrink);
         out.full_size = false;
         out.name = format!("{}@{}", self.name, fraction);
         out
@@ -147,20 +154,7 @@ impl Scenario {
     /// growth runs measure B4 at 1 % (10 users each way). Named with a percentage (`B4@1%`).
     pub fn fraction(&self, fraction: f64) -> Scenario {
         let shrink = |n: u64| ((n as f64 * fraction).round() as u64).clamp(1, n);
-        let mut out = self.clone();
-        match (&mut out.shape, &mut out.group_members) {
-            (_, Some(members)) => *members = shrink(*members),
-            (
-                Shape::Hub {
-                    per_spoke, per_hub, ..
-                },
-                None,
-            ) => {
-                *per_spoke = shrink(*per_spoke);
-                *per_hub = shrink(*per_hub);
-            }
-            (Shape::Mesh { per_tenant, .. }, None) => *per_tenant = shrink(*per_tenant),
-        }
+        let mut out = self.resized(shrink);
         out.full_size = (fraction - 1.0).abs() < f64::EPSILON;
         out.name = format!("{}@{}%", self.name, fraction * 100.0);
         out

@@ -8,8 +8,9 @@
 //! Needs the `mtoctl` binary of the same profile (`cargo test --workspace` builds it; alone:
 //! `cargo build --bin mtoctl` first).
 
+mod common;
+
 use mtoctl_bench::baseline::flow;
-use mtoctl_bench::checks::QUICK_TIME_SCALE;
 use mtoctl_bench::runner::{Settings, run_baseline};
 use mtoctl_bench::scenario::{self, Scenario, Shape};
 use mtoctl_bench::worlds::{self, Apps};
@@ -23,16 +24,7 @@ const TERRAFORM_PARALLELISM: u64 = 10;
 const LATENCY_MS: u64 = 20;
 
 fn settings(dir: &std::path::Path) -> Settings {
-    Settings {
-        latency_ms: LATENCY_MS,
-        lognormal: false,
-        time_scale: QUICK_TIME_SCALE,
-        apps: Apps::Shared,
-        mtoctl: mtoctl_bench::locate_mtoctl(false, false).expect("the mtoctl binary"),
-        work_dir: dir.to_path_buf(),
-        plan_only: false,
-        baseline: true,
-    }
+    common::quick_settings(dir, LATENCY_MS, true)
 }
 
 /// B1 with 20 users each way, and a hub of 4 tenants scoped by groups (B4g's shape, small).

@@ -8,22 +8,14 @@
 //! apply writes exactly the diff. Needs the `mtoctl` binary of the same profile
 //! (`cargo test --workspace` builds it; alone: `cargo build --bin mtoctl` first).
 
-use mtoctl_bench::checks::{self, QUICK_LATENCY_MS, QUICK_TIME_SCALE};
+mod common;
+
+use mtoctl_bench::checks::{self, QUICK_LATENCY_MS};
 use mtoctl_bench::model;
 use mtoctl_bench::runner::{Settings, run_scenario};
-use mtoctl_bench::worlds::Apps;
 
 fn settings(dir: &std::path::Path) -> Settings {
-    Settings {
-        latency_ms: QUICK_LATENCY_MS,
-        lognormal: false,
-        time_scale: QUICK_TIME_SCALE,
-        apps: Apps::Shared,
-        mtoctl: mtoctl_bench::locate_mtoctl(false, false).expect("the mtoctl binary"),
-        work_dir: dir.to_path_buf(),
-        plan_only: false,
-        baseline: false,
-    }
+    common::quick_settings(dir, QUICK_LATENCY_MS, false)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -50,6 +50,54 @@ fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
     serde_json::from_slice(body).map_err(|e| format!("invalid body: {e}"))
 }
 
+/// An edit refused: its status and message, answered as `{"error": …}` like [`err`].
+struct Refusal(StatusCode, String);
+
+impl Refusal {
+    fn bad_request(msg: impl Into<String>) -> Self {
+        Self(StatusCode::BAD_REQUEST, msg.into())
+    }
+
+    fn not_found(msg: impl Into<String>) -> Self {
+        Self(StatusCode::NOT_FOUND, msg.into())
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        err(self.0, self.1)
+    }
+}
+
+/// The request body as a JSON object, or the 400 to answer.
+fn object_body(body: &[u8]) -> Result<serde_json::Map<String, Value>, Refusal> {
+    match parse(body) {
+        Ok(Value::Object(o)) => Ok(o),
+        Ok(_) => Err(Refusal::bad_request("body must be an object")),
+        Err(e) => Err(Refusal::bad_request(e)),
+    }
+}
+
+/// The tenant `id` (any case), or the 404 to answer.
+fn tenant_mut<'a>(core: &'a mut crate::core::Core, id: &str) -> Result<&'a mut Tenant, Refusal> {
+    core.state
+        .tenants
+        .get_mut(&id.to_ascii_lowercase())
+        .ok_or_else(|| Refusal::not_found("unknown tenant"))
+}
+
+/// Whether `key` names the user `u`: its id or its UPN, in any case.
+fn names(u: &crate::state::User, key: &str) -> bool {
+    u.id.eq_ignore_ascii_case(key) || u.user_principal_name.eq_ignore_ascii_case(key)
+}
+
+/// Saves an edit made under `core`'s lock and answers 204.
+fn saved(emu: &Emulator, core: &mut crate::core::Core) -> Result<StatusCode, Refusal> {
+    core.dirty = true;
+    emu.persist_locked(core);
+    Ok(StatusCode::NO_CONTENT)
+}
+
 async fn add_tenant(AxState(emu): AxState<Emulator>, body: axum::body::Bytes) -> Response {
     let spec: TenantSpec = match parse(&body) {
         Ok(s) => s,
@@ -121,27 +169,19 @@ async fn update_user(
     AxState(emu): AxState<Emulator>,
     Path((tenant, user)): Path<(String, String)>,
     body: axum::body::Bytes,
-) -> Response {
-    let v: Value = match parse(&body) {
-        Ok(v) => v,
-        Err(e) => return err(StatusCode::BAD_REQUEST, e),
-    };
-    let Some(obj) = v.as_object() else {
-        return err(StatusCode::BAD_REQUEST, "body must be an object");
-    };
+) -> Result<StatusCode, Refusal> {
+    let obj = object_body(&body)?;
     let mut core = emu.lock();
-    let Some(t) = core.state.tenants.get_mut(&tenant.to_ascii_lowercase()) else {
-        return err(StatusCode::NOT_FOUND, "unknown tenant");
-    };
-    let Some(u) = t.users.iter_mut().find(|u| {
-        u.deleted_ms.is_none()
-            && (u.id.eq_ignore_ascii_case(&user)
-                || u.user_principal_name.eq_ignore_ascii_case(&user))
-    }) else {
-        return err(StatusCode::NOT_FOUND, "unknown user");
+    let t = tenant_mut(&mut core, &tenant)?;
+    let Some(u) = t
+        .users
+        .iter_mut()
+        .find(|u| u.deleted_ms.is_none() && names(u, &user))
+    else {
+        return Err(Refusal::not_found("unknown user"));
     };
     let mut next = u.clone();
-    for (k, val) in obj {
+    for (k, val) in &obj {
         let text = || val.as_str().map(str::to_owned);
         match (k.as_str(), val) {
             ("displayName", Value::String(s)) => next.display_name = s.clone(),
@@ -165,9 +205,9 @@ async fn update_user(
             ("identities", Value::Null) => next.identities = None,
             ("identities", Value::Array(items)) => match identities(items) {
                 Ok(set) => next.identities = Some(set),
-                Err(e) => return err(StatusCode::BAD_REQUEST, e),
+                Err(e) => return Err(Refusal::bad_request(e)),
             },
-            _ => return err(StatusCode::BAD_REQUEST, format!("cannot set {k} to {val}")),
+            _ => return Err(Refusal::bad_request(format!("cannot set {k} to {val}"))),
         }
     }
     let user_id = u.id.clone();
@@ -176,9 +216,7 @@ async fn update_user(
     if let Some(u) = t.users.iter_mut().find(|u| u.id == user_id) {
         u.changed_seq = seq;
     }
-    core.dirty = true;
-    emu.persist_locked(&mut core);
-    StatusCode::NO_CONTENT.into_response()
+    saved(&emu, &mut core)
 }
 
 /// `identities` of a drift body: objects of `signInType`, `issuer` and `issuerAssignedId`,
@@ -213,19 +251,15 @@ fn identities(items: &[Value]) -> Result<Vec<ObjectIdentity>, String> {
 async fn delete_user(
     AxState(emu): AxState<Emulator>,
     Path((tenant, user)): Path<(String, String)>,
-) -> Response {
+) -> Result<StatusCode, Refusal> {
     let mut core = emu.lock();
     let now = core.now();
-    let Some(t) = core.state.tenants.get_mut(&tenant.to_ascii_lowercase()) else {
-        return err(StatusCode::NOT_FOUND, "unknown tenant");
-    };
+    let t = tenant_mut(&mut core, &tenant)?;
     // Soft delete, like the directory recycle bin.
     if !t.soft_delete_user(&user, now) {
-        return err(StatusCode::NOT_FOUND, "unknown user");
+        return Err(Refusal::not_found("unknown user"));
     }
-    core.dirty = true;
-    emu.persist_locked(&mut core);
-    StatusCode::NO_CONTENT.into_response()
+    saved(&emu, &mut core)
 }
 
 async fn create_group(
@@ -241,82 +275,58 @@ async fn add_member(
     AxState(emu): AxState<Emulator>,
     Path((tenant, group)): Path<(String, String)>,
     body: axum::body::Bytes,
-) -> Response {
-    let v: Value = match parse(&body) {
-        Ok(v) => v,
-        Err(e) => return err(StatusCode::BAD_REQUEST, e),
-    };
+) -> Result<StatusCode, Refusal> {
+    let v: Value = parse(&body).map_err(Refusal::bad_request)?;
     let Some(member) = v.get("member").and_then(Value::as_str).map(str::to_owned) else {
-        return err(
-            StatusCode::BAD_REQUEST,
+        return Err(Refusal::bad_request(
             "body must be {\"member\": \"<id or UPN>\"}",
-        );
+        ));
     };
     let mut core = emu.lock();
-    let Some(t) = core.state.tenants.get_mut(&tenant.to_ascii_lowercase()) else {
-        return err(StatusCode::NOT_FOUND, "unknown tenant");
-    };
+    let t = tenant_mut(&mut core, &tenant)?;
     let Some(uid) = t
         .users
         .iter()
-        .find(|u| {
-            u.deleted_ms.is_none()
-                && (u.id.eq_ignore_ascii_case(&member)
-                    || u.user_principal_name.eq_ignore_ascii_case(&member))
-        })
+        .find(|u| u.deleted_ms.is_none() && names(u, &member))
         .map(|u| u.id.clone())
     else {
-        return err(StatusCode::NOT_FOUND, "unknown user");
+        return Err(Refusal::not_found("unknown user"));
     };
     let Some(g) = live_group_mut(t, &group) else {
-        return err(StatusCode::NOT_FOUND, "unknown group");
+        return Err(Refusal::not_found("unknown group"));
     };
     if !g.members.contains(&uid) {
         g.members.push(uid);
         let gid = g.id.clone();
-        let seq = t.next_seq();
-        if let Some(g) = t.groups.iter_mut().find(|g| g.id == gid) {
-            g.changed_seq = seq;
-        }
+        touch_group(t, &gid);
     }
-    core.dirty = true;
-    emu.persist_locked(&mut core);
-    StatusCode::NO_CONTENT.into_response()
+    saved(&emu, &mut core)
 }
 
 async fn remove_member(
     AxState(emu): AxState<Emulator>,
     Path((tenant, group, user)): Path<(String, String, String)>,
-) -> Response {
+) -> Result<StatusCode, Refusal> {
     let mut core = emu.lock();
-    let Some(t) = core.state.tenants.get_mut(&tenant.to_ascii_lowercase()) else {
-        return err(StatusCode::NOT_FOUND, "unknown tenant");
-    };
+    let t = tenant_mut(&mut core, &tenant)?;
     let uid = t
         .users
         .iter()
-        .find(|u| {
-            u.id.eq_ignore_ascii_case(&user) || u.user_principal_name.eq_ignore_ascii_case(&user)
-        })
+        .find(|u| names(u, &user))
         .map(|u| u.id.clone())
         .unwrap_or(user);
     let Some(g) = live_group_mut(t, &group) else {
-        return err(StatusCode::NOT_FOUND, "unknown group");
+        return Err(Refusal::not_found("unknown group"));
     };
     let before = g.members.len();
     g.members.retain(|m| *m != uid);
     let removed = g.members.len() != before;
     let gid = g.id.clone();
     if !removed {
-        return err(StatusCode::NOT_FOUND, "not a member");
+        return Err(Refusal::not_found("not a member"));
     }
-    let seq = t.next_seq();
-    if let Some(g) = t.groups.iter_mut().find(|g| g.id == gid) {
-        g.changed_seq = seq;
-    }
-    core.dirty = true;
-    emu.persist_locked(&mut core);
-    StatusCode::NO_CONTENT.into_response()
+    touch_group(t, &gid);
+    saved(&emu, &mut core)
 }
 
 /// The group `id` of `t` (any case), unless soft-deleted.
@@ -342,23 +352,15 @@ async fn update_group(
     AxState(emu): AxState<Emulator>,
     Path((tenant, group)): Path<(String, String)>,
     body: axum::body::Bytes,
-) -> Response {
-    let v: Value = match parse(&body) {
-        Ok(v) => v,
-        Err(e) => return err(StatusCode::BAD_REQUEST, e),
-    };
-    let Some(obj) = v.as_object() else {
-        return err(StatusCode::BAD_REQUEST, "body must be an object");
-    };
+) -> Result<StatusCode, Refusal> {
+    let obj = object_body(&body)?;
     let mut core = emu.lock();
-    let Some(t) = core.state.tenants.get_mut(&tenant.to_ascii_lowercase()) else {
-        return err(StatusCode::NOT_FOUND, "unknown tenant");
-    };
+    let t = tenant_mut(&mut core, &tenant)?;
     let Some(g) = live_group_mut(t, &group) else {
-        return err(StatusCode::NOT_FOUND, "unknown group");
+        return Err(Refusal::not_found("unknown group"));
     };
     let mut next = g.clone();
-    for (k, val) in obj {
+    for (k, val) in &obj {
         match (k.as_str(), val) {
             ("displayName", Value::String(s)) if !s.trim().is_empty() => {
                 next.display_name = s.clone()
@@ -377,34 +379,28 @@ async fn update_group(
                     .map(str::to_owned)
                     .collect();
             }
-            _ => return err(StatusCode::BAD_REQUEST, format!("cannot set {k} to {val}")),
+            _ => return Err(Refusal::bad_request(format!("cannot set {k} to {val}"))),
         }
     }
     let id = next.id.clone();
     *g = next;
     touch_group(t, &id);
-    core.dirty = true;
-    emu.persist_locked(&mut core);
-    StatusCode::NO_CONTENT.into_response()
+    saved(&emu, &mut core)
 }
 
 /// Soft-deletes a group (no longer listed nor addressable; sync then deprovisions its copy).
 async fn delete_group(
     AxState(emu): AxState<Emulator>,
     Path((tenant, group)): Path<(String, String)>,
-) -> Response {
+) -> Result<StatusCode, Refusal> {
     let mut core = emu.lock();
     let now = core.now();
-    let Some(t) = core.state.tenants.get_mut(&tenant.to_ascii_lowercase()) else {
-        return err(StatusCode::NOT_FOUND, "unknown tenant");
-    };
+    let t = tenant_mut(&mut core, &tenant)?;
     let Some(g) = live_group_mut(t, &group) else {
-        return err(StatusCode::NOT_FOUND, "unknown group");
+        return Err(Refusal::not_found("unknown group"));
     };
     g.deleted_ms = Some(now);
     let id = g.id.clone();
     touch_group(t, &id);
-    core.dirty = true;
-    emu.persist_locked(&mut core);
-    StatusCode::NO_CONTENT.into_response()
+    saved(&emu, &mut core)
 }

@@ -11,16 +11,13 @@ use serde_json::{Value, json};
 /// Contoso's groups cover the FAQ's table: a security group with an internal member, a second
 /// one and a guest; a Microsoft 365 group; a dynamic security group; a mail-enabled security
 /// group and a distribution group (neither synchronized).
-const WORLD: &str = r#"
+const WORLD: &str = concat!(
+    r#"
 seed: 7
 tenants:
-  - id: 6babcaad-604b-40ac-a9d7-9fd97c0b779f
-    displayName: Contoso
-    domain: contoso.onmicrosoft.com
-    apps:
-      - clientId: 0d3f3c4e-5b7a-4c1e-9a8b-1c2d3e4f5a6b
-        secret: contoso-emulator-secret
-    users:
+"#,
+    contoso_tenant!(),
+    r#"    users:
       - userPrincipalName: alice@contoso.onmicrosoft.com
         department: Sales
       - userPrincipalName: bob@contoso.onmicrosoft.com
@@ -48,24 +45,16 @@ tenants:
         mailEnabled: true
         securityEnabled: false
         members: [erin@contoso.onmicrosoft.com]
-  - id: 3c9c5e9e-1d4b-4f8e-9a51-6f0b2d7c8a11
-    displayName: Fabrikam
-    domain: fabrikam.onmicrosoft.com
-    apps:
-      - clientId: 7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d
-        secret: fabrikam-emulator-secret
-      - clientId: 22222222-2222-4333-8444-555555555555
+"#,
+    fabrikam_tenant!(),
+    r#"      - clientId: 22222222-2222-4333-8444-555555555555
         secret: members-only
         roles: [GroupMember.Read.All]
     users:
       - userPrincipalName: carol@fabrikam.onmicrosoft.com
-  - id: c0c0c0c0-1111-4222-8333-444444444444
-    displayName: Northwind
-    domain: northwind.onmicrosoft.com
-    apps:
-      - clientId: 99999999-4e5f-4a6b-8c7d-9e0f1a2b3c4d
-        secret: northwind-secret
-"#;
+"#,
+    northwind_tenant!(),
+);
 
 const GROUP_MAPPING: &str = "Provision Microsoft Entra ID Groups";
 const ALICE: &str = "alice_contoso.onmicrosoft.com#EXT#@fabrikam.onmicrosoft.com";
@@ -173,6 +162,47 @@ async fn start_job(env: &Env, a: &str, sp: &str, job: &str) {
     env.advance(60.0).await;
 }
 
+/// Turns the group mapping on, allows group sync in Fabrikam and starts the job: its first
+/// cycle has run when this returns.
+async fn sync_groups(env: &Env, a: &str, b: &str, sp: &str, job: &str) {
+    enable_groups(env, a, sp, job).await;
+    allow_groups(env, b, true).await;
+    start_job(env, a, sp, job).await;
+}
+
+/// The id of the one Fabrikam group named `name`.
+async fn target_group_id(env: &Env, b: &str, name: &str) -> String {
+    target_groups(env, b, name).await[0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no Fabrikam group {name}"))
+        .to_owned()
+}
+
+/// Assigns `principal` to the sync app; returns the assignment's id.
+async fn assignment_id(env: &Env, a: &str, sp: &str, role: &str, principal: &str) -> String {
+    let r = assign(env, a, sp, role, principal).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.body["id"].as_str().unwrap().to_owned()
+}
+
+/// Takes an assignment off the sync app, so its principal leaves the scope.
+async fn unassign(env: &Env, a: &str, sp: &str, assignment: &str) {
+    let url = format!("/servicePrincipals/{sp}/appRoleAssignedTo/{assignment}");
+    assert_eq!(env.call(a, "DELETE", &url, None).await.status, 204);
+}
+
+/// Adds `upn` to a group of `tenant` through the admin API (as an administrator there would).
+async fn add_member(env: &Env, tenant: &str, group: &str, upn: &str) {
+    let r = env
+        .admin(
+            "POST",
+            &format!("tenants/{tenant}/groups/{group}/members"),
+            Some(json!({"member": upn})),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+}
+
 /// The provisioning log entries of one source object (the reads are rate-limited: 5 per 10 s).
 async fn log_of(env: &Env, a: &str, source_id: &str) -> Vec<Value> {
     env.advance(10.0).await;
@@ -190,13 +220,7 @@ async fn log_of(env: &Env, a: &str, source_id: &str) -> Vec<Value> {
 async fn group_sync_inbound_is_a_beta_only_policy_property() {
     let env = env().await;
     let b = env.b().await;
-    env.call(
-        &b,
-        "POST",
-        &format!("{P}/partners"),
-        Some(json!({"tenantId": A})),
-    )
-    .await;
+    add_partner(&env, &b, A).await;
     // v1.0 does not know the property: a create carrying it is refused as any unknown one.
     let both = json!({"userSyncInbound": {"isSyncAllowed": true}, "groupSyncInbound": {"isSyncAllowed": true}});
     let r = env
@@ -286,13 +310,7 @@ async fn group_sync_inbound_is_a_beta_only_policy_property() {
         true
     );
     // A beta create carries it (the docs' example body).
-    env.call(
-        &b,
-        "POST",
-        &format!("{P}/partners"),
-        Some(json!({"tenantId": C})),
-    )
-    .await;
+    add_partner(&env, &b, C).await;
     let create = beta(&env, &format!("{P}/partners/{C}/identitySynchronization"));
     let body = json!({"displayName": "Northwind", "groupSyncInbound": {"isSyncAllowed": true}, "userSyncInbound": {"isSyncAllowed": true}});
     assert_eq!(env.call(&b, "PUT", &create, Some(body)).await.status, 204);
@@ -362,9 +380,7 @@ async fn the_schema_has_a_group_mapping_turned_off() {
 async fn an_enabled_mapping_provisions_the_group_with_its_in_scope_members() {
     let env = env().await;
     let (a, b, sp, _, job) = sync_with(&env, &["Contoso Sales"]).await;
-    enable_groups(&env, &a, &sp, &job).await;
-    allow_groups(&env, &b, true).await;
-    start_job(&env, &a, &sp, &job).await;
+    sync_groups(&env, &a, &b, &sp, &job).await;
 
     let found = target_groups(&env, &b, "Contoso Sales").await;
     assert_eq!(found.len(), 1, "{found:?}");
@@ -461,9 +477,7 @@ async fn group_types_follow_the_faq_table() {
         "Contoso Distribution",
     ];
     let (a, b, sp, _, job) = sync_with(&env, &names).await;
-    enable_groups(&env, &a, &sp, &job).await;
-    allow_groups(&env, &b, true).await;
-    start_job(&env, &a, &sp, &job).await;
+    sync_groups(&env, &a, &b, &sp, &job).await;
     // A Microsoft 365 group and a dynamic group become static security groups.
     for (name, member) in [("Contoso Team", BOB), ("Contoso Dynamic", ALICE)] {
         let found = target_groups(&env, &b, name).await;
@@ -563,14 +577,7 @@ async fn without_group_sync_allowed_in_the_target_no_group_is_made() {
     // Disallowed again: group sync stops, the group made stays as it is ("no impact on existing
     // groups that were synchronized"), while users still flow.
     allow_groups(&env, &b, false).await;
-    let r = env
-        .admin(
-            "POST",
-            &format!("tenants/{A}/groups/{source}/members"),
-            Some(json!({"member": "bob@contoso.onmicrosoft.com"})),
-        )
-        .await;
-    assert_eq!(r.status, 204);
+    add_member(&env, A, &source, "bob@contoso.onmicrosoft.com").await;
     env.advance(2400.0).await;
     assert_eq!(
         env.get(&b, &format!("/users/{}", enc(BOB))).await.status,
@@ -584,33 +591,14 @@ async fn without_group_sync_allowed_in_the_target_no_group_is_made() {
 async fn membership_changes_in_the_source_flow_at_the_next_cycle() {
     let env = env().await;
     let (a, b, sp, _, job) = sync_with(&env, &["Contoso Sales"]).await;
-    enable_groups(&env, &a, &sp, &job).await;
-    allow_groups(&env, &b, true).await;
-    start_job(&env, &a, &sp, &job).await;
-    let gid = target_groups(&env, &b, "Contoso Sales").await[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    sync_groups(&env, &a, &b, &sp, &job).await;
+    let gid = target_group_id(&env, &b, "Contoso Sales").await;
     assert_eq!(member_upns(&env, &b, &gid).await, [ALICE, ERIN]);
     // A target administrator adds one of Fabrikam's own users: kept (only synced copies are
     // taken out).
-    let r = env
-        .admin(
-            "POST",
-            &format!("tenants/{B}/groups/{gid}/members"),
-            Some(json!({"member": "carol@fabrikam.onmicrosoft.com"})),
-        )
-        .await;
-    assert_eq!(r.status, 204);
+    add_member(&env, B, &gid, "carol@fabrikam.onmicrosoft.com").await;
     let source = group_id(&env, &a, "Contoso Sales").await;
-    let r = env
-        .admin(
-            "POST",
-            &format!("tenants/{A}/groups/{source}/members"),
-            Some(json!({"member": "bob@contoso.onmicrosoft.com"})),
-        )
-        .await;
-    assert_eq!(r.status, 204);
+    add_member(&env, A, &source, "bob@contoso.onmicrosoft.com").await;
     let r = env
         .admin(
             "DELETE",
@@ -666,19 +654,10 @@ async fn a_group_leaving_scope_is_deleted_in_the_target_when_the_mapping_deletes
     let env = env().await;
     let (a, b, sp, role, job) = sync_with(&env, &[]).await;
     let source = group_id(&env, &a, "Contoso Sales").await;
-    let assignment = assign(&env, &a, &sp, &role, &source).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    enable_groups(&env, &a, &sp, &job).await;
-    allow_groups(&env, &b, true).await;
-    start_job(&env, &a, &sp, &job).await;
-    let gid = target_groups(&env, &b, "Contoso Sales").await[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let unassign = format!("/servicePrincipals/{sp}/appRoleAssignedTo/{assignment}");
-    assert_eq!(env.call(&a, "DELETE", &unassign, None).await.status, 204);
+    let assignment = assignment_id(&env, &a, &sp, &role, &source).await;
+    sync_groups(&env, &a, &b, &sp, &job).await;
+    let gid = target_group_id(&env, &b, "Contoso Sales").await;
+    unassign(&env, &a, &sp, &assignment).await;
     env.advance(2400.0).await;
     assert_eq!(env.get(&b, &format!("/groups/{gid}")).await.status, 404);
     assert_eq!(
@@ -689,10 +668,7 @@ async fn a_group_leaving_scope_is_deleted_in_the_target_when_the_mapping_deletes
     assert_eq!(log[0]["provisioningAction"], "delete", "{log:?}");
     assert_eq!(log[0]["targetIdentity"]["id"], gid.as_str());
     // Assigned again: the soft-deleted copy is restored (same object).
-    let assignment = assign(&env, &a, &sp, &role, &source).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let assignment = assignment_id(&env, &a, &sp, &role, &source).await;
     env.advance(2400.0).await;
     assert_eq!(env.get(&b, &format!("/groups/{gid}")).await.status, 200);
     // Without Delete in the group mapping's flowTypes, a group leaving scope stays.
@@ -700,8 +676,7 @@ async fn a_group_leaving_scope_is_deleted_in_the_target_when_the_mapping_deletes
         m["flowTypes"] = json!("Add, Update");
     })
     .await;
-    let unassign = format!("/servicePrincipals/{sp}/appRoleAssignedTo/{assignment}");
-    assert_eq!(env.call(&a, "DELETE", &unassign, None).await.status, 204);
+    unassign(&env, &a, &sp, &assignment).await;
     env.advance(2400.0).await;
     assert_eq!(env.get(&b, &format!("/groups/{gid}")).await.status, 200);
 }
@@ -710,13 +685,8 @@ async fn a_group_leaving_scope_is_deleted_in_the_target_when_the_mapping_deletes
 async fn a_group_deleted_in_the_source_is_deleted_in_the_target() {
     let env = env().await;
     let (a, b, sp, _, job) = sync_with(&env, &["Contoso Dynamic"]).await;
-    enable_groups(&env, &a, &sp, &job).await;
-    allow_groups(&env, &b, true).await;
-    start_job(&env, &a, &sp, &job).await;
-    let gid = target_groups(&env, &b, "Contoso Dynamic").await[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    sync_groups(&env, &a, &b, &sp, &job).await;
+    let gid = target_group_id(&env, &b, "Contoso Dynamic").await;
     let source = group_id(&env, &a, "Contoso Dynamic").await;
     let r = env
         .admin("DELETE", &format!("tenants/{A}/groups/{source}"), None)
@@ -747,13 +717,8 @@ async fn a_target_group_made_outside_sync_is_never_touched() {
     assert_eq!(r.status, 201, "{}", r.body);
     let own = r.body["id"].as_str().unwrap().to_owned();
     let source = group_id(&env, &a, "Contoso Sales").await;
-    let assignment = assign(&env, &a, &sp, &role, &source).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    enable_groups(&env, &a, &sp, &job).await;
-    allow_groups(&env, &b, true).await;
-    start_job(&env, &a, &sp, &job).await;
+    let assignment = assignment_id(&env, &a, &sp, &role, &source).await;
+    sync_groups(&env, &a, &b, &sp, &job).await;
     let found = target_groups(&env, &b, "Contoso Sales").await;
     assert_eq!(found.len(), 2, "a new group beside Fabrikam's: {found:?}");
     let synced = found.iter().find(|g| g["id"] != own.as_str()).unwrap()["id"]
@@ -768,8 +733,7 @@ async fn a_target_group_made_outside_sync_is_never_touched() {
     let r = env.get(&b, &format!("/groups/{own}")).await;
     assert_eq!(r.body["description"], Value::Null);
     // Unassigned: the synced copy goes, Fabrikam's own stays.
-    let unassign = format!("/servicePrincipals/{sp}/appRoleAssignedTo/{assignment}");
-    assert_eq!(env.call(&a, "DELETE", &unassign, None).await.status, 204);
+    unassign(&env, &a, &sp, &assignment).await;
     env.advance(2400.0).await;
     assert_eq!(env.get(&b, &format!("/groups/{synced}")).await.status, 404);
     assert_eq!(

@@ -95,6 +95,26 @@ impl Shared {
             .cloned()
             .with_context(|| format!("sync {d} has no configuration in the state"))
     }
+
+    /// Sync `d`'s job id, once its creation has stored it.
+    fn job(&self, d: usize) -> anyhow::Result<String> {
+        self.config(d)?.job.context("no job id in the state")
+    }
+
+    /// Sends one request to `/servicePrincipals/{sp}/synchronization/{rel}` of sync `d`, in
+    /// its source tenant `src`.
+    async fn sync_call(
+        &self,
+        d: usize,
+        src: usize,
+        method: Method,
+        rel: &str,
+        body: Option<&Value>,
+    ) -> anyhow::Result<Value> {
+        let sp = self.config(d)?.sp;
+        let path = format!("/servicePrincipals/{sp}/synchronization/{rel}");
+        self.client.expect(src, method, &path, body).await
+    }
 }
 
 /// The (tenant, name) pairs the data sources look up: each source tenant's principals once.
@@ -385,7 +405,6 @@ fn apply_nodes(sh: &Arc<Shared>) -> Vec<Node> {
             format!("sync[{d}].credentials"),
             deps,
             move |_s| async move {
-                let sp = sh2.config(d)?.sp;
                 let body = json!({
                     "useSavedCredentials": false,
                     "templateId": "Azure2Azure",
@@ -394,10 +413,8 @@ fn apply_nodes(sh: &Arc<Shared>) -> Vec<Node> {
                         {"key": "AuthenticationType", "value": "SyncPolicy"},
                     ],
                 });
-                let path =
-                    format!("/servicePrincipals/{sp}/synchronization/jobs/validateCredentials");
-                sh2.client
-                    .expect(src, Method::POST, &path, Some(&body))
+                let rel = "jobs/validateCredentials";
+                sh2.sync_call(d, src, Method::POST, rel, Some(&body))
                     .await?;
                 Ok(())
             },
@@ -407,16 +424,9 @@ fn apply_nodes(sh: &Arc<Shared>) -> Vec<Node> {
             format!("sync[{d}].job"),
             vec![validate],
             move |_s| async move {
-                let sp = sh3.config(d)?.sp;
-                let path = format!("/servicePrincipals/{sp}/synchronization/jobs");
+                let body = json!({"templateId": "Azure2Azure"});
                 let made = sh3
-                    .client
-                    .expect(
-                        src,
-                        Method::POST,
-                        &path,
-                        Some(&json!({"templateId": "Azure2Azure"})),
-                    )
+                    .sync_call(d, src, Method::POST, "jobs", Some(&body))
                     .await?;
                 let id = made["id"]
                     .as_str()
@@ -432,16 +442,13 @@ fn apply_nodes(sh: &Arc<Shared>) -> Vec<Node> {
             format!("sync[{d}].secrets"),
             vec![job],
             move |_s| async move {
-                let sp = sh4.config(d)?.sp;
                 let body = json!({"value": [
                     {"key": "AuthenticationType", "value": "SyncPolicy"},
                     {"key": "CompanyId", "value": sh4.client.tenant_id(tgt)},
                     {"key": "SyncNotificationSettings", "value": "{\"Enabled\":false,\"DeleteThresholdEnabled\":false,\"HumanResourcesLookaheadQueryEnabled\":false}"},
                     {"key": "SyncAll", "value": "false"},
                 ]});
-                let path = format!("/servicePrincipals/{sp}/synchronization/secrets");
-                sh4.client
-                    .expect(src, Method::PUT, &path, Some(&body))
+                sh4.sync_call(d, src, Method::PUT, "secrets", Some(&body))
                     .await?;
                 Ok(())
             },
@@ -451,16 +458,10 @@ fn apply_nodes(sh: &Arc<Shared>) -> Vec<Node> {
             format!("sync[{d}].schema"),
             vec![secrets],
             move |_s| async move {
-                let c = sh5.config(d)?;
-                let job = c.job.context("no job id in the state")?;
-                let path = format!(
-                    "/servicePrincipals/{}/synchronization/jobs/{job}/schema",
-                    c.sp
-                );
-                let mut schema = sh5.client.expect(src, Method::GET, &path, None).await?;
+                let rel = format!("jobs/{}/schema", sh5.job(d)?);
+                let mut schema = sh5.sync_call(d, src, Method::GET, &rel, None).await?;
                 edit_schema(&mut schema)?;
-                sh5.client
-                    .expect(src, Method::PUT, &path, Some(&schema))
+                sh5.sync_call(d, src, Method::PUT, &rel, Some(&schema))
                     .await?;
                 Ok(())
             },
@@ -501,13 +502,8 @@ fn apply_nodes(sh: &Arc<Shared>) -> Vec<Node> {
             format!("sync[{d}].start"),
             start_deps,
             move |_s| async move {
-                let c = sh7.config(d)?;
-                let job = c.job.context("no job id in the state")?;
-                let path = format!(
-                    "/servicePrincipals/{}/synchronization/jobs/{job}/start",
-                    c.sp
-                );
-                sh7.client.expect(src, Method::POST, &path, None).await?;
+                let rel = format!("jobs/{}/start", sh7.job(d)?);
+                sh7.sync_call(d, src, Method::POST, &rel, None).await?;
                 Ok(())
             },
         ));

@@ -16,16 +16,51 @@ pub const B_APP: &str = "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 pub const C_APP: &str = "99999999-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 pub const SYNC_TEMPLATE: &str = "518e5f48-1fc8-4c48-9387-9fdf28b0dfe7";
 
-pub const WORLD: &str = r#"
-seed: 42
-tenants:
-  - id: 6babcaad-604b-40ac-a9d7-9fd97c0b779f
+/// The world's tenants as YAML list items, up to and with their first app's secret (the ids of
+/// [`A`], [`B`], [`C`] and their apps): test worlds are built around them with `concat!`.
+macro_rules! contoso_tenant {
+    () => {
+        r#"  - id: 6babcaad-604b-40ac-a9d7-9fd97c0b779f
     displayName: Contoso
     domain: contoso.onmicrosoft.com
     apps:
       - clientId: 0d3f3c4e-5b7a-4c1e-9a8b-1c2d3e4f5a6b
         secret: contoso-emulator-secret
-        federatedCredentials:
+"#
+    };
+}
+macro_rules! fabrikam_tenant {
+    () => {
+        r#"  - id: 3c9c5e9e-1d4b-4f8e-9a51-6f0b2d7c8a11
+    displayName: Fabrikam
+    domain: fabrikam.onmicrosoft.com
+    apps:
+      - clientId: 7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d
+        secret: fabrikam-emulator-secret
+"#
+    };
+}
+macro_rules! northwind_tenant {
+    () => {
+        r#"  - id: c0c0c0c0-1111-4222-8333-444444444444
+    displayName: Northwind
+    domain: northwind.onmicrosoft.com
+    apps:
+      - clientId: 99999999-4e5f-4a6b-8c7d-9e0f1a2b3c4d
+        secret: northwind-secret
+"#
+    };
+}
+#[allow(unused_imports)] // each test crate builds its own world, or uses `WORLD`
+pub(crate) use {contoso_tenant, fabrikam_tenant, northwind_tenant};
+
+pub const WORLD: &str = concat!(
+    r#"
+seed: 42
+tenants:
+"#,
+    contoso_tenant!(),
+    r#"        federatedCredentials:
           - issuer: https://token.actions.githubusercontent.com
             subject: repo:contoso/gitops:ref:refs/heads/main
         certificates:
@@ -49,13 +84,9 @@ tenants:
     groups:
       - displayName: Contoso Sales
         members: [alice@contoso.onmicrosoft.com, erin@contoso.onmicrosoft.com]
-  - id: 3c9c5e9e-1d4b-4f8e-9a51-6f0b2d7c8a11
-    displayName: Fabrikam
-    domain: fabrikam.onmicrosoft.com
-    apps:
-      - clientId: 7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d
-        secret: fabrikam-emulator-secret
-    users:
+"#,
+    fabrikam_tenant!(),
+    r#"    users:
       - userPrincipalName: carol@fabrikam.onmicrosoft.com
         displayName: Carol Diaz
         department: Engineering
@@ -65,13 +96,9 @@ tenants:
     groups:
       - displayName: Fabrikam Engineering
         members: [carol@fabrikam.onmicrosoft.com, dan@fabrikam.onmicrosoft.com]
-  - id: c0c0c0c0-1111-4222-8333-444444444444
-    displayName: Northwind
-    domain: northwind.onmicrosoft.com
-    apps:
-      - clientId: 99999999-4e5f-4a6b-8c7d-9e0f1a2b3c4d
-        secret: northwind-secret
-"#;
+"#,
+    northwind_tenant!(),
+);
 
 pub struct Env {
     pub base: String,
@@ -262,17 +289,18 @@ pub fn as_body(mut answer: Value) -> Value {
     answer
 }
 
+/// Adds `tenant` as a partner in the cross-tenant access policy of `tok`'s tenant; the answer
+/// is left to the caller (a partner already there is refused, which some tests rely on).
+pub async fn add_partner(env: &Env, tok: &str, tenant: &str) -> Resp {
+    let body = serde_json::json!({ "tenantId": tenant });
+    env.call(tok, "POST", &format!("{P}/partners"), Some(body))
+        .await
+}
+
 /// Configure the policies for syncing `src` → `tgt` the way reference §10.2 steps 7–10 do.
 pub async fn allow_sync(env: &Env, src_tok: &str, src: &str, tgt_tok: &str, tgt: &str) {
     use serde_json::json;
-    let _ = env
-        .call(
-            tgt_tok,
-            "POST",
-            &format!("{P}/partners"),
-            Some(json!({"tenantId": src})),
-        )
-        .await;
+    add_partner(env, tgt_tok, src).await;
     let _ = env
         .call(
             tgt_tok,
@@ -285,14 +313,7 @@ pub async fn allow_sync(env: &Env, src_tok: &str, src: &str, tgt_tok: &str, tgt:
         .call(tgt_tok, "PATCH", &format!("{P}/partners/{src}"), Some(json!({"automaticUserConsentSettings": {"inboundAllowed": true, "outboundAllowed": true}})))
         .await;
     assert_eq!(r.status, 204);
-    let _ = env
-        .call(
-            src_tok,
-            "POST",
-            &format!("{P}/partners"),
-            Some(json!({"tenantId": tgt})),
-        )
-        .await;
+    add_partner(env, src_tok, tgt).await;
     let r = env
         .call(src_tok, "PATCH", &format!("{P}/partners/{tgt}"), Some(json!({"automaticUserConsentSettings": {"inboundAllowed": true, "outboundAllowed": true}})))
         .await;

@@ -170,12 +170,9 @@ fn rule(r: &AccessRuleObservation) -> Option<AccessRule> {
 
 pub(super) type Effective = BTreeMap<PairKey, PartnerSettings>;
 
-/// The collaboration section, and the settings it gives each ordered pair.
-pub(super) fn collaboration(
-    tenants: &[&InputTenant],
-    obs: &BTreeMap<Alias, &TenantObservation>,
-) -> (Option<Collaboration>, Effective) {
-    let mut pairs: Vec<PairKey> = Vec::new();
+/// Every ordered pair of two of `tenants`, in their order.
+pub(super) fn ordered_pairs(tenants: &[&InputTenant]) -> Vec<PairKey> {
+    let mut pairs = Vec::new();
     for t in tenants {
         for p in tenants {
             if t.spec.alias != p.spec.alias {
@@ -186,14 +183,30 @@ pub(super) fn collaboration(
             }
         }
     }
-    let partner_of = |pair: &PairKey| {
-        let id = &tenants
-            .iter()
-            .find(|t| t.spec.alias == pair.partner)?
-            .spec
-            .tenant_id;
-        obs[&pair.tenant].partners.get(id)
-    };
+    pairs
+}
+
+/// The partner configuration `pair.tenant` holds for `pair.partner`, if any.
+pub(super) fn observed_partner<'a>(
+    tenants: &[&InputTenant],
+    obs: &BTreeMap<Alias, &'a TenantObservation>,
+    pair: &PairKey,
+) -> Option<&'a PartnerObservation> {
+    let id = &tenants
+        .iter()
+        .find(|t| t.spec.alias == pair.partner)?
+        .spec
+        .tenant_id;
+    obs[&pair.tenant].partners.get(id)
+}
+
+/// The collaboration section, and the settings it gives each ordered pair.
+pub(super) fn collaboration(
+    tenants: &[&InputTenant],
+    obs: &BTreeMap<Alias, &TenantObservation>,
+) -> (Option<Collaboration>, Effective) {
+    let pairs = ordered_pairs(tenants);
+    let partner_of = |pair: &PairKey| observed_partner(tenants, obs, pair);
     let mut all_pairs = PartnerSettings::default();
     let mut overrides: BTreeMap<PairKey, PartnerSettings> = BTreeMap::new();
     for leaf in LEAVES {

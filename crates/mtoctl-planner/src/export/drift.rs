@@ -138,6 +138,25 @@ mod tests {
         (only(&d.spec, &d.live), only(&d.live, &d.spec))
     }
 
+    /// The inbound trust `tenant` observes for `partner`, made if absent.
+    fn trust<'a>(
+        b: &'a mut ObservedStateBuilder<'_>,
+        tenant: &str,
+        partner: &str,
+    ) -> &'a mut mtoctl_model::observed::InboundTrustObservation {
+        b.partner_mut(tenant, partner)
+            .settings
+            .inbound_trust
+            .get_or_insert_with(Default::default)
+    }
+
+    /// Asserts that drift adds exactly the lines `expected` to the spec and removes none.
+    fn assert_adds_only(d: &Drift, expected: &[&str]) {
+        let (removed, added) = changed(d);
+        assert!(removed.is_empty(), "{removed:?}");
+        assert_eq!(added, expected, "{}", d.live);
+    }
+
     #[test]
     fn converged_examples_have_no_drift() {
         for name in ["quickstart", "hub-and-spoke", "mappings", "group-sync"] {
@@ -151,17 +170,11 @@ mod tests {
     #[test]
     fn one_pair_drifting_is_an_override_of_that_pair() {
         let d = drift_of(&example("quickstart"), |b| {
-            b.partner_mut("fabrikam", "contoso")
-                .settings
-                .inbound_trust
-                .get_or_insert_with(Default::default)
-                .mfa = Some(false);
+            trust(b, "fabrikam", "contoso").mfa = Some(false);
         });
-        let (removed, added) = changed(&d);
-        assert!(removed.is_empty(), "{removed:?}");
-        assert_eq!(
-            added,
-            [
+        assert_adds_only(
+            &d,
+            &[
                 "  overrides:",
                 "    - tenant: fabrikam",
                 "      partner: contoso",
@@ -169,8 +182,6 @@ mod tests {
                 "        inboundTrust:",
                 "          mfa: false",
             ],
-            "{}",
-            d.live
         );
     }
 
@@ -178,19 +189,13 @@ mod tests {
     fn both_directions_drifting_alike_is_one_between_override() {
         let d = drift_of(&example("quickstart"), |b| {
             for (t, p) in [("contoso", "fabrikam"), ("fabrikam", "contoso")] {
-                b.partner_mut(t, p)
-                    .settings
-                    .inbound_trust
-                    .get_or_insert_with(Default::default)
-                    .mfa = Some(false);
+                trust(b, t, p).mfa = Some(false);
             }
         });
-        let (removed, added) = changed(&d);
-        assert!(removed.is_empty(), "{removed:?}");
         // `allPairs` stays: the templates (which hold it) did not change.
-        assert_eq!(
-            added,
-            [
+        assert_adds_only(
+            &d,
+            &[
                 "  overrides:",
                 "    - between:",
                 "        - contoso",
@@ -199,19 +204,13 @@ mod tests {
                 "        inboundTrust:",
                 "          mfa: false",
             ],
-            "{}",
-            d.live
         );
     }
 
     #[test]
     fn a_setting_an_override_gives_changes_in_that_override() {
         let d = drift_of(&example("hub-and-spoke"), |b| {
-            b.partner_mut("finance", "labs")
-                .settings
-                .inbound_trust
-                .get_or_insert_with(Default::default)
-                .compliant_device = Some(true);
+            trust(b, "finance", "labs").compliant_device = Some(true);
         });
         assert_eq!(
             changed(&d),

@@ -88,16 +88,28 @@ impl fmt::Display for ExportError {
 
 impl std::error::Error for ExportError {}
 
+/// What `observed` shows of each tenant of `input`, by alias; an error names the first tenant
+/// it has nothing for.
+pub(super) fn observations<'a>(
+    input: &ExportInput,
+    observed: &'a ObservedState,
+) -> Result<BTreeMap<Alias, &'a TenantObservation>, ExportError> {
+    input
+        .tenants
+        .iter()
+        .map(|t| {
+            let o = observed
+                .tenants
+                .get(&t.spec.alias)
+                .ok_or_else(|| ExportError::MissingObservation(t.spec.alias.clone()))?;
+            Ok((t.spec.alias.clone(), o))
+        })
+        .collect()
+}
+
 /// Writes the spec of what `observed` shows for the tenants of `input`.
 pub fn export(input: &ExportInput, observed: &ObservedState) -> Result<Exported, ExportError> {
-    let mut obs = BTreeMap::new();
-    for t in &input.tenants {
-        let o = observed
-            .tenants
-            .get(&t.spec.alias)
-            .ok_or_else(|| ExportError::MissingObservation(t.spec.alias.clone()))?;
-        obs.insert(t.spec.alias.clone(), o);
-    }
+    let obs = observations(input, observed)?;
     let mut warnings = Vec::new();
     let owner = input
         .tenants

@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use mtoctl_model::desired::{PairKey, default_sync_name};
 use mtoctl_model::ids::{Alias, Guid};
-use mtoctl_model::observed::{SyncConfigurationObservation, TenantObservation};
+use mtoctl_model::observed::{
+    AssignmentObservation, PrincipalsObservation, SyncConfigurationObservation, TenantObservation,
+};
 use mtoctl_model::spec::document::{
     AttributeMapping, FilterClause, FilterGroup, FilterOperator, GroupProvisioning, LeavingScope,
     ScopingFilter, SyncDirection, SyncScope, UserType, UserTypeApplies,
@@ -417,7 +419,7 @@ fn operator(wire: &str) -> Option<FilterOperator> {
 fn scope(
     scope: &mut SyncScope,
     source: &TenantObservation,
-    assignments: &[mtoctl_model::observed::AssignmentObservation],
+    assignments: &[AssignmentObservation],
     what: &str,
     warnings: &mut Vec<String>,
 ) {
@@ -425,47 +427,40 @@ fn scope(
     let mut users = BTreeSet::new();
     let mut groups = BTreeSet::new();
     for a in assignments {
-        let kind = a.principal_type.as_deref().unwrap_or("User");
-        if kind.eq_ignore_ascii_case("Group") {
-            let name = principals
-                .groups_by_id
-                .get(&a.principal_id)
-                .map(|g| g.display_name.clone())
-                .filter(|n| {
+        match principal(a, principals) {
+            Principal::Group(name) => {
+                let name = name.filter(|n| {
                     !n.trim().is_empty()
                         && Guid::parse(n.trim()).is_none()
                         && principals
                             .groups_by_name
-                            .get(n)
+                            .get(*n)
                             .is_some_and(|all| all.len() == 1)
                 });
-            if name.is_none() {
-                warnings.push(format!(
-                    "{what}: group {} ({}) is written by object id (its name is not unique or it was not found)",
-                    a.principal_id,
-                    a.principal_display_name.as_deref().unwrap_or("no name")
-                ));
+                if name.is_none() {
+                    warnings.push(format!(
+                        "{what}: group {} ({}) is written by object id (its name is not unique or it was not found)",
+                        a.principal_id,
+                        a.principal_display_name.as_deref().unwrap_or("no name")
+                    ));
+                }
+                groups.insert(name.map_or_else(|| a.principal_id.to_string(), str::to_owned));
             }
-            groups.insert(name.unwrap_or_else(|| a.principal_id.to_string()));
-        } else if kind.eq_ignore_ascii_case("User") {
-            let upn = principals
-                .users_by_id
-                .get(&a.principal_id)
-                .map(|u| u.user_principal_name.clone())
-                .filter(|u| writable_upn(u));
-            if upn.is_none() {
-                warnings.push(format!(
-                    "{what}: user {} ({}) is written by object id",
-                    a.principal_id,
-                    a.principal_display_name.as_deref().unwrap_or("no name")
-                ));
+            Principal::User(upn) => {
+                let upn = upn.filter(|u| writable_upn(u));
+                if upn.is_none() {
+                    warnings.push(format!(
+                        "{what}: user {} ({}) is written by object id",
+                        a.principal_id,
+                        a.principal_display_name.as_deref().unwrap_or("no name")
+                    ));
+                }
+                users.insert(upn.map_or_else(|| a.principal_id.to_string(), str::to_owned));
             }
-            users.insert(upn.unwrap_or_else(|| a.principal_id.to_string()));
-        } else {
-            warnings.push(format!(
+            Principal::Other(kind) => warnings.push(format!(
                 "{what}: {kind} {} is assigned, which a spec cannot name; the plan will take it out of the scope",
                 a.principal_id
-            ));
+            )),
         }
     }
     if assignments.is_empty() {
@@ -475,6 +470,42 @@ fn scope(
     }
     scope.users = users.into_iter().collect();
     scope.groups = groups.into_iter().collect();
+}
+
+/// What an app role assignment assigns, as a spec's scope names it.
+pub(super) enum Principal<'p, 'k> {
+    /// A user, with its UPN when the directory read has it.
+    User(Option<&'p str>),
+    /// A group, with its display name when the directory read has it.
+    Group(Option<&'p str>),
+    /// Anything else (a service principal): its `principalType`.
+    Other(&'k str),
+}
+
+/// Reads the assignment `a` against the source tenant's `principals` (no `principalType`
+/// means a user, as Graph's older answers do).
+pub(super) fn principal<'p, 'k>(
+    a: &'k AssignmentObservation,
+    principals: &'p PrincipalsObservation,
+) -> Principal<'p, 'k> {
+    let kind = a.principal_type.as_deref().unwrap_or("User");
+    if kind.eq_ignore_ascii_case("Group") {
+        Principal::Group(
+            principals
+                .groups_by_id
+                .get(&a.principal_id)
+                .map(|g| g.display_name.as_str()),
+        )
+    } else if kind.eq_ignore_ascii_case("User") {
+        Principal::User(
+            principals
+                .users_by_id
+                .get(&a.principal_id)
+                .map(|u| u.user_principal_name.as_str()),
+        )
+    } else {
+        Principal::Other(kind)
+    }
 }
 
 /// A user principal name the spec reads back as one (`name@domain`, no spaces).

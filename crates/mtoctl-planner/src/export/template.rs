@@ -61,14 +61,7 @@ pub(super) fn templated(
     observed: &ObservedState,
 ) -> Result<Templated, ExportError> {
     let exported = export(input, observed)?;
-    let mut obs = BTreeMap::new();
-    for t in &input.tenants {
-        let o = observed
-            .tenants
-            .get(&t.spec.alias)
-            .ok_or_else(|| ExportError::MissingObservation(t.spec.alias.clone()))?;
-        obs.insert(t.spec.alias.clone(), o);
-    }
+    let obs = super::observations(input, observed)?;
     let mut warnings = Vec::new();
     let mut doc = spec.clone();
 
@@ -253,25 +246,8 @@ fn collaboration_in(
             .iter()
             .all(|p| kept.contains(p.tenant.as_str()) && kept.contains(p.partner.as_str()))
     });
-    let mut pairs = Vec::new();
-    for t in included {
-        for p in included {
-            if t.spec.alias != p.spec.alias {
-                pairs.push(PairKey {
-                    tenant: t.spec.alias.clone(),
-                    partner: p.spec.alias.clone(),
-                });
-            }
-        }
-    }
-    let partner_of = |p: &PairKey| {
-        let id = &included
-            .iter()
-            .find(|t| t.spec.alias == p.partner)?
-            .spec
-            .tenant_id;
-        obs[&p.tenant].partners.get(id)
-    };
+    let pairs = collaboration::ordered_pairs(included);
+    let partner_of = |p: &PairKey| collaboration::observed_partner(included, obs, p);
     // Every value a pair holds that the language can write (`false` included).
     let live: BTreeMap<&PairKey, BTreeMap<LeafPath, Json>> = pairs
         .iter()
@@ -753,19 +729,10 @@ fn assigned<'a>(
     let mut users = Vec::new();
     let mut groups = Vec::new();
     for a in assignments {
-        let kind = a.principal_type.as_deref().unwrap_or("User");
-        if kind.eq_ignore_ascii_case("Group") {
-            let name = principals
-                .groups_by_id
-                .get(&a.principal_id)
-                .map(|g| g.display_name.as_str());
-            groups.push((a.principal_id.clone(), name));
-        } else if kind.eq_ignore_ascii_case("User") {
-            let upn = principals
-                .users_by_id
-                .get(&a.principal_id)
-                .map(|u| u.user_principal_name.as_str());
-            users.push((a.principal_id.clone(), upn));
+        match sync::principal(a, principals) {
+            sync::Principal::Group(name) => groups.push((a.principal_id.clone(), name)),
+            sync::Principal::User(upn) => users.push((a.principal_id.clone(), upn)),
+            sync::Principal::Other(_) => {}
         }
     }
     (users, groups)
