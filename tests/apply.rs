@@ -693,7 +693,29 @@ async fn apply_sends_exactly_the_writes_the_plan_needs() {
     record(true).await;
     let first = world.apply().await;
     assert_eq!(first.code, 3, "{}\n{}", first.stdout, first.stderr);
-    let mut writes = writes_of(recorded().await);
+    // While the join is pending, each source also makes its configuration, stopped: its job,
+    // settings and schema, but no validation, no assignment and no start.
+    let (sync, mut writes): (Vec<String>, Vec<String>) =
+        writes_of(recorded().await).into_iter().partition(|w| {
+            w.contains(" /servicePrincipals")
+                || w.contains(" /applicationTemplates")
+                || w.contains(" /$batch")
+        });
+    let mut sync: Vec<String> = sync.iter().map(|w| shape_of_sync_write(w)).collect();
+    sync.sort();
+    let mut made = Vec::new();
+    for (tenant, target) in [("contoso", FABRIKAM), ("fabrikam", CONTOSO)] {
+        made.extend([
+            format!(
+                r#"{tenant} POST /applicationTemplates/518e5f48-1fc8-4c48-9387-9fdf28b0dfe7/instantiate {{"displayName":"MTO_Sync_{target}"}}"#
+            ),
+            format!(r#"{tenant} POST /servicePrincipals/{{sp}}/synchronization/jobs {{"templateId":"Azure2Azure"}}"#),
+            format!("{tenant} PUT /servicePrincipals/{{sp}}/synchronization/secrets"),
+            format!("{tenant} PUT /servicePrincipals/{{sp}}/synchronization/jobs/{{job}}/schema"),
+        ]);
+    }
+    made.sort();
+    assert_eq!(sync, made);
     writes.sort();
     let consent = r#"{"automaticUserConsentSettings":{"inboundAllowed":true,"outboundAllowed":true},"inboundTrust":{"isCompliantDeviceAccepted":null,"isHybridAzureADJoinedDeviceAccepted":null,"isMfaAccepted":true}}"#;
     let templates = "/policies/crossTenantAccessPolicy/templates";
@@ -738,6 +760,55 @@ async fn apply_sends_exactly_the_writes_the_plan_needs() {
 }
 
 /// The recorded writes without `$batch` envelopes of reads, as `tenant METHOD path body`.
+/// A write of a sync configuration's setup with its ids left out: `$batch` as its items'
+/// count, method and path; settings and schema without their bodies.
+fn shape_of_sync_write(write: &str) -> String {
+    let mut words = write.splitn(4, ' ');
+    let (tenant, method, path, body) = (
+        words.next().unwrap_or_default(),
+        words.next().unwrap_or_default(),
+        words.next().unwrap_or_default(),
+        words.next().unwrap_or_default(),
+    );
+    let shape = |path: &str| {
+        let mut parts: Vec<&str> = path.split('/').collect();
+        for i in 1..parts.len() {
+            match parts[i - 1] {
+                "servicePrincipals" => parts[i] = "{sp}",
+                "jobs" if parts.get(i + 1).is_some() => parts[i] = "{job}",
+                _ => {}
+            }
+        }
+        parts.join("/")
+    };
+    if path == "/$batch" {
+        let items: Value = serde_json::from_str(body).unwrap_or_default();
+        let items = items["requests"].as_array().cloned().unwrap_or_default();
+        let kinds: std::collections::BTreeSet<String> = items
+            .iter()
+            .map(|i| {
+                format!(
+                    "{} {}",
+                    i["method"].as_str().unwrap_or_default(),
+                    shape(i["url"].as_str().unwrap_or_default())
+                )
+            })
+            .collect();
+        let kinds: Vec<String> = kinds.into_iter().collect();
+        return format!(
+            "{tenant} {method} /$batch of {} {}",
+            items.len(),
+            kinds.join(", ")
+        );
+    }
+    let shaped = shape(path);
+    if shaped.ends_with("/secrets") || shaped.ends_with("/schema") {
+        format!("{tenant} {method} {shaped}")
+    } else {
+        format!("{tenant} {method} {shaped} {body}")
+    }
+}
+
 fn writes_of(recorded: Value) -> Vec<String> {
     recorded
         .as_array()
@@ -870,23 +941,7 @@ async fn join_and_configuration_actions_refuse_when_changed_after_planning() {
         .find(|a| matches!(a.operation, Operation::DeleteSyncConfiguration { .. }))
         .unwrap_or_else(|| panic!("{plan:#?}"))
         .clone();
-    let app = {
-        let core = world.server.emulator.lock();
-        core.state.tenants[FABRIKAM]
-            .applications
-            .iter()
-            .find(|a| a.application_template_id.is_some())
-            .map(|a| a.id.clone())
-            .expect("fabrikam's configuration application")
-    };
-    graph_call(
-        &world,
-        "fabrikam",
-        Method::DELETE,
-        &format!("/applications/{app}"),
-        None,
-    )
-    .await;
+    delete_fabrikams_configuration(&world).await;
     let statuses = apply_in_process(&plan, &client).await;
     assert!(refused(&statuses, delete.addr.as_str()), "{statuses:#?}");
     let _ = std::fs::remove_dir_all(&dir);
@@ -945,7 +1000,11 @@ async fn a_wait_gives_up_at_its_own_timeout_before_the_overall_one() {
 /// each new configuration's growing list once per group of 100 assignments).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn assignments_in_a_configuration_the_apply_made_are_not_looked_for_first() {
+    // A joined organization whose fabrikam configuration is gone: the apply makes it anew,
+    // with its assignments.
     let world = Scenario::quickstart(Default::default()).await;
+    world.converge(6).await;
+    delete_fabrikams_configuration(&world).await;
     world
         .admin(
             reqwest::Method::POST,
@@ -953,38 +1012,17 @@ async fn assignments_in_a_configuration_the_apply_made_are_not_looked_for_first(
             Some(json!({"record": "all"})),
         )
         .await;
-    // The joins, then what they unlock: the configurations and their assignments.
-    let first = world.apply().await;
-    assert_eq!(first.code, 3, "{}\n{}", first.stdout, first.stderr);
-    world.advance(5 * 3600).await;
-    let second = world.apply().await;
-    assert!(
-        second.code == 0 || second.code == 3,
-        "{}\n{}",
-        second.stdout,
-        second.stderr
-    );
+    let apply = world.apply().await;
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
     let recorded = world
         .admin(reqwest::Method::GET, "/_emulator/requests", None)
         .await;
     // Every request, batch items included, as (method, path).
-    let requests: Vec<(String, String)> = recorded
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .flat_map(|r| match r["body"]["requests"].as_array() {
-            Some(items) if r["path"] == "/$batch" => items
-                .iter()
-                .map(|i| (i["method"].to_string(), i["url"].to_string()))
-                .collect(),
-            _ => vec![(r["method"].to_string(), r["path"].to_string())],
-        })
-        .collect();
+    let requests = requests_of(&recorded, Some(FABRIKAM));
     let assignments = |method: &str| {
         requests
             .iter()
-            .filter(|(m, p)| m.trim_matches('"') == method && p.contains("/appRoleAssignedTo"))
+            .filter(|(m, p)| m == method && p.contains("/appRoleAssignedTo"))
             .count()
     };
     assert!(assignments("POST") > 0, "the apply assigns: {requests:?}");
@@ -1127,4 +1165,202 @@ async fn a_typo_in_a_scope_never_removes_the_real_user() {
         status.stdout
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// As another run would: makes fabrikam's configuration again the moment this run's
+/// instantiation of it is done (the emulator's clock is frozen: the same moment).
+struct TwinMaker {
+    client: mtoctl_graph::transport::GraphClient,
+    name: String,
+    made: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl mtoctl_exec::Observer for TwinMaker {
+    fn event(&self, event: &mtoctl_exec::ApplyEvent) {
+        let mtoctl_exec::ApplyEvent::Finished { result } = event else {
+            return;
+        };
+        if !(result.tenant == "fabrikam"
+            && result
+                .addr
+                .to_string()
+                .ends_with(&format!("[\"{}\"]", self.name)))
+        {
+            return;
+        }
+        let (client, name) = (self.client.clone(), self.name.clone());
+        let made = tokio::spawn(async move {
+            let request = mtoctl_graph::transport::GraphRequest::with_body(
+                reqwest::Method::POST,
+                "/applicationTemplates/518e5f48-1fc8-4c48-9387-9fdf28b0dfe7/instantiate",
+                json!({ "displayName": name }),
+            );
+            client
+                .send("fabrikam", &request)
+                .await
+                .expect("the twin is made");
+        });
+        *self.made.lock().expect("lock") = Some(made);
+    }
+}
+
+/// A configuration another run makes at the same moment: the look for that twin runs beside
+/// the chain (the job is made before it ends), this run's configuration yields (a tie), and
+/// then nothing is started on it: it is deleted, the apply fails it, and the next apply adopts
+/// the other run's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configuration_that_yields_to_a_twin_is_deleted_and_never_started() {
+    use reqwest::Method;
+    let world = Scenario::quickstart(Default::default()).await;
+    world.converge(6).await;
+    delete_fabrikams_configuration(&world).await;
+    let (plan, client) = plan_in_process(&world, std::path::Path::new(SPEC)).await;
+    world
+        .admin(
+            Method::POST,
+            "/_emulator/faults",
+            Some(json!({"record": "all"})),
+        )
+        .await;
+    let name = format!("MTO_Sync_{CONTOSO}");
+    let twins = std::sync::Arc::new(TwinMaker {
+        client: client.clone(),
+        name: name.clone(),
+        made: std::sync::Mutex::new(None),
+    });
+    let options = mtoctl_exec::ApplyOptions {
+        allow_destroy: true,
+        ..Default::default()
+    };
+    let report = mtoctl_exec::apply(&plan, &client, &options, twins.clone()).await;
+    let made = twins
+        .made
+        .lock()
+        .expect("lock")
+        .take()
+        .expect("the twin was made");
+    made.await.expect("twin");
+
+    let config = format!("tenant.fabrikam.sync[\"{name}\"]");
+    let status = |addr: &str, start: bool| {
+        report
+            .actions
+            .iter()
+            .filter(|a| a.addr.as_str() == addr)
+            .find(|a| a.summary.starts_with("start synchronizing") == start)
+            .map(|a| a.status.clone())
+            .unwrap_or_else(|| panic!("{addr} in {report:#?}"))
+    };
+    let lost = |s: mtoctl_exec::ActionStatus| matches!(s, mtoctl_exec::ActionStatus::Failed { error } if error.contains("concurrent run") && error.contains("plan again"));
+    assert!(lost(status(&config, false)), "{report:#?}");
+    assert!(lost(status(&format!("{config}.job"), true)), "{report:#?}");
+    assert_eq!(report.outcome, mtoctl_exec::ApplyOutcome::Failed);
+
+    let recorded = world.admin(Method::GET, "/_emulator/requests", None).await;
+    let fabrikam = requests_of(&recorded, Some(FABRIKAM));
+    let at = |method: &str, path: &dyn Fn(&str) -> bool| {
+        fabrikam
+            .iter()
+            .position(|(m, p)| m == method && path(p))
+            .unwrap_or_else(|| panic!("{method} in {fabrikam:#?}"))
+    };
+    let job_made = at("POST", &|p| p.ends_with("/synchronization/jobs"));
+    let ours_deleted = at("DELETE", &|p| p.starts_with("/applications/"));
+    assert!(
+        job_made < ours_deleted,
+        "the chain went on while the look ran"
+    );
+    assert!(
+        !fabrikam.iter().any(|(_, p)| p.ends_with("/start")),
+        "nothing started: {fabrikam:#?}"
+    );
+    {
+        let core = world.server.emulator.lock();
+        let named: Vec<_> = core.state.tenants[FABRIKAM]
+            .service_principals
+            .iter()
+            .filter(|sp| sp.display_name == name)
+            .collect();
+        assert_eq!(named.len(), 1, "the other run's alone");
+        assert!(named[0].jobs.is_empty(), "the other run's, with no job yet");
+    }
+    world.converge(6).await;
+    world.assert_converged_counts();
+}
+
+/// Starting a job the plan saw stopped reads it once, for the plan's precondition, which also
+/// shows it is not running: no second look before the start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_rechecked_before_its_start_is_not_looked_at_again() {
+    use reqwest::Method;
+    let world = Scenario::quickstart(Default::default()).await;
+    // The first apply makes both configurations stopped while the join is pending.
+    assert_eq!(world.apply().await.code, 3);
+    world.advance(5 * 3600).await;
+    world
+        .admin(
+            Method::POST,
+            "/_emulator/faults",
+            Some(json!({"record": "all"})),
+        )
+        .await;
+    let second = world.apply().await;
+    assert_eq!(second.code, 0, "{}\n{}", second.stdout, second.stderr);
+    let recorded = world.admin(Method::GET, "/_emulator/requests", None).await;
+    let requests = requests_of(&recorded, None);
+    let starts: Vec<&String> = requests
+        .iter()
+        .filter(|(m, p)| m == "POST" && p.ends_with("/start"))
+        .map(|(_, p)| p)
+        .collect();
+    assert_eq!(starts.len(), 2, "{requests:#?}");
+    for start in starts {
+        let job = start.trim_end_matches("/start");
+        let reads = requests
+            .iter()
+            .filter(|(m, p)| m == "GET" && p.split('?').next() == Some(job))
+            .count();
+        assert_eq!(reads, 1, "{job} read once before its start: {requests:#?}");
+    }
+}
+
+/// Deletes fabrikam's configuration application, and with it its service principal, as an
+/// administrator would.
+async fn delete_fabrikams_configuration(world: &Scenario) {
+    let app = {
+        let core = world.server.emulator.lock();
+        core.state.tenants[FABRIKAM]
+            .applications
+            .iter()
+            .find(|a| a.application_template_id.is_some())
+            .map(|a| a.id.clone())
+            .expect("fabrikam's configuration application")
+    };
+    graph_call(
+        world,
+        "fabrikam",
+        reqwest::Method::DELETE,
+        &format!("/applications/{app}"),
+        None,
+    )
+    .await;
+}
+
+/// The emulator's recorded requests, of one tenant or all, `$batch` items one by one, as
+/// (method, path) in the order they came.
+fn requests_of(recorded: &Value, tenant: Option<&str>) -> Vec<(String, String)> {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    recorded
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| tenant.is_none_or(|t| r["tenant"] == t))
+        .flat_map(|r| match r["body"]["requests"].as_array() {
+            Some(items) if r["path"] == "/$batch" => items
+                .iter()
+                .map(|i| (text(&i["method"]), text(&i["url"])))
+                .collect::<Vec<_>>(),
+            _ => vec![(text(&r["method"]), text(&r["path"]))],
+        })
+        .collect()
 }

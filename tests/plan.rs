@@ -78,9 +78,9 @@ async fn a_fresh_world_plans_the_walkthrough_and_exits_2() {
         "# 5. organization will be created",
         "# 6. organization.member[\"fabrikam\"] will be created",
         "# 7. tenant.fabrikam.join_request will be submitted",
-        "# 8. tenant.fabrikam.join_request will be waited for",
-        "tenant.contoso.sync[\"MTO_Sync_3c9c5e9e-1d4b-4f8e-9a51-6f0b2d7c8a11\"]",
-        "Plan: 2 to add, 5 to change, 0 to destroy, 1 to wait.",
+        "# 8. tenant.contoso.sync[\"MTO_Sync_3c9c5e9e-1d4b-4f8e-9a51-6f0b2d7c8a11\"] will be created",
+        "# 16. tenant.fabrikam.join_request will be waited for",
+        "Plan: 8 to add, 7 to change, 0 to destroy, 1 to wait.",
     ];
     for step in steps {
         assert!(stdout.contains(step), "missing `{step}` in:\n{stdout}");
@@ -274,14 +274,22 @@ async fn apply_warns_about_missing_permissions_before_it_writes() {
         "--color",
         "never",
     ]);
-    let (code, _, stderr) = run(cmd).await;
-    // The first round (templates, organization, join) needs none of the missing permissions
-    // and ends waiting for the join.
-    assert_eq!(code, 3, "{stderr}");
+    let (code, stdout, stderr) = run(cmd).await;
+    // The first round makes fabrikam's sync configuration while the join is pending, which
+    // needs a missing permission: warned about before anything is written, then named again
+    // where Graph refuses.
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
     let first_warning = stderr.find(
         "warning: tenant fabrikam's token lacks the Graph permission Application.ReadWrite.OwnedBy",
     );
     assert!(first_warning.is_some(), "{stderr}");
+    let output = format!("{stderr}\n{stdout}");
+    assert!(
+        output.contains(
+            "this action needs the application permission Application.ReadWrite.OwnedBy in tenant fabrikam"
+        ),
+        "{output}"
+    );
 }
 
 #[test]

@@ -26,6 +26,7 @@ mod deps;
 mod one;
 mod ops;
 mod preflight;
+mod races;
 pub mod report;
 mod rounds;
 mod run;

@@ -10,6 +10,7 @@ use mtoctl_model::observed::Fingerprint;
 use mtoctl_model::plan::{ActionId, Operation, ResourceAddr};
 
 use crate::ops;
+use crate::races::Races;
 use crate::report::{ApplyEvent, Observer, RunActionId};
 use crate::schedule::Resolved;
 
@@ -28,6 +29,7 @@ pub(crate) struct One {
     /// The fingerprint the object must still have, when it is re-checked.
     pub precondition: Option<Fingerprint>,
     pub resolved: Resolved,
+    pub races: Races,
     pub observer: Arc<dyn Observer>,
     pub first_poll: Duration,
     /// When a wait gives up.
@@ -41,6 +43,8 @@ impl One {
         let Some(acting_id) = &self.acting_id else {
             return (id, Err(ops::OpError::TenantNotInPlan(self.tenant.clone())));
         };
+        // Whether the object was re-read just now and is as the plan saw it.
+        let mut rechecked = false;
         if let Some(expected) = &self.precondition {
             match ops::current_fingerprint(
                 &self.client,
@@ -59,7 +63,7 @@ impl One {
                     let addr = self.addr.clone();
                     return (id, Err(ops::OpError::Precondition { addr, what }));
                 }
-                Ok(_) => {}
+                Ok(current) => rechecked = current.is_some(),
                 Err(e) => return (id, Err(e)),
             }
         }
@@ -72,6 +76,11 @@ impl One {
                 acting_id,
                 &self.operation,
                 &self.resolved,
+                ops::Looks {
+                    races: &self.races,
+                    action: id,
+                    rechecked,
+                },
             )
             .await;
             let Ok(ops::Step::Pending(message)) = step else {

@@ -11,6 +11,7 @@ use mtoctl_model::plan::{Action, ActionId, ActionKind, Plan};
 use tokio::task::JoinSet;
 
 use crate::one::One;
+use crate::races::Races;
 use crate::report::{ActionResult, ActionStatus, ApplyOutcome, ApplyReport, Observer, RunActionId};
 use crate::schedule::{
     GROUP, GROUPS_PER_TENANT, GroupKey, Lane, Member, Resolved, Schedule, group_member, result_of,
@@ -46,15 +47,19 @@ pub async fn apply(
     let mut sched = Schedule::new(plan, &deps, observer.clone(), round);
     // A task carries one action, or a group of one tenant's assignments (made or removed).
     let mut running: JoinSet<Vec<(ActionId, Result<ops::Step, ops::OpError>)>> = JoinSet::new();
-    // Each task's tenant, actions, and whether it is a group.
-    let mut tasks: HashMap<tokio::task::Id, (String, Vec<ActionId>, bool)> = HashMap::new();
+    // Each task's tenant, actions, and what it carries.
+    let mut tasks: HashMap<tokio::task::Id, (String, Vec<ActionId>, Task)> = HashMap::new();
     let concurrency = options.concurrency.max(1);
     let per_tenant = options.per_tenant.max(1);
     // Actions in flight per tenant alias.
     let mut in_flight: BTreeMap<String, usize> = BTreeMap::new();
     // Groups of assignments in flight per tenant alias (each also one of `in_flight`).
     let mut groups_in_flight: BTreeMap<String, usize> = BTreeMap::new();
+    // Waits in flight: they sleep between polls, so they take no one's room (a hub's 99 joins
+    // held 99 of the apply's 256 slots for seconds while the spokes' chains queued).
+    let mut waits_running = 0usize;
     let resolved = Resolved::default();
+    let races = Races::default();
 
     loop {
         // Start what can start, tenant by tenant and lane by lane (single actions first, so a
@@ -82,8 +87,10 @@ pub async fn apply(
                         .is_some_and(|g| g.len() < GROUP)
                 };
                 let busy = in_flight.get(&tenant).copied().unwrap_or(0);
-                let started = running.len() + groups.values().map(Vec::len).sum::<usize>();
-                let full = started >= concurrency || busy >= per_tenant;
+                let started = running.len().saturating_sub(waits_running)
+                    + groups.values().map(Vec::len).sum::<usize>();
+                let wait = action.async_wait.is_some();
+                let full = !wait && (started >= concurrency || busy >= per_tenant);
                 let group = match lane.1 {
                     Lane::Single => None,
                     Lane::Assign | Lane::Remove => group_member(action, &resolved)
@@ -100,7 +107,9 @@ pub async fn apply(
                     // Nothing more of this lane can start until something finishes.
                     break;
                 }
-                if !open {
+                if wait {
+                    waits_running += 1;
+                } else if !open {
                     *in_flight.entry(tenant.clone()).or_default() += 1;
                 }
                 if new_group {
@@ -137,11 +146,16 @@ pub async fn apply(
                     addr: action.addr.clone(),
                     precondition: deps.checkable_precondition(action),
                     resolved: resolved.clone(),
+                    races: races.clone(),
                     observer: observer.clone(),
                     first_poll: options.first_poll,
                     deadline,
                 };
-                let task_ids = (tenant, vec![action.id], false);
+                let task_ids = (
+                    tenant,
+                    vec![action.id],
+                    if wait { Task::Wait } else { Task::Single },
+                );
                 let handle = running.spawn(async move { vec![one.carry_out().await] });
                 tasks.insert(handle.id(), task_ids);
             }
@@ -152,7 +166,7 @@ pub async fn apply(
                 let task_ids = (
                     tenant.clone(),
                     chunk.iter().map(Member::action).collect(),
-                    true,
+                    Task::Group,
                 );
                 let tenant = tenant.clone();
                 let (mut assigns, mut removals) = (Vec::new(), Vec::new());
@@ -191,11 +205,15 @@ pub async fn apply(
                 None => continue,
             },
         };
-        if let Some((tenant, _, group)) = tasks.remove(&task) {
-            if let Some(n) = in_flight.get_mut(&tenant) {
+        if let Some((tenant, _, kind)) = tasks.remove(&task) {
+            if kind == Task::Wait {
+                waits_running = waits_running.saturating_sub(1);
+            } else if let Some(n) = in_flight.get_mut(&tenant) {
                 *n = n.saturating_sub(1);
             }
-            if group && let Some(n) = groups_in_flight.get_mut(&tenant) {
+            if kind == Task::Group
+                && let Some(n) = groups_in_flight.get_mut(&tenant)
+            {
                 *n = n.saturating_sub(1);
             }
         }
@@ -219,6 +237,12 @@ pub async fn apply(
         }
     }
 
+    // An object lost to a concurrent run's twin fails the action that made it.
+    for (id, why) in races.settle().await {
+        if let Some(i) = plan.index_of(&id) {
+            sched.statuses[i] = Some(ActionStatus::Failed { error: why });
+        }
+    }
     let statuses = std::mem::take(&mut sched.statuses);
     // What the run held is let go before the report copies the plan's names into its results.
     drop(sched);
@@ -248,6 +272,17 @@ pub async fn apply(
         outcome,
         actions,
     }
+}
+
+/// What a running task carries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Task {
+    /// One action.
+    Single,
+    /// One action that waits on Graph, polling.
+    Wait,
+    /// A group of one tenant's assignments.
+    Group,
 }
 
 /// An action Graph refused with 403 names what it needs: Graph's own message ("Insufficient

@@ -246,6 +246,38 @@ async fn a_404_right_after_a_create_is_replication_lag_but_other_404s_are_final(
     assert_eq!(client.stats().retries, before, "a plain 404 is not retried");
 }
 
+/// A `$batch` answer's items keep their own outcomes: a 404 item is that item's error, with
+/// Graph's code and message read from its own body, between two answers that decode whole.
+#[tokio::test]
+async fn a_batch_item_answered_404_fails_alone_with_its_own_error() {
+    let world = big_world(3, Default::default()).await;
+    let client = big_client(&world, ClientConfig::default());
+    let missing = "/servicePrincipals/99999999-1d4b-4f8e-9a51-6f0b2d7c8a11";
+    let answers = client
+        .send_all(
+            "big",
+            &[
+                GraphRequest::get("/users?$select=id"),
+                GraphRequest::get(missing),
+                GraphRequest::get("/users?$select=id,userPrincipalName"),
+            ],
+        )
+        .await;
+    assert_eq!(client.stats().http_calls, 1, "one $batch");
+    let [first, second, third] = <[_; 3]>::try_from(answers).expect("three answers");
+    for ok in [first, third] {
+        let users = ok.expect("a list of users");
+        assert_eq!(users.body["value"].as_array().map(Vec::len), Some(3));
+    }
+    let Err(mtoctl_graph::error::GraphError::Status(error)) = second else {
+        panic!("not a status error: {second:?}");
+    };
+    assert_eq!((error.status, error.path.as_str()), (404, missing));
+    assert_eq!(error.code, "Request_ResourceNotFound");
+    assert!(!error.message.is_empty() && error.message != "no error message");
+    assert_eq!(client.stats().retries, 0, "a plain 404 is final");
+}
+
 #[tokio::test]
 async fn a_retry_after_beyond_the_deadline_gives_up_at_once_with_a_clear_error() {
     let world = big_world(3, wall_clock()).await;

@@ -18,9 +18,11 @@ use mtoctl_graph::objects::{
 use mtoctl_graph::transport::GraphClient;
 use mtoctl_model::ids::TenantId;
 use mtoctl_model::plan::{
-    B2bValue, ObjectKind, ObjectRef, Operation, PartnerSettingsPatch, ResourceAddr, RuleValue,
+    ActionId, B2bValue, ObjectKind, ObjectRef, Operation, PartnerSettingsPatch, ResourceAddr,
+    RuleValue,
 };
 
+use crate::races::Races;
 use crate::report::Created;
 
 pub(crate) use assignments::{Assignment, Removal, assign_all, remove_all};
@@ -45,6 +47,17 @@ pub(crate) trait Resolve {
     /// hang under it yet that another run did not make in the same moment, which the
     /// creates' race checks settle.
     fn made_here(&self, r: &ObjectRef) -> bool;
+}
+
+/// Where an operation's twin looks go: the apply's [`Races`], under the running action.
+#[derive(Clone, Copy)]
+pub(crate) struct Looks<'a> {
+    /// The apply's looks.
+    pub races: &'a Races,
+    /// The action running the operation.
+    pub action: ActionId,
+    /// Whether its object was re-read just before and found as the plan saw it.
+    pub rechecked: bool,
 }
 
 /// Why an operation failed.
@@ -88,6 +101,10 @@ pub(crate) enum OpError {
     /// The plan's action names a tenant the plan does not list (a hand-edited plan).
     #[error("tenant {0} is not in the plan")]
     TenantNotInPlan(String),
+    /// A concurrent run made the same object at the same moment, and this run's was deleted
+    /// (or whether it must be could not be told): nothing is started on it.
+    #[error("{0}")]
+    LostRace(String),
     /// The task carrying the action panicked (a bug).
     #[error("internal error: {0}")]
     Panicked(String),
@@ -197,8 +214,9 @@ pub(crate) async fn run(
     acting_id: &TenantId,
     op: &Operation,
     refs: &(dyn Resolve + Sync),
+    looks: Looks<'_>,
 ) -> Result<Step, OpError> {
-    dispatch(client, acting, acting_id, op, refs).await
+    dispatch(client, acting, acting_id, op, refs, looks).await
 }
 
 async fn dispatch(
@@ -207,11 +225,12 @@ async fn dispatch(
     acting_id: &TenantId,
     op: &Operation,
     refs: &(dyn Resolve + Sync),
+    looks: Looks<'_>,
 ) -> Result<Step, OpError> {
     match op.object() {
         ObjectKind::AccessSettings => partners::run(c, t, op).await,
         ObjectKind::Organization => organization::run(c, t, acting_id, op).await,
-        ObjectKind::SyncConfiguration => sync::run(c, t, op, refs).await,
+        ObjectKind::SyncConfiguration => sync::run(c, t, op, refs, looks).await,
         ObjectKind::Assignment => assignments::run(c, t, op, refs).await,
         ObjectKind::SyncedUser => users::run(c, t, op).await,
     }

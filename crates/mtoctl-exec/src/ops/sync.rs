@@ -5,9 +5,11 @@ use mtoctl_graph::objects::{FilterGroupWrite, Made, MappingWrite, SchemaWrite, j
 use mtoctl_graph::transport::GraphClient;
 use mtoctl_model::plan::{Operation, ScopingFilterGroup};
 
-use super::twins::{self, Kept};
-use super::{OpError, Resolve, Step, done, made, object, step};
+use super::twins;
+use super::{Looks, OpError, Resolve, Step, done, made, object, step};
+use crate::races::Verdict;
 use crate::report::Created;
+use mtoctl_model::plan::ObjectRef;
 
 /// Carries out an operation on a sync configuration or its job.
 pub(super) async fn run(
@@ -15,10 +17,11 @@ pub(super) async fn run(
     t: &str,
     op: &Operation,
     refs: &(dyn Resolve + Sync),
+    looks: Looks<'_>,
 ) -> Result<Step, OpError> {
     Ok(match op {
         Operation::InstantiateSyncConfiguration { display_name } => {
-            instantiate(c, t, display_name).await?
+            instantiate(c, t, display_name, looks).await?
         }
         Operation::ValidateCredentials {
             configuration,
@@ -32,13 +35,12 @@ pub(super) async fn run(
             let sp = object(refs, configuration)?;
             // A configuration this apply just made has no job: no look first.
             let look_first = !refs.made_here(configuration);
-            match jobs::create(c, t, &sp, look_first).await? {
-                Made::Created(ours) => match twins::keep_one_job(c, t, &sp, &ours).await? {
-                    None => step(Made::Created(ours), |id| (Some(id), None)),
-                    Some(theirs) => step(Made::Adopted(theirs), |id| (Some(id), None)),
-                },
-                adopted => step(adopted, |id| (Some(id), None)),
+            let made = jobs::create(c, t, &sp, look_first).await?;
+            if let Made::Created(ours) = &made {
+                let look = twins::keep_one_job(c.clone(), t.to_owned(), sp, ours.clone());
+                looks.races.look(looks.action, look);
             }
+            step(made, |id| (Some(id), None))
         }
         Operation::PutSyncSecrets {
             configuration,
@@ -80,9 +82,18 @@ pub(super) async fn run(
             done()
         }
         Operation::StartJob { configuration, job } => {
+            // Nothing is started on an object this run may have to delete as a twin.
+            for made in [configuration, job] {
+                if let ObjectRef::CreatedBy { action } = made
+                    && let Some(Verdict::Lost(why)) = looks.races.verdict(action).await
+                {
+                    return Err(OpError::LostRace(why));
+                }
+            }
             let sp = object(refs, configuration)?;
-            // A job this apply just made is stopped (Graph creates jobs disabled): no look.
-            let look_first = !refs.made_here(job);
+            // A job this apply just made is stopped (Graph creates jobs disabled), and one
+            // re-read just now as the plan saw it is not running: no second look.
+            let look_first = !refs.made_here(job) && !looks.rechecked;
             let job = object(refs, job)?;
             made(jobs::start(c, t, &sp, &job, look_first).await?)
         }
@@ -106,27 +117,32 @@ pub(super) async fn run(
     })
 }
 
-/// Makes the configuration, or adopts the one with its name; one this run made is checked
-/// for a twin another run made at the same moment (see [`twins`]).
-async fn instantiate(c: &GraphClient, t: &str, display_name: &str) -> Result<Step, OpError> {
+/// Makes the configuration, or adopts the one with its name; the look for a twin another run
+/// made at the same moment (see [`twins`]) runs beside the rest of the chain.
+async fn instantiate(
+    c: &GraphClient,
+    t: &str,
+    display_name: &str,
+    looks: Looks<'_>,
+) -> Result<Step, OpError> {
     let ids =
         |x: mtoctl_graph::objects::ConfigurationIds| (Some(x.service_principal_id), x.user_role_id);
     let ours = match sync::instantiate(c, t, display_name).await? {
         Made::Created(ours) => ours,
         adopted => return Ok(step(adopted, ids)),
     };
-    let made = match twins::keep_one_configuration(c, t, display_name, ours).await? {
-        Kept::Ours(made) => made,
-        Kept::Theirs(found) => return Ok(step(Made::Adopted(found), ids)),
-    };
-    let user_role_id = match made.user_role_id {
-        Some(role) => Some(role),
+    let user_role_id = match &ours.user_role_id {
+        Some(role) => Some(role.clone()),
         None => sync::find(c, t, display_name)
             .await?
             .and_then(|f| f.user_role_id),
     };
+    let id = ours.service_principal_id.clone();
+    let look =
+        twins::keep_one_configuration(c.clone(), t.to_owned(), display_name.to_owned(), ours);
+    looks.races.look(looks.action, look);
     Ok(Step::Done(Created {
-        id: Some(made.service_principal_id),
+        id: Some(id),
         user_role_id,
         adopted: false,
     }))

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use mtoctl_model::observed::{SyncConfigurationDetails, SyncConfigurationObservation};
 
 use super::Failures;
-use super::decode::{decode_items, printable};
+use super::decode::{collection_raw, decode_text, take_page};
 use crate::error::GraphError;
 use crate::transport::{GraphClient, GraphRequest};
 use crate::wire::sync;
@@ -28,35 +28,38 @@ pub(crate) async fn read_details(
         requests.push(GraphRequest::get(sync::assignments_path(&sp.id)));
     }
     // Every collection's further pages together, not one configuration after another (a
-    // round trip each).
-    let mut pages = client.get_all_of(alias, &requests).await.into_iter();
+    // round trip each); each page decoded into jobs or assignments as it comes.
+    let mut jobs: Vec<Vec<sync::Job>> = declared.iter().map(|_| Vec::new()).collect();
+    let mut assignments: Vec<Vec<sync::Assignment>> = declared.iter().map(|_| Vec::new()).collect();
+    let read = client
+        .get_all_of_raw(alias, &requests, |index, request, page| {
+            if index % 2 == 0 {
+                take_page(alias, request, &page.body, &mut jobs[index / 2])
+            } else {
+                take_page(alias, request, &page.body, &mut assignments[index / 2])
+            }
+        })
+        .await;
+    let mut read = read.into_iter();
     let mut jobs_by_sp = Vec::new();
-    for (i, sp) in declared.iter().enumerate() {
+    for ((sp, jobs), assignments) in declared.iter().zip(jobs).zip(assignments) {
         let label = |what: &str| {
             format!(
                 "tenant {alias}: {what} of sync configuration `{}`",
                 sp.display_name.as_deref().unwrap_or(&sp.id)
             )
         };
-        let (Some(jobs), Some(assignments)) = (pages.next(), pages.next()) else {
+        let (Some(jobs_read), Some(assignments_read)) = (read.next(), read.next()) else {
             break;
         };
-        let jobs: Vec<sync::Job> =
-            match jobs.and_then(|items| decode_items(alias, &requests[2 * i], items)) {
-                Ok(j) => j,
-                Err(e) => {
-                    failures.push((label("the jobs"), e));
-                    continue;
-                }
-            };
-        let assignments: Vec<sync::Assignment> =
-            match assignments.and_then(|items| decode_items(alias, &requests[2 * i + 1], items)) {
-                Ok(a) => a,
-                Err(e) => {
-                    failures.push((label("the assignments"), e));
-                    continue;
-                }
-            };
+        if let Err(e) = jobs_read {
+            failures.push((label("the jobs"), e));
+            continue;
+        }
+        if let Err(e) = assignments_read {
+            failures.push((label("the assignments"), e));
+            continue;
+        }
         jobs_by_sp.push((sp, jobs, assignments));
     }
     let schema_requests: Vec<GraphRequest> = jobs_by_sp
@@ -66,15 +69,15 @@ pub(crate) async fn read_details(
                 .map(|j| GraphRequest::get(sync::schema_path(&sp.id, &j.id)))
         })
         .collect();
-    let mut schemas = client.send_all(alias, &schema_requests).await.into_iter();
+    let mut schemas = client
+        .send_all_raw(alias, &schema_requests)
+        .await
+        .into_iter();
     for (sp, jobs, assignments) in jobs_by_sp {
         let mut observed_jobs = Vec::new();
         for job in jobs {
             let schema = match schemas.next() {
-                Some(Ok(mut r)) => match serde_json::from_value::<sync::Schema>({
-                    printable(&mut r.body);
-                    r.body
-                }) {
+                Some(Ok(r)) => match decode_text::<sync::Schema>(&r.body) {
                     Ok(s) => Some(s),
                     Err(e) => {
                         failures.push((
@@ -134,23 +137,22 @@ pub(crate) async fn read_templates(
         .iter()
         .map(|c| GraphRequest::get(sync::templates_path(&c.service_principal_id)))
         .collect();
-    let answers = client.send_all(alias, &requests).await;
+    let answers = client.send_all_raw(alias, &requests).await;
     for ((c, request), answer) in chosen.into_iter().zip(&requests).zip(answers) {
-        let templates =
-            match super::decode::collection::<sync::Template>(client, alias, request, answer).await
-            {
-                Ok(t) => t,
-                Err(e) => {
-                    failures.push((
-                        format!(
-                            "tenant {alias}: the templates of sync configuration {}",
-                            c.display_name
-                        ),
-                        e,
-                    ));
-                    continue;
-                }
-            };
+        let templates = match collection_raw::<sync::Template>(client, alias, request, answer).await
+        {
+            Ok(t) => t,
+            Err(e) => {
+                failures.push((
+                    format!(
+                        "tenant {alias}: the templates of sync configuration {}",
+                        c.display_name
+                    ),
+                    e,
+                ));
+                continue;
+            }
+        };
         let Some(jobs) = c.details.as_mut().map(|d| &mut d.jobs) else {
             continue;
         };

@@ -10,7 +10,8 @@
 //! Here: what one tenant's reads need from the spec, and the reads of all tenants together.
 //! `tenant` reads one tenant, `details` the jobs, assignments and schemas of its
 //! configurations, `principals` the names of principals assigned by id and hints for names not
-//! found, and `decode` turns answers into wire types, printable.
+//! found, and `decode` turns answers into wire types, printable (straight from their JSON
+//! text here; from JSON trees for the other readers).
 
 mod decode;
 mod details;

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use mtoctl_model::observed::PrincipalsObservation;
 
 use super::Wanted;
-use super::decode::collection;
+use super::decode::collection_raw;
 use crate::transport::{GraphClient, GraphRequest};
 use crate::wire::directory;
 
@@ -46,10 +46,10 @@ pub(super) async fn name_assigned(
         .chain(&group_paths)
         .map(|p| GraphRequest::get(p.as_str()))
         .collect();
-    let answers = client.send_all(alias, &requests).await;
+    let answers = client.send_all_raw(alias, &requests).await;
     for (i, (request, answer)) in requests.iter().zip(answers).enumerate() {
         if i < user_paths.len() {
-            let Ok(found) = collection::<directory::User>(client, alias, request, answer).await
+            let Ok(found) = collection_raw::<directory::User>(client, alias, request, answer).await
             else {
                 continue;
             };
@@ -57,7 +57,8 @@ pub(super) async fn name_assigned(
                 principals.users_by_id.insert(user.id.clone(), user);
             }
         } else {
-            let Ok(found) = collection::<directory::Group>(client, alias, request, answer).await
+            let Ok(found) =
+                collection_raw::<directory::Group>(client, alias, request, answer).await
             else {
                 continue;
             };

@@ -9,12 +9,12 @@ use mtoctl_model::observed::{
     PrincipalsObservation, SyncConfigurationObservation, TemplatesObservation, TenantObservation,
 };
 
-use super::decode::{collection, decode_items, decode_one};
+use super::decode::{collection_raw, decode_raw};
 use super::details::{read_details, read_templates};
 use super::principals::{name_assigned, suggest_names};
 use super::{Failures, Wanted};
 use crate::error::GraphError;
-use crate::transport::{GraphClient, GraphRequest, GraphResponse};
+use crate::transport::{GraphClient, GraphRequest, RawResponse};
 use crate::wire::{directory, mto, policy, sync};
 
 pub(super) async fn collect_tenant(
@@ -84,8 +84,8 @@ pub(super) async fn collect_tenant(
         }
     }
     let plain: Vec<GraphRequest> = requests.iter().map(|(_, r)| r.clone()).collect();
-    let answers = client.send_all(alias, &plain).await;
-    let mut answers: Vec<Option<Result<GraphResponse, GraphError>>> =
+    let answers = client.send_all_raw(alias, &plain).await;
+    let mut answers: Vec<Option<Result<RawResponse, GraphError>>> =
         answers.into_iter().map(Some).collect();
     let mut take = |i: usize| {
         answers[i]
@@ -100,13 +100,13 @@ pub(super) async fn collect_tenant(
     let sync_template_raw = take(4);
     let partners_raw = take(5);
     let sps_raw = take(6);
-    let lookup_raw: Vec<Result<GraphResponse, GraphError>> =
+    let lookup_raw: Vec<Result<RawResponse, GraphError>> =
         (first_lookup..requests.len()).map(&mut take).collect();
 
     let what = |label: &str| format!("tenant {alias}: {label}");
 
     let organization: Option<mto::MultiTenantOrganization> =
-        decode_one(alias, &requests[0].1, organization_raw)
+        decode_raw(alias, &requests[0].1, organization_raw)
             .map_err(|e| failures.push((what(requests[0].0), e)))
             .ok();
     let has_mto = organization
@@ -115,33 +115,29 @@ pub(super) async fn collect_tenant(
     // Without an MTO there are no members to list; Graph may answer that with a 404.
     let members = match members_raw {
         Err(e) if e.is_not_found() && !has_mto => Ok(Vec::new()),
-        other => match other {
-            Ok(page) => client.follow_pages(alias, &requests[1].1, page.body).await,
-            Err(e) => Err(e),
-        },
+        other => collection_raw::<mto::Member>(client, alias, &requests[1].1, other).await,
     };
-    let members: Vec<mto::Member> =
-        match members.and_then(|items| decode_items(alias, &requests[1].1, items)) {
-            Ok(m) if has_mto => m,
-            Ok(_) => Vec::new(),
-            Err(e) => {
-                failures.push((what(requests[1].0), e));
-                Vec::new()
-            }
-        };
-    let join_request: Option<mto::JoinRequest> = decode_one(alias, &requests[2].1, join_raw)
+    let members: Vec<mto::Member> = match members {
+        Ok(m) if has_mto => m,
+        Ok(_) => Vec::new(),
+        Err(e) => {
+            failures.push((what(requests[1].0), e));
+            Vec::new()
+        }
+    };
+    let join_request: Option<mto::JoinRequest> = decode_raw(alias, &requests[2].1, join_raw)
         .map_err(|e| failures.push((what(requests[2].0), e)))
         .ok();
     let partner_template: Option<policy::PartnerTemplate> =
-        decode_one(alias, &requests[3].1, partner_template_raw)
+        decode_raw(alias, &requests[3].1, partner_template_raw)
             .map_err(|e| failures.push((what(requests[3].0), e)))
             .ok();
     let sync_template: Option<policy::IdentitySyncTemplate> =
-        decode_one(alias, &requests[4].1, sync_template_raw)
+        decode_raw(alias, &requests[4].1, sync_template_raw)
             .map_err(|e| failures.push((what(requests[4].0), e)))
             .ok();
     let partners: Vec<policy::Partner> =
-        match collection(client, alias, &requests[5].1, partners_raw).await {
+        match collection_raw(client, alias, &requests[5].1, partners_raw).await {
             Ok(p) => p,
             Err(e) => {
                 failures.push((what(requests[5].0), e));
@@ -149,7 +145,7 @@ pub(super) async fn collect_tenant(
             }
         };
     let sps: Vec<sync::ServicePrincipal> =
-        match collection(client, alias, &requests[6].1, sps_raw).await {
+        match collection_raw(client, alias, &requests[6].1, sps_raw).await {
             Ok(s) => s,
             Err(e) => {
                 failures.push((what(requests[6].0), e));
@@ -164,7 +160,7 @@ pub(super) async fn collect_tenant(
         .zip(requests[first_lookup..].iter())
     {
         match kind {
-            0 | 1 => match collection::<directory::User>(client, alias, request, raw).await {
+            0 | 1 => match collection_raw::<directory::User>(client, alias, request, raw).await {
                 Ok(users) => {
                     for user in users.into_iter().filter_map(directory::User::observe) {
                         principals
@@ -175,7 +171,7 @@ pub(super) async fn collect_tenant(
                 }
                 Err(e) => failures.push((what(label), e)),
             },
-            _ => match collection::<directory::Group>(client, alias, request, raw).await {
+            _ => match collection_raw::<directory::Group>(client, alias, request, raw).await {
                 Ok(groups) => {
                     for group in groups.into_iter().filter_map(directory::Group::observe) {
                         principals

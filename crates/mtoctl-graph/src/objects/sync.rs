@@ -123,7 +123,13 @@ pub async fn undo_instantiate(
         Some(app) => writes::delete_application(app),
         None => writes::delete_configuration(&made.service_principal_id),
     };
-    delete(c, t, &undo, "delete the sync configuration").await
+    delete(c, t, &undo, "delete the sync configuration").await?;
+    // Gone now: a 404 under it is absence, not the lag of its creation.
+    c.forget_created(t, &made.service_principal_id);
+    if let Some(app) = &made.application_id {
+        c.forget_created(t, app);
+    }
+    Ok(())
 }
 
 /// Deletes a configuration: its application registration, which takes the service principal,

@@ -3,15 +3,21 @@
 //! Items are sent in batches as soon as they are due; an item answered 429/503/504 (or 5xx) is
 //! due again after its own `Retry-After`, and goes into a later batch with whatever else is due
 //! then. The `$batch` call itself is retried by `send` like any request.
+//!
+//! A `$batch` answer is read once, into [`ItemAnswer`]s whose bodies are slices of the
+//! answer's bytes (JSON text, neither copied nor parsed): each item's reader decodes its body
+//! into what it needs.
 
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use reqwest::Method;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::pace::{self, Signal};
 use super::retry::{Verdict, classify, parse_retry_after};
-use super::{GraphClient, GraphRequest, GraphResponse, status_error};
+use super::{GraphClient, GraphRequest, RawResponse, status_error};
 use crate::error::GraphError;
 
 /// Graph's limit of requests per `$batch`.
@@ -28,9 +34,9 @@ pub(super) async fn send_all(
     client: &GraphClient,
     tenant: &str,
     requests: &[GraphRequest],
-) -> Vec<Result<GraphResponse, GraphError>> {
+) -> Vec<Result<RawResponse, GraphError>> {
     if requests.len() == 1 {
-        return vec![client.send(tenant, &requests[0]).await];
+        return vec![client.send_raw(tenant, &requests[0]).await];
     }
     // A `$batch` is answered within one API version: what goes to beta is sent on its own.
     if requests
@@ -40,7 +46,7 @@ pub(super) async fn send_all(
         return split_by_version(client, tenant, requests).await;
     }
     let policy = &client.inner.config.retry;
-    let mut results: Vec<Option<Result<GraphResponse, GraphError>>> =
+    let mut results: Vec<Option<Result<RawResponse, GraphError>>> =
         (0..requests.len()).map(|_| None).collect();
     let now = Instant::now();
     let mut pending: Vec<Pending> = (0..requests.len())
@@ -126,17 +132,17 @@ async fn split_by_version(
     client: &GraphClient,
     tenant: &str,
     requests: &[GraphRequest],
-) -> Vec<Result<GraphResponse, GraphError>> {
+) -> Vec<Result<RawResponse, GraphError>> {
     let (beta, v1): (Vec<usize>, Vec<usize>) = (0..requests.len())
         .partition(|&i| client.version_of(&requests[i].path) != crate::endpoints::API_VERSION);
     let batched: Vec<GraphRequest> = v1.iter().map(|&i| requests[i].clone()).collect();
-    let singles = beta.iter().map(|&i| client.send(tenant, &requests[i]));
+    let singles = beta.iter().map(|&i| client.send_raw(tenant, &requests[i]));
     let (singles, batched) = futures_util::future::join(
         futures_util::future::join_all(singles),
         Box::pin(send_all(client, tenant, &batched)),
     )
     .await;
-    let mut out: Vec<Option<Result<GraphResponse, GraphError>>> =
+    let mut out: Vec<Option<Result<RawResponse, GraphError>>> =
         (0..requests.len()).map(|_| None).collect();
     for (i, r) in beta
         .into_iter()
@@ -182,26 +188,93 @@ impl Retried {
     }
 }
 
+/// One item's answer in a `$batch` answer, as the exchange read it out of the answer's bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct ItemAnswer {
+    /// The item's id (its request's index in the caller's list), if it has a string id.
+    id: Option<String>,
+    /// Its HTTP status; 0 when it has none that is a number.
+    status: u16,
+    /// Its headers (a JSON object, or anything else when Graph sent no object).
+    headers: Value,
+    /// Its body's JSON text, a slice of the answer's bytes; `null` when it has none.
+    body: Bytes,
+}
+
+/// A `$batch` answer's text: its items, their bodies borrowed from it.
+#[derive(serde::Deserialize)]
+struct AnswersText<'a> {
+    #[serde(borrow, default)]
+    responses: Option<Vec<ItemText<'a>>>,
+}
+
+#[derive(serde::Deserialize)]
+struct ItemText<'a> {
+    #[serde(default)]
+    id: Value,
+    #[serde(default)]
+    status: Value,
+    #[serde(default)]
+    headers: Value,
+    #[serde(borrow, default)]
+    body: Option<&'a RawValue>,
+}
+
+impl ItemAnswer {
+    /// The items of a `$batch` answer (none when it has no `responses`). An error when the
+    /// text is not JSON, or is JSON of another shape (`is_data`).
+    pub(super) fn read_all(answer: &Bytes) -> Result<Vec<ItemAnswer>, serde_json::Error> {
+        let text: AnswersText<'_> = serde_json::from_slice(answer)?;
+        Ok(text
+            .responses
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| ItemAnswer {
+                id: item.id.as_str().map(str::to_owned),
+                status: item.status.as_u64().unwrap_or(0) as u16,
+                headers: item.headers,
+                body: item.body.map_or_else(
+                    || Bytes::from_static(RawResponse::NULL),
+                    |raw| slice_of(answer, raw.get().as_bytes()),
+                ),
+            })
+            .collect())
+    }
+
+    /// A header, by case-insensitive name.
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .as_object()?
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .and_then(|(_, v)| v.as_str())
+    }
+}
+
+/// `part` (text borrowed from `whole`) as a slice sharing `whole`'s memory; a copy if it is
+/// not inside `whole` (serde_json borrows raw values from its input, so it always is).
+fn slice_of(whole: &Bytes, part: &[u8]) -> Bytes {
+    let inside = whole.as_ptr_range();
+    let range = part.as_ptr_range();
+    if inside.start <= range.start && range.end <= inside.end {
+        whole.slice_ref(part)
+    } else {
+        Bytes::copy_from_slice(part)
+    }
+}
+
 /// What a `$batch`'s write items' answers say about the tenant's write buckets: the strongest
 /// signal of any of them (a write throttled, or the fullest bucket reported), one observation
 /// for the whole batch however many items were throttled. Reads in the batch say nothing
 /// about writes.
-pub(super) fn write_signal(batch: &GraphRequest, answer: &Value) -> Signal {
+pub(super) fn write_signal(batch: &GraphRequest, answers: &[ItemAnswer]) -> Signal {
     let writes = batch.batch_write_ids().unwrap_or_default();
-    answer
-        .get("responses")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter(|a| {
-            a.get("id")
-                .and_then(Value::as_str)
-                .is_some_and(|id| writes.contains(id))
-        })
+    answers
+        .iter()
+        .filter(|a| a.id.as_deref().is_some_and(|id| writes.contains(id)))
         .map(|a| {
-            let status = a.get("status").and_then(Value::as_u64).unwrap_or(0) as u16;
-            let percentage = item_header(a, pace::LIMIT_HEADER);
-            Signal::of(status, pace::parse_percentage(percentage))
+            let percentage = a.header(pace::LIMIT_HEADER);
+            Signal::of(a.status, pace::parse_percentage(percentage))
         })
         .fold(Signal::Clear, Signal::max)
 }
@@ -217,15 +290,13 @@ pub(super) struct Throttled {
 }
 
 /// `Some` when any item of a `$batch` answer was throttled.
-pub(super) fn throttled_items(answer: &Value) -> Option<Throttled> {
-    answer
-        .get("responses")
-        .and_then(Value::as_array)?
+pub(super) fn throttled_items(answers: &[ItemAnswer]) -> Option<Throttled> {
+    answers
         .iter()
-        .filter(|a| a.get("status").and_then(Value::as_u64) == Some(429))
+        .filter(|a| a.status == 429)
         .map(|a| Throttled {
-            retry_after: parse_retry_after(item_header(a, "retry-after")),
-            app_wide: pace::is_app_wide(item_header(a, pace::SCOPE_HEADER)),
+            retry_after: parse_retry_after(a.header("retry-after")),
+            app_wide: pace::is_app_wide(a.header(pace::SCOPE_HEADER)),
         })
         .reduce(|a, b| Throttled {
             retry_after: match (a.retry_after, b.retry_after) {
@@ -234,15 +305,6 @@ pub(super) fn throttled_items(answer: &Value) -> Option<Throttled> {
             },
             app_wide: a.app_wide || b.app_wide,
         })
-}
-
-/// A header of one `$batch` answer item, by case-insensitive name.
-fn item_header<'a>(item: &'a Value, name: &str) -> Option<&'a str> {
-    item.get("headers")
-        .and_then(Value::as_object)?
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .and_then(|(_, v)| v.as_str())
 }
 
 /// Groups due items into batches of at most [`MAX_BATCH`], keeping request order.
@@ -258,7 +320,7 @@ fn chunk(mut due: Vec<Pending>) -> Vec<Vec<Pending>> {
 }
 
 enum ItemOutcome {
-    Done(Result<GraphResponse, GraphError>),
+    Done(Result<RawResponse, GraphError>),
     Retry {
         after: Option<Duration>,
         error: GraphError,
@@ -365,8 +427,12 @@ async fn send_batch(
         .counters
         .inner_requests
         .fetch_add(items.len() as u64, std::sync::atomic::Ordering::Relaxed);
-    let response = match client.send_counted(tenant, &batch, false, true).await {
-        Ok(r) => r,
+    let mut answers = match client.send_counted_raw(tenant, &batch, false, true).await {
+        // The items' bodies are slices of the answer, taken out of it, not copied: 20 pages
+        // of 500 assignments copied twice (the array, then each body) doubled a converged
+        // plan's allocations, and glibc's heap, fragmented by them, made every allocation
+        // slower.
+        Ok((_, answered)) => answered.unwrap_or_default(),
         Err(e) => {
             // The whole call failed for good. No token, or no answer: every item fails with
             // that error itself (under its own path), so callers can tell a sign-in failure or
@@ -376,14 +442,6 @@ async fn send_batch(
             });
         }
     };
-    // The answers are taken, not copied: 20 pages of 500 assignments copied twice (the array,
-    // then each body) doubled a converged plan's allocations, and glibc's heap, fragmented by
-    // them, made every allocation slower.
-    let mut body = response.body;
-    let mut answers = match body.get_mut("responses").map(Value::take) {
-        Some(Value::Array(answers)) => answers,
-        _ => Vec::new(),
-    };
     items
         .iter()
         .map(|p| {
@@ -391,7 +449,7 @@ async fn send_batch(
             let id = p.index.to_string();
             let Some(answer) = answers
                 .iter_mut()
-                .find(|a| a.get("id").and_then(Value::as_str) == Some(&id))
+                .find(|a| a.id.as_deref() == Some(id.as_str()))
             else {
                 return ItemOutcome::Retry {
                     after: None,
@@ -403,16 +461,13 @@ async fn send_batch(
                     },
                 };
             };
-            let status = answer.get("status").and_then(Value::as_u64).unwrap_or(0) as u16;
-            let retry_after = parse_retry_after(item_header(answer, "retry-after"));
-            let request_id = item_header(answer, "request-id").map(str::to_owned);
-            let body = answer
-                .get_mut("body")
-                .map(Value::take)
-                .unwrap_or(Value::Null);
+            let status = answer.status;
+            let retry_after = parse_retry_after(answer.header("retry-after"));
+            let request_id = answer.header("request-id").map(str::to_owned);
+            let body = std::mem::replace(&mut answer.body, Bytes::from_static(RawResponse::NULL));
             if (200..300).contains(&status) {
                 client.note_created(tenant, request, &body);
-                return ItemOutcome::Done(Ok(GraphResponse {
+                return ItemOutcome::Done(Ok(RawResponse {
                     status,
                     body,
                     request_id,
@@ -439,6 +494,65 @@ async fn send_batch(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn read(answer: Value) -> Vec<ItemAnswer> {
+        ItemAnswer::read_all(&Bytes::from(answer.to_string())).expect("a $batch answer")
+    }
+
+    #[test]
+    fn a_batch_answers_items_keep_their_bodies_as_text_sliced_from_the_answer() {
+        let answer = Bytes::from_static(
+            br#"{"responses": [
+                {"id": "1", "status": 404, "headers": {"Retry-After": "3"},
+                 "body": {"error": {"code": "Request_ResourceNotFound", "message": "gone"}}},
+                {"id": "0", "status": 200, "body": {"value": [{"id": "a"}]}},
+                {"id": 2, "status": "204"},
+                {"id": "3", "status": 204, "body": null}
+            ]}"#,
+        );
+        let items = ItemAnswer::read_all(&answer).expect("read");
+        assert_eq!(items.len(), 4);
+        assert_eq!(items[0].id.as_deref(), Some("1"));
+        assert_eq!(items[0].status, 404);
+        assert_eq!(items[0].header("retry-after"), Some("3"));
+        let error: Value = serde_json::from_slice(&items[0].body).expect("json");
+        assert_eq!(error["error"]["code"], "Request_ResourceNotFound");
+        assert_eq!(&items[1].body[..], br#"{"value": [{"id": "a"}]}"#);
+        // Shared with the answer, not copied.
+        let whole = answer.as_ptr_range();
+        assert!(whole.contains(&items[1].body.as_ptr()));
+        // What is not a string id or a numeric status is none, as Graph never sends it.
+        assert_eq!((items[2].id.as_deref(), items[2].status), (None, 0));
+        assert_eq!(&items[2].body[..], b"null");
+        assert_eq!(&items[3].body[..], b"null");
+    }
+
+    #[test]
+    fn an_answer_without_items_or_not_json_is_told_apart() {
+        assert_eq!(read(json!({"error": {"code": "x"}})), Vec::new());
+        let shape = ItemAnswer::read_all(&Bytes::from_static(br#"{"responses": 3}"#));
+        assert!(shape.expect_err("another shape").is_data());
+        let broken = ItemAnswer::read_all(&Bytes::from_static(br#"{"responses": [{"#));
+        assert!(!broken.expect_err("not JSON").is_data());
+    }
+
+    #[test]
+    fn throttled_items_give_the_longest_retry_after_and_the_apps_scope() {
+        let answers = read(json!({"responses": [
+            {"id": "0", "status": 429, "headers": {"Retry-After": "2"}},
+            {"id": "1", "status": 429,
+             "headers": {"retry-after": "7", "x-ms-throttle-scope": "Application/All/x/y"}},
+            {"id": "2", "status": 200, "headers": {"Retry-After": "60"}}
+        ]}));
+        assert_eq!(
+            throttled_items(&answers),
+            Some(Throttled {
+                retry_after: Some(Duration::from_secs(7)),
+                app_wide: true,
+            })
+        );
+        assert_eq!(throttled_items(&answers[2..]), None);
+    }
 
     #[test]
     fn an_envelope_is_written_as_graph_reads_a_batch() {
@@ -518,11 +632,11 @@ mod tests {
     fn the_write_signal_of_an_encoded_envelope_comes_from_its_write_items_only() {
         let r = GraphRequest::encoded_batch(b"{}".to_vec(), vec!["1".into()]);
         let answer = |write_status: u16| {
-            json!({"responses": [
+            read(json!({"responses": [
                 {"id": "0", "status": 429, "headers": {}},
                 {"id": "1", "status": write_status,
                  "headers": {"x-ms-throttle-limit-percentage": "0.9"}}
-            ]})
+            ]}))
         };
         // The GET's 429 is no write signal; the write item's pressure is.
         assert_eq!(write_signal(&r, &answer(204)), Signal::Pressure(0.9));

@@ -77,6 +77,7 @@ impl GraphClientBuilder {
                 credential,
                 reads: Semaphore::new(self.config.read_concurrency.max(1)),
                 writes: Semaphore::new(self.config.write_concurrency.max(1)),
+                read_volume: Semaphore::new(self.config.reads_in_flight.max(batch::MAX_BATCH)),
                 write_volume: Semaphore::new(self.config.writes_in_flight.max(batch::MAX_BATCH)),
                 pacer: pace::Pacer::new(app.share),
                 quiet_until: Mutex::new(None),
@@ -103,6 +104,7 @@ impl GraphClientBuilder {
                 counters: Counters::default(),
                 jitter: Jitter::new(),
                 created: Mutex::new(HashMap::new()),
+                deleted: Mutex::new(Default::default()),
                 recorder: self.recorder,
             }),
         }

@@ -9,6 +9,9 @@ use super::retry::RetryPolicy;
 pub struct ClientConfig {
     /// Read calls in flight per tenant (a `$batch` counts once).
     pub read_concurrency: usize,
+    /// Reads in flight per tenant, a `$batch` counting as a full one: what Graph's read bucket
+    /// sees. Single reads (a chain's look before a write) are cheap and many; batches are not.
+    pub reads_in_flight: usize,
     /// Write calls in flight per tenant. Their rate is the write pacer's business (see
     /// [`Self::pace_writes`]); this only bounds how many slow writes (an `instantiate` takes
     /// seconds) overlap.
@@ -33,12 +36,16 @@ pub struct ClientConfig {
 impl Default for ClientConfig {
     fn default() -> Self {
         Self {
-            // Little's law at ~150 ms per call keeps six batches per tenant well inside Graph's
-            // read buckets (performance-model.md §9).
-            read_concurrency: 6,
+            // As many calls as writes: a hub's 99 configuration chains each read before they
+            // write, and six read lanes held them to 40 reads a second (docs/benchmarks.md).
+            read_concurrency: 64,
+            // Little's law at ~150 ms per call keeps six full batches per tenant well inside
+            // Graph's read buckets (performance-model.md §9).
+            reads_in_flight: 6 * super::batch::MAX_BATCH,
             // Slow single writes (an `instantiate` takes seconds) of a hub's 99 configurations
-            // go side by side; the pacer, not the lanes, keeps the rate within Graph's buckets.
-            write_concurrency: 64,
+            // go side by side, with its member adds; the pacer, not the lanes, keeps the rate
+            // within Graph's buckets (64 lanes left B4g's hub two waves: docs/benchmarks.md).
+            write_concurrency: 128,
             // 16 full `$batch` calls.
             writes_in_flight: 320,
             pace_writes: true,

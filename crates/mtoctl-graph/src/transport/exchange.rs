@@ -1,16 +1,18 @@
 //! One HTTP exchange with Graph: the tenant's token and lanes, its write pacer and quiet
 //! period, the call itself traced with its `client-request-id` (and recorded, with
-//! `--record`), and what the answer says about throttling.
+//! `--record`), and what the answer says about throttling. The answer's body is checked to be
+//! JSON but kept as text: who reads it decodes it into the types it needs.
 
 use std::sync::Mutex;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use serde_json::Value;
 use tracing::Instrument;
 
 use super::retry::parse_retry_after;
-use super::{GraphClient, GraphRequest, TenantSession, batch, pace};
+use super::{GraphClient, GraphRequest, RawResponse, TenantSession, batch, pace};
 use crate::auth::GRAPH_SCOPE;
 use crate::error::{GraphError, NetworkError, Service, SignInError, one_line, shown};
 use crate::record::Answer;
@@ -22,11 +24,40 @@ const MIN_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(1);
 pub(super) enum Exchange {
     Answered {
         status: u16,
-        body: Value,
+        /// The body as it came, checked to be JSON (`null` when empty, or when an error
+        /// answer's body is not JSON): each reader decodes it into what it needs.
+        body: Bytes,
+        /// A successful `$batch`'s item answers, read out of `body` here once (their throttle
+        /// signals are read here, their bodies by `batch`).
+        items: Option<Vec<batch::ItemAnswer>>,
         retry_after: Option<Duration>,
         request_id: Option<String>,
     },
     NoAnswer(NetworkError),
+}
+
+/// A body checked to be one JSON value without building it (`null` when empty); with
+/// `batch`, a `$batch` answer whose items are read out too. A JSON body of another shape than
+/// a `$batch` answer has no items (each request is then unanswered, and retried).
+fn checked(
+    bytes: Bytes,
+    batch: bool,
+) -> Result<(Bytes, Option<Vec<batch::ItemAnswer>>), serde_json::Error> {
+    if bytes.is_empty() {
+        return Ok((Bytes::from_static(RawResponse::NULL), batch.then(Vec::new)));
+    }
+    if batch {
+        return match batch::ItemAnswer::read_all(&bytes) {
+            Ok(items) => Ok((bytes, Some(items))),
+            Err(e) if e.is_data() => {
+                serde_json::from_slice::<serde::de::IgnoredAny>(&bytes)?;
+                Ok((bytes, Some(Vec::new())))
+            }
+            Err(e) => Err(e),
+        };
+    }
+    serde_json::from_slice::<serde::de::IgnoredAny>(&bytes)?;
+    Ok((bytes, None))
 }
 
 impl GraphClient {
@@ -86,6 +117,22 @@ impl GraphClient {
                 session
                     .write_volume
                     .acquire_many(writes.min(batch::MAX_BATCH as u32))
+                    .await
+                    .map_err(|_| GraphError::UnknownTenant(tenant.to_owned()))?,
+            )
+        } else {
+            None
+        };
+        let _read_volume = if writes == 0 {
+            let weight = if request.path == "/$batch" {
+                batch::MAX_BATCH as u32
+            } else {
+                1
+            };
+            Some(
+                session
+                    .read_volume
+                    .acquire_many(weight)
                     .await
                     .map_err(|_| GraphError::UnknownTenant(tenant.to_owned()))?,
             )
@@ -206,26 +253,27 @@ impl GraphClient {
                 span.record("request_id", id.as_str());
             }
             tracing::debug!("graph call");
-            let parsed = if bytes.is_empty() {
-                Ok(Value::Null)
-            } else {
-                serde_json::from_slice::<Value>(&bytes)
-            };
             // Recorded as it came, before anything is made of it (an answer that is not JSON
-            // has a `null` body in the transcript).
+            // has a `null` body in the transcript). Parsed into a tree only for the recorder.
             if self.recording() {
-                let body = parsed.as_ref().unwrap_or(&Value::Null);
+                let body = if bytes.is_empty() {
+                    Value::Null
+                } else {
+                    serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null)
+                };
                 let headers = kept_headers;
                 let answer = Answer::Answered {
                     status,
                     headers,
-                    body,
+                    body: &body,
                 };
                 self.record(tenant, request, started, answer);
             }
-            let body = match parsed {
-                Ok(v) => v,
-                Err(_) if !(200..300).contains(&status) => Value::Null,
+            let ok = (200..300).contains(&status);
+            let is_batch = request.path == "/$batch";
+            let (body, items) = match checked(bytes, ok && is_batch) {
+                Ok(checked) => checked,
+                Err(_) if !ok => (Bytes::from_static(RawResponse::NULL), None),
                 Err(e) => {
                     return Err(GraphError::Decode {
                         tenant: tenant.to_owned(),
@@ -235,6 +283,8 @@ impl GraphClient {
                     });
                 }
             };
+            let no_items: &[batch::ItemAnswer] = &[];
+            let item_answers = items.as_deref().unwrap_or(no_items);
             // A throttled answer quiets the tenant before this call's lane is free again: a
             // call that took the lane first would still go out early. A `$batch`'s throttled
             // items count like a throttled call.
@@ -243,8 +293,8 @@ impl GraphClient {
                     retry_after,
                     app_wide,
                 })
-            } else if request.path == "/$batch" {
-                batch::throttled_items(&body)
+            } else if is_batch {
+                batch::throttled_items(item_answers)
             } else {
                 None
             };
@@ -254,8 +304,8 @@ impl GraphClient {
             // What Graph said about the tenant's write buckets, told to its pacer: a `$batch`
             // envelope carries no signal, its write items do.
             if let Some(ticket) = ticket {
-                let signal = if request.path == "/$batch" {
-                    batch::write_signal(request, &body)
+                let signal = if is_batch {
+                    batch::write_signal(request, item_answers)
                 } else {
                     pace::Signal::of(status, limit_percentage)
                 };
@@ -264,6 +314,7 @@ impl GraphClient {
             Ok(Exchange::Answered {
                 status,
                 body,
+                items,
                 retry_after,
                 request_id,
             })

@@ -9,7 +9,7 @@
 //! `builder` (tenants, credentials, app registrations), `send` (one request with retries),
 //! `exchange` (one HTTP exchange: token, lanes, pacer, quiet periods), `record` (each exchange
 //! handed to the `--record` recorder), `batch` (`$batch` packing with per-item retries),
-//! `paging` (whole collections), `replication` (lag after creates), `pace` (write pacing) and
+//! `paging` (whole collections, as JSON trees or page by page as text), `replication` (lag after creates), `pace` (write pacing) and
 //! `retry` (the retry policy).
 
 mod batch;
@@ -42,6 +42,8 @@ use send::status_error;
 pub use builder::{GraphClientBuilder, http_client};
 pub use config::ClientConfig;
 pub use paging::MAX_PAGES;
+pub(crate) use paging::paging_error;
+pub(crate) use request::RawResponse;
 pub use request::{GraphRequest, GraphResponse};
 
 /// Counters of what the client sent.
@@ -70,6 +72,9 @@ struct TenantSession {
     credential: Arc<dyn TokenCredential>,
     reads: Semaphore,
     writes: Semaphore,
+    /// Permits of [`ClientConfig::reads_in_flight`]: one per single read, a full batch's
+    /// worth per read `$batch`.
+    read_volume: Semaphore,
     /// Permits of [`ClientConfig::writes_in_flight`], one per write.
     write_volume: Semaphore,
     /// Spaces the tenant's writes once Graph signals its write buckets are nearly empty.
@@ -95,6 +100,9 @@ struct Inner {
     /// Paths and ids of objects this client created, with when: a 404 on them soon after is
     /// replication lag, not absence.
     created: Mutex<HashMap<(String, String), Instant>>,
+    /// Objects this client deleted, by tenant and id: a 404 under one is absence, even under
+    /// a parent created moments ago.
+    deleted: Mutex<std::collections::HashSet<(String, String)>>,
     /// Where every exchange is recorded (`--record`), if anywhere.
     recorder: Option<Arc<crate::record::Recorder>>,
 }

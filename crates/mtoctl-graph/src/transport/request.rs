@@ -1,5 +1,6 @@
 //! What is sent to Graph and what comes back: [`GraphRequest`] (with `$batch` envelopes
-//! already written out as bytes) and [`GraphResponse`].
+//! already written out as bytes), [`GraphResponse`] (the body parsed into a JSON tree) and
+//! [`RawResponse`] (the body's JSON text, for readers that decode it into their own types).
 
 use reqwest::Method;
 use serde_json::Value;
@@ -130,4 +131,32 @@ pub struct GraphResponse {
     pub body: Value,
     /// `request-id` from Graph.
     pub request_id: Option<String>,
+}
+
+/// A successful Graph response whose body is still JSON text: `collect` decodes pages and
+/// objects from it straight into its wire types, without a [`Value`] tree in between (a
+/// converged mesh answers with some 200,000 assignments).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RawResponse {
+    /// HTTP status (2xx).
+    pub(crate) status: u16,
+    /// The body, checked to be one JSON value; `null` when the answer had none (204).
+    pub(crate) body: bytes::Bytes,
+    /// `request-id` from Graph.
+    pub(crate) request_id: Option<String>,
+}
+
+impl RawResponse {
+    /// The JSON text of an answer without a body.
+    pub(crate) const NULL: &'static [u8] = b"null";
+
+    /// The body parsed into a JSON tree. The text was checked to be JSON when it arrived, so
+    /// this fails only if that check was skipped.
+    pub(crate) fn into_value(self) -> Result<GraphResponse, serde_json::Error> {
+        Ok(GraphResponse {
+            status: self.status,
+            body: serde_json::from_slice(&self.body)?,
+            request_id: self.request_id,
+        })
+    }
 }

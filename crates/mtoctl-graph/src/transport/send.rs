@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::exchange::Exchange;
 use super::retry::{self, Verdict, classify};
-use super::{GraphClient, GraphRequest, GraphResponse, batch};
+use super::{GraphClient, GraphRequest, GraphResponse, RawResponse, batch};
 use crate::error::{GraphError, shown};
 
 impl GraphClient {
@@ -35,6 +35,17 @@ impl GraphClient {
         self.send_counted(tenant, request, true, false).await
     }
 
+    /// [`Self::send`], the answer's body left as JSON text for a reader that decodes it into
+    /// its own types.
+    pub(crate) async fn send_raw(
+        &self,
+        tenant: &str,
+        request: &GraphRequest,
+    ) -> Result<RawResponse, GraphError> {
+        let (raw, _) = self.send_counted_raw(tenant, request, true, true).await?;
+        Ok(raw)
+    }
+
     /// [`Self::send`]; `inner` says whether the request counts as an inner request (a `$batch`
     /// envelope does not: its items are counted instead).
     pub(super) async fn send_counted(
@@ -44,6 +55,21 @@ impl GraphClient {
         inner: bool,
         retry_ambiguous: bool,
     ) -> Result<GraphResponse, GraphError> {
+        let (raw, _) = self
+            .send_counted_raw(tenant, request, inner, retry_ambiguous)
+            .await?;
+        tree(tenant, request, raw)
+    }
+
+    /// [`Self::send_counted`] with the body left as text, and a `$batch`'s item answers as
+    /// the exchange read them out of it.
+    pub(super) async fn send_counted_raw(
+        &self,
+        tenant: &str,
+        request: &GraphRequest,
+        inner: bool,
+        retry_ambiguous: bool,
+    ) -> Result<(RawResponse, Option<Vec<batch::ItemAnswer>>), GraphError> {
         let started = Instant::now();
         let policy = &self.inner.config.retry;
         let loopback = self.inner.endpoints.graph_is_loopback();
@@ -62,15 +88,20 @@ impl GraphClient {
                 Exchange::Answered {
                     status,
                     body,
+                    items,
                     request_id,
                     ..
                 } if (200..300).contains(&status) => {
-                    self.note_created(tenant, request, &body);
-                    return Ok(GraphResponse {
+                    // A `$batch` creates nothing itself; its items are noted one by one.
+                    if request.path != "/$batch" {
+                        self.note_created(tenant, request, &body);
+                    }
+                    let raw = RawResponse {
                         status,
                         body,
                         request_id,
-                    });
+                    };
+                    return Ok((raw, items));
                 }
                 Exchange::Answered {
                     status,
@@ -103,7 +134,8 @@ impl GraphClient {
             let Verdict::Retry { after } = verdict else {
                 return Err(error);
             };
-            let ambiguous = !matches!(error.status(), Some(429 | 503));
+            // A 404 retried is replication lag: Graph refused, having made nothing.
+            let ambiguous = !matches!(error.status(), Some(404 | 429 | 503));
             if ambiguous && !retry_ambiguous {
                 return Err(error);
             }
@@ -154,19 +186,50 @@ impl GraphClient {
         tenant: &str,
         requests: &[GraphRequest],
     ) -> Vec<Result<GraphResponse, GraphError>> {
+        let answers = batch::send_all(self, tenant, requests).await;
+        requests
+            .iter()
+            .zip(answers)
+            .map(|(request, answer)| tree(tenant, request, answer?))
+            .collect()
+    }
+
+    /// [`Self::send_all`], each answer's body left as JSON text for a reader that decodes it
+    /// into its own types.
+    pub(crate) async fn send_all_raw(
+        &self,
+        tenant: &str,
+        requests: &[GraphRequest],
+    ) -> Vec<Result<RawResponse, GraphError>> {
         batch::send_all(self, tenant, requests).await
     }
 }
 
-/// A Graph error body (`{"error": {"code", "message", "innerError": {…}}}`) as an error.
+/// An answer's body parsed into a JSON tree, for the readers that want one.
+fn tree(
+    tenant: &str,
+    request: &GraphRequest,
+    raw: RawResponse,
+) -> Result<GraphResponse, GraphError> {
+    raw.into_value().map_err(|e| GraphError::Decode {
+        tenant: tenant.to_owned(),
+        method: request.method.to_string(),
+        path: request.path.clone(),
+        reason: format!("not JSON: {e}"),
+    })
+}
+
+/// A Graph error body (`{"error": {"code", "message", "innerError": {…}}}`, as JSON text) as
+/// an error.
 pub(super) fn status_error(
     tenant: &str,
     request: &GraphRequest,
     status: u16,
-    body: &Value,
+    body: &[u8],
     request_id: Option<String>,
     retry_after: Option<Duration>,
 ) -> GraphError {
+    let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let error = body.get("error");
     let field = |name: &str| {
         error

@@ -1,5 +1,7 @@
 //! Behaviour of the planner on fresh, converged and drifted worlds.
 
+use std::collections::BTreeMap;
+
 use mtoctl_model::ids::Guid;
 use mtoctl_model::observed::{
     AccessRuleObservation, AssignmentObservation, B2bPolicyObservation, IdentitySyncObservation,
@@ -978,4 +980,136 @@ fn markdown_is_truncated_below_the_limit_with_a_note() {
     assert!(limited.len() < 2_000, "{}", limited.len());
     assert!(limited.contains("Plan truncated"));
     assert!(limited.contains("</details>"));
+}
+
+/// The actions of contoso's sync in the quickstart, by operation name.
+fn contoso_sync(p: &Plan) -> BTreeMap<&'static str, Vec<usize>> {
+    let mut by_op: BTreeMap<&'static str, Vec<usize>> = BTreeMap::new();
+    for (i, a) in p.actions.iter().enumerate() {
+        if a.tenant.as_str() == "contoso" && a.addr.to_string().contains(".sync[") {
+            by_op
+                .entry(crate::diff::op_name(&a.operation))
+                .or_default()
+                .push(i);
+        }
+    }
+    by_op
+}
+
+#[test]
+fn a_sync_waiting_for_a_join_is_made_stopped_now_and_validated_and_started_after() {
+    let desired = example("quickstart");
+    let p = plan(&desired, &ObservedStateBuilder::fresh(&desired).build());
+    let wait = position(&p, |o| matches!(o, Operation::WaitForJoin { .. }));
+    let ops = contoso_sync(&p);
+    let names: Vec<_> = ops.keys().copied().collect();
+    assert_eq!(
+        names,
+        ["create_job", "instantiate", "put_secrets", "update_schema"],
+        "no validation, no assignment and no start before the join"
+    );
+    let [instantiate] = ops["instantiate"][..] else {
+        panic!("one instantiation")
+    };
+    let inst_id = p.actions[instantiate].id;
+    for (op, at) in &ops {
+        for &i in at {
+            assert!(
+                !p.actions[i].depends_on.contains(&p.actions[wait].id),
+                "{op} does not wait for the join"
+            );
+        }
+    }
+    for op in ["create_job", "put_secrets"] {
+        for &i in &ops[op] {
+            assert_eq!(
+                p.actions[i].depends_on,
+                [inst_id],
+                "{op} follows the instantiation alone"
+            );
+        }
+    }
+    let d = p
+        .deferred
+        .iter()
+        .find(|d| d.addr == p.actions[instantiate].addr)
+        .expect("validation and start deferred");
+    assert!(
+        d.summary.contains("validate") && d.summary.contains("start"),
+        "{}",
+        d.summary
+    );
+    assert_eq!(d.waits_for, [p.actions[wait].id]);
+}
+
+#[test]
+fn a_new_configurations_job_settings_and_validation_run_side_by_side_before_the_start() {
+    let desired = example("quickstart");
+    let observed = ObservedStateBuilder::converged(&desired)
+        .with(|b| b.tenant_mut("contoso").sync_configurations.clear())
+        .build();
+    let p = plan(&desired, &observed);
+    let ops = contoso_sync(&p);
+    let one = |op: &str| {
+        let [i] = ops[op][..] else { panic!("one {op}") };
+        i
+    };
+    let id = |i: usize| p.actions[i].id;
+    let (inst, validate, job, secrets, schema, start) = (
+        one("instantiate"),
+        one("validate_credentials"),
+        one("create_job"),
+        one("put_secrets"),
+        one("update_schema"),
+        one("start_job"),
+    );
+    assert_eq!(p.actions[job].depends_on, [id(inst)]);
+    assert_eq!(p.actions[secrets].depends_on, [id(inst)]);
+    assert_eq!(p.actions[schema].depends_on, [id(job)]);
+    assert!(p.actions[validate].depends_on.contains(&id(inst)));
+    let start_after = &p.actions[start].depends_on;
+    for i in [validate, secrets, schema]
+        .into_iter()
+        .chain(ops["assign"].iter().copied())
+    {
+        assert!(
+            start_after.contains(&id(i)),
+            "start after {}",
+            p.actions[i].addr
+        );
+    }
+}
+
+#[test]
+fn a_job_never_started_is_validated_before_its_start_and_a_paused_one_is_not() {
+    let desired = example("quickstart");
+    let with_state = |state: &str| {
+        let observed = ObservedStateBuilder::converged(&desired)
+            .with(|b| {
+                b.sync_mut("contoso", QS_SYNC)
+                    .details
+                    .as_mut()
+                    .expect("details")
+                    .jobs[0]
+                    .schedule_state = Some(state.into());
+            })
+            .build();
+        plan(&desired, &observed)
+    };
+    let p = with_state("Disabled");
+    let ops: Vec<_> = p
+        .actions
+        .iter()
+        .map(|a| crate::diff::op_name(&a.operation))
+        .collect();
+    assert_eq!(ops, ["validate_credentials", "start_job"]);
+    assert_eq!(p.actions[1].depends_on, [p.actions[0].id]);
+    let p = with_state("Paused");
+    assert_eq!(
+        p.actions
+            .iter()
+            .map(|a| crate::diff::op_name(&a.operation))
+            .collect::<Vec<_>>(),
+        ["start_job"]
+    );
 }

@@ -52,26 +52,45 @@ fn one(ctx: &mut Ctx<'_>, s: &SyncSpec) {
         return;
     };
     let addr = ResourceAddr::sync(s.from.as_str(), &s.name);
-    match ctx.pair_readiness(&s.from, &s.to) {
-        Readiness::Ready => {}
-        Readiness::Waiting { waits, why } => {
-            ctx.defer(
-                addr,
-                &s.from,
-                ActionKind::Create,
-                format!(
-                    "set up sync {} from {} into {} (instantiate or adopt, validate, job, settings, schema, assignments, start)",
-                    s.name, s.from, s.to
-                ),
-                format!("{why}; the target's partner settings are reconciled after the join"),
-                waits,
-            );
-            return;
-        }
+    let waiting = match ctx.pair_readiness(&s.from, &s.to) {
+        Readiness::Ready => None,
+        Readiness::Waiting { waits, why } => Some((waits, why)),
         Readiness::Blocked { why } => {
             ctx.note(Severity::Warning, Some(addr), format!("not planned: {why}"));
             return;
         }
+    };
+    let obs = ctx.obs(&s.from);
+    let missing = !obs
+        .sync_configurations
+        .iter()
+        .any(|c| c.display_name.eq_ignore_ascii_case(&s.name));
+    if let Some((waits, why)) = waiting {
+        // A configuration still to make is made in its source now (nothing of it depends on
+        // the target), stopped; validating it against the target, its scope and its start wait.
+        let summary = if missing {
+            format!(
+                "validate sync {} from {} into {}, bring its users and groups into scope, and start it",
+                s.name, s.from, s.to
+            )
+        } else {
+            format!(
+                "set up sync {} from {} into {} (instantiate or adopt, validate, job, settings, schema, assignments, start)",
+                s.name, s.from, s.to
+            )
+        };
+        ctx.defer(
+            addr.clone(),
+            &s.from,
+            ActionKind::Create,
+            summary,
+            format!("{why}; the target's partner settings are reconciled after the join"),
+            waits,
+        );
+        if missing {
+            create(ctx, s, &target.tenant_id, addr, Vec::new(), false);
+        }
+        return;
     }
     // Everything this plan does to the target's partner, identity sync and consent, and to the
     // source's partner (outbound consent), comes before validation.
@@ -90,33 +109,7 @@ fn one(ctx: &mut Ctx<'_>, s: &SyncSpec) {
         .collect();
     let target_id = target.tenant_id.clone();
     match matching.as_slice() {
-        [] => {
-            let key = ctx.push(
-                Draft::new(
-                    addr.clone(),
-                    &s.from,
-                    ActionKind::Create,
-                    Operation::InstantiateSyncConfiguration {
-                        display_name: s.name.clone(),
-                    },
-                    ActionReason::Missing,
-                    format!(
-                        "create sync configuration {} from {} into {}",
-                        s.name, s.from, s.to
-                    ),
-                )
-                .changes(vec![change("display_name", None::<&()>, Some(&s.name))]),
-            );
-            let config = ObjectRef::CreatedBy { action: key };
-            let chain = Chain {
-                config: config.clone(),
-                app_role: Some(config),
-                config_expected: ExpectedBefore::CreatedBy { action: key },
-                after: [prereqs, vec![key]].concat(),
-                reason: ActionReason::Setup,
-            };
-            setup(ctx, s, &target_id, chain);
-        }
+        [] => create(ctx, s, &target_id, addr, prereqs, true),
         [c] => {
             let expected = ctx.seen(&addr, fingerprint::sync_configuration(c));
             ctx.check(&addr);
@@ -152,12 +145,22 @@ fn one(ctx: &mut Ctx<'_>, s: &SyncSpec) {
                         config,
                         app_role,
                         config_expected: expected,
+                        made_by: None,
                         after: prereqs,
                         reason: ActionReason::Adopt,
+                        ready: true,
                     };
                     setup(ctx, s, &target_id, chain);
                 }
-                [job] => reconcile(ctx, s, job, &details.assignments, config, app_role, prereqs),
+                [job] => reconcile(
+                    ctx,
+                    s,
+                    job,
+                    &details.assignments,
+                    config,
+                    app_role,
+                    prereqs,
+                ),
                 jobs => ctx.note(
                     Severity::Warning,
                     Some(addr),
@@ -182,11 +185,54 @@ fn one(ctx: &mut Ctx<'_>, s: &SyncSpec) {
     }
 }
 
+/// Instantiates the configuration and plans its setup chain; `ready` when the pair's settings
+/// can be reconciled now, so that validation and the start are planned too.
+fn create(
+    ctx: &mut Ctx<'_>,
+    s: &SyncSpec,
+    target: &mtoctl_model::ids::TenantId,
+    addr: ResourceAddr,
+    prereqs: Vec<ActionId>,
+    ready: bool,
+) {
+    let key = ctx.push(
+        Draft::new(
+            addr,
+            &s.from,
+            ActionKind::Create,
+            Operation::InstantiateSyncConfiguration {
+                display_name: s.name.clone(),
+            },
+            ActionReason::Missing,
+            format!(
+                "create sync configuration {} from {} into {}",
+                s.name, s.from, s.to
+            ),
+        )
+        .changes(vec![change("display_name", None::<&()>, Some(&s.name))]),
+    );
+    let config = ObjectRef::CreatedBy { action: key };
+    let chain = Chain {
+        config: config.clone(),
+        app_role: Some(config),
+        config_expected: ExpectedBefore::CreatedBy { action: key },
+        made_by: Some(key),
+        after: [prereqs, vec![key]].concat(),
+        reason: ActionReason::Setup,
+        ready,
+    };
+    setup(ctx, s, target, chain);
+}
+
 /// What the setup chain acts on.
 struct Chain {
     config: ObjectRef,
     app_role: Option<ObjectRef>,
     config_expected: ExpectedBefore,
+    /// The action of this plan that makes the configuration, if one does.
+    made_by: Option<ActionId>,
     after: Vec<ActionId>,
     reason: ActionReason,
+    /// Whether validation and the start are planned (not deferred until a join completes).
+    ready: bool,
 }

@@ -155,7 +155,7 @@ pub(super) fn reconcile(
         ActionReason::ScopeChange,
     );
     after.extend(assigned);
-    after.extend(prereqs);
+    after.extend(prereqs.iter().copied());
 
     // Running state: never start a running job.
     match job.schedule_state.as_deref() {
@@ -189,6 +189,29 @@ pub(super) fn reconcile(
             }
         }
         None | Some("Disabled" | "Paused") => {
+            // A job never started (made by an apply that waited for a join, or interrupted)
+            // is checked against the target first, as a new one is.
+            let never_started = job.schedule_state.as_deref() == Some("Disabled");
+            let target = ctx.desired.tenant(&s.to).map(|t| t.tenant_id.clone());
+            if s.enabled
+                && never_started
+                && let Some(target) = target
+            {
+                after.push(ctx.push(
+                    Draft::new(
+                        ResourceAddr::sync_part(from, &s.name, "credentials"),
+                        &s.from,
+                        ActionKind::Check,
+                        Operation::ValidateCredentials {
+                            configuration: config.clone(),
+                            target_tenant_id: target,
+                        },
+                        ActionReason::Setup,
+                        format!("check that {} may provision users into {}", s.from, s.to),
+                    )
+                    .after(prereqs),
+                ));
+            }
             if s.enabled {
                 ctx.push(
                     Draft::new(

@@ -1,5 +1,15 @@
 //! The setup chain of a configuration without a job: validate credentials, create the job,
 //! write its settings, set the schema, assign users and groups, start.
+//!
+//! While a join is pending, only the configuration, its job, settings and schema are made;
+//! validation, the assignments and the start wait for the join (`super::one` defers them).
+//!
+//! Graph orders only what names another object: the schema is the job's, and everything is
+//! the configuration's. So on a configuration this plan makes, the job, the settings and the
+//! assignments all follow the instantiation side by side, and validation beside them; an
+//! adopted configuration is validated first, the guard of its fingerprint before any write.
+//! The start comes last, after all of them (graph-reference §10.3 lists one order, the
+//! how-to's, not a constraint of the API reference).
 
 use mtoctl_model::desired::SyncSpec;
 
@@ -18,21 +28,29 @@ pub(super) fn setup(
     chain: Chain,
 ) {
     let from = s.from.as_str();
-    let validate = ctx.push(
-        Draft::new(
-            ResourceAddr::sync_part(from, &s.name, "credentials"),
-            &s.from,
-            ActionKind::Check,
-            Operation::ValidateCredentials {
-                configuration: chain.config.clone(),
-                target_tenant_id: target.clone(),
-            },
-            chain.reason,
-            format!("check that {} may provision users into {}", s.from, s.to),
+    let validate = chain.ready.then(|| {
+        ctx.push(
+            Draft::new(
+                ResourceAddr::sync_part(from, &s.name, "credentials"),
+                &s.from,
+                ActionKind::Check,
+                Operation::ValidateCredentials {
+                    configuration: chain.config.clone(),
+                    target_tenant_id: target.clone(),
+                },
+                chain.reason,
+                format!("check that {} may provision users into {}", s.from, s.to),
+            )
+            .after(chain.after.clone())
+            .expect(chain.config_expected.clone()),
         )
-        .after(chain.after.clone())
-        .expect(chain.config_expected),
-    );
+    });
+    // The first writes on the configuration: right after this plan made it, or once an
+    // adopted one passed validation (whose re-read guards its fingerprint).
+    let gate: Vec<_> = match chain.made_by {
+        Some(made) => vec![made],
+        None => validate.into_iter().collect(),
+    };
     let job = ctx.push(
         Draft::new(
             ResourceAddr::sync_part(from, &s.name, "job"),
@@ -44,7 +62,7 @@ pub(super) fn setup(
             chain.reason,
             format!("create the synchronization job of {}", s.name),
         )
-        .after([validate]),
+        .after(gate.clone()),
     );
     let job_ref = ObjectRef::CreatedBy { action: job };
     let created = ExpectedBefore::CreatedBy { action: job };
@@ -70,8 +88,8 @@ pub(super) fn setup(
                 }
             ),
         )
-        .after([job])
-        .expect(created.clone())
+        .after(gate)
+        .expect(chain.config_expected)
         .changes(vec![
             change("target_tenant_id", None::<&()>, Some(target)),
             change("sync_all", None::<&()>, Some(&s.scope.all_users)),
@@ -98,24 +116,30 @@ pub(super) fn setup(
                 )
             },
         )
-        .after([secrets])
+        .after([job])
         .expect(created.clone())
         .changes(want.changes_from(None)),
     );
     // Assignments only need the configuration: the job is created stopped and starts only
     // once they, the settings and the schema are all in place, so they need not wait for the
     // job, settings and schema (seconds of service time on real Graph) and run beside them.
-    // A running job is another matter (`reconcile`): there, scope follows the schema.
-    let assigned = assignments(
-        ctx,
-        s,
-        &chain.config,
-        chain.app_role.as_ref(),
-        &[],
-        chain.after.clone(),
-        chain.reason,
-    );
-    if s.enabled {
+    // A running job is another matter (`reconcile`): there, scope follows the schema. While
+    // a join is pending they wait with the start: a plan of a mesh would otherwise list its
+    // 190,000 assignments before anything exists, and they take no longer after the join.
+    let assigned = if chain.ready {
+        assignments(
+            ctx,
+            s,
+            &chain.config,
+            chain.app_role.as_ref(),
+            &[],
+            chain.after.clone(),
+            chain.reason,
+        )
+    } else {
+        Vec::new()
+    };
+    if s.enabled && chain.ready {
         ctx.push(
             Draft::new(
                 ResourceAddr::sync_part(from, &s.name, "job"),
@@ -128,7 +152,14 @@ pub(super) fn setup(
                 chain.reason,
                 format!("start synchronizing from {} into {}", s.from, s.to),
             )
-            .after([vec![schema], assigned].concat())
+            .after(
+                [
+                    validate.into_iter().collect(),
+                    vec![secrets, schema],
+                    assigned,
+                ]
+                .concat(),
+            )
             .expect(created),
         );
     }
