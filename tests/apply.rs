@@ -1005,13 +1005,7 @@ async fn assignments_in_a_configuration_the_apply_made_are_not_looked_for_first(
     let world = Scenario::quickstart(Default::default()).await;
     world.converge(6).await;
     delete_fabrikams_configuration(&world).await;
-    world
-        .admin(
-            reqwest::Method::POST,
-            "/_emulator/faults",
-            Some(json!({"record": "all"})),
-        )
-        .await;
+    record_all(&world).await;
     let apply = world.apply().await;
     assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
     let recorded = world
@@ -1215,13 +1209,7 @@ async fn a_configuration_that_yields_to_a_twin_is_deleted_and_never_started() {
     world.converge(6).await;
     delete_fabrikams_configuration(&world).await;
     let (plan, client) = plan_in_process(&world, std::path::Path::new(SPEC)).await;
-    world
-        .admin(
-            Method::POST,
-            "/_emulator/faults",
-            Some(json!({"record": "all"})),
-        )
-        .await;
+    record_all(&world).await;
     let name = format!("MTO_Sync_{CONTOSO}");
     let twins = std::sync::Arc::new(TwinMaker {
         client: client.clone(),
@@ -1297,13 +1285,7 @@ async fn a_job_rechecked_before_its_start_is_not_looked_at_again() {
     // The first apply makes both configurations stopped while the join is pending.
     assert_eq!(world.apply().await.code, 3);
     world.advance(5 * 3600).await;
-    world
-        .admin(
-            Method::POST,
-            "/_emulator/faults",
-            Some(json!({"record": "all"})),
-        )
-        .await;
+    record_all(&world).await;
     let second = world.apply().await;
     assert_eq!(second.code, 0, "{}\n{}", second.stdout, second.stderr);
     let recorded = world.admin(Method::GET, "/_emulator/requests", None).await;
@@ -1363,4 +1345,15 @@ fn requests_of(recorded: &Value, tenant: Option<&str>) -> Vec<(String, String)> 
             _ => vec![(text(&r["method"]), text(&r["path"]))],
         })
         .collect()
+}
+
+/// Has the emulator record every request from now on (`/_emulator/requests`).
+async fn record_all(world: &Scenario) {
+    world
+        .admin(
+            reqwest::Method::POST,
+            "/_emulator/faults",
+            Some(json!({"record": "all"})),
+        )
+        .await;
 }
