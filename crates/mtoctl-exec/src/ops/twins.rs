@@ -28,10 +28,11 @@ const RACE_LOOK_AFTER: Duration = Duration::from_millis(250);
 ///
 /// Ours stays only when it is strictly older than every twin; otherwise this run deletes its
 /// own (and with it what the chain made under it meanwhile), age read from the applications'
-/// `createdDateTime`; the apply then fails that configuration, to be planned again. A tie yields too: it has whole seconds, so a twin of the same second
-/// may be the older one, made by a run that looked before ours existed and kept its own. Two
-/// runs that both see both and tie both yield: the name is left with no configuration, and
-/// the next apply makes one. Never two.
+/// `createdDateTime`; the apply then fails that configuration, to be planned again. A tie
+/// yields too: it has whole seconds, so a twin of the same second may be the older one, made
+/// by a run that looked before ours existed and kept its own. Two runs that both see both and
+/// tie both yield: the name is left with no configuration, and the next apply makes one.
+/// Never two.
 pub(super) async fn keep_one_configuration(
     c: GraphClient,
     t: String,
