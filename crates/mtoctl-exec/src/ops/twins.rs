@@ -39,13 +39,26 @@ pub(super) async fn keep_one_configuration(
     display_name: String,
     ours: ConfigurationIds,
 ) -> Verdict {
-    match keep_configuration(&c, &t, &display_name, ours).await {
+    let kept = keep_configuration(&c, &t, &display_name, ours).await;
+    verdict(
+        kept,
+        &format!("a configuration named {display_name}"),
+        || {
+            format!(
+                "a concurrent run made a configuration named {display_name} in {t} at the same moment; this run deleted its own, with the job, settings, schema and assignments it made under it, and left the other run's: plan again"
+            )
+        },
+    )
+}
+
+/// A look's verdict: ours kept, ours deleted (`lost` says so), or the look for `what` failed
+/// and cannot tell.
+fn verdict(kept: Result<bool, OpError>, what: &str, lost: impl FnOnce() -> String) -> Verdict {
+    match kept {
         Ok(true) => Verdict::Ours,
-        Ok(false) => Verdict::Lost(format!(
-            "a concurrent run made a configuration named {display_name} in {t} at the same moment; this run deleted its own, with the job, settings, schema and assignments it made under it, and left the other run's: plan again"
-        )),
+        Ok(false) => Verdict::Lost(lost()),
         Err(e) => Verdict::Lost(format!(
-            "could not look for a configuration named {display_name} that a concurrent run made at the same moment ({}): plan again",
+            "could not look for {what} that a concurrent run made at the same moment ({}): plan again",
             super::message(&e)
         )),
     }
@@ -99,18 +112,18 @@ pub(super) async fn keep_one_job(c: GraphClient, t: String, sp: String, ours: St
             .any(|id| id != ours);
         if twin {
             jobs::delete_job(&c, &t, &sp, &ours).await?;
-            c.forget_created(&t, &ours);
+            c.note_deleted(&t, &ours);
         }
         Ok::<_, OpError>(!twin)
     };
-    match kept.await {
-        Ok(true) => Verdict::Ours,
-        Ok(false) => Verdict::Lost(format!(
-            "a concurrent run made a synchronization job on configuration {sp} in {t} at the same moment; this run deleted its own and left the other run's: plan again"
-        )),
-        Err(e) => Verdict::Lost(format!(
-            "could not look for a synchronization job on configuration {sp} that a concurrent run made at the same moment ({}): plan again",
-            super::message(&e)
-        )),
-    }
+    let kept = kept.await;
+    verdict(
+        kept,
+        &format!("a synchronization job on configuration {sp}"),
+        || {
+            format!(
+                "a concurrent run made a synchronization job on configuration {sp} in {t} at the same moment; this run deleted its own and left the other run's: plan again"
+            )
+        },
+    )
 }

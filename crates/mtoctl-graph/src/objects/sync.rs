@@ -125,9 +125,9 @@ pub async fn undo_instantiate(
     };
     delete(c, t, &undo, "delete the sync configuration").await?;
     // Gone now: a 404 under it is absence, not the lag of its creation.
-    c.forget_created(t, &made.service_principal_id);
+    c.note_deleted(t, &made.service_principal_id);
     if let Some(app) = &made.application_id {
-        c.forget_created(t, app);
+        c.note_deleted(t, app);
     }
     Ok(())
 }

@@ -42,13 +42,7 @@ impl GraphClient {
     /// Notes that this client deleted the object `id`: a 404 on it or under it is absence
     /// from now on, not replication lag, even under a parent created moments ago (a job this
     /// run made and deleted for a twin, on a configuration it made).
-    pub fn forget_created(&self, tenant: &str, id: &str) {
-        let mut created = self.inner.created.lock().unwrap_or_else(|e| e.into_inner());
-        created.retain(|(t, key), _| {
-            let under = key.split('/').any(|segment| segment == id);
-            !(t == tenant && (key == id || under))
-        });
-        drop(created);
+    pub fn note_deleted(&self, tenant: &str, id: &str) {
         self.inner
             .deleted
             .lock()
@@ -183,10 +177,10 @@ mod tests {
         );
         assert!(!client.recently_created("u", schema), "another tenant's");
         // The job is deleted (a twin's): its schema is gone, the configuration's lag still holds.
-        client.forget_created("t", "job");
+        client.note_deleted("t", "job");
         assert!(!client.recently_created("t", schema));
         assert!(client.recently_created("t", "/servicePrincipals/sp/synchronization/secrets"));
-        client.forget_created("t", "sp");
+        client.note_deleted("t", "sp");
         assert!(!client.recently_created("t", "/servicePrincipals/sp/synchronization/secrets"));
     }
 
