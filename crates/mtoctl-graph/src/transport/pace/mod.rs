@@ -6,8 +6,10 @@
 //! keeps pushing stays throttled longer.
 //!
 //! A tenant's [`Pacer`] lets each write call go at the tenant's own rate ([`rate`], learnt
-//! from the [`signal`]s in Graph's answers) and at most at the cap its app registration's
-//! [`share`] sets, so that the tenant that bounds the apply keeps the app's bucket to itself.
+//! from the [`signal`]s in Graph's answers), at most at the cap its app registration's
+//! [`share`] sets, so that the tenant that bounds the apply keeps the app's bucket to itself;
+//! and its rate moves towards the fair rate the share sets, so that tenants of comparable work
+//! finish together.
 //!
 //! It does not know the quotas, on purpose: other apps' writes share the tenant's bucket, and
 //! the emulator's time-scaled buckets refill faster; it learns from Graph's answers only.
@@ -70,9 +72,12 @@ impl Pacer {
 
     /// Adjusts the rate to what the answer to a call sent with `ticket` said.
     pub(super) fn observe(&self, signal: Signal, ticket: Ticket) {
+        let now = Instant::now();
+        let fair = self.share.fair(self.me, now);
+        let alone = !self.share.others_writing(self.me, now);
         let mut s = self.lock();
         let before = s.rate;
-        s.observe(Instant::now(), signal, ticket);
+        s.observe(now, signal, ticket, fair, alone);
         if s.rate != before {
             tracing::debug!(?signal, writes_per_second = ?s.rate, "write pace");
             self.share.paced_at(self.me, s.rate);

@@ -3,18 +3,23 @@
 //!
 //! The pacer lets a tenant's writes through unpaced until Graph signals pressure: an
 //! `x-ms-throttle-limit-percentage` header on a write's answer (Graph sends it once a bucket is
-//! more than 80 % used) or a write answered 429. From then on each call waits its turn at a
-//! rate it adjusts from those signals (AIMD): halved on a 429 (once per round trip), ×0.7 at
-//! most every half second while a bucket is 95 % used or more (Graph reports 1.0: the level
-//! answers slowly, so not at every answer), held at 0.9 and 0.8, and up ×1.25 per half second
-//! once Graph stops reporting pressure, but only ×1.05 past three times the rate at which the
-//! bucket last came back below 0.9 (or past the rate the episode began at, if higher). Growth
-//! counts half seconds, not answers: one answer grows the rate by as many steps as half
-//! seconds passed since the last change (at most four), so a slow rate, whose `$batch` calls
-//! come seconds apart, recovers as fast as a quick one. The first rate is half the rate the
-//! tenant was writing at when the pressure began (that rate was emptying the bucket), but at
-//! least 20 writes per second: a tenant writing slower cannot have emptied a bucket of its
-//! own, and the pressure it saw is a shared one's.
+//! more than 80 % used) or a write answered 429. From then on each call waits its turn at a rate it
+//! adjusts from those signals: halved on a 429 (once per round trip), ×0.7 (at most every half
+//! second) when Graph reports a level higher than any since the last such decrease (the bucket is
+//! still emptying), held while the level holds or falls (the rate is at or below the refill; a
+//! bucket of 35,000 takes seconds to move a tenth), and up ×1.25 per half second once Graph stops
+//! reporting pressure, but only ×1.05 past three times the rate at which the bucket last came back
+//! below 0.9 (or past the rate the episode began at, if higher). Growth counts half seconds, not
+//! answers: one answer grows the rate by as many steps as half seconds passed since the last change
+//! (at most four), so a slow rate, whose `$batch` calls come seconds apart, recovers as fast as a
+//! quick one. Growth stops at four times what the tenant actually sent over the last two seconds: a
+//! rate its lanes or its work keep it under has not been tried against the bucket. The first rate
+//! of a tenant writing alone is half the rate it was writing at (that rate emptied the bucket), at
+//! least 20 writes per second; of one whose app's other tenants write too, it is 20, the refill of
+//! Graph's smallest write bucket: writes sent unpaced by many tenants go at the speed of all their
+//! lanes, any multiple of the refill of the bucket they share (half of each one's rate flooded
+//! B3's app bucket with 429s). Below its refill a bucket banks what goes unused, and growth finds
+//! the refill within seconds.
 //!
 //! Why the rate need not be exact: Graph's bucket is the buffer. While it is neither empty nor
 //! full, writes go through at exactly its refill rate whatever the pacer's rate does around
@@ -27,23 +32,35 @@ use std::time::{Duration, Instant};
 
 use super::signal::Signal;
 
-/// How recent writes are measured to seed the first rate.
+/// How recent writes are measured: how fast the tenant actually writes.
 pub(super) const WINDOW: Duration = Duration::from_secs(2);
 /// The slowest the pacer goes, writes per second (Graph's slowest documented refill is 20).
 pub(super) const MIN_RATE: f64 = 0.5;
-/// The first rate, as a share of the rate the tenant was writing at when pressure began
-/// (before the share the signal itself asks for): that rate was emptying the bucket.
-const SEED_SHARE: f64 = 0.5;
 /// At most one increase per this long: a bucket answers an increase only after a while.
 const INCREASE_EVERY: Duration = Duration::from_millis(500);
 /// The most [`INCREASE_EVERY`] steps one answer may grow the rate by, when the answers come
 /// further apart than that (see [`State::observe`]).
 const MAX_STEPS_PER_ANSWER: f64 = 4.0;
-/// The lowest first rate, writes per second: the refill of Graph's smallest write bucket (3,000
-/// per 150 s per app and tenant). A tenant writing slower than that cannot have emptied a bucket
-/// of its own; the pressure it saw is a shared bucket's (the app's, emptied by its other
-/// tenants), and a seed from its own few writes would leave it crawling.
-const MIN_SEED: f64 = 20.0;
+/// The first rate, writes per second, of a tenant whose app's other tenants write too: the
+/// refill of Graph's smallest write bucket (3,000 per 150 s per app and tenant). Sent unpaced by
+/// several tenants, writes go at the speed of all their lanes, which says nothing of the refill
+/// of the bucket they emptied together (see the module's doc); and the least first rate.
+const SEED: f64 = 20.0;
+/// The first rate of a tenant writing alone, as a share of the rate it was writing at when
+/// pressure began: that rate alone emptied the bucket.
+const SEED_SHARE: f64 = 0.5;
+/// How far above what the tenant actually sent (over the last [`WINDOW`]) its rate may grow:
+/// a busy tenant growing ×1.25 a half second sends some 0.6 of its rate over that window.
+const MAX_UNUSED: f64 = 4.0;
+/// How much faster (or slower) a tenant's rate moves when it is far from its fair rate.
+const MAX_TILT: f64 = 2.0;
+/// While the level holds: the share of the way (in ratio) to its fair rate a tenant's rate
+/// moves per half second.
+const DRIFT: f64 = 0.25;
+/// The most it moves so per half second (as a factor, up or down).
+const MAX_DRIFT: f64 = 1.25;
+/// The step of Graph's `x-ms-throttle-limit-percentage` (it prints one decimal).
+const LEVEL_STEP: f64 = 0.1;
 /// At most one decrease for a nearly empty bucket per this long (429s halve at once).
 const LEVEL_DECREASE_EVERY: Duration = Duration::from_millis(500);
 
@@ -78,11 +95,14 @@ pub(super) struct State {
     /// refill, with a flood of 429s.
     ceiling: Option<f64>,
     /// While the bucket is in a pressure episode (0.9 or more, or a 429, since it was last
-    /// seen below 0.9): the rate when the episode began (the recent rate, when writes were
-    /// unpaced). `None` outside an episode. A rate that fell far below it fell for a shared
+    /// seen below 0.9): the rate when the episode began ([`SEED`], when writes were unpaced).
+    /// `None` outside an episode. A rate that fell far below it fell for a shared
     /// bucket (the app's, emptied by the app's other tenants) or overshot downwards; the
     /// tenant's own refill is not that low, so the ceiling is at least this rate.
     episode_from: Option<f64>,
+    /// The highest level Graph reported since the rate was last lowered for one (0 after a
+    /// clear answer): only a higher one lowers it again.
+    level_high: f64,
 }
 
 impl State {
@@ -97,6 +117,7 @@ impl State {
             changed: now,
             ceiling: None,
             episode_from: None,
+            level_high: 0.0,
         }
     }
 
@@ -136,33 +157,72 @@ impl State {
         Ok(Ticket(self.epoch))
     }
 
-    pub(super) fn observe(&mut self, now: Instant, signal: Signal, ticket: Ticket) {
+    /// Adjusts the rate to `signal`, the answer to a call sent with `ticket`. `fair` (from
+    /// [`Share::fair`]) is the rate at which the tenant would finish with the app's other
+    /// tenants of comparable work: below it, the rate grows faster and falls slower than the
+    /// law says, above it the other way round (at most [`MAX_TILT`] times as fast or slow).
+    ///
+    /// [`Share::fair`]: super::share::Share::fair
+    pub(super) fn observe(
+        &mut self,
+        now: Instant,
+        signal: Signal,
+        ticket: Ticket,
+        fair: Option<f64>,
+        alone: bool,
+    ) {
         // Growth is per half second, not per answer: at a low rate a `$batch` of 20 takes
         // seconds to come round, and a rate grown once per answer would crawl.
         let steps = (now.duration_since(self.changed).as_secs_f64() / INCREASE_EVERY.as_secs_f64())
             .clamp(1.0, MAX_STEPS_PER_ANSWER);
+        // A level higher than any since the last decrease: the bucket is still emptying, so
+        // the rate is above its refill. Graph prints the level to one decimal (a tenth of the
+        // bucket: 3,500 writes of the app's), so it answers slowly.
+        let new_high =
+            matches!(signal, Signal::Pressure(p) if p > self.level_high + LEVEL_STEP / 2.0);
         let factor: f64 = match signal {
             Signal::Throttled => 0.5,
-            // Graph prints the percentage to one decimal: 1.0 is a bucket 95 % used or more,
-            // so close to empty that the calls in flight may be throttled.
-            Signal::Pressure(p) if p >= 1.0 => 0.7,
-            // 75 to 95 % used: where the pacer holds. A bucket kept nearly empty leaves little
-            // unspent when the apply ends, and at a paced rate only a batch or two is in
-            // flight, far less than the 5 % (150 writes) left.
+            Signal::Pressure(_) if new_high => 0.7,
+            // A level that holds or falls: the rate is at or below the refill, and the bucket
+            // kept nearly empty leaves little unspent when the apply ends. At a paced rate
+            // only a batch or two is in flight, far less than what is left at 0.9 or 1.0.
             Signal::Pressure(_) => 1.0,
             Signal::Clear => match (self.rate, self.ceiling) {
                 (Some(rate), Some(ceiling)) if rate * 1.25 > ceiling => 1.05_f64.powf(steps),
                 _ => 1.25_f64.powf(steps),
             },
         };
+        // Rates that multiply alike keep their ratios: a tenant that began late, into a bucket
+        // its peers had emptied, would stay behind them for good and end the apply alone.
+        let tilt = match (self.rate, fair) {
+            (Some(rate), Some(fair)) if fair > 0.0 => (rate / fair).clamp(1.0 / MAX_TILT, MAX_TILT),
+            _ => 1.0,
+        };
+        let factor = if factor < 1.0 {
+            factor.powf(tilt)
+        } else if factor > 1.0 {
+            factor.powf(1.0 / tilt)
+        } else {
+            // Held, the bucket answers no change for seconds: the tenants move towards their
+            // fair rates meanwhile, some up and some down, their total about where it is.
+            match (self.rate, fair) {
+                (Some(rate), Some(fair)) if fair > 0.0 => {
+                    (fair / rate).powf(DRIFT).clamp(1.0 / MAX_DRIFT, MAX_DRIFT)
+                }
+                _ => 1.0,
+            }
+        };
+        if signal == Signal::Clear {
+            self.level_high = 0.0;
+        }
+        // Seeding begins an episode too: once the bucket comes back at the first rate, the
+        // ceiling is three times that, not free growth into the next flood.
         let pressing = matches!(signal, Signal::Throttled)
-            || matches!(signal, Signal::Pressure(p) if p >= 0.9);
+            || matches!(signal, Signal::Pressure(p) if p >= 0.9)
+            || (self.rate.is_none() && signal != Signal::Clear);
         if pressing {
             if self.episode_from.is_none() {
-                self.episode_from = Some(match self.rate {
-                    Some(rate) => rate,
-                    None => self.recent_rate(now),
-                });
+                self.episode_from = Some(self.rate.unwrap_or(SEED));
             }
         } else if let (Some(from), Some(rate)) = (self.episode_from, self.rate) {
             self.episode_from = None;
@@ -171,7 +231,9 @@ impl State {
         let rate = match self.rate {
             // Unpaced: pressure starts pacing below the rate that brought it.
             None if signal == Signal::Clear => return,
-            None => (self.recent_rate(now) * SEED_SHARE * factor.min(1.0)).max(MIN_SEED),
+            // A tenant writing alone emptied the bucket alone: its own, or the app's.
+            None if alone => (self.recent_rate(now) * SEED_SHARE).max(SEED),
+            None => SEED,
             // A 429 answers the rate its call went at: one halving per round trip.
             Some(rate) if signal == Signal::Throttled && ticket.0 >= self.decreased => {
                 rate * factor
@@ -191,12 +253,24 @@ impl State {
                     && ticket.0 >= self.epoch
                     && now.duration_since(self.changed) >= INCREASE_EVERY =>
             {
-                rate * factor
+                // A rate the tenant does not use (its lanes or its work hold it lower) has
+                // not been tried against the bucket: grown unused, it would take seconds of
+                // ×0.7 steps to come back once the bucket reports pressure.
+                let used = (self.recent_rate(now) * MAX_UNUSED).max(rate);
+                (rate * factor).min(used)
             }
-            Some(_) => return,
+            Some(rate) => rate,
         };
+        if self.rate == Some(rate) {
+            return;
+        }
+        if let Signal::Pressure(p) = signal
+            && new_high
+        {
+            self.level_high = p;
+        }
         // Seeding is a decrease too: from unpaced to paced.
-        let decrease = factor < 1.0 || self.rate.is_none();
+        let decrease = self.rate.is_none_or(|before| rate < before);
         self.rate = Some(rate.max(MIN_RATE));
         self.epoch += 1;
         if decrease {
@@ -243,6 +317,13 @@ mod tests {
         }
     }
 
+    /// A call of as many writes as the rate lets through in half a second: a tenant kept
+    /// busy by its work, so that its rate is in use and may grow.
+    fn go_busy(s: &mut State, now: Instant) -> Ticket {
+        let writes = (s.rate.unwrap_or(SEED) * INCREASE_EVERY.as_secs_f64()).ceil();
+        go(s, now, writes as u32)
+    }
+
     #[test]
     fn writes_go_unpaced_until_graph_signals_pressure() {
         let t0 = Instant::now();
@@ -250,22 +331,37 @@ mod tests {
         for i in 0..10 {
             assert_eq!(s.take_turn(t0 + ms(i), 20, None), Ok(Ticket(0)), "unpaced");
         }
-        s.observe(t0 + ms(10), Signal::Clear, Ticket(0));
+        s.observe(t0 + ms(10), Signal::Clear, Ticket(0), None, false);
         assert_eq!(s.rate, None, "no pressure, no pacing");
         assert_eq!(s.take_turn(t0 + ms(11), 20, None), Ok(Ticket(0)));
     }
 
     #[test]
-    fn pressure_paces_below_the_rate_measured_then_spaces_calls() {
+    fn pressure_paces_from_the_smallest_refill_among_peers_or_half_a_lone_burst_then_spaces_calls()
+    {
         let t0 = Instant::now();
         let mut s = State::new(t0);
-        // 200 writes over one second, then Graph says a bucket is 80 % used.
-        for i in 0..10 {
-            assert!(s.take_turn(t0 + ms(100 * i), 20, None).is_ok());
+        // 2,000 writes over one second, then Graph says a bucket is 80 % used.
+        for i in 0..100 {
+            assert!(s.take_turn(t0 + ms(10 * i), 20, None).is_ok());
         }
-        s.observe(t0 + ms(1_000), Signal::Pressure(0.8), Ticket(0));
+        s.observe(
+            t0 + ms(1_000),
+            Signal::Pressure(0.8),
+            Ticket(0),
+            None,
+            false,
+        );
         let rate = s.rate.expect("paced");
-        assert!((95.0..=115.0).contains(&rate), "half of ≈200/s: {rate}");
+        assert_eq!(rate, SEED, "not half of the burst's 2,000/s");
+        // Writing alone, half of that burst emptied the bucket alone.
+        let mut alone = State::new(t0);
+        for i in 0..100 {
+            assert!(alone.take_turn(t0 + ms(10 * i), 20, None).is_ok());
+        }
+        alone.observe(t0 + ms(1_000), Signal::Pressure(0.8), Ticket(0), None, true);
+        let seeded = alone.rate.expect("paced");
+        assert!((900.0..=1_100.0).contains(&seeded), "{seeded}");
         // Calls asking at once go one after another, 20/rate apart.
         let gap = Duration::from_secs_f64(20.0 / rate);
         let now = t0 + ms(1_000);
@@ -273,7 +369,7 @@ mod tests {
         assert_eq!(s.take_turn(now, 20, None), Err(now + gap));
         assert_eq!(s.take_turn(now + gap, 20, None), Ok(Ticket(1)));
         // A new rate applies to the calls already waiting: a halving doubles the next gap.
-        s.observe(now + gap, Signal::Throttled, Ticket(1));
+        s.observe(now + gap, Signal::Throttled, Ticket(1), None, false);
         let halved = s.rate.expect("paced");
         assert!((halved - rate * 0.5).abs() < 1e-9);
         assert!(s.take_turn(now + gap * 2, 20, None).is_ok());
@@ -283,59 +379,64 @@ mod tests {
     }
 
     #[test]
-    fn a_429_halves_once_per_round_trip_a_near_empty_bucket_lowers_every_half_second() {
+    fn a_429_halves_once_per_round_trip_and_only_a_new_high_level_lowers_the_rate() {
         let t0 = Instant::now();
         let mut s = State::new(t0);
         for i in 0..5 {
             go(&mut s, t0 + ms(100 * i), 20);
         }
         // Calls sent unpaced (epoch 0) answer: the first signal seeds the rate.
-        s.observe(t0 + ms(500), Signal::Pressure(0.9), Ticket(0));
+        s.observe(t0 + ms(500), Signal::Pressure(0.9), Ticket(0), None, false);
         let seeded = s.rate.expect("paced");
         // The other answers to calls sent before it are its cause, not news.
-        s.observe(t0 + ms(501), Signal::Throttled, Ticket(0));
-        s.observe(t0 + ms(502), Signal::Pressure(1.2), Ticket(0));
+        s.observe(t0 + ms(501), Signal::Throttled, Ticket(0), None, false);
+        s.observe(t0 + ms(502), Signal::Pressure(1.2), Ticket(0), None, false);
         assert_eq!(s.rate, Some(seeded));
         // A call sent at the new rate is throttled: halve, once for its whole round trip.
         let booked = go(&mut s, t0 + ms(510), 20);
-        s.observe(t0 + ms(600), Signal::Throttled, booked);
-        s.observe(t0 + ms(601), Signal::Throttled, booked);
+        s.observe(t0 + ms(600), Signal::Throttled, booked, None, false);
+        s.observe(t0 + ms(601), Signal::Throttled, booked, None, false);
         let halved = s.rate.expect("paced");
         assert!((halved - seeded * 0.5).abs() < 1e-9, "{seeded} → {halved}");
         // Clear answers to calls booked before the decrease do not raise it.
-        s.observe(t0 + ms(2_000), Signal::Clear, booked);
+        s.observe(t0 + ms(2_000), Signal::Clear, booked, None, false);
         assert_eq!(s.rate, Some(halved));
         // A current one does, ×1.25 per half second since the last change (1.5 s: three).
         let current = go(&mut s, t0 + ms(2_000), 20);
-        s.observe(t0 + ms(2_100), Signal::Clear, current);
+        s.observe(t0 + ms(2_100), Signal::Clear, current, None, false);
         let raised = s.rate.expect("paced");
         assert!(
             (raised - halved * 1.25_f64.powi(3)).abs() < 1e-9,
             "{halved} → {raised}"
         );
         let next = go(&mut s, t0 + ms(2_100), 20);
-        s.observe(t0 + ms(2_200), Signal::Clear, next);
+        s.observe(t0 + ms(2_200), Signal::Clear, next, None, false);
         assert_eq!(s.rate, Some(raised), "too soon after the last increase");
-        // A bucket near empty lowers the rate, but at most once per LEVEL_DECREASE_EVERY: it
-        // stays near empty for a while after the rate has dropped, and says so every answer.
-        s.observe(t0 + ms(2_300), Signal::Pressure(1.0), current);
+        // A level higher than any since the last decrease lowers the rate (the bucket is still
+        // emptying), but at most once per LEVEL_DECREASE_EVERY.
+        s.observe(t0 + ms(2_300), Signal::Pressure(1.0), current, None, false);
         assert_eq!(s.rate, Some(raised), "too soon after the last change");
-        s.observe(t0 + ms(2_600), Signal::Pressure(1.0), current);
+        s.observe(t0 + ms(2_600), Signal::Pressure(1.0), current, None, false);
         let lowered = s.rate.expect("paced");
         assert!((lowered - raised * 0.7).abs() < 1e-9);
-        s.observe(t0 + ms(2_700), Signal::Pressure(1.1), current);
+        s.observe(t0 + ms(2_700), Signal::Pressure(1.1), current, None, false);
+        assert_eq!(s.rate, Some(lowered), "too soon");
+        // A level that holds says the rate is at or below the refill: it holds too, however
+        // long the bucket takes to refill past a tenth of itself.
+        s.observe(t0 + ms(3_100), Signal::Pressure(1.0), current, None, false);
+        s.observe(t0 + ms(3_600), Signal::Pressure(1.0), current, None, false);
         assert_eq!(s.rate, Some(lowered));
-        s.observe(t0 + ms(3_100), Signal::Pressure(1.0), current);
+        s.observe(t0 + ms(3_700), Signal::Pressure(1.1), current, None, false);
         assert!((s.rate.expect("paced") - lowered * 0.7).abs() < 1e-9);
         // 0.9 holds the rate.
         let rate = s.rate;
         let held = go(&mut s, t0 + ms(3_900), 20);
-        s.observe(t0 + ms(3_950), Signal::Pressure(0.9), held);
+        s.observe(t0 + ms(3_950), Signal::Pressure(0.9), held, None, false);
         assert_eq!(s.rate, rate);
         // Never below the floor, however often Graph throttles.
         for k in 0..100 {
             let t = go(&mut s, t0 + ms(4_000 + k), 1);
-            s.observe(t0 + ms(4_000 + k), Signal::Throttled, t);
+            s.observe(t0 + ms(4_000 + k), Signal::Throttled, t, None, false);
         }
         assert_eq!(s.rate, Some(MIN_RATE));
     }
@@ -345,32 +446,34 @@ mod tests {
         let t0 = Instant::now();
         let mut s = State::new(t0);
         s.rate = Some(10.0);
-        // An episode: 0.9, then back to 0.8 at 10/s (the bucket refilled at that rate).
-        let t = go(&mut s, t0, 1);
-        s.observe(t0 + ms(600), Signal::Pressure(0.9), t);
+        // An episode: 0.9 (lowered to 7/s), then back to 0.8 at 7/s (the bucket refilled at
+        // that rate).
+        let t = go_busy(&mut s, t0);
+        s.observe(t0 + ms(600), Signal::Pressure(0.9), t, None, false);
         assert_eq!(s.ceiling, None);
-        let t = go(&mut s, t0 + ms(700), 1);
-        s.observe(t0 + ms(700), Signal::Pressure(0.8), t);
-        assert_eq!(s.ceiling, Some(30.0));
-        assert_eq!(s.rate, Some(10.0), "0.8 holds");
+        assert_eq!(s.rate, Some(7.0));
+        let t = go_busy(&mut s, t0 + ms(700));
+        s.observe(t0 + ms(700), Signal::Pressure(0.8), t, None, false);
+        assert_eq!(s.ceiling, Some(21.0));
+        assert_eq!(s.rate, Some(7.0), "a falling level holds");
         // Answers every half second from here: one step each.
         s.changed = t0 + ms(700);
         let mut at = t0 + ms(700);
         let mut rates = Vec::new();
         for _ in 0..7 {
             at += INCREASE_EVERY;
-            let t = go(&mut s, at, 1);
-            s.observe(at, Signal::Clear, t);
+            let t = go_busy(&mut s, at);
+            s.observe(at, Signal::Clear, t, None, false);
             rates.push(s.rate.expect("paced"));
         }
-        // ×1.25 while that stays under 30/s, then ×1.05.
+        // ×1.25 while that stays under 21/s, then ×1.05.
         let expected = [
-            12.5,
-            15.625,
-            19.53125,
-            24.4140625,
-            25.634765625,
-            26.91650390625,
+            8.75,
+            10.9375,
+            13.671875,
+            17.08984375,
+            17.9443359375,
+            18.841552734375,
         ];
         for (got, want) in rates.iter().zip(expected) {
             assert!((got - want).abs() < 1e-6, "{rates:?}");
@@ -385,22 +488,19 @@ mod tests {
         // other tenants) reports 1.0: a seed from its own rate would be 0.35/s.
         go(&mut s, t0, 1);
         let t = go(&mut s, t0 + ms(1_500), 1);
-        s.observe(t0 + ms(2_000), Signal::Pressure(1.0), t);
-        assert_eq!(s.rate, Some(MIN_SEED));
+        s.observe(t0 + ms(2_000), Signal::Pressure(1.0), t, None, false);
+        assert_eq!(s.rate, Some(SEED));
         // At 20/s a batch of 20 goes once a second; its Clear answer two seconds after the
         // change grows the rate by four half-second steps, not one.
         let t = go(&mut s, t0 + ms(3_900), 20);
-        s.observe(t0 + ms(4_000), Signal::Clear, t);
+        s.observe(t0 + ms(4_000), Signal::Clear, t, None, false);
         let grown = s.rate.expect("paced");
-        assert!(
-            (grown - MIN_SEED * 1.25_f64.powi(4)).abs() < 1e-9,
-            "{grown}"
-        );
+        assert!((grown - SEED * 1.25_f64.powi(4)).abs() < 1e-9, "{grown}");
         // The bucket came back at 20/s: past three times that, growth is ×1.05 a step, and
         // however long the silence, one answer grows it by at most MAX_STEPS_PER_ANSWER steps.
-        assert_eq!(s.ceiling, Some(3.0 * MIN_SEED));
+        assert_eq!(s.ceiling, Some(3.0 * SEED));
         let t = go(&mut s, t0 + ms(60_000), 20);
-        s.observe(t0 + ms(60_000), Signal::Clear, t);
+        s.observe(t0 + ms(60_000), Signal::Clear, t, None, false);
         let capped = s.rate.expect("paced");
         assert!(
             (capped - grown * 1.05_f64.powf(MAX_STEPS_PER_ANSWER)).abs() < 1e-9,
@@ -413,28 +513,121 @@ mod tests {
         let t0 = Instant::now();
         let mut s = State::new(t0);
         s.rate = Some(150.0);
-        // A shared bucket reports 1.0 for seconds: the rate falls ×0.7 every half second.
+        // A shared bucket throttles for seconds: the rate halves once per round trip.
         let mut at = t0;
-        for _ in 0..12 {
+        for _ in 0..6 {
             at += LEVEL_DECREASE_EVERY;
             let t = go(&mut s, at, 1);
-            s.observe(at, Signal::Pressure(1.0), t);
+            s.observe(at, Signal::Throttled, t, None, false);
         }
         let fallen = s.rate.expect("paced");
         assert!(fallen < 3.0, "{fallen}");
         // The bucket comes back: the ceiling is where the episode began, not 3 × 2/s.
         at += INCREASE_EVERY;
         let t = go(&mut s, at, 1);
-        s.observe(at, Signal::Pressure(0.8), t);
+        s.observe(at, Signal::Pressure(0.8), t, None, false);
         assert_eq!(s.ceiling, Some(150.0));
-        for _ in 0..20 {
+        for _ in 0..24 {
             at += INCREASE_EVERY;
-            let t = go(&mut s, at, 1);
-            s.observe(at, Signal::Clear, t);
+            let t = go_busy(&mut s, at);
+            s.observe(at, Signal::Clear, t, None, false);
         }
-        // ×1.25 a step up to 150/s (18 steps from 2/s), ×1.05 past it.
+        // ×1.25 a step up to 150/s (19 steps from 2.3/s), ×1.05 past it.
         let grown = s.rate.expect("paced");
         assert!((150.0..200.0).contains(&grown), "{fallen} → {grown}");
+    }
+
+    #[test]
+    fn a_rate_the_tenant_does_not_use_does_not_grow_past_four_times_what_it_sent() {
+        let t0 = Instant::now();
+        let mut s = State::new(t0);
+        s.rate = Some(100.0);
+        // Its lanes or its work hold it to 20 writes a second: a call of 10 every half second,
+        // for a window already.
+        let mut at = t0;
+        for _ in 0..4 {
+            at += INCREASE_EVERY;
+            go(&mut s, at, 10);
+        }
+        for _ in 0..20 {
+            at += INCREASE_EVERY;
+            let t = go(&mut s, at, 10);
+            s.observe(at, Signal::Clear, t, None, false);
+        }
+        // 100/s is already past 4 × 20/s: held, where free growth would be at 8,674/s.
+        assert_eq!(s.rate, Some(100.0));
+        // Busy at its rate, it grows again.
+        at += INCREASE_EVERY;
+        let t = go_busy(&mut s, at);
+        at += INCREASE_EVERY;
+        let t2 = go_busy(&mut s, at);
+        s.observe(at, Signal::Clear, t.max(t2), None, false);
+        assert!(s.rate.expect("paced") > 100.0);
+    }
+
+    #[test]
+    fn a_tenant_behind_its_peers_grows_faster_yields_less_and_drifts_up_and_one_ahead_the_reverse()
+    {
+        let t0 = Instant::now();
+        let step = |rate: f64, signal: Signal, fair: Option<f64>| {
+            let mut s = State::new(t0);
+            s.rate = Some(rate);
+            let t = go_busy(&mut s, t0 + INCREASE_EVERY);
+            s.observe(t0 + INCREASE_EVERY, signal, t, fair, false);
+            s.rate.expect("paced")
+        };
+        // At its fair rate, or with no peers to go by: the law as it is.
+        assert!((step(40.0, Signal::Clear, Some(40.0)) - 50.0).abs() < 1e-9);
+        assert!((step(40.0, Signal::Clear, None) - 50.0).abs() < 1e-9);
+        assert!((step(40.0, Signal::Throttled, None) - 20.0).abs() < 1e-9);
+        // A fifth of its fair rate (tilted at most MAX_TILT): ×1.25² up, ×0.5^½ down.
+        assert!((step(8.0, Signal::Clear, Some(40.0)) - 8.0 * 1.5625).abs() < 1e-9);
+        let yielded = step(8.0, Signal::Throttled, Some(40.0));
+        assert!((yielded - 8.0 * 0.5_f64.sqrt()).abs() < 1e-9, "{yielded}");
+        // Twice its fair rate: ×1.25^½ up, ×0.7² for a new high level.
+        let grown = step(80.0, Signal::Clear, Some(40.0));
+        assert!((grown - 80.0 * 1.25_f64.sqrt()).abs() < 1e-9, "{grown}");
+        let lowered = step(80.0, Signal::Pressure(0.9), Some(40.0));
+        assert!((lowered - 80.0 * 0.49).abs() < 1e-9, "{lowered}");
+        // A level that holds: the rate drifts towards fair, at most MAX_DRIFT a half second.
+        let held = |rate: f64, fair: Option<f64>| {
+            let mut s = State::new(t0);
+            s.rate = Some(rate);
+            s.level_high = 1.0;
+            let t = go_busy(&mut s, t0 + INCREASE_EVERY);
+            s.observe(t0 + INCREASE_EVERY, Signal::Pressure(1.0), t, fair, false);
+            s.rate.expect("paced")
+        };
+        assert!((held(8.0, Some(40.0)) - 8.0 * MAX_DRIFT).abs() < 1e-9);
+        let drifted = held(80.0, Some(40.0));
+        assert!(
+            (drifted - 80.0 * 0.5_f64.powf(DRIFT)).abs() < 1e-9,
+            "{drifted}"
+        );
+        assert_eq!(held(40.0, Some(40.0)), 40.0);
+        assert_eq!(held(8.0, None), 8.0);
+    }
+
+    #[test]
+    fn a_first_rate_set_at_a_low_level_still_bounds_the_growth_after_it() {
+        let t0 = Instant::now();
+        let mut s = State::new(t0);
+        for i in 0..100 {
+            go(&mut s, t0 + ms(10 * i), 20);
+        }
+        // 0.8 is not an episode of its own, but seeding is: once the bucket is back below
+        // 0.8 at the first rate, growth past three times it is slow.
+        s.observe(
+            t0 + ms(1_000),
+            Signal::Pressure(0.8),
+            Ticket(0),
+            None,
+            false,
+        );
+        assert_eq!(s.rate, Some(SEED));
+        let t = go_busy(&mut s, t0 + ms(1_500));
+        s.observe(t0 + ms(1_500), Signal::Clear, t, None, false);
+        assert_eq!(s.ceiling, Some(3.0 * SEED));
     }
 
     #[test]

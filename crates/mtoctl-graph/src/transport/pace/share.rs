@@ -1,6 +1,7 @@
 //! How the tenants written to through one app registration share the app's write bucket:
 //! a tenant with far less work left than the app's busiest tenant spreads its writes over that
-//! tenant's time, so the tenant that bounds the apply keeps the app's bucket to itself.
+//! tenant's time, so the tenant that bounds the apply keeps the app's bucket to itself; and
+//! tenants with comparable work are kept at rates that finish them together.
 
 use std::sync::Mutex;
 use std::time::Instant;
@@ -42,6 +43,8 @@ struct Progress {
     rate: Option<f64>,
     /// When the tenant last sent a write call.
     wrote: Option<Instant>,
+    /// The writes of that call.
+    last: u32,
 }
 
 impl Share {
@@ -64,6 +67,7 @@ impl Share {
         if let Some(p) = self.lock().get_mut(me) {
             p.left = p.left.map(|left| left.saturating_sub(u64::from(writes)));
             p.wrote = Some(now);
+            p.last = writes;
         }
     }
 
@@ -81,7 +85,10 @@ impl Share {
         // Nothing left by the count, yet writing: the count fell short (a throttled write sent
         // again is counted again). It says nothing then; capping at what it says would hold the
         // last writes at the slowest rate.
-        let mine = tenants.get(me)?.left.filter(|&left| left > 0)? as f64;
+        let p = tenants.get(me)?;
+        let left = p.left.filter(|&left| left > 0)?;
+        // The cap spaces the last call's writes, which `left` no longer counts.
+        let mine = (left + u64::from(p.last)) as f64;
         let (busiest, most) = tenants
             .iter()
             .enumerate()
@@ -95,6 +102,43 @@ impl Share {
         let rate = p.rate?;
         let writing = p.wrote.is_some_and(|at| now.duration_since(at) <= WINDOW);
         writing.then(|| (rate * mine / most).max(MIN_RATE))
+    }
+
+    /// The rate at which tenant `me` would finish together with the app's other tenants of
+    /// comparable work that are paced and writing: their rates per write left, times its own
+    /// work left, at most the fastest of them (their buckets hold them there). `None` without
+    /// such peers.
+    ///
+    /// Why: pacers that multiply their rates keep the ratios between them, so a tenant that
+    /// began late, into a bucket its peers had already emptied, stayed at a fraction of their
+    /// rate until they were done, and the apply ended with it alone (finding 16).
+    pub(super) fn fair(&self, me: usize, now: Instant) -> Option<f64> {
+        let tenants = self.lock();
+        let mine = tenants.get(me)?.left.filter(|&left| left > 0)? as f64;
+        let (mut rates, mut lefts, mut fastest) = (0.0, 0.0, 0.0_f64);
+        for (i, p) in tenants.iter().enumerate() {
+            let (Some(rate), Some(left)) = (p.rate, p.left) else {
+                continue;
+            };
+            let left = left as f64;
+            let writing = p.wrote.is_some_and(|at| now.duration_since(at) <= WINDOW);
+            let comparable = left >= mine * SPREAD_BELOW && mine >= left * SPREAD_BELOW;
+            if i == me || !writing || !comparable {
+                continue;
+            }
+            rates += rate;
+            lefts += left;
+            fastest = fastest.max(rate);
+        }
+        (lefts > 0.0).then(|| (rates / lefts * mine).min(fastest))
+    }
+
+    /// Whether another tenant of the app sent a write call within the last [`WINDOW`].
+    pub(super) fn others_writing(&self, me: usize, now: Instant) -> bool {
+        self.lock()
+            .iter()
+            .enumerate()
+            .any(|(i, p)| i != me && p.wrote.is_some_and(|at| now.duration_since(at) <= WINDOW))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Progress>> {
@@ -174,6 +218,80 @@ mod tests {
         share.sent(spoke, 20, now);
         share.sent(spoke, 20, now);
         assert_eq!(share.cap(spoke, now), None);
+    }
+
+    #[test]
+    fn the_cap_spaces_the_last_call_by_what_was_left_before_it() {
+        let now = Instant::now();
+        let (share, [_, spoke, _]) = hub_and_spokes(99_720, 1_120, 200.0, now);
+        share.sent(spoke, 20, now);
+        // 1,100 left after a call of 20: that call's writes are spaced at the cap of the
+        // 1,120 it was part of, so that the spoke's writes take the hub's time, not more.
+        let cap = share.cap(spoke, now).expect("capped");
+        assert!((cap - 200.0 * 1_120.0 / 99_700.0).abs() < 0.01, "{cap}");
+    }
+
+    /// Tenants of one app with comparable work, each paced at `rates` and having just written.
+    fn peers(left: &[u64], rates: &[Option<f64>], now: Instant) -> (Share, Vec<usize>) {
+        let share = Share::default();
+        let ids: Vec<usize> = left.iter().map(|_| share.join()).collect();
+        for ((&id, &left), &rate) in ids.iter().zip(left).zip(rates) {
+            share.expect(id, left + 20);
+            share.sent(id, 20, now);
+            share.paced_at(id, rate);
+        }
+        (share, ids)
+    }
+
+    #[test]
+    fn a_tenants_fair_rate_finishes_it_with_its_peers() {
+        let now = Instant::now();
+        // B3's shape: a late tenant at 7/s with 9,000 writes left; two peers at 60 and 100/s
+        // with 4,000 and 5,000 left (160/s for 9,000 writes).
+        let (share, ids) = peers(
+            &[9_000, 4_000, 5_000],
+            &[Some(7.0), Some(60.0), Some(100.0)],
+            now,
+        );
+        // Their pace per write left, times its own, would be 160/s: at most the fastest, 100/s.
+        assert_eq!(share.fair(ids[0], now), Some(100.0));
+        // A peer ahead is fair at less than its rate: 4,000 × (7 + 100) / 14,000 = 30.6/s.
+        let fair = share.fair(ids[1], now).expect("peers");
+        assert!((fair - 4_000.0 * 107.0 / 14_000.0).abs() < 1e-9, "{fair}");
+    }
+
+    #[test]
+    fn a_tenant_knows_whether_others_of_its_app_are_writing() {
+        let now = Instant::now();
+        let (share, ids) = peers(&[100, 100], &[None, None], now);
+        assert!(share.others_writing(ids[0], now));
+        assert!(!share.others_writing(ids[0], now + WINDOW + Duration::from_millis(1)));
+        let alone = Share::default();
+        let me = alone.join();
+        alone.sent(me, 20, now);
+        assert!(!alone.others_writing(me, now));
+    }
+
+    #[test]
+    fn only_paced_writing_peers_of_comparable_work_set_a_fair_rate() {
+        let now = Instant::now();
+        // Unpaced: no rate to go by.
+        let (share, ids) = peers(&[9_000, 4_000], &[Some(7.0), None], now);
+        assert_eq!(share.fair(ids[0], now), None);
+        // Idle since longer than the window (waiting for a join, or failed).
+        let (share, ids) = peers(&[9_000, 4_000], &[Some(7.0), Some(60.0)], now);
+        assert_eq!(
+            share.fair(ids[0], now + WINDOW + Duration::from_millis(1)),
+            None
+        );
+        // Far apart in work (B4's hub and a spoke): the spoke is spread instead, and the
+        // hub goes by its own buckets.
+        let (share, ids) = peers(&[99_700, 1_100], &[Some(200.0), Some(30.0)], now);
+        assert_eq!(share.fair(ids[0], now), None);
+        assert_eq!(share.fair(ids[1], now), None);
+        // Nothing left of its own: nothing to finish.
+        let (share, ids) = peers(&[0, 4_000], &[Some(7.0), Some(60.0)], now);
+        assert_eq!(share.fair(ids[0], now), None);
     }
 
     #[test]
