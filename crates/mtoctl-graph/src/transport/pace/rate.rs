@@ -324,6 +324,45 @@ mod tests {
         go(s, now, writes as u32)
     }
 
+    /// 2,000 writes sent unpaced over one second, then Graph says a bucket is 80 % used; by a
+    /// tenant writing `alone` or among others of its app.
+    fn seeded_after_a_burst(alone: bool) -> (State, Instant) {
+        let t0 = Instant::now();
+        let mut s = State::new(t0);
+        for i in 0..100 {
+            assert!(s.take_turn(t0 + ms(10 * i), 20, None).is_ok());
+        }
+        s.observe(
+            t0 + ms(1_000),
+            Signal::Pressure(0.8),
+            Ticket(0),
+            None,
+            alone,
+        );
+        (s, t0)
+    }
+
+    /// A state paced at `rate` from now.
+    fn paced_at(rate: f64) -> (State, Instant) {
+        let t0 = Instant::now();
+        let mut s = State::new(t0);
+        s.rate = Some(rate);
+        (s, t0)
+    }
+
+    /// `n` calls half a second apart from `at` on, each answered at once with `signal`: of
+    /// `writes` each, or as many as the rate lets through (`None`).
+    fn answered(s: &mut State, at: &mut Instant, n: usize, signal: Signal, writes: Option<u32>) {
+        for _ in 0..n {
+            *at += INCREASE_EVERY;
+            let t = match writes {
+                Some(writes) => go(s, *at, writes),
+                None => go_busy(s, *at),
+            };
+            s.observe(*at, signal, t, None, false);
+        }
+    }
+
     #[test]
     fn writes_go_unpaced_until_graph_signals_pressure() {
         let t0 = Instant::now();
@@ -339,27 +378,11 @@ mod tests {
     #[test]
     fn pressure_paces_from_the_smallest_refill_among_peers_or_half_a_lone_burst_then_spaces_calls()
     {
-        let t0 = Instant::now();
-        let mut s = State::new(t0);
-        // 2,000 writes over one second, then Graph says a bucket is 80 % used.
-        for i in 0..100 {
-            assert!(s.take_turn(t0 + ms(10 * i), 20, None).is_ok());
-        }
-        s.observe(
-            t0 + ms(1_000),
-            Signal::Pressure(0.8),
-            Ticket(0),
-            None,
-            false,
-        );
+        let (mut s, t0) = seeded_after_a_burst(false);
         let rate = s.rate.expect("paced");
         assert_eq!(rate, SEED, "not half of the burst's 2,000/s");
         // Writing alone, half of that burst emptied the bucket alone.
-        let mut alone = State::new(t0);
-        for i in 0..100 {
-            assert!(alone.take_turn(t0 + ms(10 * i), 20, None).is_ok());
-        }
-        alone.observe(t0 + ms(1_000), Signal::Pressure(0.8), Ticket(0), None, true);
+        let (alone, _) = seeded_after_a_burst(true);
         let seeded = alone.rate.expect("paced");
         assert!((900.0..=1_100.0).contains(&seeded), "{seeded}");
         // Calls asking at once go one after another, 20/rate apart.
@@ -443,9 +466,7 @@ mod tests {
 
     #[test]
     fn after_a_pressure_episode_growth_is_slow_past_three_times_the_rate_that_let_it_refill() {
-        let t0 = Instant::now();
-        let mut s = State::new(t0);
-        s.rate = Some(10.0);
+        let (mut s, t0) = paced_at(10.0);
         // An episode: 0.9 (lowered to 7/s), then back to 0.8 at 7/s (the bucket refilled at
         // that rate).
         let t = go_busy(&mut s, t0);
@@ -510,16 +531,10 @@ mod tests {
 
     #[test]
     fn a_rate_that_fell_far_below_where_its_episode_began_grows_back_quickly() {
-        let t0 = Instant::now();
-        let mut s = State::new(t0);
-        s.rate = Some(150.0);
+        let (mut s, t0) = paced_at(150.0);
         // A shared bucket throttles for seconds: the rate halves once per round trip.
         let mut at = t0;
-        for _ in 0..6 {
-            at += LEVEL_DECREASE_EVERY;
-            let t = go(&mut s, at, 1);
-            s.observe(at, Signal::Throttled, t, None, false);
-        }
+        answered(&mut s, &mut at, 6, Signal::Throttled, Some(1));
         let fallen = s.rate.expect("paced");
         assert!(fallen < 3.0, "{fallen}");
         // The bucket comes back: the ceiling is where the episode began, not 3 × 2/s.
@@ -527,11 +542,7 @@ mod tests {
         let t = go(&mut s, at, 1);
         s.observe(at, Signal::Pressure(0.8), t, None, false);
         assert_eq!(s.ceiling, Some(150.0));
-        for _ in 0..24 {
-            at += INCREASE_EVERY;
-            let t = go_busy(&mut s, at);
-            s.observe(at, Signal::Clear, t, None, false);
-        }
+        answered(&mut s, &mut at, 24, Signal::Clear, None);
         // ×1.25 a step up to 150/s (19 steps from 2.3/s), ×1.05 past it.
         let grown = s.rate.expect("paced");
         assert!((150.0..200.0).contains(&grown), "{fallen} → {grown}");
@@ -539,9 +550,7 @@ mod tests {
 
     #[test]
     fn a_rate_the_tenant_does_not_use_does_not_grow_past_four_times_what_it_sent() {
-        let t0 = Instant::now();
-        let mut s = State::new(t0);
-        s.rate = Some(100.0);
+        let (mut s, t0) = paced_at(100.0);
         // Its lanes or its work hold it to 20 writes a second: a call of 10 every half second,
         // for a window already.
         let mut at = t0;
@@ -549,11 +558,7 @@ mod tests {
             at += INCREASE_EVERY;
             go(&mut s, at, 10);
         }
-        for _ in 0..20 {
-            at += INCREASE_EVERY;
-            let t = go(&mut s, at, 10);
-            s.observe(at, Signal::Clear, t, None, false);
-        }
+        answered(&mut s, &mut at, 20, Signal::Clear, Some(10));
         // 100/s is already past 4 × 20/s: held, where free growth would be at 8,674/s.
         assert_eq!(s.rate, Some(100.0));
         // Busy at its rate, it grows again.
@@ -610,20 +615,9 @@ mod tests {
 
     #[test]
     fn a_first_rate_set_at_a_low_level_still_bounds_the_growth_after_it() {
-        let t0 = Instant::now();
-        let mut s = State::new(t0);
-        for i in 0..100 {
-            go(&mut s, t0 + ms(10 * i), 20);
-        }
         // 0.8 is not an episode of its own, but seeding is: once the bucket is back below
         // 0.8 at the first rate, growth past three times it is slow.
-        s.observe(
-            t0 + ms(1_000),
-            Signal::Pressure(0.8),
-            Ticket(0),
-            None,
-            false,
-        );
+        let (mut s, t0) = seeded_after_a_burst(false);
         assert_eq!(s.rate, Some(SEED));
         let t = go_busy(&mut s, t0 + ms(1_500));
         s.observe(t0 + ms(1_500), Signal::Clear, t, None, false);
