@@ -47,6 +47,14 @@ struct Progress {
     last: u32,
 }
 
+impl Progress {
+    /// Whether the tenant sent a write call within the last [`WINDOW`].
+    fn writing(&self, now: Instant) -> bool {
+        self.wrote
+            .is_some_and(|at| now.duration_since(at) <= WINDOW)
+    }
+}
+
 impl Share {
     /// Adds a tenant; returns its place.
     pub(super) fn join(&self) -> usize {
@@ -100,7 +108,7 @@ impl Share {
         }
         let p = &tenants[busiest];
         let rate = p.rate?;
-        let writing = p.wrote.is_some_and(|at| now.duration_since(at) <= WINDOW);
+        let writing = p.writing(now);
         writing.then(|| (rate * mine / most).max(MIN_RATE))
     }
 
@@ -121,7 +129,7 @@ impl Share {
                 continue;
             };
             let left = left as f64;
-            let writing = p.wrote.is_some_and(|at| now.duration_since(at) <= WINDOW);
+            let writing = p.writing(now);
             let comparable = left >= mine * SPREAD_BELOW && mine >= left * SPREAD_BELOW;
             if i == me || !writing || !comparable {
                 continue;
@@ -138,7 +146,7 @@ impl Share {
         self.lock()
             .iter()
             .enumerate()
-            .any(|(i, p)| i != me && p.wrote.is_some_and(|at| now.duration_since(at) <= WINDOW))
+            .any(|(i, p)| i != me && p.writing(now))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Progress>> {
