@@ -396,13 +396,25 @@ pub async fn live_plan(
         "the planner produced an inconsistent plan (a bug in mtoctl; please report it):\n  {}",
         problems.join("\n  ")
     );
-    // The observed state and the planner's drafts are gone; what they held is free but
-    // still resident, and an apply holds the plan for as long as it runs.
-    drop(observed);
-    crate::memory::release_freed();
+    // What the observed state holds is freed and given back to the system on a thread of its
+    // own (a converged mesh's takes 0.1 s), beside printing or applying the plan; an apply
+    // holds the plan for as long as it runs, and a plan's process may end before it is done.
+    release_in_background(observed);
     let mut plan = plan;
     locate_notes(&mut plan, spec);
     Ok(plan)
+}
+
+/// Drops `observed` and returns the freed pages to the system on a thread of its own. If no
+/// thread can be started, the refused closure is dropped here, and `observed` with it.
+fn release_in_background(observed: mtoctl_model::ObservedState) {
+    let release = move || {
+        drop(observed);
+        crate::memory::release_freed();
+    };
+    let _ = std::thread::Builder::new()
+        .name("release".into())
+        .spawn(release);
 }
 
 /// What a plan is computed for.

@@ -28,7 +28,13 @@ impl PrincipalsObservation {
     /// The user a scope entry names, if the tenant has it.
     pub fn user(&self, user: &UserRef) -> Option<&UserObservation> {
         match user {
-            UserRef::UserPrincipalName(upn) => self.users_by_upn.get(&upn.to_lowercase()),
+            // The spec's names are lower case already (validation); only others are copied.
+            UserRef::UserPrincipalName(upn)
+                if upn.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) =>
+            {
+                self.users_by_upn.get(&upn.to_lowercase())
+            }
+            UserRef::UserPrincipalName(upn) => self.users_by_upn.get(upn),
             UserRef::ObjectId(id) => self.users_by_id.get(id),
         }
     }
@@ -66,4 +72,35 @@ pub struct GroupObservation {
     /// the spec no longer names (a plan counts who leaves the scope with them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub member_count: Option<usize>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_is_found_by_its_name_in_any_case() {
+        let id = Guid::parse("8d4e2a3b-1c5f-4e6a-9b7c-0d1e2f3a4b5c").expect("guid");
+        let mut principals = PrincipalsObservation::default();
+        principals.users_by_upn.insert(
+            "émile.zola@contoso.com".into(),
+            UserObservation {
+                id: id.clone(),
+                user_principal_name: "Émile.Zola@contoso.com".into(),
+                user_type: Some("Member".into()),
+                display_name: None,
+            },
+        );
+        for name in [
+            "émile.zola@contoso.com",
+            "Émile.zola@contoso.com",
+            "Émile.Zola@Contoso.com",
+            "ÉMILE.ZOLA@CONTOSO.COM",
+        ] {
+            let found = principals.user(&UserRef::UserPrincipalName(name.into()));
+            assert_eq!(found.map(|u| &u.id), Some(&id), "{name}");
+        }
+        let other = UserRef::UserPrincipalName("emile.zola@contoso.com".into());
+        assert!(principals.user(&other).is_none());
+    }
 }

@@ -212,12 +212,15 @@ impl Node {
         path: &Path,
         visit: &mut dyn FnMut(&Path, Option<&'a Key>, &'a Node),
     ) {
-        self.walk_inner(path, None, visit);
+        // One path, extended and cut back as the walk goes: a copy per node cost more than the
+        // visits of a spec listing 190,000 users.
+        let mut path = path.clone();
+        self.walk_inner(&mut path, None, visit);
     }
 
     fn walk_inner<'a>(
         &'a self,
-        path: &Path,
+        path: &mut Path,
         key: Option<&'a Key>,
         visit: &mut dyn FnMut(&Path, Option<&'a Key>, &'a Node),
     ) {
@@ -225,12 +228,16 @@ impl Node {
         match &self.value {
             Value::Seq(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    item.walk_inner(&path.index(i), None, visit);
+                    path.0.push(PathSegment::Index(i));
+                    item.walk_inner(path, None, visit);
+                    path.0.pop();
                 }
             }
             Value::Map(entries) => {
                 for (k, v) in entries {
-                    v.walk_inner(&path.key(&k.name), Some(k), visit);
+                    path.0.push(PathSegment::Key(k.name.clone()));
+                    v.walk_inner(path, Some(k), visit);
+                    path.0.pop();
                 }
             }
             _ => {}

@@ -109,6 +109,9 @@ fn is_entra_client_secret(t: &str) -> bool {
 }
 
 fn is_jwt(t: &str) -> bool {
+    if !t.starts_with("eyJ") {
+        return false;
+    }
     let parts: Vec<&str> = t.split('.').collect();
     parts.len() == 3
         && t.starts_with("eyJ")

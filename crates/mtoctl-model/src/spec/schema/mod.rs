@@ -181,6 +181,30 @@ mod tests {
     }
 
     #[test]
+    fn a_wrong_item_among_plain_ones_is_reported_at_its_index_with_a_stand_in() {
+        let text = "apiVersion: mtoctl/v1alpha1\nkind: MultiTenantOrganization\norganization: {displayName: X}\n\
+                    tenants: []\nsync:\n  - {from: a, to: b, scope: {users: [a@x.io, 5, b@x.io, [c@x.io]]}}\n";
+        let structure = walk(&yaml::parse(text).expect("yaml"), &[]);
+        let users = Path::root().key("sync").index(0).key("scope").key("users");
+        let paths: Vec<Option<&Path>> =
+            structure.findings.iter().map(|d| d.path.as_ref()).collect();
+        assert_eq!(
+            paths,
+            [Some(&users.index(1)), Some(&users.index(3))],
+            "{:#?}",
+            structure.findings
+        );
+        assert!(structure.findings.iter().all(|d| d.code == "spec::type"));
+        assert_eq!(
+            structure.stand_ins,
+            [
+                (users.index(1), Json::String(String::new())),
+                (users.index(3), Json::String(String::new())),
+            ]
+        );
+    }
+
+    #[test]
     fn skipped_paths_are_not_reported() {
         let text = "apiVersion: mtoctl/v1alpha1\nkind: MultiTenantOrganization\norganization: {displayName: X}\n\
                     tenants:\n  - {alias: a, tenantId: x, displayName: A, auth: {clientSecret: hunter2}}\n";

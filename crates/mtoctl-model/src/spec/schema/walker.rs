@@ -83,7 +83,16 @@ impl<'a> Walker<'a> {
             Value::Map(entries) => out.append(self.object(node, entries, obj, path, key_span)),
             Value::Seq(items) => {
                 if let Some(item_schema) = obj.get("items") {
+                    // Items of a plain type (a scope's 500 user names) are checked without a
+                    // path of their own: one is built only for an item that is wrong.
+                    let plain = self.plain_types(item_schema);
                     for (i, item) in items.iter().enumerate() {
+                        if plain
+                            .as_ref()
+                            .is_some_and(|types| types.iter().any(|t| type_matches(item, t)))
+                        {
+                            continue;
+                        }
                         let item_path = path.index(i);
                         if !self.skip.iter().any(|s| item_path.starts_with(s)) {
                             let found = self.errors(item, item_schema, &item_path, None);
@@ -231,6 +240,20 @@ impl<'a> Walker<'a> {
                 stand_ins: Vec::new(),
             }
         }
+    }
+
+    /// The types of a schema that says nothing but its type (and a description): a value of
+    /// one of them has no finding.
+    fn plain_types(&self, schema: &'a Json) -> Option<Vec<&'a str>> {
+        let obj = self.resolve(schema).as_object()?;
+        let types: Vec<&'a str> = match obj.get("type")? {
+            Json::String(t) => vec![t.as_str()],
+            Json::Array(ts) => ts.iter().filter_map(Json::as_str).collect(),
+            _ => return None,
+        };
+        obj.keys()
+            .all(|k| matches!(k.as_str(), "type" | "description" | "title"))
+            .then_some(types)
     }
 
     /// The JSON types a schema admits, through references, constants, enums and

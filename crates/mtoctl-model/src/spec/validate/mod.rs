@@ -336,7 +336,7 @@ pub(crate) fn require_beta(
 }
 
 fn read<T: DeserializeOwned>(value: &Json) -> Option<T> {
-    serde_json::from_value(value.clone()).ok()
+    T::deserialize(value).ok()
 }
 
 /// The last segment of `path` and the node it is in, if the tree has that node.

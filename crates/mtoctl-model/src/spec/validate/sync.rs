@@ -1,6 +1,6 @@
 //! Sync directions: references, scopes, filters, and whether the tenants allow them.
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 
 use super::values::{guid, is_upn};
 use super::{Cx, PartialDocument, TenantTable, duplicates, require_beta, resolve_alias};
@@ -535,7 +535,7 @@ fn scope(cx: &mut Cx<'_>, path: &Path, s: &SyncScope) -> Option<ScopeSpec> {
         .with_help("list users or groups, or set `allUsers: true`");
     }
     let mut users = Vec::new();
-    let mut seen_users = BTreeSet::new();
+    let mut seen_users = HashSet::with_capacity(s.users.len());
     for (i, u) in s.users.iter().enumerate() {
         // Built only for a finding: a hub's spec lists 99,000 users, nearly all fine.
         let p = || path.key("users").index(i);
@@ -573,7 +573,7 @@ fn scope(cx: &mut Cx<'_>, path: &Path, s: &SyncScope) -> Option<ScopeSpec> {
         }
     }
     let mut groups = Vec::new();
-    let mut seen_groups = BTreeSet::new();
+    let mut seen_groups = HashSet::with_capacity(s.groups.len());
     for (i, g) in s.groups.iter().enumerate() {
         let p = path.key("groups").index(i);
         let group = if g.trim().is_empty() {

@@ -52,10 +52,9 @@ pub(super) fn is_upn(text: &str) -> bool {
 
 /// Whether `text` is a DNS domain name with at least two labels.
 pub(super) fn is_domain(text: &str) -> bool {
-    let labels: Vec<&str> = text.split('.').collect();
     text.len() <= 253
-        && labels.len() >= 2
-        && labels.iter().all(|l| {
+        && text.contains('.')
+        && text.split('.').all(|l| {
             !l.is_empty()
                 && l.len() <= 63
                 && !l.starts_with('-')

@@ -2,7 +2,7 @@
 //! resolves to nothing is an error, with the closest names), assigned when missing and
 //! unassigned when no longer named.
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 
 use mtoctl_model::desired::{GroupRef, SyncSpec, UserRef};
 use mtoctl_model::ids::Guid;
@@ -18,17 +18,29 @@ use mtoctl_model::plan::{
 };
 use mtoctl_model::plan::{ScopeEntry, ScopeList, Severity};
 
-/// A resolved principal of a scope.
-struct Principal {
-    id: Guid,
+/// A resolved principal of a scope, borrowed from the observation: most are assigned
+/// already, and their labels are never needed.
+struct Principal<'a> {
+    id: &'a Guid,
     kind: PrincipalKind,
-    label: String,
+    /// The user's principal name or the group's display name.
+    name: &'a str,
+}
+
+impl Principal<'_> {
+    /// How plans name it: `user:<upn, lower case>` or `group:<display name>`.
+    fn label(&self) -> String {
+        match self.kind {
+            PrincipalKind::User => format!("user:{}", self.name.to_lowercase()),
+            PrincipalKind::Group => format!("group:{}", self.name),
+        }
+    }
 }
 
 /// The spec's users and groups found in the source tenant, and whether every one was: a name
 /// that resolves to nothing is an error (a typo would otherwise drop the real principal it
 /// meant from the scope), with the closest existing names.
-fn resolve(ctx: &mut Ctx<'_>, s: &SyncSpec) -> (Vec<Principal>, bool) {
+fn resolve<'a>(ctx: &mut Ctx<'a>, s: &SyncSpec) -> (Vec<Principal<'a>>, bool) {
     let principals = &ctx.obs(&s.from).principals;
     let addr = ResourceAddr::sync(s.from.as_str(), &s.name);
     let mut out = Vec::new();
@@ -48,9 +60,9 @@ fn resolve(ctx: &mut Ctx<'_>, s: &SyncSpec) -> (Vec<Principal>, bool) {
     for user in &s.scope.users {
         match principals.user(user) {
             Some(u) => out.push(Principal {
-                id: u.id.clone(),
+                id: &u.id,
                 kind: PrincipalKind::User,
-                label: format!("user:{}", u.user_principal_name.to_lowercase()),
+                name: &u.user_principal_name,
             }),
             None => {
                 let name = user_text(user);
@@ -70,9 +82,9 @@ fn resolve(ctx: &mut Ctx<'_>, s: &SyncSpec) -> (Vec<Principal>, bool) {
         };
         match principals.groups(group) {
             [g] => out.push(Principal {
-                id: g.id.clone(),
+                id: &g.id,
                 kind: PrincipalKind::Group,
-                label: format!("group:{}", g.display_name),
+                name: &g.display_name,
             }),
             [] => {
                 // Names are suggested; an id has no near miss to offer.
@@ -136,12 +148,9 @@ pub(super) fn assignments(
 ) -> Vec<ActionId> {
     let from = s.from.as_str();
     let (wanted, complete) = resolve(ctx, s);
-    let assigned: BTreeSet<&Guid> = existing.iter().map(|a| &a.principal_id).collect();
+    let assigned: HashSet<&Guid> = existing.iter().map(|a| &a.principal_id).collect();
     let mut keys = Vec::new();
-    let missing: Vec<&Principal> = wanted
-        .iter()
-        .filter(|p| !assigned.contains(&p.id))
-        .collect();
+    let missing: Vec<&Principal> = wanted.iter().filter(|p| !assigned.contains(p.id)).collect();
     if !missing.is_empty() && app_role.is_none() {
         ctx.note(
             Severity::Warning,
@@ -154,10 +163,11 @@ pub(super) fn assignments(
     }
     if let Some(app_role) = app_role {
         for p in missing {
+            let label = p.label();
             keys.push(
                 ctx.push(
                     Draft::new(
-                        ResourceAddr::assignment(from, &s.name, &p.label),
+                        ResourceAddr::assignment(from, &s.name, &label),
                         &s.from,
                         ActionKind::Create,
                         Operation::AssignPrincipal {
@@ -167,13 +177,13 @@ pub(super) fn assignments(
                             kind: p.kind,
                         },
                         reason,
-                        format!("bring {} into the scope of {}", p.label, s.name),
+                        format!("bring {label} into the scope of {}", s.name),
                     )
                     .after(after.clone())
                     .changes(vec![change(
                         "principal_id",
                         None::<&()>,
-                        Some(&p.id),
+                        Some(p.id),
                     )]),
                 ),
             );
@@ -184,7 +194,7 @@ pub(super) fn assignments(
     if s.scope.all_users || !complete {
         return keys;
     }
-    let wanted_ids: BTreeSet<&Guid> = wanted.iter().map(|p| &p.id).collect();
+    let wanted_ids: HashSet<&Guid> = wanted.iter().map(|p| p.id).collect();
     let soft_deletes = s.on_leaving_scope == LeavingScope::SoftDelete;
     // Groups provisioned as groups leave the target with their scope, whether the spec says so
     // or the job's group mapping was enabled by hand (a plan that turns it off says so itself).
