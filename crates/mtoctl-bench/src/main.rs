@@ -158,6 +158,15 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         Some(m) => m.clone(),
         None => mtoctl_bench::locate_mtoctl(true, !cfg!(debug_assertions))?,
     };
+    // A binary built from other sources than the tree's was once measured for a session
+    // unnoticed: each result names the one it measured, by content.
+    let binary = binary_identity(&mtoctl)?;
+    eprintln!(
+        "mtoctl-bench: measuring {} (sha256 {}, {} bytes)",
+        mtoctl.display(),
+        binary["sha256"].as_str().map_or("?", |h| &h[..12]),
+        binary["bytes"]
+    );
     let apps = match args.apps {
         AppsArg::Shared => Apps::Shared,
         AppsArg::PerTenant => Apps::PerTenant,
@@ -227,7 +236,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
             }
             results.extend(r);
             // Write as we go, so a long run that is interrupted keeps what it measured.
-            write_results(&out, &results, &settings_used)?;
+            write_results(&out, &results, &settings_used, &binary)?;
         }
     }
     let md = results_markdown(&report::summarise(&results));
@@ -261,10 +270,12 @@ fn write_results(
     out: &std::path::Path,
     results: &[runner::PhaseResult],
     settings: &[serde_json::Value],
+    binary: &serde_json::Value,
 ) -> anyhow::Result<()> {
     let summaries = report::summarise(results);
     let json = serde_json::json!({
         "machine": machine(),
+        "mtoctl": binary,
         "settings": settings,
         "summaries": summaries,
         "runs": results,
@@ -413,6 +424,41 @@ fn growth_from(
     Ok(())
 }
 
+/// The measured binary: its path, size, modification time (seconds since the epoch) and the
+/// SHA-256 of its content.
+fn binary_identity(path: &std::path::Path) -> anyhow::Result<serde_json::Value> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)
+        .with_context(|| format!("cannot read the mtoctl binary `{}`", path.display()))?;
+    let meta = file.metadata()?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    let sha256: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs());
+    Ok(serde_json::json!({
+        "path": path.display().to_string(),
+        "bytes": meta.len(),
+        "modified_unix_s": modified,
+        "sha256": sha256,
+    }))
+}
+
 /// CPU model, logical CPUs and memory, from /proc.
 fn machine() -> serde_json::Value {
     let cpu = std::fs::read_to_string("/proc/cpuinfo").ok().and_then(|t| {
@@ -431,4 +477,25 @@ fn machine() -> serde_json::Value {
         "logical_cpus": std::thread::available_parallelism().map(|n| n.get()).ok(),
         "memory": mem,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_binary_is_named_by_the_sha256_of_its_content() {
+        let dir = std::env::temp_dir().join(format!("mtoctl-bench-id-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("mtoctl");
+        std::fs::write(&path, b"abc").expect("write");
+        let id = binary_identity(&path).expect("identity");
+        assert_eq!(
+            id["sha256"],
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(id["bytes"], 3);
+        assert!(binary_identity(&dir.join("absent")).is_err());
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
 }
