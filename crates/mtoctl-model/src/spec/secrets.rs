@@ -109,12 +109,12 @@ fn is_entra_client_secret(t: &str) -> bool {
 }
 
 fn is_jwt(t: &str) -> bool {
+    // Checked first: every name in a scope has dots, and most are not tokens.
     if !t.starts_with("eyJ") {
         return false;
     }
     let parts: Vec<&str> = t.split('.').collect();
     parts.len() == 3
-        && t.starts_with("eyJ")
         && parts[1].starts_with("eyJ")
         && parts.iter().all(|p| {
             !p.is_empty()
