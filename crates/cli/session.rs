@@ -366,6 +366,28 @@ pub async fn live_plan(
     planning: Planning,
     nothing: &str,
 ) -> anyhow::Result<mtoctl_model::plan::Plan> {
+    live_plan_releasing(client, spec, planning, nothing, Release::Now).await
+}
+
+/// How the memory of the observed state goes back to the system once the plan is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Release {
+    /// Before the plan is returned: an apply holds the plan for as long as it runs, and its
+    /// peak memory is what counts.
+    Now,
+    /// On a thread of its own, beside printing the plan (a converged mesh's takes 0.1 s); the
+    /// process may end before it is done.
+    InBackground,
+}
+
+/// [`live_plan`], with the observed state released as `release` says.
+pub async fn live_plan_releasing(
+    client: &mtoctl_graph::transport::GraphClient,
+    spec: &LoadedSpec,
+    planning: Planning,
+    nothing: &str,
+    release: Release,
+) -> anyhow::Result<mtoctl_model::plan::Plan> {
     let observed = mtoctl_graph::collect::collect(client, &spec.desired)
         .await
         .with_context(|| format!("cannot read the live state; {nothing}"))?;
@@ -396,10 +418,15 @@ pub async fn live_plan(
         "the planner produced an inconsistent plan (a bug in mtoctl; please report it):\n  {}",
         problems.join("\n  ")
     );
-    // What the observed state holds is freed and given back to the system on a thread of its
-    // own (a converged mesh's takes 0.1 s), beside printing or applying the plan; an apply
-    // holds the plan for as long as it runs, and a plan's process may end before it is done.
-    release_in_background(observed);
+    // The observed state and the planner's drafts are gone; what they held is free but
+    // still resident.
+    match release {
+        Release::Now => {
+            drop(observed);
+            crate::memory::release_freed();
+        }
+        Release::InBackground => release_in_background(observed),
+    }
     let mut plan = plan;
     locate_notes(&mut plan, spec);
     Ok(plan)

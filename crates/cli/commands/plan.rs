@@ -23,9 +23,15 @@ pub fn run(printer: &Printer, args: &PlanArgs) -> anyhow::Result<ExitCode> {
         } else {
             session::Planning::Apply
         };
-        session::live_plan(&client, &spec, planning, "nothing was planned")
-            .await
-            .map_err(|e| lacking.explain(e))
+        session::live_plan_releasing(
+            &client,
+            &spec,
+            planning,
+            "nothing was planned",
+            session::Release::InBackground,
+        )
+        .await
+        .map_err(|e| lacking.explain(e))
     })?;
     if let Some(out) = &args.out {
         let json = serde_json::to_string_pretty(&plan)?;
