@@ -69,11 +69,7 @@ impl<'a> Walker<'a> {
             ));
         }
         if let Some(types) = obj.get("type") {
-            let types: Vec<&str> = match types {
-                Json::String(t) => vec![t.as_str()],
-                Json::Array(ts) => ts.iter().filter_map(Json::as_str).collect(),
-                _ => Vec::new(),
-            };
+            let types = type_names(types);
             if !types.is_empty() && !types.iter().any(|t| type_matches(node, t)) {
                 out.findings.push(type_error(node, path, &types));
                 return out;
@@ -246,11 +242,7 @@ impl<'a> Walker<'a> {
     /// one of them has no finding.
     fn plain_types(&self, schema: &'a Json) -> Option<Vec<&'a str>> {
         let obj = self.resolve(schema).as_object()?;
-        let types: Vec<&'a str> = match obj.get("type")? {
-            Json::String(t) => vec![t.as_str()],
-            Json::Array(ts) => ts.iter().filter_map(Json::as_str).collect(),
-            _ => return None,
-        };
+        let types = type_names(obj.get("type")?);
         obj.keys()
             .all(|k| matches!(k.as_str(), "type" | "description" | "title"))
             .then_some(types)
@@ -260,11 +252,7 @@ impl<'a> Walker<'a> {
     /// alternatives. Empty when the schema does not say.
     fn admitted_types(&self, schema: &'a Json) -> Vec<&'a str> {
         let schema = self.resolve(schema);
-        let mut types: Vec<&'a str> = match schema.get("type") {
-            Some(Json::String(t)) => vec![t.as_str()],
-            Some(Json::Array(ts)) => ts.iter().filter_map(Json::as_str).collect(),
-            _ => Vec::new(),
-        };
+        let mut types = schema.get("type").map(type_names).unwrap_or_default();
         let values = schema.get("const").into_iter().chain(
             schema
                 .get("enum")
@@ -335,6 +323,15 @@ impl<'a> Walker<'a> {
             Some("object") => Json::Object(Map::new()),
             _ => Json::Null,
         }
+    }
+}
+
+/// The type names of a schema's `type`: one, or a list.
+fn type_names(types: &Json) -> Vec<&str> {
+    match types {
+        Json::String(t) => vec![t.as_str()],
+        Json::Array(ts) => ts.iter().filter_map(Json::as_str).collect(),
+        _ => Vec::new(),
     }
 }
 
