@@ -141,5 +141,11 @@ pub fn assignment_label(a: &AssignmentObservation, principals: &PrincipalsObserv
     let name = resolved
         .or_else(|| a.principal_display_name.clone())
         .unwrap_or_else(|| a.principal_id.to_string());
+    principal_label(is_group, &name)
+}
+
+/// How plans name a principal in a scope: `group:<display name>` or `user:<name>` (callers
+/// pass a user's principal name in lower case).
+pub fn principal_label(is_group: bool, name: &str) -> String {
     format!("{}:{name}", if is_group { "group" } else { "user" })
 }

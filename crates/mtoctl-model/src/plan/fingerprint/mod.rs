@@ -24,7 +24,7 @@ use super::ResourceAddr;
 mod all;
 mod schema;
 
-pub use all::{all, assignment_label, is_active_owner};
+pub use all::{all, assignment_label, is_active_owner, principal_label};
 pub use schema::{ClauseKey, FilterKey, MappingKey, SchemaParts, normalise_filter, source_of};
 
 /// The organization object's own fields (`organization`, as the acting owner reads it).

@@ -31,8 +31,8 @@ impl Principal<'_> {
     /// How plans name it: `user:<upn, lower case>` or `group:<display name>`.
     fn label(&self) -> String {
         match self.kind {
-            PrincipalKind::User => format!("user:{}", self.name.to_lowercase()),
-            PrincipalKind::Group => format!("group:{}", self.name),
+            PrincipalKind::User => fingerprint::principal_label(false, &self.name.to_lowercase()),
+            PrincipalKind::Group => fingerprint::principal_label(true, self.name),
         }
     }
 }
