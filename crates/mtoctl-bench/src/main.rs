@@ -164,7 +164,10 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     eprintln!(
         "mtoctl-bench: measuring {} (sha256 {}, {} bytes)",
         mtoctl.display(),
-        binary["sha256"].as_str().map_or("?", |h| &h[..12]),
+        binary["sha256"]
+            .as_str()
+            .and_then(|h| h.get(..12))
+            .unwrap_or("?"),
         binary["bytes"]
     );
     let apps = match args.apps {
