@@ -224,7 +224,7 @@ const MESSAGE_MAX: usize = 400;
 const HELP_MAX: usize = 1000;
 
 /// A message as it may be shown: quoted values shortened, control characters visible (a spec
-/// must not drive the terminal), at most `max` characters.
+/// must not drive the terminal), no word longer than a quote, at most `max` characters.
 fn tidy(text: &str, max: usize) -> String {
     let mut out = String::with_capacity(text.len().min(max * 4));
     let pieces: Vec<&str> = text.split('`').collect();
@@ -234,18 +234,47 @@ fn tidy(text: &str, max: usize) -> String {
         }
         // Odd pieces are quoted when a closing backtick follows.
         let quoted = i % 2 == 1 && i + 1 < pieces.len();
-        let count = piece.chars().count();
-        if quoted && count > QUOTE_MAX {
-            out.extend(piece.chars().take(QUOTE_MAX - 20).map(visible));
-            out.push('…');
-            out.extend(piece.chars().skip(count - 19).map(visible));
+        if quoted {
+            push_shortened(&mut out, piece);
         } else {
             out.extend(piece.chars().map(visible));
         }
     }
+    // A value with backticks of its own upsets the pairing above; a run without spaces
+    // cannot be wrapped, so each is shortened as a quote would be.
+    let mut out = shorten_words(&out);
     if out.chars().count() > max {
         out = out.chars().take(max - 1).collect();
         out.push('…');
+    }
+    out
+}
+
+/// `piece` with its control characters visible, by its start and end if over [`QUOTE_MAX`].
+fn push_shortened(out: &mut String, piece: &str) {
+    let count = piece.chars().count();
+    if count > QUOTE_MAX {
+        out.extend(piece.chars().take(QUOTE_MAX - 20).map(visible));
+        out.push('…');
+        out.extend(piece.chars().skip(count - 19).map(visible));
+    } else {
+        out.extend(piece.chars().map(visible));
+    }
+}
+
+/// `text` with every run of non-space characters longer than [`QUOTE_MAX`] shortened.
+fn shorten_words(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        let word_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        push_shortened(&mut out, &rest[..word_end]);
+        rest = &rest[word_end..];
+        let space_end = rest
+            .find(|c: char| !c.is_whitespace())
+            .unwrap_or(rest.len());
+        out.push_str(&rest[..space_end]);
+        rest = &rest[space_end..];
     }
     out
 }
@@ -367,5 +396,24 @@ mod tests {
             tidy("`tenants[0].auth.clientId` is `x`", MESSAGE_MAX),
             "`tenants[0].auth.clientId` is `x`"
         );
+    }
+
+    /// A value made of backticks pairs its quotes wrongly; still no word of it runs past a
+    /// quote's length, which a terminal could not wrap (seen in CI: a 169-column line).
+    #[test]
+    fn a_value_with_backticks_of_its_own_is_still_shortened() {
+        let value = format!("tr{}ue", "`".repeat(157));
+        let shown = tidy(
+            &format!("`{value}` is not of type `boolean` at `tenants`"),
+            MESSAGE_MAX,
+        );
+        let longest = shown.split(' ').map(|w| w.chars().count()).max();
+        assert_eq!(longest, Some(QUOTE_MAX), "{shown}");
+        assert!(
+            shown.starts_with("`tr```")
+                && shown.ends_with("` is not of type `boolean` at `tenants`"),
+            "{shown}"
+        );
+        assert!(shown.contains('…'), "{shown}");
     }
 }
