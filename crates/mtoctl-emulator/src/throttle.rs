@@ -35,6 +35,25 @@ impl Bucket {
 /// caught: only its first 50 ms are forgiven.
 pub const IN_FLIGHT_GRACE_MS: i64 = 50;
 
+/// How long after a Retry-After window closed it is still kept: longer than any request
+/// waits to be served.
+const WINDOW_KEPT_MS: i64 = 60_000;
+
+/// Adds `window` to the sorted, disjoint `windows`, merged with those it overlaps or touches.
+fn open_window(windows: &mut Vec<(i64, i64)>, window: (i64, i64)) {
+    let (mut from, mut until) = window;
+    windows.retain(|&(f, u)| {
+        let apart = u < from || f > until;
+        if !apart {
+            from = from.min(f);
+            until = until.max(u);
+        }
+        apart
+    });
+    let at = windows.partition_point(|&(f, _)| f < from);
+    windows.insert(at, (from, until));
+}
+
 /// The tenant of a Retry-After window that an app-wide bucket opened (`Application/...`):
 /// it holds for the app's requests to every tenant.
 const ANY_TENANT: &str = "*";
@@ -44,10 +63,10 @@ const ANY_TENANT: &str = "*";
 pub struct Throttle {
     buckets: BTreeMap<String, Bucket>,
     /// (app, tenant or [`ANY_TENANT`]) → the virtual times `[from, until)` in which a request
-    /// is an early retry: from when the 429 reached the client (a request that arrives while
+    /// is an early retry: from when a 429 reached the client (a request that arrives while
     /// the 429 is still on its way was sent before the client could know) until its
-    /// Retry-After elapsed.
-    retry_until: BTreeMap<(String, String), (i64, i64)>,
+    /// Retry-After elapsed. Disjoint and sorted; overlapping windows are merged.
+    retry_until: BTreeMap<(String, String), Vec<(i64, i64)>>,
     /// Retry-After windows opened while serving the current request: (app, tenant, issued,
     /// until), until [`Throttle::delivered`] says when its answer reaches the client.
     unsent: Vec<(String, String, i64, i64)>,
@@ -181,18 +200,20 @@ impl Throttle {
     /// a clock that follows real time the delay is the answer's latency plus
     /// [`IN_FLIGHT_GRACE_MS`]; on a frozen clock it is 0 (no time passes while an answer
     /// travels, and requests are told apart by order alone).
+    ///
+    /// Each 429 opens its own window: one that reaches the client after an earlier window
+    /// closed does not reach back into the time between them (a slow `$batch` answer can
+    /// arrive after its own Retry-After elapsed, and then opens none).
     pub fn delivered(&mut self, delay_ms: i64) {
         for (app, tenant, issued, until) in std::mem::take(&mut self.unsent) {
             let from = issued + delay_ms.max(0);
-            let window = self
-                .retry_until
-                .entry((app, tenant))
-                .or_insert((from, until));
-            *window = if issued < window.1 {
-                (window.0.min(from), window.1.max(until))
-            } else {
-                (from, until)
-            };
+            let windows = self.retry_until.entry((app, tenant)).or_default();
+            // Requests are judged at their arrival, a little before they are served; windows
+            // long closed judge nothing any more.
+            windows.retain(|&(_, end)| end > issued - WINDOW_KEPT_MS);
+            if from < until {
+                open_window(windows, (from, until));
+            }
         }
     }
 
@@ -202,7 +223,11 @@ impl Throttle {
         [tenant, ANY_TENANT].into_iter().any(|t| {
             self.retry_until
                 .get(&(app.to_owned(), t.to_owned()))
-                .is_some_and(|(from, until)| *from <= now && now < *until)
+                .is_some_and(|windows| {
+                    windows
+                        .iter()
+                        .any(|&(from, until)| from <= now && now < until)
+                })
         })
     }
 
@@ -477,6 +502,39 @@ mod tests {
         t.delivered(150 + IN_FLIGHT_GRACE_MS);
         assert!(t.is_early("a", "t0", 300));
         assert!(!t.is_early("a", "t1", 300));
+    }
+
+    /// A 429 whose answer reaches the client late (a slow `$batch`) opens its window only
+    /// then: the time between an earlier window's end and that answer is not early, though
+    /// it was issued while the earlier window was open.
+    #[test]
+    fn a_429_delivered_after_an_earlier_window_closed_does_not_reach_back() {
+        let mut t = Throttle::default();
+        // Issued at 0, Retry-After 1 s, delivered at 200: early in [200, 1,000).
+        t.note_retry_after("a", "t", 0, 1_000);
+        t.delivered(200);
+        // Issued at 900 while that window was open, Retry-After 1 s, delivered at 1,500:
+        // early in [1,500, 1,900).
+        t.note_retry_after("a", "t", 900, 1_900);
+        t.delivered(600);
+        assert!(t.is_early("a", "t", 500));
+        assert!(
+            !t.is_early("a", "t", 1_200),
+            "between the first window's end and the second 429's arrival"
+        );
+        assert!(t.is_early("a", "t", 1_600));
+        assert!(!t.is_early("a", "t", 1_900));
+        // Delivered after its own Retry-After elapsed: no window at all.
+        t.note_retry_after("a", "t", 3_000, 4_000);
+        t.delivered(1_200);
+        assert!(!t.is_early("a", "t", 4_100));
+        // Overlapping windows are one.
+        t.note_retry_after("a", "t", 5_000, 6_000);
+        t.delivered(100);
+        t.note_retry_after("a", "t", 5_500, 7_000);
+        t.delivered(100);
+        assert!(t.is_early("a", "t", 5_100) && t.is_early("a", "t", 6_500));
+        assert!(!t.is_early("a", "t", 7_000));
     }
 
     #[test]
