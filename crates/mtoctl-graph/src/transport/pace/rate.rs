@@ -45,7 +45,7 @@ const MAX_STEPS_PER_ANSWER: f64 = 4.0;
 /// refill of Graph's smallest write bucket (3,000 per 150 s per app and tenant). Sent unpaced by
 /// several tenants, writes go at the speed of all their lanes, which says nothing of the refill
 /// of the bucket they emptied together (see the module's doc); and the least first rate.
-const SEED: f64 = 20.0;
+pub(super) const SEED: f64 = 20.0;
 /// The first rate of a tenant writing alone, as a share of the rate it was writing at when
 /// pressure began: that rate alone emptied the bucket.
 const SEED_SHARE: f64 = 0.5;

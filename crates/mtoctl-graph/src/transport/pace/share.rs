@@ -6,7 +6,7 @@
 use std::sync::Mutex;
 use std::time::Instant;
 
-use super::rate::{MIN_RATE, WINDOW};
+use super::rate::{MIN_RATE, SEED, WINDOW};
 
 /// A tenant with less than this share of the work left of the app's busiest tenant has its
 /// writes spread over the busiest one's time ([`Share::cap`]); tenants with comparable work
@@ -14,6 +14,10 @@ use super::rate::{MIN_RATE, WINDOW};
 /// paced rate is its share of that bucket, not what it could write alone, and caps scaled from
 /// it could leave the bucket partly unused; so only work far apart is spread.
 const SPREAD_BELOW: f64 = 0.1;
+
+/// Writes (decayed over [`WINDOW`]) a tenant spread over an unpaced busiest tenant's time sends
+/// before it is capped: two full `$batch` calls.
+const UNPACED_BURST: f64 = 40.0;
 
 /// What the tenants written to through one app registration have left to write: they share
 /// the app's write bucket (35,000 per 5 min, however many tenants), and the apply ends when
@@ -25,9 +29,13 @@ const SPREAD_BELOW: f64 = 0.1;
 ///
 /// So a tenant that has far less left than the busiest one (less than [`SPREAD_BELOW`] of it)
 /// writes at most at the busiest one's paced rate scaled by their work left: both then finish
-/// together, the apply no later than the busiest tenant alone would have. The cap applies only
-/// while the busiest tenant is paced (Graph has signalled its buckets' pressure) and writing:
-/// one that waits (for a join, say) or has failed holds nobody back. Without expected counts
+/// together, the apply no later than the busiest tenant alone would have. Before Graph has
+/// signalled pressure to the busiest tenant, its rate is what it sends, and the cap, after a
+/// burst of [`UNPACED_BURST`], is at least [`SEED`]: B4's 99 spokes, all free at once when the
+/// hub began, emptied the app's bucket within seconds and held the hub back for forty. The
+/// cap applies only while the busiest tenant is writing: one that waits (for a join, say) or
+/// has failed holds nobody back.
+/// Without expected counts
 /// ([`GraphClient::expect_writes`](crate::transport::GraphClient::expect_writes)) nothing is
 /// capped.
 #[derive(Debug, Default)]
@@ -45,6 +53,9 @@ struct Progress {
     wrote: Option<Instant>,
     /// The writes of that call.
     last: u32,
+    /// The writes sent so far, each decayed by `e^(-age / WINDOW)` as of `wrote`: the rate the
+    /// tenant sends at, times [`WINDOW`].
+    decayed: f64,
 }
 
 impl Progress {
@@ -52,6 +63,34 @@ impl Progress {
     fn writing(&self, now: Instant) -> bool {
         self.wrote
             .is_some_and(|at| now.duration_since(at) <= WINDOW)
+    }
+
+    /// The writes sent, decayed as of `now` (see [`Self::decayed`]).
+    fn decayed_at(&self, now: Instant) -> f64 {
+        self.wrote.map_or(0.0, |at| {
+            let age = now.saturating_duration_since(at).as_secs_f64();
+            self.decayed * (-age / WINDOW.as_secs_f64()).exp()
+        })
+    }
+
+    /// The writes per second the tenant has been sending lately, paced or not.
+    fn sending(&self, now: Instant) -> f64 {
+        self.decayed_at(now) / WINDOW.as_secs_f64()
+    }
+
+    /// Whether the tenant's work left is far less than the busiest other tenant's: that
+    /// tenant's place and work left, and its own work left (the last call's writes included).
+    fn spread_under(&self, me: usize, tenants: &[Progress]) -> Option<(usize, f64, f64)> {
+        let left = self.left.filter(|&left| left > 0)?;
+        // The cap spaces the last call's writes, which `left` no longer counts.
+        let mine = (left + u64::from(self.last)) as f64;
+        let (busiest, most) = tenants
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| i != me)
+            .filter_map(|(i, p)| Some((i, p.left? as f64)))
+            .max_by(|a, b| a.1.total_cmp(&b.1))?;
+        (mine < most * SPREAD_BELOW).then_some((busiest, most, mine))
     }
 }
 
@@ -74,6 +113,7 @@ impl Share {
     pub(super) fn sent(&self, me: usize, writes: u32, now: Instant) {
         if let Some(p) = self.lock().get_mut(me) {
             p.left = p.left.map(|left| left.saturating_sub(u64::from(writes)));
+            p.decayed = p.decayed_at(now) + f64::from(writes);
             p.wrote = Some(now);
             p.last = writes;
         }
@@ -93,23 +133,20 @@ impl Share {
         // Nothing left by the count, yet writing: the count fell short (a throttled write sent
         // again is counted again). It says nothing then; capping at what it says would hold the
         // last writes at the slowest rate.
-        let p = tenants.get(me)?;
-        let left = p.left.filter(|&left| left > 0)?;
-        // The cap spaces the last call's writes, which `left` no longer counts.
-        let mine = (left + u64::from(p.last)) as f64;
-        let (busiest, most) = tenants
-            .iter()
-            .enumerate()
-            .filter(|&(i, _)| i != me)
-            .filter_map(|(i, p)| Some((i, p.left? as f64)))
-            .max_by(|a, b| a.1.total_cmp(&b.1))?;
-        if mine >= most * SPREAD_BELOW {
+        let own = tenants.get(me)?;
+        let (busiest, most, mine) = own.spread_under(me, &tenants)?;
+        let p = &tenants[busiest];
+        if !p.writing(now) {
             return None;
         }
-        let p = &tenants[busiest];
-        let rate = p.rate?;
-        let writing = p.writing(now);
-        writing.then(|| (rate * mine / most).max(MIN_RATE))
+        match p.rate {
+            Some(rate) => Some((rate * mine / most).max(MIN_RATE)),
+            // What its lanes send is no rate Graph has answered, so a short burst is let through
+            // (B4g's spokes write some 36 each, on their critical path) and then at least the
+            // smallest refill.
+            None if own.decayed_at(now) < UNPACED_BURST => None,
+            None => Some((p.sending(now) * mine / most).max(SEED)),
+        }
     }
 
     /// The rate at which tenant `me` would finish together with the app's other tenants of
@@ -194,17 +231,14 @@ mod tests {
     }
 
     #[test]
-    fn nobody_is_held_back_for_a_busiest_tenant_that_is_unpaced_idle_or_comparable() {
+    fn nobody_is_held_back_for_a_busiest_tenant_that_is_idle_or_comparable() {
         let now = Instant::now();
-        let (share, [hub, spoke, _]) = hub_and_spokes(99_720, 1_100, 200.0, now);
+        let (share, [_, spoke, _]) = hub_and_spokes(99_720, 1_100, 200.0, now);
         // Idle: last wrote more than the window ago (waiting for a join, or failed).
         assert_eq!(
             share.cap(spoke, now + WINDOW + Duration::from_millis(1)),
             None
         );
-        // Unpaced: Graph has not signalled pressure, so the rate it could spread by is unknown.
-        share.paced_at(hub, None);
-        assert_eq!(share.cap(spoke, now), None);
         // Comparable work (B3: every tenant writes as much): no one waits for another.
         let (share, [_, spoke, _]) = hub_and_spokes(2_000, 1_000, 200.0, now);
         assert_eq!(share.cap(spoke, now), None);
@@ -215,6 +249,39 @@ mod tests {
         share.paced_at(a, Some(200.0));
         share.sent(a, 20, now);
         assert_eq!(share.cap(b, now), None);
+    }
+
+    #[test]
+    fn an_unpaced_busiest_tenant_spreads_little_ones_over_what_it_sends() {
+        let now = Instant::now();
+        let (share, [hub, spoke, _]) = hub_and_spokes(99_720, 1_100, 200.0, now);
+        share.paced_at(hub, None);
+        // Its first calls go as they come, up to two full ones (a chain of small writes is not
+        // slowed)...
+        assert_eq!(share.cap(spoke, now), None);
+        share.sent(spoke, 20, now);
+        assert_eq!(share.cap(spoke, now), None);
+        share.sent(spoke, 20, now);
+        share.sent(spoke, 20, now);
+        // ...then the hub, having sent one call of 20, is far from a rate: the floor.
+        assert_eq!(share.cap(spoke, now), Some(SEED));
+        // Its lanes send 20,000 writes a second (B4's hub unpaced): spread by that.
+        let later = now + Duration::from_millis(10);
+        for i in 0..1_000 {
+            share.sent(hub, 20, later + Duration::from_micros(i));
+        }
+        // 20,020 writes in the last 10 ms, barely decayed: 10,010 a second over the window.
+        let expected = 20_020.0 / WINDOW.as_secs_f64() * 1_100.0 / (99_720.0 - 20_020.0);
+        // The spoke's work: 1,040 left and its last call's 20.
+        let expected = expected * 1_060.0 / 1_100.0;
+        let cap = share.cap(spoke, later).expect("capped");
+        assert!(
+            (cap / expected - 1.0).abs() < 0.01,
+            "{cap} against {expected}"
+        );
+        // Idle since longer than the window: nobody held back.
+        let idle = later + WINDOW + Duration::from_millis(2);
+        assert_eq!(share.cap(spoke, idle), None);
     }
 
     #[test]
