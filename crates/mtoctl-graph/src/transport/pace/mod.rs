@@ -21,11 +21,14 @@ mod share;
 mod signal;
 
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rate::{State, Ticket};
 pub(super) use share::Share;
 pub(super) use signal::{LIMIT_HEADER, SCOPE_HEADER, Signal, is_app_wide, parse_percentage};
+
+/// How long a call held by its app's [`Share`] cap waits before the cap is looked at again.
+const CAP_RECHECK: Duration = Duration::from_millis(250);
 
 /// One tenant's write pacer.
 #[derive(Debug)]
@@ -65,7 +68,16 @@ impl Pacer {
                     self.share.sent(self.me, writes, now);
                     return ticket;
                 }
-                Err(next) => tokio::time::sleep_until(next.into()).await,
+                // A cap is the busiest tenant's pace of the moment, so it is looked at again
+                // soon: B2's spokes, held by a cap lifted meanwhile, started their jobs 2.4 s
+                // after the hub had finished.
+                Err(next) => {
+                    let next = match cap {
+                        Some(_) => next.min(Instant::now() + CAP_RECHECK),
+                        None => next,
+                    };
+                    tokio::time::sleep_until(next.into()).await
+                }
             }
         }
     }
@@ -86,5 +98,31 @@ impl Pacer {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// B2's end: a spoke's last call is held by the cap of a hub with much left; the hub's
+    /// work then ends, and the spoke's next call goes without waiting out the old cap.
+    #[tokio::test]
+    async fn a_capped_call_goes_once_the_cap_is_lifted() {
+        let share = Arc::new(Share::default());
+        let hub = Pacer::new(share.clone());
+        let spoke = Pacer::new(share.clone());
+        hub.expect(99_720);
+        spoke.expect(1_100);
+        share.paced_at(hub.me, Some(200.0));
+        hub.admit(20).await;
+        spoke.admit(20).await;
+        // Spaced at 20 / (200 × 1,100 / 99,700): some 9 s.
+        let waiting = tokio::spawn(async move { spoke.admit(20).await });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!waiting.is_finished(), "held by the cap");
+        hub.expect(0);
+        let went = tokio::time::timeout(Duration::from_secs(2), waiting).await;
+        assert!(went.is_ok(), "still held by a cap lifted 2 s ago");
     }
 }
