@@ -68,9 +68,8 @@ impl Pacer {
                     self.share.sent(self.me, writes, now);
                     return ticket;
                 }
-                // A cap is the busiest tenant's pace of the moment, so it is looked at again
-                // soon: B2's spokes, held by a cap lifted meanwhile, started their jobs 2.4 s
-                // after the hub had finished.
+                // A cap is the busiest tenant's pace of the moment and lifts when its work
+                // ends: a call must not sleep out a cap that no longer holds.
                 Err(next) => {
                     let next = match cap {
                         Some(_) => next.min(Instant::now() + CAP_RECHECK),

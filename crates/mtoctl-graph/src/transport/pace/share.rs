@@ -31,11 +31,10 @@ const UNPACED_BURST: f64 = 40.0;
 /// writes at most at the busiest one's paced rate scaled by their work left: both then finish
 /// together, the apply no later than the busiest tenant alone would have. Before Graph has
 /// signalled pressure to the busiest tenant, its rate is what it sends, and the cap, after a
-/// burst of [`UNPACED_BURST`], is at least [`SEED`]: B4's 99 spokes, all free at once when the
-/// hub began, emptied the app's bucket within seconds and held the hub back for forty. The
+/// burst of [`UNPACED_BURST`], is at least [`SEED`]: small tenants all free at once beside it
+/// would empty the app's bucket before Graph says anything, and hold it back with them. The
 /// cap applies only while the busiest tenant is writing: one that waits (for a join, say) or
-/// has failed holds nobody back.
-/// Without expected counts
+/// has failed holds nobody back. Without expected counts
 /// ([`GraphClient::expect_writes`](crate::transport::GraphClient::expect_writes)) nothing is
 /// capped.
 #[derive(Debug, Default)]
@@ -78,9 +77,12 @@ impl Progress {
         self.decayed_at(now) / WINDOW.as_secs_f64()
     }
 
-    /// Whether the tenant's work left is far less than the busiest other tenant's: that
-    /// tenant's place and work left, and its own work left (the last call's writes included).
+    /// When the tenant's work left is far less than the busiest other tenant's: that tenant's
+    /// place and work left, and its own work left (the last call's writes included).
     fn spread_under(&self, me: usize, tenants: &[Progress]) -> Option<(usize, f64, f64)> {
+        // Nothing left by the count, yet writing: the count fell short (a throttled write sent
+        // again is counted again). It says nothing then; capping at what it says would hold
+        // the last writes at the slowest rate.
         let left = self.left.filter(|&left| left > 0)?;
         // The cap spaces the last call's writes, which `left` no longer counts.
         let mine = (left + u64::from(self.last)) as f64;
@@ -130,9 +132,6 @@ impl Share {
     /// busiest tenant; `None` when it need not be held back.
     pub(super) fn cap(&self, me: usize, now: Instant) -> Option<f64> {
         let tenants = self.lock();
-        // Nothing left by the count, yet writing: the count fell short (a throttled write sent
-        // again is counted again). It says nothing then; capping at what it says would hold the
-        // last writes at the slowest rate.
         let own = tenants.get(me)?;
         let (busiest, most, mine) = own.spread_under(me, &tenants)?;
         let p = &tenants[busiest];
@@ -142,7 +141,7 @@ impl Share {
         match p.rate {
             Some(rate) => Some((rate * mine / most).max(MIN_RATE)),
             // What its lanes send is no rate Graph has answered, so a short burst is let through
-            // (B4g's spokes write some 36 each, on their critical path) and then at least the
+            // (a small tenant's few writes are its critical path) and then at least the
             // smallest refill.
             None if own.decayed_at(now) < UNPACED_BURST => None,
             None => Some((p.sending(now) * mine / most).max(SEED)),
