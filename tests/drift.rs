@@ -34,7 +34,7 @@ impl World {
                 .expect("endpoints"),
             env: Arc::new(MapEnvironment(quickstart_env().into_iter().collect())),
             spec_dir: repo("examples/quickstart"),
-            http: http_client(std::time::Duration::from_secs(30)),
+            http: http_client(std::time::Duration::from_secs(30)).expect("an HTTP client"),
         };
         let mut builder = GraphClient::builder(
             ctx.http.clone(),

@@ -391,7 +391,7 @@ async fn debug_output_of_credentials_and_configuration_redacts() {
             .expect("loopback"),
         env: Arc::new(env.clone()),
         spec_dir: dir.clone(),
-        http: http_client(std::time::Duration::from_secs(30)),
+        http: http_client(std::time::Duration::from_secs(30)).expect("an HTTP client"),
     };
     let desired = mtoctl_model::spec::load("mto.yaml", spec_text().as_bytes())
         .expect("valid")

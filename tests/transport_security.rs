@@ -11,6 +11,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
+use std::time::Duration;
 
 use common::repo;
 use mtoctl_graph::endpoints::Endpoints;
@@ -119,6 +120,31 @@ fn the_binary_refuses_plain_http_to_a_remote_host_before_any_request() {
             "{flag} {url}: the error names the URL and why: {stderr}"
         );
     }
+}
+
+/// A system without CA certificates (a `scratch` image missing its bundle) gets an error that
+/// says what to install, not a panic: reqwest's fallback client and azure_identity's own
+/// both panic where the builder fails.
+#[test]
+fn no_ca_certificates_is_an_error_that_says_what_to_install() {
+    let dir = common::scratch("no-ca");
+    let empty = dir.join("empty.pem");
+    std::fs::write(&empty, "").expect("an empty bundle");
+    let (empty, dir) = (empty.to_string_lossy(), dir.to_string_lossy());
+    // rustls-native-certs reads only these when they are set. No request is made: the port
+    // is never connected to.
+    let env = [("SSL_CERT_FILE", &*empty), ("SSL_CERT_DIR", &*dir)];
+    let url = "http://127.0.0.1:9";
+    let (run, _) = common::plan_against(url, url, &[], &env, Duration::from_secs(60));
+    let stderr = &run.stderr;
+    assert_eq!(run.code, 1, "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        stderr.contains("cannot set up HTTPS")
+            && stderr.contains("ca-certificates")
+            && stderr.contains("No CA certificates were loaded"),
+        "names the cause and the fix: {stderr}"
+    );
 }
 
 /// The `[[package]]` entries of Cargo.lock: name → the names of its dependencies (a package in

@@ -114,14 +114,14 @@ pub async fn graph_client_of_some(
         return embedded_client(printer, spec, graph, recorder).await;
     }
     let endpoints = Endpoints::new(graph.graph_url.as_deref(), graph.login_url.as_deref())?;
-    Ok(client_with(
+    client_with(
         endpoints,
         Arc::new(ProcessEnvironment),
         spec,
         &spec.desired.tenants,
         graph.deadline,
         recorder,
-    ))
+    )
 }
 
 /// The `--record` of this run, if there is one: made with the first Graph client (before it
@@ -222,14 +222,14 @@ async fn embedded_client(
         tenants.push(signed_in);
     }
     let url = Some(emulator.base_url.as_str());
-    Ok(client_with(
+    client_with(
         Endpoints::new(url, url)?,
         Arc::new(MapEnvironment(env)),
         spec,
         &tenants,
         graph.deadline,
         recorder,
-    ))
+    )
 }
 
 /// The client, its requests and sign-ins each retried for at most `deadline` (`--deadline`),
@@ -242,7 +242,7 @@ fn client_with(
     tenants: &[TenantSpec],
     deadline: Duration,
     recorder: Option<Arc<Recorder>>,
-) -> (GraphClient, Vec<(String, String)>) {
+) -> anyhow::Result<(GraphClient, Vec<(String, String)>)> {
     let config = ClientConfig {
         retry: RetryPolicy {
             deadline,
@@ -251,12 +251,14 @@ fn client_with(
         beta_group_sync: spec.desired.group_sync(),
         ..ClientConfig::default()
     };
-    let http = http_client(config.request_timeout);
+    // Built before any credential: azure_identity's own client, built later under the same
+    // conditions, panics where this one fails.
+    let http = http_client(config.request_timeout)?;
     let ctx = AuthContext {
         endpoints: endpoints.clone(),
         env,
         spec_dir: spec.dir.clone(),
-        http: http_client(Duration::from_secs(60)),
+        http: http_client(Duration::from_secs(60))?,
     };
     let retry = config.retry.clone();
     let mut builder = GraphClient::builder(http, endpoints, config);
@@ -276,7 +278,7 @@ fn client_with(
     if let Some(recorder) = recorder {
         builder = builder.record(recorder);
     }
-    (builder.build(), problems)
+    Ok((builder.build(), problems))
 }
 
 /// Warns about permissions a tenant's token lacks, before anything fails halfway. Only a

@@ -777,7 +777,7 @@ impl Target {
             .expect("endpoints"),
             env,
             spec_dir: self.spec_dir.clone(),
-            http: http_client(config.request_timeout),
+            http: http_client(config.request_timeout).expect("an HTTP client"),
         };
         let mut builder = GraphClient::builder(ctx.http.clone(), ctx.endpoints.clone(), config);
         for t in &desired.tenants {

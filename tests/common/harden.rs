@@ -295,7 +295,7 @@ impl Scenario {
             endpoints: Endpoints::new(Some(base), Some(base)).expect("endpoints"),
             env: std::sync::Arc::new(MapEnvironment(self.env.iter().cloned().collect())),
             spec_dir: spec.parent().expect("a directory").to_path_buf(),
-            http: http_client(config.request_timeout),
+            http: http_client(config.request_timeout).expect("an HTTP client"),
         };
         let mut builder = GraphClient::builder(ctx.http.clone(), ctx.endpoints.clone(), config);
         for t in &desired.tenants {

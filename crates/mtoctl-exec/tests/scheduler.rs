@@ -69,7 +69,7 @@ fn client_of(server: &mtoctl_emulator::Server) -> GraphClient {
             [("CONTOSO_SECRET".to_owned(), "s3cret".to_owned())].into(),
         )),
         spec_dir: ".".into(),
-        http: http_client(std::time::Duration::from_secs(30)),
+        http: http_client(std::time::Duration::from_secs(30)).expect("an HTTP client"),
     };
     let mut builder = GraphClient::builder(
         ctx.http.clone(),

@@ -100,7 +100,7 @@ fn context(world: &World, vars: &[(&str, &str)], dir: PathBuf) -> AuthContext {
                 .collect::<BTreeMap<_, _>>(),
         )),
         spec_dir: dir,
-        http: http_client(std::time::Duration::from_secs(30)),
+        http: http_client(std::time::Duration::from_secs(30)).expect("an HTTP client"),
     }
 }
 

@@ -87,7 +87,7 @@ pub(crate) fn auth_context(world: &World, env: MapEnvironment) -> AuthContext {
             .expect("loopback endpoints"),
         env: Arc::new(env),
         spec_dir: repo("examples/quickstart"),
-        http: http_client(std::time::Duration::from_secs(30)),
+        http: http_client(std::time::Duration::from_secs(30)).expect("an HTTP client"),
     }
 }
 

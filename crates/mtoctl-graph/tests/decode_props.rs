@@ -456,7 +456,8 @@ impl Harness {
                     .expect("loopback"),
                 env: Arc::new(quickstart_env()),
                 spec_dir: repo("examples/quickstart"),
-                http: mtoctl_graph::transport::http_client(std::time::Duration::from_secs(30)),
+                http: mtoctl_graph::transport::http_client(std::time::Duration::from_secs(30))
+                    .expect("an HTTP client"),
             };
             let mut builder = mtoctl_graph::transport::GraphClient::builder(
                 ctx.http.clone(),

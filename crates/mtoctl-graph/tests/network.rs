@@ -294,7 +294,7 @@ async fn an_unreachable_tenant_is_one_line_in_a_collect_error() {
         ..auth_context(&world, quickstart_env())
     };
     let mut builder = GraphClient::builder(
-        http_client(Duration::from_secs(30)),
+        http_client(Duration::from_secs(30)).expect("an HTTP client"),
         ctx.endpoints.clone(),
         ClientConfig::default(),
     );

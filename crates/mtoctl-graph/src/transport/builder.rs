@@ -112,11 +112,22 @@ impl GraphClientBuilder {
 }
 
 /// The one reqwest client mtoctl uses: rustls, HTTP/2 where offered, pooled connections.
-pub fn http_client(request_timeout: Duration) -> reqwest::Client {
+///
+/// Fails when TLS cannot be set up, most often because no CA certificate could be loaded from
+/// the system (a `scratch` image without its bundle, or `SSL_CERT_FILE` naming an empty file).
+pub fn http_client(request_timeout: Duration) -> Result<reqwest::Client, HttpSetupError> {
     reqwest::Client::builder()
         .timeout(request_timeout)
         .connect_timeout(Duration::from_secs(10))
         .user_agent(concat!("mtoctl/", env!("CARGO_PKG_VERSION")))
         .build()
-        .unwrap_or_default()
+        .map_err(HttpSetupError)
 }
+
+/// The HTTP client could not be built, so no request can be made.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "cannot set up HTTPS (install the system's CA certificates, the `ca-certificates` package, \
+     or set SSL_CERT_FILE to a PEM file of them)"
+)]
+pub struct HttpSetupError(#[source] reqwest::Error);

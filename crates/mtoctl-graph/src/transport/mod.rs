@@ -39,7 +39,7 @@ use crate::error::GraphError;
 use retry::Jitter;
 use send::status_error;
 
-pub use builder::{GraphClientBuilder, http_client};
+pub use builder::{GraphClientBuilder, HttpSetupError, http_client};
 pub use config::ClientConfig;
 pub use paging::MAX_PAGES;
 pub(crate) use paging::paging_error;
