@@ -5,27 +5,28 @@
 //! `x-ms-throttle-limit-percentage` header on a write's answer (Graph sends it once a bucket is
 //! more than 80 % used) or a write answered 429. From then on each call waits its turn at a rate it
 //! adjusts from those signals: halved on a 429 (once per round trip), ×0.7 (at most every half
-//! second) when Graph reports a level higher than any since the last such decrease (the bucket is
-//! still emptying), held while the level holds or falls (the rate is at or below the refill; a
-//! bucket of 35,000 takes seconds to move a tenth), and up ×1.25 per half second once Graph stops
-//! reporting pressure, but only ×1.05 past three times the rate at which the bucket last came back
-//! below 0.9 (or past the rate the episode began at, if higher). Growth counts half seconds, not
-//! answers: one answer grows the rate by as many steps as half seconds passed since the last change
-//! (at most four), so a slow rate, whose `$batch` calls come seconds apart, recovers as fast as a
-//! quick one. Growth stops at four times what the tenant actually sent over the last two seconds: a
-//! rate its lanes or its work keep it under has not been tried against the bucket. The first rate
-//! of a tenant writing alone is half the rate it was writing at (that rate emptied the bucket), at
-//! least 20 writes per second; of one whose app's other tenants write too, it is 20, the refill of
-//! Graph's smallest write bucket: writes sent unpaced by many tenants go at the speed of all their
-//! lanes, any multiple of the refill of the bucket they share (half of each one's rate flooded
-//! B3's app bucket with 429s). Below its refill a bucket banks what goes unused, and growth finds
-//! the refill within seconds.
+//! second) when Graph reports a level of 0.9 or more higher than any since the last such decrease
+//! (the bucket is still emptying), held while the level holds (the rate is about the refill; a
+//! bucket of 35,000 takes seconds to move a tenth), up ×1.25 when it falls below any since the last
+//! change (the bucket refills: the rate is below the refill), and up ×1.25 per half second once
+//! Graph stops reporting pressure, but only ×1.05 past three times the rate at which the bucket
+//! last came back below 0.9 (or past the rate the episode began at, if higher). Growth counts half
+//! seconds, not answers: one answer grows the rate by as many steps as half seconds passed since
+//! the last change (at most four), so a slow rate, whose `$batch` calls come seconds apart,
+//! recovers as fast as a quick one. Growth stops at four times what the tenant actually sent over
+//! the last two seconds: a rate its lanes or its work keep it under has not been tried against the
+//! bucket. The first rate of a tenant writing alone is half the rate it was writing at (that rate
+//! emptied the bucket), at least 20 writes per second; of one whose app's other tenants write too,
+//! it is 20, the refill of Graph's smallest write bucket: writes sent unpaced by many tenants go at
+//! the speed of all their lanes, any multiple of the refill of the bucket they share (half of each
+//! one's rate flooded B3's app bucket with 429s). Below its refill a bucket banks what goes unused,
+//! and growth finds the refill within seconds.
 //!
 //! Why the rate need not be exact: Graph's bucket is the buffer. While it is neither empty nor
-//! full, writes go through at exactly its refill rate whatever the pacer's rate does around
-//! it; the pacer only has to keep the bucket off empty (no 429s) without leaving it idle. It
-//! holds the bucket nearly empty (85–95 % used) because what is left in it when the apply
-//! ends is write capacity never used.
+//! full, writes go through at exactly its refill rate whatever the pacer's rate does around it; the
+//! pacer only has to keep the bucket off empty (no 429s) without leaving it idle. It holds the
+//! bucket nearly empty (80–95 % used) because what is left in it when the apply ends is write
+//! capacity never used.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -61,6 +62,9 @@ const DRIFT: f64 = 0.25;
 const MAX_DRIFT: f64 = 1.25;
 /// The step of Graph's `x-ms-throttle-limit-percentage` (it prints one decimal).
 const LEVEL_STEP: f64 = 0.1;
+/// The lowest level whose rise lowers the rate: 0.9, a tenth of the bucket left. From 0.8, a
+/// fifth of it was never spent; from 1.0, rates grown far past the refill met 429s first.
+const LOWER_FROM: f64 = 0.9;
 /// At most one decrease for a nearly empty bucket per this long (429s halve at once).
 const LEVEL_DECREASE_EVERY: Duration = Duration::from_millis(500);
 
@@ -103,6 +107,10 @@ pub(super) struct State {
     /// The highest level Graph reported since the rate was last lowered for one (0 after a
     /// clear answer): only a higher one lowers it again.
     level_high: f64,
+    /// The lowest level Graph reported since the rate last changed for a level or a 429 (0
+    /// after a clear answer): a lower one says the bucket is refilling, the rate below its
+    /// refill, and raises it.
+    level_low: f64,
 }
 
 impl State {
@@ -118,6 +126,7 @@ impl State {
             ceiling: None,
             episode_from: None,
             level_high: 0.0,
+            level_low: 0.0,
         }
     }
 
@@ -178,13 +187,19 @@ impl State {
         // A level higher than any since the last decrease: the bucket is still emptying, so
         // the rate is above its refill. Graph prints the level to one decimal (a tenth of the
         // bucket: 3,500 writes of the app's), so it answers slowly.
-        let new_high =
-            matches!(signal, Signal::Pressure(p) if p > self.level_high + LEVEL_STEP / 2.0);
+        // 0.8 is not one: a fifth of the bucket is left, and a rate cut there keeps the bucket
+        // at 0.8 or below, a fifth never spent when the apply ends.
+        let new_high = matches!(signal, Signal::Pressure(p)
+            if p > self.level_high + LEVEL_STEP / 2.0 && p >= LOWER_FROM - LEVEL_STEP / 2.0);
+        // A level lower than any since the last cut: the bucket refills, so the rate is below
+        // its refill (a 429's halving, or a cut at a level the bucket took seconds to leave).
+        let fell = matches!(signal, Signal::Pressure(p) if p < self.level_low - LEVEL_STEP / 2.0);
         let factor: f64 = match signal {
             Signal::Throttled => 0.5,
             Signal::Pressure(_) if new_high => 0.7,
-            // A level that holds or falls: the rate is at or below the refill, and the bucket
-            // kept nearly empty leaves little unspent when the apply ends. At a paced rate
+            Signal::Pressure(_) if fell => 1.25,
+            // A level that holds: the rate is about the refill, and the bucket kept nearly
+            // empty leaves little unspent when the apply ends. At a paced rate
             // only a batch or two is in flight, far less than what is left at 0.9 or 1.0.
             Signal::Pressure(_) => 1.0,
             Signal::Clear => match (self.rate, self.ceiling) {
@@ -214,6 +229,7 @@ impl State {
         };
         if signal == Signal::Clear {
             self.level_high = 0.0;
+            self.level_low = 0.0;
         }
         // Seeding begins an episode too: once the bucket comes back at the first rate, the
         // ceiling is three times that, not free growth into the next flood.
@@ -264,10 +280,19 @@ impl State {
         if self.rate == Some(rate) {
             return;
         }
-        if let Signal::Pressure(p) = signal
-            && new_high
-        {
-            self.level_high = p;
+        match signal {
+            Signal::Pressure(p) if new_high || fell || self.rate.is_none() => {
+                // After a rise from a fall, the rise is news again.
+                self.level_high = p;
+                self.level_low = p;
+            }
+            // The bucket is empty: a full one after it is no news, and only a level below
+            // full says it refills.
+            Signal::Throttled => {
+                self.level_high = self.level_high.max(1.0);
+                self.level_low = self.level_low.max(1.0);
+            }
+            _ => {}
         }
         // Seeding is a decrease too: from unpaced to paced.
         let decrease = self.rate.is_none_or(|before| rate < before);
@@ -451,7 +476,8 @@ mod tests {
         assert_eq!(s.rate, Some(lowered));
         s.observe(t0 + ms(3_700), Signal::Pressure(1.1), current, None, false);
         assert!((s.rate.expect("paced") - lowered * 0.7).abs() < 1e-9);
-        // 0.9 holds the rate.
+        // A fall to 0.9 so soon after the cut raises nothing yet (at most one increase per
+        // INCREASE_EVERY).
         let rate = s.rate;
         let held = go(&mut s, t0 + ms(3_900), 20);
         s.observe(t0 + ms(3_950), Signal::Pressure(0.9), held, None, false);
@@ -462,6 +488,44 @@ mod tests {
             s.observe(t0 + ms(4_000 + k), Signal::Throttled, t, None, false);
         }
         assert_eq!(s.rate, Some(MIN_RATE));
+    }
+
+    #[test]
+    fn a_first_0_8_holds_the_rate_and_a_rise_to_0_9_lowers_it() {
+        let (mut s, t0) = paced_at(100.0);
+        let mut at = t0;
+        answered(&mut s, &mut at, 1, Signal::Clear, None);
+        let grown = s.rate.expect("paced");
+        assert!((grown - 125.0).abs() < 1e-9, "{grown}");
+        // A fifth of the bucket left: held, not cut.
+        answered(&mut s, &mut at, 2, Signal::Pressure(0.8), None);
+        assert_eq!(s.rate, Some(grown));
+        // A tenth left and still emptying: cut.
+        answered(&mut s, &mut at, 1, Signal::Pressure(0.9), None);
+        let cut = s.rate.expect("paced");
+        assert!((cut - grown * 0.7).abs() < 1e-9, "{cut}");
+    }
+
+    #[test]
+    fn a_level_falling_below_any_since_the_last_cut_raises_the_rate_once_per_level() {
+        let (mut s, t0) = paced_at(100.0);
+        let mut at = t0;
+        // A 429 halves: the bucket is empty, and the halved rate may be far below its refill.
+        answered(&mut s, &mut at, 1, Signal::Throttled, None);
+        assert_eq!(s.rate, Some(50.0));
+        // Still full: held. Then the bucket refills a tenth at a time.
+        answered(&mut s, &mut at, 2, Signal::Pressure(1.0), None);
+        assert_eq!(s.rate, Some(50.0));
+        answered(&mut s, &mut at, 1, Signal::Pressure(0.9), None);
+        assert_eq!(s.rate, Some(62.5), "refilling: below the refill");
+        answered(&mut s, &mut at, 2, Signal::Pressure(0.9), None);
+        assert_eq!(s.rate, Some(62.5), "a level that holds holds the rate");
+        answered(&mut s, &mut at, 1, Signal::Pressure(0.8), None);
+        assert_eq!(s.rate, Some(78.125));
+        // Rising again after a raise: past the refill, cut.
+        answered(&mut s, &mut at, 1, Signal::Pressure(0.9), None);
+        let cut = s.rate.expect("paced");
+        assert!((cut - 78.125 * 0.7).abs() < 1e-9, "{cut}");
     }
 
     #[test]
