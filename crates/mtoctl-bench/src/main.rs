@@ -12,6 +12,11 @@ use mtoctl_bench::runner::{self, Settings};
 use mtoctl_bench::worlds::Apps;
 use mtoctl_bench::{checks, growth, model, report, scenario};
 
+/// The emulator runs in this process, on the cores of the mtoctl it measures: with glibc's
+/// allocator, the `Value` trees it answers with cost it 15 % more CPU (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "mtoctl-bench",

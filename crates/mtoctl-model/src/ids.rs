@@ -15,11 +15,11 @@ impl Guid {
     /// have two spellings of one tenant.
     pub fn parse(text: &str) -> Option<Self> {
         let bytes = text.as_bytes();
+        // Whole-slice tests rather than one per position: a page holds thousands of ids.
         let shape_ok = bytes.len() == 36
-            && bytes.iter().enumerate().all(|(i, b)| match i {
-                8 | 13 | 18 | 23 => *b == b'-',
-                _ => b.is_ascii_hexdigit(),
-            });
+            && [8, 13, 18, 23].iter().all(|&i| bytes[i] == b'-')
+            && bytes.iter().filter(|&&b| b == b'-').count() == 4
+            && bytes.iter().all(|&b| b == b'-' || b.is_ascii_hexdigit());
         shape_ok.then(|| Self(text.to_ascii_lowercase()))
     }
 
@@ -92,6 +92,7 @@ mod tests {
         assert!(Guid::parse("{6babcaad-604b-40ac-a9d7-9fd97c0b779f}").is_none());
         assert!(Guid::parse("6babcaad-604b-40ac-a9d7-9fd97c0b779").is_none());
         assert!(Guid::parse("6babcaad-604b-40ac-a9d7-9fd97c0b779g").is_none());
+        assert!(Guid::parse("6babcaad-604b-40ac-a9d7-9fd97c0b77-f").is_none());
         assert!(Guid::parse("00000000-0000-0000-0000-000000000000").is_some_and(|g| g.is_nil()));
     }
 

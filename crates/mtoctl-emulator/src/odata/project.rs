@@ -43,6 +43,15 @@ pub fn project(
     defaults: Option<&[&str]>,
 ) -> Map<String, Value> {
     match (select, defaults) {
+        // Kept in place: the map orders its keys itself, so what is left is what a new map
+        // built from the selected entries would be, without moving every entry again.
+        (Some(sel), _)
+            if full
+                .keys()
+                .all(|k| sel.iter().any(|s| s.eq_ignore_ascii_case(k))) =>
+        {
+            full
+        }
         (Some(sel), _) => {
             let mut m = Map::new();
             for s in sel {

@@ -1,5 +1,6 @@
-//! The details of sync configurations: their jobs and assignments (wave 2), then the jobs'
-//! schemas (wave 3); and, when asked, the templates the jobs were made from.
+//! The details of sync configurations: their jobs and assignments (wave 2), and the jobs'
+//! schemas (wave 3, sent once the jobs are read, alongside the assignments); and, when asked,
+//! the templates the jobs were made from.
 
 use std::collections::BTreeMap;
 
@@ -8,10 +9,12 @@ use mtoctl_model::observed::{SyncConfigurationDetails, SyncConfigurationObservat
 use super::Failures;
 use super::decode::{collection_raw, decode_text, take_page};
 use crate::error::GraphError;
-use crate::transport::{GraphClient, GraphRequest};
+use crate::transport::{GraphClient, GraphRequest, MAX_BATCH, RawResponse};
 use crate::wire::sync;
 
-/// Jobs and assignments (wave 2), then schemas (wave 3), for the given configurations.
+/// Jobs and assignments (wave 2), then schemas (wave 3), for the given configurations. The
+/// schemas need only the jobs, so they are asked for as soon as the jobs are read, while the
+/// (larger, slower) assignment pages are still coming.
 pub(crate) async fn read_details(
     client: &GraphClient,
     alias: &str,
@@ -22,62 +25,46 @@ pub(crate) async fn read_details(
     if declared.is_empty() {
         return out;
     }
-    let mut requests = Vec::new();
-    for sp in declared {
-        requests.push(GraphRequest::get(sync::jobs_path(&sp.id)));
-        requests.push(GraphRequest::get(sync::assignments_path(&sp.id)));
-    }
-    // Every collection's further pages together, not one configuration after another (a
-    // round trip each); each page decoded into jobs or assignments as it comes.
-    let mut jobs: Vec<Vec<sync::Job>> = declared.iter().map(|_| Vec::new()).collect();
-    let mut assignments: Vec<Vec<sync::Assignment>> = declared.iter().map(|_| Vec::new()).collect();
-    let read = client
-        .get_all_of_raw(alias, &requests, |index, request, page| {
-            if index % 2 == 0 {
-                take_page(alias, request, &page.body, &mut jobs[index / 2])
-            } else {
-                take_page(alias, request, &page.body, &mut assignments[index / 2])
-            }
-        })
-        .await;
-    let mut read = read.into_iter();
-    let mut jobs_by_sp = Vec::new();
-    for ((sp, jobs), assignments) in declared.iter().zip(jobs).zip(assignments) {
-        let label = |what: &str| {
-            format!(
-                "tenant {alias}: {what} of sync configuration `{}`",
-                sp.display_name.as_deref().unwrap_or(&sp.id)
+    // Apart, the jobs' `$batch` calls answer first and the schemas follow while the assignments
+    // come; together, every call holds both, and the schemas wait for all. Apart only where
+    // that costs no call (not for one configuration: two calls instead of one).
+    let calls = |requests: usize| requests.div_ceil(MAX_BATCH);
+    let ((jobs, jobs_read, schemas), (assignments, assignments_read)) =
+        if 2 * calls(declared.len()) == calls(2 * declared.len()) {
+            tokio::join!(
+                read_jobs_then_schemas(client, alias, declared),
+                read_assignments(client, alias, declared)
             )
+        } else {
+            read_together(client, alias, declared).await
         };
-        let (Some(jobs_read), Some(assignments_read)) = (read.next(), read.next()) else {
-            break;
-        };
-        if let Err(e) = jobs_read {
-            failures.push((label("the jobs"), e));
-            continue;
-        }
-        if let Err(e) = assignments_read {
-            failures.push((label("the assignments"), e));
-            continue;
-        }
-        jobs_by_sp.push((sp, jobs, assignments));
-    }
-    let schema_requests: Vec<GraphRequest> = jobs_by_sp
+    let mut schemas = schemas.into_iter();
+    let label = |sp: &sync::ServicePrincipal, what: &str| {
+        format!(
+            "tenant {alias}: {what} of sync configuration `{}`",
+            sp.display_name.as_deref().unwrap_or(&sp.id)
+        )
+    };
+    for (((sp, jobs), jobs_read), (assignments, assignments_read)) in declared
         .iter()
-        .flat_map(|(sp, jobs, _)| {
-            jobs.iter()
-                .map(|j| GraphRequest::get(sync::schema_path(&sp.id, &j.id)))
-        })
-        .collect();
-    let mut schemas = client
-        .send_all_raw(alias, &schema_requests)
-        .await
-        .into_iter();
-    for (sp, jobs, assignments) in jobs_by_sp {
+        .zip(jobs)
+        .zip(jobs_read)
+        .zip(assignments.into_iter().zip(assignments_read))
+    {
+        if let Err(e) = jobs_read {
+            failures.push((label(sp, "the jobs"), e));
+            continue;
+        }
+        // This configuration's schemas, in the order they were asked for.
+        let schemas: Vec<_> = schemas.by_ref().take(jobs.len()).collect();
+        if let Err(e) = assignments_read {
+            failures.push((label(sp, "the assignments"), e));
+            continue;
+        }
         let mut observed_jobs = Vec::new();
-        for job in jobs {
-            let schema = match schemas.next() {
-                Some(Ok(r)) => match decode_text::<sync::Schema>(&r.body) {
+        for (job, schema) in jobs.into_iter().zip(schemas) {
+            let schema = match schema {
+                Ok(r) => match decode_text::<sync::Schema>(&r.body) {
                     Ok(s) => Some(s),
                     Err(e) => {
                         failures.push((
@@ -92,11 +79,10 @@ pub(crate) async fn read_details(
                         None
                     }
                 },
-                Some(Err(e)) => {
+                Err(e) => {
                     failures.push((format!("tenant {alias}: the schema of job {}", job.id), e));
                     None
                 }
-                None => None,
             };
             observed_jobs.push(job.observe(schema));
         }
@@ -114,6 +100,118 @@ pub(crate) async fn read_details(
         );
     }
     out
+}
+
+/// Every configuration's jobs (with each read's outcome), then the schema of every job read,
+/// in the same order: the jobs of the first configuration first.
+async fn read_jobs_then_schemas(
+    client: &GraphClient,
+    alias: &str,
+    declared: &[&sync::ServicePrincipal],
+) -> (
+    Vec<Vec<sync::Job>>,
+    Vec<Result<(), GraphError>>,
+    Vec<Result<RawResponse, GraphError>>,
+) {
+    let requests: Vec<GraphRequest> = declared
+        .iter()
+        .map(|sp| GraphRequest::get(sync::jobs_path(&sp.id)))
+        .collect();
+    let mut jobs: Vec<Vec<sync::Job>> = declared.iter().map(|_| Vec::new()).collect();
+    let read = client
+        .get_all_of_raw(alias, &requests, |index, request, page| {
+            take_page(alias, request, &page.body, &mut jobs[index])
+        })
+        .await;
+    let schemas = read_schemas(client, alias, declared, &mut jobs, &read).await;
+    (jobs, read, schemas)
+}
+
+/// The schema of every job read, in order. A configuration whose jobs could not be read keeps
+/// none, so it asks for no schema.
+async fn read_schemas(
+    client: &GraphClient,
+    alias: &str,
+    declared: &[&sync::ServicePrincipal],
+    jobs: &mut [Vec<sync::Job>],
+    read: &[Result<(), GraphError>],
+) -> Vec<Result<RawResponse, GraphError>> {
+    for (jobs, read) in jobs.iter_mut().zip(read) {
+        if read.is_err() {
+            jobs.clear();
+        }
+    }
+    let requests: Vec<GraphRequest> = declared
+        .iter()
+        .zip(jobs.iter())
+        .flat_map(|(sp, jobs)| {
+            jobs.iter()
+                .map(|j| GraphRequest::get(sync::schema_path(&sp.id, &j.id)))
+        })
+        .collect();
+    client.send_all_raw(alias, &requests).await
+}
+
+/// What [`read_jobs_then_schemas`] and [`read_assignments`] read, with each configuration's
+/// jobs and assignments asked for in the same `$batch` calls.
+async fn read_together(
+    client: &GraphClient,
+    alias: &str,
+    declared: &[&sync::ServicePrincipal],
+) -> (
+    (
+        Vec<Vec<sync::Job>>,
+        Vec<Result<(), GraphError>>,
+        Vec<Result<RawResponse, GraphError>>,
+    ),
+    (Vec<Vec<sync::Assignment>>, Vec<Result<(), GraphError>>),
+) {
+    let mut requests = Vec::new();
+    for sp in declared {
+        requests.push(GraphRequest::get(sync::jobs_path(&sp.id)));
+        requests.push(GraphRequest::get(sync::assignments_path(&sp.id)));
+    }
+    let mut jobs: Vec<Vec<sync::Job>> = declared.iter().map(|_| Vec::new()).collect();
+    let mut assignments: Vec<Vec<sync::Assignment>> = declared.iter().map(|_| Vec::new()).collect();
+    let read = client
+        .get_all_of_raw(alias, &requests, |index, request, page| {
+            if index % 2 == 0 {
+                take_page(alias, request, &page.body, &mut jobs[index / 2])
+            } else {
+                take_page(alias, request, &page.body, &mut assignments[index / 2])
+            }
+        })
+        .await;
+    let mut jobs_read = Vec::new();
+    let mut assignments_read = Vec::new();
+    let mut read = read.into_iter();
+    while let (Some(j), Some(a)) = (read.next(), read.next()) {
+        jobs_read.push(j);
+        assignments_read.push(a);
+    }
+    let schemas = read_schemas(client, alias, declared, &mut jobs, &jobs_read).await;
+    ((jobs, jobs_read, schemas), (assignments, assignments_read))
+}
+
+/// Every configuration's assignments, all pages, with each read's outcome.
+async fn read_assignments(
+    client: &GraphClient,
+    alias: &str,
+    declared: &[&sync::ServicePrincipal],
+) -> (Vec<Vec<sync::Assignment>>, Vec<Result<(), GraphError>>) {
+    let requests: Vec<GraphRequest> = declared
+        .iter()
+        .map(|sp| GraphRequest::get(sync::assignments_path(&sp.id)))
+        .collect();
+    let mut assignments: Vec<Vec<sync::Assignment>> = declared.iter().map(|_| Vec::new()).collect();
+    // Every collection's further pages together, not one configuration after another (a
+    // round trip each); each page decoded into assignments as it comes.
+    let read = client
+        .get_all_of_raw(alias, &requests, |index, request, page| {
+            take_page(alias, request, &page.body, &mut assignments[index])
+        })
+        .await;
+    (assignments, read)
 }
 
 /// The user mappings of the template each job of `configurations` was made from (`GET

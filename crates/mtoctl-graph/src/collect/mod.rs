@@ -4,8 +4,9 @@
 //! templates, every partner with its identity sync policy expanded, the sync configurations
 //! (service principals of the template) and the names the spec's scopes use, resolved with `in`
 //! filters of 15; (2) the jobs and assignments of the configurations the spec declares; (3) the
-//! jobs' schemas. Tenants are read concurrently. Any read that fails is an error naming the
-//! tenant and the object: a failure is never taken for "absent".
+//! jobs' schemas, asked for as soon as the jobs are read, while the assignment pages come.
+//! Tenants are read concurrently. Any read that fails is an error naming the tenant and the
+//! object: a failure is never taken for "absent".
 //!
 //! Here: what one tenant's reads need from the spec, and the reads of all tenants together.
 //! `tenant` reads one tenant, `details` the jobs, assignments and schemas of its

@@ -39,6 +39,7 @@ use crate::error::GraphError;
 use retry::Jitter;
 use send::status_error;
 
+pub(crate) use batch::MAX_BATCH;
 pub use builder::{GraphClientBuilder, HttpSetupError, http_client};
 pub use config::ClientConfig;
 pub use paging::MAX_PAGES;

@@ -2,8 +2,6 @@
 //! resolves to nothing is an error, with the closest names), assigned when missing and
 //! unassigned when no longer named.
 
-use std::collections::HashSet;
-
 use mtoctl_model::desired::{GroupRef, SyncSpec, UserRef};
 use mtoctl_model::ids::Guid;
 use mtoctl_model::observed::AssignmentObservation;
@@ -129,6 +127,12 @@ fn resolve<'a>(ctx: &mut Ctx<'a>, s: &SyncSpec) -> (Vec<Principal<'a>>, bool) {
     (out, complete)
 }
 
+fn sorted_ids<'a>(ids: impl Iterator<Item = &'a Guid>) -> Vec<&'a Guid> {
+    let mut ids: Vec<&Guid> = ids.collect();
+    ids.sort_unstable();
+    ids
+}
+
 fn user_text(user: &UserRef) -> String {
     match user {
         UserRef::UserPrincipalName(upn) => upn.clone(),
@@ -148,9 +152,13 @@ pub(super) fn assignments(
 ) -> Vec<ActionId> {
     let from = s.from.as_str();
     let (wanted, complete) = resolve(ctx, s);
-    let assigned: HashSet<&Guid> = existing.iter().map(|a| &a.principal_id).collect();
+    // Sorted ids searched, not hashed: a scope of thousands is planned for every direction.
+    let assigned = sorted_ids(existing.iter().map(|a| &a.principal_id));
     let mut keys = Vec::new();
-    let missing: Vec<&Principal> = wanted.iter().filter(|p| !assigned.contains(p.id)).collect();
+    let missing: Vec<&Principal> = wanted
+        .iter()
+        .filter(|p| assigned.binary_search(&p.id).is_err())
+        .collect();
     if !missing.is_empty() && app_role.is_none() {
         ctx.note(
             Severity::Warning,
@@ -194,7 +202,7 @@ pub(super) fn assignments(
     if s.scope.all_users || !complete {
         return keys;
     }
-    let wanted_ids: HashSet<&Guid> = wanted.iter().map(|p| p.id).collect();
+    let wanted_ids = sorted_ids(wanted.iter().map(|p| p.id));
     let soft_deletes = s.on_leaving_scope == LeavingScope::SoftDelete;
     // Groups provisioned as groups leave the target with their scope, whether the spec says so
     // or the job's group mapping was enabled by hand (a plan that turns it off says so itself).
@@ -210,7 +218,7 @@ pub(super) fn assignments(
                 .any(|j| j.groups_provisioned == Some(true));
     for a in existing
         .iter()
-        .filter(|a| !wanted_ids.contains(&a.principal_id))
+        .filter(|a| wanted_ids.binary_search(&&a.principal_id).is_err())
     {
         let is_group = a
             .principal_type

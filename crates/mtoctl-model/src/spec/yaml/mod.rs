@@ -2,6 +2,8 @@
 //!
 //! serde-saphyr does the parsing (serde_yaml is archived). It is asked for a tree of spanned
 //! nodes rather than typed structs, so that later stages can report every problem at once.
+//! `events` reads most specs faster from the same parser's events, and leaves the rest (errors
+//! included) to serde-saphyr.
 //! Hostile input is bounded here: a size cap before parsing, and the parser's own budgets for
 //! nesting depth, node counts and alias expansion (alias bombs).
 
@@ -10,6 +12,8 @@ use serde_saphyr::{MessageFormatter, Spanned};
 use std::fmt;
 
 use super::node::{Key, Node, Span, Value};
+
+mod events;
 
 /// The largest spec mtoctl reads. A spec this size already lists tens of thousands of
 /// principals; larger scopes belong in groups, which also sync faster.
@@ -57,15 +61,62 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
             ),
         });
     }
+    let options = options();
+    let read = events::parse(text, &fast_limits(), |scalar| {
+        serde_saphyr::from_str_with_options::<RawNode>(scalar, options.clone())
+            .ok()
+            .map(|raw| raw.into_node().value)
+    });
+    let node = match read {
+        Some(node) => node,
+        None => careful(text, options)?,
+    };
+    if node.value == Value::Null {
+        return Err(YamlError {
+            message: "the spec has no content, only comments".into(),
+            span: None,
+            help: Some("start from examples/quickstart/mto.yaml, or run `mtoctl schema` to see the language".into()),
+        });
+    }
+    Ok(node)
+}
+
+fn budget() -> serde_saphyr::Budget {
     let mut budget = serde_saphyr::Budget::default();
     budget.max_depth = MAX_DEPTH;
     budget.max_nodes = MAX_NODES;
     budget.max_documents = 1;
+    budget
+}
+
+fn options() -> serde_saphyr::Options {
     let mut options = serde_saphyr::Options::default();
-    options.budget = Some(budget);
+    options.budget = Some(budget());
     // `yes`, `no`, `on` and `off` stay strings: the Norway problem has no place in a tenant spec.
     options.strict_booleans = true;
     options.with_snippet = false;
+    options
+}
+
+/// The fast reading's limits: the parser set up as serde-saphyr sets it up from the same
+/// budget, and half the node budget, so that a document the careful reading would refuse for
+/// its size is always left to it.
+fn fast_limits() -> events::Limits {
+    let budget = budget();
+    let mut parser = granit_parser::Options::default();
+    parser.simple_key_max_lookahead = budget.simple_key_max_lookahead;
+    parser.flow_nesting_limit = budget.flow_nesting_limit;
+    parser.block_nesting_limit = parser.block_nesting_limit.max(budget.max_depth + 1);
+    parser.emit_comments = false;
+    events::Limits {
+        max_depth: MAX_DEPTH,
+        max_nodes: (MAX_NODES / 2).min(budget.max_events / 4),
+        parser,
+    }
+}
+
+/// The careful reading, through serde-saphyr: every document, and the errors in its words.
+fn careful(text: &str, options: serde_saphyr::Options) -> Result<Node, YamlError> {
     let raw: RawNode = serde_saphyr::from_str_with_options(text, options).map_err(|err| {
         let span = err.location().and_then(|loc| {
             let s = loc.span();
@@ -117,15 +168,7 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
             help,
         }
     })?;
-    let node = raw.into_node();
-    if node.value == Value::Null {
-        return Err(YamlError {
-            message: "the spec has no content, only comments".into(),
-            span: None,
-            help: Some("start from examples/quickstart/mto.yaml, or run `mtoctl schema` to see the language".into()),
-        });
-    }
-    Ok(node)
+    Ok(raw.into_node())
 }
 
 /// Writes a value (a [`super::document::SpecDocument`]) as YAML text, for `mtoctl export`.
