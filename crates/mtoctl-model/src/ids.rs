@@ -14,13 +14,27 @@ impl Guid {
     /// no hyphens, URNs) are refused: Entra ids are written hyphenated, and a spec should not
     /// have two spellings of one tenant.
     pub fn parse(text: &str) -> Option<Self> {
+        Self::well_formed(text).then(|| Self(text.to_ascii_lowercase()))
+    }
+
+    /// [`Self::parse`], keeping the text's own allocation: a page of assignments holds
+    /// thousands of ids, each already a `String` of its own.
+    pub fn parse_owned(mut text: String) -> Option<Self> {
+        if !Self::well_formed(&text) {
+            return None;
+        }
+        text.make_ascii_lowercase();
+        Some(Self(text))
+    }
+
+    /// The hyphenated 8-4-4-4-12 shape, hex digits in any case.
+    fn well_formed(text: &str) -> bool {
         let bytes = text.as_bytes();
         // Whole-slice tests rather than one per position: a page holds thousands of ids.
-        let shape_ok = bytes.len() == 36
+        bytes.len() == 36
             && [8, 13, 18, 23].iter().all(|&i| bytes[i] == b'-')
             && bytes.iter().filter(|&&b| b == b'-').count() == 4
-            && bytes.iter().all(|&b| b == b'-' || b.is_ascii_hexdigit());
-        shape_ok.then(|| Self(text.to_ascii_lowercase()))
+            && bytes.iter().all(|&b| b == b'-' || b.is_ascii_hexdigit())
     }
 
     /// Whether this is the all-zero GUID, which Graph gives special meanings.
@@ -93,6 +107,11 @@ mod tests {
         assert!(Guid::parse("6babcaad-604b-40ac-a9d7-9fd97c0b779").is_none());
         assert!(Guid::parse("6babcaad-604b-40ac-a9d7-9fd97c0b779g").is_none());
         assert!(Guid::parse("6babcaad-604b-40ac-a9d7-9fd97c0b77-f").is_none());
+        assert_eq!(
+            Guid::parse_owned("6BABCAAD-604B-40AC-A9D7-9FD97C0B779F".to_owned()),
+            Some(g.clone())
+        );
+        assert!(Guid::parse_owned("6babcaad604b40aca9d79fd97c0b779f".to_owned()).is_none());
         assert!(Guid::parse("00000000-0000-0000-0000-000000000000").is_some_and(|g| g.is_nil()));
     }
 

@@ -535,7 +535,7 @@ impl Assignment {
     pub fn observe(self) -> Option<AssignmentObservation> {
         Some(AssignmentObservation {
             id: self.id,
-            principal_id: Guid::parse(self.principal_id.as_deref()?)?,
+            principal_id: Guid::parse_owned(self.principal_id?)?,
             principal_type: self.principal_type,
             principal_display_name: self.principal_display_name,
             app_role_id: self.app_role_id,
