@@ -33,7 +33,7 @@ pub(crate) async fn read_details(
         if 2 * calls(declared.len()) == calls(2 * declared.len()) {
             tokio::join!(
                 read_jobs_then_schemas(client, alias, declared),
-                read_assignments(client, alias, declared)
+                read_each(client, alias, declared, sync::assignments_path)
             )
         } else {
             read_together(client, alias, declared).await
@@ -102,27 +102,24 @@ pub(crate) async fn read_details(
     out
 }
 
+/// Each configuration's items, and the outcome of reading them.
+type PerConfiguration<T> = (Vec<Vec<T>>, Vec<Result<(), GraphError>>);
+
+/// Each configuration's jobs and the outcome of reading them, then every job's schema answer.
+type JobsAndSchemas = (
+    Vec<Vec<sync::Job>>,
+    Vec<Result<(), GraphError>>,
+    Vec<Result<RawResponse, GraphError>>,
+);
+
 /// Every configuration's jobs (with each read's outcome), then the schema of every job read,
 /// in the same order: the jobs of the first configuration first.
 async fn read_jobs_then_schemas(
     client: &GraphClient,
     alias: &str,
     declared: &[&sync::ServicePrincipal],
-) -> (
-    Vec<Vec<sync::Job>>,
-    Vec<Result<(), GraphError>>,
-    Vec<Result<RawResponse, GraphError>>,
-) {
-    let requests: Vec<GraphRequest> = declared
-        .iter()
-        .map(|sp| GraphRequest::get(sync::jobs_path(&sp.id)))
-        .collect();
-    let mut jobs: Vec<Vec<sync::Job>> = declared.iter().map(|_| Vec::new()).collect();
-    let read = client
-        .get_all_of_raw(alias, &requests, |index, request, page| {
-            take_page(alias, request, &page.body, &mut jobs[index])
-        })
-        .await;
+) -> JobsAndSchemas {
+    let (mut jobs, read) = read_each(client, alias, declared, sync::jobs_path).await;
     let schemas = read_schemas(client, alias, declared, &mut jobs, &read).await;
     (jobs, read, schemas)
 }
@@ -152,20 +149,13 @@ async fn read_schemas(
     client.send_all_raw(alias, &requests).await
 }
 
-/// What [`read_jobs_then_schemas`] and [`read_assignments`] read, with each configuration's
-/// jobs and assignments asked for in the same `$batch` calls.
+/// What [`read_jobs_then_schemas`] and [`read_each`] of the assignments read, with each
+/// configuration's jobs and assignments asked for in the same `$batch` calls.
 async fn read_together(
     client: &GraphClient,
     alias: &str,
     declared: &[&sync::ServicePrincipal],
-) -> (
-    (
-        Vec<Vec<sync::Job>>,
-        Vec<Result<(), GraphError>>,
-        Vec<Result<RawResponse, GraphError>>,
-    ),
-    (Vec<Vec<sync::Assignment>>, Vec<Result<(), GraphError>>),
-) {
+) -> (JobsAndSchemas, PerConfiguration<sync::Assignment>) {
     let mut requests = Vec::new();
     for sp in declared {
         requests.push(GraphRequest::get(sync::jobs_path(&sp.id)));
@@ -193,25 +183,26 @@ async fn read_together(
     ((jobs, jobs_read, schemas), (assignments, assignments_read))
 }
 
-/// Every configuration's assignments, all pages, with each read's outcome.
-async fn read_assignments(
+/// One collection of each configuration (at `path` of its id), every page, with each read's
+/// outcome. The collections' further pages are read together, not one configuration after
+/// another (a round trip each); each page is decoded as it comes.
+async fn read_each<T: serde::de::DeserializeOwned>(
     client: &GraphClient,
     alias: &str,
     declared: &[&sync::ServicePrincipal],
-) -> (Vec<Vec<sync::Assignment>>, Vec<Result<(), GraphError>>) {
+    path: fn(&str) -> String,
+) -> PerConfiguration<T> {
     let requests: Vec<GraphRequest> = declared
         .iter()
-        .map(|sp| GraphRequest::get(sync::assignments_path(&sp.id)))
+        .map(|sp| GraphRequest::get(path(&sp.id)))
         .collect();
-    let mut assignments: Vec<Vec<sync::Assignment>> = declared.iter().map(|_| Vec::new()).collect();
-    // Every collection's further pages together, not one configuration after another (a
-    // round trip each); each page decoded into assignments as it comes.
+    let mut items: Vec<Vec<T>> = declared.iter().map(|_| Vec::new()).collect();
     let read = client
         .get_all_of_raw(alias, &requests, |index, request, page| {
-            take_page(alias, request, &page.body, &mut assignments[index])
+            take_page(alias, request, &page.body, &mut items[index])
         })
         .await;
-    (assignments, read)
+    (items, read)
 }
 
 /// The user mappings of the template each job of `configurations` was made from (`GET
