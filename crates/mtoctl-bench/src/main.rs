@@ -13,7 +13,8 @@ use mtoctl_bench::worlds::Apps;
 use mtoctl_bench::{checks, growth, model, report, scenario};
 
 /// The emulator runs in this process, on the cores of the mtoctl it measures: with glibc's
-/// allocator, the `Value` trees it answers with cost it 15 % more CPU (docs/benchmarks.md).
+/// allocator, building and freeing the `Value` trees it answers with took more of them
+/// (docs/benchmarks.md, "B3's no-op plan").
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
