@@ -25,6 +25,9 @@ pub(super) struct Limits {
     pub parser: granit_parser::Options,
 }
 
+/// The most entries of a mapping read here (the language's largest has about twenty).
+const MAX_MAP_ENTRIES: usize = 256;
+
 /// A collection being read.
 enum Open {
     Seq(Span, Vec<Node>),
@@ -64,6 +67,12 @@ pub(super) fn parse(
                 }
                 nodes += 1;
                 if let Some(Open::Map(_, entries, key @ None)) = open.last_mut() {
+                    // A key is compared with each before it: a mapping of thousands of keys is
+                    // no spec, and is left to the careful reading rather than compared in
+                    // quadratic time.
+                    if entries.len() >= MAX_MAP_ENTRIES {
+                        return None;
+                    }
                     let name = key_name(value, style)?;
                     if name == "<<" || entries.iter().any(|(k, _)| k.name == name) {
                         return None;
@@ -189,17 +198,11 @@ fn plainly_a_string(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{careful, fast_limits, options};
+    use super::super::{careful, options};
     use super::*;
 
-    /// The fast reading of `text`, typing plain scalars as `parse` does.
     fn fast(text: &str) -> Option<Node> {
-        let options = options();
-        parse(text, &fast_limits(), |scalar| {
-            serde_saphyr::from_str_with_options::<super::super::RawNode>(scalar, options.clone())
-                .ok()
-                .map(|raw| raw.into_node().value)
-        })
+        super::super::fast(text, &options())
     }
 
     /// Whenever the fast reading reads `text`, the careful one reads the same tree, spans
@@ -329,6 +332,12 @@ mod tests {
         }
         let deep = format!("{}x{}", "[".repeat(40), "]".repeat(40));
         assert!(fast(&deep).is_none());
+        let wide: String = (0..MAX_MAP_ENTRIES + 1)
+            .map(|i| format!("k{i}: 1\n"))
+            .collect();
+        assert!(fast(&wide).is_none());
+        let widest_read: String = (0..MAX_MAP_ENTRIES).map(|i| format!("k{i}: 1\n")).collect();
+        assert!(same_as_careful(&widest_read));
     }
 
     #[test]

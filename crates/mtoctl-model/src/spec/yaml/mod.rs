@@ -62,12 +62,7 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
         });
     }
     let options = options();
-    let read = events::parse(text, &fast_limits(), |scalar| {
-        serde_saphyr::from_str_with_options::<RawNode>(scalar, options.clone())
-            .ok()
-            .map(|raw| raw.into_node().value)
-    });
-    let node = match read {
+    let node = match fast(text, &options) {
         Some(node) => node,
         None => careful(text, options)?,
     };
@@ -79,6 +74,16 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
         });
     }
     Ok(node)
+}
+
+/// The events reading of `text` (`None` when it leaves it to [`careful`]), a plain scalar it
+/// cannot type by its text typed by serde-saphyr on its own.
+fn fast(text: &str, options: &serde_saphyr::Options) -> Option<Node> {
+    events::parse(text, &fast_limits(), |scalar| {
+        serde_saphyr::from_str_with_options::<RawNode>(scalar, options.clone())
+            .ok()
+            .map(|raw| raw.into_node().value)
+    })
 }
 
 fn budget() -> serde_saphyr::Budget {
