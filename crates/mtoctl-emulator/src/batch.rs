@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use crate::core::Core;
 use crate::errors::GraphError;
-use crate::graph::{Body, Ctx, GraphRequest, GraphResponse};
+use crate::graph::{BatchAnswer, Body, Ctx, GraphRequest, GraphResponse, JSON_CONTENT_TYPE};
 use crate::http::{Trace, error_response, execute};
 use crate::odata::{parse_query, percent_decode};
 
@@ -174,7 +174,7 @@ pub fn run(core: &mut Core, ctx: &Ctx, req: &GraphRequest, trace: &Trace) -> Gra
         };
     let (items, ord) = items;
     let mut statuses: Vec<(String, u16)> = Vec::new();
-    let mut responses = Vec::new();
+    let mut answers = Vec::new();
     for i in ord {
         let it = &items[i];
         let failed_dep = it.depends_on.iter().any(|d| {
@@ -203,36 +203,31 @@ pub fn run(core: &mut Core, ctx: &Ctx, req: &GraphRequest, trace: &Trace) -> Gra
         };
         statuses.push((it.id.clone(), resp.status));
         let mut headers = Map::new();
-        let mut obj = Map::new();
-        obj.insert("id".into(), json!(it.id));
-        obj.insert("status".into(), json!(resp.status));
         for (k, v) in &resp.headers {
             headers.insert(k.clone(), json!(v));
         }
-        match resp.body {
-            Body::Json(v) => {
-                headers.insert(
-                    "Content-Type".into(),
-                    json!("application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"),
-                );
-                obj.insert("headers".into(), Value::Object(headers));
-                obj.insert("body".into(), v);
+        match &resp.body {
+            Body::Json(_) | Body::JsonText(_) | Body::Batch(_) => {
+                headers.insert("Content-Type".into(), json!(JSON_CONTENT_TYPE));
             }
-            Body::Text(t) => {
+            Body::Text(_) => {
                 headers.insert("Content-Type".into(), json!("text/plain"));
-                obj.insert("headers".into(), Value::Object(headers));
-                obj.insert("body".into(), json!(t));
             }
-            Body::Empty => {
-                obj.insert("headers".into(), Value::Object(headers));
-            }
+            Body::Empty => {}
         }
-        responses.push(Value::Object(obj));
+        answers.push(BatchAnswer {
+            id: it.id.clone(),
+            status: resp.status,
+            headers,
+            body: resp.body,
+        });
     }
-    // Built in place: `json!` would serialize `responses` again, a copy of every item's body.
-    let mut envelope = Map::new();
-    envelope.insert("responses".into(), Value::Array(responses));
-    GraphResponse::json(200, Value::Object(envelope))
+    // Written out after the lock is let go, each item's body as it is (tree or text).
+    GraphResponse {
+        status: 200,
+        headers: Vec::new(),
+        body: Body::Batch(answers),
+    }
 }
 
 /// Service time of a batch: the maximum of its items' service times when the

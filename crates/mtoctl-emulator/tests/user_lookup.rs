@@ -62,10 +62,12 @@ fn get_users(core: &mut Core, query: &[(&str, &str)], eventual: bool) -> (u16, V
         body: None,
     };
     let r = execute(core, &ctx(), &req, &trace());
-    let body = match r.body {
-        Body::Json(v) => v,
-        Body::Text(t) => Value::String(t),
-        Body::Empty => Value::Null,
+    let body = match &r.body {
+        Body::Text(t) => Value::String(t.clone()),
+        other => other
+            .to_value()
+            .map(|v| v.into_owned())
+            .unwrap_or(Value::Null),
     };
     (r.status, body)
 }

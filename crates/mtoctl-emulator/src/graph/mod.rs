@@ -80,6 +80,91 @@ pub enum Body {
     Json(Value),
     /// Plain text (`$count`).
     Text(String),
+    /// JSON already written as text: a page of a collection too large to build as a tree
+    /// first (a configuration's assignments).
+    JsonText(String),
+    /// A `$batch` answer: each item's envelope and body, written out once the lock is let go.
+    Batch(Vec<BatchAnswer>),
+}
+
+/// One item of a `$batch` answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchAnswer {
+    /// The item's id.
+    pub id: String,
+    /// Its status.
+    pub status: u16,
+    /// Its headers, `Content-Type` included.
+    pub headers: Map<String, Value>,
+    /// Its body; `Empty` leaves `body` out.
+    pub body: Body,
+}
+
+/// The content type of every JSON answer.
+pub const JSON_CONTENT_TYPE: &str = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
+
+impl Body {
+    /// The body as JSON text (what an HTTP answer carries, or a `$batch` item's `body`), with
+    /// keys in the order a tree of them is written; `Empty` writes nothing, `Text` a string.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        match self {
+            Body::Empty => {}
+            // Writing to a Vec fails only for values that cannot be JSON; none are made here.
+            Body::Json(v) => {
+                let _ = serde_json::to_writer(&mut *out, v);
+            }
+            Body::Text(t) => {
+                let _ = serde_json::to_writer(&mut *out, t);
+            }
+            Body::JsonText(t) => out.extend_from_slice(t.as_bytes()),
+            Body::Batch(items) => {
+                out.extend_from_slice(b"{\"responses\":[");
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    // Keys in sorted order, as the map of each item was written before.
+                    out.push(b'{');
+                    if item.body != Body::Empty {
+                        out.extend_from_slice(b"\"body\":");
+                        item.body.write_json(out);
+                        out.push(b',');
+                    }
+                    out.extend_from_slice(b"\"headers\":");
+                    let _ = serde_json::to_writer(&mut *out, &item.headers);
+                    out.extend_from_slice(b",\"id\":");
+                    let _ = serde_json::to_writer(&mut *out, &item.id);
+                    out.extend_from_slice(format!(",\"status\":{}}}", item.status).as_bytes());
+                }
+                out.extend_from_slice(b"]}");
+            }
+        }
+    }
+
+    /// About how many bytes [`Self::write_json`] writes, at least for text: a `$batch` of
+    /// twenty pages of assignments is 2 MB, written without growing its buffer again and again.
+    pub fn size_hint(&self) -> usize {
+        match self {
+            Body::Empty | Body::Json(_) => 0,
+            Body::Text(t) | Body::JsonText(t) => t.len() + 2,
+            Body::Batch(items) => items.iter().map(|i| i.body.size_hint() + 256).sum(),
+        }
+    }
+
+    /// The body as a JSON tree, for observers and tests; `None` for no content and text.
+    pub fn to_value(&self) -> Option<std::borrow::Cow<'_, Value>> {
+        match self {
+            Body::Json(v) => Some(std::borrow::Cow::Borrowed(v)),
+            Body::Empty | Body::Text(_) => None,
+            Body::JsonText(_) | Body::Batch(_) => {
+                let mut text = Vec::new();
+                self.write_json(&mut text);
+                serde_json::from_slice(&text)
+                    .ok()
+                    .map(std::borrow::Cow::Owned)
+            }
+        }
+    }
 }
 
 /// One Graph response.

@@ -7,11 +7,11 @@
 use base64::Engine as _;
 use serde_json::{Map, Value, json};
 
-use super::{Ctx, GraphRequest, GraphResponse, check_keys, perms, required_str};
+use super::{Body, Ctx, GraphRequest, GraphResponse, check_keys, perms, required_str};
 use crate::clock::iso;
 use crate::core::Core;
 use crate::errors::{GraphError, GraphResult};
-use crate::odata::{PageSpec, page};
+use crate::odata::{PageSpec, page, page_text};
 use crate::state::{Application, Assignment, ServicePrincipal, Tenant};
 
 /// Gallery template of cross-tenant synchronization configurations.
@@ -132,16 +132,24 @@ pub(super) fn list(
     set: &str,
 ) -> GraphResult<GraphResponse> {
     let opts = req.options()?;
+    Ok(GraphResponse::json(
+        200,
+        page(items, &opts, &page_spec(ctx, req, set))?,
+    ))
+}
+
+/// How [`list`] pages a collection of this API: 100 items unless `$top` says, every property
+/// unless `$select` says.
+fn page_spec<'a>(ctx: &'a Ctx, req: &'a GraphRequest, set: &'a str) -> PageSpec<'a> {
     let path: Vec<&str> = req.segments.iter().map(String::as_str).collect();
-    let spec = PageSpec {
+    PageSpec {
         context: set,
         self_url: format!("{}/{}", ctx.base_url, path.join("/")),
         query: &req.query,
         default_top: 100,
         defaults: None,
         version: &ctx.version,
-    };
-    Ok(GraphResponse::json(200, page(items, &opts, &spec)?))
+    }
 }
 
 fn app_json(a: &Application) -> Map<String, Value> {
@@ -348,18 +356,30 @@ fn sp_route(
             // Only what the answer shows or the filter reads is built.
             let opts = req.options().ok();
             let needs = crate::odata::QueryOptions::needs_of(opts.as_ref());
-            let items = s
+            let set = format!("servicePrincipals('{}')/appRoleAssignedTo", s.id);
+            let visible: Vec<&Assignment> = s
                 .assignments
                 .iter()
                 .filter(|a| a.visible_ms <= now)
+                .collect();
+            // A converged mesh lists some 200,000 assignments at once: written as text, not
+            // built as trees, when nothing filters or orders them (the same answer).
+            if let Some(text) = opts.as_ref().and_then(|o| {
+                page_text(&visible, o, &page_spec(ctx, req, &set), |a, out| {
+                    write_assignment(a, &needs, out)
+                })
+            }) {
+                return Ok(GraphResponse {
+                    status: 200,
+                    headers: Vec::new(),
+                    body: Body::JsonText(text),
+                });
+            }
+            let items = visible
+                .into_iter()
                 .map(|a| assignment_json(a, &needs))
                 .collect();
-            list(
-                ctx,
-                req,
-                items,
-                &format!("servicePrincipals('{}')/appRoleAssignedTo", s.id),
-            )
+            list(ctx, req, items, &set)
         }
         ("GET", ["appRoleAssignedTo", aid]) => {
             ctx.require(perms::APP_READ)?;
@@ -406,20 +426,68 @@ fn sp_route(
     }
 }
 
+/// A property of an assignment as Graph writes it.
+enum Prop<'a> {
+    Text(&'a str),
+    Time(i64),
+    Null,
+}
+
+/// An assignment's properties, in the order a map of them is written (sorted by name): the
+/// one list [`assignment_json`] and [`write_assignment`] both write.
+fn assignment_props(a: &Assignment) -> [(&'static str, Prop<'_>); 9] {
+    [
+        ("appRoleId", Prop::Text(&a.app_role_id)),
+        ("createdDateTime", Prop::Time(a.created_ms)),
+        ("deletedDateTime", Prop::Null),
+        ("id", Prop::Text(&a.id)),
+        (
+            "principalDisplayName",
+            Prop::Text(&a.principal_display_name),
+        ),
+        ("principalId", Prop::Text(&a.principal_id)),
+        ("principalType", Prop::Text(&a.principal_type)),
+        ("resourceDisplayName", Prop::Text(&a.resource_display_name)),
+        ("resourceId", Prop::Text(&a.resource_id)),
+    ]
+}
+
 fn assignment_json(a: &Assignment, needs: impl Fn(&str) -> bool) -> Map<String, Value> {
     let mut p = crate::odata::Props::new(needs);
-    // Each string is made once: `json!` of a string it is given copies it again.
-    let text = |s: &str| Value::String(s.to_owned());
-    p.put("id", || text(&a.id));
-    p.put("appRoleId", || text(&a.app_role_id));
-    p.put("createdDateTime", || Value::String(iso(a.created_ms)));
-    p.put("deletedDateTime", || Value::Null);
-    p.put("principalDisplayName", || text(&a.principal_display_name));
-    p.put("principalId", || text(&a.principal_id));
-    p.put("principalType", || text(&a.principal_type));
-    p.put("resourceDisplayName", || text(&a.resource_display_name));
-    p.put("resourceId", || text(&a.resource_id));
+    for (key, prop) in assignment_props(a) {
+        p.put(key, || match prop {
+            Prop::Text(s) => Value::String(s.to_owned()),
+            Prop::Time(ms) => Value::String(iso(ms)),
+            Prop::Null => Value::Null,
+        });
+    }
     p.into_map()
+}
+
+/// [`assignment_json`] written as JSON text.
+fn write_assignment(a: &Assignment, needs: impl Fn(&str) -> bool, out: &mut Vec<u8>) {
+    out.push(b'{');
+    let mut first = true;
+    for (key, prop) in assignment_props(a) {
+        if !needs(key) {
+            continue;
+        }
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        // The names are plain ASCII: nothing in them to escape.
+        out.push(b'"');
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(b"\":");
+        // Writing a string to a Vec cannot fail.
+        let _ = match prop {
+            Prop::Text(s) => serde_json::to_writer(&mut *out, s),
+            Prop::Time(ms) => serde_json::to_writer(&mut *out, &iso(ms)),
+            Prop::Null => serde_json::to_writer(&mut *out, &Value::Null),
+        };
+    }
+    out.push(b'}');
 }
 
 fn assign(
@@ -493,4 +561,48 @@ fn assign(
     s.assignments.push(a);
     core.dirty = true;
     Ok(ctx.created(&suffix, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_assignment_written_as_text_is_its_tree_written() {
+        let a = Assignment {
+            id: "aGVsbG8_d29ybGQ".into(),
+            app_role_id: "00000000-0000-0000-0000-000000000000".into(),
+            principal_id: "b0000000-0000-4000-8000-000000000001".into(),
+            principal_type: "User".into(),
+            principal_display_name: "Zoë \"Z\" O'Neil\\\u{7}".into(),
+            resource_id: "c0000000-0000-4000-8000-000000000002".into(),
+            resource_display_name: "Fabrikam sync".into(),
+            created_ms: 1_767_225_752_383,
+            visible_ms: 0,
+        };
+        let selects: [&[&str]; 5] = [
+            &[],
+            &["id"],
+            &["principalId", "ID", "appRoleId"],
+            &["createdDateTime", "deletedDateTime", "resourceId"],
+            &[
+                "principalDisplayName",
+                "principalType",
+                "resourceDisplayName",
+            ],
+        ];
+        for select in selects {
+            let needs = |name: &str| {
+                select.is_empty() || select.iter().any(|s| s.eq_ignore_ascii_case(name))
+            };
+            let mut text = Vec::new();
+            write_assignment(&a, needs, &mut text);
+            let tree = serde_json::to_vec(&assignment_json(&a, needs)).expect("written");
+            assert_eq!(
+                String::from_utf8_lossy(&text),
+                String::from_utf8_lossy(&tree),
+                "select {select:?}"
+            );
+        }
+    }
 }

@@ -9,7 +9,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 
 use super::pipeline::Outcome;
-use crate::graph::Body;
+use crate::graph::{Body, JSON_CONTENT_TYPE};
 
 /// The HTTP response of an outcome: its body, status and headers, or a reset.
 pub(super) fn to_http(o: Outcome, date: &str) -> Response {
@@ -20,16 +20,13 @@ pub(super) fn to_http(o: Outcome, date: &str) -> Response {
     } else {
         match o.response.body {
             Body::Empty => Response::new(AxumBody::empty()),
-            Body::Json(v) => {
+            body @ (Body::Json(_) | Body::JsonText(_) | Body::Batch(_)) => {
                 // Straight to bytes: `to_string` goes through `fmt` and copies once more.
-                let mut r =
-                    Response::new(AxumBody::from(serde_json::to_vec(&v).unwrap_or_default()));
-                r.headers_mut().insert(
-                    "content-type",
-                    HeaderValue::from_static(
-                        "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8",
-                    ),
-                );
+                let mut bytes = Vec::with_capacity(body.size_hint());
+                body.write_json(&mut bytes);
+                let mut r = Response::new(AxumBody::from(bytes));
+                r.headers_mut()
+                    .insert("content-type", HeaderValue::from_static(JSON_CONTENT_TYPE));
                 r
             }
             Body::Text(t) => {

@@ -15,6 +15,6 @@ mod query;
 
 pub use encoding::{parse_query, percent_decode, percent_encode};
 pub use filter::{Case, Expr, Rel, compare, parse_filter};
-pub use page::{PageSpec, page};
+pub use page::{PageSpec, page, page_text};
 pub use project::{Props, project};
 pub use query::{Dialect, QueryOptions};
