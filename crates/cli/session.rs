@@ -70,6 +70,21 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
+/// Lets the runtime go once a command's Graph work is done, without waiting for its workers to
+/// close each pooled connection and stop: the process is about to end, and the kernel closes
+/// the connections as fast and off the critical path (a converged mesh holds over a hundred).
+pub fn let_runtime_go(runtime: tokio::runtime::Runtime) {
+    runtime.shutdown_background();
+}
+
+/// Drops `value` on a thread of its own (a spec or plan of a large mesh takes milliseconds to
+/// free, and the process may end first). If no thread can be started, it is dropped here.
+pub fn drop_in_background<T: Send + 'static>(value: T) {
+    let _ = std::thread::Builder::new()
+        .name("release".into())
+        .spawn(move || drop(value));
+}
+
 /// Logs go to stderr through tracing, at the chosen level, colored like the rest of stderr.
 pub fn init_logging(level: LogLevel, color: bool) {
     let level = match level {

@@ -149,6 +149,7 @@ fn execute(printer: &Printer, args: &ApplyArgs, planning: Planning) -> anyhow::R
                 ))),
         }
     });
+    session::let_runtime_go(runtime);
     match result.map_err(anyhow::Error::downcast::<Interrupted>) {
         Ok(code) => Ok(code),
         Err(Ok(Interrupted(what))) => {

@@ -32,7 +32,9 @@ pub fn run(printer: &Printer, args: &PlanArgs) -> anyhow::Result<ExitCode> {
         )
         .await
         .map_err(|e| lacking.explain(e))
-    })?;
+    });
+    session::let_runtime_go(runtime);
+    let plan = plan?;
     if let Some(out) = &args.out {
         let json = serde_json::to_string_pretty(&plan)?;
         std::fs::write(out, format!("{json}\n"))
@@ -47,6 +49,7 @@ pub fn run(printer: &Printer, args: &PlanArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     let changes = plan.has_changes() || !plan.complete;
+    session::drop_in_background((plan, spec));
     Ok(if args.detailed_exitcode && changes {
         ExitCode::from(2)
     } else {

@@ -364,9 +364,10 @@ fn sp_route(
                 .collect();
             // A converged mesh lists some 200,000 assignments at once: written as text, not
             // built as trees, when nothing filters or orders them (the same answer).
+            let shown = ASSIGNMENT_PROPERTIES.map(&needs);
             if let Some(text) = opts.as_ref().and_then(|o| {
                 page_text(&visible, o, &page_spec(ctx, req, &set), |a, out| {
-                    write_assignment(a, &needs, out)
+                    write_assignment(a, &shown, out)
                 })
             }) {
                 return Ok(GraphResponse {
@@ -433,28 +434,38 @@ enum Prop<'a> {
     Null,
 }
 
-/// An assignment's properties, in the order a map of them is written (sorted by name): the
-/// one list [`assignment_json`] and [`write_assignment`] both write.
-fn assignment_props(a: &Assignment) -> [(&'static str, Prop<'_>); 9] {
+/// An assignment's properties, in the order a map of them is written (sorted by name).
+const ASSIGNMENT_PROPERTIES: [&str; 9] = [
+    "appRoleId",
+    "createdDateTime",
+    "deletedDateTime",
+    "id",
+    "principalDisplayName",
+    "principalId",
+    "principalType",
+    "resourceDisplayName",
+    "resourceId",
+];
+
+/// The values of an assignment's [`ASSIGNMENT_PROPERTIES`], in their order: the one list
+/// [`assignment_json`] and [`write_assignment`] both write.
+fn assignment_props(a: &Assignment) -> [Prop<'_>; 9] {
     [
-        ("appRoleId", Prop::Text(&a.app_role_id)),
-        ("createdDateTime", Prop::Time(a.created_ms)),
-        ("deletedDateTime", Prop::Null),
-        ("id", Prop::Text(&a.id)),
-        (
-            "principalDisplayName",
-            Prop::Text(&a.principal_display_name),
-        ),
-        ("principalId", Prop::Text(&a.principal_id)),
-        ("principalType", Prop::Text(&a.principal_type)),
-        ("resourceDisplayName", Prop::Text(&a.resource_display_name)),
-        ("resourceId", Prop::Text(&a.resource_id)),
+        Prop::Text(&a.app_role_id),
+        Prop::Time(a.created_ms),
+        Prop::Null,
+        Prop::Text(&a.id),
+        Prop::Text(&a.principal_display_name),
+        Prop::Text(&a.principal_id),
+        Prop::Text(&a.principal_type),
+        Prop::Text(&a.resource_display_name),
+        Prop::Text(&a.resource_id),
     ]
 }
 
 fn assignment_json(a: &Assignment, needs: impl Fn(&str) -> bool) -> Map<String, Value> {
     let mut p = crate::odata::Props::new(needs);
-    for (key, prop) in assignment_props(a) {
+    for (key, prop) in ASSIGNMENT_PROPERTIES.into_iter().zip(assignment_props(a)) {
         p.put(key, || match prop {
             Prop::Text(s) => Value::String(s.to_owned()),
             Prop::Time(ms) => Value::String(iso(ms)),
@@ -464,12 +475,14 @@ fn assignment_json(a: &Assignment, needs: impl Fn(&str) -> bool) -> Map<String, 
     p.into_map()
 }
 
-/// [`assignment_json`] written as JSON text.
-fn write_assignment(a: &Assignment, needs: impl Fn(&str) -> bool, out: &mut Vec<u8>) {
+/// [`assignment_json`] written as JSON text, with the properties `shown` says (one flag per
+/// name of [`ASSIGNMENT_PROPERTIES`], worked out once per page).
+fn write_assignment(a: &Assignment, shown: &[bool; 9], out: &mut Vec<u8>) {
     out.push(b'{');
     let mut first = true;
-    for (key, prop) in assignment_props(a) {
-        if !needs(key) {
+    let props = ASSIGNMENT_PROPERTIES.into_iter().zip(assignment_props(a));
+    for ((key, prop), shown) in props.zip(shown) {
+        if !shown {
             continue;
         }
         if !first {
@@ -596,7 +609,7 @@ mod tests {
                 select.is_empty() || select.iter().any(|s| s.eq_ignore_ascii_case(name))
             };
             let mut text = Vec::new();
-            write_assignment(&a, needs, &mut text);
+            write_assignment(&a, &ASSIGNMENT_PROPERTIES.map(needs), &mut text);
             let tree = serde_json::to_vec(&assignment_json(&a, needs)).expect("written");
             assert_eq!(
                 String::from_utf8_lossy(&text),

@@ -1,7 +1,7 @@
 //! One synchronization job: read, delete, start, pause, restart; its schema read, replaced,
 //! patched, reset; the schema's filter operators and `parseExpression`.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::on_demand::provision_on_demand;
 use super::parse_expression::parse_expression;
@@ -10,7 +10,7 @@ use super::validate_credentials;
 use crate::core::Core;
 use crate::errors::{GraphError, GraphResult};
 use crate::graph::sync::{find_sp_mut, tenant_mut};
-use crate::graph::{Ctx, GraphRequest, GraphResponse};
+use crate::graph::{Body, Ctx, GraphRequest, GraphResponse};
 use crate::schema;
 use crate::state::Job;
 
@@ -113,16 +113,15 @@ pub(super) fn job_route(
         ("POST", ["validateCredentials"]) => validate_credentials(core, ctx, req, sp),
         ("POST", ["provisionOnDemand"]) => provision_on_demand(core, ctx, req, sp, job_id),
         ("GET", ["schema"]) => {
-            let mut s = job_mut(core, &ctx.tenant, sp, job_id, now)?.schema.clone();
-            let mut out = Map::new();
-            out.insert(
-                "@odata.context".into(),
-                json!(ctx.context(&format!("{ctx_prefix}/jobs('{job_id}')/schema/$entity"))),
-            );
-            if let Some(o) = s.as_object_mut() {
-                out.append(o);
-            }
-            Ok(GraphResponse::json(200, Value::Object(out)))
+            let context = ctx.context(&format!("{ctx_prefix}/jobs('{job_id}')/schema/$entity"));
+            // Written from the job's own tree: a schema is tens of kilobytes, and a converged
+            // mesh reads hundreds of them at once.
+            let schema = &job_mut(core, &ctx.tenant, sp, job_id, now)?.schema;
+            Ok(GraphResponse {
+                status: 200,
+                headers: Vec::new(),
+                body: Body::JsonText(with_context(&context, schema)),
+            })
         }
         ("PUT", ["schema"]) => {
             let body = req
@@ -231,4 +230,78 @@ pub(super) fn job_mut<'a>(
         .iter_mut()
         .find(|j| j.id == job_id)
         .ok_or_else(|| GraphError::not_found(job_id))
+}
+
+/// `entity` written as JSON text with `@odata.context` among its properties, in the place a
+/// map of them would put it (an `@odata.context` of its own is kept); a non-object is written
+/// as the context alone.
+fn with_context(context: &str, entity: &Value) -> String {
+    const KEY: &str = "@odata.context";
+    let mut out = Vec::new();
+    let write_context = |out: &mut Vec<u8>| {
+        out.extend_from_slice(b"\"@odata.context\":");
+        let _ = serde_json::to_writer(&mut *out, context);
+    };
+    out.push(b'{');
+    let mut placed = false;
+    let mut first = true;
+    if let Some(map) = entity.as_object() {
+        placed = map.contains_key(KEY);
+        for (k, v) in map {
+            if !placed && k.as_str() > KEY {
+                if !first {
+                    out.push(b',');
+                }
+                write_context(&mut out);
+                placed = true;
+                first = false;
+            }
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            let _ = serde_json::to_writer(&mut out, k);
+            out.push(b':');
+            let _ = serde_json::to_writer(&mut out, v);
+        }
+    }
+    if !placed {
+        if !first {
+            out.push(b',');
+        }
+        write_context(&mut out);
+    }
+    out.push(b'}');
+    // Only JSON was written, and JSON is UTF-8.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Map;
+
+    #[test]
+    fn a_schema_written_with_its_context_is_the_tree_written() {
+        let context = "https://graph.microsoft.com/v1.0/$metadata#x/schema/$entity";
+        let entities = [
+            json!({"directories": [{"name": "Azure Active Directory", "objects": []}], "id": "j1", "synchronizationRules": [], "version": "Date:2024-01-01"}),
+            json!({"!first": 1, "0": "zero", "\u{e9}t\u{e9}": "quote\" here"}),
+            json!({"@odata.context": "its own", "id": "j2"}),
+            json!({}),
+            json!(null),
+        ];
+        for entity in entities {
+            let mut tree = Map::new();
+            tree.insert("@odata.context".into(), json!(context));
+            if let Some(o) = entity.clone().as_object_mut() {
+                tree.append(o);
+            }
+            assert_eq!(
+                with_context(context, &entity),
+                serde_json::to_string(&Value::Object(tree)).expect("written"),
+                "{entity}"
+            );
+        }
+    }
 }
