@@ -35,9 +35,15 @@ pub struct LoadedSpec {
 
 /// Reads and validates the spec; prints its findings on stderr. `None` when it is invalid.
 pub fn load_spec(printer: &Printer, path: &Path) -> anyhow::Result<Option<LoadedSpec>> {
+    tracing::debug!(spec = %path.display(), "reading the spec");
     let (name, bytes) = read_spec(path)?;
     match mtoctl_model::spec::load(&name, &bytes) {
         Ok(ValidSpec { desired, warnings }) => {
+            tracing::debug!(
+                tenants = desired.tenants.len(),
+                syncs = desired.syncs.len(),
+                "the spec is valid"
+            );
             printer.err(&render_text(&warnings, printer.color()));
             let dir = match path.parent() {
                 Some(p) if !p.as_os_str().is_empty() && path.as_os_str() != "-" => p.to_path_buf(),
@@ -408,6 +414,7 @@ pub async fn live_plan_releasing(
     let observed = mtoctl_graph::collect::collect(client, &spec.desired)
         .await
         .with_context(|| format!("cannot read the live state; {nothing}"))?;
+    tracing::debug!("the live state is read");
     let plan = match planning {
         Planning::Apply => mtoctl_planner::plan(&spec.desired, &observed),
         Planning::Destroy {
@@ -446,6 +453,7 @@ pub async fn live_plan_releasing(
     }
     let mut plan = plan;
     locate_notes(&mut plan, spec);
+    tracing::debug!(actions = plan.actions.len(), "planned");
     Ok(plan)
 }
 

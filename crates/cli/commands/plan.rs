@@ -42,6 +42,7 @@ pub fn run(printer: &Printer, args: &PlanArgs) -> anyhow::Result<ExitCode> {
     }
     print_plan(printer, &plan, args.format)?;
     print_estimate(printer, &plan, &spec.desired);
+    tracing::debug!("the plan is printed");
     if !plan.applyable {
         // The plan is shown, with its errors; CI must not take it as one to apply.
         printer

@@ -12,6 +12,25 @@ use mtoctl_model::plan::{
     Summary,
 };
 
+/// Runs `diff` on `ctx` while the spec's digest, a pass over all of it (a mesh's scopes list
+/// hundreds of thousands of names), is taken on another core. Where no thread can be started,
+/// [`assemble`] takes it after.
+pub(crate) fn diff_beside_digest<'a>(ctx: &mut Ctx<'a>, diff: impl FnOnce(&mut Ctx<'a>)) {
+    let desired = ctx.desired;
+    std::thread::scope(|scope| {
+        let digest = std::thread::Builder::new()
+            .name("digest".into())
+            .spawn_scoped(scope, move || Fingerprint::of(desired));
+        diff(ctx);
+        if let Ok(digest) = digest {
+            let digest = digest
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            ctx.spec_digest = Some(digest);
+        }
+    });
+}
+
 pub(crate) fn assemble(mut ctx: Ctx<'_>) -> Result<Plan, PlanError> {
     let mut drafts = std::mem::take(&mut ctx.drafts);
     let count = drafts.len();
@@ -138,7 +157,10 @@ pub(crate) fn assemble(mut ctx: Ctx<'_>) -> Result<Plan, PlanError> {
     Ok(Plan {
         format_version: FORMAT_VERSION.to_owned(),
         mtoctl_version: env!("CARGO_PKG_VERSION").to_owned(),
-        spec_digest: Fingerprint::of(ctx.desired),
+        spec_digest: ctx
+            .spec_digest
+            .take()
+            .unwrap_or_else(|| Fingerprint::of(ctx.desired)),
         mode: ctx.mode,
         tenants: ctx
             .desired

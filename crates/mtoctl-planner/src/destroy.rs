@@ -46,11 +46,13 @@ pub fn destroy(
 ) -> Result<Plan, PlanError> {
     let mut ctx = Ctx::new(desired, observed)?;
     ctx.mode = PlanMode::Destroy;
-    let mut by_tenant = TenantKeys::default();
-    configurations(&mut ctx, &mut by_tenant, synced);
-    pairs(&mut ctx, &mut by_tenant);
-    membership(&mut ctx, &by_tenant);
-    templates(&mut ctx);
+    assemble::diff_beside_digest(&mut ctx, |ctx| {
+        let mut by_tenant = TenantKeys::default();
+        configurations(ctx, &mut by_tenant, synced);
+        pairs(ctx, &mut by_tenant);
+        membership(ctx, &by_tenant);
+        templates(ctx);
+    });
     assemble::assemble(ctx)
 }
 

@@ -46,6 +46,6 @@ pub use report::PlanError;
 /// look like absent objects) or when an internal invariant breaks (a bug).
 pub fn plan(desired: &DesiredState, observed: &ObservedState) -> Result<Plan, PlanError> {
     let mut ctx = diff::Ctx::new(desired, observed)?;
-    diff::run(&mut ctx);
+    assemble::diff_beside_digest(&mut ctx, diff::run);
     assemble::assemble(ctx)
 }

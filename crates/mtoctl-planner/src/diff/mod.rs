@@ -123,6 +123,8 @@ pub(crate) struct Ctx<'a> {
     pub pair_keys: BTreeMap<(Alias, Alias), Vec<ActionId>>,
     /// What the plan is for (written into it by `crate::assemble`).
     pub mode: PlanMode,
+    /// The spec's digest, when taken beside the diff (`crate::assemble::diff_beside_digest`).
+    pub spec_digest: Option<Fingerprint>,
 }
 
 impl<'a> Ctx<'a> {
@@ -146,6 +148,7 @@ impl<'a> Ctx<'a> {
             template_keys: BTreeMap::new(),
             pair_keys: BTreeMap::new(),
             mode: PlanMode::Apply,
+            spec_digest: None,
         })
     }
 

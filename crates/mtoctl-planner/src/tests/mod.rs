@@ -45,9 +45,14 @@ pub(crate) fn plan(desired: &DesiredState, observed: &ObservedState) -> Plan {
 }
 
 /// Asserts that every fingerprint the plan records is the one `fingerprint::all` gives the
-/// same address: what the stale check of a saved plan compares it with.
+/// same address: what the stale check of a saved plan compares it with; and that its spec
+/// digest (taken beside the diff) is the spec's.
 #[track_caller]
 pub(crate) fn fingerprints_agree(desired: &DesiredState, observed: &ObservedState, plan: &Plan) {
+    assert_eq!(
+        plan.spec_digest,
+        mtoctl_model::observed::Fingerprint::of(desired)
+    );
     let all = mtoctl_model::plan::fingerprint::all(desired, observed);
     for (addr, fingerprint) in &plan.observed {
         assert_eq!(all.get(addr), Some(fingerprint), "{addr}");
