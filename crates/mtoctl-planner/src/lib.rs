@@ -6,7 +6,8 @@
 //! deterministic topological sort, see [`order`]); flags destructive actions with their impact;
 //! defers work that needs asynchronous Graph transitions to complete; and returns a [`Plan`]
 //! that serialises to byte-identical JSON for identical inputs. [`render`] turns a plan into
-//! Terraform-style text or a Markdown pull-request comment, reading only the plan.
+//! Terraform-style text or a Markdown pull-request comment, reading only the plan. The spec's
+//! digest is taken on a scoped thread of its own while the diff runs; nothing else is threaded.
 //!
 //! What it does not do: any I/O, async, clock or randomness; printing; knowing Graph URLs or
 //! JSON (operations are domain-level, `mtoctl-graph` maps them to requests); deleting anything

@@ -157,15 +157,6 @@ pub(super) async fn collect_tenant(
     failures.extend(first_failures);
     failures.extend(later_failures);
     absorb(&mut principals, later_principals);
-    let Fixed {
-        organization,
-        members,
-        join_request,
-        partner_template,
-        sync_template,
-        partners,
-        sps,
-    } = fixed;
     // A name lookup can return a name in another case; keep only what was asked for, exactly
     // for groups (display names), and drop duplicates an overlapping query returned twice.
     for groups in principals.groups_by_name.values_mut() {
@@ -182,7 +173,8 @@ pub(super) async fn collect_tenant(
     if failures.is_empty() {
         name_assigned(client, alias, &details, &mut principals).await;
     }
-    let mut configurations: Vec<SyncConfigurationObservation> = sps
+    let mut configurations: Vec<SyncConfigurationObservation> = fixed
+        .sps
         .iter()
         .map(|sp| SyncConfigurationObservation {
             service_principal_id: sp.id.clone(),
@@ -204,15 +196,19 @@ pub(super) async fn collect_tenant(
     if !failures.is_empty() {
         return Err(failures);
     }
-    let (Some(organization), Some(join_request), Some(partner_template), Some(sync_template)) =
-        (organization, join_request, partner_template, sync_template)
-    else {
+    let (Some(organization), Some(join_request), Some(partner_template), Some(sync_template)) = (
+        fixed.organization,
+        fixed.join_request,
+        fixed.partner_template,
+        fixed.sync_template,
+    ) else {
         return Err(vec![(
             what("the tenant"),
             GraphError::UnknownTenant(alias.to_owned()),
         )]);
     };
-    let members = members
+    let members = fixed
+        .members
         .into_iter()
         .filter_map(mto::Member::observe)
         .collect();
@@ -226,7 +222,8 @@ pub(super) async fn collect_tenant(
         organization
     };
     let join_request: JoinRequestObservation = join_request.observe();
-    let partners: BTreeMap<_, PartnerObservation> = partners
+    let partners: BTreeMap<_, PartnerObservation> = fixed
+        .partners
         .into_iter()
         .filter_map(policy::Partner::observe)
         .map(|p| (p.tenant_id.clone(), p))
