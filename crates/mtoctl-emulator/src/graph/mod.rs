@@ -401,3 +401,61 @@ pub fn required_str<'a>(body: &'a Map<String, Value>, key: &str) -> GraphResult<
         ))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_answer_is_written_as_its_tree_was() {
+        let headers = |pairs: &[(&str, &str)]| -> Map<String, Value> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), json!(v)))
+                .collect()
+        };
+        let answers = vec![
+            BatchAnswer {
+                id: "1".into(),
+                status: 200,
+                headers: headers(&[("Content-Type", JSON_CONTENT_TYPE)]),
+                body: Body::Json(json!({"value": [{"id": "a\"b"}]})),
+            },
+            BatchAnswer {
+                id: "2".into(),
+                status: 200,
+                headers: headers(&[("Content-Type", JSON_CONTENT_TYPE)]),
+                body: Body::JsonText(r#"{"value":[{"id":"c"}]}"#.into()),
+            },
+            BatchAnswer {
+                id: "3".into(),
+                status: 200,
+                headers: headers(&[("Content-Type", "text/plain")]),
+                body: Body::Text("42".into()),
+            },
+            BatchAnswer {
+                id: "4".into(),
+                status: 204,
+                headers: headers(&[("Location", "https://x/\u{e9}")]),
+                body: Body::Empty,
+            },
+        ];
+        // The tree each answer was before it was written as text.
+        let tree = json!({"responses": [
+            {"id": "1", "status": 200, "headers": {"Content-Type": JSON_CONTENT_TYPE},
+             "body": {"value": [{"id": "a\"b"}]}},
+            {"id": "2", "status": 200, "headers": {"Content-Type": JSON_CONTENT_TYPE},
+             "body": {"value": [{"id": "c"}]}},
+            {"id": "3", "status": 200, "headers": {"Content-Type": "text/plain"}, "body": "42"},
+            {"id": "4", "status": 204, "headers": {"Location": "https://x/\u{e9}"}},
+        ]});
+        let batch = Body::Batch(answers);
+        let mut text = Vec::new();
+        batch.write_json(&mut text);
+        assert_eq!(
+            String::from_utf8_lossy(&text),
+            serde_json::to_string(&tree).expect("written")
+        );
+        assert_eq!(batch.to_value().map(|v| v.into_owned()), Some(tree));
+    }
+}
