@@ -86,9 +86,15 @@ pub fn let_runtime_go(runtime: tokio::runtime::Runtime) {
 /// Drops `value` on a thread of its own (a spec or plan of a large mesh takes milliseconds to
 /// free, and the process may end first). If no thread can be started, it is dropped here.
 pub fn drop_in_background<T: Send + 'static>(value: T) {
+    on_release_thread(move || drop(value));
+}
+
+/// Runs `release` on a thread of its own, named `release`. If no thread can be started, the
+/// refused closure, and what it holds, is dropped here without running.
+fn on_release_thread(release: impl FnOnce() + Send + 'static) {
     let _ = std::thread::Builder::new()
         .name("release".into())
-        .spawn(move || drop(value));
+        .spawn(release);
 }
 
 /// Logs go to stderr through tracing, at the chosen level, colored like the rest of stderr.
@@ -458,15 +464,12 @@ pub async fn live_plan_releasing(
 }
 
 /// Drops `observed` and returns the freed pages to the system on a thread of its own. If no
-/// thread can be started, the refused closure is dropped here, and `observed` with it.
+/// thread can be started, `observed` is dropped here.
 fn release_in_background(observed: mtoctl_model::ObservedState) {
-    let release = move || {
+    on_release_thread(move || {
         drop(observed);
         crate::memory::release_freed();
-    };
-    let _ = std::thread::Builder::new()
-        .name("release".into())
-        .spawn(release);
+    });
 }
 
 /// What a plan is computed for.

@@ -1,6 +1,8 @@
 //! One synchronization job: read, delete, start, pause, restart; its schema read, replaced,
 //! patched, reset; the schema's filter operators and `parseExpression`.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Value, json};
 
 use super::on_demand::provision_on_demand;
@@ -234,46 +236,18 @@ pub(super) fn job_mut<'a>(
 
 /// `entity` written as JSON text with `@odata.context` among its properties, in the place a
 /// map of them would put it (an `@odata.context` of its own is kept); a non-object is written
-/// as the context alone.
+/// as the context alone. Its values are written where they are, not copied.
 fn with_context(context: &str, entity: &Value) -> String {
-    const KEY: &str = "@odata.context";
-    let mut out = Vec::new();
-    let write_context = |out: &mut Vec<u8>| {
-        out.extend_from_slice(b"\"@odata.context\":");
-        let _ = serde_json::to_writer(&mut *out, context);
-    };
-    out.push(b'{');
-    let mut placed = false;
-    let mut first = true;
-    if let Some(map) = entity.as_object() {
-        placed = map.contains_key(KEY);
-        for (k, v) in map {
-            if !placed && k.as_str() > KEY {
-                if !first {
-                    out.push(b',');
-                }
-                write_context(&mut out);
-                placed = true;
-                first = false;
-            }
-            if !first {
-                out.push(b',');
-            }
-            first = false;
-            let _ = serde_json::to_writer(&mut out, k);
-            out.push(b':');
-            let _ = serde_json::to_writer(&mut out, v);
-        }
-    }
-    if !placed {
-        if !first {
-            out.push(b',');
-        }
-        write_context(&mut out);
-    }
-    out.push(b'}');
-    // Only JSON was written, and JSON is UTF-8.
-    String::from_utf8(out).unwrap_or_default()
+    let context = Value::String(context.to_owned());
+    let mut fields: BTreeMap<&str, &Value> = entity
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.as_str(), v))
+        .collect();
+    fields.entry("@odata.context").or_insert(&context);
+    // Only strings and JSON values are written: nothing that cannot be JSON.
+    serde_json::to_string(&fields).unwrap_or_default()
 }
 
 #[cfg(test)]
