@@ -7,7 +7,7 @@ use common::{quickstart_env, repo};
 use std::process::{Command, Output};
 
 struct Emulated {
-    _server: mtoctl_emulator::Server,
+    server: mtoctl_emulator::Server,
     base: String,
     _contract: common::contract::CheckedOnDrop,
 }
@@ -21,7 +21,7 @@ async fn emulator_for(text: &str) -> Emulated {
     let (contract, server) = common::contract::serve_checked(text, Default::default()).await;
     let base = server.base_url.clone();
     Emulated {
-        _server: server,
+        server,
         base,
         _contract: contract,
     }
@@ -193,6 +193,69 @@ async fn a_failed_sign_in_is_an_error_never_an_empty_tenant() {
         "{stderr}"
     );
     assert!(!stderr.contains("a-wrong-secret-value"), "{stderr}");
+}
+
+/// Requests for a token among what went through a recording proxy, per tenant id.
+fn token_requests(sent: &common::proxy::Recording, tenant_id: &str) -> usize {
+    let line = format!("POST /{tenant_id}/oauth2/v2.0/token ");
+    sent.streams()
+        .iter()
+        .map(|s| s.matches(&line).count())
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_signs_in_once_to_each_tenant_while_the_spec_is_checked() {
+    let emu = quickstart_emulator().await;
+    let (proxy, sent, _) = common::proxy::recording_proxy(emu.server.addr).await;
+    let mut cmd = mtoctl(&emu, true);
+    cmd.env("MTOCTL_GRAPH_URL", &proxy)
+        .env("MTOCTL_LOGIN_URL", &proxy)
+        .args(["plan", "-f", "examples/quickstart/mto.yaml"])
+        .args(["--color", "never", "--log-level", "debug"]);
+    let (code, stdout, stderr) = run(cmd).await;
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    // The sign-ins begin before the whole spec is checked, and the client keeps their tokens.
+    let ahead = stderr
+        .find("signing in ahead tenants=2")
+        .expect("signed in ahead");
+    let valid = stderr.find("the spec is valid").expect("checked");
+    assert!(ahead < valid, "{stderr}");
+    for tenant_id in [
+        "6babcaad-604b-40ac-a9d7-9fd97c0b779f",
+        "3c9c5e9e-1d4b-4f8e-9a51-6f0b2d7c8a11",
+    ] {
+        assert_eq!(token_requests(&sent, tenant_id), 1, "{tenant_id}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spec_invalid_after_its_tenants_reads_nothing_from_graph() {
+    let emu = quickstart_emulator().await;
+    let (proxy, sent, _) = common::proxy::recording_proxy(emu.server.addr).await;
+    let dir = common::scratch("invalid-after-tenants");
+    let text = std::fs::read_to_string(common::repo("examples/quickstart/mto.yaml"))
+        .expect("spec")
+        .replace("to: fabrikam", "to: fabricam");
+    std::fs::write(dir.join("mto.yaml"), text).expect("written");
+    let mut cmd = mtoctl(&emu, true);
+    cmd.env("MTOCTL_GRAPH_URL", &proxy)
+        .env("MTOCTL_LOGIN_URL", &proxy)
+        .arg("plan")
+        .arg("-f")
+        .arg(dir.join("mto.yaml"))
+        .args(["--color", "never", "--log-level", "debug"]);
+    let (code, stdout, stderr) = run(cmd).await;
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(stderr.contains("signing in ahead tenants=2"), "{stderr}");
+    assert!(stderr.contains("fabricam"), "{stderr}");
+    // Sign-ins may have gone out; no request to Graph did.
+    for stream in sent.streams() {
+        assert!(!stream.contains(" /v1.0/"), "{stream}");
+        assert!(!stream.contains(" /beta/"), "{stream}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

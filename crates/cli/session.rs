@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use mtoctl_graph::auth::{
-    AuthContext, Environment, MapEnvironment, ProcessEnvironment, credential_with_retry,
+    AuthContext, Environment, MapEnvironment, ProcessEnvironment, SignedInAhead,
+    credential_with_retry,
 };
 use mtoctl_graph::endpoints::Endpoints;
 use mtoctl_graph::record::Recorder;
@@ -31,13 +32,36 @@ pub struct LoadedSpec {
     pub dir: std::path::PathBuf,
     /// The path it was read from (`-` for standard input).
     pub path: std::path::PathBuf,
+    /// Sign-ins begun from its tenants while the rest of it was being checked.
+    pub ahead: Option<SignedInAhead>,
 }
 
 /// Reads and validates the spec; prints its findings on stderr. `None` when it is invalid.
 pub fn load_spec(printer: &Printer, path: &Path) -> anyhow::Result<Option<LoadedSpec>> {
     tracing::debug!(spec = %path.display(), "reading the spec");
     let (name, bytes) = read_spec(path)?;
-    match mtoctl_model::spec::load(&name, &bytes) {
+    Ok(check_spec(printer, path, &name, &bytes))
+}
+
+/// [`load_spec`], signing in to the spec's tenants on `runtime` while the rest of it is
+/// checked, when its `tenants` section comes first and nothing in it is wrong: the sign-ins'
+/// round trip is then off the critical path. Nothing is read from Graph before the whole spec
+/// is valid, and an invalid spec only leaves its sign-ins unused.
+pub fn load_spec_signing_in(
+    printer: &Printer,
+    path: &Path,
+    graph: &GraphArgs,
+    runtime: &tokio::runtime::Runtime,
+) -> anyhow::Result<Option<LoadedSpec>> {
+    tracing::debug!(spec = %path.display(), "reading the spec");
+    let (name, bytes) = read_spec(path)?;
+    let ahead = sign_in_ahead(&bytes, path, graph, runtime);
+    Ok(check_spec(printer, path, &name, &bytes).map(|spec| LoadedSpec { ahead, ..spec }))
+}
+
+/// The spec in `bytes` validated, its findings printed; `None` when it is invalid.
+fn check_spec(printer: &Printer, path: &Path, name: &str, bytes: &[u8]) -> Option<LoadedSpec> {
+    match mtoctl_model::spec::load(name, bytes) {
         Ok(ValidSpec { desired, warnings }) => {
             tracing::debug!(
                 tenants = desired.tenants.len(),
@@ -45,15 +69,12 @@ pub fn load_spec(printer: &Printer, path: &Path) -> anyhow::Result<Option<Loaded
                 "the spec is valid"
             );
             printer.err(&render_text(&warnings, printer.color()));
-            let dir = match path.parent() {
-                Some(p) if !p.as_os_str().is_empty() && path.as_os_str() != "-" => p.to_path_buf(),
-                _ => std::path::PathBuf::from("."),
-            };
-            Ok(Some(LoadedSpec {
+            Some(LoadedSpec {
                 desired,
-                dir,
+                dir: spec_dir(path),
                 path: path.to_path_buf(),
-            }))
+                ahead: None,
+            })
         }
         Err(diagnostics) => {
             printer.err(&render_text(&diagnostics, printer.color()));
@@ -62,9 +83,42 @@ pub fn load_spec(printer: &Printer, path: &Path) -> anyhow::Result<Option<Loaded
                 diagnostics.error_count(),
                 diagnostics.warning_count()
             ));
-            Ok(None)
+            None
         }
     }
+}
+
+/// The directory relative paths in the spec at `path` start from.
+pub fn spec_dir(path: &Path) -> std::path::PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() && path.as_os_str() != "-" => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    }
+}
+
+/// Credentials for the tenants `spec::tenants_ahead` reads from `bytes`, each asking for its
+/// token on `runtime` at once. `None` with `--emulator` (its apps sign in instead), or when
+/// the tenants cannot be read ahead.
+fn sign_in_ahead(
+    bytes: &[u8],
+    path: &Path,
+    graph: &GraphArgs,
+    runtime: &tokio::runtime::Runtime,
+) -> Option<SignedInAhead> {
+    if graph.embedded() {
+        return None;
+    }
+    let tenants = mtoctl_model::spec::tenants_ahead(bytes)?;
+    let endpoints = Endpoints::new(graph.graph_url.as_deref(), graph.login_url.as_deref()).ok()?;
+    let ctx = auth_context(endpoints, Arc::new(ProcessEnvironment), spec_dir(path)).ok()?;
+    let ahead = SignedInAhead::begin(
+        tenants,
+        ctx,
+        &retry_policy(graph.deadline),
+        runtime.handle(),
+    );
+    tracing::debug!(tenants = ahead.len(), "signing in ahead");
+    Some(ahead)
 }
 
 /// The async runtime for Graph work. Two workers: the work is network-bound.
@@ -140,10 +194,17 @@ pub async fn graph_client_of_some(
     if graph.embedded() {
         return embedded_client(printer, spec, graph, recorder).await;
     }
-    let endpoints = Endpoints::new(graph.graph_url.as_deref(), graph.login_url.as_deref())?;
+    let ctx = match &spec.ahead {
+        Some(ahead) => ahead.context().clone(),
+        None => auth_context(
+            Endpoints::new(graph.graph_url.as_deref(), graph.login_url.as_deref())?,
+            Arc::new(ProcessEnvironment),
+            spec.dir.clone(),
+        )?,
+    };
     client_with(
-        endpoints,
-        Arc::new(ProcessEnvironment),
+        ctx,
+        spec.ahead.as_ref(),
         spec,
         &spec.desired.tenants,
         graph.deadline,
@@ -250,8 +311,12 @@ async fn embedded_client(
     }
     let url = Some(emulator.base_url.as_str());
     client_with(
-        Endpoints::new(url, url)?,
-        Arc::new(MapEnvironment(env)),
+        auth_context(
+            Endpoints::new(url, url)?,
+            Arc::new(MapEnvironment(env)),
+            spec.dir.clone(),
+        )?,
+        None,
         spec,
         &tenants,
         graph.deadline,
@@ -259,39 +324,58 @@ async fn embedded_client(
     )
 }
 
-/// The client, its requests and sign-ins each retried for at most `deadline` (`--deadline`),
-/// every exchange recorded to `recorder` if there is one; and the tenants whose credential
-/// could not be made, left out of it, each with why.
-fn client_with(
+/// What building credentials needs: the endpoints, where variables come from, the spec's
+/// directory, and an HTTP client for sign-ins.
+fn auth_context(
     endpoints: Endpoints,
     env: Arc<dyn Environment>,
+    spec_dir: std::path::PathBuf,
+) -> anyhow::Result<AuthContext> {
+    Ok(AuthContext {
+        endpoints,
+        env,
+        spec_dir,
+        http: http_client(Duration::from_secs(60))?,
+    })
+}
+
+/// How requests and sign-ins are retried: within `deadline` (`--deadline`).
+fn retry_policy(deadline: Duration) -> RetryPolicy {
+    RetryPolicy {
+        deadline,
+        ..RetryPolicy::default()
+    }
+}
+
+/// The client, its requests and sign-ins each retried for at most `deadline` (`--deadline`),
+/// every exchange recorded to `recorder` if there is one; and the tenants whose credential
+/// could not be made, left out of it, each with why. A tenant signed in to `ahead` with the
+/// same settings keeps that credential, and the token it asked for.
+fn client_with(
+    ctx: AuthContext,
+    ahead: Option<&SignedInAhead>,
     spec: &LoadedSpec,
     tenants: &[TenantSpec],
     deadline: Duration,
     recorder: Option<Arc<Recorder>>,
 ) -> anyhow::Result<(GraphClient, Vec<(String, String)>)> {
     let config = ClientConfig {
-        retry: RetryPolicy {
-            deadline,
-            ..RetryPolicy::default()
-        },
+        retry: retry_policy(deadline),
         beta_group_sync: spec.desired.group_sync(),
         ..ClientConfig::default()
     };
     // Built before any credential: azure_identity's own client, built later under the same
     // conditions, panics where this one fails.
     let http = http_client(config.request_timeout)?;
-    let ctx = AuthContext {
-        endpoints: endpoints.clone(),
-        env,
-        spec_dir: spec.dir.clone(),
-        http: http_client(Duration::from_secs(60))?,
-    };
     let retry = config.retry.clone();
-    let mut builder = GraphClient::builder(http, endpoints, config);
+    let mut builder = GraphClient::builder(http, ctx.endpoints.clone(), config);
     let mut problems = Vec::new();
     for tenant in tenants {
-        match credential_with_retry(tenant, &ctx, &retry) {
+        let made = match ahead.and_then(|a| a.credential(tenant)) {
+            Some(credential) => Ok(credential),
+            None => credential_with_retry(tenant, &ctx, &retry),
+        };
+        match made {
             // Tenants signed in to through one app registration share its per-app buckets.
             Ok(credential) => {
                 builder = match tenant.credential.client_id() {

@@ -67,7 +67,9 @@ fn execute(printer: &Printer, args: &ApplyArgs, planning: Planning) -> anyhow::R
         .as_deref()
         .map(super::show::read_plan)
         .transpose()?;
-    let Some(spec) = session::load_spec(printer, &spec_path)? else {
+    let runtime = session::runtime()?;
+    let Some(spec) = session::load_spec_signing_in(printer, &spec_path, &args.graph, &runtime)?
+    else {
         return Ok(ExitCode::from(1));
     };
     let options = ApplyOptions {
@@ -76,7 +78,6 @@ fn execute(printer: &Printer, args: &ApplyArgs, planning: Planning) -> anyhow::R
         wait,
         ..ApplyOptions::default()
     };
-    let runtime = session::runtime()?;
     let result = runtime.block_on(async {
         // A missing permission would otherwise surface halfway through the apply.
         let (client, lacking) = session::connect(printer, &spec, &args.graph).await?;

@@ -24,10 +24,11 @@ const EXIT_FIXABLE: u8 = 3;
 const EXIT_BLOCKED: u8 = 4;
 
 pub fn run(printer: &Printer, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
-    let Some(spec) = session::load_spec(printer, &args.file)? else {
+    let runtime = session::runtime()?;
+    let Some(spec) = session::load_spec_signing_in(printer, &args.file, &args.graph, &runtime)?
+    else {
         return Ok(ExitCode::from(1));
     };
-    let runtime = session::runtime()?;
     let report = runtime.block_on(async {
         // A tenant whose credential cannot be made fails its sign-in check; the others are
         // checked all the same.

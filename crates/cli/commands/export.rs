@@ -41,11 +41,9 @@ pub fn run(printer: &Printer, args: &ExportArgs) -> anyhow::Result<ExitCode> {
     };
     let session_spec = LoadedSpec {
         desired: tenants_only(&input),
-        dir: match args.file.parent() {
-            Some(p) if !p.as_os_str().is_empty() && args.file.as_os_str() != "-" => p.to_path_buf(),
-            _ => std::path::PathBuf::from("."),
-        },
+        dir: session::spec_dir(&args.file),
         path: args.file.clone(),
+        ahead: None,
     };
 
     let runtime = session::runtime()?;
@@ -76,6 +74,7 @@ pub fn run(printer: &Printer, args: &ExportArgs) -> anyhow::Result<ExitCode> {
             desired,
             dir: session_spec.dir.clone(),
             path: session_spec.path.clone(),
+            ahead: None,
         };
         let plan = session::live_plan(&client, &check, session::Planning::Apply, "the exported spec was not checked")
             .await?;

@@ -66,11 +66,9 @@ pub fn run(printer: &Printer, args: &ExportArgs) -> anyhow::Result<ExitCode> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let spec = LoadedSpec {
         desired,
-        dir: match args.file.parent() {
-            Some(p) if !p.as_os_str().is_empty() && args.file.as_os_str() != "-" => p.to_path_buf(),
-            _ => std::path::PathBuf::from("."),
-        },
+        dir: session::spec_dir(&args.file),
         path: args.file.clone(),
+        ahead: None,
     };
 
     let runtime = session::runtime()?;
@@ -175,6 +173,7 @@ async fn unshown(
         desired,
         dir: spec.dir.clone(),
         path: spec.path.clone(),
+        ahead: None,
     };
     let plan = session::live_plan(
         client,

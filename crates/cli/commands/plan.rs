@@ -10,10 +10,11 @@ use crate::output::Printer;
 use crate::session;
 
 pub fn run(printer: &Printer, args: &PlanArgs) -> anyhow::Result<ExitCode> {
-    let Some(spec) = session::load_spec(printer, &args.file)? else {
+    let runtime = session::runtime()?;
+    let Some(spec) = session::load_spec_signing_in(printer, &args.file, &args.graph, &runtime)?
+    else {
         return Ok(ExitCode::from(1));
     };
-    let runtime = session::runtime()?;
     let plan = runtime.block_on(async {
         let (client, lacking) = session::connect(printer, &spec, &args.graph).await?;
         let planning = if args.destroy {

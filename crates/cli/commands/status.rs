@@ -33,10 +33,11 @@ pub fn run(printer: &Printer, args: &StatusArgs) -> anyhow::Result<ExitCode> {
     if let Some(upn) = &args.user {
         return super::trace::run(printer, args, upn);
     }
-    let Some(spec) = session::load_spec(printer, &args.file)? else {
+    let runtime = session::runtime()?;
+    let Some(spec) = session::load_spec_signing_in(printer, &args.file, &args.graph, &runtime)?
+    else {
         return Ok(ExitCode::from(1));
     };
-    let runtime = session::runtime()?;
     let report = runtime.block_on(async {
         let (client, lacking) = session::connect(printer, &spec, &args.graph).await?;
         let observed = session::read_live(&client, &spec, &lacking).await?;

@@ -31,10 +31,11 @@ pub const FORMAT_VERSION: &str = "1.0";
 pub const VERIFY_WAIT: Duration = Duration::from_secs(120);
 
 pub fn run(printer: &Printer, args: &SyncNowArgs) -> anyhow::Result<ExitCode> {
-    let Some(spec) = session::load_spec(printer, &args.file)? else {
+    let runtime = session::runtime()?;
+    let Some(spec) = session::load_spec_signing_in(printer, &args.file, &args.graph, &runtime)?
+    else {
         return Ok(ExitCode::from(1));
     };
-    let runtime = session::runtime()?;
     let report = runtime.block_on(async {
         let (client, lacking) = session::connect(printer, &spec, &args.graph).await?;
         check(&client, &spec.desired, &args.users, args.wait)

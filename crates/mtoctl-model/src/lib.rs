@@ -5,7 +5,8 @@
 //! ([`spec::schema`]); defines typed ids ([`ids`]).
 //!
 //! What it does not do: any I/O (callers pass bytes in and print findings themselves), any
-//! network access, anything async. The planner, the Graph client and the executor build on these
+//! network access, anything async. One scoped thread: a large `sync` section's entries are
+//! checked in two halves. The planner, the Graph client and the executor build on these
 //! types; see docs/ARCHITECTURE.md.
 
 pub mod desired;

@@ -10,6 +10,7 @@
 //! loopback endpoint only a few times quickly, each retry announced) and types the failure of a
 //! sign-in that got no answer.
 
+mod ahead;
 mod cache;
 mod certificate;
 mod github;
@@ -36,6 +37,7 @@ use crate::endpoints::Endpoints;
 use crate::error::AuthError;
 use crate::transport::retry::RetryPolicy;
 
+pub use ahead::SignedInAhead;
 pub use cache::CachedCredential;
 pub use github::GITHUB_TOKEN_ENV;
 

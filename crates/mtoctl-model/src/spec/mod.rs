@@ -54,6 +54,32 @@ pub fn load(name: &str, bytes: &[u8]) -> Result<ValidSpec, Diagnostics> {
     }
 }
 
+/// The tenants of a spec, read ahead of the rest of it so that signing in to them can begin
+/// while the rest is checked: only when the spec is UTF-8 YAML whose top-level `tenants` entry
+/// comes before its large sections, and only when the literal-secret scan, the shape check and
+/// the tenants' own rules find nothing wrong in it. `None` otherwise; [`load`] still decides
+/// whether the spec is valid and what its tenants are.
+pub fn tenants_ahead(bytes: &[u8]) -> Option<Vec<crate::desired::TenantSpec>> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let root = yaml::parse_until(text, "tenants")?;
+    let (secret_findings, secret_paths) = secrets::scan(&root);
+    let structure = schema::walk(&root, &secret_paths);
+    let tenants = node::Path::root().key("tenants");
+    // The document's other sections are not there yet: only what concerns the tenants counts.
+    let about_tenants = |d: &Diagnostic| {
+        d.severity == diagnostic::Severity::Error
+            && d.path.as_ref().is_none_or(|p| p.starts_with(&tenants))
+    };
+    if secret_findings
+        .iter()
+        .chain(&structure.findings)
+        .any(about_tenants)
+    {
+        return None;
+    }
+    validate::tenants_alone(&root)
+}
+
 /// Decodes and parses a document: its source and node tree, or the finding that stopped it
 /// (not UTF-8, not YAML). Shared by every reader of the spec language.
 pub(crate) fn read(name: &str, bytes: &[u8]) -> Result<(SourceFile, node::Node), Diagnostics> {

@@ -46,36 +46,25 @@ pub(crate) fn validate_with(
     wrong: &[Path],
     stand_ins: &[(Path, Json)],
 ) -> Outcome {
-    let mut json = root.to_json();
-    for path in removed.iter().chain(wrong) {
-        remove_path(&mut json, path);
-    }
-    for (path, value) in stand_ins {
-        set_path(&mut json, path, value.clone());
-    }
-    let altered: BTreeSet<Path> = wrong
-        .iter()
-        .cloned()
-        .chain(stand_ins.iter().map(|(p, _)| p.clone()))
-        .collect();
-    let mut cx = Cx {
-        root,
-        findings: Vec::new(),
-        muted: Vec::new(),
-        tainted: removed
-            .iter()
-            .cloned()
-            .chain(altered.iter().cloned())
-            .collect(),
-        altered,
-    };
+    validate_split(root, removed, wrong, stand_ins, sync::SPLIT_ENTRIES)
+}
 
+/// [`validate_with`], the sync entries checked in two halves on two threads when their scopes
+/// hold `split_from` entries or more.
+fn validate_split(
+    root: &Node,
+    removed: &[Path],
+    wrong: &[Path],
+    stand_ins: &[(Path, Json)],
+    split_from: usize,
+) -> Outcome {
+    let (json, mut cx) = prepare(root, removed, wrong, stand_ins);
     let doc = PartialDocument::read(&json, root);
 
     let organization = doc.organization.as_ref().map(|o| cx.organization(o));
     let tenants = tenants::check(&mut cx, &doc);
     let collaboration = collaboration::check(&mut cx, &doc, &tenants);
-    let syncs = sync::check(&mut cx, &doc, &tenants, collaboration.as_ref());
+    let syncs = sync::check(&mut cx, &doc, &tenants, collaboration.as_ref(), split_from);
 
     let has_errors = cx
         .findings
@@ -102,6 +91,55 @@ pub(crate) fn validate_with(
     }
 }
 
+/// The tenants of a document that the structural check found nothing wrong with at or below
+/// `tenants` (a partial document will do: one read up to its tenants), when the tenants' own
+/// rules find nothing wrong either; `None` otherwise. The rest of the document is not read.
+pub(crate) fn tenants_alone(root: &Node) -> Option<Vec<TenantSpec>> {
+    let (json, mut cx) = prepare(root, &[], &[], &[]);
+    let doc = PartialDocument::read(&json, root);
+    let table = tenants::check(&mut cx, &doc);
+    let clean = table.complete
+        && !cx
+            .findings
+            .iter()
+            .any(|d| d.severity == super::diagnostic::Severity::Error);
+    clean.then(|| table.specs.into_iter().map(|(_, t)| t).collect())
+}
+
+/// The document as JSON for the typed read, `removed` and `wrong` paths dropped and
+/// `stand_ins` set, and a context that mutes findings at or below any of them.
+fn prepare<'a>(
+    root: &'a Node,
+    removed: &[Path],
+    wrong: &[Path],
+    stand_ins: &[(Path, Json)],
+) -> (Json, Cx<'a>) {
+    let mut json = root.to_json();
+    for path in removed.iter().chain(wrong) {
+        remove_path(&mut json, path);
+    }
+    for (path, value) in stand_ins {
+        set_path(&mut json, path, value.clone());
+    }
+    let altered: BTreeSet<Path> = wrong
+        .iter()
+        .cloned()
+        .chain(stand_ins.iter().map(|(p, _)| p.clone()))
+        .collect();
+    let cx = Cx {
+        root,
+        findings: Vec::new(),
+        muted: Vec::new(),
+        tainted: removed
+            .iter()
+            .cloned()
+            .chain(altered.iter().cloned())
+            .collect(),
+        altered,
+    };
+    (json, cx)
+}
+
 /// Validation context: the tree for locations, and the findings so far.
 pub(crate) struct Cx<'a> {
     root: &'a Node,
@@ -118,6 +156,24 @@ pub(crate) struct Cx<'a> {
 }
 
 impl Cx<'_> {
+    /// A context for checking part of the document on another thread: the same tree and
+    /// tainted paths, no findings yet.
+    fn fork(&self) -> Self {
+        Cx {
+            root: self.root,
+            findings: Vec::new(),
+            muted: Vec::new(),
+            tainted: self.tainted.clone(),
+            altered: self.altered.clone(),
+        }
+    }
+
+    /// Takes the findings of a [`Cx::fork`], after this context's own.
+    fn absorb(&mut self, part: Cx<'_>) {
+        self.findings.extend(part.findings);
+        self.muted.extend(part.muted);
+    }
+
     /// The span of the value at `path`.
     fn span(&self, path: &Path) -> Span {
         self.root.span_of(path)
@@ -481,4 +537,82 @@ fn duplicates<K: Ord + Clone>(keys: impl IntoIterator<Item = (usize, K)>) -> Vec
         seen.entry(k).or_default().push(i);
     }
     seen.into_iter().filter(|(_, v)| v.len() > 1).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two tenants and eight sync entries, with findings in both halves and one across them.
+    const SPEC: &str = r#"
+apiVersion: mtoctl/v1alpha1
+kind: MultiTenantOrganization
+organization: {displayName: Split}
+tenants:
+  - {alias: a, tenantId: 6babcaad-604b-40ac-a9d7-9fd97c0b779f, displayName: A, role: owner,
+     domain: a.example, auth: {clientId: 0d3f3c4e-5b7a-4c1e-9a8b-1c2d3e4f5a6b, clientSecret: {fromEnv: A_SECRET}}}
+  - {alias: b, tenantId: 3c9c5e9e-1d4b-4f8e-9a51-6f0b2d7c8a11, displayName: B, role: member,
+     domain: b.example, auth: {clientId: 7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d, clientSecret: {fromEnv: B_SECRET}}}
+collaboration:
+  allPairs: {allowUsersSyncInbound: true, automaticUserConsent: {inbound: true, outbound: true}}
+sync:
+  - {from: a, to: b, scope: {users: [u1@a.example, u2@a.example, u1@a.example]}}
+  - {from: a, to: b, name: Second, scope: {users: [not a upn, u3@a.example]}}
+  - {from: b, to: a, scope: {users: [v1@b.example], groups: [Sales]}}
+  - {from: a, to: c, scope: {users: [u4@a.example]}}
+  - {from: b, to: a, name: Fourth, scope: {users: ["v2@", v3@b.example]}}
+  - {from: a, to: b, scope: {users: [u5@a.example]}}
+  - {from: b, to: b, scope: {users: [v4@b.example]}}
+  - {from: b, to: a, name: Last, scope: {users: [v5@b.example, v5@b.example], groups: [Ops]}}
+"#;
+
+    fn outcome(text: &str, split_from: usize) -> Outcome {
+        let root = crate::spec::yaml::parse(text).expect("YAML");
+        validate_split(&root, &[], &[], &[], split_from)
+    }
+
+    #[test]
+    fn checking_the_syncs_in_two_halves_finds_what_one_pass_finds() {
+        let doc = PartialDocument::read(
+            &crate::spec::yaml::parse(SPEC).expect("YAML").to_json(),
+            &crate::spec::yaml::parse(SPEC).expect("YAML"),
+        );
+        assert_eq!(
+            sync::halfway(&doc, 0),
+            Some(4),
+            "split where half the entries are"
+        );
+        assert_eq!(sync::halfway(&doc, 1_000), None, "too few entries to split");
+
+        let one_pass = outcome(SPEC, usize::MAX);
+        let halves = outcome(SPEC, 0);
+        let codes: Vec<&str> = one_pass.findings.iter().map(|d| d.code).collect();
+        for code in [
+            "spec::duplicate_principal",
+            "spec::upn",
+            "spec::unknown_alias",
+            "spec::self_sync",
+            "spec::duplicate_sync",
+        ] {
+            assert!(codes.contains(&code), "{code} missing from {codes:?}");
+        }
+        assert_eq!(halves.findings, one_pass.findings);
+        assert!(one_pass.desired.is_none());
+
+        // A valid spec resolves to the same desired state either way.
+        let valid = SPEC
+            .replace("not a upn", "u6@a.example")
+            .replace("to: c", "to: b, name: Third")
+            .replace("\"v2@\"", "v2@b.example")
+            .replace("{from: b, to: b,", "{from: b, to: a, name: Fifth,")
+            .replace(
+                "{from: a, to: b, scope: {users: [u5",
+                "{from: a, to: b, name: Sixth, scope: {users: [u5",
+            );
+        let one_pass = outcome(&valid, usize::MAX);
+        let halves = outcome(&valid, 0);
+        assert!(one_pass.desired.is_some(), "{:#?}", one_pass.findings);
+        assert_eq!(halves.desired, one_pass.desired);
+        assert_eq!(halves.findings, one_pass.findings);
+    }
 }

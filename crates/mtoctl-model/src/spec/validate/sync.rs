@@ -15,24 +15,64 @@ use crate::spec::document::{
 };
 use crate::spec::node::Path;
 
+/// Scope entries (users and groups of every sync) from which the entries are checked in two
+/// halves on two threads: each entry is checked on its own, and a mesh's spec lists 190,000.
+pub(super) const SPLIT_ENTRIES: usize = 20_000;
+
 pub(super) fn check(
     cx: &mut Cx<'_>,
     doc: &PartialDocument,
     tenants: &TenantTable,
     collaboration: Option<&CollaborationSpec>,
+    split_from: usize,
 ) -> Option<Vec<SyncSpec>> {
     let base = Path::root().key("sync");
     let mut specs = Vec::new();
     let mut complete = doc.sync.iter().all(Option::is_some);
-    for (i, direction) in doc.sync.iter().enumerate() {
-        let Some(direction) = direction else {
-            // Unreadable as a whole (reported already); its references can still be checked.
-            if let Some((from, to)) = doc.sync_ends.get(i) {
-                check_ends(cx, &base.index(i), from.as_deref(), to.as_deref(), tenants);
-            }
-            continue;
-        };
-        match sync_spec(cx, doc, &base.index(i), direction, tenants, collaboration) {
+    let entries = |range: std::ops::Range<usize>, cx: &mut Cx<'_>| {
+        range
+            .filter_map(|i| {
+                let Some(direction) = &doc.sync[i] else {
+                    // Unreadable as a whole (reported already); its references can still be
+                    // checked.
+                    if let Some((from, to)) = doc.sync_ends.get(i) {
+                        check_ends(cx, &base.index(i), from.as_deref(), to.as_deref(), tenants);
+                    }
+                    return None;
+                };
+                Some((
+                    i,
+                    sync_spec(cx, doc, &base.index(i), direction, tenants, collaboration),
+                ))
+            })
+            .collect::<Vec<_>>()
+    };
+    let checked = match halfway(doc, split_from) {
+        None => entries(0..doc.sync.len(), cx),
+        Some(mid) => {
+            // The second half's findings follow the first's, as one pass would add them.
+            let mut second = cx.fork();
+            let (mut first, rest) = std::thread::scope(|scope| {
+                let rest = std::thread::Builder::new()
+                    .name("spec-check".into())
+                    .spawn_scoped(scope, || entries(mid..doc.sync.len(), &mut second));
+                let first = entries(0..mid, cx);
+                let rest = match rest {
+                    Ok(rest) => rest
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                    // No second thread to be had: the rest is checked here, after the first.
+                    Err(_) => entries(mid..doc.sync.len(), cx),
+                };
+                (first, rest)
+            });
+            cx.absorb(second);
+            first.extend(rest);
+            first
+        }
+    };
+    for (i, spec) in checked {
+        match spec {
             Some(spec) => specs.push((i, spec)),
             None => complete = false,
         }
@@ -64,6 +104,25 @@ pub(super) fn check(
         }
     }
     complete.then(|| specs.into_iter().map(|(_, s)| s).collect())
+}
+
+/// Where to split the sync entries so that each half holds about half of their scope
+/// entries; `None` when they hold fewer than `split_from`, or there is one entry.
+pub(super) fn halfway(doc: &PartialDocument, split_from: usize) -> Option<usize> {
+    let size = |d: &Option<SyncDirection>| {
+        d.as_ref()
+            .map_or(0, |d| d.scope.users.len() + d.scope.groups.len())
+    };
+    let total: usize = doc.sync.iter().map(size).sum();
+    if doc.sync.len() < 2 || total < split_from {
+        return None;
+    }
+    let mut seen = 0;
+    let mid = doc.sync.iter().position(|d| {
+        seen += size(d);
+        2 * seen >= total
+    })?;
+    Some((mid + 1).clamp(1, doc.sync.len() - 1))
 }
 
 fn check_ends(

@@ -42,6 +42,27 @@ pub(super) fn parse(
     limits: &Limits,
     typed: impl Fn(&str) -> Option<Value>,
 ) -> Option<Node> {
+    read(text, limits, typed, None)
+}
+
+/// The root mapping's entries up to and including `key`'s, the text after it unread; `None`
+/// when the root is no mapping with that key or the reading gives up before its value ends.
+pub(super) fn parse_until(
+    text: &str,
+    limits: &Limits,
+    typed: impl Fn(&str) -> Option<Value>,
+    key: &str,
+) -> Option<Node> {
+    read(text, limits, typed, Some(key))
+}
+
+/// [`parse`], or with `until`, [`parse_until`] that key.
+fn read(
+    text: &str,
+    limits: &Limits,
+    typed: impl Fn(&str) -> Option<Value>,
+    until: Option<&str>,
+) -> Option<Node> {
     let mut parser = Parser::new_from_str_with_options(text, limits.parser.clone());
     let mut open: Vec<Open> = Vec::new();
     let mut root: Option<Node> = None;
@@ -123,15 +144,26 @@ pub(super) fn parse(
             return None;
         }
         if let Some(node) = done {
+            let at_root = open.len() == 1;
             match open.last_mut() {
                 Some(Open::Seq(_, items)) => items.push(node),
-                Some(Open::Map(_, entries, key)) => entries.push((key.take()?, node)),
+                Some(Open::Map(span, entries, key)) => {
+                    let key = key.take()?;
+                    let last = at_root && until == Some(key.name.as_str());
+                    entries.push((key, node));
+                    if last {
+                        return Some(Node {
+                            value: Value::Map(std::mem::take(entries)),
+                            span: *span,
+                        });
+                    }
+                }
                 None if root.is_none() => root = Some(node),
                 None => return None,
             }
         }
     }
-    if !open.is_empty() {
+    if !open.is_empty() || until.is_some() {
         return None;
     }
     root

@@ -76,14 +76,34 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
     Ok(node)
 }
 
+/// The document's top-level entries up to and including `key`'s, without reading the text
+/// after it: how a spec's tenants are read ahead of the rest. `None` when the document is no
+/// mapping with that key, or when the fast reading would leave the text before it to the
+/// careful one (whose findings [`parse`] then reports).
+pub(crate) fn parse_until(text: &str, key: &str) -> Option<Node> {
+    if text.len() > MAX_SPEC_BYTES {
+        return None;
+    }
+    let options = options();
+    events::parse_until(
+        text,
+        &fast_limits(),
+        |scalar| typed_alone(scalar, &options),
+        key,
+    )
+}
+
 /// The events reading of `text` (`None` when it leaves it to [`careful`]), a plain scalar it
 /// cannot type by its text typed by serde-saphyr on its own.
 fn fast(text: &str, options: &serde_saphyr::Options) -> Option<Node> {
-    events::parse(text, &fast_limits(), |scalar| {
-        serde_saphyr::from_str_with_options::<RawNode>(scalar, options.clone())
-            .ok()
-            .map(|raw| raw.into_node().value)
-    })
+    events::parse(text, &fast_limits(), |scalar| typed_alone(scalar, options))
+}
+
+/// A plain scalar typed by serde-saphyr on its own.
+fn typed_alone(scalar: &str, options: &serde_saphyr::Options) -> Option<Value> {
+    serde_saphyr::from_str_with_options::<RawNode>(scalar, options.clone())
+        .ok()
+        .map(|raw| raw.into_node().value)
 }
 
 fn budget() -> serde_saphyr::Budget {
