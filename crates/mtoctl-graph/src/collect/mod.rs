@@ -124,9 +124,11 @@ struct Wanted {
 }
 
 fn wanted(desired: &DesiredState, tenant: &Alias) -> Wanted {
-    let mut upns = BTreeSet::new();
+    // Borrowed until the end: a tenant's syncs to its partners often list the same principals,
+    // so each name is copied once rather than once per sync.
+    let mut upns = BTreeSet::<&str>::new();
     let mut user_ids = BTreeSet::new();
-    let mut group_names = BTreeSet::new();
+    let mut group_names = BTreeSet::<&str>::new();
     let mut group_ids = BTreeSet::new();
     let mut sync_names = BTreeSet::new();
     let mut reset_names = BTreeSet::new();
@@ -137,22 +139,22 @@ fn wanted(desired: &DesiredState, tenant: &Alias) -> Wanted {
         }
         for u in &s.scope.users {
             match u {
-                UserRef::UserPrincipalName(upn) => upns.insert(upn.clone()),
-                UserRef::ObjectId(id) => user_ids.insert(id.to_string()),
+                UserRef::UserPrincipalName(upn) => upns.insert(upn),
+                UserRef::ObjectId(id) => user_ids.insert(id),
             };
         }
         for g in &s.scope.groups {
             match g {
-                GroupRef::DisplayName(name) => group_names.insert(name.clone()),
-                GroupRef::ObjectId(id) => group_ids.insert(id.to_string()),
+                GroupRef::DisplayName(name) => group_names.insert(name),
+                GroupRef::ObjectId(id) => group_ids.insert(id),
             };
         }
     }
     Wanted {
-        upns: upns.into_iter().collect(),
-        user_ids: user_ids.into_iter().collect(),
-        group_names: group_names.into_iter().collect(),
-        group_ids: group_ids.into_iter().collect(),
+        upns: upns.into_iter().map(str::to_owned).collect(),
+        user_ids: user_ids.into_iter().map(ToString::to_string).collect(),
+        group_names: group_names.into_iter().map(str::to_owned).collect(),
+        group_ids: group_ids.into_iter().map(ToString::to_string).collect(),
         sync_names,
         reset_names,
     }
