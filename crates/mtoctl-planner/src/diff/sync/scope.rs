@@ -127,10 +127,37 @@ fn resolve<'a>(ctx: &mut Ctx<'a>, s: &SyncSpec) -> (Vec<Principal<'a>>, bool) {
     (out, complete)
 }
 
-fn sorted_ids<'a>(ids: impl Iterator<Item = &'a Guid>) -> Vec<&'a Guid> {
-    let mut ids: Vec<&Guid> = ids.collect();
-    ids.sort_unstable();
-    ids
+/// For each id of `a`, whether `b` has it, and for each of `b`, whether `a` has it: each list's
+/// order sorted once and the two merged (not hashed, nor searched once per id: a scope of
+/// thousands is planned for every direction).
+fn membership(a: &[&Guid], b: &[&Guid]) -> (Vec<bool>, Vec<bool>) {
+    let order = |ids: &[&Guid]| {
+        let mut order: Vec<usize> = (0..ids.len()).collect();
+        order.sort_unstable_by(|&x, &y| ids[x].cmp(ids[y]));
+        order
+    };
+    let (a_order, b_order) = (order(a), order(b));
+    let (mut a_in_b, mut b_in_a) = (vec![false; a.len()], vec![false; b.len()]);
+    let (mut i, mut j) = (0, 0);
+    while i < a_order.len() && j < b_order.len() {
+        let id = a[a_order[i]];
+        match id.cmp(b[b_order[j]]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                // Every copy of the id on either side is matched.
+                while i < a_order.len() && a[a_order[i]] == id {
+                    a_in_b[a_order[i]] = true;
+                    i += 1;
+                }
+                while j < b_order.len() && b[b_order[j]] == id {
+                    b_in_a[b_order[j]] = true;
+                    j += 1;
+                }
+            }
+        }
+    }
+    (a_in_b, b_in_a)
 }
 
 fn user_text(user: &UserRef) -> String {
@@ -152,12 +179,15 @@ pub(super) fn assignments(
 ) -> Vec<ActionId> {
     let from = s.from.as_str();
     let (wanted, complete) = resolve(ctx, s);
-    // Sorted ids searched, not hashed: a scope of thousands is planned for every direction.
-    let assigned = sorted_ids(existing.iter().map(|a| &a.principal_id));
+    let wanted_ids: Vec<&Guid> = wanted.iter().map(|p| p.id).collect();
+    let assigned_ids: Vec<&Guid> = existing.iter().map(|a| &a.principal_id).collect();
+    let (wanted_assigned, assigned_wanted) = membership(&wanted_ids, &assigned_ids);
     let mut keys = Vec::new();
     let missing: Vec<&Principal> = wanted
         .iter()
-        .filter(|p| assigned.binary_search(&p.id).is_err())
+        .zip(&wanted_assigned)
+        .filter(|(_, assigned)| !**assigned)
+        .map(|(p, _)| p)
         .collect();
     if !missing.is_empty() && app_role.is_none() {
         ctx.note(
@@ -202,7 +232,6 @@ pub(super) fn assignments(
     if s.scope.all_users || !complete {
         return keys;
     }
-    let wanted_ids = sorted_ids(wanted.iter().map(|p| p.id));
     let soft_deletes = s.on_leaving_scope == LeavingScope::SoftDelete;
     // Groups provisioned as groups leave the target with their scope, whether the spec says so
     // or the job's group mapping was enabled by hand (a plan that turns it off says so itself).
@@ -218,7 +247,9 @@ pub(super) fn assignments(
                 .any(|j| j.groups_provisioned == Some(true));
     for a in existing
         .iter()
-        .filter(|a| wanted_ids.binary_search(&&a.principal_id).is_err())
+        .zip(&assigned_wanted)
+        .filter(|(_, wanted)| !**wanted)
+        .map(|(a, _)| a)
     {
         let is_group = a
             .principal_type
@@ -296,4 +327,32 @@ pub(super) fn assignments(
         keys.push(ctx.push(d));
     }
     keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::membership;
+    use mtoctl_model::ids::Guid;
+
+    fn ids(tails: &[u8]) -> Vec<Guid> {
+        tails
+            .iter()
+            .map(|t| {
+                Guid::parse(&format!("00000000-0000-4000-8000-0000000000{t:02x}")).expect("a GUID")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn membership_marks_every_id_found_on_the_other_side_copies_included() {
+        let a = ids(&[9, 1, 4, 4, 7]);
+        let b = ids(&[4, 2, 9, 9, 3, 8]);
+        let (a, b): (Vec<&Guid>, Vec<&Guid>) = (a.iter().collect(), b.iter().collect());
+        let (a_in_b, b_in_a) = membership(&a, &b);
+        assert_eq!(a_in_b, [true, false, true, true, false]);
+        assert_eq!(b_in_a, [true, false, true, true, false, false]);
+        let (none, all_absent) = membership(&[], &b);
+        assert!(none.is_empty());
+        assert_eq!(all_absent, [false; 6]);
+    }
 }
