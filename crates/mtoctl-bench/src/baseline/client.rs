@@ -111,7 +111,8 @@ struct Tenant {
 /// The client of every tenant (one app registration per tenant entry, one token each).
 pub struct Client {
     http: reqwest::Client,
-    base: String,
+    /// The emulator's URL; moved when the harness serves the state from a new emulator.
+    base: std::sync::RwLock<String>,
     secret: String,
     tenants: Vec<Tenant>,
     /// What was sent.
@@ -125,7 +126,7 @@ impl Client {
             http: reqwest::Client::builder()
                 .build()
                 .context("cannot build the HTTP client")?,
-            base: base.trim_end_matches('/').to_owned(),
+            base: std::sync::RwLock::new(base.trim_end_matches('/').to_owned()),
             secret: secret.to_owned(),
             tenants: tenants
                 .iter()
@@ -137,6 +138,17 @@ impl Client {
                 .collect(),
             tally: Tally::default(),
         })
+    }
+
+    /// Sends what follows to the emulator at `base` (one serving the same state, so the
+    /// tokens already issued still sign in).
+    pub fn move_to(&self, base: &str) {
+        *self.base.write().unwrap_or_else(|e| e.into_inner()) =
+            base.trim_end_matches('/').to_owned();
+    }
+
+    fn base(&self) -> String {
+        self.base.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Tenant `i`'s id.
@@ -157,7 +169,7 @@ impl Client {
                     encode(&self.secret),
                     encode("https://graph.microsoft.com/.default"),
                 );
-                let url = format!("{}/{}/oauth2/v2.0/token", self.base, t.id);
+                let url = format!("{}/{}/oauth2/v2.0/token", self.base(), t.id);
                 let resp = self
                     .http
                     .post(&url)
@@ -186,7 +198,7 @@ impl Client {
         path: &str,
         body: Option<&Value>,
     ) -> anyhow::Result<Answer> {
-        let url = format!("{}/v1.0{path}", self.base);
+        let url = format!("{}/v1.0{path}", self.base());
         let write = method != Method::GET;
         let mut attempt = 0u32;
         loop {
