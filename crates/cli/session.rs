@@ -44,8 +44,8 @@ pub fn load_spec(printer: &Printer, path: &Path) -> anyhow::Result<Option<Loaded
 }
 
 /// [`load_spec`], signing in to the spec's tenants on `runtime` while the rest of it is
-/// checked, when its `tenants` section comes first and nothing in it is wrong: the sign-ins'
-/// round trip is then off the critical path. Nothing is read from Graph before the whole spec
+/// checked, when nothing in its `tenants` section is wrong (soonest when that section comes
+/// before `sync`): the sign-ins' round trip is then off the critical path. Nothing is read from Graph before the whole spec
 /// is valid, and an invalid spec only leaves its sign-ins unused.
 pub fn load_spec_signing_in(
     printer: &Printer,
@@ -109,8 +109,7 @@ fn sign_in_ahead(
         return None;
     }
     let tenants = mtoctl_model::spec::tenants_ahead(bytes)?;
-    let endpoints = Endpoints::new(graph.graph_url.as_deref(), graph.login_url.as_deref()).ok()?;
-    let ctx = auth_context(endpoints, Arc::new(ProcessEnvironment), spec_dir(path)).ok()?;
+    let ctx = process_auth_context(graph, spec_dir(path)).ok()?;
     let ahead = SignedInAhead::begin(
         tenants,
         ctx,
@@ -196,11 +195,7 @@ pub async fn graph_client_of_some(
     }
     let ctx = match &spec.ahead {
         Some(ahead) => ahead.context().clone(),
-        None => auth_context(
-            Endpoints::new(graph.graph_url.as_deref(), graph.login_url.as_deref())?,
-            Arc::new(ProcessEnvironment),
-            spec.dir.clone(),
-        )?,
+        None => process_auth_context(graph, spec.dir.clone())?,
     };
     client_with(
         ctx,
@@ -337,6 +332,15 @@ fn auth_context(
         spec_dir,
         http: http_client(Duration::from_secs(60))?,
     })
+}
+
+/// [`auth_context`] for the endpoints `graph` names and the process environment.
+fn process_auth_context(
+    graph: &GraphArgs,
+    spec_dir: std::path::PathBuf,
+) -> anyhow::Result<AuthContext> {
+    let endpoints = Endpoints::new(graph.graph_url.as_deref(), graph.login_url.as_deref())?;
+    auth_context(endpoints, Arc::new(ProcessEnvironment), spec_dir)
 }
 
 /// How requests and sign-ins are retried: within `deadline` (`--deadline`).

@@ -55,9 +55,10 @@ pub fn load(name: &str, bytes: &[u8]) -> Result<ValidSpec, Diagnostics> {
 }
 
 /// The tenants of a spec, read ahead of the rest of it so that signing in to them can begin
-/// while the rest is checked: only when the spec is UTF-8 YAML whose top-level `tenants` entry
-/// comes before its large sections, and only when the literal-secret scan, the shape check and
-/// the tenants' own rules find nothing wrong in it. `None` otherwise; [`load`] still decides
+/// while the rest is checked: the UTF-8 YAML text is read up to the end of its top-level
+/// `tenants` entry (all of it when that entry comes last), and the tenants are returned only
+/// when the literal-secret scan, the shape check and the tenants' own rules find nothing wrong
+/// in them. `None` otherwise; [`load`] still decides
 /// whether the spec is valid and what its tenants are.
 pub fn tenants_ahead(bytes: &[u8]) -> Option<Vec<crate::desired::TenantSpec>> {
     let text = std::str::from_utf8(bytes).ok()?;

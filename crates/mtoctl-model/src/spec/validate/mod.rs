@@ -573,10 +573,8 @@ sync:
 
     #[test]
     fn checking_the_syncs_in_two_halves_finds_what_one_pass_finds() {
-        let doc = PartialDocument::read(
-            &crate::spec::yaml::parse(SPEC).expect("YAML").to_json(),
-            &crate::spec::yaml::parse(SPEC).expect("YAML"),
-        );
+        let root = crate::spec::yaml::parse(SPEC).expect("YAML");
+        let doc = PartialDocument::read(&root.to_json(), &root);
         assert_eq!(
             sync::halfway(&doc, 0),
             Some(4),
