@@ -129,7 +129,12 @@ pub fn job(j: &SyncJobObservation) -> Fingerprint {
 /// `tenant.<alias>.sync[…].schema`: the parts of the job's schema mtoctl manages, normalised
 /// as the planner compares them.
 pub fn schema(j: &SyncJobObservation) -> Fingerprint {
-    Fingerprint::of(&SchemaParts::observed(j))
+    schema_of(&SchemaParts::observed(j))
+}
+
+/// [`schema`] of a job whose parts were taken already.
+pub fn schema_of(parts: &SchemaParts) -> Fingerprint {
+    Fingerprint::of(parts)
 }
 
 /// `tenant.<alias>.sync[…].assignment[…]`.

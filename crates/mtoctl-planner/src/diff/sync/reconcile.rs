@@ -4,6 +4,7 @@
 use mtoctl_model::desired::SyncSpec;
 use mtoctl_model::observed::{AssignmentObservation, SyncJobObservation};
 
+use super::prepare::Prepared;
 use super::scope::assignments;
 use crate::diff::schema::WantedSchema;
 use crate::diff::{Ctx, Draft, change};
@@ -57,12 +58,15 @@ fn mappings_fit(ctx: &mut Ctx<'_>, s: &SyncSpec, job: &SyncJobObservation) -> bo
     fit
 }
 
-/// An existing configuration with its job: schema, assignments, running state.
-pub(super) fn reconcile(
-    ctx: &mut Ctx<'_>,
+/// An existing configuration with its job: schema, assignments, running state. `prepared` is
+/// used when it was prepared for `job`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn reconcile<'a>(
+    ctx: &mut Ctx<'a>,
     s: &SyncSpec,
     job: &SyncJobObservation,
     existing: &[AssignmentObservation],
+    prepared: Option<Prepared<'a>>,
     config: ObjectRef,
     app_role: Option<ObjectRef>,
     prereqs: Vec<ActionId>,
@@ -75,8 +79,15 @@ pub(super) fn reconcile(
 
     // Schema.
     let schema_addr = ResourceAddr::sync_part(from, &s.name, "schema");
-    let have = SchemaParts::observed(job);
-    let schema_expected = ctx.seen(&schema_addr, fingerprint::schema(job));
+    let (scope, (have, schema_fingerprint)) = match prepared {
+        Some(p) if std::ptr::eq(p.job, job) => (Some(p.scope), p.schema),
+        _ => {
+            let have = SchemaParts::observed(job);
+            let fingerprint = fingerprint::schema_of(&have);
+            (None, (have, fingerprint))
+        }
+    };
+    let schema_expected = ctx.seen(&schema_addr, schema_fingerprint);
     ctx.check(&schema_addr);
     if s.reset_mappings && job.template_mappings.is_empty() {
         ctx.note(
@@ -151,6 +162,7 @@ pub(super) fn reconcile(
         &config,
         app_role.as_ref(),
         existing,
+        scope,
         after.clone(),
         ActionReason::ScopeChange,
     );

@@ -4,7 +4,7 @@
 
 use mtoctl_model::desired::{GroupRef, SyncSpec, UserRef};
 use mtoctl_model::ids::Guid;
-use mtoctl_model::observed::AssignmentObservation;
+use mtoctl_model::observed::{AssignmentObservation, PrincipalsObservation};
 use mtoctl_model::spec::document::{GroupProvisioning, LeavingScope};
 use mtoctl_model::spec::suggest::closest;
 
@@ -35,12 +35,15 @@ impl Principal<'_> {
     }
 }
 
-/// The spec's users and groups found in the source tenant, and whether every one was: a name
-/// that resolves to nothing is an error (a typo would otherwise drop the real principal it
-/// meant from the scope), with the closest existing names.
-fn resolve<'a>(ctx: &mut Ctx<'a>, s: &SyncSpec) -> (Vec<Principal<'a>>, bool) {
-    let principals = &ctx.obs(&s.from).principals;
-    let addr = ResourceAddr::sync(s.from.as_str(), &s.name);
+/// The spec's users and groups found in the source tenant, and the names that were not, each
+/// with its problem (a name that resolves to nothing is an error: a typo would otherwise drop
+/// the real principal it meant from the scope), with the closest existing names.
+struct Resolved<'a> {
+    wanted: Vec<Principal<'a>>,
+    problems: Vec<(ScopeList, String, String)>,
+}
+
+fn resolve<'a>(principals: &'a PrincipalsObservation, s: &SyncSpec) -> Resolved<'a> {
     let mut out = Vec::new();
     let mut problems: Vec<(ScopeList, String, String)> = Vec::new();
     let suggest = |name: &str, key: &str| -> String {
@@ -107,7 +110,15 @@ fn resolve<'a>(ctx: &mut Ctx<'a>, s: &SyncSpec) -> (Vec<Principal<'a>>, bool) {
             )),
         }
     }
-    let complete = problems.is_empty();
+    Resolved {
+        wanted: out,
+        problems,
+    }
+}
+
+/// An error note for each name of the scope that did not resolve.
+fn note_problems(ctx: &mut Ctx<'_>, s: &SyncSpec, problems: Vec<(ScopeList, String, String)>) {
+    let addr = ResourceAddr::sync(s.from.as_str(), &s.name);
     for (list, name, problem) in problems {
         ctx.note_entry(
             Severity::Error,
@@ -124,7 +135,55 @@ fn resolve<'a>(ctx: &mut Ctx<'a>, s: &SyncSpec) -> (Vec<Principal<'a>>, bool) {
             ),
         );
     }
-    (out, complete)
+}
+
+/// A scope worked out from the observation alone (`prepare`): its principals as found and,
+/// against `existing` (the assignments it was prepared for), which of each side the other has.
+pub(super) struct Prepared<'a> {
+    resolved: Resolved<'a>,
+    existing: &'a [AssignmentObservation],
+    wanted_assigned: Vec<bool>,
+    assigned_wanted: Vec<bool>,
+}
+
+/// A prepared scope in comparable terms (tests).
+#[cfg(test)]
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Outline {
+    pub wanted: Vec<Guid>,
+    pub problems: usize,
+    pub wanted_assigned: Vec<bool>,
+    pub assigned_wanted: Vec<bool>,
+}
+
+#[cfg(test)]
+impl Prepared<'_> {
+    pub(super) fn outline(&self) -> Outline {
+        Outline {
+            wanted: self.resolved.wanted.iter().map(|p| p.id.clone()).collect(),
+            problems: self.resolved.problems.len(),
+            wanted_assigned: self.wanted_assigned.clone(),
+            assigned_wanted: self.assigned_wanted.clone(),
+        }
+    }
+}
+
+/// The scope of `s` resolved in its source tenant's `principals` and matched with `existing`.
+pub(super) fn prepare<'a>(
+    principals: &'a PrincipalsObservation,
+    s: &SyncSpec,
+    existing: &'a [AssignmentObservation],
+) -> Prepared<'a> {
+    let resolved = resolve(principals, s);
+    let wanted_ids: Vec<&Guid> = resolved.wanted.iter().map(|p| p.id).collect();
+    let assigned_ids: Vec<&Guid> = existing.iter().map(|a| &a.principal_id).collect();
+    let (wanted_assigned, assigned_wanted) = membership(&wanted_ids, &assigned_ids);
+    Prepared {
+        resolved,
+        existing,
+        wanted_assigned,
+        assigned_wanted,
+    }
 }
 
 /// For each id of `a`, whether `b` has it, and for each of `b`, whether `a` has it: each list's
@@ -133,7 +192,10 @@ fn resolve<'a>(ctx: &mut Ctx<'a>, s: &SyncSpec) -> (Vec<Principal<'a>>, bool) {
 fn membership(a: &[&Guid], b: &[&Guid]) -> (Vec<bool>, Vec<bool>) {
     let order = |ids: &[&Guid]| {
         let mut order: Vec<usize> = (0..ids.len()).collect();
-        order.sort_unstable_by(|&x, &y| ids[x].cmp(ids[y]));
+        // Assignments are observed sorted by principal id: one pass finds that.
+        if !ids.is_sorted() {
+            order.sort_unstable_by(|&x, &y| ids[x].cmp(ids[y]));
+        }
         order
     };
     let (a_order, b_order) = (order(a), order(b));
@@ -168,20 +230,31 @@ fn user_text(user: &UserRef) -> String {
 }
 
 /// Assigns what the spec names and is missing; unassigns what is assigned and not named.
+/// `prepared` is used when it was prepared for `existing`, and worked out here otherwise.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn assignments(
     ctx: &mut Ctx<'_>,
     s: &SyncSpec,
     config: &ObjectRef,
     app_role: Option<&ObjectRef>,
     existing: &[AssignmentObservation],
+    prepared: Option<Prepared<'_>>,
     after: Vec<ActionId>,
     reason: ActionReason,
 ) -> Vec<ActionId> {
     let from = s.from.as_str();
-    let (wanted, complete) = resolve(ctx, s);
-    let wanted_ids: Vec<&Guid> = wanted.iter().map(|p| p.id).collect();
-    let assigned_ids: Vec<&Guid> = existing.iter().map(|a| &a.principal_id).collect();
-    let (wanted_assigned, assigned_wanted) = membership(&wanted_ids, &assigned_ids);
+    let prepared = match prepared {
+        Some(p) if std::ptr::eq(p.existing, existing) => p,
+        _ => prepare(&ctx.obs(&s.from).principals, s, existing),
+    };
+    let Prepared {
+        resolved: Resolved { wanted, problems },
+        wanted_assigned,
+        assigned_wanted,
+        ..
+    } = prepared;
+    let complete = problems.is_empty();
+    note_problems(ctx, s, problems);
     let mut keys = Vec::new();
     let missing: Vec<&Principal> = wanted
         .iter()

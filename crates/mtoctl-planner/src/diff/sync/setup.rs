@@ -133,6 +133,7 @@ pub(super) fn setup(
             &chain.config,
             chain.app_role.as_ref(),
             &[],
+            None,
             chain.after.clone(),
             chain.reason,
         )
