@@ -158,10 +158,19 @@ mod tests {
         assert!(one_pass.iter().all(Option::is_some), "{one_pass:#?}");
         // The drifted scope is seen as drifted, and the others as converged.
         let (_, drifted, _) = one_pass[0].as_ref().expect("prepared");
-        assert!(drifted.wanted_assigned.contains(&false), "{drifted:?}");
+        assert!(
+            drifted.entries.contains(&scope::Entry::Missing),
+            "{drifted:?}"
+        );
         assert!(drifted.assigned_wanted.contains(&false), "{drifted:?}");
         let (_, converged, _) = one_pass[1].as_ref().expect("prepared");
-        assert!(!converged.wanted_assigned.contains(&false), "{converged:?}");
+        assert!(
+            converged
+                .entries
+                .iter()
+                .all(|e| *e == scope::Entry::Assigned),
+            "{converged:?}"
+        );
         assert_eq!(halves, one_pass);
     }
 }

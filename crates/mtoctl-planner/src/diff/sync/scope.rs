@@ -35,17 +35,18 @@ impl Principal<'_> {
     }
 }
 
-/// The spec's users and groups found in the source tenant, and the names that were not, each
-/// with its problem (a name that resolves to nothing is an error: a typo would otherwise drop
-/// the real principal it meant from the scope), with the closest existing names.
-struct Resolved<'a> {
-    wanted: Vec<Principal<'a>>,
-    problems: Vec<(ScopeList, String, String)>,
-}
+/// A scope entry's problem: the list it is in, its name as the spec gives it, and what is
+/// wrong (with the closest existing names).
+type Problem = (ScopeList, String, String);
 
-fn resolve<'a>(principals: &'a PrincipalsObservation, s: &SyncSpec) -> Resolved<'a> {
-    let mut out = Vec::new();
-    let mut problems: Vec<(ScopeList, String, String)> = Vec::new();
+/// The principal the scope entry at `index` names (its users, then its groups), or its problem:
+/// a name that resolves to nothing is an error (a typo would otherwise drop the real principal
+/// it meant from the scope), and so is a group name that several groups have.
+fn find<'a>(
+    principals: &'a PrincipalsObservation,
+    s: &SyncSpec,
+    index: usize,
+) -> Result<Principal<'a>, Problem> {
     let suggest = |name: &str, key: &str| -> String {
         let names = principals
             .candidates
@@ -58,9 +59,10 @@ fn resolve<'a>(principals: &'a PrincipalsObservation, s: &SyncSpec) -> Resolved<
             many => format!(" (did you mean one of {}?)", many.join(", ")),
         }
     };
-    for user in &s.scope.users {
-        match principals.user(user) {
-            Some(u) => out.push(Principal {
+    let users = &s.scope.users;
+    if let Some(user) = users.get(index) {
+        return match principals.user(user) {
+            Some(u) => Ok(Principal {
                 id: &u.id,
                 kind: PrincipalKind::User,
                 name: &u.user_principal_name,
@@ -68,56 +70,51 @@ fn resolve<'a>(principals: &'a PrincipalsObservation, s: &SyncSpec) -> Resolved<
             None => {
                 let name = user_text(user);
                 let hint = suggest(&name, &name.to_lowercase());
-                problems.push((
+                Err((
                     ScopeList::Users,
                     name.clone(),
                     format!("user {name} does not exist in {}{hint}", s.from),
-                ));
+                ))
             }
-        }
-    }
-    for group in &s.scope.groups {
-        let (name, quoted) = match group {
-            GroupRef::DisplayName(name) => (name.clone(), format!("\"{name}\"")),
-            GroupRef::ObjectId(id) => (id.to_string(), id.to_string()),
         };
-        match principals.groups(group) {
-            [g] => out.push(Principal {
-                id: &g.id,
-                kind: PrincipalKind::Group,
-                name: &g.display_name,
-            }),
-            [] => {
-                // Names are suggested; an id has no near miss to offer.
-                let hint = match group {
-                    GroupRef::DisplayName(_) => suggest(&name, &name),
-                    GroupRef::ObjectId(_) => String::new(),
-                };
-                problems.push((
-                    ScopeList::Groups,
-                    name,
-                    format!("group {quoted} does not exist in {}{hint}", s.from),
-                ));
-            }
-            many => problems.push((
+    }
+    let group = &s.scope.groups[index - users.len()];
+    let (name, quoted) = match group {
+        GroupRef::DisplayName(name) => (name.clone(), format!("\"{name}\"")),
+        GroupRef::ObjectId(id) => (id.to_string(), id.to_string()),
+    };
+    match principals.groups(group) {
+        [g] => Ok(Principal {
+            id: &g.id,
+            kind: PrincipalKind::Group,
+            name: &g.display_name,
+        }),
+        [] => {
+            // Names are suggested; an id has no near miss to offer.
+            let hint = match group {
+                GroupRef::DisplayName(_) => suggest(&name, &name),
+                GroupRef::ObjectId(_) => String::new(),
+            };
+            Err((
                 ScopeList::Groups,
                 name,
-                format!(
-                    "{} groups in {} are named {quoted}; name the one meant by object id",
-                    many.len(),
-                    s.from
-                ),
-            )),
+                format!("group {quoted} does not exist in {}{hint}", s.from),
+            ))
         }
-    }
-    Resolved {
-        wanted: out,
-        problems,
+        many => Err((
+            ScopeList::Groups,
+            name,
+            format!(
+                "{} groups in {} are named {quoted}; name the one meant by object id",
+                many.len(),
+                s.from
+            ),
+        )),
     }
 }
 
 /// An error note for each name of the scope that did not resolve.
-fn note_problems(ctx: &mut Ctx<'_>, s: &SyncSpec, problems: Vec<(ScopeList, String, String)>) {
+fn note_problems(ctx: &mut Ctx<'_>, s: &SyncSpec, problems: Vec<Problem>) {
     let addr = ResourceAddr::sync(s.from.as_str(), &s.name);
     for (list, name, problem) in problems {
         ctx.note_entry(
@@ -137,12 +134,25 @@ fn note_problems(ctx: &mut Ctx<'_>, s: &SyncSpec, problems: Vec<(ScopeList, Stri
     }
 }
 
-/// A scope worked out from the observation alone (`prepare`): its principals as found and,
-/// against `existing` (the assignments it was prepared for), which of each side the other has.
+/// What a scope entry came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Entry {
+    /// It names no one (a problem says why).
+    Unresolved,
+    /// It names a principal that is assigned.
+    Assigned,
+    /// It names a principal that is not assigned.
+    Missing,
+}
+
+/// A scope worked out from the observation alone (`prepare`), against `existing` (the
+/// assignments it was prepared for): what each entry came to and which assignments it names.
+/// A byte per entry and per assignment, so every sync of a mesh can be held at once.
 pub(super) struct Prepared<'a> {
-    resolved: Resolved<'a>,
     existing: &'a [AssignmentObservation],
-    wanted_assigned: Vec<bool>,
+    /// The scope's users, then its groups.
+    entries: Vec<Entry>,
+    problems: Vec<Problem>,
     assigned_wanted: Vec<bool>,
 }
 
@@ -150,9 +160,8 @@ pub(super) struct Prepared<'a> {
 #[cfg(test)]
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Outline {
-    pub wanted: Vec<Guid>,
+    pub entries: Vec<Entry>,
     pub problems: usize,
-    pub wanted_assigned: Vec<bool>,
     pub assigned_wanted: Vec<bool>,
 }
 
@@ -160,9 +169,8 @@ pub(super) struct Outline {
 impl Prepared<'_> {
     pub(super) fn outline(&self) -> Outline {
         Outline {
-            wanted: self.resolved.wanted.iter().map(|p| p.id.clone()).collect(),
-            problems: self.resolved.problems.len(),
-            wanted_assigned: self.wanted_assigned.clone(),
+            entries: self.entries.clone(),
+            problems: self.problems.len(),
             assigned_wanted: self.assigned_wanted.clone(),
         }
     }
@@ -170,18 +178,38 @@ impl Prepared<'_> {
 
 /// The scope of `s` resolved in its source tenant's `principals` and matched with `existing`.
 pub(super) fn prepare<'a>(
-    principals: &'a PrincipalsObservation,
+    principals: &PrincipalsObservation,
     s: &SyncSpec,
     existing: &'a [AssignmentObservation],
 ) -> Prepared<'a> {
-    let resolved = resolve(principals, s);
-    let wanted_ids: Vec<&Guid> = resolved.wanted.iter().map(|p| p.id).collect();
+    let count = s.scope.users.len() + s.scope.groups.len();
+    let mut entries = Vec::with_capacity(count);
+    let mut problems = Vec::new();
+    let mut wanted_ids: Vec<&Guid> = Vec::with_capacity(count);
+    for index in 0..count {
+        match find(principals, s, index) {
+            Ok(p) => {
+                wanted_ids.push(p.id);
+                entries.push(Entry::Missing);
+            }
+            Err(problem) => {
+                problems.push(problem);
+                entries.push(Entry::Unresolved);
+            }
+        }
+    }
     let assigned_ids: Vec<&Guid> = existing.iter().map(|a| &a.principal_id).collect();
     let (wanted_assigned, assigned_wanted) = membership(&wanted_ids, &assigned_ids);
+    let resolved = entries.iter_mut().filter(|e| **e == Entry::Missing);
+    for (entry, assigned) in resolved.zip(wanted_assigned) {
+        if assigned {
+            *entry = Entry::Assigned;
+        }
+    }
     Prepared {
-        resolved,
         existing,
-        wanted_assigned,
+        entries,
+        problems,
         assigned_wanted,
     }
 }
@@ -243,25 +271,26 @@ pub(super) fn assignments(
     reason: ActionReason,
 ) -> Vec<ActionId> {
     let from = s.from.as_str();
-    let prepared = match prepared {
-        Some(p) if std::ptr::eq(p.existing, existing) => p,
-        _ => prepare(&ctx.obs(&s.from).principals, s, existing),
-    };
+    let principals = &ctx.obs(&s.from).principals;
     let Prepared {
-        resolved: Resolved { wanted, problems },
-        wanted_assigned,
+        entries,
+        problems,
         assigned_wanted,
         ..
-    } = prepared;
+    } = match prepared {
+        Some(p) if std::ptr::eq(p.existing, existing) => p,
+        _ => prepare(principals, s, existing),
+    };
     let complete = problems.is_empty();
     note_problems(ctx, s, problems);
-    let mut keys = Vec::new();
-    let missing: Vec<&Principal> = wanted
+    // Found again: few are missing, and a byte per entry is all that was kept of the others.
+    let missing: Vec<Principal> = entries
         .iter()
-        .zip(&wanted_assigned)
-        .filter(|(_, assigned)| !**assigned)
-        .map(|(p, _)| p)
+        .enumerate()
+        .filter(|(_, e)| **e == Entry::Missing)
+        .filter_map(|(index, _)| find(principals, s, index).ok())
         .collect();
+    let mut keys = Vec::new();
     if !missing.is_empty() && app_role.is_none() {
         ctx.note(
             Severity::Warning,
