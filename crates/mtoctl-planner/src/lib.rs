@@ -7,9 +7,7 @@
 //! defers work that needs asynchronous Graph transitions to complete; and returns a [`Plan`]
 //! that serialises to byte-identical JSON for identical inputs. [`render`] turns a plan into
 //! Terraform-style text or a Markdown pull-request comment, reading only the plan. The spec's
-//! digest is taken on a scoped thread of its own while the diff runs, and a large mesh's sync
-//! scopes are worked out in two halves, one on another scoped thread; the plan is the one a
-//! single thread makes. Nothing else is threaded.
+//! digest is taken on a scoped thread of its own while the diff runs; nothing else is threaded.
 //!
 //! What it does not do: any I/O, async, clock or randomness; printing; knowing Graph URLs or
 //! JSON (operations are domain-level, `mtoctl-graph` maps them to requests); deleting anything

@@ -15,7 +15,6 @@
 //! configuration without a job, `reconcile` one with its job, `scope` its assignments, and
 //! `undeclared` the configurations no spec sync declares.
 
-mod prepare;
 mod reconcile;
 mod scope;
 mod setup;
@@ -39,17 +38,15 @@ use undeclared::undeclared;
 
 pub(crate) fn diff(ctx: &mut Ctx<'_>) {
     let desired = ctx.desired;
-    let prepared = prepare::all(desired, ctx.observed);
-    for (s, prepared) in desired.syncs.iter().zip(prepared) {
-        one(ctx, s, prepared);
+    for s in &desired.syncs {
+        one(ctx, s);
     }
     for tenant in &desired.tenants {
         undeclared(ctx, &tenant.alias);
     }
 }
 
-/// `prepared`: what [`prepare::all`] worked out for `s`, if anything.
-fn one<'a>(ctx: &mut Ctx<'a>, s: &SyncSpec, prepared: Option<prepare::Prepared<'a>>) {
+fn one(ctx: &mut Ctx<'_>, s: &SyncSpec) {
     let desired = ctx.desired;
     let (Some(_), Some(target)) = (desired.tenant(&s.from), desired.tenant(&s.to)) else {
         return;
@@ -160,7 +157,6 @@ fn one<'a>(ctx: &mut Ctx<'a>, s: &SyncSpec, prepared: Option<prepare::Prepared<'
                     s,
                     job,
                     &details.assignments,
-                    prepared,
                     config,
                     app_role,
                     prereqs,

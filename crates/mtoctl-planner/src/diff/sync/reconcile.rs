@@ -4,7 +4,6 @@
 use mtoctl_model::desired::SyncSpec;
 use mtoctl_model::observed::{AssignmentObservation, SyncJobObservation};
 
-use super::prepare::Prepared;
 use super::scope::assignments;
 use crate::diff::schema::WantedSchema;
 use crate::diff::{Ctx, Draft, change};
@@ -58,15 +57,12 @@ fn mappings_fit(ctx: &mut Ctx<'_>, s: &SyncSpec, job: &SyncJobObservation) -> bo
     fit
 }
 
-/// An existing configuration with its job: schema, assignments, running state. `prepared` is
-/// used when it was prepared for `job`.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn reconcile<'a>(
-    ctx: &mut Ctx<'a>,
+/// An existing configuration with its job: schema, assignments, running state.
+pub(super) fn reconcile(
+    ctx: &mut Ctx<'_>,
     s: &SyncSpec,
     job: &SyncJobObservation,
     existing: &[AssignmentObservation],
-    prepared: Option<Prepared<'a>>,
     config: ObjectRef,
     app_role: Option<ObjectRef>,
     prereqs: Vec<ActionId>,
@@ -79,15 +75,8 @@ pub(super) fn reconcile<'a>(
 
     // Schema.
     let schema_addr = ResourceAddr::sync_part(from, &s.name, "schema");
-    let (scope, (have, schema_fingerprint)) = match prepared {
-        Some(p) if std::ptr::eq(p.job, job) => (Some(p.scope), p.schema),
-        _ => {
-            let have = SchemaParts::observed(job);
-            let fingerprint = fingerprint::schema_of(&have);
-            (None, (have, fingerprint))
-        }
-    };
-    let schema_expected = ctx.seen(&schema_addr, schema_fingerprint);
+    let have = SchemaParts::observed(job);
+    let schema_expected = ctx.seen(&schema_addr, fingerprint::schema_of(&have));
     ctx.check(&schema_addr);
     if s.reset_mappings && job.template_mappings.is_empty() {
         ctx.note(
@@ -162,7 +151,6 @@ pub(super) fn reconcile<'a>(
         &config,
         app_role.as_ref(),
         existing,
-        scope,
         after.clone(),
         ActionReason::ScopeChange,
     );

@@ -4,7 +4,7 @@
 
 use mtoctl_model::desired::{GroupRef, SyncSpec, UserRef};
 use mtoctl_model::ids::Guid;
-use mtoctl_model::observed::{AssignmentObservation, PrincipalsObservation};
+use mtoctl_model::observed::AssignmentObservation;
 use mtoctl_model::spec::document::{GroupProvisioning, LeavingScope};
 use mtoctl_model::spec::suggest::closest;
 
@@ -35,18 +35,14 @@ impl Principal<'_> {
     }
 }
 
-/// A scope entry's problem: the list it is in, its name as the spec gives it, and what is
-/// wrong (with the closest existing names).
-type Problem = (ScopeList, String, String);
-
-/// The principal the scope entry at `index` names (its users, then its groups), or its problem:
-/// a name that resolves to nothing is an error (a typo would otherwise drop the real principal
-/// it meant from the scope), and so is a group name that several groups have.
-fn find<'a>(
-    principals: &'a PrincipalsObservation,
-    s: &SyncSpec,
-    index: usize,
-) -> Result<Principal<'a>, Problem> {
+/// The spec's users and groups found in the source tenant, and whether every one was: a name
+/// that resolves to nothing is an error (a typo would otherwise drop the real principal it
+/// meant from the scope), with the closest existing names.
+fn resolve<'a>(ctx: &mut Ctx<'a>, s: &SyncSpec) -> (Vec<Principal<'a>>, bool) {
+    let principals = &ctx.obs(&s.from).principals;
+    let addr = ResourceAddr::sync(s.from.as_str(), &s.name);
+    let mut out = Vec::new();
+    let mut problems: Vec<(ScopeList, String, String)> = Vec::new();
     let suggest = |name: &str, key: &str| -> String {
         let names = principals
             .candidates
@@ -59,10 +55,9 @@ fn find<'a>(
             many => format!(" (did you mean one of {}?)", many.join(", ")),
         }
     };
-    let users = &s.scope.users;
-    if let Some(user) = users.get(index) {
-        return match principals.user(user) {
-            Some(u) => Ok(Principal {
+    for user in &s.scope.users {
+        match principals.user(user) {
+            Some(u) => out.push(Principal {
                 id: &u.id,
                 kind: PrincipalKind::User,
                 name: &u.user_principal_name,
@@ -70,52 +65,49 @@ fn find<'a>(
             None => {
                 let name = user_text(user);
                 let hint = suggest(&name, &name.to_lowercase());
-                Err((
+                problems.push((
                     ScopeList::Users,
                     name.clone(),
                     format!("user {name} does not exist in {}{hint}", s.from),
-                ))
+                ));
             }
-        };
+        }
     }
-    let group = &s.scope.groups[index - users.len()];
-    let (name, quoted) = match group {
-        GroupRef::DisplayName(name) => (name.clone(), format!("\"{name}\"")),
-        GroupRef::ObjectId(id) => (id.to_string(), id.to_string()),
-    };
-    match principals.groups(group) {
-        [g] => Ok(Principal {
-            id: &g.id,
-            kind: PrincipalKind::Group,
-            name: &g.display_name,
-        }),
-        [] => {
-            // Names are suggested; an id has no near miss to offer.
-            let hint = match group {
-                GroupRef::DisplayName(_) => suggest(&name, &name),
-                GroupRef::ObjectId(_) => String::new(),
-            };
-            Err((
+    for group in &s.scope.groups {
+        let (name, quoted) = match group {
+            GroupRef::DisplayName(name) => (name.clone(), format!("\"{name}\"")),
+            GroupRef::ObjectId(id) => (id.to_string(), id.to_string()),
+        };
+        match principals.groups(group) {
+            [g] => out.push(Principal {
+                id: &g.id,
+                kind: PrincipalKind::Group,
+                name: &g.display_name,
+            }),
+            [] => {
+                // Names are suggested; an id has no near miss to offer.
+                let hint = match group {
+                    GroupRef::DisplayName(_) => suggest(&name, &name),
+                    GroupRef::ObjectId(_) => String::new(),
+                };
+                problems.push((
+                    ScopeList::Groups,
+                    name,
+                    format!("group {quoted} does not exist in {}{hint}", s.from),
+                ));
+            }
+            many => problems.push((
                 ScopeList::Groups,
                 name,
-                format!("group {quoted} does not exist in {}{hint}", s.from),
-            ))
+                format!(
+                    "{} groups in {} are named {quoted}; name the one meant by object id",
+                    many.len(),
+                    s.from
+                ),
+            )),
         }
-        many => Err((
-            ScopeList::Groups,
-            name,
-            format!(
-                "{} groups in {} are named {quoted}; name the one meant by object id",
-                many.len(),
-                s.from
-            ),
-        )),
     }
-}
-
-/// An error note for each name of the scope that did not resolve.
-fn note_problems(ctx: &mut Ctx<'_>, s: &SyncSpec, problems: Vec<Problem>) {
-    let addr = ResourceAddr::sync(s.from.as_str(), &s.name);
+    let complete = problems.is_empty();
     for (list, name, problem) in problems {
         ctx.note_entry(
             Severity::Error,
@@ -132,86 +124,7 @@ fn note_problems(ctx: &mut Ctx<'_>, s: &SyncSpec, problems: Vec<Problem>) {
             ),
         );
     }
-}
-
-/// What a scope entry came to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Entry {
-    /// It names no one (a problem says why).
-    Unresolved,
-    /// It names a principal that is assigned.
-    Assigned,
-    /// It names a principal that is not assigned.
-    Missing,
-}
-
-/// A scope worked out from the observation alone (`prepare`), against `existing` (the
-/// assignments it was prepared for): what each entry came to and which assignments it names.
-/// A byte per entry and per assignment, so every sync of a mesh can be held at once.
-pub(super) struct Prepared<'a> {
-    existing: &'a [AssignmentObservation],
-    /// The scope's users, then its groups.
-    entries: Vec<Entry>,
-    problems: Vec<Problem>,
-    assigned_wanted: Vec<bool>,
-}
-
-/// A prepared scope in comparable terms (tests).
-#[cfg(test)]
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct Outline {
-    pub entries: Vec<Entry>,
-    pub problems: usize,
-    pub assigned_wanted: Vec<bool>,
-}
-
-#[cfg(test)]
-impl Prepared<'_> {
-    pub(super) fn outline(&self) -> Outline {
-        Outline {
-            entries: self.entries.clone(),
-            problems: self.problems.len(),
-            assigned_wanted: self.assigned_wanted.clone(),
-        }
-    }
-}
-
-/// The scope of `s` resolved in its source tenant's `principals` and matched with `existing`.
-pub(super) fn prepare<'a>(
-    principals: &PrincipalsObservation,
-    s: &SyncSpec,
-    existing: &'a [AssignmentObservation],
-) -> Prepared<'a> {
-    let count = s.scope.users.len() + s.scope.groups.len();
-    let mut entries = Vec::with_capacity(count);
-    let mut problems = Vec::new();
-    let mut wanted_ids: Vec<&Guid> = Vec::with_capacity(count);
-    for index in 0..count {
-        match find(principals, s, index) {
-            Ok(p) => {
-                wanted_ids.push(p.id);
-                entries.push(Entry::Missing);
-            }
-            Err(problem) => {
-                problems.push(problem);
-                entries.push(Entry::Unresolved);
-            }
-        }
-    }
-    let assigned_ids: Vec<&Guid> = existing.iter().map(|a| &a.principal_id).collect();
-    let (wanted_assigned, assigned_wanted) = membership(&wanted_ids, &assigned_ids);
-    let resolved = entries.iter_mut().filter(|e| **e == Entry::Missing);
-    for (entry, assigned) in resolved.zip(wanted_assigned) {
-        if assigned {
-            *entry = Entry::Assigned;
-        }
-    }
-    Prepared {
-        existing,
-        entries,
-        problems,
-        assigned_wanted,
-    }
+    (out, complete)
 }
 
 /// For each id of `a`, whether `b` has it, and for each of `b`, whether `a` has it: each list's
@@ -258,39 +171,27 @@ fn user_text(user: &UserRef) -> String {
 }
 
 /// Assigns what the spec names and is missing; unassigns what is assigned and not named.
-/// `prepared` is used when it was prepared for `existing`, and worked out here otherwise.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn assignments(
     ctx: &mut Ctx<'_>,
     s: &SyncSpec,
     config: &ObjectRef,
     app_role: Option<&ObjectRef>,
     existing: &[AssignmentObservation],
-    prepared: Option<Prepared<'_>>,
     after: Vec<ActionId>,
     reason: ActionReason,
 ) -> Vec<ActionId> {
     let from = s.from.as_str();
-    let principals = &ctx.obs(&s.from).principals;
-    let Prepared {
-        entries,
-        problems,
-        assigned_wanted,
-        ..
-    } = match prepared {
-        Some(p) if std::ptr::eq(p.existing, existing) => p,
-        _ => prepare(principals, s, existing),
-    };
-    let complete = problems.is_empty();
-    note_problems(ctx, s, problems);
-    // Found again: few are missing, and a byte per entry is all that was kept of the others.
-    let missing: Vec<Principal> = entries
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| **e == Entry::Missing)
-        .filter_map(|(index, _)| find(principals, s, index).ok())
-        .collect();
+    let (wanted, complete) = resolve(ctx, s);
+    let wanted_ids: Vec<&Guid> = wanted.iter().map(|p| p.id).collect();
+    let assigned_ids: Vec<&Guid> = existing.iter().map(|a| &a.principal_id).collect();
+    let (wanted_assigned, assigned_wanted) = membership(&wanted_ids, &assigned_ids);
     let mut keys = Vec::new();
+    let missing: Vec<&Principal> = wanted
+        .iter()
+        .zip(&wanted_assigned)
+        .filter(|(_, assigned)| !**assigned)
+        .map(|(p, _)| p)
+        .collect();
     if !missing.is_empty() && app_role.is_none() {
         ctx.note(
             Severity::Warning,
@@ -453,6 +354,12 @@ mod tests {
         let (a_in_b, b_in_a) = membership(&a, &b);
         assert_eq!(a_in_b, [true, false, true, true, false]);
         assert_eq!(b_in_a, [true, false, true, true, false, false]);
+        // Sides already in order (as observed assignments are) are merged as they are.
+        let (a, b) = (ids(&[1, 4, 4, 7, 9]), ids(&[2, 3, 4, 8, 9, 9]));
+        let (a, b): (Vec<&Guid>, Vec<&Guid>) = (a.iter().collect(), b.iter().collect());
+        let (a_in_b, b_in_a) = membership(&a, &b);
+        assert_eq!(a_in_b, [false, true, true, false, true]);
+        assert_eq!(b_in_a, [false, false, true, false, true, true]);
         let (none, all_absent) = membership(&[], &b);
         assert!(none.is_empty());
         assert_eq!(all_absent, [false; 6]);

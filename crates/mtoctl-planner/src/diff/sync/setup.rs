@@ -133,7 +133,6 @@ pub(super) fn setup(
             &chain.config,
             chain.app_role.as_ref(),
             &[],
-            None,
             chain.after.clone(),
             chain.reason,
         )
