@@ -585,6 +585,32 @@ mod long_inputs {
         format!("colour: red\n{text}")
     }
 
+    /// Found by the property below: a long `from` alias (with spaces, so not one word) went
+    /// into another finding's message unshortened, and miette wrapped it into lines as long.
+    #[test]
+    fn a_long_unknown_alias_is_shortened_in_every_message() {
+        let text = quickstart().replacen(
+            "from: contoso",
+            &format!("from: c{}ontoso", " a".repeat(142)),
+            1,
+        );
+        let spec =
+            std::env::temp_dir().join(format!("mtoctl-long-alias-{}.yaml", std::process::id()));
+        std::fs::write(&spec, &text).expect("written");
+        let run = run_bounded(
+            mtoctl()
+                .args(["validate", "--color", "never", "-f"])
+                .arg(&spec),
+            None,
+            std::time::Duration::from_secs(60),
+        );
+        let _ = std::fs::remove_file(&spec);
+        assert_eq!(run.code, Some(1), "{}", run.stderr);
+        let out = format!("{}{}", run.stdout, run.stderr);
+        assert!(out.contains("spec::foreign_user"), "{out}");
+        assert_bounded_text("validate", &out);
+    }
+
     fn piece() -> impl Strategy<Value = String> {
         prop_oneof![
             "[a-z ]{1,8}",

@@ -558,7 +558,8 @@ fn check_user_domains(cx: &mut Cx<'_>, path: &Path, d: &SyncDirection, tenants: 
             cx.error(
                 "spec::foreign_user",
                 &path.key("scope").key("users").index(i),
-                format!("`{user}` is a user of {}, not of {}", owner.alias, d.from),
+                // Quoted, so that a long `from` (an alias that does not resolve) is shortened.
+                format!("`{user}` is a user of `{}`, not of `{}`", owner.alias, d.from),
                 "another tenant's user",
             )
             .with_help(format!(
