@@ -45,8 +45,9 @@ pub fn load_spec(printer: &Printer, path: &Path) -> anyhow::Result<Option<Loaded
 
 /// [`load_spec`], signing in to the spec's tenants on `runtime` while the rest of it is
 /// checked, when nothing in its `tenants` section is wrong (soonest when that section comes
-/// before `sync`): the sign-ins' round trip is then off the critical path. Nothing is read from Graph before the whole spec
-/// is valid, and an invalid spec only leaves its sign-ins unused.
+/// before `sync`): the sign-ins' round trip is then off the critical path. Nothing is read
+/// from Graph before the whole spec is valid, and an invalid spec only leaves its sign-ins
+/// unused.
 pub fn load_spec_signing_in(
     printer: &Printer,
     path: &Path,

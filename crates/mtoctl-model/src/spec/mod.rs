@@ -58,8 +58,8 @@ pub fn load(name: &str, bytes: &[u8]) -> Result<ValidSpec, Diagnostics> {
 /// while the rest is checked: the UTF-8 YAML text is read up to the end of its top-level
 /// `tenants` entry (all of it when that entry comes last), and the tenants are returned only
 /// when the literal-secret scan, the shape check and the tenants' own rules find nothing wrong
-/// in them. `None` otherwise; [`load`] still decides
-/// whether the spec is valid and what its tenants are.
+/// in them. `None` otherwise; [`load`] still decides whether the spec is valid and what its
+/// tenants are.
 pub fn tenants_ahead(bytes: &[u8]) -> Option<Vec<crate::desired::TenantSpec>> {
     let text = std::str::from_utf8(bytes).ok()?;
     let root = yaml::parse_until(text, "tenants")?;
