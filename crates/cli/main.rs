@@ -7,6 +7,7 @@
 mod args;
 mod commands;
 mod embedded;
+mod limits;
 mod memory;
 mod output;
 mod progress;
@@ -38,6 +39,7 @@ fn main() -> ExitCode {
     };
     let printer = Printer::new(cli.color);
     session::init_logging(cli.log_level, printer.color());
+    limits::raise_open_files();
     let result = match cli.command {
         Command::Validate(args) => commands::validate::run(&printer, &args),
         Command::Plan(args) => commands::plan::run(&printer, &args),

@@ -59,14 +59,26 @@ async fn client_in(world: &str) -> (mtoctl_emulator::Server, GraphClient) {
 
 /// A client of `server`, as a new run of mtoctl has one (it knows nothing it made before).
 fn client_of(server: &mtoctl_emulator::Server) -> GraphClient {
-    let desired = mtoctl_model::spec::load("mto.yaml", SPEC.as_bytes())
+    client_for(server, SPEC, &[("CONTOSO_SECRET", "s3cret")])
+}
+
+/// A client of `server` for the tenants of `spec`, their secrets in `secrets`.
+fn client_for(
+    server: &mtoctl_emulator::Server,
+    spec: &str,
+    secrets: &[(&str, &str)],
+) -> GraphClient {
+    let desired = mtoctl_model::spec::load("mto.yaml", spec.as_bytes())
         .expect("valid spec")
         .desired;
     let ctx = AuthContext {
         endpoints: Endpoints::new(Some(&server.base_url), Some(&server.base_url))
             .expect("endpoints"),
         env: Arc::new(MapEnvironment(
-            [("CONTOSO_SECRET".to_owned(), "s3cret".to_owned())].into(),
+            secrets
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
         )),
         spec_dir: ".".into(),
         http: http_client(std::time::Duration::from_secs(30)).expect("an HTTP client"),
@@ -462,4 +474,111 @@ async fn assignments_to_one_configuration_share_one_read_and_go_through_batch() 
         .await
         .expect("assignments");
     assert_eq!(left.len(), USERS - 10);
+}
+
+const TWO_WORLD: &str = r#"
+seed: 1
+tenants:
+  - id: 6babcaad-604b-40ac-a9d7-9fd97c0b779f
+    displayName: Contoso
+    domain: contoso.onmicrosoft.com
+    apps:
+      - clientId: 0d3f3c4e-5b7a-4c1e-9a8b-1c2d3e4f5a6b
+        displayName: mtoctl
+        secret: s3cret
+  - id: 3c9c5e9e-1d4b-4f8e-9a51-6f0b2d7c8a11
+    displayName: Fabrikam
+    domain: fabrikam.onmicrosoft.com
+    apps:
+      - clientId: 7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d
+        displayName: mtoctl
+        secret: s3cret-too
+"#;
+
+const TWO_SPEC: &str = r#"
+apiVersion: mtoctl/v1alpha1
+kind: MultiTenantOrganization
+organization:
+  displayName: Contoso Group
+tenants:
+  - alias: contoso
+    tenantId: 6babcaad-604b-40ac-a9d7-9fd97c0b779f
+    displayName: Contoso
+    role: owner
+    domain: contoso.onmicrosoft.com
+    auth:
+      clientId: 0d3f3c4e-5b7a-4c1e-9a8b-1c2d3e4f5a6b
+      clientSecret:
+        fromEnv: CONTOSO_SECRET
+  - alias: fabrikam
+    tenantId: 3c9c5e9e-1d4b-4f8e-9a51-6f0b2d7c8a11
+    displayName: Fabrikam
+    domain: fabrikam.onmicrosoft.com
+    auth:
+      clientId: 7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d
+      clientSecret:
+        fromEnv: FABRIKAM_SECRET
+"#;
+
+/// When the whole apply is full, a slot that frees goes to the tenant that waited for one,
+/// not to the next step of the tenant first in order: with room for one action, Contoso's
+/// chain of three and Fabrikam's single action take turns instead of Fabrikam waiting for
+/// all of Contoso's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_freed_slot_goes_to_the_tenant_that_waited() {
+    let world = mtoctl_emulator::world::WorldFile::parse(TWO_WORLD).expect("world");
+    let server = mtoctl_emulator::Emulator::from_world(world, Default::default())
+        .expect("loads")
+        .spawn_on_loopback()
+        .await
+        .expect("serves");
+    let client = client_for(
+        &server,
+        TWO_SPEC,
+        &[
+            ("CONTOSO_SECRET", "s3cret"),
+            ("FABRIKAM_SECRET", "s3cret-too"),
+        ],
+    );
+    let template = |id: &str, tenant: &str, allowed: bool, deps: &[&str]| {
+        let mut a = action(
+            id,
+            &format!("{tenant}-{id}"),
+            json!({"op": "patch_identity_sync_template", "application_level": null, "is_sync_allowed": allowed}),
+            deps,
+        );
+        a["tenant"] = json!(tenant);
+        a
+    };
+    let mut plan = plan(vec![]);
+    plan.tenants = serde_json::from_value(json!([
+        {"alias": "contoso", "tenant_id": "6babcaad-604b-40ac-a9d7-9fd97c0b779f"},
+        {"alias": "fabrikam", "tenant_id": "3c9c5e9e-1d4b-4f8e-9a51-6f0b2d7c8a11"}
+    ]))
+    .expect("tenants");
+    plan.actions = serde_json::from_value(json!([
+        template("a001", "contoso", true, &[]),
+        template("a002", "contoso", false, &["a001"]),
+        template("a003", "contoso", true, &["a002"]),
+        template("a004", "fabrikam", true, &[]),
+    ]))
+    .expect("actions");
+    let record = Arc::new(Record::default());
+    let options = ApplyOptions {
+        concurrency: 1,
+        ..ApplyOptions::default()
+    };
+    let report = apply(&plan, &client, &options, record.clone()).await;
+    assert_eq!(report.outcome, ApplyOutcome::Applied, "{report:?}");
+    let started: Vec<String> = record
+        .0
+        .lock()
+        .expect("lock")
+        .iter()
+        .filter_map(|e| match e {
+            ApplyEvent::Started { action, .. } => Some(action.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(started, ["a001", "a004", "a002", "a003"]);
 }
