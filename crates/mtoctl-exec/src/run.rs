@@ -14,7 +14,8 @@ use crate::one::One;
 use crate::races::Races;
 use crate::report::{ActionResult, ActionStatus, ApplyOutcome, ApplyReport, Observer, RunActionId};
 use crate::schedule::{
-    GROUP, GROUPS_PER_TENANT, GroupKey, Lane, Member, Resolved, Schedule, group_member, result_of,
+    GROUP, GROUPS_IN_FLIGHT, GROUPS_PER_TENANT, GroupKey, Lane, Member, Resolved, Schedule,
+    group_member, result_of,
 };
 use crate::{ApplyOptions, deps, ops};
 
@@ -110,11 +111,15 @@ pub async fn apply(
                     .as_ref()
                     .is_some_and(|((_, removal), _)| open_chunk(&groups, *removal));
                 let new_group = group.is_some() && !open;
-                let capped = new_group
-                    && groups_in_flight.get(&tenant).copied().unwrap_or(0) >= GROUPS_PER_TENANT;
+                let groups_full =
+                    new_group && groups_in_flight.values().sum::<usize>() >= GROUPS_IN_FLIGHT;
+                let capped = groups_full
+                    || (new_group
+                        && groups_in_flight.get(&tenant).copied().unwrap_or(0)
+                            >= GROUPS_PER_TENANT);
                 if !open && (full || capped) {
                     // Nothing more of this lane can start until something finishes.
-                    if apply_full && first_lane.is_none() {
+                    if (apply_full || groups_full) && first_lane.is_none() {
                         first_lane = Some(lane.clone());
                     }
                     break;

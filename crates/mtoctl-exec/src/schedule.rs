@@ -216,6 +216,11 @@ pub(crate) const GROUP: usize = 100;
 /// all of their hundred thousand assignments at once).
 pub(crate) const GROUPS_PER_TENANT: usize = 4;
 
+/// Most groups of assignments in flight across the apply, for the same reason: B4's hundred
+/// tenants, four groups each, peaked at 510 MiB where at most 256 of them (the apply's whole
+/// room until it grew) peaked at 463–472 MiB.
+pub(crate) const GROUPS_IN_FLIGHT: usize = 256;
+
 /// A group's tenant alias and whether it removes.
 pub(crate) type GroupKey = (String, bool);
 
