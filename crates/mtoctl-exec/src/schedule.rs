@@ -216,10 +216,11 @@ pub(crate) const GROUP: usize = 100;
 /// all of their hundred thousand assignments at once).
 pub(crate) const GROUPS_PER_TENANT: usize = 4;
 
-/// Most groups of assignments in flight across the apply, for the same reason: B4's hundred
-/// tenants, four groups each, peaked at 510 MiB where at most 256 of them (the apply's whole
-/// room until it grew) peaked at 463–472 MiB.
-pub(crate) const GROUPS_IN_FLIGHT: usize = 256;
+/// A group of assignments starts only while fewer than this many tasks (groups and single
+/// actions) run across the apply, for the same reason: the apply's whole room until it grew
+/// to 512. With 512, B4's hundred tenants ran four groups each and peaked at 510 MiB; with at
+/// most 256 groups beside any number of single actions, at 477 MiB, where it had 463–472.
+pub(crate) const ROOM_FOR_GROUPS: usize = 256;
 
 /// A group's tenant alias and whether it removes.
 pub(crate) type GroupKey = (String, bool);
