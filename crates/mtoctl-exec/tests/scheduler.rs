@@ -476,17 +476,8 @@ async fn assignments_to_one_configuration_share_one_read_and_go_through_batch() 
     assert_eq!(left.len(), USERS - 10);
 }
 
-const TWO_WORLD: &str = r#"
-seed: 1
-tenants:
-  - id: 6babcaad-604b-40ac-a9d7-9fd97c0b779f
-    displayName: Contoso
-    domain: contoso.onmicrosoft.com
-    apps:
-      - clientId: 0d3f3c4e-5b7a-4c1e-9a8b-1c2d3e4f5a6b
-        displayName: mtoctl
-        secret: s3cret
-  - id: 3c9c5e9e-1d4b-4f8e-9a51-6f0b2d7c8a11
+/// Fabrikam, a second tenant beside [`WORLD`]'s.
+const FABRIKAM_WORLD: &str = r#"  - id: 3c9c5e9e-1d4b-4f8e-9a51-6f0b2d7c8a11
     displayName: Fabrikam
     domain: fabrikam.onmicrosoft.com
     apps:
@@ -495,22 +486,8 @@ tenants:
         secret: s3cret-too
 "#;
 
-const TWO_SPEC: &str = r#"
-apiVersion: mtoctl/v1alpha1
-kind: MultiTenantOrganization
-organization:
-  displayName: Contoso Group
-tenants:
-  - alias: contoso
-    tenantId: 6babcaad-604b-40ac-a9d7-9fd97c0b779f
-    displayName: Contoso
-    role: owner
-    domain: contoso.onmicrosoft.com
-    auth:
-      clientId: 0d3f3c4e-5b7a-4c1e-9a8b-1c2d3e4f5a6b
-      clientSecret:
-        fromEnv: CONTOSO_SECRET
-  - alias: fabrikam
+/// Fabrikam, a second tenant beside [`SPEC`]'s.
+const FABRIKAM_SPEC: &str = r#"  - alias: fabrikam
     tenantId: 3c9c5e9e-1d4b-4f8e-9a51-6f0b2d7c8a11
     displayName: Fabrikam
     domain: fabrikam.onmicrosoft.com
@@ -526,7 +503,8 @@ tenants:
 /// all of Contoso's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_freed_slot_goes_to_the_tenant_that_waited() {
-    let world = mtoctl_emulator::world::WorldFile::parse(TWO_WORLD).expect("world");
+    let world = mtoctl_emulator::world::WorldFile::parse(&format!("{WORLD}{FABRIKAM_WORLD}"))
+        .expect("world");
     let server = mtoctl_emulator::Emulator::from_world(world, Default::default())
         .expect("loads")
         .spawn_on_loopback()
@@ -534,7 +512,7 @@ async fn a_freed_slot_goes_to_the_tenant_that_waited() {
         .expect("serves");
     let client = client_for(
         &server,
-        TWO_SPEC,
+        &format!("{SPEC}{FABRIKAM_SPEC}"),
         &[
             ("CONTOSO_SECRET", "s3cret"),
             ("FABRIKAM_SECRET", "s3cret-too"),
