@@ -63,7 +63,7 @@ pub async fn apply(
     let races = Races::default();
     // The lane the last pass found the whole apply full at: the next pass begins there, so
     // that the slots freed go to the tenants that waited for them, not to the next steps of
-    // the tenants first in order (B3: seven of its twenty tenants' chains started some 4 s late).
+    // the tenants first in order (a mesh's last tenants started seconds late).
     let mut first_lane: Option<(String, Lane)> = None;
 
     loop {
@@ -118,8 +118,8 @@ pub async fn apply(
                             >= GROUPS_PER_TENANT);
                 if !open && (full || capped) {
                     // Nothing more of this lane can start until something finishes. Group
-                    // slots are not passed round: B4's spokes then took them from its hub, wrote
-                    // unheld by the hub's pace, and drew 26,098 429s.
+                    // slots are not passed round: a hub's spokes then took them from the hub
+                    // and wrote unheld by its pace, into a flood of 429s.
                     if apply_full && first_lane.is_none() {
                         first_lane = Some(lane.clone());
                     }

@@ -217,9 +217,8 @@ pub(crate) const GROUP: usize = 100;
 pub(crate) const GROUPS_PER_TENANT: usize = 4;
 
 /// A group of assignments starts only while fewer than this many tasks (groups and single
-/// actions) run across the apply, for the same reason: the apply's whole room until it grew
-/// to 512. With 512, B4's hundred tenants ran four groups each and peaked at 510 MiB; with at
-/// most 256 groups beside any number of single actions, at 477 MiB, where it had 463–472.
+/// actions) run across the apply, for the same reason: the room groups had before the apply's
+/// grew to 512, where B4's hundred tenants ran four groups each (docs/benchmarks.md).
 pub(crate) const ROOM_FOR_GROUPS: usize = 256;
 
 /// A group's tenant alias and whether it removes.
