@@ -67,18 +67,26 @@ pub async fn apply(
     let mut first_lane: Option<(String, Lane)> = None;
 
     loop {
-        // Start what can start, tenant by tenant and lane by lane (single actions first, so a
-        // tenant's chains progress), each in plan order, as long as the tenant (and the whole
+        // Start what can start, lane by lane (single actions first, so a tenant's chains
+        // progress), each in plan order, as long as the tenant (and the whole
         // apply) has room. A tenant's ready assignments to make, and its ready assignments to
         // remove, join a group of each (one slot of the tenant, at most GROUPS_PER_TENANT),
         // started once the pass is over. A lane stops at its first action that cannot start,
         // so a pass costs what it starts, not the length of the queues.
         let mut groups: BTreeMap<GroupKey, Vec<Vec<Member>>> = BTreeMap::new();
-        let mut lanes: Vec<(String, Lane)> = sched.ready.keys().cloned().collect();
+        // Every tenant's single actions, from the lane the last pass found no room for, then
+        // the groups in the tenants' order: passed round, group slots went to a hub's spokes,
+        // which wrote unheld by the hub's pace into a flood of 429s.
+        let (mut lanes, groups_lanes): (Vec<_>, Vec<_>) = sched
+            .ready
+            .keys()
+            .cloned()
+            .partition(|(_, lane)| *lane == Lane::Single);
         if let Some(first) = first_lane.take() {
             let at = lanes.partition_point(|lane| *lane < first);
             lanes.rotate_left(at);
         }
+        lanes.extend(groups_lanes);
         for lane in lanes {
             let tenant = lane.0.clone();
             let mut cursor = 0;
@@ -117,10 +125,8 @@ pub async fn apply(
                         && groups_in_flight.get(&tenant).copied().unwrap_or(0)
                             >= GROUPS_PER_TENANT);
                 if !open && (full || capped) {
-                    // Nothing more of this lane can start until something finishes. Group
-                    // slots are not passed round: a hub's spokes then took them from the hub
-                    // and wrote unheld by its pace, into a flood of 429s.
-                    if apply_full && first_lane.is_none() {
+                    // Nothing more of this lane can start until something finishes.
+                    if apply_full && lane.1 == Lane::Single && first_lane.is_none() {
                         first_lane = Some(lane.clone());
                     }
                     break;
