@@ -47,14 +47,19 @@ async fn client() -> (mtoctl_emulator::Server, GraphClient) {
 }
 
 async fn client_in(world: &str) -> (mtoctl_emulator::Server, GraphClient) {
+    let server = serve(world).await;
+    let client = client_of(&server);
+    (server, client)
+}
+
+/// The emulator of `world`, on loopback.
+async fn serve(world: &str) -> mtoctl_emulator::Server {
     let world = mtoctl_emulator::world::WorldFile::parse(world).expect("world");
-    let server = mtoctl_emulator::Emulator::from_world(world, Default::default())
+    mtoctl_emulator::Emulator::from_world(world, Default::default())
         .expect("loads")
         .spawn_on_loopback()
         .await
-        .expect("serves");
-    let client = client_of(&server);
-    (server, client)
+        .expect("serves")
 }
 
 /// A client of `server`, as a new run of mtoctl has one (it knows nothing it made before).
@@ -503,13 +508,7 @@ const FABRIKAM_SPEC: &str = r#"  - alias: fabrikam
 /// all of Contoso's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_freed_slot_goes_to_the_tenant_that_waited() {
-    let world = mtoctl_emulator::world::WorldFile::parse(&format!("{WORLD}{FABRIKAM_WORLD}"))
-        .expect("world");
-    let server = mtoctl_emulator::Emulator::from_world(world, Default::default())
-        .expect("loads")
-        .spawn_on_loopback()
-        .await
-        .expect("serves");
+    let server = serve(&format!("{WORLD}{FABRIKAM_WORLD}")).await;
     let client = client_for(
         &server,
         &format!("{SPEC}{FABRIKAM_SPEC}"),
