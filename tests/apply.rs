@@ -634,7 +634,7 @@ async fn each_guarded_action_refuses_when_its_object_changed_after_planning() {
         ..Default::default()
     };
     let report = mtoctl_exec::apply(
-        &plan,
+        plan,
         &client,
         &options,
         std::sync::Arc::new(mtoctl_exec::Silent),
@@ -859,7 +859,7 @@ async fn plan_in_process(
 /// Applies `plan` in the test process, without the pre-flight staleness check; each action's
 /// address and outcome.
 async fn apply_in_process(
-    plan: &mtoctl_model::plan::Plan,
+    plan: mtoctl_model::plan::Plan,
     client: &mtoctl_graph::transport::GraphClient,
 ) -> Vec<(String, mtoctl_exec::ActionStatus)> {
     let options = mtoctl_exec::ApplyOptions {
@@ -917,7 +917,7 @@ async fn join_and_configuration_actions_refuse_when_changed_after_planning() {
         json!({"addedByTenantId": "00000000-0000-0000-0000-000000000000"}),
     )
     .await;
-    let statuses = apply_in_process(&plan, &client).await;
+    let statuses = apply_in_process(plan, &client).await;
     assert!(
         refused(&statuses, "tenant.fabrikam.join_request"),
         "{statuses:#?}"
@@ -942,7 +942,7 @@ async fn join_and_configuration_actions_refuse_when_changed_after_planning() {
         .unwrap_or_else(|| panic!("{plan:#?}"))
         .clone();
     delete_fabrikams_configuration(&world).await;
-    let statuses = apply_in_process(&plan, &client).await;
+    let statuses = apply_in_process(plan, &client).await;
     assert!(refused(&statuses, delete.addr.as_str()), "{statuses:#?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -986,7 +986,7 @@ async fn a_wait_gives_up_at_its_own_timeout_before_the_overall_one() {
         first_poll: std::time::Duration::from_millis(100),
         ..Default::default()
     };
-    let report = mtoctl_exec::apply(&plan, &client, &options, polls.clone()).await;
+    let report = mtoctl_exec::apply(plan, &client, &options, polls.clone()).await;
     assert_eq!(report.outcome, mtoctl_exec::ApplyOutcome::Waiting);
     // Each wait polls 100 ms apart four times, then 200 and 400 ms apart, then for the rest
     // of its second: at most seven times. Held to the minute of `wait`, the doubling delays
@@ -1220,7 +1220,7 @@ async fn a_configuration_that_yields_to_a_twin_is_deleted_and_never_started() {
         allow_destroy: true,
         ..Default::default()
     };
-    let report = mtoctl_exec::apply(&plan, &client, &options, twins.clone()).await;
+    let report = mtoctl_exec::apply(plan, &client, &options, twins.clone()).await;
     let made = twins
         .made
         .lock()

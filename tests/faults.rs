@@ -148,7 +148,7 @@ async fn answers_slower_than_the_client_timeout_duplicate_nothing() {
             break;
         }
         let report =
-            mtoctl_exec::apply(&plan, &client, &options, Arc::new(mtoctl_exec::Silent)).await;
+            mtoctl_exec::apply(plan, &client, &options, Arc::new(mtoctl_exec::Silent)).await;
         for a in &report.actions {
             if let mtoctl_exec::ActionStatus::Failed { error } = &a.status {
                 // A failure must say what happened; the next round retries it.

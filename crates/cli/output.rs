@@ -103,6 +103,17 @@ impl Printer {
         }
     }
 
+    /// Writes `value` to stdout as pretty JSON and a newline, as it is serialised, without
+    /// holding the text: a plan or report of 200,000 actions is some 100 MB of it. A closed
+    /// pipe is not an error.
+    pub fn out_json<T: serde::Serialize + ?Sized>(&self, value: &T) -> anyhow::Result<()> {
+        let mut stdout = io::BufWriter::with_capacity(64 * 1024, anstream::stdout().lock());
+        match write_json(&mut stdout, value).and_then(|()| stdout.flush()) {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+            other => Ok(other?),
+        }
+    }
+
     /// Writes text to stderr.
     pub fn err(&self, text: &str) {
         let _ = write_ignoring_broken_pipe(&mut anstream::stderr().lock(), text);
@@ -127,6 +138,12 @@ impl Printer {
         };
         self.err(&format!("{prefix}: {err:#}\n"));
     }
+}
+
+/// Writes `value` as pretty JSON and a newline.
+pub fn write_json<T: serde::Serialize + ?Sized>(w: &mut dyn Write, value: &T) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, value)?;
+    w.write_all(b"\n")
 }
 
 fn write_ignoring_broken_pipe(w: &mut dyn Write, text: &str) -> anyhow::Result<()> {

@@ -102,7 +102,7 @@ fn execute(printer: &Printer, args: &ApplyArgs, planning: Planning) -> anyhow::R
                 mtoctl_exec::check_plan(&plan, &spec.desired, &options)?;
                 if !plan.has_changes() {
                     let run = RunReport::nothing(plan.complete);
-                    return verified(printer, args, &run, &client, &spec).await;
+                    return verified(printer, args, run, &client, &spec).await;
                 }
                 if !args.auto_approve {
                     confirm(printer, mode)?;
@@ -140,7 +140,7 @@ fn execute(printer: &Printer, args: &ApplyArgs, planning: Planning) -> anyhow::R
         let (run, tally) = tokio::join!(run, progress(printer, args.format, version, rx));
         match run {
             None => Err(Interrupted(tally.describe()).into()),
-            Some(Ok(run)) => verified(printer, args, &run, &client, &spec).await,
+            Some(Ok(run)) => verified(printer, args, run, &client, &spec).await,
             Some(Err(RoundsError::Plan { round, source })) => Err(source.context(format!(
                 "cannot plan round {round}; the rounds before it were applied"
             ))),
@@ -372,7 +372,7 @@ struct VerifiedRun<'a> {
 async fn verified(
     printer: &Printer,
     args: &ApplyArgs,
-    run: &RunReport,
+    run: RunReport,
     client: &GraphClient,
     spec: &LoadedSpec,
 ) -> anyhow::Result<ExitCode> {
@@ -380,10 +380,10 @@ async fn verified(
         if args.verify && args.format == ListFormat::Text {
             printer.err("not verifying: the apply is not complete\n");
         }
-        return finish(printer, args.format, run);
+        return finish(printer, args.format, &run);
     }
     if args.format == ListFormat::Text {
-        finish(printer, args.format, run)?;
+        finish(printer, args.format, &run)?;
     }
     let report = super::sync::check(client, &spec.desired, &[], super::sync::VERIFY_WAIT)
         .await
@@ -394,15 +394,13 @@ async fn verified(
             super::sync::render(&report)
         ))?,
         ListFormat::Json => {
-            let mut run = run.clone();
+            // Changed in place, not cloned: the run may hold 200,000 results.
+            let mut run = run;
             run.format_version = VERIFIED_FORMAT_VERSION.to_owned();
-            printer.out(&format!(
-                "{}\n",
-                serde_json::to_string_pretty(&VerifiedRun {
-                    run: &run,
-                    verify: &report,
-                })?
-            ))?;
+            printer.out_json(&VerifiedRun {
+                run: &run,
+                verify: &report,
+            })?;
         }
     }
     Ok(match report.health {
@@ -416,7 +414,7 @@ fn finish(printer: &Printer, format: ListFormat, run: &RunReport) -> anyhow::Res
     match format {
         ListFormat::Text if run.rounds.is_empty() => {}
         ListFormat::Text => printer.out_display(&run.text())?,
-        ListFormat::Json => printer.out(&format!("{}\n", serde_json::to_string_pretty(run)?))?,
+        ListFormat::Json => printer.out_json(run)?,
     }
     Ok(match run.outcome {
         ApplyOutcome::Failed => ExitCode::from(1),

@@ -37,8 +37,7 @@ pub fn run(printer: &Printer, args: &PlanArgs) -> anyhow::Result<ExitCode> {
     session::let_runtime_go(runtime);
     let plan = plan?;
     if let Some(out) = &args.out {
-        let json = serde_json::to_string_pretty(&plan)?;
-        std::fs::write(out, format!("{json}\n"))
+        write_plan(out, &plan)
             .with_context(|| format!("cannot write the plan to `{}`", out.display()))?;
     }
     print_plan(printer, &plan, args.format)?;
@@ -82,8 +81,16 @@ pub fn print_plan(printer: &Printer, plan: &Plan, format: PlanFormat) -> anyhow:
                 },
             ));
         }
-        PlanFormat::Json => format!("{}\n", serde_json::to_string_pretty(plan)?),
+        PlanFormat::Json => return printer.out_json(plan),
         PlanFormat::Markdown => mtoctl_planner::render::markdown::render(plan),
     };
     printer.out(&text)
+}
+
+/// Saves the plan for `apply PLANFILE` as it is serialised, without holding its text (some
+/// 100 MB for 200,000 actions).
+fn write_plan(path: &std::path::Path, plan: &Plan) -> std::io::Result<()> {
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    crate::output::write_json(&mut file, plan)?;
+    std::io::Write::flush(&mut file)
 }

@@ -213,15 +213,27 @@ impl RunReport {
 
     /// Adds a round that applied a plan (`plan_complete`: nothing was deferred in it).
     pub fn push(&mut self, report: ApplyReport, plan_complete: bool) {
-        self.rounds.push(RoundSummary {
-            round: report.round,
-            outcome: report.outcome,
-            plan_complete,
-            actions: report.actions.len(),
-        });
-        self.outcome = report.outcome;
-        self.complete = plan_complete && report.outcome == ApplyOutcome::Applied;
+        let actions = report.actions.len();
         self.actions.extend(report.actions);
+        self.end_round(report.round, report.outcome, plan_complete, actions);
+    }
+
+    /// Records how a round ended whose `actions` results were appended to [`Self::actions`].
+    pub(crate) fn end_round(
+        &mut self,
+        round: u32,
+        outcome: ApplyOutcome,
+        plan_complete: bool,
+        actions: usize,
+    ) {
+        self.rounds.push(RoundSummary {
+            round,
+            outcome,
+            plan_complete,
+            actions,
+        });
+        self.outcome = outcome;
+        self.complete = plan_complete && outcome == ApplyOutcome::Applied;
     }
 }
 

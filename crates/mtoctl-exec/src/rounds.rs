@@ -75,12 +75,17 @@ pub async fn converge<R: Replan>(
             round,
             ..options.clone()
         };
-        let report = crate::apply(&plan, client, &this, observer.clone()).await;
-        let carry_on = report.outcome == ApplyOutcome::Applied
-            && !plan.complete
+        // The plan goes to the apply, which moves its names into the run's results: the plan
+        // of the round before is not held while the next is made.
+        let complete = plan.complete;
+        let before = run.actions.len();
+        let outcome =
+            crate::run::apply_into(plan, client, &this, observer.clone(), &mut run.actions).await;
+        let carry_on = outcome == ApplyOutcome::Applied
+            && !complete
             && round < max_rounds.min(MAX_ROUNDS)
             && options.wait.is_some_and(|w| started.elapsed() < w);
-        run.push(report, plan.complete);
+        run.end_round(round, outcome, complete, run.actions.len() - before);
         if !carry_on {
             return Ok(run);
         }

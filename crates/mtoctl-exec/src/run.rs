@@ -15,18 +15,84 @@ use crate::races::Races;
 use crate::report::{ActionResult, ActionStatus, ApplyOutcome, ApplyReport, Observer, RunActionId};
 use crate::schedule::{
     GROUP, GROUPS_PER_TENANT, GroupKey, Lane, Member, ROOM_FOR_GROUPS, Resolved, Schedule,
-    group_member, result_of,
+    group_member,
 };
 use crate::{ApplyOptions, deps, ops};
 
 /// Applies the plan. Call [`crate::check_plan`] and [`crate::stale_objects`] first (the CLI does); this
 /// function only carries the actions out.
+///
+/// The plan is taken, not borrowed: the report moves each action's address, tenant and summary
+/// out of it instead of copying them beside the whole plan (B4's peak, docs/benchmarks.md).
 pub async fn apply(
-    plan: &Plan,
+    plan: Plan,
     client: &GraphClient,
     options: &ApplyOptions,
     observer: Arc<dyn Observer>,
 ) -> ApplyReport {
+    let mut actions = Vec::new();
+    let outcome = apply_into(plan, client, options, observer, &mut actions).await;
+    ApplyReport {
+        round: options.round.max(1),
+        outcome,
+        actions,
+    }
+}
+
+/// [`apply`], its results appended to `results` (a run's, every round's): a round's own list
+/// appended after would hold its 200,000 results twice for a moment.
+pub(crate) async fn apply_into(
+    plan: Plan,
+    client: &GraphClient,
+    options: &ApplyOptions,
+    observer: Arc<dyn Observer>,
+    results: &mut Vec<ActionResult>,
+) -> ApplyOutcome {
+    let round = options.round.max(1);
+    let statuses = carry_out(&plan, client, options, observer).await;
+    let first = results.len();
+    results.reserve(plan.actions.len());
+    results.extend(
+        plan.actions
+            .into_iter()
+            .zip(statuses)
+            .filter_map(|(action, status)| {
+                Some(ActionResult {
+                    id: RunActionId {
+                        round,
+                        action: action.id,
+                    },
+                    round,
+                    addr: action.addr,
+                    tenant: action.tenant.0,
+                    summary: action.summary,
+                    status: status?,
+                })
+            }),
+    );
+    let this_round = &results[first..];
+    if this_round
+        .iter()
+        .any(|a| matches!(a.status, ActionStatus::Failed { .. }))
+    {
+        ApplyOutcome::Failed
+    } else if this_round
+        .iter()
+        .any(|a| !matches!(a.status, ActionStatus::Ok { .. }))
+    {
+        ApplyOutcome::Waiting
+    } else {
+        ApplyOutcome::Applied
+    }
+}
+
+/// Runs the plan's actions and says how each settled (`None` for one that never did).
+async fn carry_out(
+    plan: &Plan,
+    client: &GraphClient,
+    options: &ApplyOptions,
+    observer: Arc<dyn Observer>,
+) -> Vec<Option<ActionStatus>> {
     let ids: BTreeMap<String, TenantId> = plan
         .tenants
         .iter()
@@ -267,35 +333,7 @@ pub async fn apply(
             sched.statuses[i] = Some(ActionStatus::Failed { error: why });
         }
     }
-    let statuses = std::mem::take(&mut sched.statuses);
-    // What the run held is let go before the report copies the plan's names into its results.
-    drop(sched);
-    drop(deps);
-    drop(resolved);
-    let actions: Vec<ActionResult> = plan
-        .actions
-        .iter()
-        .zip(statuses)
-        .filter_map(|(action, status)| Some(result_of(action, round, status?)))
-        .collect();
-    let outcome = if actions
-        .iter()
-        .any(|a| matches!(a.status, ActionStatus::Failed { .. }))
-    {
-        ApplyOutcome::Failed
-    } else if actions
-        .iter()
-        .any(|a| !matches!(a.status, ActionStatus::Ok { .. }))
-    {
-        ApplyOutcome::Waiting
-    } else {
-        ApplyOutcome::Applied
-    };
-    ApplyReport {
-        round,
-        outcome,
-        actions,
-    }
+    std::mem::take(&mut sched.statuses)
 }
 
 /// What a running task carries.

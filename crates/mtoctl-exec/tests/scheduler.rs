@@ -163,7 +163,7 @@ async fn a_failure_skips_transitive_dependents_only() {
         ),
     ]);
     let record = Arc::new(Record::default());
-    let report = apply(&plan, &client, &ApplyOptions::default(), record.clone()).await;
+    let report = apply(plan, &client, &ApplyOptions::default(), record.clone()).await;
     assert_eq!(report.outcome, ApplyOutcome::Failed);
     let status = |id: &str| {
         report
@@ -237,7 +237,7 @@ async fn an_unfinished_wait_reports_waiting_and_defers_its_dependents() {
         ),
     ]);
     let report = apply(
-        &plan,
+        plan.clone(),
         &client,
         &ApplyOptions::default(),
         Arc::new(mtoctl_exec::Silent),
@@ -262,7 +262,7 @@ async fn an_unfinished_wait_reports_waiting_and_defers_its_dependents() {
     );
     // Running the same plan again adopts the organization and the member: no duplicates.
     let again = apply(
-        &plan,
+        plan,
         &client,
         &ApplyOptions::default(),
         Arc::new(mtoctl_exec::Silent),
@@ -302,7 +302,7 @@ async fn a_changed_object_fails_its_precondition_without_a_write() {
     changed["expected_before"] =
         json!({"state": "fingerprint", "fingerprint": "sha256:not-what-is-there"});
     let report = apply(
-        &plan(vec![changed]),
+        plan(vec![changed]),
         &client,
         &ApplyOptions::default(),
         Arc::new(mtoctl_exec::Silent),
@@ -376,7 +376,7 @@ async fn assignments_to_one_configuration_share_one_read_and_go_through_batch() 
     };
     // Five made by an earlier, partial apply.
     let first = apply(
-        &actions(5),
+        actions(5),
         &client,
         &ApplyOptions::default(),
         Arc::new(mtoctl_exec::Silent),
@@ -385,7 +385,7 @@ async fn assignments_to_one_configuration_share_one_read_and_go_through_batch() 
     assert_eq!(first.outcome, ApplyOutcome::Applied, "{first:?}");
     let before = client.stats();
     let report = apply(
-        &actions(USERS),
+        actions(USERS),
         &client,
         &ApplyOptions::default(),
         Arc::new(mtoctl_exec::Silent),
@@ -455,7 +455,7 @@ async fn assignments_to_one_configuration_share_one_read_and_go_through_batch() 
         .expect("removed out of band");
     let before = client.stats();
     let report = apply(
-        &plan(removals),
+        plan(removals),
         &client,
         &ApplyOptions::default(),
         Arc::new(mtoctl_exec::Silent),
@@ -545,7 +545,7 @@ async fn a_freed_slot_goes_to_the_tenant_that_waited() {
         concurrency: 1,
         ..ApplyOptions::default()
     };
-    let report = apply(&plan, &client, &options, record.clone()).await;
+    let report = apply(plan, &client, &options, record.clone()).await;
     assert_eq!(report.outcome, ApplyOutcome::Applied, "{report:?}");
     let started: Vec<String> = record
         .0
