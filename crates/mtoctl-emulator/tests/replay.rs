@@ -382,6 +382,34 @@ async fn two_transcripts_replay_one_after_the_other_against_one_emulator() {
             );
         }
     }
+
+    // When both headers say when their recordings started, the second starts that much after
+    // the first (here 1,062 ms: 1 s after the first's last answer), never before that answer.
+    let started = |first_at: u64, second_at: u64, at_ms: u64| {
+        let (mut a, mut b) = (first.clone(), second.clone());
+        a.header.started_ms = Some(first_at);
+        b.header.started_ms = Some(second_at);
+        b.exchanges[0].at_ms = at_ms;
+        (a, b)
+    };
+    for (second_at, at_ms, differences) in [
+        (1_001_062, 598_998, 0),
+        (1_001_062, 598_997, 2),
+        // Said to start 10 ms after the first: not before the first's last answer (62 ms).
+        (1_000_010, 599_998, 0),
+        (1_000_010, 599_997, 2),
+    ] {
+        let (a, b) = started(1_000_000, second_at, at_ms);
+        let report = replay_all(&[(&a, None), (&b, None)], &ReplayOptions::default())
+            .await
+            .expect("replays");
+        assert_eq!(
+            report.differences.len(),
+            differences,
+            "second starting at {second_at}, exchange at {at_ms}: {}",
+            report.text()
+        );
+    }
 }
 
 #[tokio::test]

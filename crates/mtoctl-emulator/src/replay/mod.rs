@@ -92,8 +92,9 @@ pub async fn replay(
 
 /// Replays transcripts one after the other against one new in-process emulator (a command
 /// and the next, `apply` then `status`), each with its own key, and reports every difference.
-/// Each transcript's clock starts where the previous one's last answer arrived: the time
-/// between two commands is not in their transcripts.
+/// Each transcript's clock starts as long after the previous one's as their recordings did
+/// (their headers' `started_ms`), and never before the previous one's last answer arrived
+/// (all there is to go by in a transcript without `started_ms`).
 pub async fn replay_all(
     transcripts: &[(&Transcript, Option<&Key>)],
     options: &ReplayOptions,
@@ -156,7 +157,12 @@ pub async fn replay_all(
         tokens.insert(id.clone(), format!("Bearer {token}"));
     }
     let mut start_ms = emulator.lock().now();
+    let mut previous: Option<&Transcript> = None;
     for ((transcript, key), tenants) in transcripts.iter().zip(&mappings) {
+        if let Some(previous) = previous {
+            start_ms = start_ms.saturating_add(later_by(previous, transcript));
+        }
+        previous = Some(transcript);
         let replayer = run::Replayer {
             router: &router,
             emulator: &emulator,
@@ -167,13 +173,23 @@ pub async fn replay_all(
                 .collect(),
         };
         replayer.run(transcript, *key, &mut report).await?;
-        let end = transcript
-            .exchanges
-            .iter()
-            .map(|e| e.at_ms.saturating_add(e.latency_ms.unwrap_or(0)))
-            .max()
-            .unwrap_or(0);
-        start_ms = start_ms.saturating_add(i64::try_from(end).unwrap_or(i64::MAX / 4));
     }
     Ok(report)
+}
+
+/// How long after `previous`'s recording started `next`'s replay starts, in milliseconds: the
+/// time between their recordings' starts when both headers give it (a sync cycle due between
+/// two commands ran in the recording), and never before `previous`'s last answer arrived.
+fn later_by(previous: &Transcript, next: &Transcript) -> i64 {
+    let end = previous
+        .exchanges
+        .iter()
+        .map(|e| e.at_ms.saturating_add(e.latency_ms.unwrap_or(0)))
+        .max()
+        .unwrap_or(0);
+    let between = match (previous.header.started_ms, next.header.started_ms) {
+        (Some(a), Some(b)) => b.saturating_sub(a),
+        _ => 0,
+    };
+    i64::try_from(end.max(between)).unwrap_or(i64::MAX / 4)
 }

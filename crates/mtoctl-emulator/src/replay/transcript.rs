@@ -32,6 +32,10 @@ pub struct Header {
     /// The Graph version root the paths are relative to (`v1.0`).
     #[serde(default = "default_api")]
     pub api: String,
+    /// When the recording started, in milliseconds since the Unix epoch (absent from
+    /// transcripts of mtoctl before it).
+    #[serde(default)]
+    pub started_ms: Option<u64>,
     /// The spec's tenants in spec order.
     pub tenants: Vec<HeaderTenant>,
 }

@@ -35,7 +35,7 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use mtoctl_model::DesiredState;
 use mtoctl_model::desired::{GroupRef, UserRef};
@@ -209,6 +209,9 @@ struct Header<'a> {
     mtoctl_version: &'static str,
     command: &'a str,
     api: &'static str,
+    /// When the recording started (the instant `at_ms` counts from), in milliseconds since
+    /// the Unix epoch: a replay of this command and the next keeps the time between them.
+    started_ms: u64,
     tenants: Vec<HeaderTenant>,
 }
 
@@ -243,6 +246,7 @@ impl Recorder {
     /// put in the pseudonym table first, so that free text naming them is covered from the
     /// first exchange on.
     pub fn create(options: &RecordOptions, desired: &DesiredState) -> Result<Self, RecordError> {
+        let (started, started_at) = (Instant::now(), SystemTime::now());
         let mut file = File::create(&options.transcript).map_err(|source| RecordError::Create {
             path: options.transcript.clone(),
             source,
@@ -274,6 +278,7 @@ impl Recorder {
             mtoctl_version: env!("CARGO_PKG_VERSION"),
             command: &options.command,
             api: crate::endpoints::API_VERSION,
+            started_ms: started_at.duration_since(UNIX_EPOCH).map_or(0, millis),
             tenants: listed,
         };
         let mut line = serde_json::to_vec(&header)
@@ -296,7 +301,7 @@ impl Recorder {
                 source,
             })?;
         Ok(Self {
-            started: Instant::now(),
+            started,
             tenants,
             transcript: options.transcript.clone(),
             key: options.key.clone(),

@@ -438,8 +438,24 @@ fn the_recorder_writes_a_header_whole_lines_and_a_private_key() {
         .map(|l| serde_json::from_str(l).expect("each line is JSON"))
         .collect();
     assert_eq!(lines.len(), 3);
+    // When the recording started, in the Unix epoch's milliseconds: a replay keeps the time
+    // between two commands' transcripts from it.
+    let mut header = lines[0].clone();
+    let started_ms = header
+        .as_object_mut()
+        .and_then(|h| h.remove("started_ms"))
+        .and_then(|v| v.as_u64())
+        .expect("started_ms");
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis() as u64;
+    assert!(
+        (now_ms - 60_000..=now_ms).contains(&started_ms),
+        "{started_ms} {now_ms}"
+    );
     assert_eq!(
-        lines[0],
+        header,
         json!({"transcript": "mtoctl", "format_version": "1.0", "mtoctl_version": env!("CARGO_PKG_VERSION"),
             "command": "status", "api": "v1.0", "tenants": [
                 {"tenant": "t1", "tenant_id": "00000000-0000-4000-8000-000000000001"},
