@@ -279,6 +279,16 @@ pub(super) fn write_signal(batch: &GraphRequest, answers: &[ItemAnswer]) -> Sign
         .fold(Signal::Clear, Signal::max)
 }
 
+/// How many of a `$batch`'s write items were answered 429 (they will be sent again).
+pub(super) fn throttled_writes(batch: &GraphRequest, answers: &[ItemAnswer]) -> u32 {
+    let writes = batch.batch_write_ids().unwrap_or_default();
+    let throttled = answers
+        .iter()
+        .filter(|a| a.status == 429 && a.id.as_deref().is_some_and(|id| writes.contains(id)))
+        .count();
+    u32::try_from(throttled).unwrap_or(u32::MAX)
+}
+
 /// What a throttled answer (a 429, or a `$batch` with throttled items) asks of the client.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) struct Throttled {
@@ -641,5 +651,7 @@ mod tests {
         // The GET's 429 is no write signal; the write item's pressure is.
         assert_eq!(write_signal(&r, &answer(204)), Signal::Pressure(0.9));
         assert_eq!(write_signal(&r, &answer(429)), Signal::Throttled);
+        assert_eq!(throttled_writes(&r, &answer(204)), 0);
+        assert_eq!(throttled_writes(&r, &answer(429)), 1);
     }
 }

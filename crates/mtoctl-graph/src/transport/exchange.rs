@@ -139,24 +139,17 @@ impl GraphClient {
         } else {
             None
         };
-        let ticket = if self.inner.config.pace_writes && writes > 0 {
+        // A tenant told to wait takes no pacer turns meanwhile: turns taken during a
+        // Retry-After would all go at its end, at once, into a bucket just refilled to one.
+        Self::wait_out_retry_after(session).await;
+        let mut ticket = if self.inner.config.pace_writes && writes > 0 {
             Some(session.pacer.admit(writes).await)
         } else {
             None
         };
-        loop {
-            let own = *session
-                .quiet_until
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            let app = *session.app_quiet.lock().unwrap_or_else(|e| e.into_inner());
-            match own.max(app) {
-                Some(until) if until > Instant::now() => {
-                    tokio::time::sleep_until(until.into()).await
-                }
-                _ => break,
-            }
-        }
+        Self::wait_out_retry_after(session).await;
+        // Graph charges the call when it goes, not when it was admitted.
+        ticket = ticket.map(|t| t.went_at(Instant::now()));
 
         let url = self
             .inner
@@ -304,12 +297,16 @@ impl GraphClient {
             // What Graph said about the tenant's write buckets, told to its pacer: a `$batch`
             // envelope carries no signal, its write items do.
             if let Some(ticket) = ticket {
-                let signal = if is_batch {
-                    batch::write_signal(request, item_answers)
+                let (signal, throttled) = if is_batch {
+                    (
+                        batch::write_signal(request, item_answers),
+                        batch::throttled_writes(request, item_answers),
+                    )
                 } else {
-                    pace::Signal::of(status, limit_percentage)
+                    let throttled = if status == 429 { writes } else { 0 };
+                    (pace::Signal::of(status, limit_percentage), throttled)
                 };
-                session.pacer.observe(signal, ticket);
+                session.pacer.observe(signal, ticket, throttled);
             }
             Ok(Exchange::Answered {
                 status,
@@ -331,6 +328,23 @@ impl GraphClient {
             self.inner.endpoints.graph_as_given(),
             error.without_url(),
         )
+    }
+
+    /// Waits until neither the tenant's nor its app's last `Retry-After` holds any more.
+    async fn wait_out_retry_after(session: &TenantSession) {
+        loop {
+            let own = *session
+                .quiet_until
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            let app = *session.app_quiet.lock().unwrap_or_else(|e| e.into_inner());
+            match own.max(app) {
+                Some(until) if until > Instant::now() => {
+                    tokio::time::sleep_until(until.into()).await
+                }
+                _ => break,
+            }
+        }
     }
 
     /// Keeps `tenant` quiet for the `Retry-After` (one second when Graph gave none), at most

@@ -17,8 +17,11 @@
 //! keeps within them).
 
 mod rate;
+mod refill;
 mod share;
 mod signal;
+#[cfg(test)]
+mod sim;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -64,8 +67,8 @@ impl Pacer {
             let cap = self.share.cap(self.me, now);
             let turn = self.lock().take_turn(now, writes, cap);
             match turn {
-                Ok(ticket) => {
-                    self.share.sent(self.me, writes, now);
+                Ok(mut ticket) => {
+                    ticket.app = self.share.sent(self.me, writes, now);
                     return ticket;
                 }
                 // A cap is the busiest tenant's pace of the moment and lifts when its work
@@ -81,14 +84,17 @@ impl Pacer {
         }
     }
 
-    /// Adjusts the rate to what the answer to a call sent with `ticket` said.
-    pub(super) fn observe(&self, signal: Signal, ticket: Ticket) {
+    /// Adjusts the rate to what the answer to a call sent with `ticket` said; `throttled` of
+    /// its writes were answered 429 and are still to be sent.
+    pub(super) fn observe(&self, signal: Signal, ticket: Ticket, throttled: u32) {
         let now = Instant::now();
+        self.share.requeued(self.me, throttled);
         let fair = self.share.fair(self.me, now);
         let alone = !self.share.others_writing(self.me, now);
+        let left = self.share.left(self.me);
         let mut s = self.lock();
         let before = s.rate;
-        s.observe(now, signal, ticket, fair, alone);
+        s.observe(now, signal, ticket, fair, alone, left);
         if s.rate != before {
             tracing::debug!(?signal, writes_per_second = ?s.rate, "write pace");
             self.share.paced_at(self.me, s.rate);

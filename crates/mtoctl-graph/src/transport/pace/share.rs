@@ -4,6 +4,7 @@
 //! tenants with comparable work are kept at rates that finish them together.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use super::rate::{MIN_RATE, SEED, WINDOW};
@@ -40,6 +41,8 @@ const UNPACED_BURST: f64 = 40.0;
 #[derive(Debug, Default)]
 pub(in crate::transport) struct Share {
     tenants: Mutex<Vec<Progress>>,
+    /// Writes sent so far by all the app's tenants.
+    sent: AtomicU64,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -111,14 +114,31 @@ impl Share {
         }
     }
 
-    /// Tenant `me` sends a call of `writes` writes at `now`.
-    pub(super) fn sent(&self, me: usize, writes: u32, now: Instant) {
+    /// Tenant `me` sends a call of `writes` writes at `now`; returns the writes the app's
+    /// tenants have sent so far, these among them.
+    pub(super) fn sent(&self, me: usize, writes: u32, now: Instant) -> u64 {
         if let Some(p) = self.lock().get_mut(me) {
             p.left = p.left.map(|left| left.saturating_sub(u64::from(writes)));
             p.decayed = p.decayed_at(now) + f64::from(writes);
             p.wrote = Some(now);
             p.last = writes;
         }
+        self.sent.fetch_add(u64::from(writes), Ordering::Relaxed) + u64::from(writes)
+    }
+
+    /// `writes` of tenant `me`'s sent writes were throttled: it will send them again.
+    pub(super) fn requeued(&self, me: usize, writes: u32) {
+        if writes == 0 {
+            return;
+        }
+        if let Some(p) = self.lock().get_mut(me) {
+            p.left = p.left.map(|left| left.saturating_add(u64::from(writes)));
+        }
+    }
+
+    /// The writes tenant `me` still expects to send; `None` when it expects none.
+    pub(super) fn left(&self, me: usize) -> Option<u64> {
+        self.lock().get(me).and_then(|p| p.left)
     }
 
     /// Tenant `me`'s own pacer now goes at `rate`.
@@ -379,5 +399,12 @@ mod tests {
         }
         // 40 against the hub's 380: more than a tenth now.
         assert_eq!(share.cap(spoke, now), None);
+        assert_eq!(share.left(hub), Some(380));
+        // Writes throttled are to be sent again: counted back.
+        share.requeued(hub, 20);
+        assert_eq!(share.left(hub), Some(400));
+        // What the app's tenants have sent so far, the call's writes among them.
+        assert_eq!(share.sent(spoke, 20, now), 160);
+        assert_eq!(share.left(spoke), Some(20));
     }
 }
