@@ -6,7 +6,8 @@
 //! keeps pushing stays throttled longer.
 //!
 //! A tenant's [`Pacer`] lets each write call go at the tenant's own rate ([`rate`], learnt
-//! from the [`signal`]s in Graph's answers), at most at the cap its app registration's
+//! from the [`signal`]s in Graph's answers, steered once they fit an estimate of the tenant's
+//! bucket, [`refill`]), at most at the cap its app registration's
 //! [`share`] sets, so that the tenant that bounds the apply keeps the app's bucket to itself;
 //! and its rate moves towards the fair rate the share sets, so that tenants of comparable work
 //! finish together.
