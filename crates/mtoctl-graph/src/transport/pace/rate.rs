@@ -9,24 +9,24 @@
 //! **Steered**, once the changes of the printed level fit one bucket of the tenant's own
 //! ([`refill`](super::refill): its refill, its size and how full it is, finer than the tenth
 //! Graph prints), while no peers of comparable work write through its app (their shares of the
-//! app's bucket [`Share::fair`](super::share::Share::fair) leans to finish together): the rate is the refill, plus what the bucket holds beyond its hold level (0.95
-//! if Graph rounds the level it prints, 0.9 if it truncates) spent over two seconds, or less by
-//! what it lacks; and at least fast enough that the writes left spend the bucket down to 0.97 by
-//! their end, so that what it holds when the apply ends is not capacity never used. Held at a
-//! threshold between two printed levels, the bucket keeps crossing it and the estimate stays
-//! fresh; after three seconds without a crossing the rate grows slowly (2 % a second, at most
-//! 30 %) until one comes. A 429 to a call sent at the steered rate halves it all the same, once per
-//! round trip: the estimate was wrong.
+//! app's bucket [`Share::fair`](super::share::Share::fair) leans to finish together): the rate
+//! is the refill, plus what the bucket holds beyond its hold level (0.95 if Graph rounds the
+//! level it prints, 0.9 if it truncates) spent over two seconds, or less by what it lacks; and
+//! at least fast enough that the writes left spend the bucket down to 0.97 by their end, so
+//! that what it holds when the apply ends is not capacity never used. Held at a threshold
+//! between two printed levels, the bucket keeps crossing it and the estimate stays fresh; after
+//! three seconds without a crossing the rate grows slowly (2 % a second, at most 30 %) until one
+//! comes. A 429 to a call sent at the steered rate halves it all the same, once per round trip:
+//! the estimate was wrong.
 //!
 //! **Without an estimate** (too few crossings yet, a bucket the app's other tenants fill too, or
-//! peers to finish with):
-//! halved on a 429 (once per round trip), ×0.7 (at most every half second) when Graph reports a
-//! level of 0.9 or more higher than any since the last such decrease (the bucket is still
-//! emptying), up ×1.25 when it falls below any since the last change (the bucket refills: the
-//! rate is below the refill), held while the level holds (moved towards the fair rate, with
-//! peers), but moved 2 % a step once it has held for three seconds without peers (up below 1.0,
-//! whose bucket would otherwise end the apply a tenth or two full; down at 1.0, whose rate a
-//! little past the refill would meet a 429), and up ×1.25 per half
+//! peers to finish with): halved on a 429 (once per round trip), ×0.7 (at most every half
+//! second) when Graph reports a level of 0.9 or more higher than any since the last such
+//! decrease (the bucket is still emptying), up ×1.25 when it falls below any since the last
+//! change (the bucket refills: the rate is below the refill), held while the level holds (moved
+//! towards the fair rate, with peers), but moved 2 % a step once it has held for three seconds
+//! without peers (up below 1.0, whose bucket would otherwise end the apply a tenth or two full;
+//! down at 1.0, whose rate a little past the refill would meet a 429), and up ×1.25 per half
 //! second once Graph stops reporting pressure, but only ×1.05 past three times the rate at which
 //! the bucket last came back below 0.9 (or past the rate the episode began at, if higher). Growth
 //! counts half seconds, not answers: one answer grows the rate by as many steps as half seconds
@@ -93,8 +93,6 @@ const TAU: Duration = Duration::from_secs(2);
 /// The level the writes left spend the bucket down to by their end: short of a 429 by the
 /// estimate's error.
 const END_USE: f64 = 0.97;
-/// A 429, steering: past full.
-const THROTTLED_LEVEL: f64 = 1.1;
 /// The least steered rate, as a share of the refill.
 const LOWEST_SHARE: f64 = 0.25;
 /// The largest share of the writes left the bucket's content is spent on: the level is known
@@ -147,8 +145,8 @@ pub(super) struct State {
     /// The changes of Graph's printed level, and the refill and size of the tenant's bucket
     /// they tell.
     crossings: Crossings,
-    /// The level the rate was last steered at from an estimate ([`State::steer`]).
-    steered: Option<f64>,
+    /// What the answer the rate was last steered on said ([`State::steer`]).
+    steered: Option<Signal>,
     /// The epoch the last decrease began: a 429 answering a call sent before it is the
     /// decrease's cause, not news (one halving per round trip, as TCP does).
     decreased: u64,
@@ -352,7 +350,7 @@ impl State {
                 _ => target,
             };
             if let Some(target) = target {
-                self.steered = Some(level_of(signal));
+                self.steered = Some(signal);
                 // Where the law without an estimate takes over, should the estimate lapse.
                 let level = match signal {
                     Signal::Pressure(p) => p,
@@ -474,7 +472,7 @@ impl State {
                 target = target.max(refill / (1.0 - spent));
             }
         }
-        let news = signal == Signal::Throttled || self.steered != Some(level_of(signal));
+        let news = signal == Signal::Throttled || self.steered != Some(signal);
         (news || (target / rate - 1.0).abs() > STEER_BY).then_some(target)
     }
 
@@ -523,16 +521,6 @@ impl State {
             .map_or(WINDOW, |(at, _)| now.duration_since(*at))
             .max(Duration::from_millis(250));
         (f64::from(writes) / span.as_secs_f64()).max(MIN_RATE)
-    }
-}
-
-/// The level an answer says the bucket is at, for steering: a 429 past full, no header at
-/// the least level Graph prints.
-fn level_of(signal: Signal) -> f64 {
-    match signal {
-        Signal::Pressure(p) => p,
-        Signal::Throttled => THROTTLED_LEVEL,
-        Signal::Clear => 0.8,
     }
 }
 

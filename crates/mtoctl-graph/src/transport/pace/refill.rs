@@ -156,11 +156,7 @@ fn estimate(log: &[Crossing]) -> Option<Estimate> {
     let best = |count: fn(&Crossing) -> u64| {
         [0, 1]
             .into_iter()
-            .filter_map(|k| {
-                let mut fit = fit(log.iter().map(|c| (c.at, count(c), c.threshold[k])))?;
-                fit.estimate.rounds = k == 0;
-                Some(fit)
-            })
+            .filter_map(|k| fit(log.iter().map(|c| (c.at, count(c), c.threshold[k])), k == 0))
             .min_by(|a, b| a.error.total_cmp(&b.error))
     };
     let own = best(|c| c.own)?;
@@ -199,9 +195,10 @@ struct Fit {
     error: f64,
 }
 
-/// The least-squares fit of `writes = a + refill · t + capacity · threshold`; `None` when the
-/// points are too few, do not tell refill from capacity, or fit badly.
-fn fit(points: impl Iterator<Item = (Instant, u64, f64)> + Clone) -> Option<Fit> {
+/// The least-squares fit of `writes = a + refill · t + capacity · threshold`, the thresholds
+/// those of a level Graph `rounds` (or truncates); `None` when the points are too few, do not
+/// tell refill from capacity, or fit badly.
+fn fit(points: impl Iterator<Item = (Instant, u64, f64)> + Clone, rounds: bool) -> Option<Fit> {
     let origin = points.clone().next()?.0;
     let xs: Vec<(f64, f64, f64)> = points
         .map(|(at, w, th)| {
@@ -255,7 +252,7 @@ fn fit(points: impl Iterator<Item = (Instant, u64, f64)> + Clone) -> Option<Fit>
         estimate: Estimate {
             refill,
             capacity,
-            rounds: true,
+            rounds,
             origin,
             base: mw - refill * mt - capacity * mh,
         },
@@ -357,7 +354,8 @@ mod tests {
             }
         }
         assert!(c.log.len() >= FEWEST, "{:?}", c.log);
-        let app = fit(c.log.iter().map(|x| (x.at, x.app, x.threshold[0]))).expect("the app's");
+        let app =
+            fit(c.log.iter().map(|x| (x.at, x.app, x.threshold[0])), true).expect("the app's");
         assert!((app.estimate.refill - 150.0).abs() < 7.5, "{app:?}");
         assert_eq!(c.estimate(), None);
     }
