@@ -6,6 +6,7 @@ use std::process::{Command, Output, Stdio};
 
 fn mtoctl() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_mtoctl"));
+    cmd.env("MTOCTL_NO_KNOWN_IDS", "1");
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
     cmd.env_remove("NO_COLOR")
         .env_remove("CLICOLOR_FORCE")
@@ -703,6 +704,7 @@ fn ctrl_c_during_apply_says_what_it_interrupted_and_a_rerun_converges() {
     }
     let apply = |wait: &str| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_mtoctl"));
+        cmd.env("MTOCTL_NO_KNOWN_IDS", "1");
         cmd.current_dir(&dir)
             .args(["apply", "--emulator", "--auto-approve", "--color", "never"])
             .args(["--wait", wait, "-f", "mto.yaml"])

@@ -227,6 +227,7 @@ impl World {
 
     async fn plan(&self) -> (i32, String, String) {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_mtoctl"));
+        cmd.env("MTOCTL_NO_KNOWN_IDS", "1");
         cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
             .envs(quickstart_env())
             .env("MTOCTL_GRAPH_URL", &self.server.base_url)

@@ -296,3 +296,91 @@ fn an_exported_spec_sees_the_world_it_was_exported_from() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The Graph calls of a run, from its debug log: one `client_request_id` per call.
+fn graph_calls(stderr: &str) -> std::collections::BTreeSet<String> {
+    stderr
+        .lines()
+        .filter(|l| l.contains("graph{"))
+        .filter_map(|l| l.split("client_request_id=").nth(1))
+        .filter_map(|rest| rest.split(['}', ' ']).next())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// An apply keeps, beside the spec, the ids of the configurations and jobs it made; the next
+/// plan asks for their details in its first wave by those ids (fewer calls, none for a schema
+/// alone) and plans the same. A file that cannot be read is passed over.
+#[test]
+fn the_ids_an_apply_made_are_kept_beside_the_spec_and_read_ahead() {
+    let dir = scratch("emulator-mode-known-ids");
+    for file in ["mto.yaml", "world.yaml"] {
+        std::fs::copy(repo(&format!("examples/quickstart/{file}")), dir.join(file)).expect("copy");
+    }
+    let apply = apply_waiting(&dir, "mto.yaml");
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+
+    let file = dir.join(".mtoctl/known-ids.json");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).expect("kept").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "readable by its owner only");
+    }
+    let known: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("kept")).expect("json");
+    let tenants = known["tenants"].as_object().expect("tenants");
+    assert_eq!(tenants.len(), 2, "{known}");
+    for tenant in tenants.values() {
+        let keys: Vec<&String> = tenant.as_object().expect("tenant").keys().collect();
+        assert_eq!(keys, ["configurations", "seen_unix_s"], "{known}");
+        let configurations = tenant["configurations"].as_array().expect("list");
+        assert_eq!(configurations.len(), 1, "{known}");
+        let c = configurations[0].as_object().expect("configuration");
+        let keys: Vec<&String> = c.keys().collect();
+        assert_eq!(
+            keys,
+            ["job_ids", "name", "service_principal_id"],
+            "ids only: {known}"
+        );
+        assert!(c["name"].as_str().expect("name").starts_with("mto_sync_"));
+        let jobs = c["job_ids"].as_array().expect("jobs");
+        assert_eq!(jobs.len(), 1, "the job the apply made: {known}");
+        assert!(jobs[0].as_str().expect("id").starts_with("Azure2Azure."));
+    }
+
+    let debug = [
+        "plan",
+        "--emulator",
+        "--detailed-exitcode",
+        "-f",
+        "mto.yaml",
+        "--log-level",
+        "debug",
+    ];
+    let warm = mtoctl(&dir, &debug);
+    assert_eq!(warm.code, 0, "{}\n{}", warm.stdout, warm.stderr);
+    let cold = mtoctl(&dir, &[&debug[..], &["--no-known-ids"]].concat());
+    assert_eq!(cold.code, 0, "{}\n{}", cold.stdout, cold.stderr);
+    assert_eq!(warm.stdout, cold.stdout, "the same plan");
+    let (warm_calls, cold_calls) = (graph_calls(&warm.stderr), graph_calls(&cold.stderr));
+    assert_eq!(
+        (warm_calls.len(), cold_calls.len()),
+        (4, 6),
+        "two calls a tenant, where each tenant's schema took a third"
+    );
+    assert!(!warm.stderr.contains("/schema"), "{}", warm.stderr);
+    assert!(cold.stderr.contains("/schema"), "{}", cold.stderr);
+
+    std::fs::write(&file, "{not json").expect("write");
+    let broken = plan_detailed(&dir, "mto.yaml");
+    assert_eq!(broken.code, 0, "{}\n{}", broken.stdout, broken.stderr);
+    assert!(
+        broken.stderr.lines().all(|l| !l.contains("known")),
+        "{}",
+        broken.stderr
+    );
+    let rewritten: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("kept")).expect("json");
+    assert_eq!(rewritten["tenants"].as_object().map(|t| t.len()), Some(2));
+}

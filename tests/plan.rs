@@ -29,6 +29,7 @@ async fn emulator_for(text: &str) -> Emulated {
 
 fn mtoctl(emu: &Emulated, with_secrets: bool) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_mtoctl"));
+    cmd.env("MTOCTL_NO_KNOWN_IDS", "1");
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_remove("NO_COLOR")
         .env_remove("MTOCTL_COLOR")
@@ -358,6 +359,7 @@ async fn apply_warns_about_missing_permissions_before_it_writes() {
 #[test]
 fn permissions_lists_what_each_tenant_needs() {
     let out = Command::new(env!("CARGO_BIN_EXE_mtoctl"))
+        .env("MTOCTL_NO_KNOWN_IDS", "1")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args([
             "permissions",

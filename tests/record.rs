@@ -28,6 +28,7 @@ use serde_json::Value;
 /// `mtoctl ARGS` against `base` (the proxy) with the scenario's secrets.
 async fn mtoctl(world: &Scenario, base: &str, args: &[&str]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_mtoctl"));
+    cmd.env("MTOCTL_NO_KNOWN_IDS", "1");
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_remove("MTOCTL_LOG")
         .envs(world.env.iter().cloned())
@@ -420,6 +421,7 @@ async fn the_quickstart_lifecycle_is_recorded_without_personal_data_or_secrets()
 /// `mtoctl plan` of the quickstart with `args`, against nothing (these fail before Graph).
 fn plan_with(args: &[&str]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_mtoctl"))
+        .env("MTOCTL_NO_KNOWN_IDS", "1")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args([
             "plan",

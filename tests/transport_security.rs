@@ -104,6 +104,7 @@ fn the_binary_refuses_plain_http_to_a_remote_host_before_any_request() {
         ("--login-url", "http://login.example.invalid"),
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_mtoctl"))
+            .env("MTOCTL_NO_KNOWN_IDS", "1")
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .env_remove("MTOCTL_GRAPH_URL")
             .env_remove("MTOCTL_LOGIN_URL")

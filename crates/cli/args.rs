@@ -177,6 +177,13 @@ pub struct GraphArgs {
     /// only). It holds the personal data the transcript does not: never attach it.
     #[arg(long, value_name = "KEYFILE", requires = "record")]
     pub record_key: Option<PathBuf>,
+    /// Neither read nor write `.mtoctl/known-ids.json` beside the spec. That file keeps the
+    /// ids of the sync configurations and jobs the last run saw or made, so that the next
+    /// read asks for their jobs, assignments and schemas beside the read that finds them
+    /// (two round trips sooner); it decides nothing, and ids that no longer match are read
+    /// again the usual way.
+    #[arg(long, env = "MTOCTL_NO_KNOWN_IDS", value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_known_ids: bool,
 }
 
 /// A duration: seconds, or numbers with `s`, `m` or `h` (`90`, `90s`, `15m`, `1h30m`).

@@ -7,6 +7,7 @@
 mod args;
 mod commands;
 mod embedded;
+mod known_ids;
 mod limits;
 mod memory;
 mod output;

@@ -22,6 +22,7 @@ use mtoctl_model::spec::ValidSpec;
 
 use crate::args::{GraphArgs, LogLevel};
 use crate::commands::validate::{read_spec, render_text};
+use crate::known_ids::KnownIdsFile;
 use crate::output::Printer;
 
 /// A validated spec and where it was read from.
@@ -34,6 +35,8 @@ pub struct LoadedSpec {
     pub path: std::path::PathBuf,
     /// Sign-ins begun from its tenants while the rest of it was being checked.
     pub ahead: Option<SignedInAhead>,
+    /// The ids of sync configurations and jobs earlier runs saw, and where they are kept.
+    pub known: KnownIdsFile,
 }
 
 /// Reads and validates the spec; prints its findings on stderr. `None` when it is invalid.
@@ -57,7 +60,18 @@ pub fn load_spec_signing_in(
     tracing::debug!(spec = %path.display(), "reading the spec");
     let (name, bytes) = read_spec(path)?;
     let ahead = sign_in_ahead(&bytes, path, graph, runtime);
-    Ok(check_spec(printer, path, &name, &bytes).map(|spec| LoadedSpec { ahead, ..spec }))
+    let known = if graph.no_known_ids {
+        KnownIdsFile::off()
+    } else {
+        KnownIdsFile::beside(path)
+    };
+    Ok(
+        check_spec(printer, path, &name, &bytes).map(|spec| LoadedSpec {
+            ahead,
+            known,
+            ..spec
+        }),
+    )
 }
 
 /// The spec in `bytes` validated, its findings printed; `None` when it is invalid.
@@ -75,6 +89,7 @@ fn check_spec(printer: &Printer, path: &Path, name: &str, bytes: &[u8]) -> Optio
                 dir: spec_dir(path),
                 path: path.to_path_buf(),
                 ahead: None,
+                known: KnownIdsFile::off(),
             })
         }
         Err(diagnostics) => {
@@ -470,10 +485,12 @@ pub async fn read_live(
     spec: &LoadedSpec,
     lacking: &Lacking,
 ) -> anyhow::Result<mtoctl_model::ObservedState> {
-    mtoctl_graph::collect::collect(client, &spec.desired)
+    let observed = mtoctl_graph::collect::collect_knowing(client, &spec.desired, &spec.known.get())
         .await
         .context("cannot read the live state")
-        .map_err(|e| lacking.explain(e))
+        .map_err(|e| lacking.explain(e))?;
+    spec.known.learn_observed(&spec.desired, &observed);
+    Ok(observed)
 }
 
 /// Reads every tenant and plans the spec against what it found. `nothing` says what did not
@@ -506,10 +523,11 @@ pub async fn live_plan_releasing(
     nothing: &str,
     release: Release,
 ) -> anyhow::Result<mtoctl_model::plan::Plan> {
-    let observed = mtoctl_graph::collect::collect(client, &spec.desired)
+    let observed = mtoctl_graph::collect::collect_knowing(client, &spec.desired, &spec.known.get())
         .await
         .with_context(|| format!("cannot read the live state; {nothing}"))?;
     tracing::debug!("the live state is read");
+    spec.known.learn_observed(&spec.desired, &observed);
     let plan = match planning {
         Planning::Apply => mtoctl_planner::plan(&spec.desired, &observed),
         Planning::Destroy {

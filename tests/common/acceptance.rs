@@ -429,6 +429,7 @@ impl Runner {
         let n = self.count.fetch_add(1, Ordering::SeqCst) + 1;
         let transcript = self.transcript(n, label);
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_mtoctl"));
+        cmd.env("MTOCTL_NO_KNOWN_IDS", "1");
         cmd.current_dir(&self.run_dir)
             .env_remove("MTOCTL_GRAPH_URL")
             .env_remove("MTOCTL_LOGIN_URL")

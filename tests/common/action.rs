@@ -120,6 +120,7 @@ impl Runner {
             .arg(repo(&format!("action/{script}")))
             .current_dir(repo(""))
             .env_clear()
+            .env("MTOCTL_NO_KNOWN_IDS", "1")
             .env("PATH", path)
             .env("HOME", &self.dir)
             .env("RUNNER_TEMP", &self.dir)

@@ -136,6 +136,7 @@ impl Scenario {
     /// `mtoctl ARGS --color never` against the emulator, not yet started.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_mtoctl"));
+        cmd.env("MTOCTL_NO_KNOWN_IDS", "1");
         cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
             .envs(self.env.iter().cloned())
             .env("MTOCTL_GRAPH_URL", &self.server.base_url)

@@ -140,7 +140,10 @@ fn execute(printer: &Printer, args: &ApplyArgs, planning: Planning) -> anyhow::R
         let (run, tally) = tokio::join!(run, progress(printer, args.format, version, rx));
         match run {
             None => Err(Interrupted(tally.describe()).into()),
-            Some(Ok(run)) => verified(printer, args, run, &client, &spec).await,
+            Some(Ok(run)) => {
+                spec.known.learn_run(&spec.desired, &run);
+                verified(printer, args, run, &client, &spec).await
+            }
             Some(Err(RoundsError::Plan { round, source })) => Err(source.context(format!(
                 "cannot plan round {round}; the rounds before it were applied"
             ))),

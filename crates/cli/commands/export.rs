@@ -44,6 +44,7 @@ pub fn run(printer: &Printer, args: &ExportArgs) -> anyhow::Result<ExitCode> {
         dir: session::spec_dir(&args.file),
         path: args.file.clone(),
         ahead: None,
+        known: crate::known_ids::KnownIdsFile::off(),
     };
 
     let runtime = session::runtime()?;
@@ -75,6 +76,7 @@ pub fn run(printer: &Printer, args: &ExportArgs) -> anyhow::Result<ExitCode> {
             dir: session_spec.dir.clone(),
             path: session_spec.path.clone(),
             ahead: None,
+            known: crate::known_ids::KnownIdsFile::off(),
         };
         let plan = session::live_plan(&client, &check, session::Planning::Apply, "the exported spec was not checked")
             .await?;

@@ -69,6 +69,7 @@ pub fn run(printer: &Printer, args: &ExportArgs) -> anyhow::Result<ExitCode> {
         dir: session::spec_dir(&args.file),
         path: args.file.clone(),
         ahead: None,
+        known: crate::known_ids::KnownIdsFile::off(),
     };
 
     let runtime = session::runtime()?;
@@ -174,6 +175,7 @@ async fn unshown(
         dir: spec.dir.clone(),
         path: spec.path.clone(),
         ahead: None,
+        known: crate::known_ids::KnownIdsFile::off(),
     };
     let plan = session::live_plan(
         client,

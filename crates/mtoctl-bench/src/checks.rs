@@ -59,7 +59,7 @@ pub fn check(sc: &Scenario, results: &[PhaseResult]) -> Findings {
             ));
         }
         match r.phase.as_str() {
-            "plan_cold" | "plan_noop" => {
+            "plan_cold" | "plan_noop" | "plan_noop_fresh" => {
                 if r.http_calls > plan_http_allowance(&c) {
                     fails.push(format!(
                         "{at}: {} HTTP calls, over the model's {} (+10 %)",

@@ -54,7 +54,8 @@ pub struct PhaseResult {
     pub scenario: String,
     /// Seed.
     pub seed: u64,
-    /// `plan_cold`, `apply_scratch`, `plan_noop` or `apply_incremental`.
+    /// `plan_cold`, `apply_scratch`, `plan_noop`, `plan_noop_fresh` (without the ids kept by
+    /// the runs before) or `apply_incremental`.
     pub phase: String,
     /// Wall time of the mtoctl process, seconds.
     pub wall_s: f64,
@@ -124,6 +125,7 @@ pub async fn run_scenario(
 ) -> anyhow::Result<Vec<PhaseResult>> {
     let generated = worlds::generate(scenario, seed, settings.apps);
     let dir = run_dir(settings, scenario, seed)?;
+    forget_known_ids(&dir)?;
     let spec = dir.join("spec.yaml");
     let spec_incr = dir.join("spec-incremental.yaml");
     std::fs::write(&spec, &generated.spec)?;
@@ -484,6 +486,28 @@ async fn phases(
         None,
     );
 
+    // 3b. The same without the ids the apply and the plan before it kept: as in a CI job that
+    // keeps no files between runs.
+    reset(emu);
+    let ran = mtoctl(
+        s,
+        base,
+        dir,
+        "plan_noop_fresh",
+        &["plan", "-f", &spec, "--detailed-exitcode", "--no-known-ids"],
+    )
+    .await?;
+    expect_code(&ran, &[0], "plan after convergence, without known ids", dir)?;
+    record(
+        "plan_noop_fresh",
+        &ran,
+        &counted(emu),
+        &plan_b,
+        model::goal(&plan_b),
+        counts.h_plan_waves,
+        None,
+    );
+
     // 4. Incremental apply: 1 % of each direction's principals removed, 1 % added.
     reset(emu);
     let ran = mtoctl(
@@ -577,6 +601,18 @@ fn run_dir(settings: &Settings, scenario: &Scenario, seed: u64) -> anyhow::Resul
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("cannot create the work directory `{}`", dir.display()))?;
     Ok(dir)
+}
+
+/// The ids an earlier run in `dir` left (`.mtoctl/known-ids.json` beside its spec) removed,
+/// so that the cold plan is cold and the plans after the apply know what this run's apply saw.
+fn forget_known_ids(dir: &Path) -> anyhow::Result<()> {
+    let file = dir.join(".mtoctl").join("known-ids.json");
+    match std::fs::remove_file(&file) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("cannot remove `{}`", file.display()))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// `mtoctl plan -f <spec> --detailed-exitcode` run as `label`, which must find nothing to do

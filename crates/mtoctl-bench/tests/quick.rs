@@ -1,6 +1,7 @@
 //! The benchmark's quick mode in CI: B1 and a reduced B2 against the emulator (small latency,
 //! the Graph throttling model, a fast time scale), running the real `mtoctl` binary through a
-//! cold plan, an apply from scratch with joins, a no-op plan and an incremental apply.
+//! cold plan, an apply from scratch with joins, a no-op plan (with the ids the apply kept, and
+//! without) and an incremental apply.
 //!
 //! It asserts counts, never timings: a plan's HTTP calls and inner requests within the model's
 //! bound (performance-model.md §6), so no request per principal; zero early retries; fewer
@@ -33,6 +34,7 @@ async fn quick_mode_meets_the_models_counts() {
                 "plan_cold",
                 "apply_scratch",
                 "plan_noop",
+                "plan_noop_fresh",
                 "apply_incremental"
             ],
             "{}",
@@ -71,7 +73,17 @@ async fn quick_mode_meets_the_models_counts() {
             scratch.http_calls,
             scratch.writes
         );
-        let incremental = &results[3];
+        // The no-op plan knows the ids the apply kept: each configuration's details in the
+        // first wave, so fewer calls than the same plan without them.
+        let (noop, fresh) = (&results[2], &results[3]);
+        assert!(
+            noop.http_calls < fresh.http_calls,
+            "{}: {} calls with the ids kept, {} without",
+            sc.name,
+            noop.http_calls,
+            fresh.http_calls
+        );
+        let incremental = &results[4];
         assert_eq!(Some(incremental.writes), incremental.expected_writes);
     }
     let _ = std::fs::remove_dir_all(&dir);

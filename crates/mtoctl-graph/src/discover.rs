@@ -20,7 +20,9 @@ use mtoctl_model::observed::{
     ObservedState, PrincipalsObservation, SyncConfigurationDetails, SyncConfigurationObservation,
 };
 
-use crate::collect::{CollectError, Failures, collect, collection, read_details, read_templates};
+use crate::collect::{
+    Ahead, CollectError, Failures, collect, collection, read_details, read_templates,
+};
 use crate::transport::{GraphClient, GraphRequest};
 use crate::wire::{directory, sync};
 
@@ -99,7 +101,7 @@ async fn discover_tenant(
         })
         .collect();
     let refs: Vec<&sync::ServicePrincipal> = sps.iter().collect();
-    let mut details = read_details(client, alias, &refs, &mut failures).await;
+    let mut details = read_details(client, alias, &refs, Ahead::default(), &mut failures).await;
     for c in &mut configurations {
         c.details = details.remove(&c.service_principal_id);
     }

@@ -54,13 +54,22 @@ async fn quickstart_collect_reads_both_tenants_within_the_call_budget() {
     assert_eq!(stats["early_retries"], 0);
 }
 
-/// Drives the walkthrough's writes through the client, then checks that collect reads every
-/// kind of object back: members, join request, partners with identity sync, templates, a sync
-/// configuration with its job, schema and assignment.
-#[tokio::test]
-async fn collect_reads_back_a_formed_organization_and_a_sync_configuration() {
+/// The walkthrough's writes driven through the client: the organization formed, and in
+/// contoso a sync configuration with its job and one assignment (alice).
+struct Configured {
+    world: World,
+    desired: mtoctl_model::DesiredState,
+    client: mtoctl_graph::transport::GraphClient,
+    contoso_id: String,
+    fabrikam_id: String,
+    sp: String,
+    job_id: String,
+    role: String,
+    alice: String,
+}
+
+async fn configured() -> Configured {
     use mtoctl_graph::transport::GraphRequest;
-    use mtoctl_model::observed::{MemberRole, MemberState};
     use reqwest::Method;
     use serde_json::json;
 
@@ -172,6 +181,37 @@ async fn collect_reads_back_a_formed_organization_and_a_sync_configuration() {
     )
     .await;
 
+    Configured {
+        world,
+        desired,
+        client,
+        contoso_id,
+        fabrikam_id,
+        sp,
+        job_id,
+        role,
+        alice,
+    }
+}
+
+/// Drives the walkthrough's writes through the client, then checks that collect reads every
+/// kind of object back: members, join request, partners with identity sync, templates, a sync
+/// configuration with its job, schema and assignment.
+#[tokio::test]
+async fn collect_reads_back_a_formed_organization_and_a_sync_configuration() {
+    use mtoctl_model::observed::{MemberRole, MemberState};
+
+    let Configured {
+        desired,
+        client,
+        contoso_id,
+        fabrikam_id,
+        sp,
+        job_id,
+        role,
+        alice,
+        world: _world,
+    } = configured().await;
     let observed = collect(&client, &desired).await.expect("collect");
     let contoso = &observed.tenants[&Alias("contoso".into())];
     let fabrikam = &observed.tenants[&Alias("fabrikam".into())];
@@ -260,6 +300,86 @@ async fn collect_reads_back_a_formed_organization_and_a_sync_configuration() {
     );
     assert_eq!(details.assignments.len(), 1);
     assert_eq!(details.assignments[0].principal_id.to_string(), alice);
+}
+
+/// Calls made by `client` while `read` runs.
+async fn calls_during<T>(
+    client: &mtoctl_graph::transport::GraphClient,
+    read: impl std::future::Future<Output = T>,
+) -> (T, u64) {
+    let before = client.stats().http_calls;
+    let out = read.await;
+    (out, client.stats().http_calls - before)
+}
+
+/// With the ids a first read saw, a second asks for the configuration's jobs, assignments and
+/// schema in the same wave as the list that finds it: one call fewer in contoso (its jobs and
+/// assignments, then its schema, were two dependent calls), and the same state read.
+#[tokio::test]
+async fn known_ids_read_a_configurations_details_with_the_first_wave() {
+    use mtoctl_graph::collect::collect_knowing;
+    use mtoctl_model::known::KnownIds;
+
+    let c = configured().await;
+    let (cold, cold_calls) = calls_during(&c.client, collect(&c.client, &c.desired)).await;
+    let cold = cold.expect("collect");
+    let mut known = KnownIds::default();
+    let contoso_id = &c.desired.tenants[0].tenant_id;
+    // Another spec's configuration in the same tenant is kept.
+    known.learn_configuration(contoso_id, "Another spec's", &c.sp, 0);
+    known.learn_observed(&c.desired, &cold, 0);
+    let contoso = &known.tenants[contoso_id].configurations;
+    assert_eq!(contoso.len(), 2, "{known:?}");
+    assert_eq!(contoso[0].name, "another spec's");
+    assert_eq!(contoso[1].service_principal_id, c.sp);
+    assert_eq!(contoso[1].job_ids, std::slice::from_ref(&c.job_id));
+
+    let (warm, warm_calls) =
+        calls_during(&c.client, collect_knowing(&c.client, &c.desired, &known)).await;
+    assert_eq!(warm.expect("collect"), cold, "the same state is read");
+    assert_eq!(
+        warm_calls,
+        cold_calls - 1,
+        "contoso's configuration is read in one wave: {cold_calls} calls before, {warm_calls} now"
+    );
+}
+
+/// Ids that no longer match cost calls, not correctness: a configuration that is gone (an
+/// unknown service principal) and a job that is gone (its schema read ahead fails) are read
+/// again the usual way, and the state read is what a read without them finds.
+#[tokio::test]
+async fn known_ids_that_no_longer_match_are_read_again() {
+    use mtoctl_graph::collect::collect_knowing;
+    use mtoctl_model::known::KnownIds;
+
+    let c = configured().await;
+    let cold = collect(&c.client, &c.desired).await.expect("collect");
+    let contoso = &c.desired.tenants[0].tenant_id;
+    let name = format!("MTO_Sync_{}", c.fabrikam_id);
+
+    let mut gone = KnownIds::default();
+    gone.learn_configuration(contoso, &name, "00000000-0000-0000-0000-00000000dead", 0);
+    gone.learn_job(contoso, &name, &c.job_id);
+    let (read, calls) =
+        calls_during(&c.client, collect_knowing(&c.client, &c.desired, &gone)).await;
+    assert_eq!(read.expect("collect"), cold, "a configuration that is gone");
+    let (_, cold_calls) = calls_during(&c.client, collect(&c.client, &c.desired)).await;
+    assert_eq!(
+        calls,
+        cold_calls + 1,
+        "the reads ahead took a call of their own"
+    );
+
+    let mut old_job = KnownIds::default();
+    old_job.learn_configuration(contoso, &name, &c.sp, 0);
+    old_job.learn_job(contoso, &name, "Azure2Azure.0000.gone");
+    let (read, calls) =
+        calls_during(&c.client, collect_knowing(&c.client, &c.desired, &old_job)).await;
+    assert_eq!(read.expect("collect"), cold, "a job that is gone");
+    assert_eq!(
+        calls, cold_calls,
+        "the jobs and assignments read ahead are kept; only the schema is read after them"
+    );
 }
 
 /// A tenant that cannot sign in (a wrong secret) fails every read; the error says so once for

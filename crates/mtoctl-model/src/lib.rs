@@ -14,6 +14,7 @@ pub mod doctor;
 pub mod expression;
 pub mod health;
 pub mod ids;
+pub mod known;
 pub mod observed;
 pub mod plan;
 pub mod spec;

@@ -1,9 +1,12 @@
 //! The details of sync configurations: their jobs and assignments (wave 2), and the jobs'
-//! schemas (wave 3, sent once the jobs are read, alongside the assignments); and, when asked,
-//! the templates the jobs were made from.
+//! schemas (wave 3, sent once the jobs are read, alongside the assignments), or all three with
+//! wave 1 for a configuration an earlier run saw (`read_ahead`, by its ids, kept only where
+//! they match what wave 1 and the jobs list find); and, when asked, the templates the jobs
+//! were made from.
 
 use std::collections::BTreeMap;
 
+use mtoctl_model::known::KnownConfiguration;
 use mtoctl_model::observed::{SyncConfigurationDetails, SyncConfigurationObservation};
 
 use super::Failures;
@@ -12,57 +15,63 @@ use crate::error::GraphError;
 use crate::transport::{GraphClient, GraphRequest, MAX_BATCH, RawResponse};
 use crate::wire::sync;
 
-/// Jobs and assignments (wave 2), then schemas (wave 3), for the given configurations. The
-/// schemas need only the jobs, so they are asked for as soon as the jobs are read, while the
-/// (larger, slower) assignment pages are still coming.
+/// Jobs and assignments (wave 2), then schemas (wave 3), for the given configurations; for
+/// those `ahead` read by the ids an earlier run saw, only the schemas of jobs it did not know.
+/// The schemas need only the jobs, so they are asked for as soon as the jobs are read, while
+/// the (larger, slower) assignment pages are still coming.
 pub(crate) async fn read_details(
     client: &GraphClient,
     alias: &str,
     declared: &[&sync::ServicePrincipal],
+    mut ahead: Ahead,
     failures: &mut Failures,
 ) -> BTreeMap<String, SyncConfigurationDetails> {
     let mut out = BTreeMap::new();
     if declared.is_empty() {
         return out;
     }
-    // Apart, the jobs' `$batch` calls answer first and the schemas follow while the assignments
-    // come; together, every call holds both, and the schemas wait for all. Apart only where
-    // that costs no call (not for one configuration: two calls instead of one).
-    let calls = |requests: usize| requests.div_ceil(MAX_BATCH);
-    let ((jobs, jobs_read, schemas), (assignments, assignments_read)) =
-        if 2 * calls(declared.len()) == calls(2 * declared.len()) {
-            tokio::join!(
-                read_jobs_then_schemas(client, alias, declared),
-                read_each(client, alias, declared, sync::assignments_path)
-            )
-        } else {
-            read_together(client, alias, declared).await
-        };
-    let mut schemas = schemas.into_iter();
+    // Only what wave 1 found under the same id is taken from what was read ahead.
+    let mut reads: BTreeMap<String, Read> = BTreeMap::new();
+    let mut rest = Vec::new();
+    for sp in declared {
+        match ahead.configurations.remove(&sp.id) {
+            Some(read) => {
+                reads.insert(sp.id.clone(), read);
+            }
+            None => rest.push(*sp),
+        }
+    }
+    let (read_rest, ()) = tokio::join!(
+        read_unknown(client, alias, &rest),
+        read_missing_schemas(client, alias, ahead.schemas, &mut reads)
+    );
+    reads.extend(rest.iter().map(|sp| sp.id.clone()).zip(read_rest));
     let label = |sp: &sync::ServicePrincipal, what: &str| {
         format!(
             "tenant {alias}: {what} of sync configuration `{}`",
             sp.display_name.as_deref().unwrap_or(&sp.id)
         )
     };
-    for (((sp, jobs), jobs_read), (assignments, assignments_read)) in declared
-        .iter()
-        .zip(jobs)
-        .zip(jobs_read)
-        .zip(assignments.into_iter().zip(assignments_read))
-    {
-        if let Err(e) = jobs_read {
-            failures.push((label(sp, "the jobs"), e));
+    for sp in declared {
+        let Some(read) = reads.remove(&sp.id) else {
             continue;
-        }
-        // This configuration's schemas, in the order they were asked for.
-        let schemas: Vec<_> = schemas.by_ref().take(jobs.len()).collect();
-        if let Err(e) = assignments_read {
-            failures.push((label(sp, "the assignments"), e));
-            continue;
-        }
+        };
+        let jobs = match read.jobs {
+            Ok(jobs) => jobs,
+            Err(e) => {
+                failures.push((label(sp, "the jobs"), e));
+                continue;
+            }
+        };
+        let assignments = match read.assignments {
+            Ok(assignments) => assignments,
+            Err(e) => {
+                failures.push((label(sp, "the assignments"), e));
+                continue;
+            }
+        };
         let mut observed_jobs = Vec::new();
-        for (job, schema) in jobs.into_iter().zip(schemas) {
+        for (job, schema) in jobs.into_iter().zip(read.schemas) {
             let schema = match schema {
                 Ok(r) => match decode_text::<sync::Schema>(&r.body) {
                     Ok(s) => Some(s),
@@ -100,6 +109,176 @@ pub(crate) async fn read_details(
         );
     }
     out
+}
+
+/// One configuration's details as read: its jobs, its assignments, and one schema answer per
+/// job, in the jobs' order (none when the jobs could not be read).
+pub(crate) struct Read {
+    jobs: Result<Vec<sync::Job>, GraphError>,
+    assignments: Result<Vec<sync::Assignment>, GraphError>,
+    schemas: Vec<Result<RawResponse, GraphError>>,
+}
+
+/// The details of configurations an earlier run saw, read by its ids beside wave 1, by
+/// service principal id: only those whose jobs and assignments were both read. A schema of a
+/// job the jobs list holds is in its place; one not read (or of a job no longer there) is not.
+#[derive(Default)]
+pub(crate) struct Ahead {
+    configurations: BTreeMap<String, Read>,
+    /// Schema answers by service principal and job id, until the jobs are known.
+    schemas: BTreeMap<(String, String), RawResponse>,
+}
+
+/// The jobs, assignments and schemas of `known`, each asked for by the ids an earlier run saw,
+/// in one list of `$batch` calls. A read that fails (the object is gone, or anything else) is
+/// dropped: the configuration is then read the usual way, whose failure is the one reported.
+pub(crate) async fn read_ahead(
+    client: &GraphClient,
+    alias: &str,
+    known: &[KnownConfiguration],
+) -> Ahead {
+    let mut ahead = Ahead::default();
+    if known.is_empty() {
+        return ahead;
+    }
+    let mut requests = Vec::new();
+    for k in known {
+        requests.push(GraphRequest::get(sync::jobs_path(&k.service_principal_id)).guessed());
+        requests.push(GraphRequest::get(sync::assignments_path(&k.service_principal_id)).guessed());
+    }
+    let collections = requests.len();
+    let mut schema_keys = Vec::new();
+    for k in known {
+        for job in &k.job_ids {
+            requests
+                .push(GraphRequest::get(sync::schema_path(&k.service_principal_id, job)).guessed());
+            schema_keys.push((k.service_principal_id.clone(), job.clone()));
+        }
+    }
+    let mut answers = client.send_all_raw(alias, &requests).await.into_iter();
+    let firsts = requests[..collections]
+        .iter()
+        .zip(answers.by_ref().take(collections))
+        .collect();
+    for (key, answer) in schema_keys.into_iter().zip(answers) {
+        if let Ok(answer) = answer {
+            ahead.schemas.insert(key, answer);
+        }
+    }
+    let mut jobs: Vec<Vec<sync::Job>> = known.iter().map(|_| Vec::new()).collect();
+    let mut assignments: Vec<Vec<sync::Assignment>> = known.iter().map(|_| Vec::new()).collect();
+    let read = client
+        .follow_all_raw(alias, firsts, |index, request, page| {
+            if index % 2 == 0 {
+                take_page(alias, request, &page.body, &mut jobs[index / 2])
+            } else {
+                take_page(alias, request, &page.body, &mut assignments[index / 2])
+            }
+        })
+        .await;
+    let mut read = read.into_iter();
+    for ((k, jobs), assignments) in known.iter().zip(jobs).zip(assignments) {
+        let (Some(Ok(())), Some(Ok(()))) = (read.next(), read.next()) else {
+            continue;
+        };
+        ahead.configurations.insert(
+            k.service_principal_id.clone(),
+            Read {
+                jobs: Ok(jobs),
+                assignments: Ok(assignments),
+                schemas: Vec::new(),
+            },
+        );
+    }
+    ahead
+}
+
+/// The schemas of the jobs of configurations read ahead: those read with them (`schemas`, by
+/// service principal and job id) put in place, the others read now.
+async fn read_missing_schemas(
+    client: &GraphClient,
+    alias: &str,
+    schemas: BTreeMap<(String, String), RawResponse>,
+    reads: &mut BTreeMap<String, Read>,
+) {
+    let mut answers: BTreeMap<(String, String), Result<RawResponse, GraphError>> =
+        schemas.into_iter().map(|(key, r)| (key, Ok(r))).collect();
+    let mut missing = Vec::new();
+    for (sp, read) in reads.iter() {
+        let Ok(jobs) = &read.jobs else { continue };
+        for job in jobs {
+            let key = (sp.clone(), job.id.clone());
+            if !answers.contains_key(&key) && !missing.contains(&key) {
+                missing.push(key);
+            }
+        }
+    }
+    if !missing.is_empty() {
+        let requests: Vec<GraphRequest> = missing
+            .iter()
+            .map(|(sp, job)| GraphRequest::get(sync::schema_path(sp, job)))
+            .collect();
+        let read = client.send_all_raw(alias, &requests).await;
+        answers.extend(missing.into_iter().zip(read));
+    }
+    for (sp, read) in reads.iter_mut() {
+        let Ok(jobs) = &read.jobs else { continue };
+        read.schemas = jobs
+            .iter()
+            .map(|job| {
+                answers
+                    .remove(&(sp.clone(), job.id.clone()))
+                    .unwrap_or_else(|| {
+                        Err(GraphError::Decode {
+                            tenant: alias.to_owned(),
+                            method: "GET".into(),
+                            path: sync::jobs_path(sp),
+                            reason: format!("job {} is listed twice", job.id),
+                        })
+                    })
+            })
+            .collect();
+    }
+}
+
+/// Jobs, assignments and schemas of configurations nothing was read ahead for, each
+/// configuration's in `rest`'s order.
+async fn read_unknown(
+    client: &GraphClient,
+    alias: &str,
+    rest: &[&sync::ServicePrincipal],
+) -> Vec<Read> {
+    if rest.is_empty() {
+        return Vec::new();
+    }
+    // Apart, the jobs' `$batch` calls answer first and the schemas follow while the assignments
+    // come; together, every call holds both, and the schemas wait for all. Apart only where
+    // that costs no call (not for one configuration: two calls instead of one).
+    let calls = |requests: usize| requests.div_ceil(MAX_BATCH);
+    let ((jobs, jobs_read, schemas), (assignments, assignments_read)) =
+        if 2 * calls(rest.len()) == calls(2 * rest.len()) {
+            tokio::join!(
+                read_jobs_then_schemas(client, alias, rest),
+                read_each(client, alias, rest, sync::assignments_path)
+            )
+        } else {
+            read_together(client, alias, rest).await
+        };
+    let mut schemas = schemas.into_iter();
+    jobs.into_iter()
+        .zip(jobs_read)
+        .zip(assignments.into_iter().zip(assignments_read))
+        .map(|((jobs, jobs_read), (assignments, assignments_read))| {
+            // A configuration whose jobs could not be read asked for no schema (its list was
+            // emptied), so this takes none of the next one's.
+            let schemas = schemas.by_ref().take(jobs.len()).collect();
+            Read {
+                jobs: jobs_read.map(|()| jobs),
+                assignments: assignments_read.map(|()| assignments),
+                schemas,
+            }
+        })
+        .collect()
 }
 
 /// Each configuration's items, and the outcome of reading them.

@@ -5,6 +5,8 @@
 //! (service principals of the template) and the names the spec's scopes use, resolved with `in`
 //! filters of 15; (2) the jobs and assignments of the configurations the spec declares; (3) the
 //! jobs' schemas, asked for as soon as the jobs are read, while the assignment pages come.
+//! Waves 2 and 3 of a configuration an earlier run saw ([`KnownIds`]) go out with wave 1, by
+//! the ids it saw, and are kept only where wave 1 and the jobs read confirm those ids.
 //! Tenants are read concurrently. Any read that fails is an error naming the tenant and the
 //! object: a failure is never taken for "absent".
 //!
@@ -23,6 +25,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use mtoctl_model::desired::{DesiredState, GroupRef, UserRef};
 use mtoctl_model::ids::Alias;
+use mtoctl_model::known::{KnownConfiguration, KnownIds};
 use mtoctl_model::observed::ObservedState;
 
 use crate::error::GraphError;
@@ -31,7 +34,7 @@ use tenant::collect_tenant;
 
 pub use decode::{canonical_id, printable};
 pub(crate) use decode::{collection, decode_one};
-pub(crate) use details::{read_details, read_templates};
+pub(crate) use details::{Ahead, read_details, read_templates};
 
 /// Every read that failed, per tenant. Collection is all or nothing.
 #[derive(Debug, thiserror::Error)]
@@ -78,9 +81,25 @@ pub async fn collect(
     client: &GraphClient,
     desired: &DesiredState,
 ) -> Result<ObservedState, CollectError> {
+    collect_knowing(client, desired, &KnownIds::default()).await
+}
+
+/// [`collect`], asking for the details of the configurations `known` names (by the ids an
+/// earlier run saw) in the same wave as the read that finds them. What is read is the same
+/// whatever `known` holds: an id that no longer matches is read again the usual way.
+pub async fn collect_knowing(
+    client: &GraphClient,
+    desired: &DesiredState,
+    known: &KnownIds,
+) -> Result<ObservedState, CollectError> {
     let mut reads = tokio::task::JoinSet::new();
     for (i, t) in desired.tenants.iter().enumerate() {
-        let read = collect_tenant(client.clone(), wanted(desired, &t.alias), t.clone());
+        let mut want = wanted(desired, &t.alias);
+        want.known = known
+            .configurations(&t.tenant_id, &want.sync_names)
+            .cloned()
+            .collect();
+        let read = collect_tenant(client.clone(), want, t.clone());
         reads.spawn(async move { (i, read.await) });
     }
     let mut results = Vec::with_capacity(desired.tenants.len());
@@ -121,6 +140,8 @@ struct Wanted {
     sync_names: BTreeSet<String>,
     /// Those of them whose mappings are reset to their template's (`resetMappings`).
     reset_names: BTreeSet<String>,
+    /// Those of them an earlier run saw, with their ids.
+    known: Vec<KnownConfiguration>,
 }
 
 fn wanted(desired: &DesiredState, tenant: &Alias) -> Wanted {
@@ -157,6 +178,7 @@ fn wanted(desired: &DesiredState, tenant: &Alias) -> Wanted {
         group_ids: group_ids.into_iter().map(ToString::to_string).collect(),
         sync_names,
         reset_names,
+        known: Vec::new(),
     }
 }
 

@@ -1,5 +1,6 @@
-//! One tenant's observed state: wave 1 (everything addressable from the spec alone), then the
-//! details of the configurations the spec declares, assembled into a [`TenantObservation`].
+//! One tenant's observed state: wave 1 (everything addressable from the spec alone, and the
+//! details of configurations an earlier run saw, by its ids), then the details of the other
+//! configurations the spec declares, assembled into a [`TenantObservation`].
 
 use std::collections::BTreeMap;
 
@@ -10,7 +11,7 @@ use mtoctl_model::observed::{
 };
 
 use super::decode::{collection_raw, decode_raw};
-use super::details::{read_details, read_templates};
+use super::details::{read_ahead, read_details, read_templates};
 use super::principals::{name_assigned, suggest_names};
 use super::{Failures, Wanted};
 use crate::error::GraphError;
@@ -113,7 +114,11 @@ pub(super) async fn collect_tenant(
     };
     let read_first_call = async {
         let mut failures: Failures = Vec::new();
-        let answers = client.send_all_raw(alias, &plain[..head]).await;
+        // What an earlier run saw is asked for now, beside the call that finds it again.
+        let (answers, ahead) = futures_util::join!(
+            client.send_all_raw(alias, &plain[..head]),
+            read_ahead(client, alias, &want.known)
+        );
         let mut answers: Vec<Option<Result<RawResponse, GraphError>>> =
             answers.into_iter().map(Some).collect();
         let mut take = |i: usize| {
@@ -145,7 +150,7 @@ pub(super) async fn collect_tenant(
                 &mut principals,
                 &mut failures,
             ),
-            read_details(client, alias, &declared, &mut details_failures),
+            read_details(client, alias, &declared, ahead, &mut details_failures),
         );
         (fixed, principals, failures, details, details_failures)
     };

@@ -490,7 +490,8 @@ async fn send_batch(
                     .throttled
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
-            let lag = status == 404 && client.recently_created(tenant, &request.path);
+            let lag =
+                status == 404 && !request.guessed && client.recently_created(tenant, &request.path);
             let error = status_error(tenant, request, status, &body, request_id, retry_after);
             match classify(status, retry_after, lag) {
                 Verdict::Retry { after } => ItemOutcome::Retry { after, error },
@@ -634,7 +635,7 @@ mod tests {
         assert_eq!(r.batch_write_ids(), Some(["3", "12"].into()));
         assert_eq!(
             format!("{r:?}"),
-            "GraphRequest { method: POST, path: \"/$batch\", body: None, eventual: false, encoded: Some(Encoded(15 bytes, writes [\"3\", \"12\"])) }"
+            "GraphRequest { method: POST, path: \"/$batch\", body: None, eventual: false, encoded: Some(Encoded(15 bytes, writes [\"3\", \"12\"])), guessed: false }"
         );
     }
 

@@ -18,6 +18,9 @@ pub struct GraphRequest {
     pub eventual: bool,
     /// A `$batch` envelope's body, already written out (`body` is then `None`).
     pub(super) encoded: Option<Encoded>,
+    /// Asked for by ids an earlier run saw: a 404 is the answer (the object is gone), never
+    /// replication lag to wait out, whatever this run created.
+    pub(crate) guessed: bool,
 }
 
 /// A JSON body written out once, and the writes it carries. A `$batch` envelope is built as
@@ -51,6 +54,7 @@ impl GraphRequest {
             body: None,
             eventual: false,
             encoded: None,
+            guessed: false,
         }
     }
 
@@ -62,6 +66,7 @@ impl GraphRequest {
             body: Some(body),
             eventual: false,
             encoded: None,
+            guessed: false,
         }
     }
 
@@ -76,6 +81,7 @@ impl GraphRequest {
                 json: json.into(),
                 writes: writes.into(),
             }),
+            guessed: false,
         }
     }
 
@@ -100,6 +106,14 @@ impl GraphRequest {
         )
     }
 
+    /// This request, asked for by ids an earlier run saw ([`Self::guessed`]).
+    pub(crate) fn guessed(self) -> Self {
+        Self {
+            guessed: true,
+            ..self
+        }
+    }
+
     /// A request without a body.
     pub fn new(method: Method, path: impl Into<String>) -> Self {
         Self {
@@ -108,6 +122,7 @@ impl GraphRequest {
             body: None,
             eventual: false,
             encoded: None,
+            guessed: false,
         }
     }
 

@@ -116,7 +116,9 @@ impl GraphClient {
                             .throttled
                             .fetch_add(1, Ordering::Relaxed);
                     }
-                    let lag = status == 404 && self.recently_created(tenant, &request.path);
+                    let lag = status == 404
+                        && !request.guessed
+                        && self.recently_created(tenant, &request.path);
                     let error =
                         status_error(tenant, request, status, &body, request_id, retry_after);
                     (classify(status, retry_after, lag), error)
