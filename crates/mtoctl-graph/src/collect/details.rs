@@ -113,19 +113,20 @@ pub(crate) async fn read_details(
 
 /// One configuration's details as read: its jobs, its assignments, and one schema answer per
 /// job, in the jobs' order (none when the jobs could not be read).
-pub(crate) struct Read {
+struct Read {
     jobs: Result<Vec<sync::Job>, GraphError>,
     assignments: Result<Vec<sync::Assignment>, GraphError>,
     schemas: Vec<Result<RawResponse, GraphError>>,
 }
 
-/// The details of configurations an earlier run saw, read by its ids beside wave 1, by
-/// service principal id: only those whose jobs and assignments were both read. A schema of a
-/// job the jobs list holds is in its place; one not read (or of a job no longer there) is not.
+/// The details of configurations an earlier run saw, read by its ids beside wave 1.
 #[derive(Default)]
 pub(crate) struct Ahead {
+    /// By service principal id: those whose jobs and assignments were both read, without
+    /// their schemas.
     configurations: BTreeMap<String, Read>,
-    /// Schema answers by service principal and job id, until the jobs are known.
+    /// The schemas read, by service principal and job id, until the jobs lists say whose
+    /// they are.
     schemas: BTreeMap<(String, String), RawResponse>,
 }
 
