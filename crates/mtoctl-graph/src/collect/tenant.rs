@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 
 use mtoctl_model::desired::TenantSpec;
-use mtoctl_model::known::KnownConfiguration;
 use mtoctl_model::observed::{
     JoinRequestObservation, MtoState, OrganizationObservation, PartnerObservation,
     PrincipalsObservation, SyncConfigurationObservation, TemplatesObservation, TenantObservation,
@@ -90,13 +89,6 @@ pub(super) async fn collect_tenant(
     // among them: their details are asked for as soon as it is answered, while the lookups of
     // the other calls are still coming. Split at a call's size, the calls are those of one list.
     let head = plain.len().min(MAX_BATCH);
-    let wave_one_calls = 1 + (plain.len() - head).div_ceil(MAX_BATCH);
-    let ahead = known_that_fit(
-        &want.known,
-        client
-            .read_batches_in_flight()
-            .saturating_sub(wave_one_calls),
-    );
     let lookups_of = |range: std::ops::Range<usize>| {
         range
             .map(|i| (lookup_kinds[i - first_lookup], &requests[i]))
@@ -125,7 +117,7 @@ pub(super) async fn collect_tenant(
         // What an earlier run saw is asked for now, beside the call that finds it again.
         let (answers, ahead) = futures_util::join!(
             client.send_all_raw(alias, &plain[..head]),
-            read_ahead(client, alias, ahead)
+            read_ahead(client, alias, &want.known)
         );
         let mut answers: Vec<Option<Result<RawResponse, GraphError>>> =
             answers.into_iter().map(Some).collect();
@@ -253,21 +245,6 @@ pub(super) async fn collect_tenant(
         sync_configurations: configurations,
         principals,
     })
-}
-
-/// The first of `known` whose reads ahead fit in `spare` `$batch` calls beside wave 1's: more
-/// would wait for a lane behind wave 1 (a hub of 99 configurations) and save no round trip,
-/// while slowing the reads of wave 1 that share the tenant's lanes with them.
-fn known_that_fit(known: &[KnownConfiguration], spare: usize) -> &[KnownConfiguration] {
-    let mut requests = 0;
-    let fit = known
-        .iter()
-        .take_while(|k| {
-            requests += 2 + k.job_ids.len();
-            requests.div_ceil(MAX_BATCH) <= spare
-        })
-        .count();
-    &known[..fit]
 }
 
 /// What wave 1 reads besides lookups, decoded.
@@ -414,29 +391,4 @@ fn absorb(principals: &mut PrincipalsObservation, later: PrincipalsObservation) 
             .extend(groups);
     }
     principals.groups_by_id.extend(later.groups_by_id);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn known(configurations: usize, jobs: usize) -> Vec<KnownConfiguration> {
-        (0..configurations)
-            .map(|i| KnownConfiguration {
-                name: format!("c{i}"),
-                service_principal_id: format!("sp-{i}"),
-                job_ids: (0..jobs).map(|j| format!("job-{j}")).collect(),
-            })
-            .collect()
-    }
-
-    #[test]
-    fn reads_ahead_take_only_the_calls_wave_one_leaves() {
-        // A mesh tenant's 19 configurations: 57 requests, 3 calls.
-        assert_eq!(known_that_fit(&known(19, 1), 3).len(), 19);
-        assert_eq!(known_that_fit(&known(19, 1), 2).len(), 13);
-        // A hub's 99 fit in no fewer than 15 calls: those two calls carry 13.
-        assert_eq!(known_that_fit(&known(99, 1), 2).len(), 13);
-        assert!(known_that_fit(&known(1, 1), 0).is_empty());
-    }
 }

@@ -171,12 +171,6 @@ impl GraphClient {
         }))
     }
 
-    /// How many read `$batch` calls one tenant may have in flight at once
-    /// ([`ClientConfig::reads_in_flight`] in full batches).
-    pub(crate) fn read_batches_in_flight(&self) -> usize {
-        (self.inner.config.reads_in_flight / batch::MAX_BATCH).max(1)
-    }
-
     /// What the client has sent so far.
     pub fn stats(&self) -> ClientStats {
         let c = &self.inner.counters;
