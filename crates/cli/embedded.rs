@@ -70,22 +70,19 @@ pub async fn start(
     work_dir: &Path,
     reset: bool,
 ) -> anyhow::Result<Embedded> {
-    let dir = work_dir.join(".mtoctl").join("emulator");
+    let local = crate::local_folder::make_in(work_dir).with_context(|| {
+        format!(
+            "cannot make mtoctl's local folder {}",
+            work_dir.join(".mtoctl").display()
+        )
+    })?;
+    let dir = local.join("emulator");
     std::fs::create_dir_all(&dir).with_context(|| {
         format!(
             "cannot create the emulator's state folder {}",
             dir.display()
         )
     })?;
-    // The state holds the emulated apps' secrets and is of no use to anyone else.
-    let ignore = work_dir.join(".mtoctl").join(".gitignore");
-    if !ignore.exists() {
-        std::fs::write(
-            &ignore,
-            "# mtoctl's local state (the embedded emulator)\n*\n",
-        )
-        .with_context(|| format!("cannot write {}", ignore.display()))?;
-    }
     let state_file = dir.join(STATE_FILE);
     // Before worlds were shared, each spec had its own, named after its path.
     let legacy = dir.join(legacy_state_file_name(spec_path, work_dir));

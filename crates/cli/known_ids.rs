@@ -154,12 +154,9 @@ fn read(path: &Path) -> std::io::Result<Option<KnownIds>> {
 fn write(path: &Path, known: &KnownIds) -> std::io::Result<()> {
     let dir = path
         .parent()
+        .and_then(Path::parent)
         .ok_or_else(|| std::io::Error::other("no folder"))?;
-    std::fs::create_dir_all(dir)?;
-    let ignore = dir.join(".gitignore");
-    if !ignore.exists() {
-        std::fs::write(&ignore, "# mtoctl's local files\n*\n")?;
-    }
+    let dir = crate::local_folder::make_in(dir)?;
     let json = serde_json::to_vec(known).map_err(std::io::Error::other)?;
     let temporary = dir.join(format!("{FILE_NAME}.{}.tmp", std::process::id()));
     let mut options = std::fs::OpenOptions::new();

@@ -9,6 +9,7 @@ mod commands;
 mod embedded;
 mod known_ids;
 mod limits;
+mod local_folder;
 mod memory;
 mod output;
 mod progress;
